@@ -1,0 +1,115 @@
+import type { EventRecord, JournalEntry, Metadata, MetadataChange, Run, RunStatus, RunStatusView, SerializedError } from "../../sdk/types.ts";
+import { FINISHED_STATUSES } from "../../sdk/types.ts";
+import { decode } from "../serialize.ts";
+
+export interface RunRow {
+  id: string;
+  task_id: string;
+  task_version: string;
+  event_id: string | null;
+  event_name: string | null;
+  parent_run_id: string | null;
+  payload: unknown;
+  status: RunStatus;
+  output: unknown;
+  error: SerializedError | null;
+  metadata: Metadata;
+  tags: string[];
+  idempotency_key: string | null;
+  attempts: number;
+  lease: string | null;
+  revision: string;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  updated_at: Date;
+}
+
+export function toRun(row: RunRow): Run {
+  return {
+    id: row.id,
+    status: row.status,
+    taskIdentifier: row.task_id,
+    taskVersion: row.task_version,
+    eventId: row.event_id,
+    parentRunId: row.parent_run_id,
+    payload: decode(row.payload),
+    output: decode(row.output),
+    error: row.error,
+    metadata: row.metadata,
+    tags: row.tags,
+    attempts: row.attempts,
+    idempotencyKey: row.idempotency_key,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    updatedAt: row.updated_at,
+    isCompleted: FINISHED_STATUSES.includes(row.status),
+    isSuccess: row.status === "SUCCESS",
+    isFailed: row.status === "FAILURE",
+    revision: Number(row.revision),
+  };
+}
+
+export interface StatusRow {
+  key: string;
+  label: string;
+  state: RunStatusView["state"];
+  data: Record<string, unknown> | null;
+  updated_at: Date;
+  history: { label: string; state: RunStatusView["state"]; data: Record<string, unknown> | null; at: string }[];
+}
+
+export function toStatus(row: StatusRow): RunStatusView {
+  return {
+    key: row.key,
+    label: row.label,
+    state: row.state,
+    data: row.data ?? undefined,
+    updatedAt: row.updated_at,
+    history: row.history.map((h) => ({ label: h.label, state: h.state, data: h.data ?? undefined, at: new Date(h.at) })),
+  };
+}
+
+export interface JournalRow {
+  seq: number;
+  kind: string;
+  key: string;
+  status: "completed" | "failed";
+  output: unknown;
+  error: SerializedError | null;
+  attempts: number;
+  started_at: Date;
+  finished_at: Date;
+  revision: string;
+}
+
+export function toJournalEntry(row: JournalRow): JournalEntry {
+  return {
+    seq: row.seq,
+    kind: row.kind,
+    key: row.key,
+    status: row.status,
+    output: decode(row.output),
+    error: row.error,
+    attempts: row.attempts,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    revision: Number(row.revision),
+  };
+}
+
+export function toMetadataChange(row: {
+  seq: number;
+  op: MetadataChange["op"];
+  key: string | null;
+  value: MetadataChange["value"] | null;
+  metadata: Metadata;
+  at: Date;
+}): MetadataChange {
+  return { seq: row.seq, op: row.op, key: row.key, value: row.value ?? undefined, metadata: row.metadata, at: row.at };
+}
+
+export function toEvent(row: { id: string; name: string; payload: unknown; created_at: Date }): EventRecord {
+  return { id: row.id, name: row.name, payload: decode(row.payload), createdAt: row.created_at };
+}

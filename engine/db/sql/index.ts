@@ -1,0 +1,19 @@
+import { eventStatements } from "./events.ts";
+import { journalStatements } from "./journal.ts";
+import { metadataStatements } from "./metadata.ts";
+import { runStatements } from "./runs.ts";
+import { statusStatements } from "./statuses.ts";
+
+/** Every SQL statement durably runs, by table, for one schema. */
+export function buildStatements(schema: string) {
+  const s = `"${schema}"`;
+  return {
+    runs: runStatements(s),
+    journal: journalStatements(s),
+    statuses: statusStatements(s),
+    events: eventStatements(s),
+    metadata: metadataStatements(s),
+  };
+}
+
+export type Statements = ReturnType<typeof buildStatements>;

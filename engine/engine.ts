@@ -1,0 +1,169 @@
+import type { ConfigureOptions } from "../sdk/backend.ts";
+import { hasDefaultBackend, setDefaultBackend } from "../sdk/backend.ts";
+import { definitionsOf, type Definable } from "../sdk/definable.ts";
+import type { Definition } from "../sdk/definition.ts";
+import { registeredDefinitions } from "../sdk/definition.ts";
+import { Database } from "./db/database.ts";
+import { buildStatements, type Statements } from "./db/sql/index.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { migrate } from "./migrate.ts";
+import { channelsOf, Listener } from "./notify/listener.ts";
+import { resolveOptions, type EngineOptionsInput, type ResolvedOptions } from "./options.ts";
+import { Scheduler } from "./scheduler/boss.ts";
+import { Service } from "./service.ts";
+import { Dispatcher } from "./worker/dispatcher.ts";
+
+export interface EngineOptions extends EngineOptionsInput {
+  /** Tasks (from `task()`) to run; default: every task and job defined in this process. */
+  tasks?: Definable[];
+  /** Clients whose jobs to run; default: every job defined in this process. */
+  clients?: Definable[];
+}
+
+/** The parts of a running engine other modules (HTTP, CLI) build on. */
+export interface EngineParts {
+  options: ResolvedOptions;
+  db: Database;
+  sql: Statements;
+  service: Service;
+  listener: Listener;
+  logger: Logger;
+  channels: { run: string; wake: string };
+}
+
+export class Engine {
+  readonly options: ResolvedOptions;
+  readonly logger: Logger;
+  readonly #definitions: Definition[];
+  #parts: EngineParts | undefined;
+  #scheduler: Scheduler | undefined;
+  #dispatcher: Dispatcher | undefined;
+  #extras: { start(parts: EngineParts): Promise<void>; stop(): Promise<void> }[] = [];
+
+  constructor(options: EngineOptions) {
+    const { tasks, clients, ...rest } = options;
+    this.options = resolveOptions(rest);
+    this.logger = createLogger(this.options.logLevel, { component: "durably" });
+    this.#definitions = tasks || clients ? [...(tasks ?? []), ...(clients ?? [])].flatMap(definitionsOf) : registeredDefinitions();
+  }
+
+  get service(): Service {
+    return this.#require().service;
+  }
+
+  get parts(): EngineParts {
+    return this.#require();
+  }
+
+  get definitions(): readonly Definition[] {
+    return this.#definitions;
+  }
+
+  /** Adds a component started after the engine and stopped before it (the HTTP server). */
+  use(extra: { start(parts: EngineParts): Promise<void>; stop(): Promise<void> }): this {
+    this.#extras.push(extra);
+    return this;
+  }
+
+  async start(): Promise<void> {
+    const o = this.options;
+    const db = new Database(o.databaseUrl, o.poolSize, this.logger);
+    const client = await db.pool.connect();
+    try {
+      await migrate(client, o.schema);
+    } finally {
+      client.release();
+    }
+    const sql = buildStatements(o.schema);
+    const channels = channelsOf(o.schema);
+    const scheduler = new Scheduler(
+      { databaseUrl: o.databaseUrl, schema: o.schema, heartbeatSeconds: o.heartbeatSeconds, recoverySeconds: o.recoverySeconds, supervise: o.worker },
+      this.logger,
+    );
+    await scheduler.start();
+    const listener = new Listener(o.databaseUrl, this.logger);
+    await listener.start();
+    const service = new Service({
+      db, sql, scheduler, channels, maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
+      listener: () => Promise.resolve(listener),
+    });
+    for (const d of this.#definitions) await db.query(sql.events.registerTask, [d.id, d.version, d.kind, d.eventName]);
+
+    if (o.worker) {
+      const dispatcher = new Dispatcher(
+        scheduler,
+        {
+          db, sql, scheduler, notifyChannel: channels.run, logger: this.logger,
+          maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
+          findDefinition: (id, version) => this.#find(id, version),
+          wakeAt: (date) => dispatcher.wakeAt(date),
+        },
+        { concurrency: o.concurrency, pollIntervalMs: o.pollIntervalMs, heartbeatSeconds: o.heartbeatSeconds, shutdownTimeoutMs: o.shutdownTimeoutMs },
+        this.logger,
+      );
+      listener.on(channels.wake, () => dispatcher.kick());
+      listener.onReconnect(() => dispatcher.kick());
+      dispatcher.start();
+      this.#dispatcher = dispatcher;
+    }
+    this.#scheduler = scheduler;
+    this.#parts = { options: o, db, sql, service, listener, logger: this.logger, channels };
+    if (!hasDefaultBackend()) setDefaultBackend(service);
+    for (const extra of this.#extras) await extra.start(this.#parts);
+  }
+
+  /** Stops taking work, drains in-flight runs (bounded by `shutdownTimeoutMs`), then closes. */
+  async stop(): Promise<void> {
+    const parts = this.#parts;
+    if (!parts) return;
+    this.#parts = undefined;
+    for (const extra of [...this.#extras].reverse()) await extra.stop();
+    await this.#dispatcher?.stop();
+    await this.#scheduler?.stop();
+    await parts.listener.stop();
+    await parts.db.end();
+    setDefaultBackend(undefined);
+  }
+
+  #find(id: string, version: string): Definition | undefined {
+    const sameId = this.#definitions.filter((d) => d.id === id);
+    return sameId.find((d) => d.version === version) ?? sameId.at(-1);
+  }
+
+  #require(): EngineParts {
+    if (!this.#parts) throw new Error("The engine is not started: call engine.start() first");
+    return this.#parts;
+  }
+}
+
+export function createEngine(options: EngineOptions = {}): Engine {
+  return new Engine(options);
+}
+
+/** A backend for a process that triggers and reads runs but executes none. */
+export async function connect(options: ConfigureOptions): Promise<Service> {
+  const o = resolveOptions({ ...options, worker: false, logLevel: "warn" });
+  const logger = createLogger(o.logLevel, { component: "durably-client" });
+  const db = new Database(o.databaseUrl, 5, logger);
+  const client = await db.pool.connect();
+  try {
+    await migrate(client, o.schema);
+  } finally {
+    client.release();
+  }
+  const scheduler = new Scheduler(
+    { databaseUrl: o.databaseUrl, schema: o.schema, heartbeatSeconds: o.heartbeatSeconds, recoverySeconds: o.recoverySeconds, supervise: false },
+    logger,
+  );
+  await scheduler.start();
+  let listener: Promise<Listener> | undefined;
+  return new Service({
+    db, sql: buildStatements(o.schema), scheduler, channels: channelsOf(o.schema),
+    maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
+    listener: () => (listener ??= (async () => {
+      const l = new Listener(o.databaseUrl, logger);
+      await l.start();
+      return l;
+    })()),
+  });
+}

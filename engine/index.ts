@@ -1,0 +1,3 @@
+export { createEngine, connect, Engine } from "./engine.ts";
+export type { EngineOptions } from "./engine.ts";
+export { migrate } from "./migrate.ts";

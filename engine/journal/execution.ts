@@ -1,0 +1,243 @@
+import type { IO, Logger, MetadataOp, RunContext, RunScope, RunTaskOptions, StatusHandle, StatusInput, TaskContext } from "../../sdk/context.ts";
+import { NonDeterminismError } from "../../sdk/errors.ts";
+import { resolveRetry, retryDelayMs } from "../../sdk/retry.ts";
+import type { Json, Metadata, StatusState } from "../../sdk/types.ts";
+import { checkMetadata, decode, encode, serializeError } from "../serialize.ts";
+import { userCallSite } from "./call-site.ts";
+import { applyMetadataOp } from "./metadata-ops.ts";
+import type { RecordedCall } from "./recorded-call.ts";
+import type { EntryWrite, Recorder } from "./recorder.ts";
+
+/** Why an execution stopped before the run's code returned. */
+export type Interruption =
+  | { type: "suspended" }
+  | { type: "abandoned"; reason: "canceled" | "lease-lost" }
+  /** The database failed under a commit: the run's code must not see it, the job is retried. */
+  | { type: "crashed"; error: Error };
+
+interface StatusValue {
+  key: string;
+  label: string;
+  state: StatusState | null;
+  data: Record<string, unknown> | undefined;
+}
+
+export interface ExecutionOptions {
+  recorder: Recorder;
+  journal: RecordedCall[];
+  ctx: RunContext;
+  metadata: Metadata;
+  maxMetadataBytes: number;
+  maxPayloadBytes: number;
+  logger: Logger;
+  /** Called when a wait suspends the run, so this process can wake it on time. */
+  onWaitScheduled(wakeAt: Date): void;
+}
+
+/** Errors from a step that used up its retries: they fail the run without a run-level retry. */
+export const exhaustedStepErrors = new WeakSet<object>();
+
+/**
+ * One execution of a run's code: numbers every io call, answers recorded calls from the
+ * journal, and commits new ones. Suspending or losing the run leaves the code awaiting a
+ * promise that never settles; `interrupted` tells the worker to let go.
+ */
+export class Execution implements RunScope {
+  readonly ctx: RunContext;
+  readonly io: IO;
+  readonly interrupted: Promise<Interruption>;
+  #interrupt!: (why: Interruption) => void;
+  #stopped = false;
+  #seq = 0;
+  #divergence: NonDeterminismError | undefined;
+  #metadata: Metadata;
+  #metadataWrites: Promise<unknown> = Promise.resolve();
+  readonly #statuses = new Map<string, StatusValue>();
+  readonly #journal = new Map<number, RecordedCall>();
+  readonly #options: ExecutionOptions;
+
+  constructor(options: ExecutionOptions) {
+    this.#options = options;
+    this.ctx = options.ctx;
+    this.#metadata = options.metadata;
+    for (const call of options.journal) this.#journal.set(call.seq, call);
+    this.interrupted = new Promise((resolve) => (this.#interrupt = resolve));
+    this.io = {
+      runTask: (key, fn, opts) => this.#runTask(key, fn, opts),
+      createStatus: (key, input) => this.#writeStatus(key, key, input),
+      wait: (key, seconds) => this.waitUntil(key, new Date(Date.now() + seconds * 1000)),
+      now: (key = "now") => this.journaled("now", key, async () => new Date()),
+      random: (key = "random") => this.journaled("random", key, async () => Math.random()),
+      logger: options.logger,
+    };
+  }
+
+  get divergence(): NonDeterminismError | undefined {
+    return this.#divergence;
+  }
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** A journal that still holds calls the code did not make also diverges. */
+  checkFullyReplayed(): void {
+    const unreplayed = [...this.#journal.keys()].filter((seq) => seq > this.#seq).sort((a, b) => a - b)[0];
+    if (unreplayed === undefined || this.#divergence) return;
+    const expected = this.#journal.get(unreplayed)!;
+    this.#divergence = new NonDeterminismError({
+      runId: this.ctx.run.id,
+      seq: unreplayed,
+      expected: { kind: expected.kind, key: expected.key },
+      actual: null,
+    });
+  }
+
+  metadata(): Metadata {
+    return this.#metadata;
+  }
+
+  writeMetadata(op: MetadataOp, key: string, value: Json | undefined): Promise<void> {
+    const { seq, recorded } = this.#next("metadata", `${op}:${key}`);
+    if (recorded) {
+      this.#metadata = decode<Metadata>(recorded.output) ?? {};
+      return Promise.resolve();
+    }
+    const next = checkMetadata(applyMetadataOp(this.#metadata, op, key, value), this.#options.maxMetadataBytes);
+    this.#metadata = next;
+    const startedAt = new Date();
+    // Chained so that the runs row always ends with the latest metadata, whatever the commit order.
+    const write = this.#metadataWrites.then(() =>
+      this.#commit(
+        { seq, kind: "metadata", key: `${op}:${key}`, status: "completed", output: encode(next, "metadata"), attempts: 1, startedAt },
+        { metadata: { metadata: next, op, key, value } },
+      ),
+    );
+    this.#metadataWrites = write.catch(() => undefined);
+    return write;
+  }
+
+  async waitUntil(key: string, date: Date): Promise<void> {
+    const { seq, recorded } = this.#next("wait", key);
+    if (recorded) {
+      const wakeAt = decode<Date>(recorded.output)!;
+      if (Date.now() >= wakeAt.getTime()) return;
+      this.#options.onWaitScheduled(wakeAt);
+      return this.#stop({ type: "suspended" });
+    }
+    const entry: EntryWrite = { seq, kind: "wait", key, status: "completed", output: encode(date, "wait"), attempts: 1, startedAt: new Date() };
+    if (Date.now() >= date.getTime()) return this.#commit(entry);
+    const handedOff = await this.#guard(this.#options.recorder.writeAndHandOff(entry, "WAITING", { reason: "wake", startAfter: date }));
+    if (!handedOff) return this.#lost();
+    this.#options.onWaitScheduled(date);
+    return this.#stop({ type: "suspended" });
+  }
+
+  async #runTask<T>(key: string, fn: (task: TaskContext) => Promise<T> | T, options: RunTaskOptions | undefined): Promise<T> {
+    const { seq, recorded } = this.#next("task", key);
+    if (recorded?.status === "completed") return decode<T>(recorded.output) as T;
+    const attempt = (recorded?.attempts ?? 0) + 1;
+    const startedAt = new Date();
+    let value: T;
+    try {
+      value = await fn({ attempt });
+    } catch (error) {
+      if (this.#stopped) return this.#never();
+      const policy = resolveRetry(options?.retry);
+      const failed: EntryWrite = { seq, kind: "task", key, status: "failed", error: serializeError(error), attempts: attempt, startedAt };
+      if (attempt < policy.maxAttempts) {
+        const startAfter = new Date(Date.now() + retryDelayMs(policy, attempt));
+        const handedOff = await this.#guard(this.#options.recorder.writeAndHandOff(failed, "QUEUED", { reason: "retry", startAfter }));
+        if (!handedOff) return this.#lost();
+        this.#options.onWaitScheduled(startAfter);
+        return this.#stop({ type: "suspended" });
+      }
+      await this.#commit(failed);
+      if (typeof error === "object" && error !== null) exhaustedStepErrors.add(error);
+      throw error;
+    }
+    // Both paths hand back the decoded copy, so the first execution behaves as every replay will.
+    const output = encode(value, `output of task "${key}"`, this.#options.maxPayloadBytes);
+    await this.#commit({ seq, kind: "task", key, status: "completed", output, attempts: attempt, startedAt });
+    return decode<T>(output) as T;
+  }
+
+  async #writeStatus(ioKey: string, statusKey: string, input: StatusInput): Promise<StatusHandle> {
+    const { seq, recorded } = this.#next("status", ioKey);
+    let value: StatusValue;
+    if (recorded) {
+      value = decode<StatusValue>(recorded.output)!;
+    } else {
+      const before = this.#statuses.get(statusKey);
+      value = {
+        key: statusKey,
+        label: input.label ?? before?.label ?? statusKey,
+        state: input.state ?? before?.state ?? null,
+        data: input.data !== undefined ? input.data : before?.data,
+      };
+      if (value.data !== undefined) checkMetadata(value.data, this.#options.maxPayloadBytes);
+      await this.#commit(
+        { seq, kind: "status", key: ioKey, status: "completed", output: encode(value, "status"), attempts: 1, startedAt: new Date() },
+        { status: value },
+      );
+    }
+    this.#statuses.set(statusKey, value);
+    return { key: statusKey, update: (key, update) => this.#writeStatus(key, statusKey, update) };
+  }
+
+  async journaled<T>(kind: string, key: string, fn: (seq: number) => Promise<T>): Promise<T> {
+    const { seq, recorded } = this.#next(kind, key);
+    if (recorded?.status === "completed") return decode<T>(recorded.output) as T;
+    const startedAt = new Date();
+    const output = encode(await fn(seq), kind);
+    await this.#commit({ seq, kind, key, status: "completed", output, attempts: 1, startedAt });
+    return decode<T>(output) as T;
+  }
+
+  #next(kind: string, key: string): { seq: number; recorded: RecordedCall | undefined } {
+    if (this.#divergence) throw this.#divergence;
+    const seq = ++this.#seq;
+    const recorded = this.#journal.get(seq);
+    if (recorded && (recorded.kind !== kind || recorded.key !== key)) {
+      this.#divergence = new NonDeterminismError({
+        runId: this.ctx.run.id,
+        seq,
+        expected: { kind: recorded.kind, key: recorded.key },
+        actual: { kind, key },
+        callSite: userCallSite(new Error().stack),
+      });
+      throw this.#divergence;
+    }
+    return { seq, recorded };
+  }
+
+  async #commit(entry: EntryWrite, extra?: Parameters<Recorder["write"]>[1]): Promise<void> {
+    if (this.#stopped) return this.#never();
+    if (!(await this.#guard(this.#options.recorder.write(entry, extra)))) return this.#lost();
+  }
+
+  async #guard(write: Promise<boolean>): Promise<boolean> {
+    try {
+      return await write;
+    } catch (error) {
+      return this.#stop({ type: "crashed", error: error as Error });
+    }
+  }
+
+  async #lost(): Promise<never> {
+    const status = await this.#options.recorder.state().catch(() => undefined);
+    return this.#stop({ type: "abandoned", reason: status === "CANCELED" ? "canceled" : "lease-lost" });
+  }
+
+  #stop(why: Interruption): Promise<never> {
+    if (!this.#stopped) {
+      this.#stopped = true;
+      this.#interrupt(why);
+    }
+    return this.#never();
+  }
+
+  #never(): Promise<never> {
+    return new Promise<never>(() => undefined);
+  }
+}

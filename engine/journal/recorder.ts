@@ -1,0 +1,105 @@
+import type { Database } from "../db/database.ts";
+import type { Statements } from "../db/sql/index.ts";
+import type { Scheduler, RunJobReason } from "../scheduler/boss.ts";
+import { onClient } from "../scheduler/boss.ts";
+import type { Stored } from "../serialize.ts";
+import type { Metadata, RunStatus, SerializedError, StatusState } from "../../sdk/types.ts";
+
+export interface EntryWrite {
+  seq: number;
+  kind: string;
+  key: string;
+  status: "completed" | "failed";
+  output?: Stored;
+  error?: SerializedError;
+  attempts: number;
+  startedAt: Date;
+}
+
+export interface StatusWrite {
+  key: string;
+  label: string;
+  state: StatusState | null;
+  data: Record<string, unknown> | undefined;
+}
+
+export interface MetadataWrite {
+  metadata: Metadata;
+  op: string;
+  key: string;
+  value: unknown;
+}
+
+export interface Handoff {
+  reason: RunJobReason;
+  startAfter?: Date;
+}
+
+/**
+ * Commits what one execution of a run learns, fenced by the execution's lease: a write that
+ * returns false found the run canceled or taken over, and the execution must stop.
+ */
+export class Recorder {
+  constructor(
+    private readonly db: Database,
+    private readonly sql: Statements,
+    private readonly scheduler: Scheduler,
+    private readonly notifyChannel: string,
+    readonly runId: string,
+    readonly lease: string,
+  ) {}
+
+  async write(entry: EntryWrite, extra?: { status?: StatusWrite; metadata?: MetadataWrite }): Promise<boolean> {
+    const values = this.#entryValues(entry, null);
+    if (extra?.status) {
+      const s = extra.status;
+      values.push(s.key, s.label, s.state, s.data === undefined ? null : s.data);
+      return this.#one(this.sql.journal.writeStatus, values);
+    }
+    if (extra?.metadata) {
+      const m = extra.metadata;
+      values.push(m.metadata, m.op, m.key, m.value === undefined ? null : JSON.stringify(m.value));
+      return this.#one(this.sql.journal.writeMetadata, values);
+    }
+    return this.#one(this.sql.journal.write, values);
+  }
+
+  /** Records the entry, hands the run back to the scheduler and releases the lease, atomically. */
+  async writeAndHandOff(entry: EntryWrite, nextStatus: RunStatus, handoff: Handoff): Promise<boolean> {
+    return this.db.transaction(async (client) => {
+      const { rows } = await this.db.query(this.sql.journal.write, this.#entryValues(entry, nextStatus), client);
+      if (rows.length === 0) return false;
+      await this.scheduler.send(onClient(client), { runId: this.runId, reason: handoff.reason }, handoff.startAfter);
+      return true;
+    });
+  }
+
+  /** Ends the execution: a final state, or back to the queue (a run-level retry) with its job. */
+  async release(status: RunStatus, output: Stored | undefined, error: SerializedError | null, handoff?: Handoff): Promise<boolean> {
+    const values = [this.runId, this.lease, status, output ?? null, error, this.notifyChannel];
+    if (!handoff) return (await this.db.query(this.sql.runs.release, values)).rows.length > 0;
+    return this.db.transaction(async (client) => {
+      const { rows } = await this.db.query(this.sql.runs.release, values, client);
+      if (rows.length === 0) return false;
+      await this.scheduler.send(onClient(client), { runId: this.runId, reason: handoff.reason }, handoff.startAfter);
+      return true;
+    });
+  }
+
+  async state(): Promise<RunStatus | undefined> {
+    const { rows } = await this.db.query<{ status: RunStatus }>(this.sql.runs.state, [this.runId]);
+    return rows[0]?.status;
+  }
+
+  #entryValues(e: EntryWrite, nextStatus: RunStatus | null): unknown[] {
+    return [
+      this.runId, this.lease, e.seq, e.kind, e.key, e.status,
+      e.output ?? null, e.error ?? null, e.attempts, e.startedAt, this.notifyChannel, nextStatus,
+    ];
+  }
+
+  async #one(text: string, values: unknown[]): Promise<boolean> {
+    const { rows } = await this.db.query(text, values);
+    return rows.length > 0;
+  }
+}

@@ -1,0 +1,90 @@
+import { PgBoss, type Db, type JobWithMetadata } from "pg-boss";
+import type pg from "pg";
+import type { Logger } from "../logger.ts";
+
+export const RUN_QUEUE = "durably-run";
+
+/** Why a run job exists; a fresh attempt counts towards `attempts`, a wake-up does not. */
+export type RunJobReason = "start" | "retry" | "wake" | "resume";
+
+export interface RunJob {
+  runId: string;
+  reason: RunJobReason;
+}
+
+export function bossSchemaOf(schema: string): string {
+  return `${schema}_boss`;
+}
+
+/** pg-boss statements run on our client, so a job commits or rolls back with the run it belongs to. */
+export function onClient(client: pg.ClientBase): Db {
+  return { executeSql: (text, values) => client.query(text, values as unknown[]) };
+}
+
+export interface BossOptions {
+  databaseUrl: string;
+  schema: string;
+  heartbeatSeconds: number;
+  recoverySeconds: number;
+  supervise: boolean;
+}
+
+/** pg-boss holds the run jobs: start, retry and wake-up times, and hands runs of dead workers back. */
+export class Scheduler {
+  readonly boss: PgBoss;
+  readonly #options: BossOptions;
+
+  constructor(options: BossOptions, logger: Logger) {
+    this.#options = options;
+    this.boss = new PgBoss({
+      connectionString: options.databaseUrl,
+      schema: bossSchemaOf(options.schema),
+      max: 4,
+      supervise: options.supervise,
+      superviseIntervalSeconds: options.recoverySeconds,
+      schedule: false,
+      registerInstance: false,
+      openTelemetry: { enabled: false },
+      application_name: "durably-scheduler",
+    });
+    this.boss.on("error", (error: Error) => logger.warn("scheduler error", { error: error.message }));
+  }
+
+  async start(): Promise<void> {
+    await this.boss.start();
+    await this.boss.createQueue(RUN_QUEUE, {
+      heartbeatSeconds: this.#options.heartbeatSeconds,
+      // A job is retried only when its worker died (heartbeat lost): task failures reschedule
+      // through `send`, so this limit bounds crash loops, not user retries.
+      retryLimit: 20,
+      retryDelay: 0,
+      expireInSeconds: 60 * 60 * 24,
+      deleteAfterSeconds: 60 * 60 * 24,
+    });
+  }
+
+  async send(db: Db, job: RunJob, startAfter?: Date): Promise<void> {
+    await this.boss.send(RUN_QUEUE, job, { db, ...(startAfter ? { startAfter } : {}) });
+  }
+
+  fetch(max: number): Promise<JobWithMetadata<RunJob>[]> {
+    return this.boss.fetch<RunJob>(RUN_QUEUE, { batchSize: max, includeMetadata: true });
+  }
+
+  async complete(id: string): Promise<void> {
+    await this.boss.complete(RUN_QUEUE, id);
+  }
+
+  /** Gives a job back at once, for a worker that stops before finishing it. */
+  async giveBack(id: string): Promise<void> {
+    await this.boss.fail(RUN_QUEUE, id, { reason: "worker stopped" });
+  }
+
+  async touch(ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.boss.touch(RUN_QUEUE, ids);
+  }
+
+  stop(): Promise<void> {
+    return this.boss.stop({ graceful: false, close: true });
+  }
+}

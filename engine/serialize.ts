@@ -1,0 +1,74 @@
+import superjson from "superjson";
+import { InvalidPayloadError, MetadataTooLargeError } from "../sdk/errors.ts";
+import type { Metadata, SerializedError } from "../sdk/types.ts";
+
+export type Stored = { json: unknown; meta?: unknown };
+
+function findUnserializable(value: unknown, path: string, seen: Set<object>, depth: number): string | null {
+  if (depth > 64) return `${path} is nested more than 64 levels deep`;
+  const t = typeof value;
+  if (t === "function" || t === "symbol") return `${path} is a ${t}`;
+  if (t === "string") return (value as string).includes("\u0000") ? `${path} contains a NUL character` : null;
+  if (t !== "object" || value === null) return null;
+  if (seen.has(value as object)) return `${path} is a circular reference`;
+  seen.add(value as object);
+  const entries = value instanceof Map ? [...value.entries()] : Object.entries(value as object);
+  for (const [k, v] of entries) {
+    const problem = findUnserializable(v, `${path}.${String(k)}`, seen, depth + 1);
+    if (problem) return problem;
+  }
+  seen.delete(value as object);
+  return null;
+}
+
+/** superjson keeps Dates, Maps, Sets, BigInts and undefined exact across replay. */
+export function encode(value: unknown, what: string, maxBytes = Infinity): Stored {
+  const problem = findUnserializable(value, what, new Set(), 0);
+  if (problem) throw new InvalidPayloadError(`Cannot store ${what}: ${problem}`);
+  const stored = superjson.serialize(value) as Stored;
+  if (maxBytes !== Infinity) {
+    const size = Buffer.byteLength(JSON.stringify(stored));
+    if (size > maxBytes) throw new InvalidPayloadError(`${what} is ${size} bytes, over the limit of ${maxBytes} bytes`);
+  }
+  return stored;
+}
+
+export function decode<T = unknown>(stored: unknown): T | undefined {
+  if (stored === null || stored === undefined) return undefined;
+  return superjson.deserialize(stored as Parameters<typeof superjson.deserialize>[0]) as T;
+}
+
+/** Metadata is plain JSON, capped in UTF-8 bytes of its JSON text. */
+export function checkMetadata(metadata: Metadata, limit: number): Metadata {
+  const problem = findUnserializable(metadata, "metadata", new Set(), 0);
+  if (problem) throw new InvalidPayloadError(`Invalid metadata: ${problem}`);
+  let text: string;
+  try {
+    text = JSON.stringify(metadata);
+  } catch (error) {
+    throw new InvalidPayloadError(`Metadata is not JSON-serialisable: ${(error as Error).message}`, undefined, { cause: error });
+  }
+  const size = Buffer.byteLength(text, "utf8");
+  if (size > limit) throw new MetadataTooLargeError(size, limit);
+  return JSON.parse(text) as Metadata;
+}
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      name: error.name,
+      message: error.message,
+      ...(error.stack ? { stack: error.stack } : {}),
+      ...(typeof code === "string" ? { code } : {}),
+    };
+  }
+  return { name: "Error", message: typeof error === "string" ? error : JSON.stringify(error) ?? String(error) };
+}
+
+export function reviveError(stored: SerializedError): Error {
+  const error = new Error(stored.message);
+  error.name = stored.name;
+  if (stored.stack) error.stack = stored.stack;
+  return error;
+}

@@ -1,0 +1,214 @@
+import type { Backend, SendEventRequest, TriggerRequest } from "../sdk/backend.ts";
+import { EventNotFoundError, InvalidPayloadError, InvalidRunStateError, RunNotFoundError, TaskNotFoundError, TimeoutError } from "../sdk/errors.ts";
+import type { EventRecord, JournalEntry, ListRunsFilter, MetadataChange, Run, RunList, RunStatus, RunStatuses } from "../sdk/types.ts";
+import type { Database } from "./db/database.ts";
+import { toEvent, toJournalEntry, toMetadataChange, toRun, toStatus, type JournalRow, type RunRow, type StatusRow } from "./db/rows.ts";
+import type { Statements } from "./db/sql/index.ts";
+import { newId } from "./ids.ts";
+import type { Listener } from "./notify/listener.ts";
+import { onClient, type Scheduler } from "./scheduler/boss.ts";
+import { checkMetadata, encode } from "./serialize.ts";
+import { parseDelay } from "./delay.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
+
+export interface ServiceDeps {
+  db: Database;
+  sql: Statements;
+  scheduler: Scheduler;
+  channels: { run: string; wake: string };
+  maxMetadataBytes: number;
+  maxPayloadBytes: number;
+  /** For `pollRun`; without it polling falls back to a timer. */
+  listener?: () => Promise<Listener>;
+}
+
+const MAX_TAGS = 10;
+const MAX_ID_LENGTH = 256;
+
+/** Everything a backend or the HTTP API can ask of the engine, on top of the SQL statements. */
+export class Service implements Backend {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  async trigger(request: TriggerRequest): Promise<{ id: string; isCached: boolean }> {
+    const { db, sql } = this.deps;
+    checkId(request.taskId, "task id");
+    const version = request.taskVersion ?? (await this.#latestVersion(request.taskId));
+    const options = request.options ?? {};
+    const metadata = checkMetadata(options.metadata ?? {}, this.deps.maxMetadataBytes);
+    const payload = encode(request.payload, "payload", this.deps.maxPayloadBytes);
+    const tags = normalizeTags(options.tags);
+    if (options.idempotencyKey !== undefined) checkId(options.idempotencyKey, "idempotency key");
+    const startAfter = parseDelay(options.delay);
+    return db.transaction(async (client) => {
+      const id = newId("run");
+      const { rows } = await db.query(
+        sql.runs.insert,
+        [id, request.taskId, version, null, request.parentRunId ?? null, payload, metadata, tags, options.idempotencyKey ?? null, this.deps.channels.run, this.deps.channels.wake],
+        client,
+      );
+      if (rows.length === 0) {
+        const existing = await db.query<{ id: string }>(sql.runs.findByIdempotencyKey, [request.taskId, options.idempotencyKey], client);
+        return { id: existing.rows[0]!.id, isCached: true };
+      }
+      await this.deps.scheduler.send(onClient(client), { runId: id, reason: "start" }, startAfter);
+      return { id, isCached: false };
+    });
+  }
+
+  async sendEvent(request: SendEventRequest): Promise<{ id: string; runs: string[] }> {
+    const { db, sql } = this.deps;
+    if (typeof request.name !== "string" || request.name.length === 0) throw new InvalidPayloadError("An event needs a name");
+    checkId(request.name, "event name");
+    if (request.id !== undefined) checkId(request.id, "event id");
+    const eventId = request.id ?? newId("evt");
+    const payload = encode(request.payload, "event payload", this.deps.maxPayloadBytes);
+    return db.transaction(async (client) => {
+      const inserted = await db.query(sql.events.insert, [eventId, request.name, payload], client);
+      if (inserted.rows.length === 0) {
+        const runs = await db.query<{ id: string }>(sql.runs.byEvent, [eventId], client);
+        return { id: eventId, runs: runs.rows.map((r) => r.id) };
+      }
+      const jobs = await db.query<{ id: string; version: string }>(sql.events.jobsFor, [request.name], client);
+      const runIds: string[] = [];
+      for (const job of jobs.rows) {
+        const id = newId("run");
+        await db.query(sql.runs.insert, [id, job.id, job.version, eventId, null, payload, {}, [], null, this.deps.channels.run, this.deps.channels.wake], client);
+        await this.deps.scheduler.send(onClient(client), { runId: id, reason: "start" });
+        runIds.push(id);
+      }
+      return { id: eventId, runs: runIds };
+    });
+  }
+
+  async retrieveRun(id: string): Promise<Run> {
+    return toRun(await this.#runRow(id));
+  }
+
+  async listRuns(filter: ListRunsFilter): Promise<RunList> {
+    const limit = Math.min(Math.max(filter.limit ?? 20, 1), 100);
+    const statuses = filter.status === undefined ? null : Array.isArray(filter.status) ? filter.status : [filter.status];
+    const after = filter.cursor ? decodeCursor(filter.cursor) : null;
+    const { rows } = await this.deps.db.query<RunRow>(this.deps.sql.runs.list, [
+      statuses, filter.taskIdentifier ?? null, filter.tag ?? null, filter.eventId ?? null, filter.from ?? null,
+      filter.to ?? null, filter.metadataKey ?? null, filter.metadataValue ?? null, after, limit + 1,
+    ]);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return { data: page.map(toRun), nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+  }
+
+  async countRuns(filter: ListRunsFilter): Promise<Record<RunStatus, number>> {
+    const { rows } = await this.deps.db.query<{ status: RunStatus; count: number }>(this.deps.sql.runs.countByStatus, [
+      filter.taskIdentifier ?? null, filter.tag ?? null, filter.eventId ?? null, filter.from ?? null, filter.to ?? null,
+      filter.metadataKey ?? null, filter.metadataValue ?? null,
+    ]);
+    const counts: Record<RunStatus, number> = { QUEUED: 0, EXECUTING: 0, WAITING: 0, SUCCESS: 0, FAILURE: 0, CANCELED: 0 };
+    for (const row of rows) counts[row.status] = row.count;
+    return counts;
+  }
+
+  async getRunStatuses(id: string): Promise<RunStatuses> {
+    const run = toRun(await this.#runRow(id));
+    const { rows } = await this.deps.db.query<StatusRow>(this.deps.sql.statuses.ofRun, [id]);
+    return { run: { id: run.id, status: run.status, output: run.output }, statuses: rows.map(toStatus) };
+  }
+
+  async getJournal(id: string): Promise<JournalEntry[]> {
+    await this.#runRow(id);
+    const { rows } = await this.deps.db.query<JournalRow>(this.deps.sql.journal.list, [id]);
+    return rows.map(toJournalEntry);
+  }
+
+  async getMetadataHistory(id: string): Promise<MetadataChange[]> {
+    await this.#runRow(id);
+    const { rows } = await this.deps.db.query<Parameters<typeof toMetadataChange>[0]>(this.deps.sql.metadata.history, [id]);
+    return rows.map(toMetadataChange);
+  }
+
+  async getEvent(id: string): Promise<EventRecord & { runs: Run[] }> {
+    checkId(id, "event id");
+    const { rows } = await this.deps.db.query<Parameters<typeof toEvent>[0]>(this.deps.sql.events.get, [id]);
+    if (!rows[0]) throw new EventNotFoundError(id);
+    const runs = await this.deps.db.query<RunRow>(this.deps.sql.runs.byEvent, [id]);
+    return { ...toEvent(rows[0]), runs: runs.rows.map(toRun) };
+  }
+
+  async listTasks(): Promise<{ id: string; version: string; kind: "task" | "job"; eventName: string | null }[]> {
+    const { rows } = await this.deps.db.query<{ id: string; version: string; kind: "task" | "job"; event_name: string | null }>(this.deps.sql.events.listTasks);
+    return rows.map((r) => ({ id: r.id, version: r.version, kind: r.kind, eventName: r.event_name }));
+  }
+
+  /** Resumes a failed or canceled run: completed steps replay, the failed step runs again. */
+  async retryRun(id: string): Promise<{ id: string }> {
+    const { db, sql } = this.deps;
+    const run = await this.#runRow(id);
+    return db.transaction(async (client) => {
+      const { rows } = await db.query(sql.runs.requeue, [id, this.deps.channels.run], client);
+      if (rows.length === 0) throw new InvalidRunStateError(`Run ${id} is ${run.status}; only FAILURE or CANCELED runs can be retried`);
+      await this.deps.scheduler.send(onClient(client), { runId: id, reason: "retry" });
+      await client.query("SELECT pg_notify($1, '')", [this.deps.channels.wake]);
+      return { id };
+    });
+  }
+
+  /** Starts the same task again with the same payload, from an empty journal. */
+  async replayRun(id: string): Promise<{ id: string }> {
+    const run = toRun(await this.#runRow(id));
+    const history = await this.getMetadataHistory(id);
+    const initial = history.find((change) => change.op === "trigger")?.metadata ?? {};
+    const { id: newRunId } = await this.trigger({ taskId: run.taskIdentifier, payload: run.payload, options: { metadata: initial, tags: run.tags } });
+    return { id: newRunId };
+  }
+
+  async cancelRun(id: string): Promise<{ id: string }> {
+    await this.#runRow(id);
+    const error = { name: "CanceledError", message: "Run canceled", code: "CANCELED" };
+    await this.deps.db.query(this.deps.sql.runs.cancel, [id, error, this.deps.channels.run]);
+    return { id };
+  }
+
+  async pollRun(id: string, timeoutMs: number): Promise<Run> {
+    const deadline = Date.now() + timeoutMs;
+    const listener = this.deps.listener ? await this.deps.listener() : undefined;
+    for (;;) {
+      let changed: () => void = () => undefined;
+      const signal = new Promise<void>((resolve) => (changed = resolve));
+      const off = listener?.on(this.deps.channels.run, (payload) => payload.startsWith(id + ":") && changed());
+      try {
+        const run = await this.retrieveRun(id);
+        if (run.isCompleted) return run;
+        const left = deadline - Date.now();
+        if (left <= 0) throw new TimeoutError(`Run ${id} did not finish within ${timeoutMs} ms (it is ${run.status})`);
+        await Promise.race([signal, new Promise((resolve) => setTimeout(resolve, Math.min(left, listener ? 5_000 : 250)))]);
+      } finally {
+        off?.();
+      }
+    }
+  }
+
+  async #runRow(id: string): Promise<RunRow> {
+    checkId(id, "run id");
+    const { rows } = await this.deps.db.query<RunRow>(this.deps.sql.runs.get, [id]);
+    if (!rows[0]) throw new RunNotFoundError(id);
+    return rows[0];
+  }
+
+  async #latestVersion(taskId: string): Promise<string> {
+    const { rows } = await this.deps.db.query<{ version: string }>(this.deps.sql.events.latestVersion, [taskId]);
+    if (!rows[0]) throw new TaskNotFoundError(taskId);
+    return rows[0].version;
+  }
+}
+
+function checkId(value: unknown, what: string): void {
+  if (typeof value !== "string" || value.length === 0 || value.length > MAX_ID_LENGTH || value.includes("\u0000")) {
+    throw new InvalidPayloadError(`Invalid ${what}: expected a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+  }
+}
+
+function normalizeTags(tags: string | string[] | undefined): string[] {
+  const list = tags === undefined ? [] : Array.isArray(tags) ? tags : [tags];
+  if (list.length > MAX_TAGS) throw new InvalidPayloadError(`At most ${MAX_TAGS} tags per run, got ${list.length}`);
+  for (const tag of list) checkId(tag, "tag");
+  return [...new Set(list)];
+}

@@ -1,0 +1,123 @@
+import type { Logger } from "../logger.ts";
+import type { Scheduler } from "../scheduler/boss.ts";
+import { executeRun, type ExecuteDeps } from "./execute-run.ts";
+
+export interface DispatcherOptions {
+  concurrency: number;
+  pollIntervalMs: number;
+  heartbeatSeconds: number;
+  shutdownTimeoutMs: number;
+}
+
+/**
+ * Pulls run jobs from pg-boss as slots free up. It fetches at once when notified of new work
+ * (a trigger's NOTIFY, a local timer for a wait or retry falling due, a slot freeing up) and
+ * polls only as a fallback for work other processes scheduled.
+ */
+export class Dispatcher {
+  readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #running = false;
+  #wake: (() => void) | undefined;
+  #kicked = false;
+  #loop: Promise<void> | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly deps: ExecuteDeps,
+    private readonly options: DispatcherOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.#running = true;
+    this.#loop = this.#run();
+    this.#heartbeat = setInterval(() => {
+      this.scheduler.touch([...this.#inFlight.keys()]).catch((error: Error) =>
+        this.logger.warn("heartbeat failed", { error: error.message }),
+      );
+    }, (this.options.heartbeatSeconds * 1000) / 3);
+  }
+
+  /** New work may be ready: fetch now instead of waiting for the poll. */
+  kick(): void {
+    this.#kicked = true;
+    this.#wake?.();
+  }
+
+  wakeAt(date: Date): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      this.kick();
+    }, Math.max(0, date.getTime() - Date.now()) + 5);
+    this.#timers.add(timer);
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Stops fetching, lets in-flight runs finish within the timeout, and hands the rest back. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.kick();
+    await this.#loop;
+    clearInterval(this.#heartbeat);
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    let timeout: NodeJS.Timeout | undefined;
+    const drained = Promise.all(this.#inFlight.values()).then(() => true);
+    const timedOut = new Promise<false>((resolve) => (timeout = setTimeout(() => resolve(false), this.options.shutdownTimeoutMs)));
+    const finished = await Promise.race([drained, timedOut]);
+    clearTimeout(timeout);
+    if (!finished) {
+      const ids = [...this.#inFlight.keys()];
+      this.logger.warn("handing unfinished runs back", { jobs: ids.length });
+      await Promise.all(ids.map((id) => this.scheduler.giveBack(id).catch(() => undefined)));
+    }
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      const free = this.options.concurrency - this.#inFlight.size;
+      let fetched = 0;
+      if (free > 0) {
+        this.#kicked = false;
+        try {
+          const jobs = await this.scheduler.fetch(free);
+          fetched = jobs.length;
+          for (const job of jobs) this.#start(job.id, job.data, job.retryCount > 0);
+        } catch (error) {
+          this.logger.warn("fetching run jobs failed", { error: (error as Error).message });
+        }
+      }
+      if (!this.#running) break;
+      if (fetched === free && free > 0) continue;
+      if (this.#kicked && free > 0) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.pollIntervalMs);
+        this.#wake = () => {
+          clearTimeout(timer);
+          this.#wake = undefined;
+          resolve();
+        };
+      });
+    }
+  }
+
+  #start(jobId: string, data: Parameters<typeof executeRun>[1], redelivered: boolean): void {
+    const task = executeRun(this.deps, data, redelivered)
+      .then((outcome) => (outcome === "done" ? this.scheduler.complete(jobId) : this.scheduler.giveBack(jobId)))
+      .catch(async (error: Error) => {
+        this.logger.error("run execution failed; handing it back", { runId: data.runId, error: error.message });
+        // If the database is down this fails too, and pg-boss retries the job once its heartbeat lapses.
+        await this.scheduler.giveBack(jobId).catch(() => undefined);
+      })
+      .finally(() => {
+        this.#inFlight.delete(jobId);
+        this.kick();
+      });
+    this.#inFlight.set(jobId, task);
+  }
+}

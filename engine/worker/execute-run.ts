@@ -1,0 +1,112 @@
+import { randomUUID } from "node:crypto";
+import { runInScope } from "../../sdk/context.ts";
+import type { Definition } from "../../sdk/definition.ts";
+import { NonDeterminismError } from "../../sdk/errors.ts";
+import { retryDelayMs } from "../../sdk/retry.ts";
+import type { Database } from "../db/database.ts";
+import type { RunRow } from "../db/rows.ts";
+import type { Statements } from "../db/sql/index.ts";
+import { Execution, exhaustedStepErrors } from "../journal/execution.ts";
+import type { RecordedCall } from "../journal/recorded-call.ts";
+import { Recorder } from "../journal/recorder.ts";
+import type { Logger } from "../logger.ts";
+import type { RunJob, Scheduler } from "../scheduler/boss.ts";
+import { decode, encode, serializeError } from "../serialize.ts";
+
+export interface ExecuteDeps {
+  db: Database;
+  sql: Statements;
+  scheduler: Scheduler;
+  notifyChannel: string;
+  logger: Logger;
+  maxMetadataBytes: number;
+  maxPayloadBytes: number;
+  findDefinition(taskId: string, version: string): Definition | undefined;
+  wakeAt(date: Date): void;
+}
+
+type ClaimedRow = RunRow & { journal: RecordedCall[] };
+
+/** What to do with the run job: settle it, or hand it back to be retried at once. */
+export type JobOutcome = "done" | "give-back";
+
+/** Claims the run behind one job, replays and continues its code, and records how it ended. */
+export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: boolean): Promise<JobOutcome> {
+  const lease = randomUUID();
+  const countsAsAttempt = job.reason === "start" || job.reason === "retry" || redelivered ? 1 : 0;
+  const { rows } = await deps.db.query<ClaimedRow>(deps.sql.runs.claim, [job.runId, lease, countsAsAttempt, deps.notifyChannel]);
+  const row = rows[0];
+  if (!row) return "done";
+
+  const definition = deps.findDefinition(row.task_id, row.task_version);
+  const recorder = new Recorder(deps.db, deps.sql, deps.scheduler, deps.notifyChannel, row.id, lease);
+  if (!definition) {
+    deps.logger.warn("no code for this run's task in this process; retrying in 5 s", { runId: row.id, task: row.task_id });
+    await recorder.release("QUEUED", undefined, null, { reason: job.reason, startAfter: new Date(Date.now() + 5_000) });
+    return "done";
+  }
+
+  const logger = deps.logger;
+  const execution = new Execution({
+    recorder,
+    journal: row.journal,
+    metadata: row.metadata,
+    maxMetadataBytes: deps.maxMetadataBytes,
+    maxPayloadBytes: deps.maxPayloadBytes,
+    logger,
+    onWaitScheduled: deps.wakeAt,
+    ctx: {
+      run: { id: row.id, tags: row.tags, createdAt: row.created_at, idempotencyKey: row.idempotency_key },
+      attempt: row.attempts,
+      job: { id: row.task_id, version: row.task_version },
+      task: { id: row.task_id, version: row.task_version },
+      event: { id: row.event_id, name: row.event_name },
+    },
+  });
+
+  const ran = runInScope(execution, () => definition.execute(decode(row.payload), execution)).then(
+    (value) => ({ type: "returned" as const, value }),
+    (error: unknown) => ({ type: "threw" as const, error }),
+  );
+  const outcome = await Promise.race([ran, execution.interrupted]);
+  if (outcome.type === "crashed") {
+    logger.warn("database error during run; handing it back", { runId: row.id, error: outcome.error.message });
+    return "give-back";
+  }
+  if (outcome.type === "suspended" || outcome.type === "abandoned") return "done";
+
+  if (outcome.type === "returned") execution.checkFullyReplayed();
+  const divergence = execution.divergence;
+  if (divergence) {
+    logger.error("run diverged from its journal", { runId: row.id, seq: divergence.seq });
+    await recorder.release("FAILURE", undefined, { ...serializeError(divergence), details: divergenceFields(divergence) });
+    return "done";
+  }
+  if (outcome.type === "returned") {
+    let output;
+    try {
+      output = encode(outcome.value, "run output", deps.maxPayloadBytes);
+    } catch (error) {
+      await recorder.release("FAILURE", undefined, serializeError(error));
+      return "done";
+    }
+    await recorder.release("SUCCESS", output, null);
+    return "done";
+  }
+
+  const error = outcome.error;
+  const retry = definition.retry;
+  const stepExhausted = typeof error === "object" && error !== null && exhaustedStepErrors.has(error);
+  if (retry && !stepExhausted && row.attempts < retry.maxAttempts) {
+    const startAfter = new Date(Date.now() + retryDelayMs(retry, row.attempts));
+    await recorder.release("QUEUED", undefined, serializeError(error), { reason: "retry", startAfter });
+    deps.wakeAt(startAfter);
+    return "done";
+  }
+  await recorder.release("FAILURE", undefined, serializeError(error));
+  return "done";
+}
+
+function divergenceFields(error: NonDeterminismError) {
+  return { code: error.code, seq: error.seq, expected: error.expected, actual: error.actual, callSite: error.callSite };
+}

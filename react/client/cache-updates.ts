@@ -1,0 +1,180 @@
+/**
+ * Pure functions that fold a pushed SSE message into the shapes react-query caches. Each returns
+ * its input unchanged (same reference) when the message does not apply, so callers can skip the
+ * cache write and observers do not re-render.
+ *
+ * Revisions make this exact: a message whose revision is not newer than what the cache holds was
+ * already seen (typically re-sent after a reconnect) and is ignored.
+ */
+import type { InfiniteData } from "@tanstack/react-query";
+import type {
+  DurablyEvent,
+  JournalEntry,
+  Run,
+  RunFilters,
+  RunJournal,
+  RunStatusesSnapshot,
+  RunStreamMessage,
+  RunsPage,
+  Status,
+} from "../types.ts";
+
+export type RunsListData = InfiniteData<RunsPage, string | null>;
+
+function isStale(cachedRevision: number | undefined, revision: number): boolean {
+  return cachedRevision !== undefined && revision <= cachedRevision;
+}
+
+/** Keeps whichever snapshot is newer, so a slow fetch cannot overwrite fresher pushed data. */
+export function preferNewerSnapshot(
+  cached: RunStatusesSnapshot | undefined,
+  fetched: RunStatusesSnapshot,
+): RunStatusesSnapshot {
+  const cachedRevision = cached?.run.revision;
+  const fetchedRevision = fetched.run.revision;
+  if (cached && cachedRevision !== undefined && fetchedRevision !== undefined && cachedRevision > fetchedRevision) {
+    return cached;
+  }
+  return fetched;
+}
+
+/** Same as `preferNewerSnapshot` for a full run. */
+export function preferNewerRun(cached: Run | undefined, fetched: Run): Run {
+  return cached && cached.revision > fetched.revision ? cached : fetched;
+}
+
+/** Replaces the status with the same key, or appends it when it is new. */
+export function upsertStatus(statuses: Status[], status: Status): Status[] {
+  const index = statuses.findIndex((s) => s.key === status.key);
+  if (index === -1) return [...statuses, status];
+  const next = statuses.slice();
+  next[index] = status;
+  return next;
+}
+
+export function applyMessageToStatuses(
+  snapshot: RunStatusesSnapshot | undefined,
+  message: RunStreamMessage,
+): RunStatusesSnapshot | undefined {
+  if (!snapshot || message.type === "end") return snapshot;
+  if (isStale(snapshot.run.revision, message.revision)) return snapshot;
+  if (message.type === "run") {
+    const { id, status, output } = message.run;
+    return { run: { id, status, output, revision: message.revision }, statuses: snapshot.statuses };
+  }
+  return {
+    run: { ...snapshot.run, revision: message.revision },
+    statuses: message.status ? upsertStatus(snapshot.statuses, message.status) : snapshot.statuses,
+  };
+}
+
+export function applyMessageToRun(run: Run | undefined, message: RunStreamMessage): Run | undefined {
+  if (!run || message.type === "end") return run;
+  if (isStale(run.revision, message.revision)) return run;
+  if (message.type === "run") return message.run;
+  return {
+    ...run,
+    revision: message.revision,
+    ...(message.metadata ? { metadata: message.metadata } : {}),
+  };
+}
+
+function upsertJournalEntry(entries: JournalEntry[], entry: JournalEntry): JournalEntry[] | null {
+  const index = entries.findIndex((e) => e.seq === entry.seq);
+  if (index !== -1) {
+    if (entries[index]!.revision >= entry.revision) return null;
+    const next = entries.slice();
+    next[index] = entry;
+    return next;
+  }
+  const at = entries.findIndex((e) => e.seq > entry.seq);
+  const next = entries.slice();
+  next.splice(at === -1 ? next.length : at, 0, entry);
+  return next;
+}
+
+/** Inserts or replaces the entry by `seq`; an entry is replaced only by a newer revision of itself. */
+export function applyMessageToJournal(journal: RunJournal | undefined, message: RunStreamMessage): RunJournal | undefined {
+  if (!journal || message.type !== "journal") return journal;
+  const entries = upsertJournalEntry(journal.entries, message.entry);
+  return entries ? { entries } : journal;
+}
+
+/** Whether a run belongs in a list with these filters (mirrors what `GET /api/runs` selects). */
+export function runMatchesFilters(run: Run, filters: RunFilters): boolean {
+  if (filters.status && filters.status.length > 0 && !filters.status.includes(run.status)) return false;
+  if (filters.taskIdentifier && run.taskIdentifier !== filters.taskIdentifier) return false;
+  if (filters.tag && !run.tags.includes(filters.tag)) return false;
+  if (filters.eventId && run.eventId !== filters.eventId) return false;
+  const created = Date.parse(run.createdAt);
+  if (filters.from && created < Date.parse(filters.from)) return false;
+  if (filters.to && created > Date.parse(filters.to)) return false;
+  if (filters.metadataKey) {
+    if (!Object.hasOwn(run.metadata, filters.metadataKey)) return false;
+    if (filters.metadataValue !== undefined && filters.metadataValue !== "") {
+      const value = run.metadata[filters.metadataKey];
+      const asText = typeof value === "string" ? value : JSON.stringify(value);
+      if (asText !== filters.metadataValue) return false;
+    }
+  }
+  return true;
+}
+
+/** Newest first: the order `GET /api/runs` pages in (created time, then id, descending). */
+export function compareRunsNewestFirst(a: Run, b: Run): number {
+  const byTime = Date.parse(b.createdAt) - Date.parse(a.createdAt);
+  if (byTime !== 0) return byTime;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+/**
+ * Folds a pushed run into a paged list: replaced in place while it still matches the filters,
+ * removed when it no longer does, inserted at its place when it newly matches. A run that would
+ * sort after the last loaded row is left for "load more" to bring.
+ */
+export function applyRunToList(data: RunsListData | undefined, run: Run, filters: RunFilters): RunsListData | undefined {
+  if (!data) return data;
+  const matches = runMatchesFilters(run, filters);
+  for (let p = 0; p < data.pages.length; p++) {
+    const page = data.pages[p]!;
+    const index = page.data.findIndex((r) => r.id === run.id);
+    if (index === -1) continue;
+    if (page.data[index]!.revision >= run.revision) return data;
+    const rows = page.data.slice();
+    if (matches) rows[index] = run;
+    else rows.splice(index, 1);
+    return replacePage(data, p, { ...page, data: rows });
+  }
+  if (!matches) return data;
+  for (let p = 0; p < data.pages.length; p++) {
+    const page = data.pages[p]!;
+    const index = page.data.findIndex((r) => compareRunsNewestFirst(run, r) < 0);
+    if (index === -1) continue;
+    const rows = page.data.slice();
+    rows.splice(index, 0, run);
+    return replacePage(data, p, { ...page, data: rows });
+  }
+  const last = data.pages.length - 1;
+  const lastPage = data.pages[last];
+  if (!lastPage || lastPage.nextCursor !== null) return data;
+  return replacePage(data, last, { ...lastPage, data: [...lastPage.data, run] });
+}
+
+function replacePage(data: RunsListData, index: number, page: RunsPage): RunsListData {
+  const pages = data.pages.slice();
+  pages[index] = page;
+  return { ...data, pages };
+}
+
+/** Updates a run listed on an event page; a run the event started that is new to the list is added. */
+export function applyRunToEvent(event: DurablyEvent | undefined, run: Run): DurablyEvent | undefined {
+  if (!event) return event;
+  const index = event.runs.findIndex((r) => r.id === run.id);
+  if (index === -1) {
+    return run.eventId === event.id ? { ...event, runs: [...event.runs, run] } : event;
+  }
+  if (event.runs[index]!.revision >= run.revision) return event;
+  const runs = event.runs.slice();
+  runs[index] = run;
+  return { ...event, runs };
+}

@@ -1,0 +1,175 @@
+import {
+  RUN_STATUSES,
+  type DurablyEvent,
+  type MetadataHistory,
+  type Run,
+  type RunCounts,
+  type RunFilters,
+  type RunHandle,
+  type RunJournal,
+  type RunStatusesSnapshot,
+  type RunsPage,
+  type SendEventRequest,
+  type SendEventResult,
+  type TaskInfo,
+  type TriggerTaskRequest,
+} from "../types.ts";
+
+/** An error answered by the engine (`{ error: { code, message } }`) or a failed request. */
+export class DurablyApiError extends Error {
+  override name = "DurablyApiError";
+  /** The engine's stable code (`UNAUTHORIZED`, `NOT_FOUND`, …), or `NETWORK_ERROR`/`HTTP_<status>`. */
+  readonly code: string;
+  /** The HTTP status; 0 when no answer arrived. */
+  readonly status: number;
+
+  constructor(code: string, message: string, status: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.status = status;
+  }
+}
+
+export interface HttpClientOptions {
+  /** Where the engine serves `/api`; "" means the page's own origin. */
+  baseUrl: string;
+  /** A secret key or public access token, sent as `Authorization: Bearer`. */
+  accessToken?: string;
+  fetch?: typeof globalThis.fetch;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+export interface ListRunsParams extends RunFilters {
+  cursor?: string | null;
+}
+
+export interface DurablyHttpClient {
+  readonly baseUrl: string;
+  readonly accessToken: string | undefined;
+  listRuns(params?: ListRunsParams, options?: RequestOptions): Promise<RunsPage>;
+  getRun(runId: string, options?: RequestOptions): Promise<Run>;
+  getRunStatuses(runId: string, options?: RequestOptions): Promise<RunStatusesSnapshot>;
+  getRunJournal(runId: string, options?: RequestOptions): Promise<RunJournal>;
+  getRunMetadataHistory(runId: string, options?: RequestOptions): Promise<MetadataHistory>;
+  getEvent(eventId: string, options?: RequestOptions): Promise<DurablyEvent>;
+  getEventRuns(eventId: string, options?: RequestOptions): Promise<{ data: Run[] }>;
+  getEventStatuses(eventId: string, options?: RequestOptions): Promise<RunStatusesSnapshot>;
+  listTasks(options?: RequestOptions): Promise<{ data: TaskInfo[] }>;
+  triggerTask(taskId: string, body: TriggerTaskRequest, options?: RequestOptions): Promise<RunHandle>;
+  sendEvent(body: SendEventRequest, options?: RequestOptions): Promise<SendEventResult>;
+  retryRun(runId: string, options?: RequestOptions): Promise<RunHandle>;
+  replayRun(runId: string, options?: RequestOptions): Promise<RunHandle>;
+  cancelRun(runId: string, options?: RequestOptions): Promise<RunHandle>;
+  /** The URL of an SSE route, with `?token=` (EventSource cannot set headers) and `?lastEventId=`. */
+  streamUrl(path: string, lastEventId?: string | null): string;
+}
+
+export function createHttpClient(options: HttpClientOptions): DurablyHttpClient {
+  const baseUrl = options.baseUrl.replace(/\/+$/, "");
+  const accessToken = options.accessToken || undefined;
+  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  const id = encodeURIComponent;
+
+  async function request<T>(method: "GET" | "POST", path: string, body: unknown, opts?: RequestOptions): Promise<T> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (accessToken) headers.authorization = `Bearer ${accessToken}`;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    let response: Response;
+    try {
+      response = await doFetch(`${baseUrl}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: opts?.signal,
+      });
+    } catch (cause) {
+      // Aborts are react-query's business (it cancels stale fetches); let them through untouched.
+      if (cause instanceof DOMException && cause.name === "AbortError") throw cause;
+      throw new DurablyApiError("NETWORK_ERROR", `Could not reach the engine at ${baseUrl || "this origin"}`, 0, {
+        cause,
+      });
+    }
+    const text = await response.text();
+    const parsed = parseJson(text);
+    if (!response.ok) throw errorFromResponse(response, parsed);
+    if (parsed === undefined) {
+      throw new DurablyApiError("INVALID_RESPONSE", `Expected JSON from ${method} ${path}`, response.status);
+    }
+    return parsed as T;
+  }
+
+  return {
+    baseUrl,
+    accessToken,
+    async listRuns(params = {}, opts) {
+      const page = await request<RunsPage>("GET", `/api/runs${runsQuery(params)}`, undefined, opts);
+      return { ...page, counts: completeCounts(page.counts) };
+    },
+    getRun: (runId, opts) => request("GET", `/api/runs/${id(runId)}`, undefined, opts),
+    getRunStatuses: (runId, opts) => request("GET", `/api/runs/${id(runId)}/statuses`, undefined, opts),
+    getRunJournal: (runId, opts) => request("GET", `/api/runs/${id(runId)}/journal`, undefined, opts),
+    getRunMetadataHistory: (runId, opts) =>
+      request("GET", `/api/runs/${id(runId)}/metadata/history`, undefined, opts),
+    getEvent: (eventId, opts) => request("GET", `/api/events/${id(eventId)}`, undefined, opts),
+    getEventRuns: (eventId, opts) => request("GET", `/api/events/${id(eventId)}/runs`, undefined, opts),
+    getEventStatuses: (eventId, opts) => request("GET", `/api/events/${id(eventId)}/statuses`, undefined, opts),
+    listTasks: (opts) => request("GET", "/api/tasks", undefined, opts),
+    triggerTask: (taskId, body, opts) => request("POST", `/api/tasks/${id(taskId)}/trigger`, body, opts),
+    sendEvent: (body, opts) => request("POST", "/api/events", body, opts),
+    retryRun: (runId, opts) => request("POST", `/api/runs/${id(runId)}/retry`, {}, opts),
+    replayRun: (runId, opts) => request("POST", `/api/runs/${id(runId)}/replay`, {}, opts),
+    cancelRun: (runId, opts) => request("POST", `/api/runs/${id(runId)}/cancel`, {}, opts),
+    streamUrl(path, lastEventId) {
+      const params = new URLSearchParams();
+      if (accessToken) params.set("token", accessToken);
+      if (lastEventId) params.set("lastEventId", lastEventId);
+      const query = params.toString();
+      return `${baseUrl}${path}${query ? `?${query}` : ""}`;
+    },
+  };
+}
+
+/** Serializes list filters the way `GET /api/runs` reads them; empty values are left out. */
+export function runsQuery(params: ListRunsParams): string {
+  const query = new URLSearchParams();
+  if (params.status && params.status.length > 0) query.set("status", params.status.join(","));
+  const plain = ["taskIdentifier", "tag", "eventId", "from", "to", "metadataKey", "metadataValue"] as const;
+  for (const name of plain) {
+    const value = params[name];
+    if (value) query.set(name, value);
+  }
+  if (params.limit !== undefined) query.set("limit", String(Math.min(100, params.limit)));
+  if (params.cursor) query.set("cursor", params.cursor);
+  const text = query.toString();
+  return text ? `?${text}` : "";
+}
+
+function completeCounts(counts: Partial<RunCounts> | undefined): RunCounts {
+  const complete = {} as RunCounts;
+  for (const status of RUN_STATUSES) complete[status] = counts?.[status] ?? 0;
+  return complete;
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function errorFromResponse(response: Response, body: unknown): DurablyApiError {
+  const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
+  const code = typeof error?.code === "string" ? error.code : `HTTP_${response.status}`;
+  const message =
+    typeof error?.message === "string" ? error.message : response.statusText || `Request failed (${response.status})`;
+  return new DurablyApiError(code, message, response.status);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}

@@ -1,0 +1,212 @@
+/**
+ * One SSE connection per watched run (and one for the runs list), shared by every hook that
+ * watches it, folding pushed messages into the react-query cache with `cache-updates.ts`.
+ */
+import type { QueryClient, QueryKey } from "@tanstack/react-query";
+import type { DurablyEvent, Run, RunFilters, RunJournal, RunStatusesSnapshot, RunStreamMessage } from "../types.ts";
+import {
+  applyMessageToJournal,
+  applyMessageToRun,
+  applyMessageToStatuses,
+  applyRunToEvent,
+  applyRunToList,
+  type RunsListData,
+} from "./cache-updates.ts";
+import type { DurablyHttpClient } from "./http-client.ts";
+import type { DurablyKeys } from "./query-keys.ts";
+import { subscribeToRunStream, type EventSourceFactory } from "./run-stream.ts";
+
+export interface LiveUpdates {
+  /** Streams a run's changes into its cached run, statuses and journal until the returned function is called. */
+  watchRun(runId: string): () => void;
+  /** Streams every run change into the cached run lists, counts and event pages. */
+  watchRunList(): () => void;
+}
+
+export interface LiveUpdatesOptions {
+  queryClient: QueryClient;
+  api: DurablyHttpClient;
+  keys: DurablyKeys;
+  createEventSource?: EventSourceFactory;
+}
+
+/** Metadata writes can come many a second; their history is refetched at most this often. */
+const METADATA_REFRESH_MS = 500;
+/** Counts are refetched (one small request) at most this often while runs change. */
+const COUNTS_REFRESH_MS = 1_000;
+
+interface Watch {
+  count: number;
+  stop: () => void;
+}
+
+export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
+  const { queryClient, api, keys, createEventSource } = options;
+  const runWatches = new Map<string, Watch>();
+  let listWatch: Watch | null = null;
+
+  function update<T>(key: QueryKey, apply: (current: T) => T): void {
+    const current = queryClient.getQueryData<T>(key);
+    if (current === undefined) return;
+    const next = apply(current);
+    if (next !== current) queryClient.setQueryData<T>(key, next);
+  }
+
+  function retain(watch: Watch, release: () => void): () => void {
+    watch.count += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      watch.count -= 1;
+      if (watch.count === 0) release();
+    };
+  }
+
+  /**
+   * The resume point is the oldest revision among the run's cached snapshots, so none of them
+   * misses a change; re-sent messages are harmless (they are dropped by revision).
+   */
+  function resumeRevision(runId: string): number | null {
+    const revisions: number[] = [];
+    const run = queryClient.getQueryData<Run>(keys.run(runId));
+    if (run) revisions.push(run.revision);
+    const statuses = queryClient.getQueryData<RunStatusesSnapshot>(keys.runStatuses(runId));
+    if (statuses) {
+      if (statuses.run.revision === undefined) return null;
+      revisions.push(statuses.run.revision);
+    }
+    const journal = queryClient.getQueryData<RunJournal>(keys.runJournal(runId));
+    if (journal && journal.entries.length > 0) {
+      revisions.push(Math.max(...journal.entries.map((e) => e.revision)));
+    }
+    return revisions.length > 0 ? Math.min(...revisions) : null;
+  }
+
+  function startRunStream(runId: string): () => void {
+    let stopStream: (() => void) | null = null;
+    let stopWaiting: (() => void) | null = null;
+    let metadataTimer: ReturnType<typeof setTimeout> | null = null;
+
+    const refreshMetadataHistory = () => {
+      if (metadataTimer !== null) return;
+      metadataTimer = setTimeout(() => {
+        metadataTimer = null;
+        void queryClient.invalidateQueries({ queryKey: keys.runMetadataHistory(runId), exact: true });
+      }, METADATA_REFRESH_MS);
+    };
+
+    const onMessage = (message: RunStreamMessage) => {
+      update<Run>(keys.run(runId), (run) => applyMessageToRun(run, message) ?? run);
+      update<RunStatusesSnapshot>(keys.runStatuses(runId), (s) => applyMessageToStatuses(s, message) ?? s);
+      update<RunJournal>(keys.runJournal(runId), (j) => applyMessageToJournal(j, message) ?? j);
+      if (message.type === "journal" && message.entry.kind === "metadata") refreshMetadataHistory();
+    };
+
+    const open = () => {
+      stopStream = subscribeToRunStream({
+        url: (lastEventId) => api.streamUrl(`/api/runs/${encodeURIComponent(runId)}/stream`, lastEventId),
+        lastEventId: String(resumeRevision(runId) ?? "") || null,
+        onMessage,
+        // Whatever the stream could not carry (a missed end, the final metadata history) is fetched once.
+        onEnd: () => void queryClient.invalidateQueries({ queryKey: keys.runScope(runId) }),
+        createEventSource,
+      });
+    };
+
+    // Start only once the snapshots being fetched right now have landed, so the resume point
+    // covers all of them (the hooks of one page mount together and fetch in parallel).
+    const isFetching = () => queryClient.isFetching({ queryKey: keys.runScope(runId) }) > 0;
+    if (isFetching()) {
+      const unsubscribe = queryClient.getQueryCache().subscribe(() => {
+        if (isFetching()) return;
+        unsubscribe();
+        stopWaiting = null;
+        open();
+      });
+      stopWaiting = unsubscribe;
+    } else {
+      open();
+    }
+
+    return () => {
+      stopWaiting?.();
+      stopStream?.();
+      if (metadataTimer !== null) clearTimeout(metadataTimer);
+    };
+  }
+
+  function startListStream(): () => void {
+    let countsTimer: ReturnType<typeof setTimeout> | null = null;
+    const refreshCounts = () => {
+      if (countsTimer !== null) return;
+      countsTimer = setTimeout(() => {
+        countsTimer = null;
+        void queryClient.invalidateQueries({ queryKey: keys.runCountsAll() });
+      }, COUNTS_REFRESH_MS);
+    };
+
+    // Only lists and event pages take these: a per-run cache must advance by its own stream,
+    // or its revision would jump past journal messages it has not seen yet.
+    const onMessage = (message: RunStreamMessage) => {
+      if (message.type !== "run") return;
+      const run = message.run;
+      for (const query of queryClient.getQueryCache().findAll({ queryKey: keys.runLists() })) {
+        const filters = query.queryKey[query.queryKey.length - 1] as RunFilters;
+        update<RunsListData>(query.queryKey, (data) => applyRunToList(data, run, filters) ?? data);
+      }
+      for (const query of queryClient.getQueryCache().findAll({ queryKey: keys.events() })) {
+        if (query.queryKey[query.queryKey.length - 1] !== "detail") continue;
+        update<DurablyEvent>(query.queryKey, (event) => applyRunToEvent(event, run) ?? event);
+      }
+      refreshCounts();
+    };
+
+    const stopStream = subscribeToRunStream({
+      url: (lastEventId) => api.streamUrl("/api/runs/stream", lastEventId),
+      resume: false,
+      onMessage,
+      // Changes made while disconnected cannot be replayed on this stream: refetch instead.
+      onOpen: ({ reconnect }) => {
+        if (!reconnect) return;
+        void queryClient.invalidateQueries({ queryKey: keys.runLists() });
+        void queryClient.invalidateQueries({ queryKey: keys.runCountsAll() });
+        void queryClient.invalidateQueries({ queryKey: keys.events() });
+      },
+      createEventSource,
+    });
+    return () => {
+      stopStream();
+      if (countsTimer !== null) clearTimeout(countsTimer);
+    };
+  }
+
+  return {
+    watchRun(runId) {
+      let watch = runWatches.get(runId);
+      if (!watch) {
+        const created: Watch = { count: 0, stop: () => {} };
+        created.stop = startRunStream(runId);
+        runWatches.set(runId, created);
+        watch = created;
+      }
+      const current = watch;
+      return retain(current, () => {
+        current.stop();
+        if (runWatches.get(runId) === current) runWatches.delete(runId);
+      });
+    },
+    watchRunList() {
+      if (!listWatch) {
+        const created: Watch = { count: 0, stop: () => {} };
+        created.stop = startListStream();
+        listWatch = created;
+      }
+      const current = listWatch;
+      return retain(current, () => {
+        current.stop();
+        if (listWatch === current) listWatch = null;
+      });
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import { useMemo } from "react";
+import { useQuery } from "@tanstack/react-query";
+import type { DurablyApiError } from "../client/http-client.ts";
+import { retryUnlessClientError } from "../client/query-client.ts";
+import { fetchRunJournal, SNAPSHOT_STALE_MS } from "../queries.ts";
+import type { JournalEntry, RunJournal } from "../types.ts";
+import { toFetchResult, type FetchResult } from "./fetch-result.ts";
+import { useDurably } from "./use-durably.ts";
+import { useRunState } from "./use-run-state.ts";
+
+export type RunJournalResult = FetchResult<{ entries: JournalEntry[] }>;
+
+/** The run's journal (every recorded io call, in `seq` order), live while the run is unfinished. */
+export function useRunJournal(runId: string | undefined): RunJournalResult {
+  const context = useDurably();
+  const { data, error } = useQuery<RunJournal, DurablyApiError>(
+    {
+      queryKey: context.keys.runJournal(runId ?? ""),
+      queryFn: fetchRunJournal(context, runId ?? ""),
+      enabled: runId !== undefined,
+      staleTime: SNAPSHOT_STALE_MS,
+      retry: retryUnlessClientError,
+    },
+    context.queryClient,
+  );
+  useRunState(runId);
+  return useMemo(() => toFetchResult(data, error, { entries: undefined }), [data, error]);
+}

@@ -1,0 +1,76 @@
+/**
+ * `durably/react`: React hooks and a provider over the engine's HTTP/SSE API. Speaks only
+ * HTTP; never imports engine code.
+ */
+export { DurablyProvider, type DurablyProviderProps } from "./provider.tsx";
+export { createDurablyQueryClient, retryUnlessClientError } from "./client/query-client.ts";
+export {
+  createHttpClient,
+  DurablyApiError,
+  type DurablyHttpClient,
+  type HttpClientOptions,
+  type ListRunsParams,
+  type RequestOptions,
+} from "./client/http-client.ts";
+export {
+  subscribeToRunStream,
+  type EventSourceFactory,
+  type EventSourceLike,
+  type RunStreamOptions,
+} from "./client/run-stream.ts";
+export { durablyKeys, type DurablyKeys } from "./client/query-keys.ts";
+export type { DurablyContextValue } from "./context.ts";
+
+export type { FetchResult } from "./hooks/fetch-result.ts";
+export { useDurably } from "./hooks/use-durably.ts";
+export { useRunStatuses, type RunStatusesResult } from "./hooks/use-run-statuses.ts";
+export type { RunStatusesView } from "./hooks/use-statuses-query.ts";
+export { useEventRunStatuses } from "./hooks/use-event-run-statuses.ts";
+export { useRealtimeRun, type RealtimeRunResult } from "./hooks/use-realtime-run.ts";
+export { useRuns, type RunsResult } from "./hooks/use-runs.ts";
+export { useRunJournal, type RunJournalResult } from "./hooks/use-run-journal.ts";
+export { useRunMetadataHistory, type RunMetadataHistoryResult } from "./hooks/use-run-metadata-history.ts";
+export { useEvent, type EventResult } from "./hooks/use-event.ts";
+export { useTasks, type TasksResult } from "./hooks/use-tasks.ts";
+export { useTriggerTask, type TriggerTaskVariables } from "./hooks/use-trigger-task.ts";
+export { useSendEvent } from "./hooks/use-send-event.ts";
+export { useRetryRun } from "./hooks/use-retry-run.ts";
+export { useReplayRun } from "./hooks/use-replay-run.ts";
+export { useCancelRun } from "./hooks/use-cancel-run.ts";
+
+export {
+  FINAL_RUN_STATUSES,
+  isFinalRunStatus,
+  JOURNAL_KINDS,
+  RUN_STATUSES,
+  type DurablyEvent,
+  type FinalRunStatus,
+  type JournalEntry,
+  type JournalKind,
+  type JsonObject,
+  type JsonPrimitive,
+  type JsonValue,
+  type MetadataChange,
+  type MetadataHistory,
+  type MetadataOp,
+  type Run,
+  type RunCounts,
+  type RunError,
+  type RunFilters,
+  type RunHandle,
+  type RunJournal,
+  type RunStatus,
+  type RunStatusesSnapshot,
+  type RunStreamMessage,
+  type RunSummary,
+  type RunsPage,
+  type SendEventRequest,
+  type SendEventResult,
+  type Status,
+  type StatusState,
+  type StatusVersion,
+  type TaskInfo,
+  type TaskKind,
+  type TriggerOptions,
+  type TriggerTaskRequest,
+} from "./types.ts";

@@ -1,0 +1,40 @@
+/**
+ * The fetch functions behind the run queries. Several hooks read the same cache entry (the
+ * run page mounts four of them), so each entry is defined once, here.
+ */
+import type { QueryFunctionContext } from "@tanstack/react-query";
+import { preferNewerRun, preferNewerSnapshot } from "./client/cache-updates.ts";
+import type { DurablyContextValue } from "./context.ts";
+import type { MetadataHistory, Run, RunJournal, RunStatusesSnapshot } from "./types.ts";
+
+/**
+ * Pushed updates keep a watched snapshot current, so a remount within this window reuses it
+ * (the stream resumes from its revision) instead of refetching.
+ */
+export const SNAPSHOT_STALE_MS = 5_000;
+
+type Fetch<T> = (context: QueryFunctionContext) => Promise<T>;
+
+export function fetchRun({ api, keys, queryClient }: DurablyContextValue, runId: string): Fetch<Run> {
+  return async ({ signal }) =>
+    preferNewerRun(queryClient.getQueryData<Run>(keys.run(runId)), await api.getRun(runId, { signal }));
+}
+
+export function fetchRunStatuses(
+  { api, keys, queryClient }: DurablyContextValue,
+  runId: string,
+): Fetch<RunStatusesSnapshot> {
+  return async ({ signal }) =>
+    preferNewerSnapshot(
+      queryClient.getQueryData<RunStatusesSnapshot>(keys.runStatuses(runId)),
+      await api.getRunStatuses(runId, { signal }),
+    );
+}
+
+export function fetchRunJournal({ api }: DurablyContextValue, runId: string): Fetch<RunJournal> {
+  return ({ signal }) => api.getRunJournal(runId, { signal });
+}
+
+export function fetchRunMetadataHistory({ api }: DurablyContextValue, runId: string): Fetch<MetadataHistory> {
+  return ({ signal }) => api.getRunMetadataHistory(runId, { signal });
+}

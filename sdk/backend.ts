@@ -1,0 +1,66 @@
+import type { EventRecord, ListRunsFilter, Run, RunList, RunStatuses, TriggerOptions } from "./types.ts";
+
+export interface TriggerRequest {
+  taskId: string;
+  taskVersion?: string;
+  payload: unknown;
+  options?: TriggerOptions;
+  parentRunId?: string;
+}
+
+export interface SendEventRequest {
+  name: string;
+  payload: unknown;
+  id?: string;
+}
+
+/** The narrow interface the SDK reaches the engine through (in-process or over HTTP). */
+export interface Backend {
+  trigger(request: TriggerRequest): Promise<{ id: string; isCached: boolean }>;
+  sendEvent(request: SendEventRequest): Promise<{ id: string; runs: string[] }>;
+  retrieveRun(id: string): Promise<Run>;
+  listRuns(filter: ListRunsFilter): Promise<RunList>;
+  getRunStatuses(id: string): Promise<RunStatuses>;
+  getEvent(id: string): Promise<EventRecord & { runs: Run[] }>;
+  retryRun(id: string): Promise<{ id: string }>;
+  replayRun(id: string): Promise<{ id: string }>;
+  cancelRun(id: string): Promise<{ id: string }>;
+  /** Resolves with the run once it is finished, or throws `TimeoutError`. */
+  pollRun(id: string, timeoutMs: number): Promise<Run>;
+}
+
+export interface ConfigureOptions {
+  databaseUrl?: string;
+  /** Postgres schema holding durably's tables (default `durably`). */
+  schema?: string;
+}
+
+let configured: ConfigureOptions | undefined;
+let explicit: Backend | undefined;
+let fromConfig: Promise<Backend> | undefined;
+
+/** Points `task.trigger`, `runs.*` and clients without a `databaseUrl` at a database. */
+export function configure(options: ConfigureOptions): void {
+  configured = options;
+  fromConfig = undefined;
+}
+
+/** Used by an in-process engine so triggering needs no extra configuration. */
+export function setDefaultBackend(backend: Backend | undefined): void {
+  explicit = backend;
+}
+
+export function hasDefaultBackend(): boolean {
+  return explicit !== undefined;
+}
+
+export function connectBackend(options: ConfigureOptions): Promise<Backend> {
+  // Loaded lazily: a process that never triggers never opens a pool, and sdk/ stays free of SQL.
+  return import("../engine/index.ts").then((engine) => engine.connect(options));
+}
+
+export function getBackend(): Promise<Backend> {
+  if (explicit && !configured) return Promise.resolve(explicit);
+  fromConfig ??= connectBackend(configured ?? {});
+  return fromConfig;
+}

@@ -1,0 +1,105 @@
+import type { z } from "zod";
+import { connectBackend, getBackend, type Backend } from "./backend.ts";
+import { currentScope, type IO, type RunContext } from "./context.ts";
+import { DEFINITIONS, type Definable } from "./definable.ts";
+import { registerDefinition, validatePayload, type Definition, type PayloadSchema } from "./definition.ts";
+import type { RunStatuses, Run } from "./types.ts";
+
+export interface EventTrigger<TPayload> {
+  readonly name: string;
+  readonly schema: PayloadSchema | undefined;
+  /** Phantom field carrying the payload type to `run`. */
+  readonly __payload?: TPayload;
+}
+
+/** Starts a job when an event of this name is sent; `schema` (zod) checks the payload. */
+export function eventTrigger<TSchema extends z.ZodType | undefined = undefined>(options: {
+  name: string;
+  schema?: TSchema;
+}): EventTrigger<TSchema extends z.ZodType ? z.output<TSchema> : any> {
+  return { name: options.name, schema: options.schema };
+}
+
+export interface JobOptions<TPayload, TOutput> {
+  id: string;
+  name: string;
+  version: string;
+  trigger: EventTrigger<TPayload>;
+  run: (payload: TPayload, io: IO, ctx: RunContext) => Promise<TOutput>;
+}
+
+export interface Job {
+  readonly id: string;
+  readonly version: string;
+}
+
+export interface ClientOptions {
+  id: string;
+  databaseUrl?: string;
+  schema?: string;
+}
+
+/** A v2-style client: `new Client({ id })`, `client.defineJob(...)`, `client.sendEvent(...)`. */
+export class Client implements Definable {
+  readonly id: string;
+  readonly #jobs: Definition[] = [];
+  readonly #options: ClientOptions;
+  #backend: Promise<Backend> | undefined;
+
+  constructor(options: ClientOptions) {
+    this.id = options.id;
+    this.#options = options;
+  }
+
+  get [DEFINITIONS](): () => Definition[] {
+    return () => [...this.#jobs];
+  }
+
+  defineJob<TPayload, TOutput>(options: JobOptions<TPayload, TOutput>): Job {
+    const definition: Definition = {
+      kind: "job",
+      id: options.id,
+      version: options.version,
+      name: options.name,
+      eventName: options.trigger.name,
+      schema: options.trigger.schema,
+      retry: null,
+      execute: (payload, scope) =>
+        options.run(validatePayload(options.trigger.schema, payload, `job "${options.id}"`) as TPayload, scope.io, scope.ctx),
+    };
+    this.#jobs.push(definition);
+    registerDefinition(definition);
+    return { id: options.id, version: options.version };
+  }
+
+  /** Starts one run per job listening for `name`; returns the event id. */
+  async sendEvent(event: { name: string; payload?: unknown; id?: string }): Promise<{ id: string }> {
+    for (const job of this.#jobs) {
+      if (job.eventName === event.name) validatePayload(job.schema, event.payload, `job "${job.id}"`);
+    }
+    const backend = await this.#getBackend();
+    const scope = currentScope();
+    const send = (id?: string) => backend.sendEvent({ name: event.name, payload: event.payload ?? {}, ...(id ? { id } : {}) });
+    if (!scope) return { id: (await send(event.id)).id };
+    const runId = scope.ctx.run.id;
+    return scope.journaled("sendEvent", event.name, async (seq) => ({ id: (await send(event.id ?? `${runId}:${seq}`)).id }));
+  }
+
+  async getRun(runId: string): Promise<Run> {
+    return (await this.#getBackend()).retrieveRun(runId);
+  }
+
+  async getRunStatuses(runId: string): Promise<RunStatuses> {
+    return (await this.#getBackend()).getRunStatuses(runId);
+  }
+
+  async getEventRuns(eventId: string): Promise<Run[]> {
+    return (await (await this.#getBackend()).getEvent(eventId)).runs;
+  }
+
+  #getBackend(): Promise<Backend> {
+    if (!this.#options.databaseUrl) return getBackend();
+    this.#backend ??= connectBackend({ databaseUrl: this.#options.databaseUrl, ...(this.#options.schema ? { schema: this.#options.schema } : {}) });
+    return this.#backend;
+  }
+}

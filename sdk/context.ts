@@ -1,0 +1,79 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { RetryOptions } from "./retry.ts";
+import type { Json, Metadata, StatusState } from "./types.ts";
+import { OutsideRunError } from "./errors.ts";
+
+export interface StatusInput {
+  label?: string;
+  state?: StatusState;
+  data?: Record<string, unknown>;
+}
+
+export interface StatusHandle {
+  readonly key: string;
+  /** Overrides the given fields; `key` names this update in the journal. */
+  update(key: string, input: StatusInput): Promise<StatusHandle>;
+}
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface TaskContext {
+  /** 1 on the first try of this step, 2 on its first retry, … */
+  attempt: number;
+}
+
+export interface RunTaskOptions {
+  retry?: RetryOptions;
+}
+
+/** The durable operations available to a run; every call is journaled. */
+export interface IO {
+  runTask<T>(key: string, fn: (task: TaskContext) => Promise<T> | T, options?: RunTaskOptions): Promise<T>;
+  createStatus(key: string, input: StatusInput & { label: string }): Promise<StatusHandle>;
+  wait(key: string, seconds: number): Promise<void>;
+  now(key?: string): Promise<Date>;
+  random(key?: string): Promise<number>;
+  logger: Logger;
+}
+
+export interface RunContext {
+  run: { id: string; tags: string[]; createdAt: Date; idempotencyKey: string | null };
+  attempt: number;
+  job: { id: string; version: string };
+  task: { id: string; version: string };
+  event: { id: string | null; name: string | null };
+}
+
+export type MetadataOp = "set" | "del" | "increment" | "append";
+
+/** What the engine provides to code running inside a run. */
+export interface RunScope {
+  io: IO;
+  ctx: RunContext;
+  metadata(): Metadata;
+  writeMetadata(op: MetadataOp, key: string, value: Json | undefined): Promise<void>;
+  waitUntil(key: string, date: Date): Promise<void>;
+  /** Runs `fn` once and journals its result; `seq` is the call's stable position in the run. */
+  journaled<T>(kind: string, key: string, fn: (seq: number) => Promise<T>): Promise<T>;
+}
+
+const scopes = new AsyncLocalStorage<RunScope>();
+
+export function runInScope<T>(scope: RunScope, fn: () => T): T {
+  return scopes.run(scope, fn);
+}
+
+export function currentScope(): RunScope | undefined {
+  return scopes.getStore();
+}
+
+export function requireScope(what: string): RunScope {
+  const scope = scopes.getStore();
+  if (!scope) throw new OutsideRunError(what);
+  return scope;
+}

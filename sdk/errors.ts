@@ -1,0 +1,105 @@
+/** Base of every error durably throws; `code` is stable and safe to match on. */
+export class DurablyError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+export interface JournalCall {
+  kind: string;
+  key: string;
+}
+
+/** The code called something other than what the journal recorded at this position. */
+export class NonDeterminismError extends DurablyError {
+  readonly runId: string;
+  readonly seq: number;
+  readonly expected: JournalCall | null;
+  readonly actual: JournalCall | null;
+  readonly callSite: string | undefined;
+  constructor(args: { runId: string; seq: number; expected: JournalCall | null; actual: JournalCall | null; callSite?: string }) {
+    const show = (c: JournalCall | null) => (c ? `${c.kind}("${c.key}")` : "nothing");
+    super(
+      "NON_DETERMINISM",
+      `Run ${args.runId} diverged from its journal at seq ${args.seq}: recorded ${show(args.expected)}, code called ${show(args.actual)}` +
+        (args.callSite ? ` at ${args.callSite}` : ""),
+    );
+    this.runId = args.runId;
+    this.seq = args.seq;
+    this.expected = args.expected;
+    this.actual = args.actual;
+    this.callSite = args.callSite;
+  }
+}
+
+export class MetadataTooLargeError extends DurablyError {
+  readonly size: number;
+  readonly limit: number;
+  constructor(size: number, limit: number) {
+    super("METADATA_TOO_LARGE", `Metadata is ${size} bytes, over the limit of ${limit} bytes`);
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+export class InvalidPayloadError extends DurablyError {
+  readonly issues: unknown;
+  constructor(message: string, issues?: unknown, options?: { cause?: unknown }) {
+    super("INVALID_PAYLOAD", message, options);
+    this.issues = issues;
+  }
+}
+
+export class RunNotFoundError extends DurablyError {
+  readonly runId: string;
+  constructor(runId: string) {
+    super("RUN_NOT_FOUND", `No run with id "${runId}"`);
+    this.runId = runId;
+  }
+}
+
+export class EventNotFoundError extends DurablyError {
+  readonly eventId: string;
+  constructor(eventId: string) {
+    super("EVENT_NOT_FOUND", `No event with id "${eventId}"`);
+    this.eventId = eventId;
+  }
+}
+
+export class TaskNotFoundError extends DurablyError {
+  readonly taskId: string;
+  constructor(taskId: string) {
+    super("TASK_NOT_FOUND", `No task or job with id "${taskId}" is registered`);
+    this.taskId = taskId;
+  }
+}
+
+export class InvalidRunStateError extends DurablyError {
+  constructor(message: string) {
+    super("INVALID_RUN_STATE", message);
+  }
+}
+
+export class OutsideRunError extends DurablyError {
+  constructor(what: string) {
+    super("OUTSIDE_RUN", `${what} can only be called inside a run`);
+  }
+}
+
+export class NotConfiguredError extends DurablyError {
+  constructor() {
+    super(
+      "NOT_CONFIGURED",
+      "durably has no database: pass databaseUrl to new Client()/configure(), set DATABASE_URL, or start an engine in this process",
+    );
+  }
+}
+
+export class TimeoutError extends DurablyError {
+  constructor(message: string) {
+    super("TIMEOUT", message);
+  }
+}

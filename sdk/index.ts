@@ -1,0 +1,44 @@
+export { Client, eventTrigger } from "./client.ts";
+export type { ClientOptions, EventTrigger, Job, JobOptions } from "./client.ts";
+export { task } from "./task.ts";
+export type { RunHandle, Task, TaskOptions, TaskRunContext } from "./task.ts";
+export { metadata } from "./metadata.ts";
+export { wait } from "./wait.ts";
+export type { Duration } from "./wait.ts";
+export { runs } from "./runs.ts";
+export { configure } from "./backend.ts";
+export type { ConfigureOptions } from "./backend.ts";
+export type { IO, Logger, RunContext, RunTaskOptions, StatusHandle, StatusInput, TaskContext } from "./context.ts";
+export type { RetryOptions } from "./retry.ts";
+export {
+  DurablyError,
+  EventNotFoundError,
+  InvalidPayloadError,
+  InvalidRunStateError,
+  MetadataTooLargeError,
+  NonDeterminismError,
+  NotConfiguredError,
+  OutsideRunError,
+  RunNotFoundError,
+  TaskNotFoundError,
+  TimeoutError,
+} from "./errors.ts";
+export type { JournalCall } from "./errors.ts";
+export { RUN_STATUSES } from "./types.ts";
+export type {
+  EventRecord,
+  Json,
+  JournalEntry,
+  ListRunsFilter,
+  Metadata,
+  MetadataChange,
+  Run,
+  RunList,
+  RunStatus,
+  RunStatuses,
+  RunStatusView,
+  SerializedError,
+  StatusState,
+  StatusVersion,
+  TriggerOptions,
+} from "./types.ts";

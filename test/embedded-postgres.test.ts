@@ -1,0 +1,156 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { chmod, mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "../engine/db/embedded-postgres.ts";
+
+const projectRoot = fileURLToPath(new URL("..", import.meta.url));
+const modulePath = path.join(projectRoot, "engine/db/embedded-postgres.ts");
+
+let base = "";
+const servers: EmbeddedPostgres[] = [];
+const children: ChildProcess[] = [];
+const strayPids: number[] = [];
+
+async function start(dataDir: string, port?: number): Promise<EmbeddedPostgres> {
+  const server = await startEmbeddedPostgres({ dataDir, port });
+  servers.push(server);
+  return server;
+}
+
+async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
+  const client = new pg.Client(url);
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+async function postmasterPid(dataDir: string): Promise<number> {
+  return Number.parseInt(await readFile(path.join(dataDir, "postmaster.pid"), "utf8"), 10);
+}
+
+/** Running and not a zombie (an orphan may never be reaped here). */
+async function isRunning(pid: number): Promise<boolean> {
+  try {
+    const procStat = await readFile(`/proc/${pid}/stat`, "utf8");
+    return procStat[procStat.lastIndexOf(")") + 2] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** Runs the server in a separate node process, as the CLI does, and returns once it printed its URL. */
+async function startInChildProcess(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const script = `
+    import { startEmbeddedPostgres } from ${JSON.stringify(modulePath)};
+    const server = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)} });
+    console.log(server.url);`;
+  const child = spawn(process.execPath, ["--experimental-strip-types", "--no-warnings", "--input-type=module", "-e", script], {
+    cwd: projectRoot,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let stdout = "";
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on("data", (chunk: Buffer) => {
+      stdout += chunk;
+      if (stdout.includes("\n")) resolve(stdout.trim());
+    });
+    child.once("exit", (code) => reject(new Error(`child exited with ${code}: ${stderr}`)));
+  });
+  return { child, url };
+}
+
+beforeAll(async () => {
+  await mkdir(path.join(projectRoot, "test-output"), { recursive: true });
+  base = await mkdtemp(path.join(projectRoot, "test-output", "embedded-pg-"));
+  // mkdtemp creates 0700, which the postgres OS user (used when running as root) cannot traverse.
+  await chmod(base, 0o755);
+});
+
+afterAll(async () => {
+  for (const child of children) child.kill("SIGKILL");
+  await Promise.all(servers.map((server) => server.stop()));
+  for (const pid of strayPids) if (await isRunning(pid)) process.kill(pid, "SIGINT");
+  if (base) await rm(base, { recursive: true, force: true });
+});
+
+describe("startEmbeddedPostgres", () => {
+  test("serves a durably database, supports LISTEN/NOTIFY and keeps data across restarts", async () => {
+    const dataDir = path.join(base, "restart", ".durably", "pg");
+    const first = await start(dataDir);
+    expect(first.url).toMatch(/^postgres:\/\/durably:[0-9a-f]+@127\.0\.0\.1:\d+\/durably$/);
+    expect((await stat(path.join(base, "restart", ".durably", "pg-password"))).mode & 0o777).toBe(0o600);
+    await query(first.url, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('survives')");
+
+    const listener = new pg.Client(first.url);
+    const notifier = new pg.Client(first.url);
+    await Promise.all([listener.connect(), notifier.connect()]);
+    try {
+      await listener.query("LISTEN wakeup");
+      const received = new Promise<string | undefined>((resolve) => listener.once("notification", (n) => resolve(n.payload)));
+      await notifier.query("SELECT pg_notify('wakeup', 'hello')");
+      expect(await received).toBe("hello");
+    } finally {
+      await Promise.all([listener.end(), notifier.end()]);
+    }
+
+    await first.stop();
+    await first.stop(); // idempotent
+    await expect(query(first.url, "SELECT 1")).rejects.toThrow();
+
+    // The preferred port is taken: the restart falls back to a free one.
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const blockedPort = (blocker.address() as net.AddressInfo).port;
+    try {
+      const second = await start(dataDir, blockedPort);
+      expect(new URL(second.url).port).not.toBe(String(blockedPort));
+      expect(new URL(second.url).password).toBe(new URL(first.url).password);
+      expect(await query(second.url, "SELECT v FROM kept")).toEqual([{ v: "survives" }]);
+      await second.stop();
+    } finally {
+      blocker.close();
+    }
+  });
+
+  test("takes over from a postmaster orphaned by a kill -9 of its node process", async () => {
+    const dataDir = path.join(base, "orphan", ".durably", "pg");
+    const { child, url } = await startInChildProcess(dataDir);
+    await query(url, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('before crash')");
+    const orphanPid = await postmasterPid(dataDir);
+    strayPids.push(orphanPid);
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+    expect(await isRunning(orphanPid)).toBe(true); // the postmaster outlives its parent
+
+    const server = await start(dataDir);
+    expect(await isRunning(orphanPid)).toBe(false);
+    expect(await query(server.url, "SELECT v FROM kept")).toEqual([{ v: "before crash" }]);
+
+    // A second start on a live cluster of this very process stops it and takes over too.
+    const replacement = await start(dataDir);
+    expect(await query(replacement.url, "SELECT v FROM kept")).toEqual([{ v: "before crash" }]);
+    await server.stop(); // its postmaster is already gone: must resolve without touching the new one
+    expect(await query(replacement.url, "SELECT count(*)::int AS n FROM kept")).toEqual([{ n: 1 }]);
+    await replacement.stop();
+  });
+
+  test.skipIf(process.getuid?.() !== 0)("explains that a data dir under a 0700 directory cannot be used as root", async () => {
+    const locked = path.join(base, "locked");
+    await mkdir(locked);
+    await chmod(locked, 0o700);
+    await expect(startEmbeddedPostgres({ dataDir: path.join(locked, "project", ".durably", "pg") })).rejects.toThrow(
+      /"postgres" OS user.*cannot reach.*DATABASE_URL/s,
+    );
+  });
+});

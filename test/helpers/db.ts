@@ -1,0 +1,31 @@
+import pg from "pg";
+
+export const TEST_DATABASE_URL = process.env.DATABASE_URL ?? "postgres://root@127.0.0.1:5432/test";
+
+/** A schema name of its own for each test, so files run in parallel on one database. */
+export function uniqueSchema(prefix: string): string {
+  return `t_${prefix.replace(/[^a-z0-9]/g, "_").slice(0, 16)}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export async function dropSchemas(...schemas: string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    for (const s of schemas) {
+      await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+      await client.query(`DROP SCHEMA IF EXISTS "${s}_boss" CASCADE`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+export async function sql<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    return (await client.query<R>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,26 @@
+import { afterEach } from "vitest";
+import { createEngine, type Engine, type EngineOptions } from "durably/engine";
+import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./db.ts";
+
+const started: { engine: Engine; schema: string; keep: boolean }[] = [];
+
+/** Starts an engine on a fresh schema; it is stopped and its schema dropped after the test. */
+export async function startTestEngine(name: string, options: EngineOptions = {}): Promise<Engine> {
+  const schema = options.schema ?? uniqueSchema(name);
+  const engine = createEngine({
+    databaseUrl: TEST_DATABASE_URL,
+    schema,
+    logLevel: "error",
+    pollIntervalMs: 200,
+    ...options,
+  });
+  await engine.start();
+  started.push({ engine, schema, keep: options.schema !== undefined });
+  return engine;
+}
+
+afterEach(async () => {
+  const engines = started.splice(0);
+  for (const { engine } of engines) await engine.stop();
+  await dropSchemas(...engines.filter((e) => !e.keep).map((e) => e.schema));
+});
