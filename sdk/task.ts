@@ -53,7 +53,10 @@ export function task<TPayload = unknown, TOutput = unknown>(options: TaskOptions
       const checked = validatePayload(options.schema, payload, `task "${options.id}"`);
       const backend = await getBackend();
       const scope = currentScope();
-      if (!scope) return backend.trigger({ taskId: options.id, taskVersion: version, payload: checked, options: triggerOptions });
+      if (!scope) {
+        const { id } = await backend.trigger({ taskId: options.id, taskVersion: version, payload: checked, options: triggerOptions });
+        return { id };
+      }
       // From inside a run the trigger is journaled, and keyed by the call's position, so a
       // replayed parent gets the same child back instead of starting a second one.
       const parentRunId = scope.ctx.run.id;

@@ -42,6 +42,7 @@ export class Scheduler {
       max: 4,
       supervise: options.supervise,
       superviseIntervalSeconds: options.recoverySeconds,
+      monitorIntervalSeconds: options.recoverySeconds,
       schedule: false,
       registerInstance: false,
       openTelemetry: { enabled: false },

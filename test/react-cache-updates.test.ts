@@ -1,0 +1,217 @@
+import { describe, expect, it } from "vitest";
+import {
+  applyMessageToJournal,
+  applyMessageToRun,
+  applyMessageToStatuses,
+  applyRunToList,
+  preferNewerSnapshot,
+  runMatchesFilters,
+  type RunsListData,
+} from "../react/client/cache-updates.ts";
+import type { JournalEntry, Run, RunStatusesSnapshot, RunStreamMessage, Status } from "../react/types.ts";
+
+function makeRun(overrides: Partial<Run> = {}): Run {
+  return {
+    id: "run_1",
+    status: "EXECUTING",
+    taskIdentifier: "meme-generator",
+    taskVersion: "0.1.1",
+    eventId: null,
+    payload: {},
+    output: null,
+    error: null,
+    metadata: {},
+    tags: [],
+    attempts: 1,
+    idempotencyKey: null,
+    parentRunId: null,
+    createdAt: "2025-01-01T00:00:00.000Z",
+    startedAt: "2025-01-01T00:00:01.000Z",
+    finishedAt: null,
+    updatedAt: "2025-01-01T00:00:01.000Z",
+    isCompleted: false,
+    isSuccess: false,
+    isFailed: false,
+    revision: 5,
+    ...overrides,
+  };
+}
+
+function makeStatus(overrides: Partial<Status> = {}): Status {
+  return {
+    key: "generating-memes",
+    label: "Generating memes",
+    state: "loading",
+    data: { progress: 0.1 },
+    updatedAt: "2025-01-01T00:00:02.000Z",
+    history: [],
+    ...overrides,
+  };
+}
+
+function makeEntry(overrides: Partial<JournalEntry> = {}): JournalEntry {
+  return {
+    seq: 1,
+    kind: "status",
+    key: "generating-memes",
+    output: null,
+    error: null,
+    status: "completed",
+    attempts: 1,
+    startedAt: "2025-01-01T00:00:02.000Z",
+    finishedAt: "2025-01-01T00:00:02.000Z",
+    revision: 6,
+    ...overrides,
+  };
+}
+
+const snapshot: RunStatusesSnapshot = {
+  run: { id: "run_1", status: "EXECUTING", output: null, revision: 5 },
+  statuses: [makeStatus()],
+};
+
+describe("statuses cache", () => {
+  it("replaces a pushed status by key and keeps its list order", () => {
+    const other = makeStatus({ key: "uploading", label: "Uploading" });
+    const cached = { ...snapshot, statuses: [makeStatus(), other] };
+    const updated = makeStatus({ state: "success", data: { progress: 1, urls: ["a.gif"] } });
+    const message: RunStreamMessage = { type: "journal", revision: 6, entry: makeEntry(), status: updated };
+
+    const next = applyMessageToStatuses(cached, message);
+
+    expect(next?.statuses).toEqual([updated, other]);
+    expect(next?.run.revision).toBe(6);
+  });
+
+  it("appends a status with a new key", () => {
+    const created = makeStatus({ key: "uploading", label: "Uploading" });
+    const next = applyMessageToStatuses(snapshot, {
+      type: "journal",
+      revision: 6,
+      entry: makeEntry({ key: "uploading" }),
+      status: created,
+    });
+    expect(next?.statuses.map((s) => s.key)).toEqual(["generating-memes", "uploading"]);
+  });
+
+  it("replaces the run overview with a pushed run", () => {
+    const next = applyMessageToStatuses(snapshot, {
+      type: "run",
+      revision: 7,
+      run: makeRun({ status: "SUCCESS", output: { memes: 2 }, revision: 7 }),
+    });
+    expect(next?.run).toEqual({ id: "run_1", status: "SUCCESS", output: { memes: 2 }, revision: 7 });
+    expect(next?.statuses).toBe(snapshot.statuses);
+  });
+
+  it("ignores messages at or below the cached revision (re-sent after a reconnect)", () => {
+    const stale = makeStatus({ state: "failure" });
+    for (const revision of [4, 5]) {
+      const next = applyMessageToStatuses(snapshot, { type: "journal", revision, entry: makeEntry(), status: stale });
+      expect(next).toBe(snapshot);
+    }
+  });
+
+  it("keeps a cached snapshot that is newer than a slow fetch", () => {
+    const newer = { ...snapshot, run: { ...snapshot.run, revision: 9 } };
+    expect(preferNewerSnapshot(newer, snapshot)).toBe(newer);
+    expect(preferNewerSnapshot(snapshot, newer)).toBe(newer);
+  });
+
+  it("leaves an absent cache absent", () => {
+    expect(applyMessageToStatuses(undefined, { type: "run", revision: 9, run: makeRun() })).toBeUndefined();
+  });
+});
+
+describe("run cache", () => {
+  it("replaces the run with a pushed run", () => {
+    const pushed = makeRun({ status: "WAITING", revision: 6 });
+    expect(applyMessageToRun(makeRun(), { type: "run", revision: 6, run: pushed })).toBe(pushed);
+  });
+
+  it("sets the whole metadata object from a metadata journal message", () => {
+    const next = applyMessageToRun(makeRun({ metadata: { progress: 0.1 } }), {
+      type: "journal",
+      revision: 6,
+      entry: makeEntry({ kind: "metadata", key: "progress" }),
+      metadata: { progress: 0.5, user: "eric" },
+    });
+    expect(next?.metadata).toEqual({ progress: 0.5, user: "eric" });
+    expect(next?.revision).toBe(6);
+  });
+
+  it("ignores a stale run", () => {
+    const cached = makeRun({ revision: 8 });
+    expect(applyMessageToRun(cached, { type: "run", revision: 8, run: makeRun({ status: "QUEUED" }) })).toBe(cached);
+  });
+});
+
+describe("journal cache", () => {
+  it("inserts entries in seq order and replaces an entry only by a newer revision of itself", () => {
+    const journal = { entries: [makeEntry({ seq: 1, revision: 2 }), makeEntry({ seq: 3, revision: 4 })] };
+    const inserted = applyMessageToJournal(journal, {
+      type: "journal",
+      revision: 5,
+      entry: makeEntry({ seq: 2, kind: "task", revision: 5 }),
+    });
+    expect(inserted?.entries.map((e) => e.seq)).toEqual([1, 2, 3]);
+
+    const replay = { type: "journal", revision: 4, entry: makeEntry({ seq: 3, revision: 4, attempts: 9 }) } as const;
+    expect(applyMessageToJournal(journal, replay)).toBe(journal);
+
+    const retried = applyMessageToJournal(journal, {
+      type: "journal",
+      revision: 6,
+      entry: makeEntry({ seq: 3, revision: 6, attempts: 2 }),
+    });
+    expect(retried?.entries[1]?.attempts).toBe(2);
+  });
+});
+
+describe("runs list cache", () => {
+  const page = (runs: Run[], nextCursor: string | null = null) => ({
+    data: runs,
+    nextCursor,
+    counts: { QUEUED: 0, EXECUTING: 0, WAITING: 0, SUCCESS: 0, FAILURE: 0, CANCELED: 0 },
+  });
+  const list = (...pages: ReturnType<typeof page>[]): RunsListData => ({
+    pages,
+    pageParams: pages.map((_, i) => (i === 0 ? null : `c${i}`)),
+  });
+  const older = makeRun({ id: "run_a", createdAt: "2025-01-01T00:00:00.000Z" });
+  const newer = makeRun({ id: "run_b", createdAt: "2025-01-02T00:00:00.000Z" });
+
+  it("puts a new matching run at the top", () => {
+    const fresh = makeRun({ id: "run_c", createdAt: "2025-01-03T00:00:00.000Z", status: "QUEUED" });
+    const next = applyRunToList(list(page([newer, older])), fresh, {});
+    expect(next?.pages[0]?.data.map((r) => r.id)).toEqual(["run_c", "run_b", "run_a"]);
+  });
+
+  it("updates a row in place and drops it once it stops matching the status filter", () => {
+    const data = list(page([newer, older]));
+    const finished = { ...older, status: "SUCCESS" as const, revision: 9 };
+    expect(applyRunToList(data, finished, {})?.pages[0]?.data[1]).toBe(finished);
+    expect(applyRunToList(data, finished, { status: ["EXECUTING"] })?.pages[0]?.data).toEqual([newer]);
+  });
+
+  it("leaves a run that sorts after the last loaded row to the next page", () => {
+    const oldest = makeRun({ id: "run_0", createdAt: "2024-12-01T00:00:00.000Z" });
+    const data = list(page([newer, older], "cursor"));
+    expect(applyRunToList(data, oldest, {})).toBe(data);
+  });
+
+  it("does not add runs that do not match the filters", () => {
+    const data = list(page([newer]));
+    const otherTask = makeRun({ id: "run_x", taskIdentifier: "other", createdAt: "2025-02-01T00:00:00.000Z" });
+    expect(applyRunToList(data, otherTask, { taskIdentifier: "meme-generator" })).toBe(data);
+  });
+
+  it("matches filters on tag, time range and metadata", () => {
+    const run = makeRun({ tags: ["user:1"], metadata: { plan: "pro", seats: 3 } });
+    expect(runMatchesFilters(run, { tag: "user:1", metadataKey: "plan", metadataValue: "pro" })).toBe(true);
+    expect(runMatchesFilters(run, { metadataKey: "seats", metadataValue: "3" })).toBe(true);
+    expect(runMatchesFilters(run, { metadataKey: "plan", metadataValue: "free" })).toBe(false);
+    expect(runMatchesFilters(run, { from: "2025-01-02T00:00:00.000Z" })).toBe(false);
+    expect(runMatchesFilters(run, { to: "2025-01-02T00:00:00.000Z" })).toBe(true);
+  });
+});

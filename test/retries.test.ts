@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import { runs, task } from "durably";
+import { startTestEngine } from "./helpers/engine.ts";
+
+const fast = { minTimeoutInMs: 20, maxTimeoutInMs: 50, factor: 1, randomize: false };
+
+describe("retries resume where the run failed", () => {
+  it("re-runs only the failing step, never the completed ones", async () => {
+    const calls = { a: 0, b: 0, c: 0 };
+    const flaky = task({
+      id: "flaky",
+      run: async (_: unknown, { io }) => {
+        const a = await io.runTask("a", async () => ++calls.a);
+        const b = await io.runTask(
+          "b",
+          async ({ attempt }) => {
+            calls.b++;
+            if (attempt < 3) throw new Error(`boom ${attempt}`);
+            return "b-ok";
+          },
+          { retry: { ...fast, maxAttempts: 3 } },
+        );
+        const c = await io.runTask("c", async () => ++calls.c);
+        return { a, b, c };
+      },
+    });
+    const engine = await startTestEngine("retry_step", { tasks: [flaky] });
+    const { id } = await flaky.trigger({});
+    const run = await runs.poll(id, { timeoutMs: 20_000 });
+    expect(run.status).toBe("SUCCESS");
+    expect(run.output).toEqual({ a: 1, b: "b-ok", c: 1 });
+    expect(calls).toEqual({ a: 1, b: 3, c: 1 });
+    const journal = await engine.service.getJournal(id);
+    expect(journal.map((e) => [e.key, e.status, e.attempts])).toEqual([
+      ["a", "completed", 1],
+      ["b", "completed", 3],
+      ["c", "completed", 1],
+    ]);
+  });
+
+  it("runs.retry resumes a failed run from the failed step, not from a cached error", async () => {
+    const calls = { a: 0, b: 0 };
+    let broken = true;
+    const fragile = task({
+      id: "fragile",
+      retry: { maxAttempts: 1 },
+      run: async (_: unknown, { io }) => {
+        await io.runTask("a", async () => ++calls.a);
+        return io.runTask(
+          "b",
+          async () => {
+            calls.b++;
+            if (broken) throw new Error("downstream is down");
+            return "done";
+          },
+          { retry: { maxAttempts: 1 } },
+        );
+      },
+    });
+    await startTestEngine("retry_run", { tasks: [fragile] });
+    const { id } = await fragile.trigger({});
+    const failed = await runs.poll(id, { timeoutMs: 20_000 });
+    expect(failed.status).toBe("FAILURE");
+    expect(failed.error).toMatchObject({ message: "downstream is down", stack: expect.stringContaining("Error") });
+
+    broken = false;
+    await runs.retry(id);
+    const resumed = await runs.poll(id, { timeoutMs: 20_000 });
+    expect(resumed.status).toBe("SUCCESS");
+    expect(resumed.output).toBe("done");
+    expect(calls).toEqual({ a: 1, b: 2 });
+    expect(resumed.attempts).toBe(2);
+  });
+
+  it("retries the whole run when its code throws outside a step, replaying completed steps", async () => {
+    let a = 0;
+    let thrown = 0;
+    const once = task({
+      id: "throws-once",
+      retry: { ...fast, maxAttempts: 2 },
+      run: async (_: unknown, { io, ctx }) => {
+        await io.runTask("a", async () => ++a);
+        if (thrown++ === 0) throw new Error("transient");
+        return ctx.attempt;
+      },
+    });
+    await startTestEngine("retry_whole", { tasks: [once] });
+    const { id } = await once.trigger({});
+    const run = await runs.poll(id, { timeoutMs: 20_000 });
+    expect(run.status).toBe("SUCCESS");
+    expect(run.output).toBe(2);
+    expect(a).toBe(1);
+  });
+
+  it("replay starts a new run from an empty journal with the same payload", async () => {
+    let a = 0;
+    const echo = task({ id: "echo", run: async (p: { n: number }, { io }) => io.runTask("a", async () => p.n + ++a) });
+    await startTestEngine("replay", { tasks: [echo] });
+    const { id } = await echo.trigger({ n: 10 }, { tags: ["t1"] });
+    await runs.poll(id);
+    const { id: second } = await runs.replay(id);
+    expect(second).not.toBe(id);
+    const run = await runs.poll(second);
+    expect(run.output).toBe(12);
+    expect(run.payload).toEqual({ n: 10 });
+    expect(run.tags).toEqual(["t1"]);
+  });
+});
