@@ -157,7 +157,13 @@ export async function connect(options: ConfigureOptions): Promise<Service> {
   );
   await scheduler.start();
   let listener: Promise<Listener> | undefined;
+  const close = async () => {
+    await (await listener)?.stop();
+    await scheduler.stop();
+    await db.end();
+  };
   return new Service({
+    close,
     db, sql: buildStatements(o.schema), scheduler, channels: channelsOf(o.schema),
     maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
     listener: () => (listener ??= (async () => {

@@ -20,6 +20,8 @@ export interface ServiceDeps {
   maxPayloadBytes: number;
   /** For `pollRun`; without it polling falls back to a timer. */
   listener?: () => Promise<Listener>;
+  /** Releases what a standalone backend opened (`connect()`); engines close their own. */
+  close?: () => Promise<void>;
 }
 
 const MAX_TAGS = 10;
@@ -184,6 +186,10 @@ export class Service implements Backend {
         off?.();
       }
     }
+  }
+
+  async close(): Promise<void> {
+    await this.deps.close?.();
   }
 
   async #runRow(id: string): Promise<RunRow> {

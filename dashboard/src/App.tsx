@@ -1,0 +1,30 @@
+import { DurablyProvider } from "durably/react";
+import { LoginForm } from "./auth/LoginForm.tsx";
+import { useAuth } from "./auth/use-auth.ts";
+import { Layout } from "./components/Layout.tsx";
+import { useRoute } from "./lib/router.ts";
+import { EventPage } from "./pages/EventPage.tsx";
+import { NotFoundPage } from "./pages/NotFoundPage.tsx";
+import { RunPage } from "./pages/RunPage.tsx";
+import { RunsPage } from "./pages/RunsPage.tsx";
+import { TriggerPage } from "./pages/TriggerPage.tsx";
+
+export function App() {
+  const auth = useAuth();
+  const route = useRoute();
+
+  if (auth.needsLogin) return <LoginForm rejected={auth.rejected} onSubmit={auth.signIn} />;
+
+  return (
+    // Same origin: the engine serves both this page and /api.
+    <DurablyProvider baseUrl="" accessToken={auth.token} queryClient={auth.queryClient}>
+      <Layout route={route} signedIn={auth.token !== undefined} onSignOut={auth.signOut}>
+        {route.page === "runs" && <RunsPage params={route.params} />}
+        {route.page === "run" && <RunPage key={route.runId} runId={route.runId} />}
+        {route.page === "trigger" && <TriggerPage params={route.params} />}
+        {route.page === "event" && <EventPage key={route.eventId} eventId={route.eventId} />}
+        {route.page === "not-found" && <NotFoundPage path={route.path} />}
+      </Layout>
+    </DurablyProvider>
+  );
+}
