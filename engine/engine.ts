@@ -12,6 +12,7 @@ import { resolveOptions, type EngineOptionsInput, type ResolvedOptions } from ".
 import { Scheduler } from "./scheduler/boss.ts";
 import { Service } from "./service.ts";
 import { Dispatcher } from "./worker/dispatcher.ts";
+import { startHttpServer, type HttpServer } from "./http/server.ts";
 
 export interface EngineOptions extends EngineOptionsInput {
   /** Tasks (from `task()`) to run; default: every task and job defined in this process. */
@@ -38,7 +39,7 @@ export class Engine {
   #parts: EngineParts | undefined;
   #scheduler: Scheduler | undefined;
   #dispatcher: Dispatcher | undefined;
-  #extras: { start(parts: EngineParts): Promise<void>; stop(): Promise<void> }[] = [];
+  #http: HttpServer | undefined;
 
   constructor(options: EngineOptions) {
     const { tasks, clients, ...rest } = options;
@@ -59,14 +60,16 @@ export class Engine {
     return this.#definitions;
   }
 
-  /** Adds a component started after the engine and stopped before it (the HTTP server). */
-  use(extra: { start(parts: EngineParts): Promise<void>; stop(): Promise<void> }): this {
-    this.#extras.push(extra);
-    return this;
+  /** Where the HTTP API and dashboard listen, once started with `http`. */
+  get url(): string | undefined {
+    return this.#http?.url;
   }
 
   async start(): Promise<void> {
     const o = this.options;
+    if (o.http && !o.secretKey && !o.devMode) {
+      throw new Error("The HTTP API needs a secret key: set DURABLY_SECRET_KEY (or secretKey), or devMode for local use only");
+    }
     const db = new Database(o.databaseUrl, o.poolSize, this.logger);
     const client = await db.pool.connect();
     try {
@@ -85,7 +88,7 @@ export class Engine {
     await listener.start();
     const service = new Service({
       db, sql, scheduler, channels, maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
-      listener: () => Promise.resolve(listener),
+      secretKey: o.secretKey, listener: () => Promise.resolve(listener),
     });
     for (const d of this.#definitions) await db.query(sql.events.registerTask, [d.id, d.version, d.kind, d.eventName]);
 
@@ -109,7 +112,7 @@ export class Engine {
     this.#scheduler = scheduler;
     this.#parts = { options: o, db, sql, service, listener, logger: this.logger, channels };
     if (!hasDefaultBackend()) setDefaultBackend(service);
-    for (const extra of this.#extras) await extra.start(this.#parts);
+    if (o.http) this.#http = await startHttpServer(this.#parts, this.#definitions);
   }
 
   /** Stops taking work, drains in-flight runs (bounded by `shutdownTimeoutMs`), then closes. */
@@ -117,7 +120,8 @@ export class Engine {
     const parts = this.#parts;
     if (!parts) return;
     this.#parts = undefined;
-    for (const extra of [...this.#extras].reverse()) await extra.stop();
+    await this.#http?.close();
+    this.#http = undefined;
     await this.#dispatcher?.stop();
     await this.#scheduler?.stop();
     await parts.listener.stop();
@@ -165,7 +169,7 @@ export async function connect(options: ConfigureOptions): Promise<Service> {
   return new Service({
     close,
     db, sql: buildStatements(o.schema), scheduler, channels: channelsOf(o.schema),
-    maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
+    maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes, secretKey: o.secretKey,
     listener: () => (listener ??= (async () => {
       const l = new Listener(o.databaseUrl, logger);
       await l.start();

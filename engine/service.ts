@@ -1,5 +1,5 @@
 import type { Backend, SendEventRequest, TriggerRequest } from "../sdk/backend.ts";
-import { EventNotFoundError, InvalidPayloadError, InvalidRunStateError, RunNotFoundError, TaskNotFoundError, TimeoutError } from "../sdk/errors.ts";
+import { DurablyError, EventNotFoundError, InvalidPayloadError, InvalidRunStateError, RunNotFoundError, TaskNotFoundError, TimeoutError } from "../sdk/errors.ts";
 import type { EventRecord, JournalEntry, ListRunsFilter, MetadataChange, Run, RunList, RunStatus, RunStatuses } from "../sdk/types.ts";
 import type { Database } from "./db/database.ts";
 import { toEvent, toJournalEntry, toMetadataChange, toRun, toStatus, type JournalRow, type RunRow, type StatusRow } from "./db/rows.ts";
@@ -9,6 +9,7 @@ import type { Listener } from "./notify/listener.ts";
 import { onClient, type Scheduler } from "./scheduler/boss.ts";
 import { checkMetadata, encode } from "./serialize.ts";
 import { parseDelay } from "./delay.ts";
+import { createPublicToken, type TokenScopes } from "./auth/tokens.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 
 export interface ServiceDeps {
@@ -18,6 +19,8 @@ export interface ServiceDeps {
   channels: { run: string; wake: string };
   maxMetadataBytes: number;
   maxPayloadBytes: number;
+  /** Signs public access tokens; without it none can be made. */
+  secretKey?: string | undefined;
   /** For `pollRun`; without it polling falls back to a timer. */
   listener?: () => Promise<Listener>;
   /** Releases what a standalone backend opened (`connect()`); engines close their own. */
@@ -186,6 +189,11 @@ export class Service implements Backend {
         off?.();
       }
     }
+  }
+
+  async createPublicToken(options: { scopes: TokenScopes; expiresIn?: number | string }): Promise<string> {
+    if (!this.deps.secretKey) throw new DurablyError("NO_SECRET_KEY", "Creating public tokens needs a secret key (DURABLY_SECRET_KEY or secretKey)");
+    return createPublicToken(this.deps.secretKey, options);
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,12 @@ export interface TriggerRequest {
   parentRunId?: string;
 }
 
+export interface PublicTokenOptions {
+  scopes: { read: { runs?: string[]; tags?: string[] } };
+  /** Seconds, or "30s" / "15m" / "1h"; default 15 minutes, at most a day. */
+  expiresIn?: number | string;
+}
+
 export interface SendEventRequest {
   name: string;
   payload: unknown;
@@ -25,6 +31,8 @@ export interface Backend {
   retryRun(id: string): Promise<{ id: string }>;
   replayRun(id: string): Promise<{ id: string }>;
   cancelRun(id: string): Promise<{ id: string }>;
+  /** A read-only token for browsers, scoped to runs and/or tags. */
+  createPublicToken(options: PublicTokenOptions): Promise<string>;
   /** Resolves with the run once it is finished, or throws `TimeoutError`. */
   pollRun(id: string, timeoutMs: number): Promise<Run>;
 }
@@ -33,6 +41,8 @@ export interface ConfigureOptions {
   databaseUrl?: string;
   /** Postgres schema holding durably's tables (default `durably`). */
   schema?: string;
+  /** Signs public access tokens (`auth.createPublicToken`). */
+  secretKey?: string;
 }
 
 let configured: ConfigureOptions | undefined;

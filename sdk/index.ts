@@ -7,7 +7,8 @@ export { wait } from "./wait.ts";
 export type { Duration } from "./wait.ts";
 export { runs } from "./runs.ts";
 export { configure } from "./backend.ts";
-export type { ConfigureOptions } from "./backend.ts";
+export type { ConfigureOptions, PublicTokenOptions } from "./backend.ts";
+export { auth } from "./auth.ts";
 export type { IO, Logger, RunContext, RunTaskOptions, StatusHandle, StatusInput, TaskContext } from "./context.ts";
 export type { RetryOptions } from "./retry.ts";
 export {

@@ -6,7 +6,7 @@ import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
 const schema = uniqueSchema("determinism");
 afterAll(() => dropSchemas(schema));
 
-async function withEngine<T>(tasks: Parameters<typeof createEngine>[0]["tasks"], fn: () => Promise<T>): Promise<T> {
+async function withEngine<T>(tasks: NonNullable<Parameters<typeof createEngine>[0]>["tasks"], fn: () => Promise<T>): Promise<T> {
   const engine = createEngine({ databaseUrl: TEST_DATABASE_URL, schema, tasks, logLevel: "silent", pollIntervalMs: 100 });
   await engine.start();
   try {

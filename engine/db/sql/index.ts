@@ -1,4 +1,5 @@
 import { eventStatements } from "./events.ts";
+import { feedStatements } from "./feed.ts";
 import { journalStatements } from "./journal.ts";
 import { metadataStatements } from "./metadata.ts";
 import { runStatements } from "./runs.ts";
@@ -13,6 +14,7 @@ export function buildStatements(schema: string) {
     statuses: statusStatements(s),
     events: eventStatements(s),
     metadata: metadataStatements(s),
+    feed: feedStatements(s),
   };
 }
 

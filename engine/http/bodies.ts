@@ -1,0 +1,73 @@
+import type { Context } from "hono";
+import { z } from "zod";
+import { RUN_STATUSES } from "../../sdk/types.ts";
+import { HttpError } from "./http-errors.ts";
+import { scopesSchema } from "../auth/tokens.ts";
+
+const id = z.string().min(1).max(256);
+
+export const triggerBody = z.object({
+  payload: z.unknown().optional(),
+  options: z
+    .object({
+      metadata: z.record(z.string(), z.unknown()).optional(),
+      idempotencyKey: id.optional(),
+      delay: z.union([z.number().nonnegative(), z.string().max(64)]).optional(),
+      tags: z.union([id, z.array(id).max(10)]).optional(),
+    })
+    .strict()
+    .optional(),
+}).strict();
+
+export const eventBody = z.object({ name: id, payload: z.unknown().optional(), id: id.optional() }).strict();
+
+export const tokenBody = z.object({ scopes: scopesSchema, expiresIn: z.union([z.number().positive(), z.string().max(16)]).optional() }).strict();
+
+const isoDate = z.string().max(64).transform((value, ctx) => {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) {
+    ctx.addIssue({ code: "custom", message: "must be an ISO date" });
+    return z.NEVER;
+  }
+  return date;
+});
+
+export const listQuery = z.object({
+  status: z
+    .string()
+    .max(200)
+    .transform((s) => s.split(",").map((x) => x.trim().toUpperCase()))
+    .pipe(z.array(z.enum(RUN_STATUSES)))
+    .optional(),
+  taskIdentifier: id.optional(),
+  tag: id.optional(),
+  eventId: id.optional(),
+  from: isoDate.optional(),
+  to: isoDate.optional(),
+  metadataKey: id.optional(),
+  metadataValue: z.string().max(1024).optional(),
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  cursor: z.string().max(200).optional(),
+});
+
+/** Parses a JSON body against a schema: malformed JSON and wrong shapes are 400s, never 500s. */
+export async function readBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
+  let raw: unknown;
+  try {
+    const text = await c.req.text();
+    raw = text.length === 0 ? {} : JSON.parse(text);
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    throw new HttpError(400, "INVALID_JSON", "The request body is not valid JSON");
+  }
+  return parse(schema, raw, "body");
+}
+
+export function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const detail = result.error.issues.map((i) => `${i.path.join(".") || where}: ${i.message}`).join("; ");
+    throw new HttpError(400, "INVALID_REQUEST", `Invalid ${where}: ${detail}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,119 @@
+import type { Context } from "hono";
+import { streamSSE, type SSEStreamingApi } from "hono/streaming";
+import type { Run } from "../../sdk/types.ts";
+import { toJournalEntry, type JournalRow } from "../db/rows.ts";
+import type { EngineParts } from "../engine.ts";
+
+/**
+ * Event ids encode a revision R of the run: `2R` for the journal entry written at R, `2R+1`
+ * for the run as it was at R. Ids only grow, and a client resuming with `Last-Event-ID` gets
+ * exactly the entries after it plus the run as it is now: no gap, nothing stale.
+ */
+export function parseLastEventId(header: string | undefined, query: { lastEventId?: string; since?: string }): number {
+  const raw = header ?? query.lastEventId;
+  if (raw !== undefined && /^\d{1,15}$/.test(raw)) return Number(raw);
+  if (query.since !== undefined && /^\d{1,15}$/.test(query.since)) return Number(query.since) * 2 + 1;
+  return 0;
+}
+
+const KEEPALIVE_MS = 15_000;
+
+export function streamRun(c: Context, parts: EngineParts, runId: string, lastEventId: number): Response {
+  return streamSSE(c, async (stream) => {
+    let last = lastEventId;
+    let dirty = true;
+    let flushing: Promise<void> | undefined;
+    let closed = false;
+    let finish: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (finish = resolve));
+
+    const flush = async (): Promise<void> => {
+      while (dirty && !closed) {
+        dirty = false;
+        const run = await parts.service.retrieveRun(runId);
+        const { rows } = await parts.db.query<JournalRow>(parts.sql.feed.journalSince, [runId, Math.floor(last / 2), run.revision]);
+        for (const row of rows) {
+          const entry = toJournalEntry(row);
+          await stream.writeSSE({ event: "journal", id: String(entry.revision * 2), data: JSON.stringify(journalMessage(entry)) });
+          last = entry.revision * 2;
+        }
+        if (run.revision * 2 + 1 > last) {
+          await stream.writeSSE({ event: "run", id: String(run.revision * 2 + 1), data: JSON.stringify(run) });
+          last = run.revision * 2 + 1;
+        }
+        if (run.isCompleted) {
+          await stream.writeSSE({ event: "end", data: JSON.stringify({ id: run.id, status: run.status }) });
+          closed = true;
+          finish();
+        }
+      }
+    };
+    const kick = () => {
+      dirty = true;
+      flushing ??= flush()
+        .catch((error: Error) => {
+          parts.logger.warn("run stream failed", { runId, error: error.message });
+          closed = true;
+          finish();
+        })
+        .finally(() => {
+          flushing = undefined;
+          if (dirty && !closed) kick();
+        });
+    };
+
+    const off = parts.listener.on(parts.channels.run, (payload) => {
+      if (payload.startsWith(runId + ":")) kick();
+    });
+    // Notifications sent while the connection was down are lost: look again after reconnecting.
+    const offReconnect = parts.listener.onReconnect(kick);
+    const ping = setInterval(() => void stream.write(": ping\n\n").catch(() => undefined), KEEPALIVE_MS);
+    stream.onAbort(() => {
+      closed = true;
+      finish();
+    });
+    kick();
+    await done;
+    off();
+    offReconnect();
+    clearInterval(ping);
+  });
+}
+
+function journalMessage(entry: ReturnType<typeof toJournalEntry>) {
+  if (entry.kind === "status" && entry.output && typeof entry.output === "object") {
+    const value = entry.output as { key: string; label: string; state: string | null; data?: unknown };
+    return { entry, status: { key: value.key, label: value.label, state: value.state, data: value.data, updatedAt: entry.finishedAt } };
+  }
+  if (entry.kind === "metadata") return { entry, metadata: entry.output };
+  return { entry };
+}
+
+/** Every run that changes, for the dashboard's list; coalesced so a busy run sends one update per tick. */
+export function streamAllRuns(c: Context, parts: EngineParts): Response {
+  return streamSSE(c, async (stream: SSEStreamingApi) => {
+    const pending = new Set<string>();
+    let timer: NodeJS.Timeout | undefined;
+    let finish: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    const send = async () => {
+      timer = undefined;
+      const ids = [...pending];
+      pending.clear();
+      for (const id of ids) {
+        const run: Run | undefined = await parts.service.retrieveRun(id).catch(() => undefined);
+        if (run) await stream.writeSSE({ event: "run", data: JSON.stringify(run) });
+      }
+    };
+    const off = parts.listener.on(parts.channels.run, (payload) => {
+      pending.add(payload.split(":")[0]!);
+      timer ??= setTimeout(() => void send().catch(() => finish()), 100);
+    });
+    const ping = setInterval(() => void stream.write(": ping\n\n").catch(() => undefined), KEEPALIVE_MS);
+    stream.onAbort(finish);
+    await done;
+    off();
+    clearInterval(ping);
+    clearTimeout(timer);
+  });
+}

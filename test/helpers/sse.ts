@@ -1,0 +1,48 @@
+export interface SseMessage {
+  event: string;
+  id: string | undefined;
+  data: string;
+}
+
+/** Reads Server-Sent Events from a URL until `stop` says so or the server ends the stream. */
+export async function readSse(
+  url: string,
+  options: { headers?: Record<string, string>; stop?: (message: SseMessage, all: SseMessage[]) => boolean } = {},
+): Promise<{ messages: SseMessage[]; status: number }> {
+  const controller = new AbortController();
+  const response = await fetch(url, { headers: { accept: "text/event-stream", ...options.headers }, signal: controller.signal });
+  const messages: SseMessage[] = [];
+  if (!response.ok || !response.body) return { messages, status: response.status };
+  const decoder = new TextDecoder();
+  let buffer = "";
+  try {
+    for await (const chunk of response.body) {
+      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const message: SseMessage = { event: "message", id: undefined, data: "" };
+        let hasField = false;
+        for (const line of block.split("\n")) {
+          if (line.startsWith(":")) continue;
+          const [field, ...rest] = line.split(":");
+          const value = rest.join(":").replace(/^ /, "");
+          hasField = true;
+          if (field === "event") message.event = value;
+          else if (field === "id") message.id = value;
+          else if (field === "data") message.data += (message.data ? "\n" : "") + value;
+        }
+        if (!hasField) continue;
+        messages.push(message);
+        if (options.stop?.(message, messages)) {
+          controller.abort();
+          return { messages, status: response.status };
+        }
+      }
+    }
+  } catch (error) {
+    if ((error as Error).name !== "AbortError") throw error;
+  }
+  return { messages, status: response.status };
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { task } from "durably";
+import { startTestEngine } from "./helpers/engine.ts";
+import { readSse, type SseMessage } from "./helpers/sse.ts";
+
+const SECRET = "test-secret-key-0123456789";
+const auth = { authorization: `Bearer ${SECRET}` };
+
+const progress = task({
+  id: "progress",
+  run: async (p: { gateMs: number }, { io }) => {
+    const status = await io.createStatus("progress", { label: "Working", state: "loading", data: { n: 1 } });
+    for (let n = 2; n <= 50; n++) {
+      await status.update(`step-${n}`, { data: { n }, ...(n === 50 ? { state: "success" as const } : {}) });
+      await new Promise((r) => setTimeout(r, p.gateMs));
+    }
+    return "done";
+  },
+});
+
+function statusVersions(messages: SseMessage[]): number[] {
+  return messages
+    .filter((m) => m.event === "journal")
+    .map((m) => JSON.parse(m.data) as { status?: { data: { n: number } } })
+    .filter((m) => m.status)
+    .map((m) => m.status!.data.n);
+}
+
+describe("run stream (SSE)", () => {
+  it("delivers all 50 status versions in order, and a reconnect with Last-Event-ID gets exactly the rest", async () => {
+    const engine = await startTestEngine("sse", { tasks: [progress], http: { port: 0 }, secretKey: SECRET });
+    const { id } = await progress.trigger({ gateMs: 15 });
+    const url = `${engine.url}/api/runs/${id}/stream`;
+
+    const whole = readSse(url, { headers: auth });
+    const firstHalf = await readSse(url, { headers: auth, stop: (_, all) => statusVersions(all).length >= 20 });
+    const lastId = firstHalf.messages.at(-1)!.id!;
+    const rest = await readSse(url, { headers: { ...auth, "last-event-id": lastId } });
+
+    const all = (await whole).messages;
+    expect(statusVersions(all)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(all.at(-1)!.event).toBe("end");
+    expect(JSON.parse(all.filter((m) => m.event === "run").at(-1)!.data)).toMatchObject({ id, status: "SUCCESS", output: "done" });
+
+    const resumed = [...statusVersions(firstHalf.messages), ...statusVersions(rest.messages)];
+    expect(resumed).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    const ids = [...firstHalf.messages, ...rest.messages].map((m) => m.id).filter((x): x is string => x !== undefined).map(Number);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("a stream opened after the run finished replays the whole journal and ends", async () => {
+    const engine = await startTestEngine("sse_late", { tasks: [progress], http: { port: 0 }, secretKey: SECRET });
+    const { id } = await progress.trigger({ gateMs: 0 });
+    await engine.service.pollRun(id, 20_000);
+    const { messages } = await readSse(`${engine.url}/api/runs/${id}/stream?token=${SECRET}`);
+    expect(statusVersions(messages)).toHaveLength(50);
+    expect(messages.at(-1)!.event).toBe("end");
+  });
+});
