@@ -54,7 +54,7 @@ export const listQuery = z.object({
 export async function readBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
   let raw: unknown;
   try {
-    const text = await c.req.text();
+    const text = (c.get("body" as never) as string | undefined) ?? "";
     raw = text.length === 0 ? {} : JSON.parse(text);
   } catch (error) {
     if (error instanceof HttpError) throw error;

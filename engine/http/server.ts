@@ -1,6 +1,5 @@
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { AddressInfo } from "node:net";
 import type { Definition } from "../../sdk/definition.ts";
@@ -16,7 +15,28 @@ import { ForbiddenError, createPublicToken } from "../auth/tokens.ts";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
+const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
+
 type Env = { Variables: { access: Access } };
+
+/**
+ * Oversized bodies get a 413. The rest of the body is read and dropped first (up to a bound):
+ * answering mid-upload resets the connection and the client would never see the error.
+ */
+async function limitBody(c: Context, next: () => Promise<void>): Promise<Response | void> {
+  const body = c.req.raw.body;
+  if (!body || c.req.method === "GET") return next();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    else if (size > MAX_DRAIN_BYTES) break;
+  }
+  if (size > MAX_BODY_BYTES) throw new HttpError(413, "BODY_TOO_LARGE", `Request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+  c.set("body" as never, Buffer.concat(chunks).toString("utf8") as never);
+  return next();
+}
 
 function credentialOf(c: Context): string | undefined {
   const header = c.req.header("authorization");
@@ -32,15 +52,7 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
   app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `No route ${c.req.method} ${c.req.path}` } }, 404));
 
   app.use("/api/*", cors({ origin: "*", allowHeaders: ["Authorization", "Content-Type", "Last-Event-ID"], maxAge: 600 }));
-  app.use(
-    "/api/*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new HttpError(413, "BODY_TOO_LARGE", `Request bodies are limited to ${MAX_BODY_BYTES} bytes`);
-      },
-    }),
-  );
+  app.use("/api/*", limitBody);
   app.use("/api/*", async (c, next) => {
     c.set("access", await resolveAccess(credentialOf(c), { secretKey: options.secretKey, devMode: options.devMode }));
     await next();
@@ -148,6 +160,7 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
   });
 
   app.get("*", async (c) => {
+    if (c.req.path.startsWith("/api/")) return c.json({ error: { code: "NOT_FOUND", message: `No route GET ${c.req.path}` } }, 404);
     const file = await dashboardFile(c.req.path);
     return c.body(file.body as unknown as string, file.status as 200, { "content-type": file.type });
   });

@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import { SignJWT } from "jose";
+import { auth, task } from "durably";
+import { startTestEngine } from "./helpers/engine.ts";
+import { sql } from "./helpers/db.ts";
+
+const SECRET = "test-secret-key-0123456789";
+const hello = task({ id: "hello", run: async (p: { name: string }) => `hello ${p.name}` });
+
+async function api(base: string, path: string, init: RequestInit & { token?: string | null } = {}) {
+  const { token = SECRET, ...rest } = init;
+  const headers: Record<string, string> = { "content-type": "application/json", ...(rest.headers as Record<string, string>) };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(base + path, { ...rest, headers });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+describe("HTTP API", () => {
+  it("triggers, reads, lists and retries runs with the secret key", async () => {
+    const engine = await startTestEngine("http_api", { tasks: [hello], http: { port: 0 }, secretKey: SECRET });
+    const base = engine.url!;
+    const triggered = await api(base, "/api/tasks/hello/trigger", { method: "POST", body: JSON.stringify({ payload: { name: "Ada" }, options: { tags: ["t1"] } }) });
+    expect(triggered.status).toBe(200);
+    const id = triggered.body.id as string;
+    await engine.service.pollRun(id, 20_000);
+    const run = await api(base, `/api/runs/${id}`);
+    expect(run.body).toMatchObject({ id, status: "SUCCESS", output: "hello Ada", taskIdentifier: "hello", tags: ["t1"], isSuccess: true });
+    const list = await api(base, "/api/runs?status=SUCCESS&tag=t1&limit=10");
+    expect(list.body.data.map((r: { id: string }) => r.id)).toEqual([id]);
+    expect(list.body.counts).toMatchObject({ SUCCESS: 1, FAILURE: 0 });
+    const statuses = await api(base, `/api/runs/${id}/statuses`);
+    expect(statuses.body).toEqual({ run: { id, status: "SUCCESS", output: "hello Ada" }, statuses: [] });
+    const tasks = await api(base, "/api/tasks");
+    expect(tasks.body.data).toEqual([{ id: "hello", version: "1", kind: "task", eventName: null }]);
+    const retry = await api(base, `/api/runs/${id}/retry`, { method: "POST" });
+    expect(retry.status).toBe(409);
+    expect(retry.body.error.code).toBe("INVALID_RUN_STATE");
+  });
+
+  it("answers bad input with a 4xx JSON error and writes nothing", async () => {
+    const engine = await startTestEngine("http_bad", { tasks: [hello], http: { port: 0 }, secretKey: SECRET });
+    const base = engine.url!;
+    const post = (path: string, body: string) => api(base, path, { method: "POST", body });
+    expect(await post("/api/tasks/hello/trigger", "{not json")).toMatchObject({ status: 400, body: { error: { code: "INVALID_JSON" } } });
+    expect(await post("/api/tasks/hello/trigger", JSON.stringify({ payload: {}, options: { tags: 5 } }))).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST" } } });
+    expect(await post("/api/tasks/hello/trigger", JSON.stringify({ payload: "x".repeat(2 * 1024 * 1024) }))).toMatchObject({ status: 413, body: { error: { code: "BODY_TOO_LARGE" } } });
+    expect(await post("/api/tasks/hello/trigger", JSON.stringify({ payload: {}, options: { metadata: { big: "x".repeat(5000) } } }))).toMatchObject({ status: 413, body: { error: { code: "METADATA_TOO_LARGE" } } });
+    expect(await post("/api/tasks/nope/trigger", "{}")).toMatchObject({ status: 404, body: { error: { code: "TASK_NOT_FOUND" } } });
+    expect(await api(base, "/api/runs/run_unknown")).toMatchObject({ status: 404, body: { error: { code: "RUN_NOT_FOUND" } } });
+    expect(await api(base, "/api/runs?status=BOGUS")).toMatchObject({ status: 400 });
+    expect(await api(base, "/api/runs?cursor=%27%3B%20DROP%20TABLE")).toMatchObject({ status: 400 });
+    expect(await post("/api/events", JSON.stringify({ payload: {} }))).toMatchObject({ status: 400 });
+    expect(await api(base, "/api/nothing")).toMatchObject({ status: 404, body: { error: { code: "NOT_FOUND" } } });
+    const rows = await sql(`SELECT 1 FROM "${engine.options.schema}".runs`);
+    expect(rows).toHaveLength(0);
+  });
+
+  it("needs a key: public tokens are read-only and scoped; expired or tampered tokens are refused", async () => {
+    const engine = await startTestEngine("http_auth", { tasks: [hello], http: { port: 0 }, secretKey: SECRET });
+    const base = engine.url!;
+    const a = await hello.trigger({ name: "a" }, { tags: ["team:a"] });
+    const b = await hello.trigger({ name: "b" });
+    const runToken = await auth.createPublicToken({ scopes: { read: { runs: [a.id] } }, expiresIn: "1h" });
+    const tagToken = await auth.createPublicToken({ scopes: { read: { tags: ["team:a"] } } });
+
+    expect((await api(base, `/api/runs/${a.id}`, { token: null })).status).toBe(401);
+    expect((await api(base, `/api/runs/${a.id}`, { token: "wrong" })).status).toBe(401);
+    expect((await api(base, `/api/runs/${a.id}`, { token: runToken })).status).toBe(200);
+    expect((await api(base, `/api/runs/${b.id}`, { token: runToken })).status).toBe(403);
+    expect((await api(base, `/api/runs/${a.id}/statuses`, { token: tagToken })).status).toBe(200);
+    expect((await api(base, `/api/runs/${b.id}/journal`, { token: tagToken })).status).toBe(403);
+    expect((await api(base, `/api/runs?tag=team:a`, { token: tagToken })).body.data).toHaveLength(1);
+    expect((await api(base, `/api/runs`, { token: tagToken })).status).toBe(403);
+    expect((await api(base, `/api/runs/${a.id}/cancel`, { method: "POST", token: runToken })).status).toBe(403);
+    expect((await api(base, `/api/tasks/hello/trigger`, { method: "POST", body: "{}", token: runToken })).status).toBe(403);
+
+    const [head, payload] = runToken.split(".");
+    const forged = JSON.parse(Buffer.from(payload!, "base64url").toString());
+    forged.scopes.read.runs = [b.id];
+    const tampered = `${head}.${Buffer.from(JSON.stringify(forged)).toString("base64url")}.${runToken.split(".")[2]}`;
+    expect((await api(base, `/api/runs/${b.id}`, { token: tampered })).status).toBe(401);
+
+    const expired = await new SignJWT({ scopes: { read: { runs: [a.id] } } })
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuer("durably")
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 10)
+      .sign(new TextEncoder().encode(SECRET));
+    const refused = await api(base, `/api/runs/${a.id}`, { token: expired });
+    expect(refused).toMatchObject({ status: 401, body: { error: { message: "Access token expired" } } });
+    expect(JSON.stringify(refused.body)).not.toContain(SECRET);
+  });
+
+  it("refuses to serve HTTP without a secret key unless in dev mode", async () => {
+    await expect(startTestEngine("http_nokey", { tasks: [hello], http: { port: 0 } })).rejects.toThrow(/secret key/);
+    const engine = await startTestEngine("http_dev", { tasks: [hello], http: { port: 0 }, devMode: true });
+    expect((await api(engine.url!, "/api/tasks", { token: null })).status).toBe(200);
+  });
+});
