@@ -14,10 +14,10 @@ import pg from "pg";
 const HELP = `durably — durable workflows on PostgreSQL
 
 Usage:
-  durably start [entry files…] [--port 3030] [--concurrency 10] [--dev]
+  durably start [entry files…] [--port 3030] [--concurrency 10] [--dev] [--data-dir .durably/pg]
       Imports the entry files, registers every exported task and every Client's
       jobs, and runs the worker, the HTTP API and the dashboard. Without
-      DATABASE_URL it starts an embedded PostgreSQL keeping data in .durably/.
+      DATABASE_URL it starts an embedded PostgreSQL keeping data in --data-dir.
   durably migrate                       Apply database migrations.
   durably trigger <task-id> [--payload '<json>'] [--tag t]… [--idempotency-key k]
   durably runs list [--status S] [--task id] [--tag t] [--limit n] [--cursor c]
@@ -38,6 +38,7 @@ const { values: flags, positionals } = parseArgs({
     json: { type: "boolean" },
     schema: { type: "string" },
     port: { type: "string" },
+    "data-dir": { type: "string" },
     concurrency: { type: "string" },
     dev: { type: "boolean" },
     payload: { type: "string" },
@@ -97,7 +98,7 @@ async function loadDefinables(files: string[]): Promise<Definable[]> {
 
 async function start(files: string[]): Promise<void> {
   const definables = await loadDefinables(files);
-  const local = process.env.DATABASE_URL ? undefined : await startLocalDatabase(process.cwd());
+  const local = process.env.DATABASE_URL ? undefined : await startLocalDatabase(resolve(flags["data-dir"] ?? ".durably/pg"));
   const port = intFlag(flags.port, "port") ?? 3030;
   const concurrency = intFlag(flags.concurrency, "concurrency");
   const engine = createEngine({

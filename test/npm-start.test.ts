@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { rm } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const dataDir = "test-output/npm-start/pg";
+
+function npmStart(): { child: ChildProcess; url: Promise<string>; output: () => string } {
+  const env = { ...process.env };
+  delete env.DATABASE_URL;
+  const child = spawn("npm", ["start", "--", "--port", "0", "--data-dir", dataDir], { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const url = new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /Dashboard: (http:\/\/\S+)/.exec(output);
+      if (match) resolve(match[1]!);
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.once("exit", (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
+  });
+  return { child, url, output: () => output };
+}
+
+/** Ctrl-C in a terminal signals the whole process group; do the same. */
+async function interrupt(child: ChildProcess): Promise<void> {
+  process.kill(-child.pid!, "SIGINT");
+  const [code, signal] = (await once(child, "exit")) as [number | null, string | null];
+  // npm re-raises the signal once its script has exited; the script itself must exit 0.
+  expect(code === 0 || signal === "SIGINT").toBe(true);
+}
+
+async function postgresStillRunning(): Promise<boolean> {
+  const { execSync } = await import("node:child_process");
+  return execSync("ps -eo args").toString().split("\n").some((line) => line.includes("postgres") && line.includes("npm-start/pg"));
+}
+
+afterAll(() => rm(`${root}/test-output/npm-start`, { recursive: true, force: true }));
+
+describe("npm start with no DATABASE_URL", () => {
+  it("runs the examples on an embedded Postgres, stops cleanly on Ctrl-C and keeps the data", async () => {
+    await rm(`${root}/test-output/npm-start`, { recursive: true, force: true });
+    const first = npmStart();
+    const base = await first.url;
+    const sent = await fetch(`${base}/api/events`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "generate-memes", payload: {} }),
+    }).then((r) => r.json() as Promise<{ runs: string[] }>);
+    const runId = sent.runs[0]!;
+    let status = "";
+    for (let i = 0; i < 100 && status !== "SUCCESS"; i++) {
+      status = (await fetch(`${base}/api/runs/${runId}`).then((r) => r.json() as Promise<{ status: string }>)).status;
+      if (status !== "SUCCESS") await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(status).toBe("SUCCESS");
+    const page = await fetch(base).then((r) => r.text());
+    expect(page).toContain("<div id=\"root\"");
+
+    await interrupt(first.child);
+    expect(first.output()).toContain("SIGINT: stopping");
+    expect(await postgresStillRunning()).toBe(false);
+
+    const second = npmStart();
+    const again = await second.url;
+    const run = await fetch(`${again}/api/runs/${runId}`).then((r) => r.json() as Promise<{ status: string; taskIdentifier: string }>);
+    expect(run).toMatchObject({ status: "SUCCESS", taskIdentifier: "meme-generator" });
+    await interrupt(second.child);
+    expect(await postgresStillRunning()).toBe(false);
+  }, 120_000);
+});
