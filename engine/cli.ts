@@ -8,7 +8,6 @@ import { RUN_STATUSES } from "../sdk/types.ts";
 import { connect, createEngine } from "./engine.ts";
 import { resolveOptions } from "./options.ts";
 import { migrate } from "./migrate.ts";
-import { startLocalDatabase } from "./local-database.ts";
 import pg from "pg";
 
 const HELP = `durably — durable workflows on PostgreSQL
@@ -98,7 +97,7 @@ async function loadDefinables(files: string[]): Promise<Definable[]> {
 
 async function start(files: string[]): Promise<void> {
   const definables = await loadDefinables(files);
-  const local = process.env.DATABASE_URL ? undefined : await startLocalDatabase(resolve(flags["data-dir"] ?? ".durably/pg"));
+  const local = process.env.DATABASE_URL ? undefined : await (await import("./local-database.ts")).startLocalDatabase(resolve(flags["data-dir"] ?? ".durably/pg"));
   const port = intFlag(flags.port, "port") ?? 3030;
   const concurrency = intFlag(flags.concurrency, "concurrency");
   const engine = createEngine({

