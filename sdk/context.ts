@@ -22,13 +22,26 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/** The part of a `pg` client a transactional step needs (structural: the sdk imports no driver). */
+export interface TransactionClient {
+  query<R extends Record<string, unknown> = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+}
+
 export interface TaskContext {
   /** 1 on the first try of this step, 2 on its first retry, … */
   attempt: number;
+  /**
+   * With `{ transaction: true }`: a client inside the transaction that also records this step in
+   * the journal. Writes made through it commit exactly when the step does, so a step that only
+   * writes to the engine's database runs exactly once.
+   */
+  tx?: TransactionClient;
 }
 
 export interface RunTaskOptions {
   retry?: RetryOptions;
+  /** Run the step inside the journal's transaction and hand it that transaction as `tx`. */
+  transaction?: boolean;
 }
 
 /** The durable operations available to a run; every call is journaled. */

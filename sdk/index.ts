@@ -9,7 +9,7 @@ export { runs } from "./runs.ts";
 export { configure } from "./backend.ts";
 export type { ConfigureOptions, PublicTokenOptions } from "./backend.ts";
 export { auth } from "./auth.ts";
-export type { IO, Logger, RunContext, RunTaskOptions, StatusHandle, StatusInput, TaskContext } from "./context.ts";
+export type { IO, Logger, RunContext, RunTaskOptions, StatusHandle, StatusInput, TaskContext, TransactionClient } from "./context.ts";
 export type { RetryOptions } from "./retry.ts";
 export {
   DurablyError,

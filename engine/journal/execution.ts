@@ -138,28 +138,72 @@ export class Execution implements RunScope {
     if (recorded?.status === "completed") return decode<T>(recorded.output) as T;
     const attempt = (recorded?.attempts ?? 0) + 1;
     const startedAt = new Date();
+    if (options?.transaction) return this.#runTaskInTransaction(seq, key, attempt, startedAt, fn, options);
     let value: T;
     try {
       value = await fn({ attempt });
     } catch (error) {
-      if (this.#stopped) return this.#never();
-      const policy = resolveRetry(options?.retry);
-      const failed: EntryWrite = { seq, kind: "task", key, status: "failed", error: serializeError(error), attempts: attempt, startedAt };
-      if (attempt < policy.maxAttempts) {
-        const startAfter = new Date(Date.now() + retryDelayMs(policy, attempt));
-        const handedOff = await this.#guard(this.#options.recorder.writeAndHandOff(failed, "QUEUED", { reason: "retry", startAfter }));
-        if (!handedOff) return this.#lost();
-        this.#options.onWaitScheduled(startAfter);
-        return this.#stop({ type: "suspended" });
-      }
-      await this.#commit(failed);
-      if (typeof error === "object" && error !== null) exhaustedStepErrors.add(error);
-      throw error;
+      return this.#taskFailed(seq, key, attempt, startedAt, error, options);
     }
     // Both paths hand back the decoded copy, so the first execution behaves as every replay will.
     const output = encode(value, `output of task "${key}"`, this.#options.maxPayloadBytes);
     await this.#commit({ seq, kind: "task", key, status: "completed", output, attempts: attempt, startedAt });
     return decode<T>(output) as T;
+  }
+
+  /**
+   * `fn` gets the journal's transaction as `tx`: its writes and the step's entry commit together,
+   * so a step that only writes to this database is exactly-once. `fn` throwing rolls its writes
+   * back and takes the usual retry path; a database failure under the commit crashes the execution.
+   */
+  async #runTaskInTransaction<T>(
+    seq: number, key: string, attempt: number, startedAt: Date,
+    fn: (task: TaskContext) => Promise<T> | T, options: RunTaskOptions,
+  ): Promise<T> {
+    if (this.#stopped) return this.#never();
+    let failure: { error: unknown; fromStep: boolean } | undefined;
+    let committed: Awaited<ReturnType<Recorder["writeInTransaction"]>>;
+    try {
+      committed = await this.#options.recorder.writeInTransaction(async (tx) => {
+        let value: T;
+        try {
+          value = await fn({ attempt, tx });
+        } catch (error) {
+          failure = { error, fromStep: true };
+          throw error;
+        }
+        try {
+          const output = encode(value, `output of task "${key}"`, this.#options.maxPayloadBytes);
+          return { entry: { seq, kind: "task", key, status: "completed", output, attempts: attempt, startedAt }, value: output };
+        } catch (error) {
+          failure = { error, fromStep: false };
+          throw error;
+        }
+      });
+    } catch (error) {
+      if (failure?.fromStep) return this.#taskFailed(seq, key, attempt, startedAt, failure.error, options);
+      if (failure) throw failure.error;
+      return this.#stop({ type: "crashed", error: error as Error });
+    }
+    if (!committed.written) return this.#lost();
+    return decode<T>(committed.value) as T;
+  }
+
+  /** A step threw: schedule its retry after the backoff, or record the failure once attempts run out. */
+  async #taskFailed(seq: number, key: string, attempt: number, startedAt: Date, error: unknown, options: RunTaskOptions | undefined): Promise<never> {
+    if (this.#stopped) return this.#never();
+    const policy = resolveRetry(options?.retry);
+    const failed: EntryWrite = { seq, kind: "task", key, status: "failed", error: serializeError(error), attempts: attempt, startedAt };
+    if (attempt < policy.maxAttempts) {
+      const startAfter = new Date(Date.now() + retryDelayMs(policy, attempt));
+      const handedOff = await this.#guard(this.#options.recorder.writeAndHandOff(failed, "QUEUED", { reason: "retry", startAfter }));
+      if (!handedOff) return this.#lost();
+      this.#options.onWaitScheduled(startAfter);
+      return this.#stop({ type: "suspended" });
+    }
+    await this.#commit(failed);
+    if (typeof error === "object" && error !== null) exhaustedStepErrors.add(error);
+    throw error;
   }
 
   async #writeStatus(ioKey: string, statusKey: string, input: StatusInput): Promise<StatusHandle> {

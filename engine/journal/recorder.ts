@@ -1,3 +1,4 @@
+import type pg from "pg";
 import type { Database } from "../db/database.ts";
 import type { Statements } from "../db/sql/index.ts";
 import type { Scheduler, RunJobReason } from "../scheduler/boss.ts";
@@ -72,6 +73,27 @@ export class Recorder {
       await this.scheduler.send(onClient(client), { runId: this.runId, reason: handoff.reason }, handoff.startAfter);
       return true;
     });
+  }
+
+  /**
+   * A transactional step: runs `work` on a client inside a transaction and records the entry it
+   * returns on that same client before COMMIT, so the step's own writes and its journal entry
+   * commit together or not at all. An error from `work` rolls back and is rethrown; a lost lease
+   * rolls back too (a stale execution's writes must not land) and resolves `{ written: false }`.
+   */
+  async writeInTransaction<T>(work: (tx: pg.PoolClient) => Promise<{ entry: EntryWrite; value: T }>): Promise<{ written: true; value: T } | { written: false }> {
+    const fenced = Symbol("lease lost");
+    try {
+      return await this.db.transaction(async (client) => {
+        const { entry, value } = await work(client);
+        const { rows } = await this.db.query(this.sql.journal.write, this.#entryValues(entry, null), client);
+        if (rows.length === 0) throw fenced;
+        return { written: true as const, value };
+      });
+    } catch (error) {
+      if (error === fenced) return { written: false };
+      throw error;
+    }
   }
 
   /** Ends the execution: a final state, or back to the queue (a run-level retry) with its job. */
