@@ -90,13 +90,18 @@ export class Engine {
       db, sql, scheduler, channels, maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
       secretKey: o.secretKey, listener: () => Promise.resolve(listener),
     });
-    for (const d of this.#definitions) await db.query(sql.events.registerTask, [d.id, d.version, d.kind, d.eventName]);
+    for (const d of this.#definitions) {
+      await db.query(sql.events.registerTask, [d.id, d.version, d.kind, d.eventName, d.queue?.name ?? null, d.queue?.concurrencyLimit ?? null]);
+    }
+    for (const d of this.#definitions) {
+      if (d.schedule) await service.schedules.create({ task: d.id, ...d.schedule, deduplicationKey: `task:${d.id}` }, true);
+    }
 
     if (o.worker) {
       const dispatcher = new Dispatcher(
         scheduler,
         {
-          db, sql, scheduler, notifyChannel: channels.run, logger: this.logger,
+          db, sql, scheduler, notifyChannel: channels.run, wakeChannel: channels.wake, logger: this.logger,
           maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
           findDefinition: (id, version) => this.#find(id, version),
           wakeAt: (date) => dispatcher.wakeAt(date),
@@ -108,6 +113,7 @@ export class Engine {
       listener.onReconnect(() => dispatcher.kick());
       dispatcher.start();
       this.#dispatcher = dispatcher;
+      await service.schedules.work(scheduler.boss, this.logger);
     }
     this.#scheduler = scheduler;
     this.#parts = { options: o, db, sql, service, listener, logger: this.logger, channels };

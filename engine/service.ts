@@ -1,14 +1,17 @@
 import type { Backend, SendEventRequest, TriggerRequest } from "../sdk/backend.ts";
 import { DurablyError, EventNotFoundError, InvalidPayloadError, InvalidRunStateError, RunNotFoundError, TaskNotFoundError, TimeoutError } from "../sdk/errors.ts";
-import type { EventRecord, JournalEntry, ListRunsFilter, MetadataChange, Run, RunList, RunStatus, RunStatuses } from "../sdk/types.ts";
+import type { CreateScheduleOptions, EventRecord, JournalEntry, ListRunsFilter, MetadataChange, Run, RunList, RunStatus, RunStatuses, ScheduleRecord } from "../sdk/types.ts";
 import type { Database } from "./db/database.ts";
 import { toEvent, toJournalEntry, toMetadataChange, toRun, toStatus, type JournalRow, type RunRow, type StatusRow } from "./db/rows.ts";
 import type { Statements } from "./db/sql/index.ts";
 import { newId } from "./ids.ts";
+import { cancelRun } from "./orchestration/cancel-run.ts";
+import { forkRun } from "./orchestration/fork-run.ts";
+import { checkId, insertRun, prepareTrigger, type RunInsert } from "./orchestration/insert-run.ts";
+import { Schedules } from "./scheduler/schedules.ts";
 import type { Listener } from "./notify/listener.ts";
 import { onClient, type Scheduler } from "./scheduler/boss.ts";
-import { checkMetadata, encode } from "./serialize.ts";
-import { parseDelay } from "./delay.ts";
+import { encode } from "./serialize.ts";
 import { createPublicToken, type TokenScopes } from "./auth/tokens.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 
@@ -27,36 +30,30 @@ export interface ServiceDeps {
   close?: () => Promise<void>;
 }
 
-const MAX_TAGS = 10;
-const MAX_ID_LENGTH = 256;
-
 /** Everything a backend or the HTTP API can ask of the engine, on top of the SQL statements. */
 export class Service implements Backend {
-  constructor(private readonly deps: ServiceDeps) {}
+  readonly schedules: Schedules;
+
+  constructor(private readonly deps: ServiceDeps) {
+    this.schedules = new Schedules(deps);
+  }
 
   async trigger(request: TriggerRequest): Promise<{ id: string; isCached: boolean }> {
-    const { db, sql } = this.deps;
-    checkId(request.taskId, "task id");
-    const version = request.taskVersion ?? (await this.#latestVersion(request.taskId));
-    const options = request.options ?? {};
-    const metadata = checkMetadata(options.metadata ?? {}, this.deps.maxMetadataBytes);
-    const payload = encode(request.payload, "payload", this.deps.maxPayloadBytes);
-    const tags = normalizeTags(options.tags);
-    if (options.idempotencyKey !== undefined) checkId(options.idempotencyKey, "idempotency key");
-    const startAfter = parseDelay(options.delay);
-    return db.transaction(async (client) => {
-      const id = newId("run");
-      const { rows } = await db.query(
-        sql.runs.insert,
-        [id, request.taskId, version, null, request.parentRunId ?? null, payload, metadata, tags, options.idempotencyKey ?? null, this.deps.channels.run, this.deps.channels.wake],
-        client,
-      );
-      if (rows.length === 0) {
-        const existing = await db.query<{ id: string }>(sql.runs.findByIdempotencyKey, [request.taskId, options.idempotencyKey], client);
-        return { id: existing.rows[0]!.id, isCached: true };
-      }
-      await this.deps.scheduler.send(onClient(client), { runId: id, reason: "start" }, startAfter);
-      return { id, isCached: false };
+    const [result] = await this.batchTrigger([request]);
+    return result!;
+  }
+
+  async batchTrigger(requests: TriggerRequest[]): Promise<{ id: string; isCached: boolean }[]> {
+    const prepared: RunInsert[] = [];
+    for (const request of requests) {
+      checkId(request.taskId, "task id");
+      const version = request.taskVersion ?? (await this.#latestVersion(request.taskId));
+      prepared.push(prepareTrigger(request, version, this.deps));
+    }
+    return this.deps.db.transaction(async (client) => {
+      const results = [];
+      for (const run of prepared) results.push(await insertRun(this.deps, client, run));
+      return results;
     });
   }
 
@@ -76,9 +73,8 @@ export class Service implements Backend {
       const jobs = await db.query<{ id: string; version: string }>(sql.events.jobsFor, [request.name], client);
       const runIds: string[] = [];
       for (const job of jobs.rows) {
-        const id = newId("run");
-        await db.query(sql.runs.insert, [id, job.id, job.version, eventId, null, payload, {}, [], null, this.deps.channels.run, this.deps.channels.wake], client);
-        await this.deps.scheduler.send(onClient(client), { runId: id, reason: "start" });
+        const run = prepareTrigger({ taskId: job.id, payload: undefined }, job.version, this.deps);
+        const { id } = await insertRun(this.deps, client, { ...run, eventId, payload });
         runIds.push(id);
       }
       return { id: eventId, runs: runIds };
@@ -165,11 +161,30 @@ export class Service implements Backend {
     return { id: newRunId };
   }
 
+  /** Cancels the run and, cascading, every unfinished run it started. */
   async cancelRun(id: string): Promise<{ id: string }> {
     await this.#runRow(id);
-    const error = { name: "CanceledError", message: "Run canceled", code: "CANCELED" };
-    await this.deps.db.query(this.deps.sql.runs.cancel, [id, error, this.deps.channels.run]);
+    await cancelRun(this.deps, id);
     return { id };
+  }
+
+  async forkRun(id: string, options: { fromSeq: number }): Promise<{ id: string }> {
+    const original = await this.#runRow(id);
+    const history = await this.getMetadataHistory(id);
+    const initial = history.find((change) => change.op === "trigger")?.metadata ?? {};
+    return forkRun(this.deps, original, initial, options.fromSeq);
+  }
+
+  createSchedule(options: CreateScheduleOptions): Promise<ScheduleRecord> {
+    return this.schedules.create(options);
+  }
+
+  listSchedules(filter: { task?: string } = {}): Promise<ScheduleRecord[]> {
+    return this.schedules.list(filter);
+  }
+
+  deleteSchedule(id: string): Promise<{ id: string }> {
+    return this.schedules.delete(id);
   }
 
   async pollRun(id: string, timeoutMs: number): Promise<Run> {
@@ -212,17 +227,4 @@ export class Service implements Backend {
     if (!rows[0]) throw new TaskNotFoundError(taskId);
     return rows[0].version;
   }
-}
-
-function checkId(value: unknown, what: string): void {
-  if (typeof value !== "string" || value.length === 0 || value.length > MAX_ID_LENGTH || value.includes("\u0000")) {
-    throw new InvalidPayloadError(`Invalid ${what}: expected a non-empty string of at most ${MAX_ID_LENGTH} characters`);
-  }
-}
-
-function normalizeTags(tags: string | string[] | undefined): string[] {
-  const list = tags === undefined ? [] : Array.isArray(tags) ? tags : [tags];
-  if (list.length > MAX_TAGS) throw new InvalidPayloadError(`At most ${MAX_TAGS} tags per run, got ${list.length}`);
-  for (const tag of list) checkId(tag, "tag");
-  return [...new Set(list)];
 }

@@ -1,4 +1,4 @@
-import type { EventRecord, ListRunsFilter, Run, RunList, RunStatuses, TriggerOptions } from "./types.ts";
+import type { CreateScheduleOptions, EventRecord, ListRunsFilter, Run, RunList, RunStatuses, ScheduleRecord, TriggerOptions } from "./types.ts";
 
 export interface TriggerRequest {
   taskId: string;
@@ -6,6 +6,12 @@ export interface TriggerRequest {
   payload: unknown;
   options?: TriggerOptions;
   parentRunId?: string;
+  /** A child awaited with `triggerAndWait`: finishing it wakes the parent. */
+  resumeParent?: boolean;
+  /** The queue the task's code declares; without it, the queue of the registered task version. */
+  queue?: { name: string; concurrencyLimit: number };
+  /** The occurrence a schedule fired this run for. */
+  scheduledFor?: Date;
 }
 
 export interface PublicTokenOptions {
@@ -31,6 +37,13 @@ export interface Backend {
   retryRun(id: string): Promise<{ id: string }>;
   replayRun(id: string): Promise<{ id: string }>;
   cancelRun(id: string): Promise<{ id: string }>;
+  /** Triggers every request in one transaction: all runs exist, or none. */
+  batchTrigger(requests: TriggerRequest[]): Promise<{ id: string; isCached: boolean }[]>;
+  /** A new run whose journal is a copy of this run's entries before `fromSeq`. */
+  forkRun(id: string, options: { fromSeq: number }): Promise<{ id: string }>;
+  createSchedule(options: CreateScheduleOptions): Promise<ScheduleRecord>;
+  listSchedules(filter?: { task?: string }): Promise<ScheduleRecord[]>;
+  deleteSchedule(id: string): Promise<{ id: string }>;
   /** A read-only token for browsers, scoped to runs and/or tags. */
   createPublicToken(options: PublicTokenOptions): Promise<string>;
   /** Resolves with the run once it is finished, or throws `TimeoutError`. */

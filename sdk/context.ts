@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { RetryOptions } from "./retry.ts";
-import type { Json, Metadata, StatusState } from "./types.ts";
+import type { ChildRunResult, Json, Metadata, StatusState } from "./types.ts";
 import { OutsideRunError } from "./errors.ts";
 
 export interface StatusInput {
@@ -51,6 +51,12 @@ export interface IO {
   wait(key: string, seconds: number): Promise<void>;
   now(key?: string): Promise<Date>;
   random(key?: string): Promise<number>;
+  /**
+   * Temporal-style patching: true for runs that reach this point on new code (a `patch` marker is
+   * journaled), false for a run replaying a journal recorded before the patch existed, so old
+   * runs keep replaying the old path. Keep the call until no run recorded without it is left.
+   */
+  patched(changeId: string): Promise<boolean>;
   logger: Logger;
 }
 
@@ -73,6 +79,8 @@ export interface RunScope {
   waitUntil(key: string, date: Date): Promise<void>;
   /** Runs `fn` once and journals its result; `seq` is the call's stable position in the run. */
   journaled<T>(kind: string, key: string, fn: (seq: number) => Promise<T>): Promise<T>;
+  /** Suspends the run until every one of these child runs has finished, then journals their results. */
+  awaitRuns(key: string, ids: string[]): Promise<ChildRunResult[]>;
 }
 
 const scopes = new AsyncLocalStorage<RunScope>();

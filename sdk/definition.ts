@@ -16,6 +16,10 @@ export interface Definition {
   /** Run-level retry for errors thrown outside `io.runTask`; null means a thrown error fails the run. */
   retry: ResolvedRetry | null;
   execute(payload: unknown, scope: RunScope): Promise<unknown>;
+  /** At most `concurrencyLimit` runs of this queue (per concurrency key) execute at once, across workers. */
+  queue?: { name: string; concurrencyLimit: number };
+  /** Fires a run on this cron expression for as long as an engine runs this task. */
+  schedule?: { cron: string; timezone: string };
 }
 
 const registry = new Map<string, Definition>();

@@ -1,3 +1,5 @@
+import type { SerializedError } from "./types.ts";
+
 /** Base of every error durably throws; `code` is stable and safe to match on. */
 export class DurablyError extends Error {
   readonly code: string;
@@ -101,5 +103,26 @@ export class NotConfiguredError extends DurablyError {
 export class TimeoutError extends DurablyError {
   constructor(message: string) {
     super("TIMEOUT", message);
+  }
+}
+
+/** A child run awaited with `triggerAndWait` failed or was canceled; `error` is the child's own error. */
+export class RunFailedError extends DurablyError {
+  readonly runId: string;
+  readonly status: "FAILURE" | "CANCELED";
+  readonly error: SerializedError;
+  constructor(runId: string, status: "FAILURE" | "CANCELED", error: SerializedError) {
+    super("RUN_FAILED", `Child run ${runId} ended ${status}: ${error.message}`);
+    this.runId = runId;
+    this.status = status;
+    this.error = error;
+  }
+}
+
+export class ScheduleNotFoundError extends DurablyError {
+  readonly scheduleId: string;
+  constructor(scheduleId: string) {
+    super("SCHEDULE_NOT_FOUND", `No schedule with id "${scheduleId}"`);
+    this.scheduleId = scheduleId;
   }
 }

@@ -1,11 +1,12 @@
 export { Client, eventTrigger } from "./client.ts";
 export type { ClientOptions, EventTrigger, Job, JobOptions } from "./client.ts";
 export { task } from "./task.ts";
-export type { RunHandle, Task, TaskOptions, TaskRunContext } from "./task.ts";
+export type { BatchItem, RunHandle, Task, TaskOptions, TaskRunContext } from "./task.ts";
 export { metadata } from "./metadata.ts";
 export { wait } from "./wait.ts";
 export type { Duration } from "./wait.ts";
 export { runs } from "./runs.ts";
+export { schedules } from "./schedules.ts";
 export { configure } from "./backend.ts";
 export type { ConfigureOptions, PublicTokenOptions } from "./backend.ts";
 export { auth } from "./auth.ts";
@@ -20,13 +21,17 @@ export {
   NonDeterminismError,
   NotConfiguredError,
   OutsideRunError,
+  RunFailedError,
   RunNotFoundError,
+  ScheduleNotFoundError,
   TaskNotFoundError,
   TimeoutError,
 } from "./errors.ts";
 export type { JournalCall } from "./errors.ts";
 export { RUN_STATUSES } from "./types.ts";
 export type {
+  ChildRunResult,
+  CreateScheduleOptions,
   EventRecord,
   Json,
   JournalEntry,
@@ -38,6 +43,8 @@ export type {
   RunStatus,
   RunStatuses,
   RunStatusView,
+  ScheduledPayload,
+  ScheduleRecord,
   SerializedError,
   StatusState,
   StatusVersion,

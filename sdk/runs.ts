@@ -21,7 +21,15 @@ export const runs = {
   async replay(id: string): Promise<{ id: string }> {
     return (await getBackend()).replayRun(id);
   },
+  /** Cancels the run and every unfinished run it started; an executing run stops at its next io call. */
   async cancel(id: string): Promise<{ id: string }> {
     return (await getBackend()).cancelRun(id);
+  },
+  /**
+   * Starts a new run whose journal is a copy of this run's entries before `fromSeq`: those replay,
+   * the rest executes again (for resuming after a fix, from any step).
+   */
+  async fork(id: string, options: { fromSeq: number }): Promise<{ id: string }> {
+    return (await getBackend()).forkRun(id, options);
   },
 };

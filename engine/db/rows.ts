@@ -16,6 +16,12 @@ export interface RunRow {
   metadata: Metadata;
   tags: string[];
   idempotency_key: string | null;
+  resume_parent: boolean;
+  queue: string | null;
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
+  forked_from: string | null;
+  scheduled_for: Date | null;
   attempts: number;
   lease: string | null;
   revision: string;
@@ -48,6 +54,8 @@ export function toRun(row: RunRow): Run {
     isSuccess: row.status === "SUCCESS",
     isFailed: row.status === "FAILURE",
     revision: Number(row.revision),
+    forkedFrom: row.forked_from,
+    scheduledFor: row.scheduled_for,
   };
 }
 

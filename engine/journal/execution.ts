@@ -1,19 +1,24 @@
 import type { IO, Logger, MetadataOp, RunContext, RunScope, RunTaskOptions, StatusHandle, StatusInput, TaskContext } from "../../sdk/context.ts";
 import { NonDeterminismError } from "../../sdk/errors.ts";
 import { resolveRetry, retryDelayMs } from "../../sdk/retry.ts";
-import type { Json, Metadata, StatusState } from "../../sdk/types.ts";
+import type { ChildRunResult, Json, Metadata, StatusState } from "../../sdk/types.ts";
 import { checkMetadata, decode, encode, serializeError } from "../serialize.ts";
 import { userCallSite } from "./call-site.ts";
 import { applyMetadataOp } from "./metadata-ops.ts";
 import type { RecordedCall } from "./recorded-call.ts";
-import type { EntryWrite, Recorder } from "./recorder.ts";
+import type { EntryWrite, JournalWriter } from "./recorder.ts";
 
 /** Why an execution stopped before the run's code returned. */
 export type Interruption =
   | { type: "suspended" }
   | { type: "abandoned"; reason: "canceled" | "lease-lost" }
   /** The database failed under a commit: the run's code must not see it, the job is retried. */
-  | { type: "crashed"; error: Error };
+  | { type: "crashed"; error: Error }
+  /** A replay-only execution (`durably check`) reached a call the journal cannot answer. */
+  | { type: "end-of-journal"; seq: number };
+
+/** Journal kinds that mark something that happened to the run rather than a call its code made. */
+export const MARKER_KINDS: ReadonlySet<string> = new Set(["cancel"]);
 
 interface StatusValue {
   key: string;
@@ -23,7 +28,9 @@ interface StatusValue {
 }
 
 export interface ExecutionOptions {
-  recorder: Recorder;
+  recorder: JournalWriter;
+  /** Answer io calls from the journal only and stop at the first one it cannot answer (no side effects). */
+  replayOnly?: boolean;
   journal: RecordedCall[];
   ctx: RunContext;
   metadata: Metadata;
@@ -68,6 +75,7 @@ export class Execution implements RunScope {
       wait: (key, seconds) => this.waitUntil(key, new Date(Date.now() + seconds * 1000)),
       now: (key = "now") => this.journaled("now", key, async () => new Date()),
       random: (key = "random") => this.journaled("random", key, async () => Math.random()),
+      patched: (changeId) => this.#patched(changeId),
       logger: options.logger,
     };
   }
@@ -82,7 +90,10 @@ export class Execution implements RunScope {
 
   /** A journal that still holds calls the code did not make also diverges. */
   checkFullyReplayed(): void {
-    const unreplayed = [...this.#journal.keys()].filter((seq) => seq > this.#seq).sort((a, b) => a - b)[0];
+    const unreplayed = [...this.#journal.values()]
+      .filter((call) => call.seq > this.#seq && !MARKER_KINDS.has(call.kind))
+      .map((call) => call.seq)
+      .sort((a, b) => a - b)[0];
     if (unreplayed === undefined || this.#divergence) return;
     const expected = this.#journal.get(unreplayed)!;
     this.#divergence = new NonDeterminismError({
@@ -99,6 +110,7 @@ export class Execution implements RunScope {
 
   writeMetadata(op: MetadataOp, key: string, value: Json | undefined): Promise<void> {
     const { seq, recorded } = this.#next("metadata", `${op}:${key}`);
+    if (this.#cannotAnswer(recorded)) return this.#endOfJournal(seq);
     if (recorded) {
       this.#metadata = decode<Metadata>(recorded.output) ?? {};
       return Promise.resolve();
@@ -119,9 +131,12 @@ export class Execution implements RunScope {
 
   async waitUntil(key: string, date: Date): Promise<void> {
     const { seq, recorded } = this.#next("wait", key);
+    if (this.#cannotAnswer(recorded)) return this.#endOfJournal(seq);
     if (recorded) {
       const wakeAt = decode<Date>(recorded.output)!;
-      if (Date.now() >= wakeAt.getTime()) return;
+      if (Date.now() >= wakeAt.getTime() || this.#options.replayOnly) return;
+      // Woken early (another wake-up, a redelivered job): wait again for the job already scheduled.
+      if (!(await this.#guard(this.#options.recorder.suspend()))) return this.#lost();
       this.#options.onWaitScheduled(wakeAt);
       return this.#stop({ type: "suspended" });
     }
@@ -136,6 +151,7 @@ export class Execution implements RunScope {
   async #runTask<T>(key: string, fn: (task: TaskContext) => Promise<T> | T, options: RunTaskOptions | undefined): Promise<T> {
     const { seq, recorded } = this.#next("task", key);
     if (recorded?.status === "completed") return decode<T>(recorded.output) as T;
+    if (this.#options.replayOnly) return this.#endOfJournal(seq);
     const attempt = (recorded?.attempts ?? 0) + 1;
     const startedAt = new Date();
     if (options?.transaction) return this.#runTaskInTransaction(seq, key, attempt, startedAt, fn, options);
@@ -162,7 +178,7 @@ export class Execution implements RunScope {
   ): Promise<T> {
     if (this.#stopped) return this.#never();
     let failure: { error: unknown; fromStep: boolean } | undefined;
-    let committed: Awaited<ReturnType<Recorder["writeInTransaction"]>>;
+    let committed: Awaited<ReturnType<JournalWriter["writeInTransaction"]>>;
     try {
       committed = await this.#options.recorder.writeInTransaction(async (tx) => {
         let value: T;
@@ -208,6 +224,7 @@ export class Execution implements RunScope {
 
   async #writeStatus(ioKey: string, statusKey: string, input: StatusInput): Promise<StatusHandle> {
     const { seq, recorded } = this.#next("status", ioKey);
+    if (this.#cannotAnswer(recorded)) return this.#endOfJournal(seq);
     let value: StatusValue;
     if (recorded) {
       value = decode<StatusValue>(recorded.output)!;
@@ -232,15 +249,65 @@ export class Execution implements RunScope {
   async journaled<T>(kind: string, key: string, fn: (seq: number) => Promise<T>): Promise<T> {
     const { seq, recorded } = this.#next(kind, key);
     if (recorded?.status === "completed") return decode<T>(recorded.output) as T;
+    if (this.#options.replayOnly) return this.#endOfJournal(seq);
     const startedAt = new Date();
     const output = encode(await fn(seq), kind);
     await this.#commit({ seq, kind, key, status: "completed", output, attempts: 1, startedAt });
     return decode<T>(output) as T;
   }
 
+  async awaitRuns(key: string, ids: string[]): Promise<ChildRunResult[]> {
+    const { seq, recorded } = this.#next("waitRuns", key);
+    if (recorded?.status === "completed") return decode<ChildRunResult[]>(recorded.output)!;
+    if (this.#options.replayOnly) return this.#endOfJournal(seq);
+    if (this.#stopped) return this.#never();
+    let outcome: Awaited<ReturnType<JournalWriter["awaitRuns"]>>;
+    try {
+      outcome = await this.#options.recorder.awaitRuns({ seq, kind: "waitRuns", key, startedAt: new Date() }, ids);
+    } catch (error) {
+      return this.#stop({ type: "crashed", error: error as Error });
+    }
+    if (outcome === "lost") return this.#lost();
+    // The last child to finish sends the wake-up job (see wake-parent.ts), so none is scheduled here.
+    if (outcome === "suspended") return this.#stop({ type: "suspended" });
+    return outcome;
+  }
+
+  async #patched(changeId: string): Promise<boolean> {
+    if (this.#divergence) throw this.#divergence;
+    const seq = this.#nextFreeSeq(this.#seq);
+    const recorded = this.#journal.get(seq);
+    if (recorded) {
+      // A journal recorded before the patch has another call here: replay the old path without
+      // taking a seq, so the calls after it line up with the journal exactly as before.
+      if (recorded.kind !== "patch" || recorded.key !== changeId) return false;
+      this.#seq = seq;
+      return true;
+    }
+    if (this.#options.replayOnly) return this.#endOfJournal(seq);
+    this.#seq = seq;
+    await this.#commit({ seq, kind: "patch", key: changeId, status: "completed", attempts: 1, startedAt: new Date() });
+    return true;
+  }
+
+  /** The next seq after `seq` that is not taken by a marker (a cancel recorded mid-run). */
+  #nextFreeSeq(seq: number): number {
+    let next = seq + 1;
+    while (MARKER_KINDS.has(this.#journal.get(next)?.kind ?? "")) next++;
+    return next;
+  }
+
+  #cannotAnswer(recorded: RecordedCall | undefined): boolean {
+    return this.#options.replayOnly === true && recorded?.status !== "completed";
+  }
+
+  #endOfJournal(seq: number): Promise<never> {
+    return this.#stop({ type: "end-of-journal", seq });
+  }
+
   #next(kind: string, key: string): { seq: number; recorded: RecordedCall | undefined } {
     if (this.#divergence) throw this.#divergence;
-    const seq = ++this.#seq;
+    const seq = (this.#seq = this.#nextFreeSeq(this.#seq));
     const recorded = this.#journal.get(seq);
     if (recorded && (recorded.kind !== kind || recorded.key !== key)) {
       this.#divergence = new NonDeterminismError({
@@ -255,7 +322,7 @@ export class Execution implements RunScope {
     return { seq, recorded };
   }
 
-  async #commit(entry: EntryWrite, extra?: Parameters<Recorder["write"]>[1]): Promise<void> {
+  async #commit(entry: EntryWrite, extra?: Parameters<JournalWriter["write"]>[1]): Promise<void> {
     if (this.#stopped) return this.#never();
     if (!(await this.#guard(this.#options.recorder.write(entry, extra)))) return this.#lost();
   }

@@ -4,7 +4,11 @@ import type { Statements } from "../db/sql/index.ts";
 import type { Scheduler, RunJobReason } from "../scheduler/boss.ts";
 import { onClient } from "../scheduler/boss.ts";
 import type { Stored } from "../serialize.ts";
-import type { Metadata, RunStatus, SerializedError, StatusState } from "../../sdk/types.ts";
+import type { ChildRunResult, Metadata, RunStatus, SerializedError, StatusState } from "../../sdk/types.ts";
+import { FINISHED_STATUSES } from "../../sdk/types.ts";
+import { wakeParent } from "../orchestration/wake-parent.ts";
+import { childResults, type ChildRow } from "../orchestration/child-results.ts";
+import { encode } from "../serialize.ts";
 
 export interface EntryWrite {
   seq: number;
@@ -36,19 +40,38 @@ export interface Handoff {
   startAfter?: Date;
 }
 
+/** What an execution writes through; `durably check` replays with one that never writes. */
+export type JournalWriter = Pick<Recorder, "write" | "writeAndHandOff" | "writeInTransaction" | "suspend" | "awaitRuns" | "state">;
+
+/** Channels and, for an awaited child, the parent to wake when the run finishes. */
+export interface RecorderTarget {
+  runId: string;
+  lease: string;
+  notifyChannel: string;
+  wakeChannel: string;
+  /** Set when the run is a child its parent waits for. */
+  parentRunId: string | null;
+}
+
 /**
  * Commits what one execution of a run learns, fenced by the execution's lease: a write that
  * returns false found the run canceled or taken over, and the execution must stop.
  */
 export class Recorder {
+  readonly runId: string;
+  readonly lease: string;
+  private readonly notifyChannel: string;
+
   constructor(
     private readonly db: Database,
     private readonly sql: Statements,
     private readonly scheduler: Scheduler,
-    private readonly notifyChannel: string,
-    readonly runId: string,
-    readonly lease: string,
-  ) {}
+    private readonly target: RecorderTarget,
+  ) {
+    this.runId = target.runId;
+    this.lease = target.lease;
+    this.notifyChannel = target.notifyChannel;
+  }
 
   async write(entry: EntryWrite, extra?: { status?: StatusWrite; metadata?: MetadataWrite }): Promise<boolean> {
     const values = this.#entryValues(entry, null);
@@ -96,14 +119,43 @@ export class Recorder {
     }
   }
 
+  /** Lets go of the run (WAITING) without a journal entry: its wake-up job is already scheduled. */
+  async suspend(): Promise<boolean> {
+    return this.#one(this.sql.runs.suspend, [this.runId, this.lease, this.notifyChannel]);
+  }
+
+  /**
+   * Journals the children's results if they have all finished; otherwise lets go of the run
+   * (WAITING) until the last of them wakes it. The parent's row lock orders this against the
+   * children's final commits (see wake-parent.ts), so no wake-up is lost in between.
+   */
+  async awaitRuns(entry: Pick<EntryWrite, "seq" | "kind" | "key" | "startedAt">, ids: string[]): Promise<ChildRunResult[] | "suspended" | "lost"> {
+    return this.db.transaction(async (client) => {
+      const fenced = await this.db.query(this.sql.runs.fence, [this.runId, this.lease], client);
+      if (fenced.rows.length === 0) return "lost";
+      const { rows } = await this.db.query<ChildRow>(this.sql.runs.childResults, [ids], client);
+      const results = childResults(ids, rows);
+      if (!results) {
+        await this.db.query(this.sql.runs.suspend, [this.runId, this.lease, this.notifyChannel], client);
+        return "suspended";
+      }
+      const output = encode(results, "child run results");
+      const write: EntryWrite = { ...entry, status: "completed", output, attempts: 1 };
+      await this.db.query(this.sql.journal.write, this.#entryValues(write, null), client);
+      return results;
+    });
+  }
+
   /** Ends the execution: a final state, or back to the queue (a run-level retry) with its job. */
   async release(status: RunStatus, output: Stored | undefined, error: SerializedError | null, handoff?: Handoff): Promise<boolean> {
     const values = [this.runId, this.lease, status, output ?? null, error, this.notifyChannel];
-    if (!handoff) return (await this.db.query(this.sql.runs.release, values)).rows.length > 0;
+    const parentRunId = FINISHED_STATUSES.includes(status) ? this.target.parentRunId : null;
+    if (!handoff && !parentRunId) return (await this.db.query(this.sql.runs.release, values)).rows.length > 0;
     return this.db.transaction(async (client) => {
       const { rows } = await this.db.query(this.sql.runs.release, values, client);
       if (rows.length === 0) return false;
-      await this.scheduler.send(onClient(client), { runId: this.runId, reason: handoff.reason }, handoff.startAfter);
+      if (handoff) await this.scheduler.send(onClient(client), { runId: this.runId, reason: handoff.reason }, handoff.startAfter);
+      if (parentRunId) await wakeParent({ db: this.db, sql: this.sql, scheduler: this.scheduler, wakeChannel: this.target.wakeChannel }, client, parentRunId);
       return true;
     });
   }

@@ -3,9 +3,14 @@ import type pg from "pg";
 import type { Logger } from "../logger.ts";
 
 export const RUN_QUEUE = "durably-run";
+/** One job per upcoming schedule occurrence (see schedules.ts). */
+export const SCHEDULE_QUEUE = "durably-schedule";
 
-/** Why a run job exists; a fresh attempt counts towards `attempts`, a wake-up does not. */
-export type RunJobReason = "start" | "retry" | "wake" | "resume";
+/**
+ * Why a run job exists; a fresh attempt counts towards `attempts`, a wake-up does not. "expire"
+ * cancels a run that has not started by its ttl instead of executing it.
+ */
+export type RunJobReason = "start" | "retry" | "wake" | "resume" | "expire";
 
 export interface RunJob {
   runId: string;
@@ -62,10 +67,12 @@ export class Scheduler {
       expireInSeconds: 60 * 60 * 24,
       deleteAfterSeconds: 60 * 60 * 24,
     });
+    await this.boss.createQueue(SCHEDULE_QUEUE, { retryLimit: 20, retryDelay: 1, expireInSeconds: 60, deleteAfterSeconds: 60 * 60 });
   }
 
-  async send(db: Db, job: RunJob, startAfter?: Date): Promise<void> {
-    await this.boss.send(RUN_QUEUE, job, { db, ...(startAfter ? { startAfter } : {}) });
+  /** Sends on `db` (a transaction's client) so the job commits with it, or on pg-boss's own pool for null. */
+  async send(db: Db | null, job: RunJob, startAfter?: Date): Promise<void> {
+    await this.boss.send(RUN_QUEUE, job, { ...(db ? { db } : {}), ...(startAfter ? { startAfter } : {}) });
   }
 
   fetch(max: number): Promise<JobWithMetadata<RunJob>[]> {

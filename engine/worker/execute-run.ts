@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { runInScope } from "../../sdk/context.ts";
 import type { Definition } from "../../sdk/definition.ts";
-import { NonDeterminismError } from "../../sdk/errors.ts";
+import { NonDeterminismError, RunFailedError } from "../../sdk/errors.ts";
 import { retryDelayMs } from "../../sdk/retry.ts";
 import type { Database } from "../db/database.ts";
-import type { RunRow } from "../db/rows.ts";
 import type { Statements } from "../db/sql/index.ts";
 import { Execution, exhaustedStepErrors } from "../journal/execution.ts";
-import type { RecordedCall } from "../journal/recorded-call.ts";
 import { Recorder } from "../journal/recorder.ts";
+import { expireRun } from "../orchestration/expire-run.ts";
+import { claimRun } from "./claim-run.ts";
 import type { Logger } from "../logger.ts";
 import type { RunJob, Scheduler } from "../scheduler/boss.ts";
 import { decode, encode, serializeError } from "../serialize.ts";
@@ -18,6 +18,7 @@ export interface ExecuteDeps {
   sql: Statements;
   scheduler: Scheduler;
   notifyChannel: string;
+  wakeChannel: string;
   logger: Logger;
   maxMetadataBytes: number;
   maxPayloadBytes: number;
@@ -25,21 +26,36 @@ export interface ExecuteDeps {
   wakeAt(date: Date): void;
 }
 
-type ClaimedRow = RunRow & { journal: RecordedCall[] };
+/** How long a run whose queue is full waits before trying for a slot again. */
+const QUEUE_FULL_RETRY_MS = 500;
 
 /** What to do with the run job: settle it, or hand it back to be retried at once. */
 export type JobOutcome = "done" | "give-back";
 
 /** Claims the run behind one job, replays and continues its code, and records how it ended. */
 export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: boolean): Promise<JobOutcome> {
+  if (job.reason === "expire") {
+    await expireRun(deps, job.runId);
+    return "done";
+  }
   const lease = randomUUID();
   const countsAsAttempt = job.reason === "start" || job.reason === "retry" || redelivered ? 1 : 0;
-  const { rows } = await deps.db.query<ClaimedRow>(deps.sql.runs.claim, [job.runId, lease, countsAsAttempt, deps.notifyChannel]);
-  const row = rows[0];
-  if (!row) return "done";
+  const claim = await claimRun(deps.db, deps.sql, deps.notifyChannel, { runId: job.runId, lease, countsAsAttempt, notifyChannel: deps.notifyChannel });
+  if (claim.type === "nothing-to-do") return "done";
+  if (claim.type === "queue-full") {
+    // The run stays QUEUED and tries again shortly under a new job; jitter spreads the retries.
+    const startAfter = new Date(Date.now() + QUEUE_FULL_RETRY_MS * (1 + Math.random()));
+    await deps.scheduler.send(null, { runId: job.runId, reason: job.reason }, startAfter);
+    deps.wakeAt(startAfter);
+    return "done";
+  }
+  const row = claim.row;
 
   const definition = deps.findDefinition(row.task_id, row.task_version);
-  const recorder = new Recorder(deps.db, deps.sql, deps.scheduler, deps.notifyChannel, row.id, lease);
+  const recorder = new Recorder(deps.db, deps.sql, deps.scheduler, {
+    runId: row.id, lease, notifyChannel: deps.notifyChannel, wakeChannel: deps.wakeChannel,
+    parentRunId: row.resume_parent ? row.parent_run_id : null,
+  });
   if (!definition) {
     deps.logger.warn("no code for this run's task in this process; retrying in 5 s", { runId: row.id, task: row.task_id });
     await recorder.release("QUEUED", undefined, null, { reason: job.reason, startAfter: new Date(Date.now() + 5_000) });
@@ -73,7 +89,7 @@ export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: bo
     logger.warn("database error during run; handing it back", { runId: row.id, error: outcome.error.message });
     return "give-back";
   }
-  if (outcome.type === "suspended" || outcome.type === "abandoned") return "done";
+  if (outcome.type === "suspended" || outcome.type === "abandoned" || outcome.type === "end-of-journal") return "done";
 
   if (outcome.type === "returned") execution.checkFullyReplayed();
   const divergence = execution.divergence;
@@ -96,7 +112,8 @@ export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: bo
 
   const error = outcome.error;
   const retry = definition.retry;
-  const stepExhausted = typeof error === "object" && error !== null && exhaustedStepErrors.has(error);
+  // A failed child replays as the same failure, so retrying the whole run cannot change it.
+  const stepExhausted = error instanceof RunFailedError || (typeof error === "object" && error !== null && exhaustedStepErrors.has(error));
   if (retry && !stepExhausted && row.attempts < retry.maxAttempts) {
     const startAfter = new Date(Date.now() + retryDelayMs(retry, row.attempts));
     await recorder.release("QUEUED", undefined, serializeError(error), { reason: "retry", startAfter });

@@ -3,6 +3,7 @@ import { feedStatements } from "./feed.ts";
 import { journalStatements } from "./journal.ts";
 import { metadataStatements } from "./metadata.ts";
 import { runStatements } from "./runs.ts";
+import { scheduleStatements } from "./schedules.ts";
 import { statusStatements } from "./statuses.ts";
 
 /** Every SQL statement durably runs, by table, for one schema. */
@@ -14,6 +15,7 @@ export function buildStatements(schema: string) {
     statuses: statusStatements(s),
     events: eventStatements(s),
     metadata: metadataStatements(s),
+    schedules: scheduleStatements(s),
     feed: feedStatements(s),
   };
 }

@@ -44,6 +44,23 @@ export function journalStatements(s: string) {
       )`,
     }),
 
+    /**
+     * Records a cancel in each canceled run's journal, after its last entry. A statement of its
+     * own after the cancel, so it sees every entry committed before the cancel took the row lock.
+     */
+    cancelMarkers: `
+      INSERT INTO ${s}.journal (run_id, seq, kind, key, status, error, attempts, revision, started_at)
+      SELECT r.id, coalesce((SELECT max(j.seq) FROM ${s}.journal j WHERE j.run_id = r.id), 0) + 1,
+        'cancel', $2, 'completed', $3, 1, r.revision, now()
+      FROM ${s}.runs r WHERE r.id = ANY($1)
+      ON CONFLICT (run_id, seq) DO NOTHING`,
+
+    /** A fork's journal: the original's entries before the fork point, as they were. */
+    copyBefore: `
+      INSERT INTO ${s}.journal (run_id, seq, kind, key, status, output, error, attempts, revision, started_at, finished_at)
+      SELECT $1, seq, kind, key, status, output, error, attempts, 1, started_at, finished_at
+      FROM ${s}.journal WHERE run_id = $2 AND seq < $3`,
+
     list: `
       SELECT seq, kind, key, status, output, error, attempts, started_at, finished_at, revision
       FROM ${s}.journal WHERE run_id = $1 ORDER BY seq`,

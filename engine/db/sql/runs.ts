@@ -1,32 +1,97 @@
 /** Statements on `runs`: the lifecycle of a run. `s` is the quoted schema. */
 export function runStatements(s: string) {
   const notifyRun = (alias: string, param: string) => `pg_notify(${param}, ${alias}.id || ':' || ${alias}.revision)`;
+  // A run that never started before its ttl is left for its expire job, never claimed.
+  const notExpired = `NOT (r.status = 'QUEUED' AND r.started_at IS NULL AND r.expires_at IS NOT NULL AND r.expires_at <= now())`;
+  const claim = (condition: string) => `
+      UPDATE ${s}.runs r SET status = 'EXECUTING', lease = $2, attempts = r.attempts + $3,
+        started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1
+      WHERE r.id = $1 AND ${notExpired} AND ${condition}
+      RETURNING r.*,
+        (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name,
+        (SELECT coalesce(json_agg(json_build_object('seq', j.seq, 'kind', j.kind, 'key', j.key, 'status', j.status,
+                  'output', j.output, 'error', j.error, 'attempts', j.attempts) ORDER BY j.seq), '[]'::json)
+           FROM ${s}.journal j WHERE j.run_id = r.id) AS journal,
+        ${notifyRun("r", "$4")}`;
+  const finished = `('SUCCESS', 'FAILURE', 'CANCELED')`;
   return {
+    /**
+     * The queue and its limit come from the trigger ($15, $16) or else from the registered task
+     * version, copied onto the run so that claiming it needs no lookup.
+     */
     insert: `
       WITH ins AS (
-        INSERT INTO ${s}.runs (id, task_id, task_version, event_id, parent_run_id, payload, status, metadata, tags, idempotency_key)
-        VALUES ($1, $2, $3, $4, $5, $6, 'QUEUED', $7, $8, $9)
+        INSERT INTO ${s}.runs (id, task_id, task_version, event_id, parent_run_id, payload, status, metadata, tags, idempotency_key,
+          resume_parent, idempotency_key_expires_at, expires_at, queue, concurrency_limit, concurrency_key, forked_from, scheduled_for)
+        SELECT $1, $2, $3, $4, $5, $6, 'QUEUED', $7, $8, $9, $12, $13, $14,
+          CASE WHEN $15::text IS NULL THEN t.queue ELSE $15 END,
+          CASE WHEN $15::text IS NULL THEN t.concurrency_limit ELSE $16::integer END,
+          $17, $18, $19
+        FROM (SELECT 1) AS one LEFT JOIN ${s}.tasks t ON t.id = $2 AND t.version = $3
         ON CONFLICT (task_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING id, revision, metadata
       ), hist AS (
         INSERT INTO ${s}.run_metadata_history (run_id, seq, op, metadata)
         SELECT id, 0, 'trigger', metadata FROM ins WHERE metadata <> '{}'::jsonb
       )
-      SELECT id, ${notifyRun("ins", "$10")}, pg_notify($11, '') FROM ins`,
+      SELECT id, revision, ${notifyRun("ins", "$10")}, pg_notify($11, '') FROM ins`,
 
-    findByIdempotencyKey: `SELECT id FROM ${s}.runs WHERE task_id = $1 AND idempotency_key = $2`,
+    findByIdempotencyKey: `
+      SELECT id, coalesce(idempotency_key_expires_at <= now(), false) AS expired
+      FROM ${s}.runs WHERE task_id = $1 AND idempotency_key = $2`,
+
+    /** An expired idempotency key stops deduplicating: the old run keeps no key, a new run takes it. */
+    clearIdempotencyKey: `
+      UPDATE ${s}.runs SET idempotency_key = NULL
+      WHERE id = $1 AND idempotency_key_expires_at <= now()`,
 
     /** Takes the run for one execution: a new lease fences off any older execution still alive. */
-    claim: `
-      UPDATE ${s}.runs r SET status = 'EXECUTING', lease = $2, attempts = r.attempts + $3,
-        started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1
-      WHERE r.id = $1 AND r.status IN ('QUEUED', 'WAITING', 'EXECUTING')
-      RETURNING r.*,
-        (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name,
-        (SELECT coalesce(json_agg(json_build_object('seq', j.seq, 'kind', j.kind, 'key', j.key, 'status', j.status,
-                  'output', j.output, 'error', j.error, 'attempts', j.attempts) ORDER BY j.seq), '[]'::json)
-           FROM ${s}.journal j WHERE j.run_id = r.id) AS journal,
-        ${notifyRun("r", "$4")}`,
+    claim: claim(`r.status IN ('QUEUED', 'WAITING', 'EXECUTING') AND (r.concurrency_limit IS NULL OR r.status = 'EXECUTING')`),
+
+    /**
+     * Takes a run of a limited queue if the queue has a free slot. Run under the queue's advisory
+     * lock, in a statement of its own, so the count sees every claim committed before it.
+     */
+    claimLimited: claim(`r.status IN ('QUEUED', 'WAITING') AND (
+        SELECT count(*) FROM ${s}.runs o
+        WHERE o.queue = r.queue AND o.concurrency_key IS NOT DISTINCT FROM r.concurrency_key AND o.status = 'EXECUTING'
+      ) < r.concurrency_limit`),
+
+    /** Why `claim` took nothing: a run waiting for a slot in its queue, or one with nothing to do. */
+    claimBlocker: `SELECT status, queue, concurrency_key, concurrency_limit FROM ${s}.runs WHERE id = $1`,
+
+    queueLock: `SELECT pg_advisory_xact_lock(hashtext($1))`,
+
+    /** Lets go of the run until a job wakes it; fenced by the lease like every journal write. */
+    suspend: `
+      UPDATE ${s}.runs r SET status = 'WAITING', lease = NULL, updated_at = now(), revision = r.revision + 1
+      WHERE r.id = $1 AND r.lease = $2 AND r.status = 'EXECUTING'
+      RETURNING r.id, ${notifyRun("r", "$3")}`,
+
+    /** Locks the run for the rest of the transaction if this execution still holds it. */
+    fence: `SELECT id FROM ${s}.runs WHERE id = $1 AND lease = $2 AND status = 'EXECUTING' FOR UPDATE`,
+
+    childResults: `SELECT id, status, output, error FROM ${s}.runs WHERE id = ANY($1)`,
+
+    lock: `SELECT id FROM ${s}.runs WHERE id = $1 FOR UPDATE`,
+
+    /** A waiting parent none of whose awaited children is still unfinished; run after the lock statement in the same transaction. */
+    parentToWake: `
+      SELECT p.id, pg_notify($2, '') FROM ${s}.runs p
+      WHERE p.id = $1 AND p.status = 'WAITING' AND NOT EXISTS (
+        SELECT 1 FROM ${s}.runs c WHERE c.parent_run_id = p.id AND c.resume_parent AND c.status NOT IN ${finished})`,
+
+    /** Cancels a run that never started before its ttl. */
+    expire: `
+      UPDATE ${s}.runs r SET status = 'CANCELED', error = $2, finished_at = now(), updated_at = now(), revision = r.revision + 1
+      WHERE r.id = $1 AND r.status = 'QUEUED' AND r.started_at IS NULL AND r.expires_at <= now()
+      RETURNING r.id, r.parent_run_id, r.resume_parent, ${notifyRun("r", "$3")}`,
+
+    /** Metadata as it was before `seq`, for a fork. */
+    metadataBefore: `
+      UPDATE ${s}.runs SET metadata = coalesce((SELECT metadata FROM ${s}.run_metadata_history
+        WHERE run_id = $2 AND seq < $3 ORDER BY seq DESC LIMIT 1), '{}'::jsonb)
+      WHERE id = $1`,
 
     /** Ends an execution that holds the lease: finished, or handed back to wait for a job. */
     release: `
@@ -36,11 +101,16 @@ export function runStatements(s: string) {
       WHERE r.id = $1 AND r.lease = $2 AND r.status = 'EXECUTING'
       RETURNING r.id, ${notifyRun("r", "$6")}`,
 
+    /** Cancels the run and every unfinished run below it (children, their children, …). */
     cancel: `
+      WITH RECURSIVE tree AS (
+        SELECT id FROM ${s}.runs WHERE id = $1
+        UNION SELECT c.id FROM ${s}.runs c JOIN tree t ON c.parent_run_id = t.id
+      )
       UPDATE ${s}.runs r SET status = 'CANCELED', lease = NULL, finished_at = now(), updated_at = now(),
         revision = r.revision + 1, error = $2
-      WHERE r.id = $1 AND r.status NOT IN ('SUCCESS', 'FAILURE', 'CANCELED')
-      RETURNING r.id, ${notifyRun("r", "$3")}`,
+      WHERE r.id IN (SELECT id FROM tree) AND r.status NOT IN ${finished}
+      RETURNING r.id, r.parent_run_id, r.resume_parent, r.revision, ${notifyRun("r", "$3")}`,
 
     /** A failed run resumes: failed journal entries stay and are re-executed, completed ones replay. */
     requeue: `

@@ -1,0 +1,27 @@
+import type { InsertDeps } from "./insert-run.ts";
+import { wakeParent } from "./wake-parent.ts";
+
+const CANCELED_ERROR = { name: "CanceledError", message: "Run canceled", code: "CANCELED" };
+
+/**
+ * Cancels a run and every unfinished run below it, in one transaction. Each canceled run gets a
+ * `cancel` entry in its journal; an executing one stops at its next io call, whose write finds the
+ * lease gone. A parent awaiting the canceled run is woken and sees it CANCELED.
+ */
+export async function cancelRun(deps: InsertDeps, id: string): Promise<string[]> {
+  const { db, sql } = deps;
+  return db.transaction(async (client) => {
+    const { rows } = await db.query<{ id: string; parent_run_id: string | null; resume_parent: boolean }>(
+      sql.runs.cancel, [id, CANCELED_ERROR, deps.channels.run], client,
+    );
+    const canceled = rows.map((r) => r.id);
+    if (canceled.length === 0) return canceled;
+    // Keyed by the run the cancel was asked for, so a cascaded cancel names its origin.
+    await db.query(sql.journal.cancelMarkers, [canceled, `runs.cancel(${id})`, CANCELED_ERROR], client);
+    const root = rows.find((r) => r.id === id);
+    if (root?.resume_parent && root.parent_run_id) {
+      await wakeParent({ ...deps, wakeChannel: deps.channels.wake }, client, root.parent_run_id);
+    }
+    return canceled;
+  });
+}

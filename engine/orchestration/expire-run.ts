@@ -1,0 +1,20 @@
+import type { Database } from "../db/database.ts";
+import type { Statements } from "../db/sql/index.ts";
+import type { Scheduler } from "../scheduler/boss.ts";
+import { wakeParent } from "./wake-parent.ts";
+
+export const EXPIRED_ERROR = { name: "ExpiredError", message: "The run did not start before its ttl expired", code: "EXPIRED" };
+
+/** The expire job of a run with a ttl: cancels it (reason EXPIRED) if it has not started yet. */
+export async function expireRun(
+  deps: { db: Database; sql: Statements; scheduler: Scheduler; notifyChannel: string; wakeChannel: string },
+  runId: string,
+): Promise<void> {
+  await deps.db.transaction(async (client) => {
+    const { rows } = await deps.db.query<{ parent_run_id: string | null; resume_parent: boolean }>(
+      deps.sql.runs.expire, [runId, EXPIRED_ERROR, deps.notifyChannel], client,
+    );
+    const parent = rows[0]?.resume_parent ? rows[0].parent_run_id : null;
+    if (parent) await wakeParent(deps, client, parent);
+  });
+}

@@ -1,0 +1,31 @@
+import { InvalidPayloadError } from "../../sdk/errors.ts";
+import type { Metadata } from "../../sdk/types.ts";
+import type { RunRow } from "../db/rows.ts";
+import type { Stored } from "../serialize.ts";
+import { insertRun, type InsertDeps } from "./insert-run.ts";
+
+/**
+ * A new run of the same task version and payload whose journal is a copy of the original's
+ * entries before `fromSeq` (with the statuses and metadata those entries wrote), so it replays
+ * them and executes again from `fromSeq`: for fixing a bug and resuming from a step.
+ */
+export async function forkRun(deps: InsertDeps, original: RunRow, initialMetadata: Metadata, fromSeq: number): Promise<{ id: string }> {
+  if (!Number.isInteger(fromSeq) || fromSeq < 1) throw new InvalidPayloadError("fromSeq must be a positive integer (seq 1 is the first io call)");
+  const { db, sql } = deps;
+  return db.transaction(async (client) => {
+    const { id } = await insertRun(deps, client, {
+      taskId: original.task_id, version: original.task_version, eventId: original.event_id, parentRunId: null,
+      payload: original.payload as Stored, metadata: initialMetadata, tags: original.tags,
+      idempotencyKey: null, idempotencyKeyExpiresAt: null, expiresAt: null, resumeParent: false,
+      queue: original.queue && original.concurrency_limit ? { name: original.queue, concurrencyLimit: original.concurrency_limit } : null,
+      concurrencyKey: original.concurrency_key, forkedFrom: original.id, scheduledFor: original.scheduled_for, startAfter: undefined,
+    });
+    const args = [id, original.id, fromSeq];
+    await db.query(sql.journal.copyBefore, args, client);
+    await db.query(sql.statuses.copyHistoryBefore, args, client);
+    await db.query(sql.statuses.latestFromHistory, [id], client);
+    await db.query(sql.metadata.copyBefore, args, client);
+    await db.query(sql.runs.metadataBefore, args, client);
+    return { id };
+  });
+}

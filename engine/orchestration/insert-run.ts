@@ -1,0 +1,119 @@
+import type pg from "pg";
+import type { TriggerRequest } from "../../sdk/backend.ts";
+import { InvalidPayloadError } from "../../sdk/errors.ts";
+import type { Metadata } from "../../sdk/types.ts";
+import type { Database } from "../db/database.ts";
+import type { Statements } from "../db/sql/index.ts";
+import { parseDelay } from "../delay.ts";
+import { newId } from "../ids.ts";
+import { onClient, type Scheduler } from "../scheduler/boss.ts";
+import { checkMetadata, encode, type Stored } from "../serialize.ts";
+
+const MAX_TAGS = 10;
+export const MAX_ID_LENGTH = 256;
+
+export interface InsertDeps {
+  db: Database;
+  sql: Statements;
+  scheduler: Scheduler;
+  channels: { run: string; wake: string };
+}
+
+/** A run ready to insert: validated and serialized, so a batch fails before writing anything. */
+export interface RunInsert {
+  taskId: string;
+  version: string;
+  eventId: string | null;
+  parentRunId: string | null;
+  payload: Stored;
+  metadata: Metadata;
+  tags: string[];
+  idempotencyKey: string | null;
+  idempotencyKeyExpiresAt: Date | null;
+  expiresAt: Date | null;
+  resumeParent: boolean;
+  queue: { name: string; concurrencyLimit: number } | null;
+  concurrencyKey: string | null;
+  forkedFrom: string | null;
+  scheduledFor: Date | null;
+  startAfter: Date | undefined;
+}
+
+export function prepareTrigger(
+  request: TriggerRequest,
+  version: string,
+  limits: { maxMetadataBytes: number; maxPayloadBytes: number },
+): RunInsert {
+  checkId(request.taskId, "task id");
+  const options = request.options ?? {};
+  if (options.idempotencyKey !== undefined) checkId(options.idempotencyKey, "idempotency key");
+  if (options.concurrencyKey !== undefined) checkId(options.concurrencyKey, "concurrency key");
+  return {
+    taskId: request.taskId,
+    version,
+    eventId: null,
+    parentRunId: request.parentRunId ?? null,
+    payload: encode(request.payload, "payload", limits.maxPayloadBytes),
+    metadata: checkMetadata(options.metadata ?? {}, limits.maxMetadataBytes),
+    tags: normalizeTags(options.tags),
+    idempotencyKey: options.idempotencyKey ?? null,
+    idempotencyKeyExpiresAt: parseDuration(options.idempotencyKeyTTL, "idempotencyKeyTTL"),
+    expiresAt: parseDuration(options.ttl, "ttl"),
+    resumeParent: request.resumeParent === true,
+    queue: request.queue ?? null,
+    concurrencyKey: options.concurrencyKey ?? null,
+    forkedFrom: null,
+    scheduledFor: request.scheduledFor ?? null,
+    startAfter: parseDelay(options.delay),
+  };
+}
+
+/**
+ * Inserts the run and its start job (and its expire job, for a ttl) on the caller's transaction.
+ * A live idempotency key returns the run that holds it; an expired one is taken from that run.
+ */
+export async function insertRun(deps: InsertDeps, client: pg.PoolClient, run: RunInsert): Promise<{ id: string; isCached: boolean }> {
+  const { db, sql } = deps;
+  const id = newId("run");
+  const values = [
+    id, run.taskId, run.version, run.eventId, run.parentRunId, run.payload, run.metadata, run.tags, run.idempotencyKey,
+    deps.channels.run, deps.channels.wake, run.resumeParent, run.idempotencyKeyExpiresAt, run.expiresAt,
+    run.queue?.name ?? null, run.queue?.concurrencyLimit ?? null, run.concurrencyKey, run.forkedFrom, run.scheduledFor,
+  ];
+  let inserted = await db.query(sql.runs.insert, values, client);
+  if (inserted.rows.length === 0) {
+    const holder = await db.query<{ id: string; expired: boolean }>(sql.runs.findByIdempotencyKey, [run.taskId, run.idempotencyKey], client);
+    const existing = holder.rows[0]!;
+    if (!existing.expired) return { id: existing.id, isCached: true };
+    await db.query(sql.runs.clearIdempotencyKey, [existing.id], client);
+    inserted = await db.query(sql.runs.insert, values, client);
+    if (inserted.rows.length === 0) {
+      // Another trigger took the expired key first: its run is the one for this key now.
+      const taken = await db.query<{ id: string }>(sql.runs.findByIdempotencyKey, [run.taskId, run.idempotencyKey], client);
+      return { id: taken.rows[0]!.id, isCached: true };
+    }
+  }
+  await deps.scheduler.send(onClient(client), { runId: id, reason: "start" }, run.startAfter);
+  if (run.expiresAt) await deps.scheduler.send(onClient(client), { runId: id, reason: "expire" }, run.expiresAt);
+  return { id, isCached: false };
+}
+
+/** A ttl: seconds or a duration string such as "10m", counted from now. */
+function parseDuration(value: number | string | undefined, what: string): Date | null {
+  if (value === undefined) return null;
+  if (typeof value !== "number" && typeof value !== "string") throw new InvalidPayloadError(`${what} must be seconds or a duration like "10m"`);
+  return parseDelay(value) ?? null;
+}
+
+export function checkId(value: unknown, what: string): void {
+  if (typeof value !== "string" || value.length === 0 || value.length > MAX_ID_LENGTH || value.includes("\u0000")) {
+    throw new InvalidPayloadError(`Invalid ${what}: expected a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+  }
+}
+
+export function normalizeTags(tags: string | string[] | undefined): string[] {
+  const list = tags === undefined ? [] : Array.isArray(tags) ? tags : [tags];
+  if (list.length > MAX_TAGS) throw new InvalidPayloadError(`At most ${MAX_TAGS} tags per run, got ${list.length}`);
+  for (const tag of list) checkId(tag, "tag");
+  return [...new Set(list)];
+}

@@ -1,0 +1,159 @@
+import type pg from "pg";
+import type { PgBoss } from "pg-boss";
+import { InvalidPayloadError, ScheduleNotFoundError, TaskNotFoundError } from "../../sdk/errors.ts";
+import type { CreateScheduleOptions, Json, ScheduleRecord } from "../../sdk/types.ts";
+import type { Database } from "../db/database.ts";
+import type { Statements } from "../db/sql/index.ts";
+import { newId } from "../ids.ts";
+import type { Logger } from "../logger.ts";
+import { checkId, insertRun, prepareTrigger } from "../orchestration/insert-run.ts";
+import { encode } from "../serialize.ts";
+import { onClient, SCHEDULE_QUEUE, type Scheduler } from "./boss.ts";
+
+interface TickJob {
+  scheduleId: string;
+  /** The occurrence this job fires, ISO 8601. */
+  at: string;
+}
+
+interface ScheduleRow {
+  id: string;
+  task_id: string;
+  cron: string;
+  timezone: string;
+  payload: Json | null;
+  deduplication_key: string;
+  declarative: boolean;
+  next_at: Date;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface SchedulesDeps {
+  db: Database;
+  sql: Statements;
+  scheduler: Scheduler;
+  channels: { run: string; wake: string };
+  maxMetadataBytes: number;
+  maxPayloadBytes: number;
+}
+
+/**
+ * Cron schedules. pg-boss's own `schedule()` cannot carry them: its cron pass files at most one
+ * job per 60-second slot (a per-second cron fires once a minute) and the job it forwards holds
+ * only the schedule's data, not the occurrence it stands for. So each schedule is a chain of
+ * ordinary pg-boss jobs, one per occurrence, using pg-boss's cron arithmetic (`previewSchedule`):
+ * the job for occurrence T triggers the run (idempotency key `schedule:<id>:<T>`, so T fires once
+ * whatever the number of workers) and, in the same transaction, sends the job for the next one.
+ *
+ * Missed ticks: after downtime, the pending job fires once for the earliest missed occurrence
+ * (recorded as its `scheduledFor`), and the chain resumes at the first occurrence after now; the
+ * occurrences in between are skipped, not replayed one by one.
+ */
+export class Schedules {
+  constructor(private readonly deps: SchedulesDeps) {}
+
+  async create(options: CreateScheduleOptions, declarative = false): Promise<ScheduleRecord> {
+    const { db, sql } = this.deps;
+    checkId(options.task, "task id");
+    checkId(options.deduplicationKey, "deduplication key");
+    if (typeof options.cron !== "string" || options.cron.trim() === "") throw new InvalidPayloadError("A schedule needs a cron expression");
+    const timezone = options.timezone ?? "UTC";
+    const payload = options.payload ?? null;
+    encode(payload, "schedule payload", this.deps.maxPayloadBytes);
+    const next = this.#nextAfter(options.cron, timezone, new Date());
+    return db.transaction(async (client) => {
+      const before = (await db.query<ScheduleRow>(sql.schedules.byKeyForUpdate, [options.deduplicationKey], client)).rows[0];
+      // The chain keeps running when only the payload changes; a new cron, zone or task (or a chain
+      // that stopped, such as one whose job was deleted) starts a new chain and ends the old one.
+      const keep = before && before.cron === options.cron && before.timezone === timezone && before.task_id === options.task
+        && before.next_at.getTime() > Date.now() - 60_000;
+      const nextAt = keep ? before.next_at : next;
+      const id = before?.id ?? newId("sched");
+      const { rows } = await db.query<ScheduleRow>(
+        sql.schedules.upsert, [id, options.task, options.cron, timezone, JSON.stringify(payload), options.deduplicationKey, declarative, nextAt], client,
+      );
+      if (!keep) await this.#sendTick(client, { scheduleId: id, at: nextAt.toISOString() });
+      return toSchedule(rows[0]!);
+    });
+  }
+
+  async list(filter: { task?: string } = {}): Promise<ScheduleRecord[]> {
+    const { rows } = await this.deps.db.query<ScheduleRow>(this.deps.sql.schedules.list, [filter.task ?? null]);
+    return rows.map(toSchedule);
+  }
+
+  /** Deleting the row is enough: the chain's next job finds no schedule and ends. */
+  async delete(id: string): Promise<{ id: string }> {
+    checkId(id, "schedule id");
+    const { rows } = await this.deps.db.query(this.deps.sql.schedules.delete, [id]);
+    if (rows.length === 0) throw new ScheduleNotFoundError(id);
+    return { id };
+  }
+
+  /** Takes the tick jobs on a worker engine. */
+  async work(boss: PgBoss, logger: Logger): Promise<string> {
+    return boss.work<TickJob>(SCHEDULE_QUEUE, { pollingIntervalSeconds: 0.5, batchSize: 20 }, async (jobs) => {
+      for (const job of jobs) {
+        await this.fire(job.data).catch((error: Error) => {
+          logger.error("firing a schedule failed", { scheduleId: job.data.scheduleId, error: error.message });
+          throw error;
+        });
+      }
+    });
+  }
+
+  async fire(tick: TickJob): Promise<void> {
+    const { db, sql } = this.deps;
+    await db.transaction(async (client) => {
+      const row = (await db.query<ScheduleRow>(sql.schedules.forUpdate, [tick.scheduleId], client)).rows[0];
+      const at = new Date(tick.at);
+      if (!row || row.next_at.getTime() !== at.getTime()) return;
+      const version = (await db.query<{ version: string }>(sql.events.latestVersion, [row.task_id], client)).rows[0]?.version;
+      if (!version) throw new TaskNotFoundError(row.task_id);
+      const run = prepareTrigger(
+        {
+          taskId: row.task_id,
+          payload: { scheduleId: row.id, timestamp: at, timezone: row.timezone, payload: row.payload ?? undefined },
+          options: { idempotencyKey: `schedule:${row.id}:${tick.at}` },
+          scheduledFor: at,
+        },
+        version,
+        this.deps,
+      );
+      await insertRun(this.deps, client, run);
+      const next = this.#nextAfter(row.cron, row.timezone, new Date(Math.max(at.getTime(), Date.now())));
+      await db.query(sql.schedules.advance, [row.id, next], client);
+      await this.#sendTick(client, { scheduleId: row.id, at: next.toISOString() });
+    });
+  }
+
+  #nextAfter(cron: string, timezone: string, from: Date): Date {
+    let next: Date | undefined;
+    try {
+      next = this.deps.scheduler.boss.previewSchedule(cron, { tz: timezone, from, count: 1 })[0];
+    } catch (error) {
+      throw new InvalidPayloadError(`Invalid schedule "${cron}" (${timezone}): ${(error as Error).message}`, undefined, { cause: error });
+    }
+    if (!next) throw new InvalidPayloadError(`Schedule "${cron}" has no occurrence after ${from.toISOString()}`);
+    return next;
+  }
+
+  async #sendTick(client: pg.PoolClient, tick: TickJob): Promise<void> {
+    await this.deps.scheduler.boss.send(SCHEDULE_QUEUE, tick, { db: onClient(client), startAfter: new Date(tick.at) });
+  }
+}
+
+function toSchedule(row: ScheduleRow): ScheduleRecord {
+  return {
+    id: row.id,
+    task: row.task_id,
+    cron: row.cron,
+    timezone: row.timezone,
+    payload: row.payload,
+    deduplicationKey: row.deduplication_key,
+    declarative: row.declarative,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

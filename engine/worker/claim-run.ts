@@ -1,0 +1,38 @@
+import type { Database } from "../db/database.ts";
+import type { RunRow } from "../db/rows.ts";
+import type { Statements } from "../db/sql/index.ts";
+import type { RecordedCall } from "../journal/recorded-call.ts";
+
+export type ClaimedRow = RunRow & { journal: RecordedCall[] };
+
+export type Claim = { type: "claimed"; row: ClaimedRow } | { type: "queue-full" } | { type: "nothing-to-do" };
+
+interface Blocker {
+  status: RunRow["status"];
+  queue: string | null;
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
+}
+
+/**
+ * Takes the run for one execution. A run without a concurrency limit is one statement; a run in
+ * a limited queue is claimed under that queue's advisory lock, so that two workers never both
+ * see a free slot. "queue-full" leaves the run QUEUED for the caller to try again shortly.
+ */
+export async function claimRun(
+  db: Database,
+  sql: Statements,
+  namespace: string,
+  args: { runId: string; lease: string; countsAsAttempt: number; notifyChannel: string },
+): Promise<Claim> {
+  const values = [args.runId, args.lease, args.countsAsAttempt, args.notifyChannel];
+  const { rows } = await db.query<ClaimedRow>(sql.runs.claim, values);
+  if (rows[0]) return { type: "claimed", row: rows[0] };
+  const blocker = (await db.query<Blocker>(sql.runs.claimBlocker, [args.runId])).rows[0];
+  if (!blocker || blocker.concurrency_limit === null || !["QUEUED", "WAITING"].includes(blocker.status)) return { type: "nothing-to-do" };
+  return db.transaction(async (client) => {
+    await db.query(sql.runs.queueLock, [`${namespace}:${blocker.queue}:${blocker.concurrency_key ?? ""}`], client);
+    const limited = await db.query<ClaimedRow>(sql.runs.claimLimited, values, client);
+    return limited.rows[0] ? { type: "claimed", row: limited.rows[0] } : { type: "queue-full" };
+  });
+}
