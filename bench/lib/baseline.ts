@@ -1,0 +1,89 @@
+import pg from "pg";
+import { benchSchema, connectClient, dropSchema } from "./schema.ts";
+import { percentile, sleep } from "./stats.ts";
+
+/**
+ * Raw-Postgres baselines measured with the same driver (node-postgres) as the engine, on a
+ * scratch schema of their own. Statements are prepared (named), as the engine's are.
+ */
+export async function withScratch<T>(url: string, fn: (table: string) => Promise<T>): Promise<T> {
+  const schema = benchSchema("baseline");
+  const client = await connectClient(url);
+  try {
+    await client.query(`CREATE SCHEMA "${schema}"`);
+    await client.query(`CREATE TABLE "${schema}".scratch (id bigserial PRIMARY KEY, v text NOT NULL, at timestamptz NOT NULL DEFAULT now())`);
+    return await fn(`"${schema}".scratch`);
+  } finally {
+    await client.end();
+    await dropSchema(url, schema);
+  }
+}
+
+/** Latency of one autocommit single-row INSERT (one round trip, one commit), in ms. */
+export async function insertCommitLatency(url: string, samples: number): Promise<{ p50: number; p99: number; all: number[] }> {
+  return withScratch(url, async (table) => {
+    const client = await connectClient(url);
+    try {
+      const q = { name: "bench_insert", text: `INSERT INTO ${table} (v) VALUES ($1)`, values: ["x"] };
+      for (let i = 0; i < 50; i++) await client.query(q);
+      const all: number[] = [];
+      for (let i = 0; i < samples; i++) {
+        const t0 = performance.now();
+        await client.query(q);
+        all.push(performance.now() - t0);
+      }
+      return { p50: percentile(all, 50), p99: percentile(all, 99), all };
+    } finally {
+      await client.end();
+    }
+  });
+}
+
+/** Single-row autocommit INSERTs per second, `clients` connections each looping for `ms`. */
+export async function insertCommitThroughput(url: string, clients: number, ms: number): Promise<number> {
+  return withScratch(url, async (table) => {
+    const conns = await Promise.all(Array.from({ length: clients }, () => connectClient(url)));
+    try {
+      const q = { name: "bench_insert", text: `INSERT INTO ${table} (v) VALUES ($1)`, values: ["x"] };
+      await Promise.all(conns.map((c) => c.query(q)));
+      let count = 0;
+      const t0 = performance.now();
+      const deadline = t0 + ms;
+      await Promise.all(conns.map(async (c) => {
+        while (performance.now() < deadline) {
+          await c.query(q);
+          count++;
+        }
+      }));
+      return count / ((performance.now() - t0) / 1000);
+    } finally {
+      await Promise.all(conns.map((c) => c.end()));
+    }
+  });
+}
+
+/** From calling `pg_notify` on one connection to the notification arriving on a LISTENing one, in ms. */
+export async function notifyRoundTrip(url: string, samples: number): Promise<number[]> {
+  const channel = benchSchema("notify");
+  const listener = new pg.Client({ connectionString: url });
+  const sender = new pg.Client({ connectionString: url });
+  await Promise.all([listener.connect(), sender.connect()]);
+  try {
+    await listener.query(`LISTEN "${channel}"`);
+    let arrived: ((at: number) => void) | undefined;
+    listener.on("notification", () => arrived?.(performance.now()));
+    const q = { name: "bench_notify", text: "SELECT pg_notify($1, $2)", values: [channel, "run_x:1"] };
+    const all: number[] = [];
+    for (let i = 0; i < samples + 20; i++) {
+      const received = new Promise<number>((resolve) => (arrived = resolve));
+      const t0 = performance.now();
+      await sender.query(q);
+      const at = await received;
+      if (i >= 20) all.push(at - t0);
+      await sleep(1);
+    }
+    return all;
+  } finally {
+    await Promise.all([listener.end(), sender.end()]);
+  }
+}

@@ -1,0 +1,83 @@
+import { task } from "../sdk/index.ts";
+import { notifyRoundTrip } from "./lib/baseline.ts";
+import type { Row } from "./lib/row.ts";
+import { startBenchEngine } from "./lib/schema.ts";
+import { openSse } from "./lib/sse.ts";
+import { percentile, round, sleep } from "./lib/stats.ts";
+
+const SAMPLES = 300;
+const WARMUP = 20;
+const SECRET = "bench-secret-key-0123456789";
+
+/**
+ * Row 7: `status.update` called inside a run → an SSE client of `GET /api/runs/:id/stream`
+ * receiving that status version. Also recorded: when the engine's own LISTEN connection
+ * (engine/notify/listener.ts) saw the run's notification, which splits the path in two.
+ */
+export default async function pushLatency(url: string): Promise<Row[]> {
+  const sse: number[] = [];
+  const listen: number[] = [];
+  let subscribed: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (subscribed = resolve));
+  let heard: ((at: number) => void) | undefined;
+  let delivered: ((at: number) => void) | undefined;
+  const pusher = task<{ n: number }, null>({
+    id: "bench-push",
+    run: async ({ n }, { io }) => {
+      let status = await io.createStatus("progress", { label: "0", state: "loading", data: { i: -1 } });
+      await ready;
+      for (let i = 0; i < WARMUP + n; i++) {
+        await sleep(2);
+        const atListener = new Promise<number>((resolve) => (heard = resolve));
+        const atClient = new Promise<number>((resolve) => (delivered = resolve));
+        const t0 = performance.now();
+        status = await status.update(`u${i}`, { label: String(i), data: { i } });
+        const [l, c] = await Promise.all([atListener, atClient]);
+        if (i >= WARMUP) {
+          listen.push(l - t0);
+          sse.push(c - t0);
+        }
+      }
+      return null;
+    },
+  });
+  const bench = await startBenchEngine(url, "push", { tasks: [pusher], http: { port: 0 }, secretKey: SECRET });
+  try {
+    const { listener, channels } = bench.engine.parts;
+    const { id } = await pusher.trigger({ n: SAMPLES });
+    const off = listener.on(channels.run, (payload) => {
+      if (payload.startsWith(id + ":")) heard?.(performance.now());
+    });
+    const stream = await openSse(`${bench.engine.url}/api/runs/${id}/stream`, { authorization: `Bearer ${SECRET}` }, (message) => {
+      if (message.event === "run") subscribed();
+      if (message.event !== "journal") return;
+      const body = JSON.parse(message.data) as { status?: { data?: { i?: number } } };
+      if (body.status?.data?.i !== undefined && body.status.data.i >= 0) delivered?.(performance.now());
+    });
+    const run = await bench.engine.service.pollRun(id, 120_000);
+    stream.close();
+    await stream.done;
+    off();
+    if (run.status !== "SUCCESS") throw new Error(`push run ended ${run.status}`);
+  } finally {
+    await bench.close();
+  }
+  const raw = await notifyRoundTrip(url, SAMPLES);
+  const p50 = percentile(sse, 50);
+  const base = percentile(raw, 50);
+  return [{
+    id: "push",
+    row: "status.update → SSE client p50 / p99",
+    engine: `${round(p50, 2)} / ${round(percentile(sse, 99), 2)} ms (engine LISTEN at ${round(percentile(listen, 50), 2)})`,
+    baseline: `${round(base, 3)} / ${round(percentile(raw, 99), 3)} ms (NOTIFY → LISTEN)`,
+    ratio: round(p50 / base, 2),
+    target: "p50 ≤ 2× NOTIFY",
+    met: p50 <= 2 * base,
+    data: {
+      samples: SAMPLES, p50_ms: round(p50), p99_ms: round(percentile(sse, 99)),
+      listener_p50_ms: round(percentile(listen, 50)), listener_p99_ms: round(percentile(listen, 99)),
+      notify_p50_ms: round(base), notify_p99_ms: round(percentile(raw, 99)),
+    },
+    note: "timed from calling status.update (includes its commit) to receipt; raw NOTIFY timed from calling pg_notify",
+  }];
+}
