@@ -1,0 +1,55 @@
+import pg from "pg";
+import { task } from "durably";
+
+export const CHAOS_TASK_ID = "chaos-steps";
+
+export interface ChaosPayload {
+  steps: number;
+}
+
+/** Odd steps write through the journal's transaction (exactly-once); even ones through their own pool (at-least-once). */
+export function isTransactionalStep(step: number): boolean {
+  return step % 2 === 1;
+}
+
+/** Step failures here are infrastructure (a Postgres restart under the insert): retry soon and often. */
+const STEP_RETRY = { maxAttempts: 20, minTimeoutInMs: 100, maxTimeoutInMs: 2_000 };
+
+export function sideTableDdl(table: string): string {
+  return `CREATE TABLE ${table} (
+    id bigserial PRIMARY KEY, run_id text NOT NULL, step int NOT NULL, tx boolean NOT NULL,
+    worker text NOT NULL, attempt int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())`;
+}
+
+/**
+ * The chaos workload: `steps` steps, each sleeping a few ms and appending a row keyed by
+ * (run, step) to a side table. Each step returns its row's id, so the check can match the
+ * journal against the side table.
+ */
+export function chaosTask(databaseUrl: string, sideTable: string, worker: string) {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, application_name: "chaos-side" });
+  pool.on("error", () => undefined);
+  const insert = `INSERT INTO ${sideTable} (run_id, step, tx, worker, attempt) VALUES ($1, $2, $3, $4, $5) RETURNING id`;
+  const chaos = task({
+    id: CHAOS_TASK_ID,
+    retry: { maxAttempts: 20, minTimeoutInMs: 100, maxTimeoutInMs: 2_000 },
+    run: async (payload: ChaosPayload, { io, ctx }) => {
+      const ids: string[] = [];
+      for (let step = 0; step < payload.steps; step++) {
+        const transaction = isTransactionalStep(step);
+        const id = await io.runTask(
+          `step-${step}`,
+          async ({ tx, attempt }) => {
+            await new Promise((resolve) => setTimeout(resolve, 1 + Math.floor(Math.random() * 5)));
+            const { rows } = await (tx ?? pool).query<{ id: string }>(insert, [ctx.run.id, step, transaction, worker, attempt]);
+            return String(rows[0]!.id);
+          },
+          { transaction, retry: STEP_RETRY },
+        );
+        ids.push(id);
+      }
+      return ids;
+    },
+  });
+  return { chaos, close: () => pool.end() };
+}
