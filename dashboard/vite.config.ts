@@ -6,7 +6,7 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 /**
  * Builds the dashboard into dashboard/dist, which the engine serves at `/`. In `vite dev` the
- * API is proxied to a running engine (DURABLY_API_URL, default http://127.0.0.1:3000).
+ * API is proxied to a running engine (DURABLY_API_URL, default http://127.0.0.1:3030).
  */
 export default defineConfig({
   root: here("."),
@@ -22,7 +22,7 @@ export default defineConfig({
   },
   server: {
     proxy: {
-      "/api": { target: process.env.DURABLY_API_URL ?? "http://127.0.0.1:3000", changeOrigin: true },
+      "/api": { target: process.env.DURABLY_API_URL ?? "http://127.0.0.1:3030", changeOrigin: true },
     },
   },
 });

@@ -17,6 +17,7 @@ export {
   type EventSourceFactory,
   type EventSourceLike,
   type RunStreamOptions,
+  type StreamResumePoint,
 } from "./client/run-stream.ts";
 export { durablyKeys, type DurablyKeys } from "./client/query-keys.ts";
 export type { DurablyContextValue } from "./context.ts";
@@ -53,6 +54,7 @@ export {
   type MetadataChange,
   type MetadataHistory,
   type MetadataOp,
+  type PushedStatus,
   type Run,
   type RunCounts,
   type RunError,

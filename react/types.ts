@@ -1,7 +1,8 @@
 /**
  * The shapes of the engine's HTTP API (docs/http-api.md), as the browser sees them.
  * Values that cross the wire are JSON, so they are typed as `JsonValue` rather than
- * `unknown`: that keeps `{run.output && <pre>…</pre>}` a valid React child.
+ * `unknown`: that keeps `{run.output && <pre>…</pre>}` a valid React child. A value the
+ * engine holds as `undefined` is left out of the JSON, hence the optional fields.
  */
 
 export type JsonPrimitive = string | number | boolean | null;
@@ -22,6 +23,7 @@ export interface RunError {
   name: string;
   message: string;
   stack?: string | null;
+  code?: string;
 }
 
 export interface Run {
@@ -31,7 +33,7 @@ export interface Run {
   taskVersion: string | null;
   eventId: string | null;
   payload: JsonValue;
-  output: JsonValue;
+  output?: JsonValue;
   error: RunError | null;
   metadata: JsonObject;
   tags: string[];
@@ -54,7 +56,7 @@ export type StatusState = "loading" | "success" | "failure" | null;
 export interface StatusVersion {
   label: string;
   state: StatusState;
-  data: JsonObject | null;
+  data?: JsonObject | null;
   at: string;
 }
 
@@ -62,17 +64,20 @@ export interface Status {
   key: string;
   label: string;
   state: StatusState;
-  data: JsonObject | null;
+  data?: JsonObject | null;
   updatedAt: string;
   /** Earlier versions, oldest first. */
   history: StatusVersion[];
 }
 
+/** A status as pushed on a run's stream: its current version; `history` may be left out. */
+export type PushedStatus = Omit<Status, "history"> & { history?: StatusVersion[] };
+
 /** The run as the statuses routes describe it. */
 export interface RunSummary {
   id: string;
   status: RunStatus;
-  output: JsonValue;
+  output?: JsonValue;
 }
 
 /**
@@ -89,9 +94,10 @@ export type JournalKind = (typeof JOURNAL_KINDS)[number];
 
 export interface JournalEntry {
   seq: number;
-  kind: JournalKind;
+  /** One of `JOURNAL_KINDS`, or a kind a newer engine added. */
+  kind: JournalKind | (string & {});
   key: string;
-  output: JsonValue;
+  output?: JsonValue;
   error: RunError | null;
   status: "completed" | "failed";
   attempts: number;
@@ -110,7 +116,8 @@ export interface MetadataChange {
   seq: number;
   op: MetadataOp;
   key: string | null;
-  value: JsonValue;
+  /** Left out for `del`. */
+  value?: JsonValue;
   /** The whole metadata object after the change. */
   metadata: JsonObject;
   at: string;
@@ -196,7 +203,7 @@ export type RunStreamMessage =
       type: "journal";
       revision: number;
       entry: JournalEntry;
-      status?: Status;
+      status?: PushedStatus;
       metadata?: JsonObject;
     }
   | { type: "end" };

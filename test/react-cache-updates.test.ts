@@ -104,11 +104,44 @@ describe("statuses cache", () => {
     expect(next?.statuses).toBe(snapshot.statuses);
   });
 
-  it("ignores messages at or below the cached revision (re-sent after a reconnect)", () => {
-    const stale = makeStatus({ state: "failure" });
+  it("ignores journal messages at or below the cached revision (re-sent after a reconnect)", () => {
+    const stale = makeStatus({ state: "failure", updatedAt: "2025-01-01T00:00:09.000Z" });
     for (const revision of [4, 5]) {
       const next = applyMessageToStatuses(snapshot, { type: "journal", revision, entry: makeEntry(), status: stale });
       expect(next).toBe(snapshot);
+    }
+  });
+
+  it("takes a run message at the cached revision: that journal write may have changed the run's state", () => {
+    const next = applyMessageToStatuses(snapshot, {
+      type: "run",
+      revision: 5,
+      run: makeRun({ status: "WAITING", revision: 5 }),
+    });
+    expect(next?.run.status).toBe("WAITING");
+    expect(applyMessageToStatuses(snapshot, { type: "run", revision: 4, run: makeRun({ revision: 4 }) })).toBe(snapshot);
+  });
+
+  it("moves the replaced version into the history when a pushed status comes without one", () => {
+    const { history: _omitted, ...pushed } = makeStatus({
+      state: "success",
+      data: { progress: 1 },
+      updatedAt: "2025-01-01T00:00:05.000Z",
+    });
+    const next = applyMessageToStatuses(snapshot, { type: "journal", revision: 6, entry: makeEntry(), status: pushed });
+    expect(next?.statuses[0]).toMatchObject({ state: "success", data: { progress: 1 } });
+    expect(next?.statuses[0]?.history).toEqual([
+      { label: "Generating memes", state: "loading", data: { progress: 0.1 }, at: "2025-01-01T00:00:02.000Z" },
+    ]);
+  });
+
+  it("drops a re-sent or older status version when the snapshot's revision is unknown", () => {
+    const unknown: RunStatusesSnapshot = { run: { id: "run_1", status: "EXECUTING", output: null }, statuses: [makeStatus()] };
+    const { history: _h, ...same } = makeStatus();
+    const older = { ...same, data: { progress: 0 }, updatedAt: "2025-01-01T00:00:01.000Z" };
+    for (const status of [same, older]) {
+      const next = applyMessageToStatuses(unknown, { type: "journal", revision: 3, entry: makeEntry(), status });
+      expect(next?.statuses).toBe(unknown.statuses);
     }
   });
 
@@ -116,6 +149,15 @@ describe("statuses cache", () => {
     const newer = { ...snapshot, run: { ...snapshot.run, revision: 9 } };
     expect(preferNewerSnapshot(newer, snapshot)).toBe(newer);
     expect(preferNewerSnapshot(snapshot, newer)).toBe(newer);
+  });
+
+  it("keeps each status's newer version when the fetched snapshot has no revision", () => {
+    const pushed = makeStatus({ state: "success", updatedAt: "2025-01-01T00:00:08.000Z" });
+    const cached = { ...snapshot, statuses: [pushed] };
+    const fetched: RunStatusesSnapshot = { run: { id: "run_1", status: "EXECUTING", output: null }, statuses: [makeStatus()] };
+    const merged = preferNewerSnapshot(cached, fetched);
+    expect(merged.statuses).toEqual([pushed]);
+    expect(merged.run.revision).toBeUndefined();
   });
 
   it("leaves an absent cache absent", () => {
@@ -142,7 +184,8 @@ describe("run cache", () => {
 
   it("ignores a stale run", () => {
     const cached = makeRun({ revision: 8 });
-    expect(applyMessageToRun(cached, { type: "run", revision: 8, run: makeRun({ status: "QUEUED" }) })).toBe(cached);
+    const stale = makeRun({ status: "QUEUED", revision: 7 });
+    expect(applyMessageToRun(cached, { type: "run", revision: 7, run: stale })).toBe(cached);
   });
 });
 
@@ -181,7 +224,7 @@ describe("runs list cache", () => {
   const older = makeRun({ id: "run_a", createdAt: "2025-01-01T00:00:00.000Z" });
   const newer = makeRun({ id: "run_b", createdAt: "2025-01-02T00:00:00.000Z" });
 
-  it("puts a new matching run at the top", () => {
+  it("puts a new matching run at the top (ids sort by creation)", () => {
     const fresh = makeRun({ id: "run_c", createdAt: "2025-01-03T00:00:00.000Z", status: "QUEUED" });
     const next = applyRunToList(list(page([newer, older])), fresh, {});
     expect(next?.pages[0]?.data.map((r) => r.id)).toEqual(["run_c", "run_b", "run_a"]);
@@ -213,5 +256,6 @@ describe("runs list cache", () => {
     expect(runMatchesFilters(run, { metadataKey: "plan", metadataValue: "free" })).toBe(false);
     expect(runMatchesFilters(run, { from: "2025-01-02T00:00:00.000Z" })).toBe(false);
     expect(runMatchesFilters(run, { to: "2025-01-02T00:00:00.000Z" })).toBe(true);
+    expect(runMatchesFilters(run, { to: run.createdAt })).toBe(false);
   });
 });

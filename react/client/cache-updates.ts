@@ -3,8 +3,10 @@
  * its input unchanged (same reference) when the message does not apply, so callers can skip the
  * cache write and observers do not re-render.
  *
- * Revisions make this exact: a message whose revision is not newer than what the cache holds was
- * already seen (typically re-sent after a reconnect) and is ignored.
+ * Revisions make this exact: a journal message whose revision is not newer than what the cache
+ * holds was already seen (typically re-sent after a reconnect) and is ignored. A run message
+ * carries the whole row at its revision, so one at the cached revision is still taken: the
+ * journal write at that revision may also have changed the run's state (WAITING, say).
  */
 import type { InfiniteData } from "@tanstack/react-query";
 import type {
@@ -14,28 +16,38 @@ import type {
   RunFilters,
   RunJournal,
   RunStatusesSnapshot,
+  PushedStatus,
   RunStreamMessage,
   RunsPage,
   Status,
+  StatusVersion,
 } from "../types.ts";
 
 export type RunsListData = InfiniteData<RunsPage, string | null>;
 
-function isStale(cachedRevision: number | undefined, revision: number): boolean {
-  return cachedRevision !== undefined && revision <= cachedRevision;
+function isStale(cachedRevision: number | undefined, message: RunStreamMessage & { revision: number }): boolean {
+  if (cachedRevision === undefined) return false;
+  return message.type === "run" ? message.revision < cachedRevision : message.revision <= cachedRevision;
 }
 
-/** Keeps whichever snapshot is newer, so a slow fetch cannot overwrite fresher pushed data. */
+/**
+ * Keeps whichever snapshot is newer, so a slow fetch cannot overwrite fresher pushed data. When
+ * the fetched snapshot has no revision (the contract does not promise one), each status keeps
+ * its newer version, and the revision is forgotten so the next stream replays from the start.
+ */
 export function preferNewerSnapshot(
   cached: RunStatusesSnapshot | undefined,
   fetched: RunStatusesSnapshot,
 ): RunStatusesSnapshot {
-  const cachedRevision = cached?.run.revision;
+  if (!cached) return fetched;
+  const cachedRevision = cached.run.revision;
   const fetchedRevision = fetched.run.revision;
-  if (cached && cachedRevision !== undefined && fetchedRevision !== undefined && cachedRevision > fetchedRevision) {
-    return cached;
+  if (cachedRevision !== undefined && fetchedRevision !== undefined) {
+    return cachedRevision > fetchedRevision ? cached : fetched;
   }
-  return fetched;
+  let statuses = fetched.statuses;
+  for (const status of cached.statuses) statuses = upsertStatus(statuses, status);
+  return { run: fetched.run, statuses };
 }
 
 /** Same as `preferNewerSnapshot` for a full run. */
@@ -43,12 +55,33 @@ export function preferNewerRun(cached: Run | undefined, fetched: Run): Run {
   return cached && cached.revision > fetched.revision ? cached : fetched;
 }
 
-/** Replaces the status with the same key, or appends it when it is new. */
-export function upsertStatus(statuses: Status[], status: Status): Status[] {
+const versionOf = (status: Status): StatusVersion => ({
+  label: status.label,
+  state: status.state,
+  data: status.data ?? null,
+  at: status.updatedAt,
+});
+
+const sameVersion = (a: PushedStatus, b: PushedStatus) =>
+  a.label === b.label && a.state === b.state && JSON.stringify(a.data ?? null) === JSON.stringify(b.data ?? null);
+
+/**
+ * Replaces the status with the same key, or appends it when it is new. A pushed status may come
+ * without its history: the version it replaces then joins the history. A version older than the
+ * cached one, or the cached one itself (re-sent), changes nothing.
+ */
+export function upsertStatus(statuses: Status[], status: PushedStatus): Status[] {
   const index = statuses.findIndex((s) => s.key === status.key);
-  if (index === -1) return [...statuses, status];
+  const current = index === -1 ? undefined : statuses[index]!;
+  if (!current) return [...statuses, { ...status, data: status.data ?? null, history: status.history ?? [] }];
+  const age = Date.parse(status.updatedAt) - Date.parse(current.updatedAt);
+  if (age < 0 || (age === 0 && sameVersion(status, current))) return statuses;
   const next = statuses.slice();
-  next[index] = status;
+  next[index] = {
+    ...status,
+    data: status.data ?? null,
+    history: status.history ?? [...current.history, versionOf(current)],
+  };
   return next;
 }
 
@@ -57,9 +90,11 @@ export function applyMessageToStatuses(
   message: RunStreamMessage,
 ): RunStatusesSnapshot | undefined {
   if (!snapshot || message.type === "end") return snapshot;
-  if (isStale(snapshot.run.revision, message.revision)) return snapshot;
+  if (isStale(snapshot.run.revision, message)) return snapshot;
   if (message.type === "run") {
     const { id, status, output } = message.run;
+    const { run } = snapshot;
+    if (run.revision === message.revision && run.status === status && run.output === output) return snapshot;
     return { run: { id, status, output, revision: message.revision }, statuses: snapshot.statuses };
   }
   return {
@@ -70,7 +105,7 @@ export function applyMessageToStatuses(
 
 export function applyMessageToRun(run: Run | undefined, message: RunStreamMessage): Run | undefined {
   if (!run || message.type === "end") return run;
-  if (isStale(run.revision, message.revision)) return run;
+  if (isStale(run.revision, message)) return run;
   if (message.type === "run") return message.run;
   return {
     ...run,
@@ -108,7 +143,7 @@ export function runMatchesFilters(run: Run, filters: RunFilters): boolean {
   if (filters.eventId && run.eventId !== filters.eventId) return false;
   const created = Date.parse(run.createdAt);
   if (filters.from && created < Date.parse(filters.from)) return false;
-  if (filters.to && created > Date.parse(filters.to)) return false;
+  if (filters.to && created >= Date.parse(filters.to)) return false;
   if (filters.metadataKey) {
     if (!Object.hasOwn(run.metadata, filters.metadataKey)) return false;
     if (filters.metadataValue !== undefined && filters.metadataValue !== "") {
@@ -120,10 +155,8 @@ export function runMatchesFilters(run: Run, filters: RunFilters): boolean {
   return true;
 }
 
-/** Newest first: the order `GET /api/runs` pages in (created time, then id, descending). */
+/** Newest first: the order `GET /api/runs` pages in (run ids sort by creation; descending). */
 export function compareRunsNewestFirst(a: Run, b: Run): number {
-  const byTime = Date.parse(b.createdAt) - Date.parse(a.createdAt);
-  if (byTime !== 0) return byTime;
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }
 

@@ -63,8 +63,11 @@ export interface DurablyHttpClient {
   retryRun(runId: string, options?: RequestOptions): Promise<RunHandle>;
   replayRun(runId: string, options?: RequestOptions): Promise<RunHandle>;
   cancelRun(runId: string, options?: RequestOptions): Promise<RunHandle>;
-  /** The URL of an SSE route, with `?token=` (EventSource cannot set headers) and `?lastEventId=`. */
-  streamUrl(path: string, lastEventId?: string | null): string;
+  /**
+   * The URL of an SSE route, with `?token=` (EventSource cannot set headers) and the resume
+   * point: `?lastEventId=` (an id the stream sent) or `?since=` (a run revision already held).
+   */
+  streamUrl(path: string, resume?: { lastEventId?: string | null; since?: number | null }): string;
 }
 
 export function createHttpClient(options: HttpClientOptions): DurablyHttpClient {
@@ -122,10 +125,11 @@ export function createHttpClient(options: HttpClientOptions): DurablyHttpClient 
     retryRun: (runId, opts) => request("POST", `/api/runs/${id(runId)}/retry`, {}, opts),
     replayRun: (runId, opts) => request("POST", `/api/runs/${id(runId)}/replay`, {}, opts),
     cancelRun: (runId, opts) => request("POST", `/api/runs/${id(runId)}/cancel`, {}, opts),
-    streamUrl(path, lastEventId) {
+    streamUrl(path, resume = {}) {
       const params = new URLSearchParams();
       if (accessToken) params.set("token", accessToken);
-      if (lastEventId) params.set("lastEventId", lastEventId);
+      if (resume.lastEventId) params.set("lastEventId", resume.lastEventId);
+      else if (resume.since !== undefined && resume.since !== null) params.set("since", String(resume.since));
       const query = params.toString();
       return `${baseUrl}${path}${query ? `?${query}` : ""}`;
     },

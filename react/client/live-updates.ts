@@ -65,7 +65,8 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
 
   /**
    * The resume point is the oldest revision among the run's cached snapshots, so none of them
-   * misses a change; re-sent messages are harmless (they are dropped by revision).
+   * misses a change; re-sent messages are harmless (dropped by revision, statuses by version).
+   * A snapshot whose revision is unknown (statuses, an empty journal) means replaying it all.
    */
   function resumeRevision(runId: string): number | null {
     const revisions: number[] = [];
@@ -77,7 +78,8 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
       revisions.push(statuses.run.revision);
     }
     const journal = queryClient.getQueryData<RunJournal>(keys.runJournal(runId));
-    if (journal && journal.entries.length > 0) {
+    if (journal) {
+      if (journal.entries.length === 0) return null;
       revisions.push(Math.max(...journal.entries.map((e) => e.revision)));
     }
     return revisions.length > 0 ? Math.min(...revisions) : null;
@@ -105,8 +107,8 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
 
     const open = () => {
       stopStream = subscribeToRunStream({
-        url: (lastEventId) => api.streamUrl(`/api/runs/${encodeURIComponent(runId)}/stream`, lastEventId),
-        lastEventId: String(resumeRevision(runId) ?? "") || null,
+        url: (resume) => api.streamUrl(`/api/runs/${encodeURIComponent(runId)}/stream`, resume),
+        since: resumeRevision(runId),
         onMessage,
         // Whatever the stream could not carry (a missed end, the final metadata history) is fetched once.
         onEnd: () => void queryClient.invalidateQueries({ queryKey: keys.runScope(runId) }),
@@ -163,7 +165,7 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
     };
 
     const stopStream = subscribeToRunStream({
-      url: (lastEventId) => api.streamUrl("/api/runs/stream", lastEventId),
+      url: () => api.streamUrl("/api/runs/stream"),
       resume: false,
       onMessage,
       // Changes made while disconnected cannot be replayed on this stream: refetch instead.

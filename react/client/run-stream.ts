@@ -1,4 +1,4 @@
-import type { JournalEntry, JsonObject, Run, RunStreamMessage, Status } from "../types.ts";
+import type { JournalEntry, JsonObject, PushedStatus, Run, RunStreamMessage } from "../types.ts";
 
 /** The part of the DOM `EventSource` the subscription uses; lets tests and SSR pass a fake. */
 export interface EventSourceLike {
@@ -10,11 +10,21 @@ export interface EventSourceLike {
 
 export type EventSourceFactory = (url: string) => EventSourceLike;
 
+/** Where a connection starts: after an event id the stream sent, or after a run revision. */
+export interface StreamResumePoint {
+  lastEventId: string | null;
+  since: number | null;
+}
+
 export interface RunStreamOptions {
-  /** Builds the stream URL; given the last event id to resume from (null on a fresh start). */
-  url: (lastEventId: string | null) => string;
-  /** Resume point for the first connection: the revision the caller's snapshot already holds. */
-  lastEventId?: string | null;
+  /** Builds the stream URL for a connection. */
+  url: (resume: StreamResumePoint) => string;
+  /**
+   * The run revision the caller's snapshot already holds (`?since=`), so the first connection
+   * sends only what came after it. Event ids are opaque (the engine encodes more than the
+   * revision in them), so a snapshot's revision is never passed as a last event id.
+   */
+  since?: number | null;
   /**
    * Whether reconnects resume from the last id seen. True for a run's stream; false for
    * `/api/runs/stream`, whose ids are per-run revisions and cannot be resumed from.
@@ -36,7 +46,8 @@ const DEFAULT_MAX_BACKOFF_MS = 5_000;
 
 /**
  * Subscribes to one of the engine's SSE routes. The browser's own reconnect is replaced by
- * ours so the resume point is explicit (`?lastEventId=`) and the delay grows exponentially.
+ * ours so the resume point is explicit (`?lastEventId=` the last id seen) and the delay grows
+ * exponentially.
  * Returns the unsubscribe function.
  */
 export function subscribeToRunStream(options: RunStreamOptions): () => void {
@@ -45,7 +56,8 @@ export function subscribeToRunStream(options: RunStreamOptions): () => void {
   const maxBackoff = options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
   const create = options.createEventSource ?? defaultEventSource;
 
-  let lastEventId = options.lastEventId ?? null;
+  const since = options.since ?? null;
+  let lastEventId: string | null = null;
   let source: EventSourceLike | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let failures = 0;
@@ -63,7 +75,7 @@ export function subscribeToRunStream(options: RunStreamOptions): () => void {
   const deliver = (event: MessageEvent<string>, type: "run" | "journal") => {
     if (stopped) return;
     try {
-      const message = parseMessage(type, event.data, event.lastEventId);
+      const message = parseMessage(type, event.data);
       if (message) options.onMessage(message);
     } catch (error) {
       options.onError?.(error);
@@ -73,7 +85,9 @@ export function subscribeToRunStream(options: RunStreamOptions): () => void {
 
   const connect = () => {
     if (stopped) return;
-    const es = create(options.url(resume || !opened ? lastEventId : null));
+    // Until the stream has sent an id, a reconnect starts again from the snapshot's revision.
+    const point: StreamResumePoint = resume && lastEventId !== null ? { lastEventId, since: null } : { lastEventId: null, since };
+    const es = create(options.url(point));
     source = es;
     es.onopen = () => {
       if (stopped || source !== es) return;
@@ -115,20 +129,20 @@ function defaultEventSource(url: string): EventSourceLike {
   return new EventSource(url) as unknown as EventSourceLike;
 }
 
-function parseMessage(type: "run" | "journal", data: string, id: string): RunStreamMessage | null {
+/** The revision comes from the payload (`run.revision`, `entry.revision`), never from the event id. */
+function parseMessage(type: "run" | "journal", data: string): RunStreamMessage | null {
   const body = JSON.parse(data) as unknown;
   if (typeof body !== "object" || body === null) return null;
-  const idRevision = id ? Number(id) : Number.NaN;
   if (type === "run") {
     const run = body as Run;
-    return { type: "run", run, revision: Number.isFinite(idRevision) ? idRevision : run.revision };
+    return typeof run.revision === "number" ? { type: "run", run, revision: run.revision } : null;
   }
-  const { entry, status, metadata } = body as { entry: JournalEntry; status?: Status; metadata?: JsonObject };
-  if (!entry) return null;
+  const { entry, status, metadata } = body as { entry?: JournalEntry; status?: PushedStatus; metadata?: JsonObject };
+  if (!entry || typeof entry.revision !== "number") return null;
   return {
     type: "journal",
     entry,
-    revision: Number.isFinite(idRevision) ? idRevision : entry.revision,
+    revision: entry.revision,
     ...(status ? { status } : {}),
     ...(metadata ? { metadata } : {}),
   };

@@ -22,10 +22,16 @@ export type RunsResult = FetchResult<{ runs: Run[] }> & {
 export function useRuns(filters: RunFilters = {}): RunsResult {
   const { api, keys, queryClient, live } = useDurably();
   const normalized = normalizeFilters(filters);
+  const countFilters = normalizeFilters({ ...normalized, status: undefined, limit: undefined });
   const list = useInfiniteQuery<RunsPage, DurablyApiError, InfiniteData<RunsPage, string | null>, readonly unknown[], string | null>(
     {
       queryKey: keys.runList(normalized),
-      queryFn: ({ pageParam, signal }) => api.listRuns({ ...normalized, cursor: pageParam }, { signal }),
+      queryFn: async ({ pageParam, signal }) => {
+        const page = await api.listRuns({ ...normalized, cursor: pageParam }, { signal });
+        // The engine counts without the status filter, so a first page's counts are the chips' counts.
+        if (pageParam === null) queryClient.setQueryData(keys.runCounts(countFilters), page.counts);
+        return page;
+      },
       initialPageParam: null,
       getNextPageParam: (last) => last.nextCursor ?? undefined,
       retry: retryUnlessClientError,
@@ -33,11 +39,13 @@ export function useRuns(filters: RunFilters = {}): RunsResult {
     queryClient,
   );
 
-  const countFilters = normalizeFilters({ ...normalized, status: undefined, limit: undefined });
+  // Seeded by the list; refetched alone (one small request) when pushed changes make it stale.
   const counts = useQuery<RunCounts, DurablyApiError>(
     {
       queryKey: keys.runCounts(countFilters),
       queryFn: async ({ signal }) => (await api.listRuns({ ...countFilters, limit: 1 }, { signal })).counts,
+      enabled: list.data !== undefined,
+      staleTime: Number.POSITIVE_INFINITY,
       retry: retryUnlessClientError,
     },
     queryClient,

@@ -3,7 +3,8 @@ import type { JsonValue } from "durably/react";
 import { isPlainObject } from "../lib/json.ts";
 
 /** Formatted JSON whose objects and arrays fold open and shut. */
-export function JsonTree({ value, openDepth = 2 }: { value: JsonValue; openDepth?: number }) {
+export function JsonTree({ value, openDepth = 2 }: { value: JsonValue | undefined; openDepth?: number }) {
+  if (value === undefined) return <span className="muted">—</span>;
   return (
     <div className="json">
       <JsonNode value={value} depth={0} openDepth={openDepth} last />

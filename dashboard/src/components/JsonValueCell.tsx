@@ -1,11 +1,22 @@
 import type { JsonValue } from "durably/react";
+import { describeInline } from "../lib/inline-object.ts";
 import { JsonTree } from "./JsonTree.tsx";
 
-/** A value in a table cell: plain text for scalars, a folded tree for objects and arrays. */
-export function JsonValueCell({ value }: { value: JsonValue | undefined }) {
+/**
+ * A value in a table cell: plain text for scalars; objects and arrays as a tree opened one
+ * level, or (`inline`, for dense history tables) as one line with the whole value on hover.
+ */
+export function JsonValueCell({ value, inline = false }: { value: JsonValue | undefined; inline?: boolean }) {
   if (value === undefined) return <span className="muted">—</span>;
   if (value === null) return <span className="json-null">null</span>;
   if (typeof value === "string") return <span className="cell-text">{value}</span>;
   if (typeof value !== "object") return <span className={`json-${typeof value}`}>{String(value)}</span>;
-  return <JsonTree value={value} openDepth={0} />;
+  if (inline) {
+    return (
+      <span className="small cell-text" title={JSON.stringify(value, null, 2)}>
+        {describeInline(value)}
+      </span>
+    );
+  }
+  return <JsonTree value={value} openDepth={1} />;
 }

@@ -15,7 +15,8 @@ export function parseJsonInput(text: string): JsonParseResult {
     const before = text.slice(0, offset).split("\n");
     const line = before.length;
     const column = (before.at(-1)?.length ?? 0) + 1;
-    return { ok: false, message: `${message.replace(/\s*\(line \d+ column \d+\)/, "")} (line ${line}, column ${column})` };
+    const withoutPosition = message.replace(/\s*at position \d+.*$/, "");
+    return { ok: false, message: `${withoutPosition} (line ${line}, column ${column})` };
   }
 }
 

@@ -36,11 +36,11 @@ export function RunFiltersBar({
         <span>Tag</span>
         <input value={draft.tag} onChange={set("tag")} placeholder="user:1" />
       </label>
-      <label className="field">
+      <label className="field wide">
         <span>Created from</span>
         <input type="datetime-local" step="1" value={draft.from} onChange={set("from")} />
       </label>
-      <label className="field">
+      <label className="field wide">
         <span>to</span>
         <input type="datetime-local" step="1" value={draft.to} onChange={set("to")} />
       </label>

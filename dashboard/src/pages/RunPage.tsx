@@ -1,0 +1,66 @@
+import { DurablyApiError, useRealtimeRun } from "durably/react";
+import { Card } from "../components/Card.tsx";
+import { CopyButton } from "../components/CopyButton.tsx";
+import { EmptyState } from "../components/EmptyState.tsx";
+import { ErrorState } from "../components/ErrorState.tsx";
+import { JsonTree } from "../components/JsonTree.tsx";
+import { Loading } from "../components/Loading.tsx";
+import { JournalTimeline } from "./run/JournalTimeline.tsx";
+import { MetadataSection } from "./run/MetadataSection.tsx";
+import { RunDetails } from "./run/RunDetails.tsx";
+import { RunErrorBlock } from "./run/RunErrorBlock.tsx";
+import { RunHeader } from "./run/RunHeader.tsx";
+import { StatusesSection } from "./run/StatusesSection.tsx";
+
+/** One run, live while it executes: header and actions, statuses, timeline, metadata, data. */
+export function RunPage({ runId }: { runId: string }) {
+  const { fetchStatus, error, run } = useRealtimeRun(runId);
+
+  if (fetchStatus === "loading") return <Loading label="Loading run…" />;
+  if (fetchStatus === "error") {
+    if (error instanceof DurablyApiError && error.status === 404) {
+      return (
+        <EmptyState title="Run not found">
+          <p>
+            No run has the id <code>{runId}</code>. <a href="#/runs">Back to runs</a>
+          </p>
+        </EmptyState>
+      );
+    }
+    return <ErrorState title="Could not load this run" error={error} />;
+  }
+
+  const outputText = JSON.stringify(run.output, null, 2);
+  return (
+    <div className="page run-page">
+      <RunHeader run={run} />
+      {run.error && <RunErrorBlock error={run.error} />}
+      <div className="run-grid">
+        <div className="run-main">
+          <StatusesSection runId={run.id} />
+          <JournalTimeline run={run} />
+          <MetadataSection run={run} />
+          <div className="two-col">
+            <Card title="Payload" actions={<CopyButton text={JSON.stringify(run.payload, null, 2)} />}>
+              <JsonTree value={run.payload} />
+            </Card>
+            <Card title="Output" actions={run.isCompleted && <CopyButton text={outputText} />}>
+              {run.isCompleted ? (
+                run.output === null || run.output === undefined ? (
+                  <p className="muted">No output.</p>
+                ) : (
+                  <JsonTree value={run.output} />
+                )
+              ) : (
+                <p className="muted">The output appears when the run finishes.</p>
+              )}
+            </Card>
+          </div>
+        </div>
+        <aside className="run-side">
+          <RunDetails run={run} />
+        </aside>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,67 @@
+import { useRunMetadataHistory, type Run } from "durably/react";
+import { Card } from "../../components/Card.tsx";
+import { ErrorState } from "../../components/ErrorState.tsx";
+import { JsonValueCell } from "../../components/JsonValueCell.tsx";
+import { KeyValueTable } from "../../components/KeyValueTable.tsx";
+import { Loading } from "../../components/Loading.tsx";
+import { formatClock, formatDateTime } from "../../lib/format.ts";
+
+/** The run's metadata now (live), and every change that led to it. */
+export function MetadataSection({ run }: { run: Run }) {
+  const entries = Object.entries(run.metadata);
+  return (
+    <Card title="Metadata">
+      <div className="metadata-grid">
+        <div>
+          <h3>Current</h3>
+          {entries.length === 0 ? (
+            <p className="muted">No metadata.</p>
+          ) : (
+            <KeyValueTable entries={entries} testId="metadata-current" />
+          )}
+        </div>
+        <div>
+          <h3>Changes</h3>
+          <MetadataHistoryTable runId={run.id} />
+        </div>
+      </div>
+    </Card>
+  );
+}
+
+function MetadataHistoryTable({ runId }: { runId: string }) {
+  const { fetchStatus, error, changes } = useRunMetadataHistory(runId);
+  if (fetchStatus === "loading") return <Loading />;
+  if (fetchStatus === "error") return <ErrorState title="Could not load metadata history" error={error} />;
+  if (changes.length === 0) return <p className="muted">No changes.</p>;
+  return (
+    <div className="table-wrap">
+      <table className="table compact" data-testid="metadata-history">
+        <thead>
+          <tr>
+            <th>Time</th>
+            <th>Op</th>
+            <th>Key</th>
+            <th>Value</th>
+          </tr>
+        </thead>
+        <tbody>
+          {changes.map((change) => (
+            <tr key={change.seq}>
+              <td className="mono small nowrap" title={formatDateTime(change.at)}>
+                {formatClock(change.at)}
+              </td>
+              <td>
+                <span className={`op op-${change.op}`}>{change.op}</span>
+              </td>
+              <td className="mono">{change.key ?? "—"}</td>
+              <td>
+                <JsonValueCell value={change.op === "del" ? undefined : change.value} inline />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,116 @@
+import { useState, type FormEvent } from "react";
+import { useSendEvent, useTriggerTask, type TaskInfo } from "durably/react";
+import { parseJsonInput } from "../../lib/json.ts";
+import { TriggerResult, type TriggerOutcome } from "./TriggerResult.tsx";
+
+function taskLabel(task: TaskInfo): string {
+  const version = task.version ? ` (v${task.version})` : "";
+  return task.kind === "job" ? `${task.id}${version} — on “${task.eventName ?? "?"}”` : `${task.id}${version}`;
+}
+
+/**
+ * Tasks are triggered directly; v2 jobs listen to an event, so for them the payload is sent
+ * as that event (`POST /api/events`).
+ */
+export function TriggerForm({ tasks, initialTaskId }: { tasks: TaskInfo[]; initialTaskId: string | null }) {
+  const [taskId, setTaskId] = useState(
+    () => tasks.find((t) => t.id === initialTaskId)?.id ?? tasks[0]?.id ?? "",
+  );
+  const [payload, setPayload] = useState("{\n  \n}");
+  const [tags, setTags] = useState("");
+  const [touched, setTouched] = useState(false);
+  const [outcome, setOutcome] = useState<TriggerOutcome | null>(null);
+  const trigger = useTriggerTask();
+  const sendEvent = useSendEvent();
+
+  const task = tasks.find((t) => t.id === taskId);
+  const parsed = parseJsonInput(payload);
+  const pending = trigger.isPending || sendEvent.isPending;
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    setTouched(true);
+    if (!task || !parsed.ok) return;
+    setOutcome(null);
+    const onError = (error: Error) => setOutcome({ kind: "error", message: error.message });
+    if (task.kind === "job" && task.eventName) {
+      sendEvent.mutate(
+        { name: task.eventName, payload: parsed.value },
+        { onSuccess: (result) => setOutcome({ kind: "event", eventId: result.id, runIds: result.runs }), onError },
+      );
+      return;
+    }
+    const tagList = tags.split(",").map((t) => t.trim()).filter(Boolean);
+    trigger.mutate(
+      { taskId: task.id, payload: parsed.value, ...(tagList.length > 0 ? { options: { tags: tagList } } : {}) },
+      { onSuccess: (handle) => setOutcome({ kind: "run", runId: handle.id }), onError },
+    );
+  };
+
+  const taskOptions = tasks.filter((t) => t.kind === "task");
+  const jobOptions = tasks.filter((t) => t.kind === "job");
+
+  return (
+    <form className="trigger-form" onSubmit={submit}>
+      <label className="field">
+        <span>Task</span>
+        <select value={taskId} onChange={(e) => setTaskId(e.target.value)} data-testid="trigger-task-select">
+          {taskOptions.length > 0 && (
+            <optgroup label="Tasks">
+              {taskOptions.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {taskLabel(t)}
+                </option>
+              ))}
+            </optgroup>
+          )}
+          {jobOptions.length > 0 && (
+            <optgroup label="Jobs (started by an event)">
+              {jobOptions.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {taskLabel(t)}
+                </option>
+              ))}
+            </optgroup>
+          )}
+        </select>
+      </label>
+      {task?.kind === "job" && (
+        <p className="hint">
+          Sends the event <code>{task.eventName}</code> with this payload; every job listening to it starts.
+        </p>
+      )}
+      <label className="field">
+        <span>Payload (JSON)</span>
+        <textarea
+          className={`code-input ${touched && !parsed.ok ? "invalid" : ""}`}
+          rows={12}
+          spellCheck={false}
+          value={payload}
+          onChange={(e) => {
+            setPayload(e.target.value);
+            setTouched(true);
+          }}
+          data-testid="trigger-payload"
+        />
+      </label>
+      {touched && !parsed.ok && (
+        <p className="form-error" role="alert" data-testid="trigger-payload-error">
+          Invalid JSON: {parsed.message}
+        </p>
+      )}
+      {task?.kind !== "job" && (
+        <label className="field">
+          <span>Tags (comma separated, optional)</span>
+          <input value={tags} onChange={(e) => setTags(e.target.value)} placeholder="user:1, plan:pro" data-testid="trigger-tags" />
+        </label>
+      )}
+      <div className="form-actions">
+        <button type="submit" className="button primary" disabled={pending || !task} data-testid="trigger-submit">
+          {pending ? "Sending…" : task?.kind === "job" ? "Send event" : "Trigger"}
+        </button>
+      </div>
+      {outcome && <TriggerResult outcome={outcome} />}
+    </form>
+  );
+}
