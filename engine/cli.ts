@@ -1,9 +1,14 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { isDefinable, type Definable } from "../sdk/definable.ts";
+import { definitionsOf, isDefinable, type Definable } from "../sdk/definable.ts";
 import { DurablyError } from "../sdk/errors.ts";
-import type { Run, RunStatus } from "../sdk/types.ts";
+import type { Json, Run, RunStatus, ScheduleRecord } from "../sdk/types.ts";
+import { checkRuns, type CheckResult } from "./check/check-runs.ts";
+import { checkExitCode, formatCheck } from "./check/report.ts";
+import { Database } from "./db/database.ts";
+import { buildStatements } from "./db/sql/index.ts";
+import { createLogger } from "./logger.ts";
 import { RUN_STATUSES } from "../sdk/types.ts";
 import { connect, createEngine } from "./engine.ts";
 import { resolveOptions } from "./options.ts";
@@ -22,6 +27,14 @@ Usage:
   durably runs list [--status S] [--task id] [--tag t] [--limit n] [--cursor c]
   durably runs get <run-id>
   durably runs retry|replay|cancel <run-id>
+  durably runs fork <run-id> --from-seq N
+      A new run replaying the journal before seq N and executing again from there.
+  durably schedules list [--task id]
+  durably schedules create <task-id> --cron "<expr>" [--timezone tz] [--payload '<json>'] [--deduplication-key k]
+  durably schedules delete <schedule-id>
+  durably check <entry files…> [--run id] [--task id] [--since ISO-date]
+      Replays recorded journals against the code in the entry files, without side
+      effects, and prints the first divergence of each run. Exits 1 on any.
 
 Options:
   --json        Print JSON instead of text.
@@ -43,6 +56,12 @@ const { values: flags, positionals } = parseArgs({
     payload: { type: "string" },
     tag: { type: "string", multiple: true },
     "idempotency-key": { type: "string" },
+    "from-seq": { type: "string" },
+    run: { type: "string" },
+    since: { type: "string" },
+    cron: { type: "string" },
+    timezone: { type: "string" },
+    "deduplication-key": { type: "string" },
     status: { type: "string" },
     task: { type: "string" },
     limit: { type: "string" },
@@ -163,6 +182,10 @@ async function main(): Promise<void> {
     }
     case "runs":
       return runsCommand(sub, arg);
+    case "schedules":
+      return schedulesCommand(sub, arg);
+    case "check":
+      return check(positionals.slice(1));
     default:
       throw new UsageError(`Unknown command "${command}"`);
   }
@@ -193,9 +216,69 @@ async function runsCommand(sub: string | undefined, id: string | undefined): Pro
       print(result, () => `${sub}: ${result.id}`);
       return;
     }
+    case "fork": {
+      const fromSeq = intFlag(flags["from-seq"], "from-seq");
+      if (fromSeq === undefined) throw new UsageError("durably runs fork needs --from-seq N");
+      const result = await withService((s) => s.forkRun(id, { fromSeq }));
+      print(result, () => `fork: ${result.id}`);
+      return;
+    }
     default:
-      throw new UsageError(`Unknown runs command "${sub}"; use list, get, retry, replay or cancel`);
+      throw new UsageError(`Unknown runs command "${sub}"; use list, get, retry, replay, cancel or fork`);
   }
+}
+
+function scheduleLine(s: ScheduleRecord): string {
+  return [s.id, s.task, `"${s.cron}"`, s.timezone, s.deduplicationKey, s.declarative ? "(declared on the task)" : ""].join("  ");
+}
+
+async function schedulesCommand(sub: string | undefined, arg: string | undefined): Promise<void> {
+  switch (sub) {
+    case "list": {
+      const list = await withService((s) => s.listSchedules(flags.task ? { task: flags.task } : {}));
+      print(list, () => (list.length ? list.map(scheduleLine).join("\n") : "No schedules"));
+      return;
+    }
+    case "create": {
+      if (!arg || !flags.cron) throw new UsageError('durably schedules create needs a task id and --cron "<expr>"');
+      const timezone = flags.timezone ?? "UTC";
+      const payload = flags.payload === undefined ? undefined : (parseJson(flags.payload, "--payload") as Json);
+      const created = await withService((s) => s.createSchedule({
+        task: arg, cron: flags.cron!, timezone, deduplicationKey: flags["deduplication-key"] ?? `${arg}:${flags.cron}:${timezone}`,
+        ...(payload === undefined ? {} : { payload }),
+      }));
+      print(created, () => scheduleLine(created));
+      return;
+    }
+    case "delete": {
+      if (!arg) throw new UsageError("durably schedules delete needs a schedule id");
+      const result = await withService((s) => s.deleteSchedule(arg));
+      print(result, () => `deleted: ${result.id}`);
+      return;
+    }
+    default:
+      throw new UsageError(`Unknown schedules command "${sub}"; use list, create or delete`);
+  }
+}
+
+async function check(files: string[]): Promise<void> {
+  if (files.length === 0) throw new UsageError("durably check needs the entry files that define your tasks");
+  const since = flags.since === undefined ? undefined : new Date(flags.since);
+  if (since && Number.isNaN(since.getTime())) throw new UsageError("--since must be an ISO date");
+  const definitions = (await loadDefinables(files)).flatMap(definitionsOf);
+  const o = resolveOptions(flags.schema ? { schema: flags.schema } : {});
+  const db = new Database(o.databaseUrl, 2, createLogger("warn"));
+  let results: CheckResult[];
+  try {
+    results = await checkRuns(db, buildStatements(o.schema), definitions, {
+      ...(flags.run ? { runId: flags.run } : {}), ...(flags.task ? { taskId: flags.task } : {}), ...(since ? { since } : {}),
+    });
+  } finally {
+    await db.end();
+  }
+  print(results, () => formatCheck(results));
+  // The entry files may hold timers or pools open; the verdict is the exit code.
+  process.exit(checkExitCode(results));
 }
 
 main().catch((error: unknown) => {

@@ -4,7 +4,9 @@ import type { Definition } from "../../sdk/definition.ts";
 import { NonDeterminismError, RunFailedError } from "../../sdk/errors.ts";
 import { retryDelayMs } from "../../sdk/retry.ts";
 import type { Database } from "../db/database.ts";
+import type { RunRow } from "../db/rows.ts";
 import type { Statements } from "../db/sql/index.ts";
+import type { RunContext } from "../../sdk/context.ts";
 import { Execution, exhaustedStepErrors } from "../journal/execution.ts";
 import { Recorder } from "../journal/recorder.ts";
 import { expireRun } from "../orchestration/expire-run.ts";
@@ -71,13 +73,7 @@ export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: bo
     maxPayloadBytes: deps.maxPayloadBytes,
     logger,
     onWaitScheduled: deps.wakeAt,
-    ctx: {
-      run: { id: row.id, tags: row.tags, createdAt: row.created_at, idempotencyKey: row.idempotency_key },
-      attempt: row.attempts,
-      job: { id: row.task_id, version: row.task_version },
-      task: { id: row.task_id, version: row.task_version },
-      event: { id: row.event_id, name: row.event_name },
-    },
+    ctx: runContextOf(row),
   });
 
   const ran = runInScope(execution, () => definition.execute(decode(row.payload), execution)).then(
@@ -122,6 +118,17 @@ export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: bo
   }
   await recorder.release("FAILURE", undefined, serializeError(error));
   return "done";
+}
+
+/** What `ctx` tells a run's code about itself. */
+export function runContextOf(row: RunRow): RunContext {
+  return {
+    run: { id: row.id, tags: row.tags, createdAt: row.created_at, idempotencyKey: row.idempotency_key },
+    attempt: row.attempts,
+    job: { id: row.task_id, version: row.task_version },
+    task: { id: row.task_id, version: row.task_version },
+    event: { id: row.event_id, name: row.event_name },
+  };
 }
 
 function divergenceFields(error: NonDeterminismError) {

@@ -151,6 +151,18 @@ export function runStatements(s: string) {
         AND ($6::text IS NULL OR r.metadata ->> $6 = $7)
       GROUP BY r.status`,
 
+    /** Runs with a journal, with that journal, for `durably check`. */
+    withJournal: `
+      SELECT r.*, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name,
+        (SELECT json_agg(json_build_object('seq', j.seq, 'kind', j.kind, 'key', j.key, 'status', j.status,
+                  'output', j.output, 'error', j.error, 'attempts', j.attempts) ORDER BY j.seq)
+           FROM ${s}.journal j WHERE j.run_id = r.id) AS journal
+      FROM ${s}.runs r
+      WHERE ($1::text IS NULL OR r.id = $1) AND ($2::text IS NULL OR r.task_id = $2)
+        AND ($3::timestamptz IS NULL OR r.created_at >= $3)
+        AND EXISTS (SELECT 1 FROM ${s}.journal j WHERE j.run_id = r.id)
+      ORDER BY r.id`,
+
     byEvent: `SELECT r.*, NULL AS event_name FROM ${s}.runs r WHERE r.event_id = $1 ORDER BY r.created_at, r.id`,
 
     statusesOf: `SELECT id, status, finished_at FROM ${s}.runs WHERE id = ANY($1)`,
