@@ -15,7 +15,9 @@ export type Interruption =
   /** The database failed under a commit: the run's code must not see it, the job is retried. */
   | { type: "crashed"; error: Error }
   /** A replay-only execution (`durably check`) reached a call the journal cannot answer. */
-  | { type: "end-of-journal"; seq: number };
+  | { type: "end-of-journal"; seq: number }
+  /** The engine is shutting down: the step in flight finished, the run goes back before the next one. */
+  | { type: "draining" };
 
 /** Journal kinds that mark something that happened to the run rather than a call its code made. */
 export const MARKER_KINDS: ReadonlySet<string> = new Set(["cancel"]);
@@ -55,6 +57,7 @@ export class Execution implements RunScope {
   readonly interrupted: Promise<Interruption>;
   #interrupt!: (why: Interruption) => void;
   #stopped = false;
+  #draining = false;
   #seq = 0;
   #divergence: NonDeterminismError | undefined;
   #metadata: Metadata;
@@ -82,6 +85,11 @@ export class Execution implements RunScope {
 
   get divergence(): NonDeterminismError | undefined {
     return this.#divergence;
+  }
+
+  /** Shutdown: the step in flight may finish, but no new step starts; the run is handed back instead. */
+  drain(): void {
+    this.#draining = true;
   }
 
   get stopped(): boolean {
@@ -152,6 +160,7 @@ export class Execution implements RunScope {
     const { seq, recorded } = this.#next("task", key);
     if (recorded?.status === "completed") return decode<T>(recorded.output) as T;
     if (this.#options.replayOnly) return this.#endOfJournal(seq);
+    if (this.#draining) return this.#stop({ type: "draining" });
     const attempt = (recorded?.attempts ?? 0) + 1;
     const startedAt = new Date();
     if (options?.transaction) return this.#runTaskInTransaction(seq, key, attempt, startedAt, fn, options);

@@ -22,6 +22,8 @@ export class Dispatcher {
   #kicked = false;
   #loop: Promise<void> | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
+  /** Aborted by stop(): each execution finishes its step in flight and hands its run back. */
+  readonly #shutdown = new AbortController();
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -58,9 +60,14 @@ export class Dispatcher {
     return this.#inFlight.size;
   }
 
-  /** Stops fetching, lets in-flight runs finish within the timeout, and hands the rest back. */
+  /**
+   * Stops fetching; each in-flight run finishes the step it is in and is handed back before its
+   * next one (runs between steps hand back at their next step). Whatever is still busy after
+   * `shutdownTimeoutMs` is handed back as it is.
+   */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#shutdown.abort();
     this.kick();
     await this.#loop;
     clearInterval(this.#heartbeat);
@@ -107,7 +114,7 @@ export class Dispatcher {
   }
 
   #start(jobId: string, data: Parameters<typeof executeRun>[1], redelivered: boolean): void {
-    const task = executeRun(this.deps, data, redelivered)
+    const task = executeRun(this.deps, data, redelivered, this.#shutdown.signal)
       .then((outcome) => (outcome === "done" ? this.scheduler.complete(jobId) : this.scheduler.giveBack(jobId)))
       .catch(async (error: Error) => {
         this.logger.error("run execution failed; handing it back", { runId: data.runId, error: error.message });

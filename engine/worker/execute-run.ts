@@ -35,7 +35,7 @@ const QUEUE_FULL_RETRY_MS = 500;
 export type JobOutcome = "done" | "give-back";
 
 /** Claims the run behind one job, replays and continues its code, and records how it ended. */
-export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: boolean): Promise<JobOutcome> {
+export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: boolean, shutdown?: AbortSignal): Promise<JobOutcome> {
   if (job.reason === "expire") {
     await expireRun(deps, job.runId);
     return "done";
@@ -76,11 +76,14 @@ export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: bo
     ctx: runContextOf(row),
   });
 
+  if (shutdown?.aborted) execution.drain();
+  else shutdown?.addEventListener("abort", () => execution.drain(), { once: true });
   const ran = runInScope(execution, () => definition.execute(decode(row.payload), execution)).then(
     (value) => ({ type: "returned" as const, value }),
     (error: unknown) => ({ type: "threw" as const, error }),
   );
   const outcome = await Promise.race([ran, execution.interrupted]);
+  if (outcome.type === "draining") return "give-back";
   if (outcome.type === "crashed") {
     logger.warn("database error during run; handing it back", { runId: row.id, error: outcome.error.message });
     return "give-back";
