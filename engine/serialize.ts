@@ -2,13 +2,19 @@ import superjson from "superjson";
 import { InvalidPayloadError, MetadataTooLargeError } from "../sdk/errors.ts";
 import type { Metadata, SerializedError } from "../sdk/types.ts";
 
+// PostgreSQL's jsonb refuses unpaired UTF-16 surrogates; catching them here gives a clear error.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 export type Stored = { json: unknown; meta?: unknown };
 
 function findUnserializable(value: unknown, path: string, seen: Set<object>, depth: number): string | null {
   if (depth > 64) return `${path} is nested more than 64 levels deep`;
   const t = typeof value;
   if (t === "function" || t === "symbol") return `${path} is a ${t}`;
-  if (t === "string") return (value as string).includes("\u0000") ? `${path} contains a NUL character` : null;
+  if (t === "string") {
+    if ((value as string).includes("\u0000")) return `${path} contains a NUL character`;
+    return LONE_SURROGATE.test(value as string) ? `${path} is not valid Unicode (a lone surrogate)` : null;
+  }
   if (t !== "object" || value === null) return null;
   if (seen.has(value as object)) return `${path} is a circular reference`;
   seen.add(value as object);

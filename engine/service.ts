@@ -108,10 +108,18 @@ export class Service implements Backend {
     return counts;
   }
 
+  /** Run and statuses from one snapshot, so `run.revision` says exactly what the statuses include. */
   async getRunStatuses(id: string): Promise<RunStatuses> {
-    const run = toRun(await this.#runRow(id));
-    const { rows } = await this.deps.db.query<StatusRow>(this.deps.sql.statuses.ofRun, [id]);
-    return { run: { id: run.id, status: run.status, output: run.output }, statuses: rows.map(toStatus) };
+    checkId(id, "run id");
+    const { db, sql } = this.deps;
+    return db.transaction(async (client) => {
+      await client.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+      const runs = await db.query<RunRow>(sql.runs.get, [id], client);
+      if (!runs.rows[0]) throw new RunNotFoundError(id);
+      const run = toRun(runs.rows[0]);
+      const { rows } = await db.query<StatusRow>(sql.statuses.ofRun, [id], client);
+      return { run: { id: run.id, status: run.status, output: run.output, revision: run.revision }, statuses: rows.map(toStatus) };
+    });
   }
 
   async getJournal(id: string): Promise<JournalEntry[]> {

@@ -64,7 +64,8 @@ export interface RunStatusView {
 }
 
 export interface RunStatuses {
-  run: { id: string; status: RunStatus; output: unknown };
+  /** `revision` is the run's change counter at the moment the statuses were read. */
+  run: { id: string; status: RunStatus; output: unknown; revision: number };
   statuses: RunStatusView[];
 }
 

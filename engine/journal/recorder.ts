@@ -9,6 +9,7 @@ import { FINISHED_STATUSES } from "../../sdk/types.ts";
 import { wakeParent } from "../orchestration/wake-parent.ts";
 import { childResults, type ChildRow } from "../orchestration/child-results.ts";
 import { encode } from "../serialize.ts";
+import type { JournalItem, JournalWrites } from "./journal-writes.ts";
 
 export interface EntryWrite {
   seq: number;
@@ -66,6 +67,7 @@ export class Recorder {
     private readonly db: Database,
     private readonly sql: Statements,
     private readonly scheduler: Scheduler,
+    private readonly writes: JournalWrites,
     private readonly target: RecorderTarget,
   ) {
     this.runId = target.runId;
@@ -73,26 +75,23 @@ export class Recorder {
     this.notifyChannel = target.notifyChannel;
   }
 
-  async write(entry: EntryWrite, extra?: { status?: StatusWrite; metadata?: MetadataWrite }): Promise<boolean> {
-    const values = this.#entryValues(entry, null);
+  write(entry: EntryWrite, extra?: { status?: StatusWrite; metadata?: MetadataWrite }): Promise<boolean> {
+    const item = this.#item(entry, null);
     if (extra?.status) {
       const s = extra.status;
-      values.push(s.key, s.label, s.state, s.data === undefined ? null : s.data);
-      return this.#one(this.sql.journal.writeStatus, values);
+      Object.assign(item, { st_key: s.key, st_label: s.label, st_state: s.state, st_data: s.data ?? null });
     }
     if (extra?.metadata) {
       const m = extra.metadata;
-      values.push(m.metadata, m.op, m.key, m.value === undefined ? null : JSON.stringify(m.value));
-      return this.#one(this.sql.journal.writeMetadata, values);
+      Object.assign(item, { md: m.metadata, md_op: m.op, md_key: m.key, md_value: m.value ?? null });
     }
-    return this.#one(this.sql.journal.write, values);
+    return this.writes.write(item);
   }
 
   /** Records the entry, hands the run back to the scheduler and releases the lease, atomically. */
   async writeAndHandOff(entry: EntryWrite, nextStatus: RunStatus, handoff: Handoff): Promise<boolean> {
     return this.db.transaction(async (client) => {
-      const { rows } = await this.db.query(this.sql.journal.write, this.#entryValues(entry, nextStatus), client);
-      if (rows.length === 0) return false;
+      if (!(await this.writes.writeOn(client, this.#item(entry, nextStatus)))) return false;
       await this.scheduler.send(onClient(client), { runId: this.runId, reason: handoff.reason }, handoff.startAfter);
       return true;
     });
@@ -109,8 +108,7 @@ export class Recorder {
     try {
       return await this.db.transaction(async (client) => {
         const { entry, value } = await work(client);
-        const { rows } = await this.db.query(this.sql.journal.write, this.#entryValues(entry, null), client);
-        if (rows.length === 0) throw fenced;
+        if (!(await this.writes.writeOn(client, this.#item(entry, null)))) throw fenced;
         return { written: true as const, value };
       });
     } catch (error) {
@@ -141,7 +139,7 @@ export class Recorder {
       }
       const output = encode(results, "child run results");
       const write: EntryWrite = { ...entry, status: "completed", output, attempts: 1 };
-      await this.db.query(this.sql.journal.write, this.#entryValues(write, null), client);
+      await this.writes.writeOn(client, this.#item(write, null));
       return results;
     });
   }
@@ -165,11 +163,11 @@ export class Recorder {
     return rows[0]?.status;
   }
 
-  #entryValues(e: EntryWrite, nextStatus: RunStatus | null): unknown[] {
-    return [
-      this.runId, this.lease, e.seq, e.kind, e.key, e.status,
-      e.output ?? null, e.error ?? null, e.attempts, e.startedAt, this.notifyChannel, nextStatus,
-    ];
+  #item(e: EntryWrite, nextStatus: RunStatus | null): JournalItem {
+    return {
+      run_id: this.runId, lease: this.lease, seq: e.seq, kind: e.kind, key: e.key, status: e.status,
+      output: e.output ?? null, error: e.error ?? null, attempts: e.attempts, started_at: e.startedAt, next_status: nextStatus,
+    };
   }
 
   async #one(text: string, values: unknown[]): Promise<boolean> {

@@ -1,48 +1,52 @@
-/**
- * Statements on `journal`. Every write fences on the run's lease and state, bumps the run's
- * revision, and notifies, all in one statement: one round trip and one commit per io call.
- */
+/** Statements on `journal`, the one source of truth for replay. */
 export function journalStatements(s: string) {
-  const write = (extra: { runSet?: string; sideEffects?: string }) => `
-    WITH r AS (
-      UPDATE ${s}.runs SET revision = revision + 1, updated_at = now(),
-        status = coalesce($12, status), lease = CASE WHEN $12 IS NULL THEN lease ELSE NULL END
-        ${extra.runSet ?? ""}
-      WHERE id = $1 AND lease = $2 AND status = 'EXECUTING'
-      RETURNING revision
+  return {
+    /**
+     * Records a batch of io calls, at most one per run, each fenced on its run's lease and state.
+     * Each write bumps its run's revision (the row lock orders a run's writes), applies the side
+     * data of its kind (status row and history, metadata and history) and notifies — all runs in
+     * the batch share one statement and one commit. `next_status` hands the run back (WAITING,
+     * QUEUED) in the same statement. Returns one row per write that landed.
+     */
+    writeMany: `
+    WITH w AS (
+      SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
+        run_id text, lease uuid, seq integer, kind text, key text, status text, output jsonb, error jsonb,
+        attempts integer, started_at timestamptz, next_status text,
+        st_key text, st_label text, st_state text, st_data jsonb,
+        md jsonb, md_op text, md_key text, md_value jsonb)
+    ), r AS (
+      UPDATE ${s}.runs AS run SET revision = run.revision + 1, updated_at = now(),
+        status = coalesce(w.next_status, run.status),
+        lease = CASE WHEN w.next_status IS NULL THEN run.lease ELSE NULL END,
+        metadata = coalesce(w.md, run.metadata)
+      FROM w WHERE run.id = w.run_id AND run.lease = w.lease AND run.status = 'EXECUTING'
+      RETURNING run.id, run.revision
     ), j AS (
       INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output, error, attempts, revision, started_at)
-      SELECT $1, $3, $4, $5, $6, $7, $8, $9, r.revision, $10 FROM r
+      SELECT w.run_id, w.seq, w.kind, w.key, w.status, w.output, w.error, w.attempts, r.revision, w.started_at
+      FROM w JOIN r ON r.id = w.run_id
       ON CONFLICT (run_id, seq) DO UPDATE SET status = excluded.status, output = excluded.output,
         error = excluded.error, attempts = excluded.attempts, revision = excluded.revision,
         started_at = excluded.started_at, finished_at = now()
       WHERE old.status = 'failed'
-      RETURNING revision, finished_at
-    )${extra.sideEffects ?? ""}
-    SELECT revision, finished_at, pg_notify($11, $1 || ':' || revision) FROM j`;
-
-  return {
-    write: write({}),
-
-    writeStatus: write({
-      sideEffects: `, st AS (
-        INSERT INTO ${s}.run_statuses (run_id, key, label, state, data, seq)
-        SELECT $1, $13, $14, $15, $16, $3 FROM j
-        ON CONFLICT (run_id, key) DO UPDATE SET label = excluded.label, state = excluded.state,
-          data = excluded.data, seq = excluded.seq, updated_at = now()
-      ), h AS (
-        INSERT INTO ${s}.run_status_history (run_id, seq, key, label, state, data)
-        SELECT $1, $3, $13, $14, $15, $16 FROM j
-      )`,
-    }),
-
-    writeMetadata: write({
-      runSet: ", metadata = $13",
-      sideEffects: `, mh AS (
-        INSERT INTO ${s}.run_metadata_history (run_id, seq, op, key, value, metadata)
-        SELECT $1, $3, $14, $15, $16, $13 FROM j
-      )`,
-    }),
+      RETURNING run_id, revision, finished_at
+    ), st AS (
+      INSERT INTO ${s}.run_statuses (run_id, key, label, state, data, seq)
+      SELECT w.run_id, w.st_key, w.st_label, w.st_state, w.st_data, w.seq FROM w JOIN j ON j.run_id = w.run_id
+      WHERE w.st_key IS NOT NULL
+      ON CONFLICT (run_id, key) DO UPDATE SET label = excluded.label, state = excluded.state,
+        data = excluded.data, seq = excluded.seq, updated_at = now()
+    ), h AS (
+      INSERT INTO ${s}.run_status_history (run_id, seq, key, label, state, data)
+      SELECT w.run_id, w.seq, w.st_key, w.st_label, w.st_state, w.st_data FROM w JOIN j ON j.run_id = w.run_id
+      WHERE w.st_key IS NOT NULL
+    ), mh AS (
+      INSERT INTO ${s}.run_metadata_history (run_id, seq, op, key, value, metadata)
+      SELECT w.run_id, w.seq, w.md_op, w.md_key, w.md_value, w.md FROM w JOIN j ON j.run_id = w.run_id
+      WHERE w.md IS NOT NULL
+    )
+    SELECT j.run_id, j.revision, j.finished_at, pg_notify($2, j.run_id || ':' || j.revision) FROM j`,
 
     /**
      * Records a cancel in each canceled run's journal, after its last entry. A statement of its
@@ -64,11 +68,5 @@ export function journalStatements(s: string) {
     list: `
       SELECT seq, kind, key, status, output, error, attempts, started_at, finished_at, revision
       FROM ${s}.journal WHERE run_id = $1 ORDER BY seq`,
-
-    since: `
-      SELECT j.seq, j.kind, j.key, j.status, j.output, j.error, j.attempts, j.started_at, j.finished_at, j.revision,
-        CASE WHEN j.kind = 'metadata' THEN (SELECT mh.metadata FROM ${s}.run_metadata_history mh
-          WHERE mh.run_id = j.run_id AND mh.seq = j.seq) END AS metadata
-      FROM ${s}.journal j WHERE j.run_id = $1 AND j.revision > $2 ORDER BY j.revision`,
   };
 }
