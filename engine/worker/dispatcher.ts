@@ -115,16 +115,34 @@ export class Dispatcher {
 
   #start(jobId: string, data: Parameters<typeof executeRun>[1], redelivered: boolean): void {
     const task = executeRun(this.deps, data, redelivered, this.#shutdown.signal)
-      .then((outcome) => (outcome === "done" ? this.scheduler.complete(jobId) : this.scheduler.giveBack(jobId)))
+      .then((outcome) => (outcome === "done" ? this.scheduler.complete(jobId) : this.#handBack(jobId)))
       .catch(async (error: Error) => {
         this.logger.error("run execution failed; handing it back", { runId: data.runId, error: error.message });
-        // If the database is down this fails too, and pg-boss retries the job once its heartbeat lapses.
-        await this.scheduler.giveBack(jobId).catch(() => undefined);
+        await this.#handBack(jobId);
       })
       .finally(() => {
         this.#inFlight.delete(jobId);
         this.kick();
       });
     this.#inFlight.set(jobId, task);
+  }
+
+  /**
+   * Gives the job back for another execution. A run usually fails over because the database
+   * went away, so the first give-back often fails too: try again for a few seconds (Postgres
+   * restarts in about one) rather than leave the run until its job's heartbeat lapses.
+   */
+  async #handBack(jobId: string): Promise<void> {
+    for (let delayMs = 250; ; delayMs *= 2) {
+      try {
+        return await this.scheduler.giveBack(jobId);
+      } catch (error) {
+        if (!this.#running || delayMs > 4_000) {
+          this.logger.warn("could not hand a run back; its heartbeat will lapse and hand it over", { error: (error as Error).message });
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
   }
 }
