@@ -12,7 +12,7 @@ import { resolveOptions, type EngineOptionsInput, type ResolvedOptions } from ".
 import { Scheduler } from "./scheduler/boss.ts";
 import { Service } from "./service.ts";
 import { Dispatcher } from "./worker/dispatcher.ts";
-import { JournalWrites } from "./journal/journal-writes.ts";
+import { BatchedWrites } from "./journal/batched-writes.ts";
 import { startHttpServer, type HttpServer } from "./http/server.ts";
 
 export interface EngineOptions extends EngineOptionsInput {
@@ -103,7 +103,7 @@ export class Engine {
         scheduler,
         {
           db, sql, scheduler, notifyChannel: channels.run, wakeChannel: channels.wake, logger: this.logger,
-          journalWrites: new JournalWrites(db, sql, channels.run),
+          writes: new BatchedWrites(db, sql, channels.run),
           maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
           findDefinition: (id, version) => this.#find(id, version),
           wakeAt: (date) => dispatcher.wakeAt(date),

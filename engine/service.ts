@@ -14,6 +14,7 @@ import { onClient, type Scheduler } from "./scheduler/boss.ts";
 import { encode } from "./serialize.ts";
 import { createPublicToken, type TokenScopes } from "./auth/tokens.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { Batcher } from "./db/batcher.ts";
 
 export interface ServiceDeps {
   db: Database;
@@ -33,14 +34,16 @@ export interface ServiceDeps {
 /** Everything a backend or the HTTP API can ask of the engine, on top of the SQL statements. */
 export class Service implements Backend {
   readonly schedules: Schedules;
+  readonly #triggers: Batcher<TriggerRequest, { id: string; isCached: boolean }>;
 
   constructor(private readonly deps: ServiceDeps) {
     this.schedules = new Schedules(deps);
+    this.#triggers = new Batcher((requests) => this.batchTrigger(requests), { maxBatch: 100, concurrency: 2 });
   }
 
-  async trigger(request: TriggerRequest): Promise<{ id: string; isCached: boolean }> {
-    const [result] = await this.batchTrigger([request]);
-    return result!;
+  /** Triggers made together (a burst of requests) share one transaction and commit. */
+  trigger(request: TriggerRequest): Promise<{ id: string; isCached: boolean }> {
+    return this.#triggers.run(request);
   }
 
   async batchTrigger(requests: TriggerRequest[]): Promise<{ id: string; isCached: boolean }[]> {

@@ -9,7 +9,7 @@ import { FINISHED_STATUSES } from "../../sdk/types.ts";
 import { wakeParent } from "../orchestration/wake-parent.ts";
 import { childResults, type ChildRow } from "../orchestration/child-results.ts";
 import { encode } from "../serialize.ts";
-import type { JournalItem, JournalWrites } from "./journal-writes.ts";
+import type { BatchedWrites, JournalItem, ReleaseItem } from "./batched-writes.ts";
 
 export interface EntryWrite {
   seq: number;
@@ -67,7 +67,7 @@ export class Recorder {
     private readonly db: Database,
     private readonly sql: Statements,
     private readonly scheduler: Scheduler,
-    private readonly writes: JournalWrites,
+    private readonly writes: BatchedWrites,
     private readonly target: RecorderTarget,
   ) {
     this.runId = target.runId;
@@ -146,12 +146,11 @@ export class Recorder {
 
   /** Ends the execution: a final state, or back to the queue (a run-level retry) with its job. */
   async release(status: RunStatus, output: Stored | undefined, error: SerializedError | null, handoff?: Handoff): Promise<boolean> {
-    const values = [this.runId, this.lease, status, output ?? null, error, this.notifyChannel];
+    const item: ReleaseItem = { run_id: this.runId, lease: this.lease, status, output: output ?? null, error };
     const parentRunId = FINISHED_STATUSES.includes(status) ? this.target.parentRunId : null;
-    if (!handoff && !parentRunId) return (await this.db.query(this.sql.runs.release, values)).rows.length > 0;
+    if (!handoff && !parentRunId) return this.writes.release(item);
     return this.db.transaction(async (client) => {
-      const { rows } = await this.db.query(this.sql.runs.release, values, client);
-      if (rows.length === 0) return false;
+      if (!(await this.writes.releaseOn(client, item))) return false;
       if (handoff) await this.scheduler.send(onClient(client), { runId: this.runId, reason: handoff.reason }, handoff.startAfter);
       if (parentRunId) await wakeParent({ db: this.db, sql: this.sql, scheduler: this.scheduler, wakeChannel: this.target.wakeChannel }, client, parentRunId);
       return true;

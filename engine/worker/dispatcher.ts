@@ -20,6 +20,8 @@ export class Dispatcher {
   #running = false;
   #wake: (() => void) | undefined;
   #kicked = false;
+  /** The last fetch filled every free slot, so more work is probably waiting. */
+  #backlog = false;
   #loop: Promise<void> | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   /** Aborted by stop(): each execution finishes its step in flight and hands its run back. */
@@ -100,7 +102,8 @@ export class Dispatcher {
         }
       }
       if (!this.#running) break;
-      if (fetched === free && free > 0) continue;
+      this.#backlog = free > 0 && fetched === free;
+      if (this.#backlog) continue;
       if (this.#kicked && free > 0) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.options.pollIntervalMs);
@@ -122,7 +125,9 @@ export class Dispatcher {
       })
       .finally(() => {
         this.#inFlight.delete(jobId);
-        this.kick();
+        // A freed slot only matters when work is waiting (a full last fetch, or a NOTIFY that
+        // came while every slot was busy); new work otherwise announces itself.
+        if (this.#backlog || this.#kicked) this.kick();
       });
     this.#inFlight.set(jobId, task);
   }

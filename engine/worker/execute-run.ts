@@ -8,7 +8,7 @@ import type { RunRow } from "../db/rows.ts";
 import type { Statements } from "../db/sql/index.ts";
 import type { RunContext } from "../../sdk/context.ts";
 import { Execution, exhaustedStepErrors } from "../journal/execution.ts";
-import type { JournalWrites } from "../journal/journal-writes.ts";
+import type { BatchedWrites } from "../journal/batched-writes.ts";
 import { Recorder } from "../journal/recorder.ts";
 import { expireRun } from "../orchestration/expire-run.ts";
 import { claimRun } from "./claim-run.ts";
@@ -20,7 +20,7 @@ export interface ExecuteDeps {
   db: Database;
   sql: Statements;
   scheduler: Scheduler;
-  journalWrites: JournalWrites;
+  writes: BatchedWrites;
   notifyChannel: string;
   wakeChannel: string;
   logger: Logger;
@@ -56,7 +56,7 @@ export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: bo
   const row = claim.row;
 
   const definition = deps.findDefinition(row.task_id, row.task_version);
-  const recorder = new Recorder(deps.db, deps.sql, deps.scheduler, deps.journalWrites, {
+  const recorder = new Recorder(deps.db, deps.sql, deps.scheduler, deps.writes, {
     runId: row.id, lease, notifyChannel: deps.notifyChannel, wakeChannel: deps.wakeChannel,
     parentRunId: row.resume_parent ? row.parent_run_id : null,
   });

@@ -94,12 +94,16 @@ export function runStatements(s: string) {
       WHERE id = $1`,
 
     /** Ends an execution that holds the lease: finished, or handed back to wait for a job. */
-    release: `
-      UPDATE ${s}.runs r SET status = $3, output = coalesce($4, r.output), error = $5, lease = NULL,
-        finished_at = CASE WHEN $3 IN ('SUCCESS', 'FAILURE', 'CANCELED') THEN now() ELSE NULL END,
+    /** Ends executions that hold their lease: a final state, or back to the queue. One row per run. */
+    releaseMany: `
+      WITH w AS (
+        SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(run_id text, lease uuid, status text, output jsonb, error jsonb)
+      )
+      UPDATE ${s}.runs r SET status = w.status, output = coalesce(w.output, r.output), error = w.error, lease = NULL,
+        finished_at = CASE WHEN w.status IN ('SUCCESS', 'FAILURE', 'CANCELED') THEN now() ELSE NULL END,
         updated_at = now(), revision = r.revision + 1
-      WHERE r.id = $1 AND r.lease = $2 AND r.status = 'EXECUTING'
-      RETURNING r.id, ${notifyRun("r", "$6")}`,
+      FROM w WHERE r.id = w.run_id AND r.lease = w.lease AND r.status = 'EXECUTING'
+      RETURNING r.id, ${notifyRun("r", "$2")}`,
 
     /** Cancels the run and every unfinished run below it (children, their children, …). */
     cancel: `

@@ -26,12 +26,23 @@ export interface JournalItem {
   md_value?: unknown;
 }
 
+/** The end of one execution, as `runs.releaseMany` reads it. */
+export interface ReleaseItem {
+  run_id: string;
+  lease: string;
+  status: string;
+  output: unknown;
+  error: unknown;
+}
+
 /**
- * The engine's journal writes, shared by every execution in the process: concurrent writes of
- * different runs go to Postgres together, one statement and one commit per batch.
+ * The hot-path writes of every execution in the process — journal entries and runs' ends:
+ * concurrent writes of different runs go to Postgres together, one statement and one commit per
+ * batch.
  */
-export class JournalWrites {
+export class BatchedWrites {
   readonly #batcher: Batcher<JournalItem, boolean>;
+  readonly #releases: Batcher<ReleaseItem, boolean>;
 
   constructor(
     private readonly db: Database,
@@ -41,6 +52,11 @@ export class JournalWrites {
     this.#batcher = new Batcher((items) => this.#writeMany(items, this.db.pool), {
       maxBatch: 64,
       concurrency: 2,
+      key: (item) => item.run_id,
+    });
+    this.#releases = new Batcher((items) => this.#releaseMany(items, this.db.pool), {
+      maxBatch: 64,
+      concurrency: 1,
       key: (item) => item.run_id,
     });
   }
@@ -54,6 +70,22 @@ export class JournalWrites {
   async writeOn(client: pg.PoolClient, item: JournalItem): Promise<boolean> {
     const [landed] = await this.#writeMany([item], client);
     return landed!;
+  }
+
+  /** True if the run was released; false if this execution no longer held it. */
+  release(item: ReleaseItem): Promise<boolean> {
+    return this.#releases.run(item);
+  }
+
+  async releaseOn(client: pg.PoolClient, item: ReleaseItem): Promise<boolean> {
+    const [released] = await this.#releaseMany([item], client);
+    return released!;
+  }
+
+  async #releaseMany(items: ReleaseItem[], on: pg.Pool | pg.PoolClient): Promise<boolean[]> {
+    const { rows } = await this.db.query<{ id: string }>(this.sql.runs.releaseMany, [JSON.stringify(items), this.notifyChannel], on);
+    const released = new Set(rows.map((r) => r.id));
+    return items.map((item) => released.has(item.run_id));
   }
 
   async #writeMany(items: JournalItem[], on: pg.Pool | pg.PoolClient): Promise<boolean[]> {
