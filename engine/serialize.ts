@@ -20,6 +20,7 @@ function findUnserializable(value: unknown, path: string, seen: Set<object>, dep
   seen.add(value as object);
   const entries = value instanceof Map ? [...value.entries()] : Object.entries(value as object);
   for (const [k, v] of entries) {
+    if (typeof k === "string" && LONE_SURROGATE.test(k)) return `a key in ${path} is not valid Unicode (a lone surrogate)`;
     const problem = findUnserializable(v, `${path}.${String(k)}`, seen, depth + 1);
     if (problem) return problem;
   }

@@ -23,9 +23,12 @@ export const eventBody = z.object({ name: id, payload: z.unknown().optional(), i
 
 export const tokenBody = z.object({ scopes: scopesSchema, expiresIn: z.union([z.number().positive(), z.string().max(16)]).optional() }).strict();
 
+// `new Date()` alone accepts junk such as "$1" or "x' OR '1" as 2001-01-01: require ISO 8601.
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/;
+
 const isoDate = z.string().max(64).transform((value, ctx) => {
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) {
+  if (!ISO_DATE.test(value) || Number.isNaN(date.getTime())) {
     ctx.addIssue({ code: "custom", message: "must be an ISO date" });
     return z.NEVER;
   }

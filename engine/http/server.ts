@@ -17,6 +17,9 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 
+/** Invalid UTF-8 is refused, not silently replaced with U+FFFD and stored. */
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
 type Env = { Variables: { access: Access } };
 
 /**
@@ -34,7 +37,13 @@ async function limitBody(c: Context, next: () => Promise<void>): Promise<Respons
     else if (size > MAX_DRAIN_BYTES) break;
   }
   if (size > MAX_BODY_BYTES) throw new HttpError(413, "BODY_TOO_LARGE", `Request bodies are limited to ${MAX_BODY_BYTES} bytes`);
-  c.set("body" as never, Buffer.concat(chunks).toString("utf8") as never);
+  let text: string;
+  try {
+    text = strictUtf8.decode(Buffer.concat(chunks));
+  } catch (error) {
+    throw new HttpError(400, "INVALID_UTF8", "The request body is not valid UTF-8");
+  }
+  c.set("body" as never, text as never);
   return next();
 }
 

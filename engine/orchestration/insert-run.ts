@@ -106,8 +106,9 @@ function parseDuration(value: number | string | undefined, what: string): Date |
 }
 
 export function checkId(value: unknown, what: string): void {
-  if (typeof value !== "string" || value.length === 0 || value.length > MAX_ID_LENGTH || value.includes("\u0000")) {
-    throw new InvalidPayloadError(`Invalid ${what}: expected a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+  // A lone surrogate would reach Postgres text as U+FFFD: another id than the caller sent.
+  if (typeof value !== "string" || value.length === 0 || value.length > MAX_ID_LENGTH || value.includes("\u0000") || !value.isWellFormed()) {
+    throw new InvalidPayloadError(`Invalid ${what}: expected a non-empty string of valid Unicode, at most ${MAX_ID_LENGTH} characters`);
   }
 }
 
