@@ -7,7 +7,7 @@ import type { Statements } from "./db/sql/index.ts";
 import { newId } from "./ids.ts";
 import { cancelRun } from "./orchestration/cancel-run.ts";
 import { forkRun } from "./orchestration/fork-run.ts";
-import { checkId, insertRun, prepareTrigger, type RunInsert } from "./orchestration/insert-run.ts";
+import { checkId, insertRun, prepareTrigger, type PendingJob, type RunInsert } from "./orchestration/insert-run.ts";
 import { Schedules } from "./scheduler/schedules.ts";
 import type { Listener } from "./notify/listener.ts";
 import { onClient, type Scheduler } from "./scheduler/boss.ts";
@@ -55,7 +55,9 @@ export class Service implements Backend {
     }
     return this.deps.db.transaction(async (client) => {
       const results = [];
-      for (const run of prepared) results.push(await insertRun(this.deps, client, run));
+      const jobs: PendingJob[] = [];
+      for (const run of prepared) results.push(await insertRun(this.deps, client, run, jobs));
+      await this.deps.scheduler.sendMany(onClient(client), jobs);
       return results;
     });
   }

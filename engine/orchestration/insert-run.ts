@@ -6,7 +6,12 @@ import type { Database } from "../db/database.ts";
 import type { Statements } from "../db/sql/index.ts";
 import { parseDelay } from "../delay.ts";
 import { newId } from "../ids.ts";
-import { onClient, type Scheduler } from "../scheduler/boss.ts";
+import { onClient, type RunJob, type Scheduler } from "../scheduler/boss.ts";
+
+export interface PendingJob {
+  job: RunJob;
+  startAfter: Date | undefined;
+}
 import { checkMetadata, encode, type Stored } from "../serialize.ts";
 
 const MAX_TAGS = 10;
@@ -72,7 +77,13 @@ export function prepareTrigger(
  * Inserts the run and its start job (and its expire job, for a ttl) on the caller's transaction.
  * A live idempotency key returns the run that holds it; an expired one is taken from that run.
  */
-export async function insertRun(deps: InsertDeps, client: pg.PoolClient, run: RunInsert): Promise<{ id: string; isCached: boolean }> {
+export async function insertRun(
+  deps: InsertDeps,
+  client: pg.PoolClient,
+  run: RunInsert,
+  /** Collects the jobs instead of sending them, so a batch sends them all in one statement. */
+  jobs?: PendingJob[],
+): Promise<{ id: string; isCached: boolean }> {
   const { db, sql } = deps;
   const id = newId("run");
   const values = [
@@ -93,8 +104,10 @@ export async function insertRun(deps: InsertDeps, client: pg.PoolClient, run: Ru
       return { id: taken.rows[0]!.id, isCached: true };
     }
   }
-  await deps.scheduler.send(onClient(client), { runId: id, reason: "start" }, run.startAfter);
-  if (run.expiresAt) await deps.scheduler.send(onClient(client), { runId: id, reason: "expire" }, run.expiresAt);
+  const pending: PendingJob[] = [{ job: { runId: id, reason: "start" }, startAfter: run.startAfter }];
+  if (run.expiresAt) pending.push({ job: { runId: id, reason: "expire" }, startAfter: run.expiresAt });
+  if (jobs) jobs.push(...pending);
+  else await deps.scheduler.sendMany(onClient(client), pending);
   return { id, isCached: false };
 }
 

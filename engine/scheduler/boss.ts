@@ -83,6 +83,12 @@ export class Scheduler {
     await this.boss.send(RUN_QUEUE, job, { ...(db ? { db } : {}), ...(startAfter ? { startAfter } : {}) });
   }
 
+  /** Many jobs in one statement, for a batch of triggers. */
+  async sendMany(db: Db, jobs: { job: RunJob; startAfter?: Date | undefined }[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.boss.insert(RUN_QUEUE, jobs.map(({ job, startAfter }) => ({ data: job, ...(startAfter ? { startAfter } : {}) })), { db });
+  }
+
   fetch(max: number): Promise<JobWithMetadata<RunJob>[]> {
     return this.boss.fetch<RunJob>(RUN_QUEUE, { batchSize: max, includeMetadata: true });
   }
