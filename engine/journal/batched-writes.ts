@@ -2,6 +2,7 @@ import type pg from "pg";
 import { Batcher } from "../db/batcher.ts";
 import type { Database } from "../db/database.ts";
 import type { Statements } from "../db/sql/index.ts";
+import type { ClaimedRow } from "../worker/claim-run.ts";
 
 /** One journal write as `journal.writeMany` reads it (snake_case: it is a JSON record for SQL). */
 export interface JournalItem {
@@ -26,6 +27,14 @@ export interface JournalItem {
   md_value?: unknown;
 }
 
+/** The start of one execution, as `runs.claimMany` reads it. */
+export interface ClaimItem {
+  run_id: string;
+  lease: string;
+  /** 1 when this execution is a new attempt (a start, a retry, a crash), 0 for a wake-up. */
+  counts: number;
+}
+
 /** The end of one execution, as `runs.releaseMany` reads it. */
 export interface ReleaseItem {
   run_id: string;
@@ -36,7 +45,7 @@ export interface ReleaseItem {
 }
 
 /**
- * The hot-path writes of every execution in the process — journal entries and runs' ends:
+ * The hot-path writes of every execution in the process — claims, journal entries, runs' ends:
  * concurrent writes of different runs go to Postgres together, one statement and one commit per
  * batch.
  */
@@ -44,6 +53,7 @@ export class BatchedWrites {
   readonly #batcher: Batcher<JournalItem, boolean>;
   readonly #releases: Batcher<ReleaseItem, boolean>;
   readonly #notifications: Batcher<string, void>;
+  readonly #claims: Batcher<ClaimItem, ClaimedRow | undefined>;
 
   constructor(
     private readonly db: Database,
@@ -62,6 +72,7 @@ export class BatchedWrites {
       },
       { maxBatch: 500, concurrency: 1 },
     );
+    this.#claims = new Batcher((items) => this.#claimMany(items), { maxBatch: 64, concurrency: 1, key: (item) => item.run_id });
     this.#releases = new Batcher((items) => this.#releaseMany(items, this.db.pool), {
       maxBatch: 64,
       concurrency: 1,
@@ -78,6 +89,17 @@ export class BatchedWrites {
   async writeOn(client: pg.PoolClient, item: JournalItem): Promise<boolean> {
     const [landed] = await this.#writeMany([item], client);
     return landed!;
+  }
+
+  /** The run with its journal, or undefined if it is not claimable (finished, or in a limited queue). */
+  claim(item: ClaimItem): Promise<ClaimedRow | undefined> {
+    return this.#claims.run(item);
+  }
+
+  async #claimMany(items: ClaimItem[]): Promise<(ClaimedRow | undefined)[]> {
+    const { rows } = await this.db.query<ClaimedRow>(this.sql.runs.claimMany, [JSON.stringify(items), this.notifyChannel]);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return items.map((item) => byId.get(item.run_id));
   }
 
   /** True if the run was released; false if this execution no longer held it. */

@@ -1,6 +1,7 @@
 import type { Database } from "../db/database.ts";
 import type { RunRow } from "../db/rows.ts";
 import type { Statements } from "../db/sql/index.ts";
+import type { BatchedWrites } from "../journal/batched-writes.ts";
 import type { RecordedCall } from "../journal/recorded-call.ts";
 
 export type ClaimedRow = RunRow & { journal: RecordedCall[] };
@@ -15,19 +16,20 @@ interface Blocker {
 }
 
 /**
- * Takes the run for one execution. A run without a concurrency limit is one statement; a run in
+ * Takes the run for one execution. A run without a concurrency limit is one (batched) statement; a run in
  * a limited queue is claimed under that queue's advisory lock, so that two workers never both
  * see a free slot. "queue-full" leaves the run QUEUED for the caller to try again shortly.
  */
 export async function claimRun(
   db: Database,
   sql: Statements,
+  writes: BatchedWrites,
   namespace: string,
   args: { runId: string; lease: string; countsAsAttempt: number; notifyChannel: string },
 ): Promise<Claim> {
   const values = [args.runId, args.lease, args.countsAsAttempt, args.notifyChannel];
-  const { rows } = await db.query<ClaimedRow>(sql.runs.claim, values);
-  if (rows[0]) return { type: "claimed", row: rows[0] };
+  const claimed = await writes.claim({ run_id: args.runId, lease: args.lease, counts: args.countsAsAttempt });
+  if (claimed) return { type: "claimed", row: claimed };
   const blocker = (await db.query<Blocker>(sql.runs.claimBlocker, [args.runId])).rows[0];
   if (!blocker || blocker.concurrency_limit === null || !["QUEUED", "WAITING"].includes(blocker.status)) return { type: "nothing-to-do" };
   return db.transaction(async (client) => {

@@ -44,7 +44,7 @@ export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: bo
   }
   const lease = randomUUID();
   const countsAsAttempt = job.reason === "start" || job.reason === "retry" || redelivered ? 1 : 0;
-  const claim = await claimRun(deps.db, deps.sql, deps.notifyChannel, { runId: job.runId, lease, countsAsAttempt, notifyChannel: deps.notifyChannel });
+  const claim = await claimRun(deps.db, deps.sql, deps.writes, deps.notifyChannel, { runId: job.runId, lease, countsAsAttempt, notifyChannel: deps.notifyChannel });
   if (claim.type === "nothing-to-do") return "done";
   if (claim.type === "queue-full") {
     // The run stays QUEUED and tries again shortly under a new job; jitter spreads the retries.

@@ -3,16 +3,17 @@ export function runStatements(s: string) {
   const notifyRun = (alias: string, param: string) => `pg_notify(${param}, ${alias}.id || ':' || ${alias}.revision)`;
   // A run that never started before its ttl is left for its expire job, never claimed.
   const notExpired = `NOT (r.status = 'QUEUED' AND r.started_at IS NULL AND r.expires_at IS NOT NULL AND r.expires_at <= now())`;
-  const claim = (condition: string) => `
-      UPDATE ${s}.runs r SET status = 'EXECUTING', lease = $2, attempts = r.attempts + $3,
-        started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1
-      WHERE r.id = $1 AND ${notExpired} AND ${condition}
+  const claimReturning = `
       RETURNING r.*,
         (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name,
         (SELECT coalesce(json_agg(json_build_object('seq', j.seq, 'kind', j.kind, 'key', j.key, 'status', j.status,
                   'output', j.output, 'error', j.error, 'attempts', j.attempts) ORDER BY j.seq), '[]'::json)
-           FROM ${s}.journal j WHERE j.run_id = r.id) AS journal,
-        ${notifyRun("r", "$4")}`;
+           FROM ${s}.journal j WHERE j.run_id = r.id) AS journal`;
+  const claim = (condition: string) => `
+      UPDATE ${s}.runs r SET status = 'EXECUTING', lease = $2, attempts = r.attempts + $3,
+        started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1
+      WHERE r.id = $1 AND ${notExpired} AND ${condition}
+      ${claimReturning}, ${notifyRun("r", "$4")}`;
   const finished = `('SUCCESS', 'FAILURE', 'CANCELED')`;
   return {
     /**
@@ -45,8 +46,18 @@ export function runStatements(s: string) {
       UPDATE ${s}.runs SET idempotency_key = NULL
       WHERE id = $1 AND idempotency_key_expires_at <= now()`,
 
-    /** Takes the run for one execution: a new lease fences off any older execution still alive. */
-    claim: claim(`r.status IN ('QUEUED', 'WAITING', 'EXECUTING') AND (r.concurrency_limit IS NULL OR r.status = 'EXECUTING')`),
+    /**
+     * Takes runs for one execution each (`claim`, for runs jobs fetched together): a new lease
+     * fences off any older execution still alive. Limited queues go through `claimLimited`.
+     */
+    claimMany: `
+      WITH w AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(run_id text, lease uuid, counts integer))
+      UPDATE ${s}.runs r SET status = 'EXECUTING', lease = w.lease, attempts = r.attempts + w.counts,
+        started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1
+      FROM w
+      WHERE r.id = w.run_id AND ${notExpired}
+        AND r.status IN ('QUEUED', 'WAITING', 'EXECUTING') AND (r.concurrency_limit IS NULL OR r.status = 'EXECUTING')
+      ${claimReturning}, ${notifyRun("r", "$2")}`,
 
     /**
      * Takes a run of a limited queue if the queue has a free slot. Run under the queue's advisory
