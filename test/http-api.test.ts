@@ -6,6 +6,15 @@ import { sql } from "./helpers/db.ts";
 
 const SECRET = "test-secret-key-0123456789";
 const hello = task({ id: "hello", run: async (p: { name: string }) => `hello ${p.name}` });
+let stepRuns = 0;
+const twoSteps = task({
+  id: "two-steps",
+  run: async (_: unknown, { io }) => {
+    const a = await io.runTask("a", async () => ++stepRuns);
+    const b = await io.runTask("b", async () => ++stepRuns);
+    return [a, b];
+  },
+});
 
 async function api(base: string, path: string, init: RequestInit & { token?: string | null } = {}) {
   const { token = SECRET, ...rest } = init;
@@ -89,6 +98,30 @@ describe("HTTP API", () => {
     const refused = await api(base, `/api/runs/${a.id}`, { token: expired });
     expect(refused).toMatchObject({ status: 401, body: { error: { message: "Access token expired" } } });
     expect(JSON.stringify(refused.body)).not.toContain(SECRET);
+  });
+
+  it("forks a run from a step and manages schedules", async () => {
+    const engine = await startTestEngine("http_fork", { tasks: [twoSteps], http: { port: 0 }, secretKey: SECRET });
+    const base = engine.url!;
+    const { id } = await twoSteps.trigger({});
+    await engine.service.pollRun(id, 20_000);
+    expect(await api(base, `/api/runs/${id}/fork`, { method: "POST", body: JSON.stringify({ fromSeq: "x" }) })).toMatchObject({ status: 400 });
+    expect(await api(base, `/api/runs/run_nope/fork`, { method: "POST", body: JSON.stringify({ fromSeq: 2 }) })).toMatchObject({ status: 404 });
+    const fork = await api(base, `/api/runs/${id}/fork`, { method: "POST", body: JSON.stringify({ fromSeq: 2 }) });
+    expect(fork.status).toBe(200);
+    const forked = await engine.service.pollRun(fork.body.id, 20_000);
+    expect(forked.output).toEqual([1, 3]);
+
+    const created = await api(base, "/api/schedules", {
+      method: "POST",
+      body: JSON.stringify({ task: "two-steps", cron: "0 3 * * *", deduplicationKey: "nightly" }),
+    });
+    expect(created.status).toBe(200);
+    const listed = await api(base, "/api/schedules?task=two-steps");
+    expect(listed.body.data).toHaveLength(1);
+    expect((await api(base, `/api/schedules/${created.body.id}`, { method: "DELETE" })).status).toBe(200);
+    expect((await api(base, "/api/schedules")).body.data).toHaveLength(0);
+    expect(await api(base, "/api/schedules", { method: "POST", body: JSON.stringify({ task: "two-steps", cron: "not a cron", deduplicationKey: "x" }) })).toMatchObject({ status: 400 });
   });
 
   it("refuses to serve HTTP without a secret key unless in dev mode", async () => {

@@ -21,6 +21,18 @@ export const triggerBody = z.object({
 
 export const eventBody = z.object({ name: id, payload: z.unknown().optional(), id: id.optional() }).strict();
 
+export const forkBody = z.object({ fromSeq: z.number().int().min(1) }).strict();
+
+export const scheduleBody = z
+  .object({
+    task: id,
+    cron: z.string().min(1).max(200),
+    timezone: z.string().max(64).optional(),
+    payload: z.unknown().optional(),
+    deduplicationKey: id,
+  })
+  .strict();
+
 export const tokenBody = z.object({ scopes: scopesSchema, expiresIn: z.union([z.number().positive(), z.string().max(16)]).optional() }).strict();
 
 // `new Date()` alone accepts junk such as "$1" or "x' OR '1" as 2001-01-01: require ISO 8601.

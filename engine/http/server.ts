@@ -5,9 +5,10 @@ import type { AddressInfo } from "node:net";
 import type { Definition } from "../../sdk/definition.ts";
 import { validatePayload } from "../../sdk/definition.ts";
 import { TaskNotFoundError } from "../../sdk/errors.ts";
+import type { Json } from "../../sdk/types.ts";
 import type { EngineParts } from "../engine.ts";
 import { requireFull, requireRun, resolveAccess, type Access } from "../auth/access.ts";
-import { eventBody, listQuery, parse, readBody, tokenBody, triggerBody } from "./bodies.ts";
+import { eventBody, forkBody, listQuery, parse, readBody, scheduleBody, tokenBody, triggerBody } from "./bodies.ts";
 import { HttpError, errorResponse } from "./http-errors.ts";
 import { parseLastEventId, streamAllRuns, streamRun } from "./run-stream.ts";
 import { dashboardFile } from "./static-files.ts";
@@ -118,6 +119,27 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
       return c.json(result);
     });
   }
+
+  app.post("/api/runs/:id/fork", async (c) => {
+    requireFull(c.get("access"), "fork of a run");
+    const body = await readBody(c, forkBody);
+    return c.json(await service.forkRun(c.req.param("id"), body));
+  });
+
+  app.get("/api/schedules", async (c) => {
+    requireFull(c.get("access"), "Listing schedules");
+    const task = c.req.query("task");
+    return c.json({ data: await service.listSchedules(task ? { task } : {}) });
+  });
+  app.post("/api/schedules", async (c) => {
+    requireFull(c.get("access"), "Creating a schedule");
+    const body = await readBody(c, scheduleBody);
+    return c.json(await service.createSchedule({ ...body, payload: body.payload as Json | undefined }));
+  });
+  app.delete("/api/schedules/:id", async (c) => {
+    requireFull(c.get("access"), "Deleting a schedule");
+    return c.json(await service.deleteSchedule(c.req.param("id")));
+  });
 
   app.get("/api/events/:id", async (c) => {
     const event = await service.getEvent(c.req.param("id"));
