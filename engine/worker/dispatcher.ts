@@ -102,8 +102,8 @@ export class Dispatcher {
         }
       }
       if (!this.#running) break;
-      this.#backlog = free > 0 && fetched === free;
-      if (this.#backlog) continue;
+      if (free > 0) this.#backlog = fetched === free;
+      if (free > 0 && this.#backlog) continue;
       if (this.#kicked && free > 0) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.options.pollIntervalMs);
