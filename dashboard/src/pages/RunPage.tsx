@@ -30,6 +30,7 @@ export function RunPage({ runId }: { runId: string }) {
     return <ErrorState title="Could not load this run" error={error} />;
   }
 
+  const hasOutput = run.output !== null && run.output !== undefined;
   const outputText = JSON.stringify(run.output, null, 2);
   return (
     <div className="page run-page">
@@ -44,10 +45,10 @@ export function RunPage({ runId }: { runId: string }) {
             <Card title="Payload" actions={<CopyButton text={JSON.stringify(run.payload, null, 2)} />}>
               <JsonTree value={run.payload} />
             </Card>
-            <Card title="Output" actions={run.isCompleted && <CopyButton text={outputText} />}>
+            <Card title="Output" actions={run.isCompleted && hasOutput && <CopyButton text={outputText} />} testId="run-output">
               {run.isCompleted ? (
-                run.output === null || run.output === undefined ? (
-                  <p className="muted">No output.</p>
+                !hasOutput ? (
+                  <p className="muted">{run.status === "SUCCESS" ? "No output." : "No output: the run did not succeed."}</p>
                 ) : (
                   <JsonTree value={run.output} />
                 )

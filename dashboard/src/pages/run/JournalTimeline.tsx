@@ -2,9 +2,8 @@ import { isFinalRunStatus, useRunJournal, type JournalEntry, type Run } from "du
 import { Card } from "../../components/Card.tsx";
 import { ErrorState } from "../../components/ErrorState.tsx";
 import { Loading } from "../../components/Loading.tsx";
-import { formatClock, formatDuration } from "../../lib/format.ts";
 import { useNow } from "../../lib/use-now.ts";
-import { KindLabel } from "./KindLabel.tsx";
+import { JournalRow } from "./JournalRow.tsx";
 
 interface Span {
   start: number;
@@ -61,53 +60,16 @@ function JournalTable({ entries, span, now }: { entries: JournalEntry[]; span: S
             <th>Kind</th>
             <th>Key</th>
             <th>Start</th>
-            <th className="timeline-col">Duration</th>
-            <th className="num" />
+            <th className="timeline-col">Timeline</th>
+            <th className="num">Duration</th>
             <th className="num">Attempts</th>
             <th>Error</th>
           </tr>
         </thead>
         <tbody>
-          {entries.map((entry) => {
-            const start = Date.parse(entry.startedAt);
-            const end = entryEnd(entry, now);
-            const left = ((start - span.start) / span.length) * 100;
-            const width = ((end - start) / span.length) * 100;
-            return (
-              <tr key={entry.seq} className={entry.status === "failed" ? "row-failed" : ""} data-testid={`journal-entry-${entry.seq}`}>
-                <td className="num muted">{entry.seq}</td>
-                <td>
-                  <KindLabel kind={entry.kind} />
-                </td>
-                <td className="mono key-cell" title={entry.key}>
-                  {entry.key}
-                </td>
-                <td className="mono small nowrap" title={formatClock(entry.startedAt)}>
-                  +{formatDuration(start - span.start)}
-                </td>
-                <td className="timeline-col">
-                  <div className="timeline-track">
-                    <div
-                      className={`timeline-bar kind-${entry.kind} ${entry.status} ${entry.finishedAt ? "" : "open"}`}
-                      style={{ left: `${left}%`, width: `max(2px, ${width}%)` }}
-                    />
-                  </div>
-                </td>
-                <td className="num small">{formatDuration(end - start)}</td>
-                <td className={`num ${entry.attempts > 1 ? "attempts-many" : ""}`}>{entry.attempts}</td>
-                <td className="error-cell">
-                  {entry.error && (
-                    <details>
-                      <summary>
-                        {entry.error.name}: {entry.error.message}
-                      </summary>
-                      {entry.error.stack && <pre className="stack">{entry.error.stack}</pre>}
-                    </details>
-                  )}
-                </td>
-              </tr>
-            );
-          })}
+          {entries.map((entry) => (
+            <JournalRow key={entry.seq} entry={entry} spanStart={span.start} spanLength={span.length} end={entryEnd(entry, now)} />
+          ))}
         </tbody>
       </table>
     </div>

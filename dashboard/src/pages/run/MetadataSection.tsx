@@ -56,7 +56,8 @@ function MetadataHistoryTable({ runId }: { runId: string }) {
               </td>
               <td className="mono">{change.key ?? "—"}</td>
               <td>
-                <JsonValueCell value={change.op === "del" ? undefined : change.value} inline />
+                {/* "trigger" sets the whole object at once: show it rather than an empty value. */}
+                <JsonValueCell value={change.op === "del" ? undefined : change.op === "trigger" ? change.metadata : change.value} inline />
               </td>
             </tr>
           ))}

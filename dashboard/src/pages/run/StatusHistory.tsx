@@ -30,7 +30,7 @@ export function StatusHistory({ history, testId }: { history: StatusVersion[]; t
             </td>
             <td>{version.label}</td>
             <td>
-              <StateBadge state={version.state} />
+              <StateBadge state={version.state} live={false} />
             </td>
             <td>
               <StatusDataSummary data={version.data} />
