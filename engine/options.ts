@@ -26,6 +26,8 @@ const optionsSchema = z.object({
     .object({
       port: z.number().int().min(0).max(65535),
       host: z.string().default("127.0.0.1"),
+      /** Built dashboard files to serve at `/`; default: the package's dashboard/dist. */
+      dashboardDir: z.string().optional(),
     })
     .optional(),
   secretKey: z.string().min(16, "secretKey must be at least 16 characters").optional(),

@@ -50,8 +50,10 @@ const schema = uniqueSchema("dashboard");
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  // The engine serves whatever is in dashboard/dist: build it from this tree first.
-  await build({ configFile: here("../dashboard/vite.config.ts"), logLevel: "warn" });
+  // A build of its own, so that `npm start` rebuilding dashboard/dist in a parallel test cannot
+  // empty the folder under this one.
+  const dashboardDir = here("../test-output/dashboard-dist");
+  await build({ configFile: here("../dashboard/vite.config.ts"), logLevel: "warn", build: { outDir: dashboardDir, emptyOutDir: true } });
   await mkdir(shots, { recursive: true });
   engine = createEngine({
     databaseUrl: TEST_DATABASE_URL,
@@ -60,7 +62,7 @@ beforeAll(async () => {
     pollIntervalMs: 200,
     clients: [client],
     tasks: [metadataProgress, importItems, flakyImport],
-    http: { port: 0 },
+    http: { port: 0, dashboardDir },
     secretKey: SECRET,
   });
   await engine.start();

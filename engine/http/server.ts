@@ -192,7 +192,7 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
 
   app.get("*", async (c) => {
     if (c.req.path.startsWith("/api/")) return c.json({ error: { code: "NOT_FOUND", message: `No route GET ${c.req.path}` } }, 404);
-    const file = await dashboardFile(c.req.path);
+    const file = await dashboardFile(c.req.path, options.http?.dashboardDir);
     return c.body(file.body as unknown as string, file.status as 200, { "content-type": file.type });
   });
   return app;

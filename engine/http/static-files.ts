@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
-import { extname, join, normalize } from "node:path";
+import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const DIST = fileURLToPath(new URL("../../dashboard/dist/", import.meta.url));
+const DEFAULT_DIST = fileURLToPath(new URL("../../dashboard/dist/", import.meta.url));
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
@@ -19,11 +19,12 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>durably</title>
 <p>The API is up at <a href="/api/runs">/api/runs</a>.</p></body>`;
 
 /** The dashboard's built files; unknown paths get index.html so client-side routes work. */
-export async function dashboardFile(path: string): Promise<{ body: Buffer | string; type: string; status: number }> {
+export async function dashboardFile(path: string, dir = DEFAULT_DIST): Promise<{ body: Buffer | string; type: string; status: number }> {
+  const root = dir.endsWith(sep) ? dir : dir + sep;
   const relative = normalize(path).replace(/^(\.\.[/\\])+/, "").replace(/^[/\\]+/, "");
-  const candidates = relative && extname(relative) ? [join(DIST, relative)] : [join(DIST, "index.html")];
+  const candidates = relative && extname(relative) ? [join(root, relative)] : [join(root, "index.html")];
   for (const file of candidates) {
-    if (!file.startsWith(DIST)) break;
+    if (!file.startsWith(root)) break;
     try {
       return { body: await readFile(file), type: TYPES[extname(file)] ?? "application/octet-stream", status: 200 };
     } catch {
