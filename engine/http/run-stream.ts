@@ -1,7 +1,11 @@
 import type { Context } from "hono";
 import { streamSSE, type SSEStreamingApi } from "hono/streaming";
 import type { Run } from "../../sdk/types.ts";
-import { toJournalEntry, type JournalRow } from "../db/rows.ts";
+import { RunNotFoundError } from "../../sdk/errors.ts";
+import { toJournalEntry, toRun, type JournalRow, type RunRow } from "../db/rows.ts";
+
+/** A journal row as JSON: timestamps arrive as strings. */
+type JsonJournalRow = Omit<JournalRow, "started_at" | "finished_at"> & { started_at: string; finished_at: string };
 import type { EngineParts } from "../engine.ts";
 
 /**
@@ -30,10 +34,11 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
     const flush = async (): Promise<void> => {
       while (dirty && !closed) {
         dirty = false;
-        const run = await parts.service.retrieveRun(runId);
-        const { rows } = await parts.db.query<JournalRow>(parts.sql.feed.journalSince, [runId, Math.floor(last / 2), run.revision]);
-        for (const row of rows) {
-          const entry = toJournalEntry(row);
+        const { rows } = await parts.db.query<RunRow & { entries: JsonJournalRow[] }>(parts.sql.feed.runSince, [runId, Math.floor(last / 2)]);
+        if (!rows[0]) throw new RunNotFoundError(runId);
+        const run = toRun(rows[0]);
+        for (const row of rows[0].entries) {
+          const entry = toJournalEntry({ ...row, started_at: new Date(row.started_at), finished_at: new Date(row.finished_at) });
           await stream.writeSSE({ event: "journal", id: String(entry.revision * 2), data: JSON.stringify(journalMessage(entry)) });
           last = entry.revision * 2;
         }

@@ -1,14 +1,16 @@
-/** Statements behind the HTTP API's change feed and scoped reads. */
+/** Statements behind the HTTP API's change feed. */
 export function feedStatements(s: string) {
   return {
-    /** What a subscriber missed: journal entries between two revisions of the run. */
-    journalSince: `
-      SELECT seq, kind, key, status, output, error, attempts, started_at, finished_at, revision
-      FROM ${s}.journal WHERE run_id = $1 AND revision > $2 AND revision <= $3 ORDER BY revision`,
-
-    /** Whether a run is visible to a token scoped to run ids and tags. */
-    inScope: `SELECT 1 FROM ${s}.runs WHERE id = $1 AND (id = ANY($2::text[]) OR tags && $3::text[])`,
-
-    firstRunOfEvent: `SELECT id FROM ${s}.runs WHERE event_id = $1 ORDER BY id LIMIT 1`,
+    /**
+     * What a subscriber missed, in one snapshot: the run as it is now and its journal entries
+     * after a revision, up to the run's current one.
+     */
+    runSince: `
+      SELECT r.*, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name,
+        coalesce((SELECT json_agg(json_build_object('seq', j.seq, 'kind', j.kind, 'key', j.key, 'status', j.status,
+                  'output', j.output, 'error', j.error, 'attempts', j.attempts, 'started_at', j.started_at,
+                  'finished_at', j.finished_at, 'revision', j.revision) ORDER BY j.revision)
+           FROM ${s}.journal j WHERE j.run_id = r.id AND j.revision > $2 AND j.revision <= r.revision), '[]'::json) AS entries
+      FROM ${s}.runs r WHERE r.id = $1`,
   };
 }
