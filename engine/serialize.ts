@@ -7,6 +7,10 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 export type Stored = { json: unknown; meta?: unknown };
 
+export function hasLoneSurrogate(text: string): boolean {
+  return LONE_SURROGATE.test(text);
+}
+
 function findUnserializable(value: unknown, path: string, seen: Set<object>, depth: number): string | null {
   if (depth > 64) return `${path} is nested more than 64 levels deep`;
   const t = typeof value;

@@ -33,7 +33,7 @@ async function call(base: string, method: string, path: string, token: string | 
   const controller = new AbortController();
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (token) headers.authorization = `Bearer ${token}`;
-  const response = await fetch(base + path, { method, headers, body, signal: controller.signal });
+  const response = await fetch(base + path, { method, headers, body: body as BodyInit | undefined, signal: controller.signal });
   if (response.headers.get("content-type")?.includes("text/event-stream")) {
     controller.abort();
     return { status: response.status, text: "" };

@@ -85,16 +85,17 @@ export class Recorder {
       const m = extra.metadata;
       Object.assign(item, { md: m.metadata, md_op: m.op, md_key: m.key, md_value: m.value ?? null });
     }
-    return this.writes.write(item);
+    return this.writes.write(item).then((landed) => landed || this.#refused());
   }
 
   /** Records the entry, hands the run back to the scheduler and releases the lease, atomically. */
   async writeAndHandOff(entry: EntryWrite, nextStatus: RunStatus, handoff: Handoff): Promise<boolean> {
-    return this.db.transaction(async (client) => {
+    const landed = await this.db.transaction(async (client) => {
       if (!(await this.writes.writeOn(client, this.#item(entry, nextStatus)))) return false;
       await this.scheduler.send(onClient(client), { runId: this.runId, reason: handoff.reason }, handoff.startAfter);
       return true;
     });
+    return landed || this.#refused();
   }
 
   /**
@@ -112,7 +113,7 @@ export class Recorder {
         return { written: true as const, value };
       });
     } catch (error) {
-      if (error === fenced) return { written: false };
+      if (error === fenced) return { written: await this.#refused() };
       throw error;
     }
   }
@@ -160,6 +161,19 @@ export class Recorder {
   async state(): Promise<RunStatus | undefined> {
     const { rows } = await this.db.query<{ status: RunStatus }>(this.sql.runs.state, [this.runId]);
     return rows[0]?.status;
+  }
+
+  /**
+   * A refused write means another execution took the run, unless this one still holds the
+   * lease: then the entry was already recorded, by an older execution whose commit raced with
+   * this one's claim (the claim's journal read predates that commit). Continuing would abandon a
+   * run nobody else holds; failing like a crash hands it back to be claimed with the journal as
+   * it now is.
+   */
+  async #refused(): Promise<false> {
+    const { rows } = await this.db.query(this.sql.runs.fence, [this.runId, this.lease]);
+    if (rows.length > 0) throw new Error(`run ${this.runId}: its journal changed after this execution read it; handing the run back to replay`);
+    return false;
   }
 
   #item(e: EntryWrite, nextStatus: RunStatus | null): JournalItem {

@@ -12,7 +12,7 @@ export interface PendingJob {
   job: RunJob;
   startAfter: Date | undefined;
 }
-import { checkMetadata, encode, type Stored } from "../serialize.ts";
+import { checkMetadata, encode, hasLoneSurrogate, type Stored } from "../serialize.ts";
 
 const MAX_TAGS = 10;
 export const MAX_ID_LENGTH = 256;
@@ -120,7 +120,7 @@ function parseDuration(value: number | string | undefined, what: string): Date |
 
 export function checkId(value: unknown, what: string): void {
   // A lone surrogate would reach Postgres text as U+FFFD: another id than the caller sent.
-  if (typeof value !== "string" || value.length === 0 || value.length > MAX_ID_LENGTH || value.includes("\u0000") || !value.isWellFormed()) {
+  if (typeof value !== "string" || value.length === 0 || value.length > MAX_ID_LENGTH || value.includes("\u0000") || hasLoneSurrogate(value)) {
     throw new InvalidPayloadError(`Invalid ${what}: expected a non-empty string of valid Unicode, at most ${MAX_ID_LENGTH} characters`);
   }
 }

@@ -10,6 +10,7 @@ import type { RunContext } from "../../sdk/context.ts";
 import { Execution, exhaustedStepErrors } from "../journal/execution.ts";
 import type { BatchedWrites } from "../journal/batched-writes.ts";
 import { Recorder } from "../journal/recorder.ts";
+import { withFaultPoints } from "../debug/fault-points.ts";
 import { expireRun } from "../orchestration/expire-run.ts";
 import { claimRun } from "./claim-run.ts";
 import type { Logger } from "../logger.ts";
@@ -56,10 +57,10 @@ export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: bo
   const row = claim.row;
 
   const definition = deps.findDefinition(row.task_id, row.task_version);
-  const recorder = new Recorder(deps.db, deps.sql, deps.scheduler, deps.writes, {
+  const recorder = withFaultPoints(new Recorder(deps.db, deps.sql, deps.scheduler, deps.writes, {
     runId: row.id, lease, notifyChannel: deps.notifyChannel, wakeChannel: deps.wakeChannel,
     parentRunId: row.resume_parent ? row.parent_run_id : null,
-  });
+  }), row.id);
   if (!definition) {
     deps.logger.warn("no code for this run's task in this process; retrying in 5 s", { runId: row.id, task: row.task_id });
     await recorder.release("QUEUED", undefined, null, { reason: job.reason, startAfter: new Date(Date.now() + 5_000) });
