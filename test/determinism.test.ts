@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { NonDeterminismError, runs, task, wait } from "durably";
 import { createEngine } from "durably/engine";
-import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
+import { TEST_DATABASE_URL, dropSchemas, sql, uniqueSchema } from "./helpers/db.ts";
 
 const schema = uniqueSchema("determinism");
 afterAll(() => dropSchemas(schema));
@@ -55,6 +55,9 @@ describe("replay against changed code", () => {
       },
     });
     expect(sideEffects).toBe(1);
+    // Nothing was written past the divergence: the journal is exactly what v1 recorded.
+    const journal = await sql<{ seq: number; kind: string; key: string }>(`SELECT seq, kind, key FROM "${schema}".journal WHERE run_id = $1 ORDER BY seq`, [id]);
+    expect(journal.map((e) => [e.seq, e.kind, e.key])).toEqual([[1, "task", "charge-card"], [2, "wait", "wait.for"]]);
   });
 
   it("treats a removed call at the end of the journal as a divergence too", async () => {
