@@ -1,20 +1,10 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { NonDeterminismError, runs, task, wait } from "durably";
-import { createEngine } from "durably/engine";
-import { TEST_DATABASE_URL, dropSchemas, sql, uniqueSchema } from "./helpers/db.ts";
+import { dropSchemas, sql, uniqueSchema } from "./helpers/db.ts";
+import { withEngine } from "./helpers/engine.ts";
 
 const schema = uniqueSchema("determinism");
 afterAll(() => dropSchemas(schema));
-
-async function withEngine<T>(tasks: NonNullable<Parameters<typeof createEngine>[0]>["tasks"], fn: () => Promise<T>): Promise<T> {
-  const engine = createEngine({ databaseUrl: TEST_DATABASE_URL, schema, tasks, logLevel: "silent", pollIntervalMs: 100 });
-  await engine.start();
-  try {
-    return await fn();
-  } finally {
-    await engine.stop();
-  }
-}
 
 describe("replay against changed code", () => {
   it("fails the run with a NonDeterminismError naming the seq, the recorded call and the new one", async () => {
@@ -27,7 +17,7 @@ describe("replay against changed code", () => {
         return "v1";
       },
     });
-    const { id } = await withEngine([v1], async () => {
+    const { id } = await withEngine(schema, [v1], async () => {
       const handle = await v1.trigger({});
       for (let i = 0; i < 100 && (await runs.retrieve(handle.id)).status !== "WAITING"; i++) await new Promise((r) => setTimeout(r, 50));
       expect((await runs.retrieve(handle.id)).status).toBe("WAITING");
@@ -42,7 +32,7 @@ describe("replay against changed code", () => {
         return "v2";
       },
     });
-    const run = await withEngine([v2], () => runs.poll(id, { timeoutMs: 20_000 }));
+    const run = await withEngine(schema, [v2], () => runs.poll(id, { timeoutMs: 20_000 }));
     expect(run.status).toBe("FAILURE");
     expect(run.error).toMatchObject({
       name: "NonDeterminismError",
@@ -69,13 +59,13 @@ describe("replay against changed code", () => {
         await wait.for({ seconds: 1 });
       },
     });
-    const { id } = await withEngine([v1], async () => {
+    const { id } = await withEngine(schema, [v1], async () => {
       const handle = await v1.trigger({});
       for (let i = 0; i < 100 && (await runs.retrieve(handle.id)).status !== "WAITING"; i++) await new Promise((r) => setTimeout(r, 50));
       return handle;
     });
     const v2 = task({ id: "shrinking", run: async (_: unknown, { io }) => io.runTask("one", async () => 1) });
-    const run = await withEngine([v2], () => runs.poll(id, { timeoutMs: 20_000 }));
+    const run = await withEngine(schema, [v2], () => runs.poll(id, { timeoutMs: 20_000 }));
     expect(run.status).toBe("FAILURE");
     expect(run.error?.details).toMatchObject({ seq: 2, expected: { kind: "task", key: "two" }, actual: null });
   });

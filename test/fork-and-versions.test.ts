@@ -1,8 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { metadata, runs, task, wait } from "durably";
-import { createEngine } from "durably/engine";
-import { startTestEngine } from "./helpers/engine.ts";
-import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
+import { startTestEngine, withEngine } from "./helpers/engine.ts";
+import { dropSchemas, uniqueSchema } from "./helpers/db.ts";
 
 async function waitForStatus(id: string, status: string): Promise<void> {
   for (let i = 0; i < 200 && (await runs.retrieve(id)).status !== status; i++) await new Promise((r) => setTimeout(r, 50));
@@ -46,25 +45,16 @@ describe("versions and io.patched", () => {
   const schema = uniqueSchema("versions");
   afterAll(() => dropSchemas(schema));
 
-  async function withEngine<T>(tasks: NonNullable<Parameters<typeof createEngine>[0]>["tasks"], fn: () => Promise<T>): Promise<T> {
-    const engine = createEngine({ databaseUrl: TEST_DATABASE_URL, schema, tasks, logLevel: "silent", pollIntervalMs: 100 });
-    await engine.start();
-    try {
-      return await fn();
-    } finally {
-      await engine.stop();
-    }
-  }
 
   it("a run stays on the version it started with while a newer one is registered", async () => {
     const v1 = task({ id: "versioned", version: "1", run: async (_: unknown, { io }) => { await io.wait("pause", 1); return "v1"; } });
     const v2 = task({ id: "versioned", version: "2", run: async () => "v2" });
-    const { id } = await withEngine([v1], async () => {
+    const { id } = await withEngine(schema, [v1], async () => {
       const handle = await v1.trigger({});
       await waitForStatus(handle.id, "WAITING");
       return handle;
     });
-    await withEngine([v1, v2], async () => {
+    await withEngine(schema, [v1, v2], async () => {
       const fresh = await runs.poll((await v2.trigger({})).id);
       expect(fresh).toMatchObject({ output: "v2", taskVersion: "2" });
       expect(await runs.poll(id, { timeoutMs: 20_000 })).toMatchObject({ status: "SUCCESS", output: "v1", taskVersion: "1" });
@@ -92,12 +82,12 @@ describe("versions and io.patched", () => {
         return "new";
       },
     });
-    const { id: old } = await withEngine([before], async () => {
+    const { id: old } = await withEngine(schema, [before], async () => {
       const handle = await before.trigger({});
       await waitForStatus(handle.id, "WAITING");
       return handle;
     });
-    await withEngine([after], async () => {
+    await withEngine(schema, [after], async () => {
       const oldRun = await runs.poll(old, { timeoutMs: 20_000 });
       expect(oldRun).toMatchObject({ status: "SUCCESS", output: "new" });
       expect(effects).toEqual(["charge", "email"]);

@@ -24,3 +24,17 @@ afterEach(async () => {
   for (const { engine } of engines) await engine.stop();
   await dropSchemas(...engines.filter((e) => !e.keep).map((e) => e.schema));
 });
+
+/**
+ * Runs `fn` with an engine on a given schema, then stops it: for tests that change the code
+ * between two engines on the same data, as a deploy does.
+ */
+export async function withEngine<T>(schema: string, tasks: EngineOptions["tasks"], fn: () => Promise<T>): Promise<T> {
+  const engine = createEngine({ databaseUrl: TEST_DATABASE_URL, schema, tasks, logLevel: "silent", pollIntervalMs: 100 });
+  await engine.start();
+  try {
+    return await fn();
+  } finally {
+    await engine.stop();
+  }
+}
