@@ -72,6 +72,27 @@ describe("retries resume where the run failed", () => {
     expect(resumed.attempts).toBe(2);
   });
 
+  it("a manual retry gives the failed step a fresh set of attempts and keeps counting them all", async () => {
+    let calls = 0;
+    const hopeless = task({
+      id: "hopeless",
+      retry: { maxAttempts: 1 },
+      run: async (_: unknown, { io }) =>
+        io.runTask("b", async () => {
+          calls++;
+          throw new Error("still down");
+        }, { retry: { ...fast, maxAttempts: 2 } }),
+    });
+    const engine = await startTestEngine("retry_rounds", { tasks: [hopeless] });
+    const { id } = await hopeless.trigger({});
+    expect((await runs.poll(id, { timeoutMs: 20_000 })).status).toBe("FAILURE");
+    expect(calls).toBe(2);
+    await runs.retry(id);
+    expect((await runs.poll(id, { timeoutMs: 20_000 })).status).toBe("FAILURE");
+    expect(calls).toBe(4);
+    expect((await engine.service.getJournal(id)).map((e) => [e.key, e.status, e.attempts])).toEqual([["b", "failed", 4]]);
+  });
+
   it("retries the whole run when its code throws outside a step, replaying completed steps", async () => {
     let a = 0;
     let thrown = 0;

@@ -219,8 +219,9 @@ export class Execution implements RunScope {
     if (this.#stopped) return this.#never();
     const policy = resolveRetry(options?.retry);
     const failed: EntryWrite = { seq, kind: "task", key, status: "failed", error: serializeError(error), attempts: attempt, startedAt };
-    if (attempt < policy.maxAttempts) {
-      const startAfter = new Date(Date.now() + retryDelayMs(policy, attempt));
+    const attemptThisRound = attempt - (this.#journal.get(seq)?.attemptsBeforeRetry ?? 0);
+    if (attemptThisRound < policy.maxAttempts) {
+      const startAfter = new Date(Date.now() + retryDelayMs(policy, attemptThisRound));
       const handedOff = await this.#guard(this.#options.recorder.writeAndHandOff(failed, "QUEUED", { reason: "retry", startAfter }));
       if (!handedOff) return this.#lost();
       this.#options.onWaitScheduled(startAfter);

@@ -9,4 +9,6 @@ export interface RecordedCall {
   output: unknown;
   error: SerializedError | null;
   attempts: number;
+  /** Attempts made before the last `runs.retry`; the retry policy counts from there. */
+  attemptsBeforeRetry: number;
 }

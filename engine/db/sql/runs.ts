@@ -7,7 +7,7 @@ export function runStatements(s: string) {
       RETURNING r.*,
         (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name,
         (SELECT coalesce(json_agg(json_build_object('seq', j.seq, 'kind', j.kind, 'key', j.key, 'status', j.status,
-                  'output', j.output, 'error', j.error, 'attempts', j.attempts) ORDER BY j.seq), '[]'::json)
+                  'output', j.output, 'error', j.error, 'attempts', j.attempts, 'attemptsBeforeRetry', j.attempts_before_retry) ORDER BY j.seq), '[]'::json)
            FROM ${s}.journal j WHERE j.run_id = r.id) AS journal`;
   const claim = (condition: string) => `
       UPDATE ${s}.runs r SET status = 'EXECUTING', lease = $2, attempts = r.attempts + $3,
@@ -130,7 +130,7 @@ export function runStatements(s: string) {
     /** A failed run resumes: failed journal entries stay and are re-executed, completed ones replay. */
     requeue: `
       WITH reset AS (
-        UPDATE ${s}.journal SET attempts = 0 WHERE run_id = $1 AND status = 'failed'
+        UPDATE ${s}.journal SET attempts_before_retry = attempts WHERE run_id = $1 AND status = 'failed'
           AND EXISTS (SELECT 1 FROM ${s}.runs WHERE id = $1 AND status IN ('FAILURE', 'CANCELED')))
       UPDATE ${s}.runs r SET status = 'QUEUED', error = NULL, output = NULL, finished_at = NULL, lease = NULL,
         updated_at = now(), revision = r.revision + 1
@@ -170,7 +170,7 @@ export function runStatements(s: string) {
     withJournal: `
       SELECT r.*, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name,
         (SELECT json_agg(json_build_object('seq', j.seq, 'kind', j.kind, 'key', j.key, 'status', j.status,
-                  'output', j.output, 'error', j.error, 'attempts', j.attempts) ORDER BY j.seq)
+                  'output', j.output, 'error', j.error, 'attempts', j.attempts, 'attemptsBeforeRetry', j.attempts_before_retry) ORDER BY j.seq)
            FROM ${s}.journal j WHERE j.run_id = r.id) AS journal
       FROM ${s}.runs r
       WHERE ($1::text IS NULL OR r.id = $1) AND ($2::text IS NULL OR r.task_id = $2)
