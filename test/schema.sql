@@ -1,0 +1,153 @@
+CREATE SCHEMA :SCHEMA;
+CREATE TABLE :SCHEMA.events (
+    id text NOT NULL,
+    name text NOT NULL,
+    payload jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+CREATE TABLE :SCHEMA.journal (
+    run_id text NOT NULL,
+    seq integer NOT NULL,
+    kind text NOT NULL,
+    key text NOT NULL,
+    status text NOT NULL,
+    output jsonb,
+    error jsonb,
+    attempts integer DEFAULT 1 NOT NULL,
+    revision bigint NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone DEFAULT now() NOT NULL,
+    attempts_before_retry integer DEFAULT 0 NOT NULL,
+    CONSTRAINT journal_status_check CHECK ((status = ANY (ARRAY['completed'::text, 'failed'::text])))
+);
+CREATE TABLE :SCHEMA.migrations (
+    version integer NOT NULL,
+    name text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+CREATE TABLE :SCHEMA.run_metadata_history (
+    run_id text NOT NULL,
+    seq integer NOT NULL,
+    op text NOT NULL,
+    key text,
+    value jsonb,
+    metadata jsonb NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL
+);
+CREATE TABLE :SCHEMA.run_status_history (
+    run_id text NOT NULL,
+    seq integer NOT NULL,
+    key text NOT NULL,
+    label text NOT NULL,
+    state text,
+    data jsonb,
+    at timestamp with time zone DEFAULT now() NOT NULL
+);
+CREATE TABLE :SCHEMA.run_statuses (
+    run_id text NOT NULL,
+    key text NOT NULL,
+    label text NOT NULL,
+    state text,
+    data jsonb,
+    seq integer NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT run_statuses_state_check CHECK ((state = ANY (ARRAY['loading'::text, 'success'::text, 'failure'::text])))
+);
+CREATE TABLE :SCHEMA.runs (
+    id text NOT NULL,
+    task_id text NOT NULL,
+    task_version text NOT NULL,
+    event_id text,
+    parent_run_id text,
+    payload jsonb NOT NULL,
+    status text NOT NULL,
+    output jsonb,
+    error jsonb,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    tags text[] DEFAULT '{}'::text[] NOT NULL,
+    idempotency_key text,
+    attempts integer DEFAULT 0 NOT NULL,
+    lease uuid,
+    revision bigint DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    started_at timestamp with time zone,
+    finished_at timestamp with time zone,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    resume_parent boolean DEFAULT false NOT NULL,
+    idempotency_key_expires_at timestamp with time zone,
+    expires_at timestamp with time zone,
+    queue text,
+    concurrency_key text,
+    concurrency_limit integer,
+    forked_from text,
+    scheduled_for timestamp with time zone,
+    CONSTRAINT runs_concurrency_limit_check CHECK ((concurrency_limit > 0)),
+    CONSTRAINT runs_status_check CHECK ((status = ANY (ARRAY['QUEUED'::text, 'EXECUTING'::text, 'WAITING'::text, 'SUCCESS'::text, 'FAILURE'::text, 'CANCELED'::text])))
+);
+CREATE TABLE :SCHEMA.schedules (
+    id text NOT NULL,
+    task_id text NOT NULL,
+    cron text NOT NULL,
+    timezone text DEFAULT 'UTC'::text NOT NULL,
+    payload jsonb,
+    deduplication_key text NOT NULL,
+    declarative boolean DEFAULT false NOT NULL,
+    next_at timestamp with time zone NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+CREATE TABLE :SCHEMA.tasks (
+    id text NOT NULL,
+    version text NOT NULL,
+    kind text NOT NULL,
+    event_name text,
+    registered_at timestamp with time zone DEFAULT now() NOT NULL,
+    queue text,
+    concurrency_limit integer,
+    CONSTRAINT tasks_concurrency_limit_check CHECK ((concurrency_limit > 0)),
+    CONSTRAINT tasks_kind_check CHECK ((kind = ANY (ARRAY['task'::text, 'job'::text])))
+);
+ALTER TABLE ONLY :SCHEMA.events
+    ADD CONSTRAINT events_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY :SCHEMA.journal
+    ADD CONSTRAINT journal_pkey PRIMARY KEY (run_id, seq);
+ALTER TABLE ONLY :SCHEMA.migrations
+    ADD CONSTRAINT migrations_pkey PRIMARY KEY (version);
+ALTER TABLE ONLY :SCHEMA.run_metadata_history
+    ADD CONSTRAINT run_metadata_history_pkey PRIMARY KEY (run_id, seq);
+ALTER TABLE ONLY :SCHEMA.run_status_history
+    ADD CONSTRAINT run_status_history_pkey PRIMARY KEY (run_id, seq);
+ALTER TABLE ONLY :SCHEMA.run_statuses
+    ADD CONSTRAINT run_statuses_pkey PRIMARY KEY (run_id, key);
+ALTER TABLE ONLY :SCHEMA.runs
+    ADD CONSTRAINT runs_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY :SCHEMA.schedules
+    ADD CONSTRAINT schedules_deduplication_key_key UNIQUE (deduplication_key);
+ALTER TABLE ONLY :SCHEMA.schedules
+    ADD CONSTRAINT schedules_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY :SCHEMA.tasks
+    ADD CONSTRAINT tasks_pkey PRIMARY KEY (id, version);
+CREATE INDEX runs_created_idx ON :SCHEMA.runs USING btree (created_at);
+CREATE INDEX runs_event_idx ON :SCHEMA.runs USING btree (event_id) WHERE (event_id IS NOT NULL);
+CREATE UNIQUE INDEX runs_idempotency_idx ON :SCHEMA.runs USING btree (task_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
+CREATE INDEX runs_parent_idx ON :SCHEMA.runs USING btree (parent_run_id) WHERE (parent_run_id IS NOT NULL);
+CREATE INDEX runs_queue_executing_idx ON :SCHEMA.runs USING btree (queue, concurrency_key) WHERE (status = 'EXECUTING'::text);
+CREATE INDEX runs_status_idx ON :SCHEMA.runs USING btree (status, created_at DESC);
+CREATE INDEX runs_tags_idx ON :SCHEMA.runs USING gin (tags);
+CREATE INDEX runs_task_idx ON :SCHEMA.runs USING btree (task_id, created_at DESC);
+CREATE INDEX schedules_task_idx ON :SCHEMA.schedules USING btree (task_id);
+CREATE INDEX tasks_event_name_idx ON :SCHEMA.tasks USING btree (event_name) WHERE (event_name IS NOT NULL);
+ALTER TABLE ONLY :SCHEMA.journal
+    ADD CONSTRAINT journal_run_id_fkey FOREIGN KEY (run_id) REFERENCES :SCHEMA.runs(id) ON DELETE CASCADE;
+ALTER TABLE ONLY :SCHEMA.run_metadata_history
+    ADD CONSTRAINT run_metadata_history_run_id_fkey FOREIGN KEY (run_id) REFERENCES :SCHEMA.runs(id) ON DELETE CASCADE;
+ALTER TABLE ONLY :SCHEMA.run_status_history
+    ADD CONSTRAINT run_status_history_run_id_fkey FOREIGN KEY (run_id) REFERENCES :SCHEMA.runs(id) ON DELETE CASCADE;
+ALTER TABLE ONLY :SCHEMA.run_statuses
+    ADD CONSTRAINT run_statuses_run_id_fkey FOREIGN KEY (run_id) REFERENCES :SCHEMA.runs(id) ON DELETE CASCADE;
+ALTER TABLE ONLY :SCHEMA.runs
+    ADD CONSTRAINT runs_event_id_fkey FOREIGN KEY (event_id) REFERENCES :SCHEMA.events(id);
+ALTER TABLE ONLY :SCHEMA.runs
+    ADD CONSTRAINT runs_forked_from_fkey FOREIGN KEY (forked_from) REFERENCES :SCHEMA.runs(id);
+ALTER TABLE ONLY :SCHEMA.runs
+    ADD CONSTRAINT runs_parent_run_id_fkey FOREIGN KEY (parent_run_id) REFERENCES :SCHEMA.runs(id);

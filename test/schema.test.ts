@@ -1,0 +1,50 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { migrate } from "durably/engine";
+import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
+
+const SNAPSHOT = fileURLToPath(new URL("./schema.sql", import.meta.url));
+const schema = uniqueSchema("snapshot");
+afterAll(() => dropSchemas(schema));
+
+/** The schema as pg_dump prints it, with the schema name made neutral and noise removed. */
+function dump(): string {
+  const text = execFileSync("pg_dump", ["--schema-only", "--no-owner", "--no-privileges", "-n", schema, TEST_DATABASE_URL], { encoding: "utf8" });
+  return text
+    .split("\n")
+    .filter((line) => line && !line.startsWith("--") && !line.startsWith("SET ") && !line.startsWith("SELECT pg_catalog") && !line.startsWith("\\"))
+    .join("\n")
+    .replaceAll(`"${schema}"`, ":SCHEMA")
+    .replaceAll(schema, ":SCHEMA")
+    .concat("\n");
+}
+
+describe("migrations", () => {
+  it("produce exactly the committed schema snapshot (UPDATE_SCHEMA_SNAPSHOT=1 to accept a change)", async () => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    try {
+      expect(await migrate(client, schema)).toEqual([1, 2, 3]);
+      expect(await migrate(client, schema)).toEqual([]);
+    } finally {
+      await client.end();
+    }
+    const actual = dump();
+    if (process.env.UPDATE_SCHEMA_SNAPSHOT === "1") writeFileSync(SNAPSHOT, actual);
+    expect(actual).toBe(readFileSync(SNAPSHOT, "utf8"));
+  });
+
+  it("refuses a database migrated by newer code", async () => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query(`INSERT INTO "${schema}".migrations (version, name) VALUES (999, 'from-the-future')`);
+      await expect(migrate(client, schema)).rejects.toMatchObject({ code: "DATABASE_TOO_NEW" });
+    } finally {
+      await client.end();
+    }
+  });
+});
