@@ -11,6 +11,8 @@ describe("chaos (small): worker processes killed with kill -9 and PostgreSQL res
       kills: 1,
       restarts: 1,
       concurrency: 5,
+      // Slower steps than the full run's 1–5 ms, so the kill and the restart land mid-run.
+      stepMs: [20, 40],
       killIntervalMs: [500, 1_000],
       timeoutMs: 50_000,
       outDir: path.join(fileURLToPath(new URL("..", import.meta.url)), "test-output", "chaos-test"),

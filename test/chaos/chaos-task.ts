@@ -5,6 +5,8 @@ export const CHAOS_TASK_ID = "chaos-steps";
 
 export interface ChaosPayload {
   steps: number;
+  /** Each step sleeps between these many milliseconds. */
+  stepMs: [number, number];
 }
 
 /** Odd steps write through the journal's transaction (exactly-once); even ones through their own pool (at-least-once). */
@@ -40,7 +42,8 @@ export function chaosTask(databaseUrl: string, sideTable: string, worker: string
         const id = await io.runTask(
           `step-${step}`,
           async ({ tx, attempt }) => {
-            await new Promise((resolve) => setTimeout(resolve, 1 + Math.floor(Math.random() * 5)));
+            const [min, max] = payload.stepMs;
+            await new Promise((resolve) => setTimeout(resolve, min + Math.floor(Math.random() * (max - min + 1))));
             const { rows } = await (tx ?? pool).query<{ id: string }>(insert, [ctx.run.id, step, transaction, worker, attempt]);
             return String(rows[0]!.id);
           },

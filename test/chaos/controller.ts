@@ -13,10 +13,16 @@ export interface ChaosOptions {
   runs: number;
   steps: number;
   workers: number;
-  /** Most kill -9s to deal out (one every 1–3 s while runs are unfinished); Infinity: until done. */
+  /**
+   * Most kill -9s to deal out, one every 1–3 s while runs are unfinished; Infinity: until done.
+   * A finite number is also spread over the progress (the k-th by k/(kills+2) of the runs
+   * finished), so a fast run still gets all of them.
+   */
   kills: number;
   /** Postgres restarts, spread over the run (at 1/(n+1), 2/(n+1), … of the runs finished). */
   restarts: number;
+  /** How long each step sleeps, at random between the two (ms). */
+  stepMs: [number, number];
   /** Runs each worker executes at once. */
   concurrency: number;
   killIntervalMs: [number, number];
@@ -41,7 +47,7 @@ const SCHEMA = "chaos";
 const SIDE_TABLE = `chaos_side.effects`;
 
 export const DEFAULT_CHAOS: ChaosOptions = {
-  runs: 1000, steps: 10, workers: 3, kills: Infinity, restarts: 2, concurrency: 10,
+  runs: 1000, steps: 10, workers: 3, kills: Infinity, restarts: 2, concurrency: 10, stepMs: [1, 5],
   killIntervalMs: [1_000, 3_000], timeoutMs: 15 * 60_000, outDir: path.join(ROOT, "test-output", "chaos"),
 };
 
@@ -70,7 +76,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await enqueue(databaseUrl, options);
     log(`${options.runs} runs of ${options.steps} steps queued; starting ${options.workers} workers`);
     const startedAt = Date.now();
-    for (let slot = 0; slot < options.workers; slot++) await workers.start(slot);
+    await Promise.all(Array.from({ length: options.workers }, (_, slot) => workers.start(slot)));
 
     let nextKillAt = startedAt + between(options.killIntervalMs);
     let lastReport = 0;
@@ -85,6 +91,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         lastReport = Date.now();
         log(`${((Date.now() - startedAt) / 1000).toFixed(0)} s: ${finished}/${options.runs} runs finished, ${kills} kills, ${restarts} restarts`);
       }
+      const killDue =
+        Date.now() >= nextKillAt || (Number.isFinite(options.kills) && (finished ?? 0) >= ((kills + 1) * options.runs) / (options.kills + 2));
+      if (kills < options.kills && killDue) {
+        const slot = Math.floor(Math.random() * options.workers);
+        kills++;
+        log(`kill -9 worker ${slot} (${kills})`);
+        await workers.kill(slot);
+        await workers.start(slot);
+        nextKillAt = Date.now() + between(options.killIntervalMs);
+      }
       if (finished !== undefined && restarts < options.restarts && finished >= ((restarts + 1) * options.runs) / (options.restarts + 1)) {
         restarts++;
         log(`restarting PostgreSQL (${restarts}/${options.restarts}) at ${finished} runs finished`);
@@ -92,13 +108,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         await sleep(1_000);
         postgres = await startEmbeddedPostgres({ dataDir, port, log: (line) => pgLog.write(line + "\n") });
         if (postgres.url !== databaseUrl) throw new Error(`PostgreSQL came back on another address: ${postgres.url}`);
-        nextKillAt = Date.now() + between(options.killIntervalMs);
-      } else if (kills < options.kills && Date.now() >= nextKillAt) {
-        const slot = Math.floor(Math.random() * options.workers);
-        kills++;
-        log(`kill -9 worker ${slot} (${kills})`);
-        await workers.kill(slot);
-        await workers.start(slot);
         nextKillAt = Date.now() + between(options.killIntervalMs);
       }
       // A worker that died on its own (an engine bug) is restarted too, and counted.
@@ -130,7 +139,7 @@ async function enqueue(databaseUrl: string, options: ChaosOptions): Promise<void
   await setup.end();
   const service = await connect({ databaseUrl, schema: SCHEMA });
   try {
-    const payload: ChaosPayload = { steps: options.steps };
+    const payload: ChaosPayload = { steps: options.steps, stepMs: options.stepMs };
     for (let i = 0; i < options.runs; i += 50) {
       const batch = Math.min(50, options.runs - i);
       await Promise.all(Array.from({ length: batch }, () => service.trigger({ taskId: CHAOS_TASK_ID, taskVersion: "1", payload })));
