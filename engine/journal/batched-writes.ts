@@ -52,7 +52,6 @@ export interface ReleaseItem {
 export class BatchedWrites {
   readonly #batcher: Batcher<JournalItem, boolean>;
   readonly #releases: Batcher<ReleaseItem, boolean>;
-  readonly #notifications: Batcher<string, void>;
   readonly #claims: Batcher<ClaimItem, ClaimedRow | undefined>;
 
   constructor(
@@ -65,13 +64,6 @@ export class BatchedWrites {
       concurrency: 2,
       key: (item) => item.run_id,
     });
-    this.#notifications = new Batcher<string, void>(
-      async (changes) => {
-        await this.db.query(this.sql.journal.notifyMany, [this.notifyChannel, changes]);
-        return changes.map(() => undefined);
-      },
-      { maxBatch: 500, concurrency: 1 },
-    );
     this.#claims = new Batcher((items) => this.#claimMany(items), { maxBatch: 64, concurrency: 1, key: (item) => item.run_id });
     this.#releases = new Batcher((items) => this.#releaseMany(items, this.db.pool), {
       maxBatch: 64,
@@ -85,7 +77,7 @@ export class BatchedWrites {
     return this.#batcher.run(item);
   }
 
-  /** The same write inside a caller's transaction, not batched; it notifies on that commit. */
+  /** The same write inside a caller's transaction, not batched. */
   async writeOn(client: pg.PoolClient, item: JournalItem): Promise<boolean> {
     const [landed] = await this.#writeMany([item], client);
     return landed!;
@@ -118,24 +110,8 @@ export class BatchedWrites {
     return items.map((item) => released.has(item.run_id));
   }
 
-  /**
-   * Batched writes announce themselves after their commit, in a statement of their own: a NOTIFY
-   * inside the write would take Postgres's cluster-wide notify lock until the commit is flushed,
-   * serialising every commit. The SSE feed reads by revision, so a late or lost notification
-   * (a crash right after the commit) only delays a push until the run's next change.
-   */
   async #writeMany(items: JournalItem[], on: pg.Pool | pg.PoolClient): Promise<boolean[]> {
-    const inTransaction = on !== this.db.pool;
-    const { rows } = await this.db.query<{ run_id: string; revision: string }>(
-      this.sql.journal.writeMany,
-      [JSON.stringify(items), this.notifyChannel, inTransaction],
-      on,
-    );
-    if (!inTransaction) {
-      for (const row of rows) {
-        this.#notifications.run(`${row.run_id}:${row.revision}`).catch(() => undefined);
-      }
-    }
+    const { rows } = await this.db.query<{ run_id: string }>(this.sql.journal.writeMany, [JSON.stringify(items), this.notifyChannel], on);
     const landed = new Set(rows.map((r) => r.run_id));
     return items.map((item) => landed.has(item.run_id));
   }

@@ -4,9 +4,10 @@ export function journalStatements(s: string) {
     /**
      * Records a batch of io calls, at most one per run, each fenced on its run's lease and state.
      * Each write bumps its run's revision (the row lock orders a run's writes), applies the side
-     * data of its kind (status row and history, metadata and history) and, when $3, notifies —
-     * all runs in the batch share one statement and one commit. `next_status` hands the run back
-     * (WAITING, QUEUED) in the same statement. Returns one row per write that landed.
+     * data of its kind (status row and history, metadata and history) and notifies — all runs in
+     * the batch share one statement and one commit, so Postgres's cluster-wide notify lock is
+     * taken once per batch. `next_status` hands the run back (WAITING, QUEUED) in the same
+     * statement. Returns one row per write that landed.
      */
     writeMany: `
     WITH w AS (
@@ -46,10 +47,7 @@ export function journalStatements(s: string) {
       SELECT w.run_id, w.seq, w.md_op, w.md_key, w.md_value, w.md FROM w JOIN j ON j.run_id = w.run_id
       WHERE w.md IS NOT NULL
     )
-    SELECT j.run_id, j.revision, CASE WHEN $3::boolean THEN pg_notify($2, j.run_id || ':' || j.revision) END FROM j`,
-
-    /** Announces changes already committed; one statement for many. */
-    notifyMany: `SELECT pg_notify($1, change) FROM unnest($2::text[]) AS change`,
+    SELECT j.run_id, j.revision, pg_notify($2, j.run_id || ':' || j.revision) FROM j`,
 
     /**
      * Records a cancel in each canceled run's journal, after its last entry. A statement of its
