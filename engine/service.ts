@@ -7,7 +7,7 @@ import type { Statements } from "./db/sql/index.ts";
 import { newId } from "./ids.ts";
 import { cancelRun } from "./orchestration/cancel-run.ts";
 import { forkRun } from "./orchestration/fork-run.ts";
-import { checkId, insertRun, prepareTrigger, type PendingJob, type RunInsert } from "./orchestration/insert-run.ts";
+import { checkId, insertRun, insertRunsWithoutKeys, prepareTrigger, type PendingJob, type RunInsert } from "./orchestration/insert-run.ts";
 import { Schedules } from "./scheduler/schedules.ts";
 import type { Listener } from "./notify/listener.ts";
 import { onClient, type Scheduler } from "./scheduler/boss.ts";
@@ -54,9 +54,14 @@ export class Service implements Backend {
       prepared.push(prepareTrigger(request, version, this.deps));
     }
     return this.deps.db.transaction(async (client) => {
-      const results = [];
+      const results: { id: string; isCached: boolean }[] = new Array(prepared.length);
       const jobs: PendingJob[] = [];
-      for (const run of prepared) results.push(await insertRun(this.deps, client, run, jobs));
+      const unkeyed = prepared.flatMap((run, i) => (run.idempotencyKey === null ? [i] : []));
+      const ids = await insertRunsWithoutKeys(this.deps, client, unkeyed.map((i) => prepared[i]!), jobs);
+      unkeyed.forEach((i, n) => (results[i] = { id: ids[n]!, isCached: false }));
+      for (const [i, run] of prepared.entries()) {
+        if (run.idempotencyKey !== null) results[i] = await insertRun(this.deps, client, run, jobs);
+      }
       await this.deps.scheduler.sendMany(onClient(client), jobs);
       return results;
     });

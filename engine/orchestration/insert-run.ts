@@ -111,6 +111,27 @@ export async function insertRun(
   return { id, isCached: false };
 }
 
+/**
+ * Inserts runs without an idempotency key in one statement, collecting their jobs: a burst of
+ * triggers costs one round trip, not one per run.
+ */
+export async function insertRunsWithoutKeys(deps: InsertDeps, client: pg.PoolClient, runs: RunInsert[], jobs: PendingJob[]): Promise<string[]> {
+  if (runs.length === 0) return [];
+  const rows = runs.map((run, ord) => ({
+    id: newId("run"), task_id: run.taskId, task_version: run.version, event_id: run.eventId, parent_run_id: run.parentRunId,
+    payload: run.payload, metadata: run.metadata, tags: run.tags, resume_parent: run.resumeParent, expires_at: run.expiresAt,
+    queue: run.queue?.name ?? null, concurrency_limit: run.queue?.concurrencyLimit ?? null, concurrency_key: run.concurrencyKey,
+    forked_from: run.forkedFrom, scheduled_for: run.scheduledFor, ord,
+  }));
+  await deps.db.query(deps.sql.runs.insertMany, [JSON.stringify(rows), deps.channels.run, deps.channels.wake], client);
+  runs.forEach((run, i) => {
+    const runId = rows[i]!.id;
+    jobs.push({ job: { runId, reason: "start" }, startAfter: run.startAfter });
+    if (run.expiresAt) jobs.push({ job: { runId, reason: "expire" }, startAfter: run.expiresAt });
+  });
+  return rows.map((r) => r.id);
+}
+
 /** A ttl: seconds or a duration string such as "10m", counted from now. */
 function parseDuration(value: number | string | undefined, what: string): Date | null {
   if (value === undefined) return null;

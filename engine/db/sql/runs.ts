@@ -37,6 +37,29 @@ export function runStatements(s: string) {
       )
       SELECT id, revision, ${notifyRun("ins", "$10")}, pg_notify($11, '') FROM ins`,
 
+    /** Many runs without an idempotency key in one statement: a burst of triggers. */
+    insertMany: `
+      WITH w AS (
+        SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, task_id text, task_version text, event_id text,
+          parent_run_id text, payload jsonb, metadata jsonb, tags text[], resume_parent boolean, expires_at timestamptz,
+          queue text, concurrency_limit integer, concurrency_key text, forked_from text, scheduled_for timestamptz, ord integer)
+      ), ins AS (
+        INSERT INTO ${s}.runs (id, task_id, task_version, event_id, parent_run_id, payload, status, metadata, tags,
+          resume_parent, expires_at, queue, concurrency_limit, concurrency_key, forked_from, scheduled_for)
+        SELECT w.id, w.task_id, w.task_version, w.event_id, w.parent_run_id, w.payload, 'QUEUED', w.metadata, w.tags,
+          w.resume_parent, w.expires_at,
+          CASE WHEN w.queue IS NULL THEN t.queue ELSE w.queue END,
+          CASE WHEN w.queue IS NULL THEN t.concurrency_limit ELSE w.concurrency_limit END,
+          w.concurrency_key, w.forked_from, w.scheduled_for
+        FROM w LEFT JOIN ${s}.tasks t ON t.id = w.task_id AND t.version = w.task_version
+        ORDER BY w.ord
+        RETURNING id, revision, metadata
+      ), hist AS (
+        INSERT INTO ${s}.run_metadata_history (run_id, seq, op, metadata)
+        SELECT id, 0, 'trigger', metadata FROM ins WHERE metadata <> '{}'::jsonb
+      )
+      SELECT id, ${notifyRun("ins", "$2")}, pg_notify($3, '') FROM ins`,
+
     findByIdempotencyKey: `
       SELECT id, coalesce(idempotency_key_expires_at <= now(), false) AS expired
       FROM ${s}.runs WHERE task_id = $1 AND idempotency_key = $2`,
