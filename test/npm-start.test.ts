@@ -33,9 +33,13 @@ async function interrupt(child: ChildProcess): Promise<void> {
   expect(code === 0 || signal === "SIGINT").toBe(true);
 }
 
+/** Whether the embedded postmaster is still alive a few seconds after the stop (exiting takes a moment). */
 async function postgresStillRunning(): Promise<boolean> {
   const { execSync } = await import("node:child_process");
-  return execSync("ps -eo args").toString().split("\n").some((line) => line.includes("postgres") && line.includes("npm-start/pg"));
+  const running = () =>
+    execSync("ps -eo stat,args").toString().split("\n").some((line) => !line.startsWith("Z") && line.includes("postgres") && line.includes("npm-start/pg"));
+  for (let i = 0; i < 50 && running(); i++) await new Promise((r) => setTimeout(r, 100));
+  return running();
 }
 
 afterAll(() => rm(`${root}/test-output/npm-start`, { recursive: true, force: true }));
