@@ -14,6 +14,9 @@ export const triggerBody = z.object({
       idempotencyKey: id.optional(),
       delay: z.union([z.number().nonnegative(), z.string().max(64)]).optional(),
       tags: z.union([id, z.array(id).max(10)]).optional(),
+      idempotencyKeyTTL: z.union([z.number().positive(), z.string().max(64)]).optional(),
+      ttl: z.union([z.number().positive(), z.string().max(64)]).optional(),
+      concurrencyKey: id.optional(),
     })
     .strict()
     .optional(),
