@@ -61,7 +61,7 @@ export class BatchedWrites {
   ) {
     this.#batcher = new Batcher((items) => this.#writeMany(items, this.db.pool), {
       maxBatch: 64,
-      concurrency: 2,
+      concurrency: 1,
       key: (item) => item.run_id,
     });
     this.#claims = new Batcher((items) => this.#claimMany(items), { maxBatch: 64, concurrency: 1, key: (item) => item.run_id });
