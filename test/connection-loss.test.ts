@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { task } from "durably";
 import { createEngine, type Engine } from "durably/engine";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../engine/db/embedded-postgres.ts";
-import { readSse, type SseMessage } from "./helpers/sse.ts";
+import { readSse, statusVersions, type SseMessage } from "./helpers/sse.ts";
+import { until } from "./helpers/until.ts";
 
 // Its own embedded cluster: restarting the machine's shared PostgreSQL would break other tests.
 const dataDir = path.join(fileURLToPath(new URL("..", import.meta.url)), "test-output", "connection-loss", "pg");
@@ -31,24 +32,6 @@ async function restartPostgres(downMs: number): Promise<void> {
   await postgres.stop();
   await new Promise((r) => setTimeout(r, downMs));
   postgres = await startEmbeddedPostgres({ dataDir, port });
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function statusVersions(messages: SseMessage[]): number[] {
-  return messages
-    .filter((m) => m.event === "journal")
-    .map((m) => JSON.parse(m.data) as { status?: { data: { n: number } } })
-    .filter((m) => m.status)
-    .map((m) => m.status!.data.n);
 }
 
 /** What EventSource does: read, and on a dropped stream reconnect with the last event id, until `end`. */

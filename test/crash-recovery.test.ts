@@ -6,6 +6,7 @@ import { runs } from "durably";
 import { TEST_DATABASE_URL, dropSchemas, sql, uniqueSchema } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { crashTask } from "./fixtures/crash-task.ts";
+import { until } from "./helpers/until.ts";
 
 const schema = uniqueSchema("crash");
 const side = `"${schema}_side".marks`;
@@ -15,16 +16,6 @@ afterAll(async () => {
   await sql(`DROP SCHEMA IF EXISTS "${schema}_side" CASCADE`);
   await dropSchemas(schema);
 });
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("a worker killed with kill -9", () => {
   it("loses only its in-flight step: another worker resumes the run and completed steps are not re-run", async () => {

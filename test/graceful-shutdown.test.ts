@@ -6,6 +6,7 @@ import { runs } from "durably";
 import { TEST_DATABASE_URL, dropSchemas, sql, uniqueSchema } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { shutdownTask } from "./fixtures/shutdown-task.ts";
+import { until } from "./helpers/until.ts";
 
 const schema = uniqueSchema("shutdown");
 const side = `"${schema}_side".marks`;
@@ -15,16 +16,6 @@ afterAll(async () => {
   await sql(`DROP SCHEMA IF EXISTS "${schema}_side" CASCADE`);
   await dropSchemas(schema);
 });
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const marksOf = (runId: string) =>
   sql<{ step: number; phase: string; pid: number }>(`SELECT step, phase, pid FROM ${side} WHERE run_id = $1 ORDER BY at`, [runId]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { task } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
-import { readSse, type SseMessage } from "./helpers/sse.ts";
+import { readSse, statusVersions } from "./helpers/sse.ts";
 
 const SECRET = "test-secret-key-0123456789";
 const auth = { authorization: `Bearer ${SECRET}` };
@@ -17,14 +17,6 @@ const progress = task({
     return "done";
   },
 });
-
-function statusVersions(messages: SseMessage[]): number[] {
-  return messages
-    .filter((m) => m.event === "journal")
-    .map((m) => JSON.parse(m.data) as { status?: { data: { n: number } } })
-    .filter((m) => m.status)
-    .map((m) => m.status!.data.n);
-}
 
 describe("run stream (SSE)", () => {
   it("delivers all 50 status versions in order, and a reconnect with Last-Event-ID gets exactly the rest", async () => {

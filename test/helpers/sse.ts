@@ -46,3 +46,12 @@ export async function readSse(
   }
   return { messages, status: response.status };
 }
+
+/** The `data.n` of every status version a run stream delivered, in order. */
+export function statusVersions(messages: SseMessage[]): number[] {
+  return messages
+    .filter((m) => m.event === "journal")
+    .map((m) => JSON.parse(m.data) as { status?: { data: { n: number } } })
+    .filter((m) => m.status)
+    .map((m) => m.status!.data.n);
+}
