@@ -13,7 +13,9 @@ import { Scheduler } from "./scheduler/boss.ts";
 import { Service } from "./service.ts";
 import { Dispatcher } from "./worker/dispatcher.ts";
 import { BatchedWrites } from "./journal/batched-writes.ts";
+import type { Execution } from "./journal/execution.ts";
 import { startHttpServer, type HttpServer } from "./http/server.ts";
+import type { Channels } from "./notify/listener.ts";
 
 export interface EngineOptions extends EngineOptionsInput {
   /** Tasks (from `task()`) to run; default: every task and job defined in this process. */
@@ -30,7 +32,7 @@ export interface EngineParts {
   service: Service;
   listener: Listener;
   logger: Logger;
-  channels: { run: string; wake: string };
+  channels: Channels;
 }
 
 export class Engine {
@@ -99,12 +101,14 @@ export class Engine {
     }
 
     if (o.worker) {
+      const running = new Map<string, Execution>();
       const dispatcher = new Dispatcher(
         scheduler,
         {
           db, sql, scheduler, notifyChannel: channels.run, wakeChannel: channels.wake, logger: this.logger,
           writes: new BatchedWrites(db, sql, channels.run),
           maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
+          running,
           findDefinition: (id, version) => this.#find(id, version),
           wakeAt: (date) => dispatcher.wakeAt(date),
         },
@@ -112,6 +116,7 @@ export class Engine {
         this.logger,
       );
       listener.on(channels.wake, () => dispatcher.kick());
+      listener.on(channels.cancel, (runId) => running.get(runId)?.cancel());
       listener.onReconnect(() => dispatcher.kick());
       dispatcher.start();
       this.#dispatcher = dispatcher;

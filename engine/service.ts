@@ -15,12 +15,13 @@ import { encode } from "./serialize.ts";
 import { createPublicToken, type TokenScopes } from "./auth/tokens.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { Batcher } from "./db/batcher.ts";
+import type { Channels } from "./notify/listener.ts";
 
 export interface ServiceDeps {
   db: Database;
   sql: Statements;
   scheduler: Scheduler;
-  channels: { run: string; wake: string };
+  channels: Channels;
   maxMetadataBytes: number;
   maxPayloadBytes: number;
   /** Signs public access tokens; without it none can be made. */

@@ -2,25 +2,22 @@ import { describe, expect, it } from "vitest";
 import { runs, task, wait } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
 
-async function until(probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until } from "./helpers/until.ts";
+
+const untilTrue = (probe: () => Promise<boolean>) => until(async () => ((await probe()) ? true : undefined), 20_000);
 
 describe("cancel", () => {
   it("cancels a waiting parent and cascades to its executing child, which stops at its next io call", async () => {
     let afterCancel = 0;
+    let nextStepRan = 0;
     let started = 0;
     const slow = task({
       id: "slow-child",
       run: async (_: unknown, { io }) => {
         await io.runTask("start", async () => ++started);
         await new Promise((r) => setTimeout(r, 800));
-        // The next io call's commit finds the lease gone: its result is dropped and the code stops there.
-        await io.runTask("after", async () => "not recorded");
+        // The engine heard the cancel: the next step does not start, and the code stops there.
+        await io.runTask("after", async () => ++nextStepRan);
         await io.runTask("later", async () => ++afterCancel);
         return "finished";
       },
@@ -28,7 +25,7 @@ describe("cancel", () => {
     const parent = task({ id: "cancel-parent", run: async () => slow.triggerAndWait({}) });
     const engine = await startTestEngine("cancel", { tasks: [slow, parent] });
     const { id } = await parent.trigger({});
-    await until(async () => started === 1 && (await runs.retrieve(id)).status === "WAITING");
+    await untilTrue(async () => started === 1 && (await runs.retrieve(id)).status === "WAITING");
     await runs.cancel(id);
     const [child] = (await runs.list({ taskIdentifier: "slow-child" })).data;
     expect((await runs.retrieve(id)).status).toBe("CANCELED");
@@ -36,6 +33,7 @@ describe("cancel", () => {
     expect(child!.parentRunId).toBe(id);
     await new Promise((r) => setTimeout(r, 1_200));
     expect(afterCancel).toBe(0);
+    expect(nextStepRan).toBe(0);
     expect((await runs.retrieve(child!.id)).status).toBe("CANCELED");
     const journal = await engine.service.getJournal(child!.id);
     expect(journal.map((e) => e.key)).toEqual(["start", `runs.cancel(${id})`]);
@@ -58,7 +56,7 @@ describe("cancel", () => {
     });
     await startTestEngine("cancel_child", { tasks: [sleeper, parent] });
     const { id } = await parent.trigger({});
-    await until(async () => (await runs.list({ taskIdentifier: "sleeping-child", status: "WAITING" })).data.length === 1);
+    await untilTrue(async () => (await runs.list({ taskIdentifier: "sleeping-child", status: "WAITING" })).data.length === 1);
     const [child] = (await runs.list({ taskIdentifier: "sleeping-child" })).data;
     await runs.cancel(child!.id);
     expect((await runs.poll(id, { timeoutMs: 20_000 })).output).toBe("CANCELED");
@@ -76,7 +74,7 @@ describe("cancel", () => {
     });
     await startTestEngine("cancel_retry", { tasks: [t] });
     const { id } = await t.trigger({});
-    await until(async () => (await runs.retrieve(id)).status === "WAITING");
+    await untilTrue(async () => (await runs.retrieve(id)).status === "WAITING");
     await runs.cancel(id);
     await runs.retry(id);
     const run = await runs.poll(id, { timeoutMs: 20_000 });

@@ -58,6 +58,7 @@ export class Execution implements RunScope {
   #interrupt!: (why: Interruption) => void;
   #stopped = false;
   #draining = false;
+  #canceled = false;
   #seq = 0;
   #divergence: NonDeterminismError | undefined;
   #metadata: Metadata;
@@ -90,6 +91,11 @@ export class Execution implements RunScope {
   /** Shutdown: the step in flight may finish, but no new step starts; the run is handed back instead. */
   drain(): void {
     this.#draining = true;
+  }
+
+  /** The run was canceled: no further step starts (a write in flight is refused by the lease). */
+  cancel(): void {
+    this.#canceled = true;
   }
 
   get stopped(): boolean {
@@ -160,6 +166,7 @@ export class Execution implements RunScope {
     const { seq, recorded } = this.#next("task", key);
     if (recorded?.status === "completed") return decode<T>(recorded.output) as T;
     if (this.#options.replayOnly) return this.#endOfJournal(seq);
+    if (this.#canceled) return this.#stop({ type: "abandoned", reason: "canceled" });
     if (this.#draining) return this.#stop({ type: "draining" });
     const attempt = (recorded?.attempts ?? 0) + 1;
     const startedAt = new Date();
@@ -260,6 +267,7 @@ export class Execution implements RunScope {
     const { seq, recorded } = this.#next(kind, key);
     if (recorded?.status === "completed") return decode<T>(recorded.output) as T;
     if (this.#options.replayOnly) return this.#endOfJournal(seq);
+    if (this.#canceled) return this.#stop({ type: "abandoned", reason: "canceled" });
     const startedAt = new Date();
     const output = encode(await fn(seq), kind);
     await this.#commit({ seq, kind, key, status: "completed", output, attempts: 1, startedAt });

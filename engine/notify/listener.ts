@@ -3,9 +3,12 @@ import type { Logger } from "../logger.ts";
 
 type Handler = (payload: string) => void;
 
+/** `run`: a run changed (`<runId>:<revision>`); `wake`: new work is ready; `cancel`: a run was canceled (`<runId>`). */
 export function channelsOf(schema: string) {
-  return { run: `${schema}_run`, wake: `${schema}_wake` };
+  return { run: `${schema}_run`, wake: `${schema}_wake`, cancel: `${schema}_cancel` };
 }
+
+export type Channels = ReturnType<typeof channelsOf>;
 
 /**
  * One LISTEN connection per engine process, fanned out to in-process subscribers. It reconnects

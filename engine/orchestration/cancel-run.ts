@@ -5,8 +5,9 @@ const CANCELED_ERROR = { name: "CanceledError", message: "Run canceled", code: "
 
 /**
  * Cancels a run and every unfinished run below it, in one transaction. Each canceled run gets a
- * `cancel` entry in its journal; an executing one stops at its next io call, whose write finds the
- * lease gone. A parent awaiting the canceled run is woken and sees it CANCELED.
+ * `cancel` entry in its journal. An executing one stops at its next io call: the engine running it
+ * hears the cancel and runs no further step, and any write still in flight finds the lease gone.
+ * A parent awaiting the canceled run is woken and sees it CANCELED.
  */
 export async function cancelRun(deps: InsertDeps, id: string): Promise<string[]> {
   const { db, sql } = deps;
@@ -16,6 +17,7 @@ export async function cancelRun(deps: InsertDeps, id: string): Promise<string[]>
     );
     const canceled = rows.map((r) => r.id);
     if (canceled.length === 0) return canceled;
+    await db.query(sql.runs.announceCancel, [deps.channels.cancel, canceled], client);
     // Keyed by the run the cancel was asked for, so a cascaded cancel names its origin.
     await db.query(sql.journal.cancelMarkers, [canceled, `runs.cancel(${id})`, CANCELED_ERROR], client);
     const root = rows.find((r) => r.id === id);

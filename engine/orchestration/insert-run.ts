@@ -13,6 +13,7 @@ export interface PendingJob {
   startAfter: Date | undefined;
 }
 import { checkMetadata, encode, hasLoneSurrogate, type Stored } from "../serialize.ts";
+import type { Channels } from "../notify/listener.ts";
 
 const MAX_TAGS = 10;
 export const MAX_ID_LENGTH = 256;
@@ -21,7 +22,7 @@ export interface InsertDeps {
   db: Database;
   sql: Statements;
   scheduler: Scheduler;
-  channels: { run: string; wake: string };
+  channels: Channels;
 }
 
 /** A run ready to insert: validated and serialized, so a batch fails before writing anything. */

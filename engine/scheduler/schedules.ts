@@ -9,6 +9,7 @@ import type { Logger } from "../logger.ts";
 import { checkId, insertRun, prepareTrigger } from "../orchestration/insert-run.ts";
 import { encode } from "../serialize.ts";
 import { onClient, SCHEDULE_QUEUE, type Scheduler } from "./boss.ts";
+import type { Channels } from "../notify/listener.ts";
 
 interface TickJob {
   scheduleId: string;
@@ -33,7 +34,7 @@ export interface SchedulesDeps {
   db: Database;
   sql: Statements;
   scheduler: Scheduler;
-  channels: { run: string; wake: string };
+  channels: Channels;
   maxMetadataBytes: number;
   maxPayloadBytes: number;
 }

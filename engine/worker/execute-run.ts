@@ -27,6 +27,8 @@ export interface ExecuteDeps {
   logger: Logger;
   maxMetadataBytes: number;
   maxPayloadBytes: number;
+  /** Executions in flight by run id, so a cancel heard on the cancel channel reaches them. */
+  running: Map<string, Execution>;
   findDefinition(taskId: string, version: string): Definition | undefined;
   wakeAt(date: Date): void;
 }
@@ -79,6 +81,7 @@ export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: bo
     ctx: runContextOf(row),
   });
 
+  deps.running.set(row.id, execution);
   if (shutdown?.aborted) execution.drain();
   else shutdown?.addEventListener("abort", () => execution.drain(), { once: true });
   const ran = runInScope(execution, () => definition.execute(decode(row.payload), execution)).then(
@@ -86,6 +89,7 @@ export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: bo
     (error: unknown) => ({ type: "threw" as const, error }),
   );
   const outcome = await Promise.race([ran, execution.interrupted]);
+  if (deps.running.get(row.id) === execution) deps.running.delete(row.id);
   if (outcome.type === "draining") return "give-back";
   if (outcome.type === "crashed") {
     logger.warn("database error during run; handing it back", { runId: row.id, error: outcome.error.message });

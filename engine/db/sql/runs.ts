@@ -150,6 +150,9 @@ export function runStatements(s: string) {
       WHERE r.id IN (SELECT id FROM tree) AND r.status NOT IN ${finished}
       RETURNING r.id, r.parent_run_id, r.resume_parent, r.revision, ${notifyRun("r", "$3")}`,
 
+    /** Tells every engine which runs to stop, when the cancel commits. */
+    announceCancel: `SELECT pg_notify($1, id) FROM unnest($2::text[]) AS id`,
+
     /** A failed run resumes: failed journal entries stay and are re-executed, completed ones replay. */
     requeue: `
       WITH reset AS (
