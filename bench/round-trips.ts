@@ -1,6 +1,6 @@
 import pg from "pg";
-import { task } from "../sdk/index.ts";
 import { connectClient, startBenchEngine } from "./lib/schema.ts";
+import { threeStepTask } from "./lib/three-steps.ts";
 import { sleep } from "./lib/stats.ts";
 
 /**
@@ -26,18 +26,7 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
 } as typeof pg.Client.prototype.query;
 
 const url = process.env.DATABASE_URL ?? "postgres://root@127.0.0.1:5432/test";
-const threeSteps = task<{ i: number }, number>({
-  id: "bench-round-trips",
-  run: async ({ i }, { io }) => {
-    await io.runTask("one", async () => i);
-    let status = await io.createStatus("progress", { label: "1/3", state: "loading" });
-    await io.runTask("two", async () => i);
-    status = await status.update("progress-2", { label: "2/3" });
-    await io.runTask("three", async () => i);
-    await status.update("progress-3", { label: "3/3", state: "success" });
-    return i;
-  },
-});
+const threeSteps = threeStepTask("bench-round-trips");
 const bench = await startBenchEngine(url, "round_trips", { tasks: [threeSteps], concurrency: 1 });
 const watcher = await connectClient(url);
 const isDone = async (id: string) =>

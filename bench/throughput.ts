@@ -1,7 +1,7 @@
-import { task } from "../sdk/index.ts";
 import { insertCommitThroughput } from "./lib/baseline.ts";
 import type { Row } from "./lib/row.ts";
 import { connectClient, startBenchEngine } from "./lib/schema.ts";
+import { threeStepTask } from "./lib/three-steps.ts";
 import { mapLimit, round, sleep } from "./lib/stats.ts";
 
 const RUNS = Number(process.env.BENCH_THROUGHPUT_RUNS ?? 1000);
@@ -11,18 +11,7 @@ const TRIGGER_PARALLELISM = 32;
 
 /** Row 4: 1,000 runs of 3 no-op steps with a status update per step, worker concurrency 32. */
 export default async function throughput(url: string): Promise<Row[]> {
-  const threeSteps = task<{ i: number }, number>({
-    id: "bench-throughput",
-    run: async ({ i }, { io }) => {
-      await io.runTask("one", async () => i);
-      let status = await io.createStatus("progress", { label: "1/3", state: "loading" });
-      await io.runTask("two", async () => i);
-      status = await status.update("progress-2", { label: "2/3" });
-      await io.runTask("three", async () => i);
-      await status.update("progress-3", { label: "3/3", state: "success" });
-      return i;
-    },
-  });
+  const threeSteps = threeStepTask("bench-throughput");
   // The pool serves the triggers as well as the 32 runs, so it gets room for both.
   const bench = await startBenchEngine(url, "throughput", { tasks: [threeSteps], concurrency: CONCURRENCY, poolSize: 40 });
   const watcher = await connectClient(url);

@@ -1,29 +1,20 @@
 import type { Backend, SendEventRequest, TriggerRequest } from "../sdk/backend.ts";
 import { DurablyError, EventNotFoundError, InvalidPayloadError, InvalidRunStateError, RunNotFoundError, TaskNotFoundError, TimeoutError } from "../sdk/errors.ts";
 import type { CreateScheduleOptions, EventRecord, JournalEntry, ListRunsFilter, MetadataChange, Run, RunList, RunStatus, RunStatuses, ScheduleRecord } from "../sdk/types.ts";
-import type { Database } from "./db/database.ts";
 import { toEvent, toJournalEntry, toMetadataChange, toRun, toStatus, type JournalRow, type RunRow, type StatusRow } from "./db/rows.ts";
-import type { Statements } from "./db/sql/index.ts";
 import { newId } from "./ids.ts";
 import { cancelRun } from "./orchestration/cancel-run.ts";
 import { forkRun } from "./orchestration/fork-run.ts";
 import { checkId, insertRun, insertRunsWithoutKeys, prepareTrigger, type PendingJob, type RunInsert } from "./orchestration/insert-run.ts";
-import { Schedules } from "./scheduler/schedules.ts";
+import { Schedules, type SchedulesDeps } from "./scheduler/schedules.ts";
 import type { Listener } from "./notify/listener.ts";
-import { onClient, type Scheduler } from "./scheduler/boss.ts";
+import { onClient } from "./scheduler/boss.ts";
 import { encode } from "./serialize.ts";
 import { createPublicToken, type TokenScopes } from "./auth/tokens.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { Batcher } from "./db/batcher.ts";
-import type { Channels } from "./notify/listener.ts";
 
-export interface ServiceDeps {
-  db: Database;
-  sql: Statements;
-  scheduler: Scheduler;
-  channels: Channels;
-  maxMetadataBytes: number;
-  maxPayloadBytes: number;
+export interface ServiceDeps extends SchedulesDeps {
   /** Signs public access tokens; without it none can be made. */
   secretKey?: string | undefined;
   /** For `pollRun`; without it polling falls back to a timer. */

@@ -2,14 +2,11 @@ import type pg from "pg";
 import type { PgBoss } from "pg-boss";
 import { InvalidPayloadError, ScheduleNotFoundError, TaskNotFoundError } from "../../sdk/errors.ts";
 import type { CreateScheduleOptions, Json, ScheduleRecord } from "../../sdk/types.ts";
-import type { Database } from "../db/database.ts";
-import type { Statements } from "../db/sql/index.ts";
 import { newId } from "../ids.ts";
 import type { Logger } from "../logger.ts";
-import { checkId, insertRun, prepareTrigger } from "../orchestration/insert-run.ts";
+import { checkId, insertRun, prepareTrigger, type InsertDeps } from "../orchestration/insert-run.ts";
 import { encode } from "../serialize.ts";
-import { onClient, SCHEDULE_QUEUE, type Scheduler } from "./boss.ts";
-import type { Channels } from "../notify/listener.ts";
+import { onClient, SCHEDULE_QUEUE } from "./boss.ts";
 
 interface TickJob {
   scheduleId: string;
@@ -30,11 +27,7 @@ interface ScheduleRow {
   updated_at: Date;
 }
 
-export interface SchedulesDeps {
-  db: Database;
-  sql: Statements;
-  scheduler: Scheduler;
-  channels: Channels;
+export interface SchedulesDeps extends InsertDeps {
   maxMetadataBytes: number;
   maxPayloadBytes: number;
 }
