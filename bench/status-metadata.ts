@@ -4,7 +4,7 @@ import type { Row } from "./lib/row.ts";
 import { startBenchEngine } from "./lib/schema.ts";
 import { percentile, round } from "./lib/stats.ts";
 
-const CALLS = 300;
+const CALLS = 1000;
 
 /** Row 3: `status.update` and `metadata.set`, each call timed from inside the run. */
 export default async function statusMetadata(url: string): Promise<Row[]> {
@@ -31,10 +31,10 @@ export default async function statusMetadata(url: string): Promise<Row[]> {
   const bench = await startBenchEngine(url, "status", { tasks: [writer] });
   try {
     const warm = await writer.trigger({ calls: 30, record: false });
-    await bench.engine.service.pollRun(warm.id, 60_000);
+    await bench.finished(warm.id, 60_000);
     const { id } = await writer.trigger({ calls: CALLS, record: true });
-    const run = await bench.engine.service.pollRun(id, 120_000);
-    if (run.status !== "SUCCESS") throw new Error(`status run ended ${run.status}`);
+    const ended = await bench.finished(id, 120_000);
+    if (ended !== "SUCCESS") throw new Error(`status run ended ${ended}`);
   } finally {
     await bench.close();
   }

@@ -4,7 +4,7 @@ import type { Row } from "./lib/row.ts";
 import { startBenchEngine } from "./lib/schema.ts";
 import { percentile, round } from "./lib/stats.ts";
 
-const STEPS = 500;
+const STEPS = 2000;
 
 /** Row 2: sequential `io.runTask` of a no-op, each step timed from inside the run. */
 export default async function stepOverhead(url: string): Promise<Row[]> {
@@ -23,10 +23,10 @@ export default async function stepOverhead(url: string): Promise<Row[]> {
   const bench = await startBenchEngine(url, "steps", { tasks: [steps] });
   try {
     const warm = await steps.trigger({ steps: 50, record: false });
-    await bench.engine.service.pollRun(warm.id, 60_000);
+    await bench.finished(warm.id, 60_000);
     const { id } = await steps.trigger({ steps: STEPS, record: true });
-    const run = await bench.engine.service.pollRun(id, 120_000);
-    if (run.status !== "SUCCESS") throw new Error(`step run ended ${run.status}`);
+    const status = await bench.finished(id, 120_000);
+    if (status !== "SUCCESS") throw new Error(`step run ended ${status}`);
   } finally {
     await bench.close();
   }

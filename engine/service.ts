@@ -1,6 +1,7 @@
 import type { Backend, SendEventRequest, TriggerRequest } from "../sdk/backend.ts";
 import { DurablyError, EventNotFoundError, InvalidPayloadError, InvalidRunStateError, RunNotFoundError, TaskNotFoundError, TimeoutError } from "../sdk/errors.ts";
 import type { CreateScheduleOptions, EventRecord, JournalEntry, ListRunsFilter, MetadataChange, Run, RunList, RunStatus, RunStatuses, ScheduleRecord } from "../sdk/types.ts";
+import { FINISHED_STATUSES } from "../sdk/types.ts";
 import { toEvent, toJournalEntry, toMetadataChange, toRun, toStatus, type JournalRow, type RunRow, type StatusRow } from "./db/rows.ts";
 import { newId } from "./ids.ts";
 import { cancelRun } from "./orchestration/cancel-run.ts";
@@ -198,6 +199,7 @@ export class Service implements Backend {
   }
 
   async pollRun(id: string, timeoutMs: number): Promise<Run> {
+    checkId(id, "run id");
     const deadline = Date.now() + timeoutMs;
     const listener = this.deps.listener ? await this.deps.listener() : undefined;
     for (;;) {
@@ -205,10 +207,12 @@ export class Service implements Backend {
       const signal = new Promise<void>((resolve) => (changed = resolve));
       const off = listener?.on(this.deps.channels.run, (payload) => payload.startsWith(id + ":") && changed());
       try {
-        const run = await this.retrieveRun(id);
-        if (run.isCompleted) return run;
+        // Every step of the run notifies: read only its status until it has finished.
+        const { rows } = await this.deps.db.query<{ status: RunStatus }>(this.deps.sql.runs.state, [id]);
+        const status = rows[0]?.status;
+        if (!status || FINISHED_STATUSES.includes(status)) return await this.retrieveRun(id);
         const left = deadline - Date.now();
-        if (left <= 0) throw new TimeoutError(`Run ${id} did not finish within ${timeoutMs} ms (it is ${run.status})`);
+        if (left <= 0) throw new TimeoutError(`Run ${id} did not finish within ${timeoutMs} ms (it is ${status})`);
         await Promise.race([signal, new Promise((resolve) => setTimeout(resolve, Math.min(left, listener ? 5_000 : 250)))]);
       } finally {
         off?.();

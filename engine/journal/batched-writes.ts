@@ -111,7 +111,9 @@ export class BatchedWrites {
   }
 
   async #writeMany(items: JournalItem[], on: pg.Pool | pg.PoolClient): Promise<boolean[]> {
-    const { rows } = await this.db.query<{ run_id: string }>(this.sql.journal.writeMany, [JSON.stringify(items), this.notifyChannel], on);
+    const sideData = items.some((item) => item.st_key !== undefined || item.md !== undefined);
+    const text = sideData ? this.sql.journal.writeMany : this.sql.journal.writeSteps;
+    const { rows } = await this.db.query<{ run_id: string }>(text, [JSON.stringify(items), this.notifyChannel], on);
     const landed = new Set(rows.map((r) => r.run_id));
     return items.map((item) => landed.has(item.run_id));
   }

@@ -9,45 +9,9 @@ export function journalStatements(s: string) {
      * taken once per batch. `next_status` hands the run back (WAITING, QUEUED) in the same
      * statement. Returns one row per write that landed.
      */
-    writeMany: `
-    WITH w AS (
-      SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
-        run_id text, lease uuid, seq integer, kind text, key text, status text, output jsonb, error jsonb,
-        attempts integer, started_at timestamptz, next_status text,
-        st_key text, st_label text, st_state text, st_data jsonb,
-        md jsonb, md_op text, md_key text, md_value jsonb)
-    ), r AS (
-      UPDATE ${s}.runs AS run SET revision = run.revision + 1, updated_at = now(),
-        status = coalesce(w.next_status, run.status),
-        lease = CASE WHEN w.next_status IS NULL THEN run.lease ELSE NULL END,
-        metadata = coalesce(w.md, run.metadata)
-      FROM w WHERE run.id = w.run_id AND run.lease = w.lease AND run.status = 'EXECUTING'
-      RETURNING run.id, run.revision
-    ), j AS (
-      INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output, error, attempts, revision, started_at)
-      SELECT w.run_id, w.seq, w.kind, w.key, w.status, w.output, w.error, w.attempts, r.revision, w.started_at
-      FROM w JOIN r ON r.id = w.run_id
-      ON CONFLICT (run_id, seq) DO UPDATE SET status = excluded.status, output = excluded.output,
-        error = excluded.error, attempts = excluded.attempts, revision = excluded.revision,
-        started_at = excluded.started_at, finished_at = now()
-      WHERE old.status = 'failed'
-      RETURNING run_id, revision, finished_at
-    ), st AS (
-      INSERT INTO ${s}.run_statuses (run_id, key, label, state, data, seq)
-      SELECT w.run_id, w.st_key, w.st_label, w.st_state, w.st_data, w.seq FROM w JOIN j ON j.run_id = w.run_id
-      WHERE w.st_key IS NOT NULL
-      ON CONFLICT (run_id, key) DO UPDATE SET label = excluded.label, state = excluded.state,
-        data = excluded.data, seq = excluded.seq, updated_at = now()
-    ), h AS (
-      INSERT INTO ${s}.run_status_history (run_id, seq, key, label, state, data)
-      SELECT w.run_id, w.seq, w.st_key, w.st_label, w.st_state, w.st_data FROM w JOIN j ON j.run_id = w.run_id
-      WHERE w.st_key IS NOT NULL
-    ), mh AS (
-      INSERT INTO ${s}.run_metadata_history (run_id, seq, op, key, value, metadata)
-      SELECT w.run_id, w.seq, w.md_op, w.md_key, w.md_value, w.md FROM w JOIN j ON j.run_id = w.run_id
-      WHERE w.md IS NOT NULL
-    )
-    SELECT j.run_id, j.revision, pg_notify($2, j.run_id || ':' || j.revision) FROM j`,
+    writeMany: writeJournal(s, true),
+    /** `writeMany` for a batch without status or metadata writes: plain steps skip the side tables. */
+    writeSteps: writeJournal(s, false),
 
     /**
      * Records a cancel in each canceled run's journal, after its last entry. A statement of its
@@ -70,4 +34,46 @@ export function journalStatements(s: string) {
       SELECT seq, kind, key, status, output, error, attempts, started_at, finished_at, revision
       FROM ${s}.journal WHERE run_id = $1 ORDER BY seq`,
   };
+}
+
+function writeJournal(s: string, sideData: boolean): string {
+  return `
+    WITH w AS (
+      SELECT x.* FROM ${s}.batch_items($1::jsonb) AS b(item), jsonb_to_record(b.item) AS x(
+        run_id text, lease uuid, seq integer, kind text, key text, status text, output jsonb, error jsonb,
+        attempts integer, started_at timestamptz, next_status text${sideData ? `,
+        st_key text, st_label text, st_state text, st_data jsonb,
+        md jsonb, md_op text, md_key text, md_value jsonb` : ""})
+    ), r AS (
+      UPDATE ${s}.runs AS run SET revision = run.revision + 1, updated_at = now(),
+        status = coalesce(w.next_status, run.status),
+        lease = CASE WHEN w.next_status IS NULL THEN run.lease ELSE NULL END${sideData ? `,
+        metadata = coalesce(w.md, run.metadata)` : ""}
+      FROM w WHERE run.id = w.run_id AND run.lease = w.lease AND run.status = 'EXECUTING'
+      RETURNING run.id, run.revision
+    ), j AS (
+      INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output, error, attempts, revision, started_at)
+      SELECT w.run_id, w.seq, w.kind, w.key, w.status, w.output, w.error, w.attempts, r.revision, w.started_at
+      FROM w JOIN r ON r.id = w.run_id
+      ON CONFLICT (run_id, seq) DO UPDATE SET status = excluded.status, output = excluded.output,
+        error = excluded.error, attempts = excluded.attempts, revision = excluded.revision,
+        started_at = excluded.started_at, finished_at = now()
+      WHERE old.status = 'failed'
+      RETURNING run_id, revision, finished_at
+    )${sideData ? `, st AS (
+      INSERT INTO ${s}.run_statuses (run_id, key, label, state, data, seq)
+      SELECT w.run_id, w.st_key, w.st_label, w.st_state, w.st_data, w.seq FROM w JOIN j ON j.run_id = w.run_id
+      WHERE w.st_key IS NOT NULL
+      ON CONFLICT (run_id, key) DO UPDATE SET label = excluded.label, state = excluded.state,
+        data = excluded.data, seq = excluded.seq, updated_at = now()
+    ), h AS (
+      INSERT INTO ${s}.run_status_history (run_id, seq, key, label, state, data)
+      SELECT w.run_id, w.seq, w.st_key, w.st_label, w.st_state, w.st_data FROM w JOIN j ON j.run_id = w.run_id
+      WHERE w.st_key IS NOT NULL
+    ), mh AS (
+      INSERT INTO ${s}.run_metadata_history (run_id, seq, op, key, value, metadata)
+      SELECT w.run_id, w.seq, w.md_op, w.md_key, w.md_value, w.md FROM w JOIN j ON j.run_id = w.run_id
+      WHERE w.md IS NOT NULL
+    )` : ""}
+    SELECT j.run_id, j.revision, pg_notify($2, j.run_id || ':' || j.revision) FROM j`;
 }

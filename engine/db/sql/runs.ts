@@ -74,7 +74,7 @@ export function runStatements(s: string) {
      * fences off any older execution still alive. Limited queues go through `claimLimited`.
      */
     claimMany: `
-      WITH w AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(run_id text, lease uuid, counts integer))
+      WITH w AS (SELECT x.* FROM ${s}.batch_items($1::jsonb) AS b(item), jsonb_to_record(b.item) AS x(run_id text, lease uuid, counts integer))
       UPDATE ${s}.runs r SET status = 'EXECUTING', lease = w.lease, attempts = r.attempts + w.counts,
         started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1
       FROM w
@@ -131,7 +131,7 @@ export function runStatements(s: string) {
     /** Ends executions that hold their lease: a final state, or back to the queue. One row per run. */
     releaseMany: `
       WITH w AS (
-        SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(run_id text, lease uuid, status text, output jsonb, error jsonb)
+        SELECT x.* FROM ${s}.batch_items($1::jsonb) AS b(item), jsonb_to_record(b.item) AS x(run_id text, lease uuid, status text, output jsonb, error jsonb)
       )
       UPDATE ${s}.runs r SET status = w.status, output = coalesce(w.output, r.output), error = w.error, lease = NULL,
         finished_at = CASE WHEN w.status IN ('SUCCESS', 'FAILURE', 'CANCELED') THEN now() ELSE NULL END,

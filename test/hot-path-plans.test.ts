@@ -1,0 +1,54 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrate } from "durably/engine";
+import { buildStatements } from "../engine/db/sql/index.ts";
+import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
+
+const schema = uniqueSchema("plans");
+const statements = buildStatements(schema);
+let client: pg.Client;
+
+/**
+ * A long-lived database: many finished runs, a few active ones, statistics gathered. The batched
+ * hot-path statements must still reach `runs` by primary key, once per item — not through the
+ * status indexes, which hold an entry for every state every run ever passed through.
+ */
+beforeAll(async () => {
+  client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  await migrate(client, schema);
+  await client.query(`
+    INSERT INTO "${schema}".runs (id, task_id, task_version, payload, status, lease)
+    SELECT 'run_' || i, 'task', '1', '{}', CASE WHEN i % 100 = 0 THEN 'EXECUTING' WHEN i % 100 = 1 THEN 'QUEUED' ELSE 'SUCCESS' END,
+      CASE WHEN i % 100 = 0 THEN gen_random_uuid() END
+    FROM generate_series(1, 20000) AS i`);
+  await client.query(`ANALYZE "${schema}".runs`);
+  // The plan a connection settles on after its first executions of a prepared statement.
+  await client.query("SET plan_cache_mode = force_generic_plan");
+});
+
+afterAll(async () => {
+  await client.end();
+  await dropSchemas(schema);
+});
+
+async function genericPlan(name: string, text: string, params: number): Promise<string> {
+  await client.query(`PREPARE ${name} AS ${text}`);
+  const args = Array.from({ length: params }, () => "NULL").join(", ");
+  const { rows } = await client.query<{ "QUERY PLAN": string }>(`EXPLAIN EXECUTE ${name}(${args})`);
+  return rows.map((r) => r["QUERY PLAN"]).join("\n");
+}
+
+describe("hot-path statements on a large runs table", () => {
+  it.each([
+    ["claim", statements.runs.claimMany],
+    ["journal write with side data", statements.journal.writeMany],
+    ["journal write of plain steps", statements.journal.writeMany],
+    ["release", statements.runs.releaseMany],
+  ])("%s probes runs by primary key", async (_, text) => {
+    const plan = await genericPlan(`p_${Math.random().toString(36).slice(2, 8)}`, text, 2);
+    const onRuns = plan.split("\n").filter((line) => /Scan.* on runs\b/.test(line));
+    expect(onRuns.length).toBeGreaterThan(0);
+    for (const line of onRuns) expect(line).toMatch(/Index Scan using runs_pkey on runs/);
+  });
+});
