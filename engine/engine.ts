@@ -12,6 +12,7 @@ import { resolveOptions, type EngineOptionsInput, type ResolvedOptions } from ".
 import { Scheduler } from "./scheduler/boss.ts";
 import { Service } from "./service.ts";
 import { Dispatcher } from "./worker/dispatcher.ts";
+import { ReadyRuns } from "./worker/ready-runs.ts";
 import { BatchedWrites } from "./journal/batched-writes.ts";
 import type { Execution } from "./journal/execution.ts";
 import { startHttpServer, type HttpServer } from "./http/server.ts";
@@ -104,6 +105,7 @@ export class Engine {
       const running = new Map<string, Execution>();
       const dispatcher = new Dispatcher(
         scheduler,
+        new ReadyRuns(db, sql, channels),
         {
           db, sql, scheduler, notifyChannel: channels.run, wakeChannel: channels.wake, logger: this.logger,
           writes: new BatchedWrites(db, sql, channels.run),
@@ -112,7 +114,10 @@ export class Engine {
           findDefinition: (id, version) => this.#find(id, version),
           wakeAt: (date) => dispatcher.wakeAt(date),
         },
-        { concurrency: o.concurrency, pollIntervalMs: o.pollIntervalMs, heartbeatSeconds: o.heartbeatSeconds, shutdownTimeoutMs: o.shutdownTimeoutMs },
+        {
+          concurrency: o.concurrency, pollIntervalMs: o.pollIntervalMs, heartbeatSeconds: o.heartbeatSeconds,
+          recoverySeconds: o.recoverySeconds, shutdownTimeoutMs: o.shutdownTimeoutMs,
+        },
         this.logger,
       );
       listener.on(channels.wake, () => dispatcher.kick());

@@ -85,6 +85,8 @@ CREATE TABLE :SCHEMA.runs (
     concurrency_limit integer,
     forked_from text,
     scheduled_for timestamp with time zone,
+    ready_at timestamp with time zone,
+    heartbeat_at timestamp with time zone,
     CONSTRAINT runs_concurrency_limit_check CHECK ((concurrency_limit > 0)),
     CONSTRAINT runs_status_check CHECK ((status = ANY (ARRAY['QUEUED'::text, 'EXECUTING'::text, 'WAITING'::text, 'SUCCESS'::text, 'FAILURE'::text, 'CANCELED'::text])))
 );
@@ -136,6 +138,7 @@ CREATE INDEX runs_event_idx ON :SCHEMA.runs USING btree (event_id) WHERE (event_
 CREATE UNIQUE INDEX runs_idempotency_idx ON :SCHEMA.runs USING btree (task_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
 CREATE INDEX runs_parent_idx ON :SCHEMA.runs USING btree (parent_run_id) WHERE (parent_run_id IS NOT NULL);
 CREATE INDEX runs_queue_executing_idx ON :SCHEMA.runs USING btree (queue, concurrency_key) WHERE (status = 'EXECUTING'::text);
+CREATE INDEX runs_ready_idx ON :SCHEMA.runs USING btree (ready_at) WHERE ((status = 'QUEUED'::text) AND (ready_at IS NOT NULL));
 CREATE INDEX runs_status_idx ON :SCHEMA.runs USING btree (status, created_at DESC);
 CREATE INDEX runs_tags_idx ON :SCHEMA.runs USING gin (tags);
 CREATE INDEX runs_task_idx ON :SCHEMA.runs USING btree (task_id, created_at DESC);

@@ -75,7 +75,8 @@ export function prepareTrigger(
 }
 
 /**
- * Inserts the run and its start job (and its expire job, for a ttl) on the caller's transaction.
+ * Inserts the run on the caller's transaction, with its start job unless it is ready at once (and
+ * its expire job, for a ttl).
  * A live idempotency key returns the run that holds it; an expired one is taken from that run.
  */
 export async function insertRun(
@@ -91,8 +92,9 @@ export async function insertRun(
     id, run.taskId, run.version, run.eventId, run.parentRunId, run.payload, run.metadata, run.tags, run.idempotencyKey,
     deps.channels.run, deps.channels.wake, run.resumeParent, run.idempotencyKeyExpiresAt, run.expiresAt,
     run.queue?.name ?? null, run.queue?.concurrencyLimit ?? null, run.concurrencyKey, run.forkedFrom, run.scheduledFor,
+    run.startAfter !== undefined,
   ];
-  let inserted = await db.query(sql.runs.insert, values, client);
+  let inserted = await db.query<{ ready: boolean }>(sql.runs.insert, values, client);
   if (inserted.rows.length === 0) {
     const holder = await db.query<{ id: string; expired: boolean }>(sql.runs.findByIdempotencyKey, [run.taskId, run.idempotencyKey], client);
     const existing = holder.rows[0]!;
@@ -105,8 +107,7 @@ export async function insertRun(
       return { id: taken.rows[0]!.id, isCached: true };
     }
   }
-  const pending: PendingJob[] = [{ job: { runId: id, reason: "start" }, startAfter: run.startAfter }];
-  if (run.expiresAt) pending.push({ job: { runId: id, reason: "expire" }, startAfter: run.expiresAt });
+  const pending = jobsFor(id, run, inserted.rows[0]!.ready);
   if (jobs) jobs.push(...pending);
   else await deps.scheduler.sendMany(onClient(client), pending);
   return { id, isCached: false };
@@ -122,15 +123,19 @@ export async function insertRunsWithoutKeys(deps: InsertDeps, client: pg.PoolCli
     id: newId("run"), task_id: run.taskId, task_version: run.version, event_id: run.eventId, parent_run_id: run.parentRunId,
     payload: run.payload, metadata: run.metadata, tags: run.tags, resume_parent: run.resumeParent, expires_at: run.expiresAt,
     queue: run.queue?.name ?? null, concurrency_limit: run.queue?.concurrencyLimit ?? null, concurrency_key: run.concurrencyKey,
-    forked_from: run.forkedFrom, scheduled_for: run.scheduledFor, ord,
+    forked_from: run.forkedFrom, scheduled_for: run.scheduledFor, delayed: run.startAfter !== undefined, ord,
   }));
-  await deps.db.query(deps.sql.runs.insertMany, [JSON.stringify(rows), deps.channels.run, deps.channels.wake], client);
-  runs.forEach((run, i) => {
-    const runId = rows[i]!.id;
-    jobs.push({ job: { runId, reason: "start" }, startAfter: run.startAfter });
-    if (run.expiresAt) jobs.push({ job: { runId, reason: "expire" }, startAfter: run.expiresAt });
-  });
+  const inserted = await deps.db.query<{ id: string; ready: boolean }>(deps.sql.runs.insertMany, [JSON.stringify(rows), deps.channels.run, deps.channels.wake], client);
+  const ready = new Set(inserted.rows.filter((r) => r.ready).map((r) => r.id));
+  runs.forEach((run, i) => jobs.push(...jobsFor(rows[i]!.id, run, ready.has(rows[i]!.id))));
   return rows.map((r) => r.id);
+}
+
+/** A run ready at once is claimed straight from `runs`; any other starts through its job. */
+function jobsFor(runId: string, run: RunInsert, ready: boolean): PendingJob[] {
+  const jobs: PendingJob[] = ready ? [] : [{ job: { runId, reason: "start" }, startAfter: run.startAfter }];
+  if (run.expiresAt) jobs.push({ job: { runId, reason: "expire" }, startAfter: run.expiresAt });
+  return jobs;
 }
 
 /** A ttl: seconds or a duration string such as "10m", counted from now. */

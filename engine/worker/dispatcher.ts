@@ -1,21 +1,34 @@
 import type { Logger } from "../logger.ts";
 import type { Scheduler } from "../scheduler/boss.ts";
-import { executeRun, type ExecuteDeps } from "./execute-run.ts";
+import type { ClaimedRow } from "./claim-run.ts";
+import { executeClaimed, executeRun, type ExecuteDeps, type JobOutcome } from "./execute-run.ts";
+import type { HeldRun, ReadyRuns } from "./ready-runs.ts";
 
 export interface DispatcherOptions {
   concurrency: number;
   pollIntervalMs: number;
   heartbeatSeconds: number;
+  recoverySeconds: number;
   shutdownTimeoutMs: number;
 }
 
+/** An execution in flight: started by a pg-boss job, or claimed from the ready runs. */
+type Held = { job: string } | { run: HeldRun };
+
 /**
- * Pulls run jobs from pg-boss as slots free up. It fetches at once when notified of new work
- * (a trigger's NOTIFY, a local timer for a wait or retry falling due, a slot freeing up) and
- * polls only as a fallback for work other processes scheduled.
+ * A backlog of ready runs could fill every slot at each fetch and starve the jobs (wake-ups,
+ * retries, delayed starts): jobs are fetched first whenever they were last looked at this long ago.
+ */
+const JOBS_FIRST_AFTER_MS = 100;
+
+/**
+ * Fills free slots with ready runs (claimed straight from `runs`) and run jobs from pg-boss. It
+ * fetches at once when notified of new work (a trigger's NOTIFY, a local timer for a wait or
+ * retry falling due, a slot freeing up) and polls only as a fallback for work other processes
+ * scheduled.
  */
 export class Dispatcher {
-  readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #inFlight = new Map<string, { held: Held; task: Promise<void> }>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #running = false;
   #wake: (() => void) | undefined;
@@ -24,11 +37,14 @@ export class Dispatcher {
   #backlog = false;
   #loop: Promise<void> | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
+  #recovery: NodeJS.Timeout | undefined;
+  #jobsFetchedAt = 0;
   /** Aborted by stop(): each execution finishes its step in flight and hands its run back. */
   readonly #shutdown = new AbortController();
 
   constructor(
     private readonly scheduler: Scheduler,
+    private readonly ready: ReadyRuns,
     private readonly deps: ExecuteDeps,
     private readonly options: DispatcherOptions,
     private readonly logger: Logger,
@@ -38,10 +54,23 @@ export class Dispatcher {
     this.#running = true;
     this.#loop = this.#run();
     this.#heartbeat = setInterval(() => {
-      this.scheduler.touch([...this.#inFlight.keys()]).catch((error: Error) =>
+      const held = [...this.#inFlight.values()].map((f) => f.held);
+      const jobs = held.flatMap((h) => ("job" in h ? [h.job] : []));
+      const runs = held.flatMap((h) => ("run" in h ? [h.run] : []));
+      Promise.all([this.scheduler.touch(jobs), this.ready.heartbeat(runs)]).catch((error: Error) =>
         this.logger.warn("heartbeat failed", { error: error.message }),
       );
     }, (this.options.heartbeatSeconds * 1000) / 3);
+    this.#recovery = setInterval(() => {
+      this.ready.recoverLapsed(this.options.heartbeatSeconds).then(
+        (recovered) => {
+          if (recovered === 0) return;
+          this.logger.warn("runs of a silent worker made ready again", { runs: recovered });
+          this.kick();
+        },
+        (error: Error) => this.logger.warn("looking for runs of dead workers failed", { error: error.message }),
+      );
+    }, this.options.recoverySeconds * 1000);
   }
 
   /** New work may be ready: fetch now instead of waiting for the poll. */
@@ -73,17 +102,18 @@ export class Dispatcher {
     this.kick();
     await this.#loop;
     clearInterval(this.#heartbeat);
+    clearInterval(this.#recovery);
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     let timeout: NodeJS.Timeout | undefined;
-    const drained = Promise.all(this.#inFlight.values()).then(() => true);
+    const drained = Promise.all([...this.#inFlight.values()].map((f) => f.task)).then(() => true);
     const timedOut = new Promise<false>((resolve) => (timeout = setTimeout(() => resolve(false), this.options.shutdownTimeoutMs)));
     const finished = await Promise.race([drained, timedOut]);
     clearTimeout(timeout);
     if (!finished) {
-      const ids = [...this.#inFlight.keys()];
-      this.logger.warn("handing unfinished runs back", { jobs: ids.length });
-      await Promise.all(ids.map((id) => this.scheduler.giveBack(id).catch(() => undefined)));
+      const held = [...this.#inFlight.values()].map((f) => f.held);
+      this.logger.warn("handing unfinished runs back", { runs: held.length });
+      await Promise.all(held.map((h) => ("job" in h ? this.scheduler.giveBack(h.job) : this.ready.giveBack(h.run)).catch(() => undefined)));
     }
   }
 
@@ -94,11 +124,12 @@ export class Dispatcher {
       if (free > 0) {
         this.#kicked = false;
         try {
-          const jobs = await this.scheduler.fetch(free);
-          fetched = jobs.length;
-          for (const job of jobs) this.#start(job.id, job.data, job.retryCount > 0);
+          const jobsFirst = Date.now() - this.#jobsFetchedAt >= JOBS_FIRST_AFTER_MS;
+          if (jobsFirst) fetched += await this.#fetchJobs(free);
+          fetched += await this.#claimReady(free - fetched);
+          if (!jobsFirst && fetched < free) fetched += await this.#fetchJobs(free - fetched);
         } catch (error) {
-          this.logger.warn("fetching run jobs failed", { error: (error as Error).message });
+          this.logger.warn("fetching runs failed", { error: (error as Error).message });
         }
       }
       if (!this.#running) break;
@@ -116,31 +147,54 @@ export class Dispatcher {
     }
   }
 
-  #start(jobId: string, data: Parameters<typeof executeRun>[1], redelivered: boolean): void {
-    const task = executeRun(this.deps, data, redelivered, this.#shutdown.signal)
-      .then((outcome) => (outcome === "done" ? this.scheduler.complete(jobId) : this.#handBack(jobId)))
+  async #fetchJobs(max: number): Promise<number> {
+    if (max <= 0) return 0;
+    this.#jobsFetchedAt = Date.now();
+    const jobs = await this.scheduler.fetch(max);
+    for (const job of jobs) {
+      this.#start(job.id, { job: job.id }, job.data.runId, executeRun(this.deps, job.data, job.retryCount > 0, this.#shutdown.signal));
+    }
+    return jobs.length;
+  }
+
+  async #claimReady(max: number): Promise<number> {
+    if (max <= 0) return 0;
+    const rows: ClaimedRow[] = await this.ready.claim(max);
+    for (const row of rows) {
+      const run = { id: row.id, lease: row.lease! };
+      this.#start(`run:${row.id}`, { run }, row.id, executeClaimed(this.deps, row, run.lease, "start", this.#shutdown.signal));
+    }
+    return rows.length;
+  }
+
+  #start(key: string, held: Held, runId: string, execution: Promise<JobOutcome>): void {
+    const task = execution
+      .then((outcome) => {
+        if (outcome === "give-back") return this.#handBack(held);
+        if ("job" in held) return this.scheduler.complete(held.job);
+      })
       .catch(async (error: Error) => {
-        this.logger.error("run execution failed; handing it back", { runId: data.runId, error: error.message });
-        await this.#handBack(jobId);
+        this.logger.error("run execution failed; handing it back", { runId, error: error.message });
+        await this.#handBack(held);
       })
       .finally(() => {
-        this.#inFlight.delete(jobId);
+        this.#inFlight.delete(key);
         // A freed slot only matters when work is waiting (a full last fetch, or a NOTIFY that
         // came while every slot was busy); new work otherwise announces itself.
         if (this.#backlog || this.#kicked) this.kick();
       });
-    this.#inFlight.set(jobId, task);
+    this.#inFlight.set(key, { held, task });
   }
 
   /**
-   * Gives the job back for another execution. A run usually fails over because the database
+   * Gives the run back for another execution. A run usually fails over because the database
    * went away, so the first give-back often fails too: try again for a few seconds (Postgres
-   * restarts in about one) rather than leave the run until its job's heartbeat lapses.
+   * restarts in about one) rather than leave the run until its heartbeat lapses.
    */
-  async #handBack(jobId: string): Promise<void> {
+  async #handBack(held: Held): Promise<void> {
     for (let delayMs = 250; ; delayMs *= 2) {
       try {
-        return await this.scheduler.giveBack(jobId);
+        return await ("job" in held ? this.scheduler.giveBack(held.job) : this.ready.giveBack(held.run));
       } catch (error) {
         if (!this.#running || delayMs > 4_000) {
           this.logger.warn("could not hand a run back; its heartbeat will lapse and hand it over", { error: (error as Error).message });

@@ -12,9 +12,9 @@ import type { BatchedWrites } from "../journal/batched-writes.ts";
 import { Recorder } from "../journal/recorder.ts";
 import { withFaultPoints } from "../debug/fault-points.ts";
 import { expireRun } from "../orchestration/expire-run.ts";
-import { claimRun } from "./claim-run.ts";
+import { claimRun, type ClaimedRow } from "./claim-run.ts";
 import type { Logger } from "../logger.ts";
-import type { RunJob, Scheduler } from "../scheduler/boss.ts";
+import type { RunJob, RunJobReason, Scheduler } from "../scheduler/boss.ts";
 import { decode, encode, serializeError } from "../serialize.ts";
 
 export interface ExecuteDeps {
@@ -39,7 +39,7 @@ const QUEUE_FULL_RETRY_MS = 500;
 /** What to do with the run job: settle it, or hand it back to be retried at once. */
 export type JobOutcome = "done" | "give-back";
 
-/** Claims the run behind one job, replays and continues its code, and records how it ended. */
+/** Claims the run behind one job and executes it. */
 export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: boolean, shutdown?: AbortSignal): Promise<JobOutcome> {
   if (job.reason === "expire") {
     await expireRun(deps, job.runId);
@@ -56,8 +56,14 @@ export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: bo
     deps.wakeAt(startAfter);
     return "done";
   }
-  const row = claim.row;
+  return executeClaimed(deps, claim.row, lease, job.reason, shutdown);
+}
 
+/**
+ * Replays and continues the code of a run this execution holds under `lease`, and records how
+ * it ended. `reason` is why it was claimed, for a run handed back to wait for its code.
+ */
+export async function executeClaimed(deps: ExecuteDeps, row: ClaimedRow, lease: string, reason: RunJobReason, shutdown?: AbortSignal): Promise<JobOutcome> {
   const definition = deps.findDefinition(row.task_id, row.task_version);
   const recorder = withFaultPoints(new Recorder(deps.db, deps.sql, deps.scheduler, deps.writes, {
     runId: row.id, lease, notifyChannel: deps.notifyChannel, wakeChannel: deps.wakeChannel,
@@ -65,7 +71,7 @@ export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: bo
   }), row.id);
   if (!definition) {
     deps.logger.warn("no code for this run's task in this process; retrying in 5 s", { runId: row.id, task: row.task_id });
-    await recorder.release("QUEUED", undefined, null, { reason: job.reason, startAfter: new Date(Date.now() + 5_000) });
+    await recorder.release("QUEUED", undefined, null, { reason, startAfter: new Date(Date.now() + 5_000) });
     return "done";
   }
 

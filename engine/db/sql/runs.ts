@@ -1,3 +1,9 @@
+/**
+ * A new run is ready to claim at once unless it is delayed or in a queue with a concurrency
+ * limit: those start through a pg-boss job.
+ */
+const readyAt = (delayed: string, limit: string) => `CASE WHEN NOT ${delayed} AND ${limit} IS NULL THEN now() END`;
+
 /** Statements on `runs`: the lifecycle of a run. `s` is the quoted schema. */
 export function runStatements(s: string) {
   const notifyRun = (alias: string, param: string) => `pg_notify(${param}, ${alias}.id || ':' || ${alias}.revision)`;
@@ -11,7 +17,7 @@ export function runStatements(s: string) {
            FROM ${s}.journal j WHERE j.run_id = r.id) AS journal`;
   const claim = (condition: string) => `
       UPDATE ${s}.runs r SET status = 'EXECUTING', lease = $2, attempts = r.attempts + $3,
-        started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1
+        started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1, ready_at = NULL, heartbeat_at = NULL
       WHERE r.id = $1 AND ${notExpired} AND ${condition}
       ${claimReturning}, ${notifyRun("r", "$4")}`;
   const finished = `('SUCCESS', 'FAILURE', 'CANCELED')`;
@@ -23,42 +29,43 @@ export function runStatements(s: string) {
     insert: `
       WITH ins AS (
         INSERT INTO ${s}.runs (id, task_id, task_version, event_id, parent_run_id, payload, status, metadata, tags, idempotency_key,
-          resume_parent, idempotency_key_expires_at, expires_at, queue, concurrency_limit, concurrency_key, forked_from, scheduled_for)
-        SELECT $1, $2, $3, $4, $5, $6, 'QUEUED', $7, $8, $9, $12, $13, $14,
-          CASE WHEN $15::text IS NULL THEN t.queue ELSE $15 END,
-          CASE WHEN $15::text IS NULL THEN t.concurrency_limit ELSE $16::integer END,
-          $17, $18, $19
-        FROM (SELECT 1) AS one LEFT JOIN ${s}.tasks t ON t.id = $2 AND t.version = $3
+          resume_parent, idempotency_key_expires_at, expires_at, queue, concurrency_limit, concurrency_key, forked_from, scheduled_for, ready_at)
+        SELECT $1, $2, $3, $4, $5, $6, 'QUEUED', $7, $8, $9, $12, $13, $14, q.queue, q.concurrency_limit, $17, $18, $19,
+          ${readyAt("$20::boolean", "q.concurrency_limit")}
+        FROM (SELECT 1) AS one LEFT JOIN ${s}.tasks t ON t.id = $2 AND t.version = $3,
+          LATERAL (SELECT CASE WHEN $15::text IS NULL THEN t.queue ELSE $15 END AS queue,
+            CASE WHEN $15::text IS NULL THEN t.concurrency_limit ELSE $16::integer END AS concurrency_limit) AS q
         ON CONFLICT (task_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-        RETURNING id, revision, metadata
+        RETURNING id, revision, metadata, ready_at IS NOT NULL AS ready
       ), hist AS (
         INSERT INTO ${s}.run_metadata_history (run_id, seq, op, metadata)
         SELECT id, 0, 'trigger', metadata FROM ins WHERE metadata <> '{}'::jsonb
       )
-      SELECT id, revision, ${notifyRun("ins", "$10")}, pg_notify($11, '') FROM ins`,
+      SELECT id, revision, ready, ${notifyRun("ins", "$10")}, pg_notify($11, '') FROM ins`,
 
     /** Many runs without an idempotency key in one statement: a burst of triggers. */
     insertMany: `
       WITH w AS (
         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, task_id text, task_version text, event_id text,
           parent_run_id text, payload jsonb, metadata jsonb, tags text[], resume_parent boolean, expires_at timestamptz,
-          queue text, concurrency_limit integer, concurrency_key text, forked_from text, scheduled_for timestamptz, ord integer)
+          queue text, concurrency_limit integer, concurrency_key text, forked_from text, scheduled_for timestamptz,
+          delayed boolean, ord integer)
       ), ins AS (
         INSERT INTO ${s}.runs (id, task_id, task_version, event_id, parent_run_id, payload, status, metadata, tags,
-          resume_parent, expires_at, queue, concurrency_limit, concurrency_key, forked_from, scheduled_for)
+          resume_parent, expires_at, queue, concurrency_limit, concurrency_key, forked_from, scheduled_for, ready_at)
         SELECT w.id, w.task_id, w.task_version, w.event_id, w.parent_run_id, w.payload, 'QUEUED', w.metadata, w.tags,
-          w.resume_parent, w.expires_at,
-          CASE WHEN w.queue IS NULL THEN t.queue ELSE w.queue END,
-          CASE WHEN w.queue IS NULL THEN t.concurrency_limit ELSE w.concurrency_limit END,
-          w.concurrency_key, w.forked_from, w.scheduled_for
-        FROM w LEFT JOIN ${s}.tasks t ON t.id = w.task_id AND t.version = w.task_version
+          w.resume_parent, w.expires_at, q.queue, q.concurrency_limit, w.concurrency_key, w.forked_from, w.scheduled_for,
+          ${readyAt("w.delayed", "q.concurrency_limit")}
+        FROM w LEFT JOIN ${s}.tasks t ON t.id = w.task_id AND t.version = w.task_version,
+          LATERAL (SELECT CASE WHEN w.queue IS NULL THEN t.queue ELSE w.queue END AS queue,
+            CASE WHEN w.queue IS NULL THEN t.concurrency_limit ELSE w.concurrency_limit END AS concurrency_limit) AS q
         ORDER BY w.ord
-        RETURNING id, revision, metadata
+        RETURNING id, revision, metadata, ready_at IS NOT NULL AS ready
       ), hist AS (
         INSERT INTO ${s}.run_metadata_history (run_id, seq, op, metadata)
         SELECT id, 0, 'trigger', metadata FROM ins WHERE metadata <> '{}'::jsonb
       )
-      SELECT id, ${notifyRun("ins", "$2")}, pg_notify($3, '') FROM ins`,
+      SELECT id, ready, ${notifyRun("ins", "$2")}, pg_notify($3, '') FROM ins`,
 
     findByIdempotencyKey: `
       SELECT id, coalesce(idempotency_key_expires_at <= now(), false) AS expired
@@ -76,11 +83,47 @@ export function runStatements(s: string) {
     claimMany: `
       WITH w AS (SELECT x.* FROM ${s}.batch_items($1::jsonb) AS b(item), jsonb_to_record(b.item) AS x(run_id text, lease uuid, counts integer))
       UPDATE ${s}.runs r SET status = 'EXECUTING', lease = w.lease, attempts = r.attempts + w.counts,
-        started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1
+        started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1, ready_at = NULL, heartbeat_at = NULL
       FROM w
       WHERE r.id = w.run_id AND ${notExpired}
         AND r.status IN ('QUEUED', 'WAITING', 'EXECUTING') AND (r.concurrency_limit IS NULL OR r.status = 'EXECUTING')
       ${claimReturning}, ${notifyRun("r", "$2")}`,
+
+    /**
+     * Takes up to $1 ready runs, oldest first, for one execution each; rows another worker is
+     * taking are skipped, not waited for. Every claim is a new attempt (a start, or a run handed
+     * back by a dead or stopping worker).
+     */
+    claimReady: `
+      WITH picked AS (
+        SELECT id, gen_random_uuid() AS lease FROM ${s}.runs r
+        WHERE r.status = 'QUEUED' AND r.ready_at IS NOT NULL AND r.ready_at <= now() AND ${notExpired}
+        ORDER BY r.ready_at LIMIT $1 FOR UPDATE SKIP LOCKED
+      )
+      UPDATE ${s}.runs r SET status = 'EXECUTING', lease = picked.lease, attempts = r.attempts + 1,
+        started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1, ready_at = NULL, heartbeat_at = now()
+      FROM picked WHERE r.id = picked.id
+      ${claimReturning}, ${notifyRun("r", "$2")}`,
+
+    /** The worker executing these runs (id, lease pairs) is alive; no revision: nothing a reader sees changed. */
+    heartbeat: `
+      UPDATE ${s}.runs r SET heartbeat_at = now()
+      FROM unnest($1::text[], $2::uuid[]) AS h(id, lease)
+      WHERE r.id = h.id AND r.lease = h.lease AND r.status = 'EXECUTING'`,
+
+    /** A stopping worker hands a run it claimed from the ready runs back to them. */
+    giveBack: `
+      UPDATE ${s}.runs r SET status = 'QUEUED', lease = NULL, ready_at = now(), heartbeat_at = NULL,
+        updated_at = now(), revision = r.revision + 1
+      WHERE r.id = $1 AND r.lease = $2 AND r.status = 'EXECUTING'
+      RETURNING r.id, ${notifyRun("r", "$3")}, pg_notify($4, '')`,
+
+    /** Runs whose worker stopped heartbeating for $1 seconds are made ready again, for another worker. */
+    readyLapsed: `
+      UPDATE ${s}.runs r SET status = 'QUEUED', lease = NULL, ready_at = now(), heartbeat_at = NULL,
+        updated_at = now(), revision = r.revision + 1
+      WHERE r.status = 'EXECUTING' AND r.heartbeat_at < now() - make_interval(secs => $1)
+      RETURNING r.id, ${notifyRun("r", "$2")}, pg_notify($3, '')`,
 
     /**
      * Takes a run of a limited queue if the queue has a free slot. Run under the queue's advisory
