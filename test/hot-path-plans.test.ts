@@ -42,8 +42,8 @@ async function genericPlan(name: string, text: string, params: number): Promise<
 describe("hot-path statements on a large runs table", () => {
   it.each([
     ["claim", statements.runs.claimMany],
-    ["journal write with side data", statements.journal.writeMany],
-    ["journal write of plain steps", statements.journal.writeMany],
+    ["journal write", statements.journal.writeMany],
+    ["journal write with metadata", statements.journal.writeManyWithMetadata],
     ["release", statements.runs.releaseMany],
   ])("%s probes runs by primary key", async (_, text) => {
     const plan = await genericPlan(`p_${Math.random().toString(36).slice(2, 8)}`, text, 2);

@@ -38,25 +38,6 @@ CREATE TABLE :SCHEMA.run_metadata_history (
     metadata jsonb NOT NULL,
     at timestamp with time zone DEFAULT now() NOT NULL
 );
-CREATE TABLE :SCHEMA.run_status_history (
-    run_id text NOT NULL,
-    seq integer NOT NULL,
-    key text NOT NULL,
-    label text NOT NULL,
-    state text,
-    data jsonb,
-    at timestamp with time zone DEFAULT now() NOT NULL
-);
-CREATE TABLE :SCHEMA.run_statuses (
-    run_id text NOT NULL,
-    key text NOT NULL,
-    label text NOT NULL,
-    state text,
-    data jsonb,
-    seq integer NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT run_statuses_state_check CHECK ((state = ANY (ARRAY['loading'::text, 'success'::text, 'failure'::text])))
-);
 CREATE TABLE :SCHEMA.runs (
     id text NOT NULL,
     task_id text NOT NULL,
@@ -121,10 +102,6 @@ ALTER TABLE ONLY :SCHEMA.migrations
     ADD CONSTRAINT migrations_pkey PRIMARY KEY (version);
 ALTER TABLE ONLY :SCHEMA.run_metadata_history
     ADD CONSTRAINT run_metadata_history_pkey PRIMARY KEY (run_id, seq);
-ALTER TABLE ONLY :SCHEMA.run_status_history
-    ADD CONSTRAINT run_status_history_pkey PRIMARY KEY (run_id, seq);
-ALTER TABLE ONLY :SCHEMA.run_statuses
-    ADD CONSTRAINT run_statuses_pkey PRIMARY KEY (run_id, key);
 ALTER TABLE ONLY :SCHEMA.runs
     ADD CONSTRAINT runs_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY :SCHEMA.schedules
@@ -148,10 +125,6 @@ ALTER TABLE ONLY :SCHEMA.journal
     ADD CONSTRAINT journal_run_id_fkey FOREIGN KEY (run_id) REFERENCES :SCHEMA.runs(id) ON DELETE CASCADE;
 ALTER TABLE ONLY :SCHEMA.run_metadata_history
     ADD CONSTRAINT run_metadata_history_run_id_fkey FOREIGN KEY (run_id) REFERENCES :SCHEMA.runs(id) ON DELETE CASCADE;
-ALTER TABLE ONLY :SCHEMA.run_status_history
-    ADD CONSTRAINT run_status_history_run_id_fkey FOREIGN KEY (run_id) REFERENCES :SCHEMA.runs(id) ON DELETE CASCADE;
-ALTER TABLE ONLY :SCHEMA.run_statuses
-    ADD CONSTRAINT run_statuses_run_id_fkey FOREIGN KEY (run_id) REFERENCES :SCHEMA.runs(id) ON DELETE CASCADE;
 ALTER TABLE ONLY :SCHEMA.runs
     ADD CONSTRAINT runs_event_id_fkey FOREIGN KEY (event_id) REFERENCES :SCHEMA.events(id);
 ALTER TABLE ONLY :SCHEMA.runs

@@ -17,10 +17,6 @@ export interface JournalItem {
   attempts: number;
   started_at: Date;
   next_status: string | null;
-  st_key?: string;
-  st_label?: string;
-  st_state?: string | null;
-  st_data?: unknown;
   md?: unknown;
   md_op?: string;
   md_key?: string;
@@ -111,8 +107,7 @@ export class BatchedWrites {
   }
 
   async #writeMany(items: JournalItem[], on: pg.Pool | pg.PoolClient): Promise<boolean[]> {
-    const sideData = items.some((item) => item.st_key !== undefined || item.md !== undefined);
-    const text = sideData ? this.sql.journal.writeMany : this.sql.journal.writeSteps;
+    const text = items.some((item) => item.md !== undefined) ? this.sql.journal.writeManyWithMetadata : this.sql.journal.writeMany;
     const { rows } = await this.db.query<{ run_id: string }>(text, [JSON.stringify(items), this.notifyChannel], on);
     const landed = new Set(rows.map((r) => r.run_id));
     return items.map((item) => landed.has(item.run_id));

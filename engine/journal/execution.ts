@@ -254,10 +254,7 @@ export class Execution implements RunScope {
         data: input.data !== undefined ? input.data : before?.data,
       };
       if (value.data !== undefined) checkMetadata(value.data, this.#options.maxPayloadBytes);
-      await this.#commit(
-        { seq, kind: "status", key: ioKey, status: "completed", output: encode(value, "status"), attempts: 1, startedAt: new Date() },
-        { status: value },
-      );
+      await this.#commit({ seq, kind: "status", key: ioKey, status: "completed", output: encode(value, "status"), attempts: 1, startedAt: new Date() });
     }
     this.#statuses.set(statusKey, value);
     return { key: statusKey, update: (key, update) => this.#writeStatus(key, statusKey, update) };

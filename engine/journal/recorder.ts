@@ -4,7 +4,7 @@ import type { Statements } from "../db/sql/index.ts";
 import type { Scheduler, RunJobReason } from "../scheduler/boss.ts";
 import { onClient } from "../scheduler/boss.ts";
 import type { Stored } from "../serialize.ts";
-import type { ChildRunResult, Metadata, RunStatus, SerializedError, StatusState } from "../../sdk/types.ts";
+import type { ChildRunResult, Metadata, RunStatus, SerializedError } from "../../sdk/types.ts";
 import { FINISHED_STATUSES } from "../../sdk/types.ts";
 import { wakeParent } from "../orchestration/wake-parent.ts";
 import { childResults, type ChildRow } from "../orchestration/child-results.ts";
@@ -20,13 +20,6 @@ export interface EntryWrite {
   error?: SerializedError;
   attempts: number;
   startedAt: Date;
-}
-
-export interface StatusWrite {
-  key: string;
-  label: string;
-  state: StatusState | null;
-  data: Record<string, unknown> | undefined;
 }
 
 export interface MetadataWrite {
@@ -75,12 +68,8 @@ export class Recorder {
     this.notifyChannel = target.notifyChannel;
   }
 
-  write(entry: EntryWrite, extra?: { status?: StatusWrite; metadata?: MetadataWrite }): Promise<boolean> {
+  write(entry: EntryWrite, extra?: { metadata?: MetadataWrite }): Promise<boolean> {
     const item = this.#item(entry, null);
-    if (extra?.status) {
-      const s = extra.status;
-      Object.assign(item, { st_key: s.key, st_label: s.label, st_state: s.state, st_data: s.data ?? null });
-    }
     if (extra?.metadata) {
       const m = extra.metadata;
       Object.assign(item, { md: m.metadata, md_op: m.op, md_key: m.key, md_value: m.value ?? null });

@@ -6,7 +6,7 @@ import { insertRun, type InsertDeps } from "./insert-run.ts";
 
 /**
  * A new run of the same task version and payload whose journal is a copy of the original's
- * entries before `fromSeq` (with the statuses and metadata those entries wrote), so it replays
+ * entries before `fromSeq` (statuses included, and the metadata those entries wrote), so it replays
  * them and executes again from `fromSeq`: for fixing a bug and resuming from a step.
  */
 export async function forkRun(deps: InsertDeps, original: RunRow, initialMetadata: Metadata, fromSeq: number): Promise<{ id: string }> {
@@ -22,8 +22,6 @@ export async function forkRun(deps: InsertDeps, original: RunRow, initialMetadat
     });
     const args = [id, original.id, fromSeq];
     await db.query(sql.journal.copyBefore, args, client);
-    await db.query(sql.statuses.copyHistoryBefore, args, client);
-    await db.query(sql.statuses.latestFromHistory, [id], client);
     await db.query(sql.metadata.copyBefore, args, client);
     await db.query(sql.runs.metadataBefore, args, client);
     return { id };

@@ -3,15 +3,14 @@ export function journalStatements(s: string) {
   return {
     /**
      * Records a batch of io calls, at most one per run, each fenced on its run's lease and state.
-     * Each write bumps its run's revision (the row lock orders a run's writes), applies the side
-     * data of its kind (status row and history, metadata and history) and notifies — all runs in
-     * the batch share one statement and one commit, so Postgres's cluster-wide notify lock is
-     * taken once per batch. `next_status` hands the run back (WAITING, QUEUED) in the same
-     * statement. Returns one row per write that landed.
+     * Each write bumps its run's revision (the row lock orders a run's writes) and notifies — all
+     * runs in the batch share one statement and one commit, so Postgres's cluster-wide notify
+     * lock is taken once per batch. `next_status` hands the run back (WAITING, QUEUED) in the
+     * same statement. Returns one row per write that landed.
      */
-    writeMany: writeJournal(s, true),
-    /** `writeMany` for a batch without status or metadata writes: plain steps skip the side tables. */
-    writeSteps: writeJournal(s, false),
+    writeMany: writeJournal(s, false),
+    /** `writeMany` for a batch with metadata writes: each also sets its run's metadata and records the change. */
+    writeManyWithMetadata: writeJournal(s, true),
 
     /**
      * Records a cancel in each canceled run's journal, after its last entry. A statement of its
@@ -36,18 +35,17 @@ export function journalStatements(s: string) {
   };
 }
 
-function writeJournal(s: string, sideData: boolean): string {
+function writeJournal(s: string, metadata: boolean): string {
   return `
     WITH w AS (
       SELECT x.* FROM ${s}.batch_items($1::jsonb) AS b(item), jsonb_to_record(b.item) AS x(
         run_id text, lease uuid, seq integer, kind text, key text, status text, output jsonb, error jsonb,
-        attempts integer, started_at timestamptz, next_status text${sideData ? `,
-        st_key text, st_label text, st_state text, st_data jsonb,
+        attempts integer, started_at timestamptz, next_status text${metadata ? `,
         md jsonb, md_op text, md_key text, md_value jsonb` : ""})
     ), r AS (
       UPDATE ${s}.runs AS run SET revision = run.revision + 1, updated_at = now(),
         status = coalesce(w.next_status, run.status),
-        lease = CASE WHEN w.next_status IS NULL THEN run.lease ELSE NULL END${sideData ? `,
+        lease = CASE WHEN w.next_status IS NULL THEN run.lease ELSE NULL END${metadata ? `,
         metadata = coalesce(w.md, run.metadata)` : ""}
       FROM w WHERE run.id = w.run_id AND run.lease = w.lease AND run.status = 'EXECUTING'
       RETURNING run.id, run.revision
@@ -60,17 +58,7 @@ function writeJournal(s: string, sideData: boolean): string {
         started_at = excluded.started_at, finished_at = now()
       WHERE old.status = 'failed'
       RETURNING run_id, revision, finished_at
-    )${sideData ? `, st AS (
-      INSERT INTO ${s}.run_statuses (run_id, key, label, state, data, seq)
-      SELECT w.run_id, w.st_key, w.st_label, w.st_state, w.st_data, w.seq FROM w JOIN j ON j.run_id = w.run_id
-      WHERE w.st_key IS NOT NULL
-      ON CONFLICT (run_id, key) DO UPDATE SET label = excluded.label, state = excluded.state,
-        data = excluded.data, seq = excluded.seq, updated_at = now()
-    ), h AS (
-      INSERT INTO ${s}.run_status_history (run_id, seq, key, label, state, data)
-      SELECT w.run_id, w.seq, w.st_key, w.st_label, w.st_state, w.st_data FROM w JOIN j ON j.run_id = w.run_id
-      WHERE w.st_key IS NOT NULL
-    ), mh AS (
+    )${metadata ? `, mh AS (
       INSERT INTO ${s}.run_metadata_history (run_id, seq, op, key, value, metadata)
       SELECT w.run_id, w.seq, w.md_op, w.md_key, w.md_value, w.md FROM w JOIN j ON j.run_id = w.run_id
       WHERE w.md IS NOT NULL
