@@ -39,7 +39,7 @@ export class Dispatcher {
   #heartbeat: NodeJS.Timeout | undefined;
   #recovery: NodeJS.Timeout | undefined;
   #jobsFetchedAt = 0;
-  /** Aborted by stop(): each execution finishes its step in flight and hands its run back. */
+  /** Aborted by stop(), which drains the executions running then; one claimed after that drains at once. */
   readonly #shutdown = new AbortController();
 
   constructor(
@@ -99,6 +99,7 @@ export class Dispatcher {
   async stop(): Promise<void> {
     this.#running = false;
     this.#shutdown.abort();
+    for (const execution of this.deps.running.values()) execution.drain();
     this.kick();
     await this.#loop;
     clearInterval(this.#heartbeat);

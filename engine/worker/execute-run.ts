@@ -88,8 +88,8 @@ export async function executeClaimed(deps: ExecuteDeps, row: ClaimedRow, lease: 
   });
 
   deps.running.set(row.id, execution);
+  // A worker already stopping drains the executions in `running` itself; this one started too late to be among them.
   if (shutdown?.aborted) execution.drain();
-  else shutdown?.addEventListener("abort", () => execution.drain(), { once: true });
   const ran = runInScope(execution, () => definition.execute(decode(row.payload), execution)).then(
     (value) => ({ type: "returned" as const, value }),
     (error: unknown) => ({ type: "threw" as const, error }),
