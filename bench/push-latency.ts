@@ -4,6 +4,7 @@ import type { Row } from "./lib/row.ts";
 import { startBenchEngine } from "./lib/schema.ts";
 import { openSse } from "./lib/sse.ts";
 import { percentile, round, sleep } from "./lib/stats.ts";
+import { mentionsRun } from "../engine/notify/listener.ts";
 
 const SAMPLES = 300;
 const WARMUP = 20;
@@ -46,7 +47,7 @@ export default async function pushLatency(url: string): Promise<Row[]> {
     const { listener, channels } = bench.engine.parts;
     const { id } = await pusher.trigger({ n: SAMPLES });
     const off = listener.on(channels.run, (payload) => {
-      if (payload.startsWith(id + ":")) heard?.(performance.now());
+      if (mentionsRun(payload, id)) heard?.(performance.now());
     });
     const stream = await openSse(`${bench.engine.url}/api/runs/${id}/stream`, { authorization: `Bearer ${SECRET}` }, (message) => {
       if (message.event === "run") subscribed();

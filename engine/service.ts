@@ -8,7 +8,7 @@ import { cancelRun } from "./orchestration/cancel-run.ts";
 import { forkRun } from "./orchestration/fork-run.ts";
 import { checkId, insertRun, insertRunsWithoutKeys, prepareTrigger, type PendingJob, type RunInsert } from "./orchestration/insert-run.ts";
 import { Schedules, type SchedulesDeps } from "./scheduler/schedules.ts";
-import type { Listener } from "./notify/listener.ts";
+import { mentionsRun, type Listener } from "./notify/listener.ts";
 import { onClient } from "./scheduler/boss.ts";
 import { encode } from "./serialize.ts";
 import { createPublicToken, type TokenScopes } from "./auth/tokens.ts";
@@ -205,7 +205,7 @@ export class Service implements Backend {
     for (;;) {
       let changed: () => void = () => undefined;
       const signal = new Promise<void>((resolve) => (changed = resolve));
-      const off = listener?.on(this.deps.channels.run, (payload) => payload.startsWith(id + ":") && changed());
+      const off = listener?.on(this.deps.channels.run, (payload) => mentionsRun(payload, id) && changed());
       try {
         // Every step of the run notifies: read only its status until it has finished.
         const { rows } = await this.deps.db.query<{ status: RunStatus }>(this.deps.sql.runs.state, [id]);

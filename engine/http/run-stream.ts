@@ -7,6 +7,7 @@ import { toJournalEntry, toRun, type JournalRow, type RunRow } from "../db/rows.
 /** A journal row as JSON: timestamps arrive as strings. */
 type JsonJournalRow = Omit<JournalRow, "started_at" | "finished_at"> & { started_at: string; finished_at: string };
 import type { EngineParts } from "../engine.ts";
+import { changedRuns, mentionsRun } from "../notify/listener.ts";
 
 /**
  * Event ids encode a revision R of the run: `2R` for the journal entry written at R, `2R+1`
@@ -68,7 +69,7 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
     };
 
     const off = parts.listener.on(parts.channels.run, (payload) => {
-      if (payload.startsWith(runId + ":")) kick();
+      if (mentionsRun(payload, runId)) kick();
     });
     // Notifications sent while the connection was down are lost: look again after reconnecting.
     const offReconnect = parts.listener.onReconnect(kick);
@@ -111,7 +112,7 @@ export function streamAllRuns(c: Context, parts: EngineParts): Response {
       }
     };
     const off = parts.listener.on(parts.channels.run, (payload) => {
-      pending.add(payload.split(":")[0]!);
+      for (const id of changedRuns(payload)) pending.add(id);
       timer ??= setTimeout(() => void send().catch(() => finish()), 100);
     });
     const ping = setInterval(() => void stream.write(": ping\n\n").catch(() => undefined), KEEPALIVE_MS);

@@ -3,12 +3,25 @@ import type { Logger } from "../logger.ts";
 
 type Handler = (payload: string) => void;
 
-/** `run`: a run changed (`<runId>:<revision>`); `wake`: new work is ready; `cancel`: a run was canceled (`<runId>`). */
+/**
+ * `run`: runs changed (`<runId>:<revision>`, several joined by commas, see db/sql/notify.ts);
+ * `wake`: new work is ready; `cancel`: a run was canceled (`<runId>`).
+ */
 export function channelsOf(schema: string) {
   return { run: `${schema}_run`, wake: `${schema}_wake`, cancel: `${schema}_cancel` };
 }
 
 export type Channels = ReturnType<typeof channelsOf>;
+
+/** The runs a notification on the run channel names. */
+export function changedRuns(payload: string): string[] {
+  return payload.split(",").map((change) => change.slice(0, change.lastIndexOf(":")));
+}
+
+/** Whether a notification on the run channel names this run. */
+export function mentionsRun(payload: string, runId: string): boolean {
+  return payload.startsWith(runId + ":") || payload.includes("," + runId + ":");
+}
 
 /**
  * One LISTEN connection per engine process, fanned out to in-process subscribers. It reconnects

@@ -1,3 +1,5 @@
+import { selectNotifyingTogether } from "./notify.ts";
+
 /** Statements on `journal`, the one source of truth for replay. */
 export function journalStatements(s: string) {
   return {
@@ -63,5 +65,5 @@ function writeJournal(s: string, metadata: boolean): string {
       SELECT w.run_id, w.seq, w.md_op, w.md_key, w.md_value, w.md FROM w JOIN j ON j.run_id = w.run_id
       WHERE w.md IS NOT NULL
     )` : ""}
-    SELECT j.run_id, j.revision, pg_notify($2, j.run_id || ':' || j.revision) FROM j`;
+    ${selectNotifyingTogether("j", "$2", { id: "run_id" })}`;
 }

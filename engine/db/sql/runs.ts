@@ -1,3 +1,5 @@
+import { notifyRun, selectNotifyingTogether } from "./notify.ts";
+
 /**
  * A new run is ready to claim at once unless it is delayed or in a queue with a concurrency
  * limit: those start through a pg-boss job.
@@ -6,7 +8,6 @@ const readyAt = (delayed: string, limit: string) => `CASE WHEN NOT ${delayed} AN
 
 /** Statements on `runs`: the lifecycle of a run. `s` is the quoted schema. */
 export function runStatements(s: string) {
-  const notifyRun = (alias: string, param: string) => `pg_notify(${param}, ${alias}.id || ':' || ${alias}.revision)`;
   // A run that never started before its ttl is left for its expire job, never claimed.
   const notExpired = `NOT (r.status = 'QUEUED' AND r.started_at IS NULL AND r.expires_at IS NOT NULL AND r.expires_at <= now())`;
   const claimReturning = `
@@ -64,8 +65,7 @@ export function runStatements(s: string) {
       ), hist AS (
         INSERT INTO ${s}.run_metadata_history (run_id, seq, op, metadata)
         SELECT id, 0, 'trigger', metadata FROM ins WHERE metadata <> '{}'::jsonb
-      )
-      SELECT id, ready, ${notifyRun("ins", "$2")}, pg_notify($3, '') FROM ins`,
+      )${selectNotifyingTogether("ins", "$2", { alsoNotify: "$3" })}`,
 
     findByIdempotencyKey: `
       SELECT id, coalesce(idempotency_key_expires_at <= now(), false) AS expired
@@ -81,13 +81,15 @@ export function runStatements(s: string) {
      * fences off any older execution still alive. Limited queues go through `claimLimited`.
      */
     claimMany: `
-      WITH w AS (SELECT x.* FROM ${s}.batch_items($1::jsonb) AS b(item), jsonb_to_record(b.item) AS x(run_id text, lease uuid, counts integer))
-      UPDATE ${s}.runs r SET status = 'EXECUTING', lease = w.lease, attempts = r.attempts + w.counts,
-        started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1, ready_at = NULL, heartbeat_at = NULL
-      FROM w
-      WHERE r.id = w.run_id AND ${notExpired}
-        AND r.status IN ('QUEUED', 'WAITING', 'EXECUTING') AND (r.concurrency_limit IS NULL OR r.status = 'EXECUTING')
-      ${claimReturning}, ${notifyRun("r", "$2")}`,
+      WITH w AS (SELECT x.* FROM ${s}.batch_items($1::jsonb) AS b(item), jsonb_to_record(b.item) AS x(run_id text, lease uuid, counts integer)),
+      claimed AS (
+        UPDATE ${s}.runs r SET status = 'EXECUTING', lease = w.lease, attempts = r.attempts + w.counts,
+          started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1, ready_at = NULL, heartbeat_at = NULL
+        FROM w
+        WHERE r.id = w.run_id AND ${notExpired}
+          AND r.status IN ('QUEUED', 'WAITING', 'EXECUTING') AND (r.concurrency_limit IS NULL OR r.status = 'EXECUTING')
+        ${claimReturning}
+      )${selectNotifyingTogether("claimed", "$2")}`,
 
     /**
      * Takes up to $1 ready runs, oldest first, for one execution each; rows another worker is
@@ -99,11 +101,12 @@ export function runStatements(s: string) {
         SELECT id, gen_random_uuid() AS lease FROM ${s}.runs r
         WHERE r.status = 'QUEUED' AND r.ready_at IS NOT NULL AND r.ready_at <= now() AND ${notExpired}
         ORDER BY r.ready_at LIMIT $1 FOR UPDATE SKIP LOCKED
-      )
-      UPDATE ${s}.runs r SET status = 'EXECUTING', lease = picked.lease, attempts = r.attempts + 1,
-        started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1, ready_at = NULL, heartbeat_at = now()
-      FROM picked WHERE r.id = picked.id
-      ${claimReturning}, ${notifyRun("r", "$2")}`,
+      ), claimed AS (
+        UPDATE ${s}.runs r SET status = 'EXECUTING', lease = picked.lease, attempts = r.attempts + 1,
+          started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1, ready_at = NULL, heartbeat_at = now()
+        FROM picked WHERE r.id = picked.id
+        ${claimReturning}
+      )${selectNotifyingTogether("claimed", "$2")}`,
 
     /** The worker executing these runs (id, lease pairs) is alive; no revision: nothing a reader sees changed. */
     heartbeat: `
@@ -175,12 +178,13 @@ export function runStatements(s: string) {
     releaseMany: `
       WITH w AS (
         SELECT x.* FROM ${s}.batch_items($1::jsonb) AS b(item), jsonb_to_record(b.item) AS x(run_id text, lease uuid, status text, output jsonb, error jsonb)
-      )
-      UPDATE ${s}.runs r SET status = w.status, output = coalesce(w.output, r.output), error = w.error, lease = NULL,
-        finished_at = CASE WHEN w.status IN ('SUCCESS', 'FAILURE', 'CANCELED') THEN now() ELSE NULL END,
-        updated_at = now(), revision = r.revision + 1
-      FROM w WHERE r.id = w.run_id AND r.lease = w.lease AND r.status = 'EXECUTING'
-      RETURNING r.id, ${notifyRun("r", "$2")}`,
+      ), released AS (
+        UPDATE ${s}.runs r SET status = w.status, output = coalesce(w.output, r.output), error = w.error, lease = NULL,
+          finished_at = CASE WHEN w.status IN ('SUCCESS', 'FAILURE', 'CANCELED') THEN now() ELSE NULL END,
+          updated_at = now(), revision = r.revision + 1
+        FROM w WHERE r.id = w.run_id AND r.lease = w.lease AND r.status = 'EXECUTING'
+        RETURNING r.id, r.revision
+      )${selectNotifyingTogether("released", "$2")}`,
 
     /** Cancels the run and every unfinished run below it (children, their children, …). */
     cancel: `

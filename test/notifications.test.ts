@@ -1,0 +1,27 @@
+import { describe, expect, it } from "vitest";
+import { task } from "durably";
+import { changedRuns } from "../engine/notify/listener.ts";
+import { startTestEngine } from "./helpers/engine.ts";
+import { until } from "./helpers/until.ts";
+
+describe("run-change notifications", () => {
+  it("name every run a batched statement changed, a hundred runs per notification", async () => {
+    const idle = task({ id: "notified", run: async () => null });
+    const engine = await startTestEngine("notify_batch", { tasks: [idle], worker: false });
+    const { listener, channels } = engine.parts;
+    const payloads: string[] = [];
+    const off = listener.on(channels.run, (payload) => payloads.push(payload));
+    try {
+      const { runs } = await idle.batchTrigger(Array.from({ length: 250 }, () => ({ payload: {} })));
+      const named = await until(() => {
+        const ids = payloads.flatMap(changedRuns);
+        return ids.length >= 250 ? ids : undefined;
+      }, 10_000);
+      expect(new Set(named)).toEqual(new Set(runs.map((r) => r.id)));
+      expect(payloads).toHaveLength(3);
+      for (const payload of payloads) expect(Buffer.byteLength(payload)).toBeLessThan(8000);
+    } finally {
+      off();
+    }
+  });
+});
