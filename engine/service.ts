@@ -6,7 +6,7 @@ import { toEvent, toJournalEntry, toMetadataChange, toRun, toStatus, type Journa
 import { newId } from "./ids.ts";
 import { cancelRun } from "./orchestration/cancel-run.ts";
 import { forkRun } from "./orchestration/fork-run.ts";
-import { checkId, insertRun, insertRunsWithoutKeys, prepareTrigger, type PendingJob, type RunInsert } from "./orchestration/insert-run.ts";
+import { checkId, insertReadyRuns, insertRun, insertRunsWithoutKeys, prepareTrigger, type PendingJob, type RunInsert } from "./orchestration/insert-run.ts";
 import { Schedules, type SchedulesDeps } from "./scheduler/schedules.ts";
 import { mentionsRun, type Listener } from "./notify/listener.ts";
 import { onClient } from "./scheduler/boss.ts";
@@ -46,6 +46,8 @@ export class Service implements Backend {
       const version = request.taskVersion ?? (await this.#latestVersion(request.taskId));
       prepared.push(prepareTrigger(request, version, this.deps));
     }
+    const ready = await insertReadyRuns(this.deps, prepared);
+    if (ready) return ready.map((id) => ({ id, isCached: false }));
     return this.deps.db.transaction(async (client) => {
       const results: { id: string; isCached: boolean }[] = new Array(prepared.length);
       const jobs: PendingJob[] = [];

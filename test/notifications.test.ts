@@ -13,7 +13,7 @@ describe("run-change notifications", () => {
     const off = listener.on(channels.run, (payload) => payloads.push(payload));
     try {
       const { runs } = await idle.batchTrigger(Array.from({ length: 250 }, () => ({ payload: {} })));
-      const named = await until(() => {
+      const named = await until(async () => {
         const ids = payloads.flatMap(changedRuns);
         return ids.length >= 250 ? ids : undefined;
       }, 10_000);

@@ -119,16 +119,39 @@ export async function insertRun(
  */
 export async function insertRunsWithoutKeys(deps: InsertDeps, client: pg.PoolClient, runs: RunInsert[], jobs: PendingJob[]): Promise<string[]> {
   if (runs.length === 0) return [];
-  const rows = runs.map((run, ord) => ({
+  const rows = insertRows(runs);
+  const inserted = await deps.db.query<{ id: string; ready: boolean }>(deps.sql.runs.insertMany, [JSON.stringify(rows), deps.channels.run, deps.channels.wake, false], client);
+  const ready = new Set(inserted.rows.filter((r) => r.ready).map((r) => r.id));
+  runs.forEach((run, i) => jobs.push(...jobsFor(rows[i]!.id, run, ready.has(rows[i]!.id))));
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Runs that need no job (ready at once, no ttl, no idempotency key) in one statement that commits
+ * on its own: a burst of plain triggers costs one round trip. Undefined, with nothing inserted,
+ * when some run turns out to need a job after all (its task has a concurrency limit).
+ */
+export async function insertReadyRuns(deps: InsertDeps, runs: RunInsert[]): Promise<string[] | undefined> {
+  if (!runs.every(needsNoJob)) return undefined;
+  const rows = insertRows(runs);
+  const inserted = await deps.db.query(deps.sql.runs.insertMany, [JSON.stringify(rows), deps.channels.run, deps.channels.wake, true]);
+  if (inserted.rows.length === 0) return undefined;
+  if (inserted.rows.length !== rows.length) throw new Error(`inserted ${inserted.rows.length} of ${rows.length} runs`);
+  return rows.map((r) => r.id);
+}
+
+function needsNoJob(run: RunInsert): boolean {
+  return run.idempotencyKey === null && run.startAfter === undefined && run.expiresAt === null && run.queue === null;
+}
+
+/** The records `runs.insertMany` reads, each with a new run id. */
+function insertRows(runs: RunInsert[]) {
+  return runs.map((run, ord) => ({
     id: newId("run"), task_id: run.taskId, task_version: run.version, event_id: run.eventId, parent_run_id: run.parentRunId,
     payload: run.payload, metadata: run.metadata, tags: run.tags, resume_parent: run.resumeParent, expires_at: run.expiresAt,
     queue: run.queue?.name ?? null, concurrency_limit: run.queue?.concurrencyLimit ?? null, concurrency_key: run.concurrencyKey,
     forked_from: run.forkedFrom, scheduled_for: run.scheduledFor, delayed: run.startAfter !== undefined, ord,
   }));
-  const inserted = await deps.db.query<{ id: string; ready: boolean }>(deps.sql.runs.insertMany, [JSON.stringify(rows), deps.channels.run, deps.channels.wake], client);
-  const ready = new Set(inserted.rows.filter((r) => r.ready).map((r) => r.id));
-  runs.forEach((run, i) => jobs.push(...jobsFor(rows[i]!.id, run, ready.has(rows[i]!.id))));
-  return rows.map((r) => r.id);
 }
 
 /** A run ready at once is claimed straight from `runs`; any other starts through its job. */

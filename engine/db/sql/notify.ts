@@ -13,5 +13,5 @@ export function selectNotifyingTogether(cte: string, param: string, options: { i
         SELECT pg_notify(${param}, string_agg(c.${id} || ':' || c.revision, ',')) ${options.alsoNotify ? `, pg_notify(${options.alsoNotify}, '')` : ""}
         FROM (SELECT ${id}, revision, (row_number() OVER ()) / 100 AS chunk FROM ${cte}) AS c GROUP BY c.chunk
       )
-      SELECT ${cte}.* FROM ${cte} LEFT JOIN notified ON true`;
+      SELECT ${cte}.* FROM ${cte}, (SELECT count(*) FROM notified) AS sent`;
 }

@@ -44,7 +44,11 @@ export function runStatements(s: string) {
       )
       SELECT id, revision, ready, ${notifyRun("ins", "$10")}, pg_notify($11, '') FROM ins`,
 
-    /** Many runs without an idempotency key in one statement: a burst of triggers. */
+    /**
+     * Many runs without an idempotency key in one statement: a burst of triggers. With $4 it
+     * inserts nothing unless every run is ready at once, so that it can commit on its own: a run
+     * that is not must be inserted in one transaction with its start job.
+     */
     insertMany: `
       WITH w AS (
         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, task_id text, task_version text, event_id text,
@@ -60,6 +64,9 @@ export function runStatements(s: string) {
         FROM w LEFT JOIN ${s}.tasks t ON t.id = w.task_id AND t.version = w.task_version,
           LATERAL (SELECT CASE WHEN w.queue IS NULL THEN t.queue ELSE w.queue END AS queue,
             CASE WHEN w.queue IS NULL THEN t.concurrency_limit ELSE w.concurrency_limit END AS concurrency_limit) AS q
+        WHERE NOT $4::boolean OR NOT EXISTS (
+          SELECT 1 FROM w LEFT JOIN ${s}.tasks t ON t.id = w.task_id AND t.version = w.task_version
+          WHERE w.delayed OR w.queue IS NOT NULL OR t.concurrency_limit IS NOT NULL)
         ORDER BY w.ord
         RETURNING id, revision, metadata, ready_at IS NOT NULL AS ready
       ), hist AS (

@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import { task } from "durably";
+import { sql } from "./helpers/db.ts";
+import { startTestEngine } from "./helpers/engine.ts";
+
+describe("runs that can start at once", () => {
+  it("are claimed from runs without a pg-boss job; delayed runs and runs of limited queues keep one", async () => {
+    const plain = task({ id: "plain", run: async () => null });
+    const limited = task({ id: "limited", queue: { concurrencyLimit: 1 }, run: async () => null });
+    const engine = await startTestEngine("ready_jobs", { tasks: [plain, limited], worker: false });
+    const ready = await plain.trigger({});
+    const burst = await plain.batchTrigger([{ payload: {} }, { payload: {} }]);
+    const delayed = await plain.trigger({}, { delay: "1h" });
+    const inQueue = await limited.trigger({});
+    const mixed = await limited.batchTrigger([{ payload: {} }]);
+
+    const jobs = await sql<{ run_id: string }>(
+      `SELECT data ->> 'runId' AS run_id FROM "${engine.options.schema}_boss".job WHERE name = 'durably-run' AND data ->> 'reason' = 'start'`,
+    );
+    expect(jobs.map((j) => j.run_id).sort()).toEqual([delayed.id, inQueue.id, mixed.runs[0]!.id].sort());
+    const readyRows = await sql<{ id: string }>(`SELECT id FROM "${engine.options.schema}".runs WHERE ready_at IS NOT NULL`);
+    expect(readyRows.map((r) => r.id).sort()).toEqual([ready.id, ...burst.runs.map((r) => r.id)].sort());
+  });
+});
