@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { task } from "durably";
 import { sql } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
+import { until } from "./helpers/until.ts";
 
 describe("runs that can start at once", () => {
   it("are claimed from runs without a pg-boss job; delayed runs and runs of limited queues keep one", async () => {
@@ -20,5 +21,17 @@ describe("runs that can start at once", () => {
     expect(jobs.map((j) => j.run_id).sort()).toEqual([delayed.id, inQueue.id, mixed.runs[0]!.id].sort());
     const readyRows = await sql<{ id: string }>(`SELECT id FROM "${engine.options.schema}".runs WHERE ready_at IS NOT NULL`);
     expect(readyRows.map((r) => r.id).sort()).toEqual([ready.id, ...burst.runs.map((r) => r.id)].sort());
+  });
+
+  it("are claimed many at once by a worker with many free slots", async () => {
+    const quick = task({ id: "quick-many", run: async (p: { i: number }) => p.i });
+    const client = await startTestEngine("ready_many", { tasks: [quick], worker: false });
+    const { runs } = await quick.batchTrigger(Array.from({ length: 300 }, (_, i) => ({ payload: { i } })));
+    await startTestEngine("ready_many_worker", { schema: client.options.schema, tasks: [quick], concurrency: 400 });
+    const done = await until(async () => {
+      const rows = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${client.options.schema}".runs WHERE status = 'SUCCESS'`);
+      return rows[0]!.n === runs.length ? rows[0]!.n : undefined;
+    }, 20_000);
+    expect(done).toBe(300);
   });
 });

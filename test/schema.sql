@@ -1,7 +1,6 @@
 CREATE SCHEMA :SCHEMA;
 CREATE FUNCTION :SCHEMA.batch_items(items jsonb) RETURNS SETOF jsonb
     LANGUAGE sql IMMUTABLE STRICT ROWS 1 PARALLEL SAFE
-    SET search_path TO 'pg_catalog'
     AS $$ SELECT jsonb_array_elements(items) $$;
 CREATE TABLE :SCHEMA.events (
     id text NOT NULL,

@@ -1,3 +1,4 @@
+import { batchItems } from "./batch.ts";
 import { selectNotifyingTogether } from "./notify.ts";
 
 /** Statements on `journal`, the one source of truth for replay. */
@@ -40,10 +41,8 @@ export function journalStatements(s: string) {
 function writeJournal(s: string, metadata: boolean): string {
   return `
     WITH w AS (
-      SELECT x.* FROM ${s}.batch_items($1::jsonb) AS b(item), jsonb_to_record(b.item) AS x(
-        run_id text, lease uuid, seq integer, kind text, key text, status text, output jsonb, error jsonb,
-        attempts integer, started_at timestamptz, next_status text${metadata ? `,
-        md jsonb, md_op text, md_key text, md_value jsonb` : ""})
+      ${batchItems(s, "$1", `run_id text, lease uuid, seq integer, kind text, key text, status text, output jsonb, error jsonb,
+        attempts integer, started_at timestamptz, next_status text${metadata ? ", md jsonb, md_op text, md_key text, md_value jsonb" : ""}`)}
     ), r AS (
       UPDATE ${s}.runs AS run SET revision = run.revision + 1, updated_at = now(),
         status = coalesce(w.next_status, run.status),

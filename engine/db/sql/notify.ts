@@ -1,17 +1,22 @@
 /**
  * Run-change notifications on the run channel: `<runId>:<revision>`, or several such joined by
  * commas. Postgres queues, signals and delivers every NOTIFY on its own, so a batched statement
- * names all the runs it changed in one notification per hundred runs (payloads stay far below
- * Postgres's 8000-byte limit).
+ * names all the runs it changed in one notification. Payloads must stay below Postgres's
+ * 8000-byte limit: about 45 bytes a run allows the 64 runs of a write batch, not more.
  */
 export const notifyRun = (alias: string, param: string) => `pg_notify(${param}, ${alias}.id || ':' || ${alias}.revision)`;
 
-/** Ends a statement whose changed rows are in `cte`: selects them all and notifies for them together. */
-export function selectNotifyingTogether(cte: string, param: string, options: { id?: string; alsoNotify?: string } = {}): string {
+/**
+ * Ends a statement whose changed rows are in `cte`: selects them all and notifies for them
+ * together. `chunked` splits a statement of unbounded size into notifications of a hundred runs.
+ */
+export function selectNotifyingTogether(cte: string, param: string, options: { id?: string; alsoNotify?: string; chunked?: boolean } = {}): string {
   const id = options.id ?? "id";
-  return `, notified AS (
-        SELECT pg_notify(${param}, string_agg(c.${id} || ':' || c.revision, ',')) ${options.alsoNotify ? `, pg_notify(${options.alsoNotify}, '')` : ""}
-        FROM (SELECT ${id}, revision, (row_number() OVER ()) / 100 AS chunk FROM ${cte}) AS c GROUP BY c.chunk
-      )
+  const also = options.alsoNotify ? `, pg_notify(${options.alsoNotify}, '')` : "";
+  const notified = options.chunked
+    ? `SELECT pg_notify(${param}, string_agg(c.${id} || ':' || c.revision, ','))${also}
+        FROM (SELECT ${id}, revision, (row_number() OVER ()) / 100 AS chunk FROM ${cte}) AS c GROUP BY c.chunk`
+    : `SELECT pg_notify(${param}, string_agg(c.${id} || ':' || c.revision, ','))${also} FROM ${cte} AS c HAVING count(*) > 0`;
+  return `, notified AS (${notified})
       SELECT ${cte}.* FROM ${cte}, (SELECT count(*) FROM notified) AS sent`;
 }

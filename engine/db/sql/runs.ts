@@ -1,3 +1,4 @@
+import { batchItems } from "./batch.ts";
 import { notifyRun, selectNotifyingTogether } from "./notify.ts";
 
 /**
@@ -72,7 +73,7 @@ export function runStatements(s: string) {
       ), hist AS (
         INSERT INTO ${s}.run_metadata_history (run_id, seq, op, metadata)
         SELECT id, 0, 'trigger', metadata FROM ins WHERE metadata <> '{}'::jsonb
-      )${selectNotifyingTogether("ins", "$2", { alsoNotify: "$3" })}`,
+      )${selectNotifyingTogether("ins", "$2", { alsoNotify: "$3", chunked: true })}`,
 
     findByIdempotencyKey: `
       SELECT id, coalesce(idempotency_key_expires_at <= now(), false) AS expired
@@ -88,7 +89,7 @@ export function runStatements(s: string) {
      * fences off any older execution still alive. Limited queues go through `claimLimited`.
      */
     claimMany: `
-      WITH w AS (SELECT x.* FROM ${s}.batch_items($1::jsonb) AS b(item), jsonb_to_record(b.item) AS x(run_id text, lease uuid, counts integer)),
+      WITH w AS (${batchItems(s, "$1", "run_id text, lease uuid, counts integer")}),
       claimed AS (
         UPDATE ${s}.runs r SET status = 'EXECUTING', lease = w.lease, attempts = r.attempts + w.counts,
           started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1, ready_at = NULL, heartbeat_at = NULL
@@ -113,7 +114,7 @@ export function runStatements(s: string) {
           started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1, ready_at = NULL, heartbeat_at = now()
         FROM picked WHERE r.id = picked.id
         ${claimReturning}
-      )${selectNotifyingTogether("claimed", "$2")}`,
+      )${selectNotifyingTogether("claimed", "$2", { chunked: true })}`,
 
     /** The worker executing these runs (id, lease pairs) is alive; no revision: nothing a reader sees changed. */
     heartbeat: `
@@ -184,7 +185,7 @@ export function runStatements(s: string) {
     /** Ends executions that hold their lease: a final state, or back to the queue. One row per run. */
     releaseMany: `
       WITH w AS (
-        SELECT x.* FROM ${s}.batch_items($1::jsonb) AS b(item), jsonb_to_record(b.item) AS x(run_id text, lease uuid, status text, output jsonb, error jsonb)
+        ${batchItems(s, "$1", "run_id text, lease uuid, status text, output jsonb, error jsonb")}
       ), released AS (
         UPDATE ${s}.runs r SET status = w.status, output = coalesce(w.output, r.output), error = w.error, lease = NULL,
           finished_at = CASE WHEN w.status IN ('SUCCESS', 'FAILURE', 'CANCELED') THEN now() ELSE NULL END,
