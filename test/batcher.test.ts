@@ -23,6 +23,21 @@ describe("Batcher (group commit)", () => {
     expect(batches).toEqual([[1], [2, 3, 4]]);
   });
 
+  it("holds the next flush until the callers a flush resumed have made their next call", async () => {
+    const { batcher, batches } = recordingBatcher();
+    // Like runs between two steps: a few promise hops from one call's result to the next call.
+    const caller = async (n: number) => {
+      const first = await batcher.run(n);
+      await Promise.resolve();
+      await Promise.resolve();
+      return batcher.run(first + 1);
+    };
+    const blocker = batcher.run(0);
+    await Promise.all([1, 2, 3].map(caller));
+    await blocker;
+    expect(batches).toEqual([[0], [1, 2, 3], [11, 21, 31]]);
+  });
+
   it("never puts two items with the same key in one batch", async () => {
     const { batcher, batches } = recordingBatcher({ key: (n) => String(n % 2) });
     await Promise.all([1, 2, 3, 4, 5].map((n) => batcher.run(n)));
