@@ -44,7 +44,6 @@ describe("hot-path statements on a large runs table", () => {
     ["claim", statements.runs.claimMany],
     ["journal write", statements.journal.writeMany],
     ["journal write with metadata", statements.journal.writeManyWithMetadata],
-    ["release", statements.runs.releaseMany],
   ])("%s probes runs by primary key", async (_, text) => {
     const plan = await genericPlan(`p_${Math.random().toString(36).slice(2, 8)}`, text, 2);
     const onRuns = plan.split("\n").filter((line) => /Scan.* on runs\b/.test(line));

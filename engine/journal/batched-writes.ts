@@ -31,7 +31,7 @@ export interface ClaimItem {
   counts: number;
 }
 
-/** The end of one execution, as `runs.releaseMany` reads it. */
+/** The end of one execution. */
 export interface ReleaseItem {
   run_id: string;
   lease: string;
@@ -40,14 +40,24 @@ export interface ReleaseItem {
   error: unknown;
 }
 
+/** The end of an execution as an item of a journal batch (see `journal.writeMany`). */
+interface EndItem {
+  run_id: string;
+  lease: string;
+  seq: null;
+  next_status: string;
+  run_output: unknown;
+  run_error: unknown;
+  md?: undefined;
+}
+
 /**
  * The hot-path writes of every execution in the process — claims, journal entries, runs' ends:
  * concurrent writes of different runs go to Postgres together, one statement and one commit per
- * batch.
+ * batch. Runs' ends share the journal's batches.
  */
 export class BatchedWrites {
-  readonly #batcher: Batcher<JournalItem, boolean>;
-  readonly #releases: Batcher<ReleaseItem, boolean>;
+  readonly #batcher: Batcher<JournalItem | EndItem, boolean>;
   readonly #claims: Batcher<ClaimItem, ClaimedRow | undefined>;
 
   constructor(
@@ -61,11 +71,6 @@ export class BatchedWrites {
       key: (item) => item.run_id,
     });
     this.#claims = new Batcher((items) => this.#claimMany(items), { maxBatch: 64, concurrency: 1, key: (item) => item.run_id });
-    this.#releases = new Batcher((items) => this.#releaseMany(items, this.db.pool), {
-      maxBatch: 64,
-      concurrency: 1,
-      key: (item) => item.run_id,
-    });
   }
 
   /** True if the write landed; false if the run was canceled or taken over (the lease fence). */
@@ -92,21 +97,18 @@ export class BatchedWrites {
 
   /** True if the run was released; false if this execution no longer held it. */
   release(item: ReleaseItem): Promise<boolean> {
-    return this.#releases.run(item);
+    return this.#batcher.run({
+      run_id: item.run_id, lease: item.lease, seq: null, next_status: item.status, run_output: item.output, run_error: item.error,
+    });
   }
 
+  /** The same end inside a caller's transaction, not batched. */
   async releaseOn(client: pg.PoolClient, item: ReleaseItem): Promise<boolean> {
-    const [released] = await this.#releaseMany([item], client);
-    return released!;
+    const { rows } = await this.db.query(this.sql.runs.release, [item.run_id, item.lease, item.status, item.output, item.error, this.notifyChannel], client);
+    return rows.length > 0;
   }
 
-  async #releaseMany(items: ReleaseItem[], on: pg.Pool | pg.PoolClient): Promise<boolean[]> {
-    const { rows } = await this.db.query<{ id: string }>(this.sql.runs.releaseMany, [JSON.stringify(items), this.notifyChannel], on);
-    const released = new Set(rows.map((r) => r.id));
-    return items.map((item) => released.has(item.run_id));
-  }
-
-  async #writeMany(items: JournalItem[], on: pg.Pool | pg.PoolClient): Promise<boolean[]> {
+  async #writeMany(items: (JournalItem | EndItem)[], on: pg.Pool | pg.PoolClient): Promise<boolean[]> {
     const text = items.some((item) => item.md !== undefined) ? this.sql.journal.writeManyWithMetadata : this.sql.journal.writeMany;
     const { rows } = await this.db.query<{ run_id: string }>(text, [JSON.stringify(items), this.notifyChannel], on);
     const landed = new Set(rows.map((r) => r.run_id));

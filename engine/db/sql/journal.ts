@@ -9,7 +9,9 @@ export function journalStatements(s: string) {
      * Each write bumps its run's revision (the row lock orders a run's writes) and notifies — all
      * runs in the batch share one statement and one commit, so Postgres's cluster-wide notify
      * lock is taken once per batch. `next_status` hands the run back (WAITING, QUEUED) in the
-     * same statement. Returns one row per write that landed.
+     * same statement. An item without `seq` ends its run's execution instead (`next_status` its
+     * final state, with `run_output`, `run_error`): runs finishing ride the same commit as the
+     * steps of others. Returns one row per item that landed.
      */
     writeMany: writeJournal(s, false),
     /** `writeMany` for a batch with metadata writes: each also sets its run's metadata and records the change. */
@@ -42,27 +44,32 @@ function writeJournal(s: string, metadata: boolean): string {
   return `
     WITH w AS (
       ${batchItems(s, "$1", `run_id text, lease uuid, seq integer, kind text, key text, status text, output jsonb, error jsonb,
-        attempts integer, started_at timestamptz, next_status text${metadata ? ", md jsonb, md_op text, md_key text, md_value jsonb" : ""}`)}
+        attempts integer, started_at timestamptz, next_status text, run_output jsonb, run_error jsonb${metadata ? ", md jsonb, md_op text, md_key text, md_value jsonb" : ""}`)}
     ), r AS (
       UPDATE ${s}.runs AS run SET revision = run.revision + 1, updated_at = now(),
         status = coalesce(w.next_status, run.status),
-        lease = CASE WHEN w.next_status IS NULL THEN run.lease ELSE NULL END${metadata ? `,
+        lease = CASE WHEN w.next_status IS NULL THEN run.lease ELSE NULL END,
+        output = CASE WHEN w.seq IS NULL THEN coalesce(w.run_output, run.output) ELSE run.output END,
+        error = CASE WHEN w.seq IS NULL THEN w.run_error ELSE run.error END,
+        finished_at = CASE WHEN w.next_status IN ('SUCCESS', 'FAILURE', 'CANCELED') THEN now() ELSE run.finished_at END${metadata ? `,
         metadata = coalesce(w.md, run.metadata)` : ""}
       FROM w WHERE run.id = w.run_id AND run.lease = w.lease AND run.status = 'EXECUTING'
-      RETURNING run.id, run.revision
+      RETURNING run.id, run.revision, w.seq IS NULL AS ended
     ), j AS (
       INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output, error, attempts, revision, started_at)
       SELECT w.run_id, w.seq, w.kind, w.key, w.status, w.output, w.error, w.attempts, r.revision, w.started_at
-      FROM w JOIN r ON r.id = w.run_id
+      FROM w JOIN r ON r.id = w.run_id WHERE w.seq IS NOT NULL
       ON CONFLICT (run_id, seq) DO UPDATE SET status = excluded.status, output = excluded.output,
         error = excluded.error, attempts = excluded.attempts, revision = excluded.revision,
         started_at = excluded.started_at, finished_at = now()
       WHERE old.status = 'failed'
-      RETURNING run_id, revision, finished_at
+      RETURNING run_id, revision
+    ), landed AS (
+      SELECT run_id, revision FROM j UNION ALL SELECT id, revision FROM r WHERE ended
     )${metadata ? `, mh AS (
       INSERT INTO ${s}.run_metadata_history (run_id, seq, op, key, value, metadata)
       SELECT w.run_id, w.seq, w.md_op, w.md_key, w.md_value, w.md FROM w JOIN j ON j.run_id = w.run_id
       WHERE w.md IS NOT NULL
     )` : ""}
-    ${selectNotifyingTogether("j", "$2", { id: "run_id" })}`;
+    ${selectNotifyingTogether("landed", "$2", { id: "run_id" })}`;
 }

@@ -181,18 +181,16 @@ export function runStatements(s: string) {
         WHERE run_id = $2 AND seq < $3 ORDER BY seq DESC LIMIT 1), '{}'::jsonb)
       WHERE id = $1`,
 
-    /** Ends an execution that holds the lease: finished, or handed back to wait for a job. */
-    /** Ends executions that hold their lease: a final state, or back to the queue. One row per run. */
-    releaseMany: `
-      WITH w AS (
-        ${batchItems(s, "$1", "run_id text, lease uuid, status text, output jsonb, error jsonb")}
-      ), released AS (
-        UPDATE ${s}.runs r SET status = w.status, output = coalesce(w.output, r.output), error = w.error, lease = NULL,
-          finished_at = CASE WHEN w.status IN ('SUCCESS', 'FAILURE', 'CANCELED') THEN now() ELSE NULL END,
-          updated_at = now(), revision = r.revision + 1
-        FROM w WHERE r.id = w.run_id AND r.lease = w.lease AND r.status = 'EXECUTING'
-        RETURNING r.id, r.revision
-      )${selectNotifyingTogether("released", "$2")}`,
+    /**
+     * Ends an execution that holds the lease inside a caller's transaction: a final state, or back
+     * to the queue. (Ends outside a transaction ride the journal's batches, see journal.writeMany.)
+     */
+    release: `
+      UPDATE ${s}.runs r SET status = $3, output = coalesce($4, r.output), error = $5, lease = NULL,
+        finished_at = CASE WHEN $3 IN ('SUCCESS', 'FAILURE', 'CANCELED') THEN now() ELSE NULL END,
+        updated_at = now(), revision = r.revision + 1
+      WHERE r.id = $1 AND r.lease = $2 AND r.status = 'EXECUTING'
+      RETURNING r.id, ${notifyRun("r", "$6")}`,
 
     /** Cancels the run and every unfinished run below it (children, their children, …). */
     cancel: `
