@@ -103,15 +103,37 @@ export class BatchedWrites {
   }
 
   /** The same end inside a caller's transaction, not batched. */
-  async releaseOn(client: pg.PoolClient, item: ReleaseItem): Promise<boolean> {
-    const { rows } = await this.db.query(this.sql.runs.release, [item.run_id, item.lease, item.status, item.output, item.error, this.notifyChannel], client);
+  releaseOn(client: pg.PoolClient, item: ReleaseItem): Promise<boolean> {
+    return this.#endOne(item.run_id, item.lease, item.status, item.output, item.error, client);
+  }
+
+  async #endOne(runId: string, lease: string, status: string, output: unknown, error: unknown, on: pg.Pool | pg.PoolClient): Promise<boolean> {
+    const { rows } = await this.db.query(this.sql.runs.release, [runId, lease, status, json(output), json(error), this.notifyChannel], on);
+    return rows.length > 0;
+  }
+
+  async #writeOne(item: JournalItem | EndItem, on: pg.Pool | pg.PoolClient): Promise<boolean> {
+    if (item.seq === null) return this.#endOne(item.run_id, item.lease, item.next_status, item.run_output, item.run_error, on);
+    const values: unknown[] = [
+      item.run_id, item.lease, item.seq, item.kind, item.key, item.status, json(item.output), json(item.error), item.attempts,
+      item.started_at, item.next_status, this.notifyChannel,
+    ];
+    const text = item.md === undefined ? this.sql.journal.writeOne : this.sql.journal.writeOneWithMetadata;
+    if (item.md !== undefined) values.push(json(item.md), item.md_op, item.md_key, json(item.md_value));
+    const { rows } = await this.db.query(text, values, on);
     return rows.length > 0;
   }
 
   async #writeMany(items: (JournalItem | EndItem)[], on: pg.Pool | pg.PoolClient): Promise<boolean[]> {
+    if (items.length === 1) return [await this.#writeOne(items[0]!, on)];
     const text = items.some((item) => item.md !== undefined) ? this.sql.journal.writeManyWithMetadata : this.sql.journal.writeMany;
     const { rows } = await this.db.query<{ run_id: string }>(text, [JSON.stringify(items), this.notifyChannel], on);
     const landed = new Set(rows.map((r) => r.run_id));
     return items.map((item) => landed.has(item.run_id));
   }
+}
+
+/** A jsonb parameter: node-postgres would send a string as text and an array as a Postgres array. */
+function json(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
 }

@@ -16,6 +16,14 @@ export function journalStatements(s: string) {
     writeMany: writeJournal(s, false),
     /** `writeMany` for a batch with metadata writes: each also sets its run's metadata and records the change. */
     writeManyWithMetadata: writeJournal(s, true),
+    /**
+     * One io call, as `writeMany` records it, with plain parameters: a lone write (a run stepping
+     * on its own, a transactional step) skips the batch's JSON decoding and aggregation.
+     * $1 run, $2 lease, $3 seq, $4 kind, $5 key, $6 status, $7 output, $8 error, $9 attempts,
+     * $10 started_at, $11 next_status, $12 channel; with metadata $13 metadata, $14 op, $15 key, $16 value.
+     */
+    writeOne: writeOne(s, false),
+    writeOneWithMetadata: writeOne(s, true),
 
     /**
      * Records a cancel in each canceled run's journal, after its last entry. A statement of its
@@ -72,4 +80,28 @@ function writeJournal(s: string, metadata: boolean): string {
       WHERE w.md IS NOT NULL
     )` : ""}
     ${selectNotifyingTogether("landed", "$2", { id: "run_id" })}`;
+}
+
+function writeOne(s: string, metadata: boolean): string {
+  return `
+    WITH r AS (
+      UPDATE ${s}.runs AS run SET revision = run.revision + 1, updated_at = now(),
+        status = coalesce($11::text, run.status),
+        lease = CASE WHEN $11::text IS NULL THEN run.lease ELSE NULL END${metadata ? `,
+        metadata = $13::jsonb` : ""}
+      WHERE run.id = $1 AND run.lease = $2 AND run.status = 'EXECUTING'
+      RETURNING run.id, run.revision
+    ), j AS (
+      INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output, error, attempts, revision, started_at)
+      SELECT r.id, $3, $4, $5, $6, $7, $8, $9, r.revision, $10 FROM r
+      ON CONFLICT (run_id, seq) DO UPDATE SET status = excluded.status, output = excluded.output,
+        error = excluded.error, attempts = excluded.attempts, revision = excluded.revision,
+        started_at = excluded.started_at, finished_at = now()
+      WHERE old.status = 'failed'
+      RETURNING run_id, revision
+    )${metadata ? `, mh AS (
+      INSERT INTO ${s}.run_metadata_history (run_id, seq, op, key, value, metadata)
+      SELECT j.run_id, $3, $14, $15, $16::jsonb, $13::jsonb FROM j
+    )` : ""}
+    SELECT j.run_id, j.revision, pg_notify($12, j.run_id || ':' || j.revision) FROM j`;
 }
