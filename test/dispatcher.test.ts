@@ -1,6 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import { setFaultHandler } from "../engine/debug/fault-points.ts";
 import { runs, task } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
+import { until } from "./helpers/until.ts";
 
 describe("dispatcher", () => {
   it("keeps every slot busy from a backlog without waiting for the fallback poll", async () => {
@@ -10,4 +12,27 @@ describe("dispatcher", () => {
     const finished = await Promise.all(ids.map((id) => runs.poll(id, { timeoutMs: 15_000 })));
     expect(finished.map((r) => r.output)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
   });
+
+  it("frees a slot when a run's code is done, without waiting for its end to commit", async () => {
+    let secondStarted: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (secondStarted = resolve));
+    const one = task({ id: "slot", run: async (p: { i: number }, { io }) => io.runTask("step", async () => (p.i === 2 ? secondStarted() : null, p.i)) });
+    // The first run's end may commit only once the second run is executing: with one slot, that
+    // needs the slot back as soon as the first run's code returned.
+    const releases: string[] = [];
+    setFaultHandler(async (point) => {
+      if (point !== "before-commit:release") return;
+      const gaveUp = new Promise<string>((resolve) => setTimeout(() => resolve("gave up waiting"), 5_000));
+      releases.push(await Promise.race([started.then(() => "second run executing"), gaveUp]));
+    });
+    await startTestEngine("dispatch_slot", { tasks: [one], concurrency: 1 });
+    const first = await one.trigger({ i: 1 });
+    await until(async () => ((await runs.retrieve(first.id)).status === "EXECUTING" ? true : undefined), 10_000);
+    const second = await one.trigger({ i: 2 });
+    const [a, b] = await Promise.all([runs.poll(first.id, { timeoutMs: 15_000 }), runs.poll(second.id, { timeoutMs: 15_000 })]);
+    expect([a.status, b.status]).toEqual(["SUCCESS", "SUCCESS"]);
+    expect(releases).toEqual(["second run executing", "second run executing"]);
+  });
 });
+
+afterEach(() => setFaultHandler(undefined));

@@ -1,7 +1,7 @@
 import type { Logger } from "../logger.ts";
 import type { Scheduler } from "../scheduler/boss.ts";
 import type { ClaimedRow } from "./claim-run.ts";
-import { executeClaimed, executeRun, type ExecuteDeps, type JobOutcome } from "./execute-run.ts";
+import { executeClaimed, executeRun, type ExecuteDeps, type ExecutionControl, type JobOutcome } from "./execute-run.ts";
 import type { HeldRun, ReadyRuns } from "./ready-runs.ts";
 
 export interface DispatcherOptions {
@@ -29,6 +29,11 @@ const JOBS_FIRST_AFTER_MS = 100;
  */
 export class Dispatcher {
   readonly #inFlight = new Map<string, { held: Held; task: Promise<void> }>();
+  /**
+   * Executions whose run code is still running. A slot frees when the code is done, while the
+   * run's end commits: the next run need not wait for that round trip.
+   */
+  #busy = 0;
   readonly #timers = new Set<NodeJS.Timeout>();
   #running = false;
   #wake: (() => void) | undefined;
@@ -120,7 +125,7 @@ export class Dispatcher {
 
   async #run(): Promise<void> {
     while (this.#running) {
-      const free = this.options.concurrency - this.#inFlight.size;
+      const free = this.options.concurrency - this.#busy;
       let fetched = 0;
       if (free > 0) {
         this.#kicked = false;
@@ -153,7 +158,7 @@ export class Dispatcher {
     this.#jobsFetchedAt = Date.now();
     const jobs = await this.scheduler.fetch(max);
     for (const job of jobs) {
-      this.#start(job.id, { job: job.id }, job.data.runId, executeRun(this.deps, job.data, job.retryCount > 0, this.#shutdown.signal));
+      this.#start(job.id, { job: job.id }, job.data.runId, (control) => executeRun(this.deps, job.data, job.retryCount > 0, control));
     }
     return jobs.length;
   }
@@ -163,13 +168,23 @@ export class Dispatcher {
     const rows: ClaimedRow[] = await this.ready.claim(max);
     for (const row of rows) {
       const run = { id: row.id, lease: row.lease! };
-      this.#start(`run:${row.id}`, { run }, row.id, executeClaimed(this.deps, row, run.lease, "start", this.#shutdown.signal));
+      this.#start(`run:${row.id}`, { run }, row.id, (control) => executeClaimed(this.deps, row, run.lease, "start", control));
     }
     return rows.length;
   }
 
-  #start(key: string, held: Held, runId: string, execution: Promise<JobOutcome>): void {
-    const task = execution
+  #start(key: string, held: Held, runId: string, execute: (control: ExecutionControl) => Promise<JobOutcome>): void {
+    this.#busy++;
+    let slotFreed = false;
+    const freeSlot = () => {
+      if (slotFreed) return;
+      slotFreed = true;
+      this.#busy--;
+      // A freed slot only matters when work is waiting (a full last fetch, or a NOTIFY that
+      // came while every slot was busy); new work otherwise announces itself.
+      if (this.#backlog || this.#kicked) this.kick();
+    };
+    const task = execute({ shutdown: this.#shutdown.signal, codeDone: freeSlot })
       .then((outcome) => {
         if (outcome === "give-back") return this.#handBack(held);
         if ("job" in held) return this.scheduler.complete(held.job);
@@ -180,9 +195,7 @@ export class Dispatcher {
       })
       .finally(() => {
         this.#inFlight.delete(key);
-        // A freed slot only matters when work is waiting (a full last fetch, or a NOTIFY that
-        // came while every slot was busy); new work otherwise announces itself.
-        if (this.#backlog || this.#kicked) this.kick();
+        freeSlot();
       });
     this.#inFlight.set(key, { held, task });
   }

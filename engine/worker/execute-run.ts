@@ -36,11 +36,17 @@ export interface ExecuteDeps {
 /** How long a run whose queue is full waits before trying for a slot again. */
 const QUEUE_FULL_RETRY_MS = 500;
 
+/** How the worker steers an execution: its shutdown signal, and a call for when the run's code is done. */
+export interface ExecutionControl {
+  shutdown?: AbortSignal;
+  codeDone?: () => void;
+}
+
 /** What to do with the run job: settle it, or hand it back to be retried at once. */
 export type JobOutcome = "done" | "give-back";
 
 /** Claims the run behind one job and executes it. */
-export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: boolean, shutdown?: AbortSignal): Promise<JobOutcome> {
+export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: boolean, control: ExecutionControl = {}): Promise<JobOutcome> {
   if (job.reason === "expire") {
     await expireRun(deps, job.runId);
     return "done";
@@ -56,14 +62,16 @@ export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: bo
     deps.wakeAt(startAfter);
     return "done";
   }
-  return executeClaimed(deps, claim.row, lease, job.reason, shutdown);
+  return executeClaimed(deps, claim.row, lease, job.reason, control);
 }
 
 /**
  * Replays and continues the code of a run this execution holds under `lease`, and records how
  * it ended. `reason` is why it was claimed, for a run handed back to wait for its code.
  */
-export async function executeClaimed(deps: ExecuteDeps, row: ClaimedRow, lease: string, reason: RunJobReason, shutdown?: AbortSignal): Promise<JobOutcome> {
+export async function executeClaimed(
+  deps: ExecuteDeps, row: ClaimedRow, lease: string, reason: RunJobReason, control: ExecutionControl = {},
+): Promise<JobOutcome> {
   const definition = deps.findDefinition(row.task_id, row.task_version);
   const recorder = withFaultPoints(new Recorder(deps.db, deps.sql, deps.scheduler, deps.writes, {
     runId: row.id, lease, notifyChannel: deps.notifyChannel, wakeChannel: deps.wakeChannel,
@@ -89,12 +97,13 @@ export async function executeClaimed(deps: ExecuteDeps, row: ClaimedRow, lease: 
 
   deps.running.set(row.id, execution);
   // A worker already stopping drains the executions in `running` itself; this one started too late to be among them.
-  if (shutdown?.aborted) execution.drain();
+  if (control.shutdown?.aborted) execution.drain();
   const ran = runInScope(execution, () => definition.execute(decode(row.payload), execution)).then(
     (value) => ({ type: "returned" as const, value }),
     (error: unknown) => ({ type: "threw" as const, error }),
   );
   const outcome = await Promise.race([ran, execution.interrupted]);
+  control.codeDone?.();
   if (deps.running.get(row.id) === execution) deps.running.delete(row.id);
   if (outcome.type === "draining") return "give-back";
   if (outcome.type === "crashed") {
