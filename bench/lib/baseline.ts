@@ -62,8 +62,21 @@ export async function insertCommitThroughput(url: string, clients: number, ms: n
   });
 }
 
-/** From calling `pg_notify` on one connection to the notification arriving on a LISTENing one, in ms. */
-export async function notifyRoundTrip(url: string, samples: number): Promise<number[]> {
+/**
+ * From calling `pg_notify` on one connection to the notification arriving on a LISTENing one, in
+ * ms. With `durable`, the notification comes from an INSERT's commit (a WAL flush) instead of a
+ * bare NOTIFY: what raw Postgres pays to make a change durable and announce it.
+ */
+export async function notifyRoundTrip(url: string, samples: number, options: { durable?: boolean } = {}): Promise<number[]> {
+  if (options.durable) {
+    return withScratch(url, (table) =>
+      measureNotify(url, samples, { name: "bench_insert_notify", text: `WITH ins AS (INSERT INTO ${table} (v) VALUES ($2) RETURNING id) SELECT pg_notify($1, $2) FROM ins` }),
+    );
+  }
+  return measureNotify(url, samples, { name: "bench_notify", text: "SELECT pg_notify($1, $2)" });
+}
+
+async function measureNotify(url: string, samples: number, statement: { name: string; text: string }): Promise<number[]> {
   const channel = benchSchema("notify");
   const listener = new pg.Client({ connectionString: url });
   const sender = new pg.Client({ connectionString: url });
@@ -72,7 +85,7 @@ export async function notifyRoundTrip(url: string, samples: number): Promise<num
     await listener.query(`LISTEN "${channel}"`);
     let arrived: ((at: number) => void) | undefined;
     listener.on("notification", () => arrived?.(performance.now()));
-    const q = { name: "bench_notify", text: "SELECT pg_notify($1, $2)", values: [channel, "run_x:1"] };
+    const q = { ...statement, values: [channel, "run_x:1"] };
     const all: number[] = [];
     for (let i = 0; i < samples + 20; i++) {
       const received = new Promise<number>((resolve) => (arrived = resolve));
