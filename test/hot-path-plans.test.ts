@@ -22,7 +22,11 @@ beforeAll(async () => {
     SELECT 'run_' || i, 'task', '1', '{}', CASE WHEN i % 100 = 0 THEN 'EXECUTING' WHEN i % 100 = 1 THEN 'QUEUED' ELSE 'SUCCESS' END,
       CASE WHEN i % 100 = 0 THEN gen_random_uuid() END
     FROM generate_series(1, 20000) AS i`);
+  await client.query(`
+    INSERT INTO "${schema}".journal (run_id, seq, kind, key, status, output, attempts, revision, started_at)
+    SELECT 'run_100', i, 'task', 'step-' || i, 'completed', '{"json": null}', 1, i + 1, now() FROM generate_series(1, 10000) AS i`);
   await client.query(`ANALYZE "${schema}".runs`);
+  await client.query(`ANALYZE "${schema}".journal`);
   // The plan a connection settles on after its first executions of a prepared statement.
   await client.query("SET plan_cache_mode = force_generic_plan");
 });
@@ -49,5 +53,14 @@ describe("hot-path statements on a large runs table", () => {
     const onRuns = plan.split("\n").filter((line) => /Scan.* on runs\b/.test(line));
     expect(onRuns.length).toBeGreaterThan(0);
     for (const line of onRuns) expect(line).toMatch(/Index Scan using runs_pkey on runs/);
+  });
+});
+
+describe("a live subscriber catching up on a long run", () => {
+  it("reads the journal entries after its revision through an index, not the whole journal", async () => {
+    const plan = await genericPlan(`p_${Math.random().toString(36).slice(2, 8)}`, statements.feed.runSince, 2);
+    const onJournal = plan.split("\n").findIndex((line) => / on journal\b/.test(line));
+    expect(onJournal).toBeGreaterThanOrEqual(0);
+    expect(plan.split("\n").slice(onJournal, onJournal + 3).join("\n")).toMatch(/Index Cond: .*revision > /);
   });
 });

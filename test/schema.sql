@@ -109,6 +109,7 @@ ALTER TABLE ONLY :SCHEMA.schedules
     ADD CONSTRAINT schedules_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY :SCHEMA.tasks
     ADD CONSTRAINT tasks_pkey PRIMARY KEY (id, version);
+CREATE INDEX journal_revision_idx ON :SCHEMA.journal USING btree (run_id, revision);
 CREATE INDEX runs_created_idx ON :SCHEMA.runs USING btree (created_at);
 CREATE INDEX runs_event_idx ON :SCHEMA.runs USING btree (event_id) WHERE (event_id IS NOT NULL);
 CREATE UNIQUE INDEX runs_idempotency_idx ON :SCHEMA.runs USING btree (task_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
