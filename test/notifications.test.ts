@@ -24,4 +24,19 @@ describe("run-change notifications", () => {
       off();
     }
   });
+
+  it("subscribes to several channels at once without overlapping queries on the LISTEN connection", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on("warning", onWarning);
+    try {
+      const engine = await startTestEngine("notify_listen", { worker: false });
+      const offs = ["a", "b", "c"].map((name) => engine.parts.listener.on(`${engine.options.schema}_${name}`, () => undefined));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      offs.forEach((off) => off());
+      expect(warnings.filter((w) => w.includes("already executing a query"))).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
 });

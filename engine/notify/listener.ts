@@ -34,6 +34,7 @@ export class Listener {
   readonly #reconnectHandlers = new Set<() => void>();
   #client: pg.Client | undefined;
   #stopped = false;
+  #listening: Promise<unknown> = Promise.resolve();
   #retryTimer: NodeJS.Timeout | undefined;
 
   constructor(url: string, logger: Logger) {
@@ -46,7 +47,7 @@ export class Listener {
     if (!set) {
       set = new Set();
       this.#handlers.set(channel, set);
-      this.#client?.query(`LISTEN "${channel}"`).catch(() => undefined);
+      if (this.#client) this.#listen(this.#client, channel);
     }
     set.add(handler);
     return () => set.delete(handler);
@@ -79,6 +80,11 @@ export class Listener {
     await client.connect();
     for (const channel of this.#handlers.keys()) await client.query(`LISTEN "${channel}"`);
     this.#client = client;
+  }
+
+  /** One LISTEN after another: node-postgres deprecates a query sent while one is in flight. */
+  #listen(client: pg.Client, channel: string): void {
+    this.#listening = this.#listening.then(() => client.query(`LISTEN "${channel}"`)).catch(() => undefined);
   }
 
   #lost(client: pg.Client, error: Error): void {
