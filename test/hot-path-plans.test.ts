@@ -45,12 +45,13 @@ async function genericPlan(name: string, text: string, params: number): Promise<
 
 describe("hot-path statements on a large runs table", () => {
   it.each([
-    ["claim", statements.runs.claimMany],
-    ["journal write", statements.journal.writeMany],
-    ["journal write with metadata", statements.journal.writeManyWithMetadata],
-  ])("%s probes runs by primary key", async (_, text) => {
-    const plan = await genericPlan(`p_${Math.random().toString(36).slice(2, 8)}`, text, 2);
-    const onRuns = plan.split("\n").filter((line) => /Scan.* on runs\b/.test(line));
+    ["claim", statements.runs.claimMany, 2],
+    ["journal write", statements.journal.writeMany, 3],
+    ["journal write with metadata", statements.journal.writeManyWithMetadata, 3],
+  ])("%s probes runs by primary key", async (_, text, params) => {
+    const plan = await genericPlan(`p_${Math.random().toString(36).slice(2, 8)}`, text, params);
+    // Taking ready runs walks the ready index, oldest first; every other access is by key.
+    const onRuns = plan.split("\n").filter((line) => /Scan.* on runs\b/.test(line) && !line.includes("runs_ready_idx"));
     expect(onRuns.length).toBeGreaterThan(0);
     for (const line of onRuns) expect(line).toMatch(/Index Scan using runs_pkey on runs/);
   });

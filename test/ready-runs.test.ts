@@ -27,7 +27,8 @@ describe("runs that can start at once", () => {
     const quick = task({ id: "quick-many", run: async (p: { i: number }) => p.i });
     const client = await startTestEngine("ready_many", { tasks: [quick], worker: false });
     const { runs } = await quick.batchTrigger(Array.from({ length: 300 }, (_, i) => ({ payload: { i } })));
-    await startTestEngine("ready_many_worker", { schema: client.options.schema, tasks: [quick], concurrency: 400 });
+    // No fallback poll to lean on: every claim must come from notifications and freed slots.
+    await startTestEngine("ready_many_worker", { schema: client.options.schema, tasks: [quick], concurrency: 400, pollIntervalMs: 60_000 });
     const done = await until(async () => {
       const rows = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${client.options.schema}".runs WHERE status = 'SUCCESS'`);
       return rows[0]!.n === runs.length ? rows[0]!.n : undefined;

@@ -40,6 +40,19 @@ export interface ReleaseItem {
   error: unknown;
 }
 
+/** A request for ready runs riding a journal batch, for the slots a worker has free. */
+interface ClaimRequest {
+  run_id: typeof CLAIM_KEY;
+  claim: number;
+  seq?: undefined;
+  md?: undefined;
+}
+
+/** The batcher keeps items with one key apart: one claim request per batch. */
+const CLAIM_KEY = "\u0000claim";
+
+type BatchItem = JournalItem | EndItem | ClaimRequest;
+
 /** The end of an execution as an item of a journal batch (see `journal.writeMany`). */
 interface EndItem {
   run_id: string;
@@ -57,7 +70,7 @@ interface EndItem {
  * batch. Runs' ends share the journal's batches.
  */
 export class BatchedWrites {
-  readonly #batcher: Batcher<JournalItem | EndItem, boolean>;
+  readonly #batcher: Batcher<BatchItem, boolean | ClaimedRow[]>;
   readonly #claims: Batcher<ClaimItem, ClaimedRow | undefined>;
 
   constructor(
@@ -75,13 +88,18 @@ export class BatchedWrites {
 
   /** True if the write landed; false if the run was canceled or taken over (the lease fence). */
   write(item: JournalItem): Promise<boolean> {
-    return this.#batcher.run(item);
+    return this.#batcher.run(item) as Promise<boolean>;
   }
 
   /** The same write inside a caller's transaction, not batched. */
   async writeOn(client: pg.PoolClient, item: JournalItem): Promise<boolean> {
     const [landed] = await this.#writeMany([item], client);
-    return landed!;
+    return landed as boolean;
+  }
+
+  /** Up to `max` ready runs, each claimed for one execution: with the next journal batch, or at once if none is in flight. */
+  claimReady(max: number): Promise<ClaimedRow[]> {
+    return this.#batcher.run({ run_id: CLAIM_KEY, claim: max }) as Promise<ClaimedRow[]>;
   }
 
   /** The run with its journal, or undefined if it is not claimable (finished, or in a limited queue). */
@@ -99,7 +117,7 @@ export class BatchedWrites {
   release(item: ReleaseItem): Promise<boolean> {
     return this.#batcher.run({
       run_id: item.run_id, lease: item.lease, seq: null, next_status: item.status, run_output: item.output, run_error: item.error,
-    });
+    }) as Promise<boolean>;
   }
 
   /** The same end inside a caller's transaction, not batched. */
@@ -124,13 +142,31 @@ export class BatchedWrites {
     return rows.length > 0;
   }
 
-  async #writeMany(items: (JournalItem | EndItem)[], on: pg.Pool | pg.PoolClient): Promise<boolean[]> {
-    if (items.length === 1) return [await this.#writeOne(items[0]!, on)];
-    const text = items.some((item) => item.md !== undefined) ? this.sql.journal.writeManyWithMetadata : this.sql.journal.writeMany;
-    const { rows } = await this.db.query<{ run_id: string }>(text, [JSON.stringify(items), this.notifyChannel], on);
-    const landed = new Set(rows.map((r) => r.run_id));
-    return items.map((item) => landed.has(item.run_id));
+  async #writeMany(items: BatchItem[], on: pg.Pool | pg.PoolClient): Promise<(boolean | ClaimedRow[])[]> {
+    const claim = items.find((item): item is ClaimRequest => item.run_id === CLAIM_KEY)?.claim ?? 0;
+    const writes = items.filter((item): item is JournalItem | EndItem => item.run_id !== CLAIM_KEY);
+    if (writes.length === 0) {
+      const { rows } = await this.db.query<ClaimedRow>(this.sql.runs.claimReady, [claim, this.notifyChannel], on);
+      return [rows];
+    }
+    if (writes.length === 1 && claim === 0) return [await this.#writeOne(writes[0]!, on)];
+    const text = writes.some((item) => item.md !== undefined) ? this.sql.journal.writeManyWithMetadata : this.sql.journal.writeMany;
+    const { rows } = await this.db.query<{ run_id: string; claimed: Record<string, unknown> | null }>(
+      text, [JSON.stringify(writes), this.notifyChannel, claim], on,
+    );
+    const landed = new Set(rows.filter((r) => r.claimed === null).map((r) => r.run_id));
+    const claimed = rows.flatMap((r) => (r.claimed === null ? [] : [claimedFromJson(r.claimed)]));
+    return items.map((item) => (item.run_id === CLAIM_KEY ? claimed : landed.has(item.run_id)));
   }
+}
+
+const TIMESTAMPS = ["created_at", "started_at", "finished_at", "updated_at", "scheduled_for", "idempotency_key_expires_at", "expires_at", "ready_at", "heartbeat_at"];
+
+/** A claimed run as the journal statement returns it (JSON), typed as node-postgres would have parsed its row. */
+function claimedFromJson(row: Record<string, unknown>): ClaimedRow {
+  const parsed: Record<string, unknown> = { ...row, revision: String(row.revision) };
+  for (const column of TIMESTAMPS) if (typeof row[column] === "string") parsed[column] = new Date(row[column]);
+  return parsed as unknown as ClaimedRow;
 }
 
 /** A jsonb parameter: node-postgres would send a string as text and an array as a Postgres array. */

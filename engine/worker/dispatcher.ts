@@ -165,7 +165,7 @@ export class Dispatcher {
 
   async #claimReady(max: number): Promise<number> {
     if (max <= 0) return 0;
-    const rows: ClaimedRow[] = await this.ready.claim(max);
+    const rows: ClaimedRow[] = await this.deps.writes.claimReady(max);
     for (const row of rows) {
       const run = { id: row.id, lease: row.lease! };
       this.#start(`run:${row.id}`, { run }, row.id, (control) => executeClaimed(this.deps, row, run.lease, "start", control));

@@ -1,7 +1,6 @@
 import type { Database } from "../db/database.ts";
 import type { Statements } from "../db/sql/index.ts";
 import type { Channels } from "../notify/listener.ts";
-import type { ClaimedRow } from "./claim-run.ts";
 
 /** A run this worker claimed from the ready runs, by its lease. */
 export interface HeldRun {
@@ -10,9 +9,9 @@ export interface HeldRun {
 }
 
 /**
- * The runs a worker claims straight from `runs`, with no pg-boss job behind them: a run that
- * can start at once costs one statement to claim and none to settle. What a job's heartbeat does
- * for the other runs, `heartbeat_at` does for these.
+ * The runs a worker claims straight from `runs` (`BatchedWrites.claimReady`), with no pg-boss job
+ * behind them: a run that can start at once costs no statement of its own to claim or settle.
+ * What a job's heartbeat does for the other runs, `heartbeat_at` does for these.
  */
 export class ReadyRuns {
   constructor(
@@ -20,12 +19,6 @@ export class ReadyRuns {
     private readonly sql: Statements,
     private readonly channels: Pick<Channels, "run" | "wake">,
   ) {}
-
-  /** Up to `max` ready runs, each claimed for one execution under a new lease. */
-  async claim(max: number): Promise<ClaimedRow[]> {
-    const { rows } = await this.db.query<ClaimedRow>(this.sql.runs.claimReady, [max, this.channels.run]);
-    return rows;
-  }
 
   async heartbeat(runs: HeldRun[]): Promise<void> {
     if (runs.length === 0) return;

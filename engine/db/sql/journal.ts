@@ -1,5 +1,5 @@
 import { batchItems } from "./batch.ts";
-import { selectNotifyingTogether } from "./notify.ts";
+import { claimReadyCtes } from "./runs.ts";
 
 /** Statements on `journal`, the one source of truth for replay. */
 export function journalStatements(s: string) {
@@ -11,7 +11,9 @@ export function journalStatements(s: string) {
      * lock is taken once per batch. `next_status` hands the run back (WAITING, QUEUED) in the
      * same statement. An item without `seq` ends its run's execution instead (`next_status` its
      * final state, with `run_output`, `run_error`): runs finishing ride the same commit as the
-     * steps of others. Returns one row per item that landed.
+     * steps of others, and so do claims of up to $3 ready runs for the slots the worker has free.
+     * Returns a row per item that landed (`claimed` null) and a row per claimed run (`claimed`
+     * the run as JSON, as `runs.claimReady` returns it).
      */
     writeMany: writeJournal(s, false),
     /** `writeMany` for a batch with metadata writes: each also sets its run's metadata and records the change. */
@@ -79,7 +81,16 @@ function writeJournal(s: string, metadata: boolean): string {
       SELECT w.run_id, w.seq, w.md_op, w.md_key, w.md_value, w.md FROM w JOIN j ON j.run_id = w.run_id
       WHERE w.md IS NOT NULL
     )` : ""}
-    ${selectNotifyingTogether("landed", "$2", { id: "run_id" })}`;
+    , ${claimReadyCtes(s, "$3::integer")}
+    , changed AS (SELECT run_id, revision FROM landed UNION ALL SELECT id, revision FROM claimed)
+    , notified AS (
+      SELECT pg_notify($2, string_agg(c.run_id || ':' || c.revision, ','))
+      FROM (SELECT run_id, revision, (row_number() OVER ()) / 100 AS chunk FROM changed) AS c GROUP BY c.chunk
+    )
+    SELECT u.* FROM (
+      SELECT landed.run_id, NULL::json AS claimed FROM landed
+      UNION ALL SELECT claimed.id, row_to_json(claimed) FROM claimed
+    ) AS u, (SELECT count(*) FROM notified) AS sent`;
 }
 
 function writeOne(s: string, metadata: boolean): string {

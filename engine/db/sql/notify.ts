@@ -2,7 +2,8 @@
  * Run-change notifications on the run channel: `<runId>:<revision>`, or several such joined by
  * commas. Postgres queues, signals and delivers every NOTIFY on its own, so a batched statement
  * names all the runs it changed in one notification. Payloads must stay below Postgres's
- * 8000-byte limit: about 45 bytes a run allows the 64 runs of a write batch, not more.
+ * 8000-byte limit: about 45 bytes a run allows the 64 runs of a write batch; statements that
+ * can change more (triggers, claims) send one notification per hundred runs.
  */
 export const notifyRun = (alias: string, param: string) => `pg_notify(${param}, ${alias}.id || ':' || ${alias}.revision)`;
 

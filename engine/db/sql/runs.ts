@@ -7,21 +7,42 @@ import { notifyRun, selectNotifyingTogether } from "./notify.ts";
  */
 const readyAt = (delayed: string, limit: string) => `CASE WHEN NOT ${delayed} AND ${limit} IS NULL THEN now() END`;
 
-/** Statements on `runs`: the lifecycle of a run. `s` is the quoted schema. */
-export function runStatements(s: string) {
-  // A run that never started before its ttl is left for its expire job, never claimed.
-  const notExpired = `NOT (r.status = 'QUEUED' AND r.started_at IS NULL AND r.expires_at IS NOT NULL AND r.expires_at <= now())`;
-  const claimReturning = `
+// A run that never started before its ttl is left for its expire job, never claimed.
+const notExpired = `NOT (r.status = 'QUEUED' AND r.started_at IS NULL AND r.expires_at IS NOT NULL AND r.expires_at <= now())`;
+
+/** What a claim returns: the run, its event's name and its journal, to replay. */
+const claimReturning = (s: string) => `
       RETURNING r.*,
         (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name,
         (SELECT coalesce(json_agg(json_build_object('seq', j.seq, 'kind', j.kind, 'key', j.key, 'status', j.status,
                   'output', j.output, 'error', j.error, 'attempts', j.attempts, 'attemptsBeforeRetry', j.attempts_before_retry) ORDER BY j.seq), '[]'::json)
            FROM ${s}.journal j WHERE j.run_id = r.id) AS journal`;
+
+/**
+ * `picked` and `claimed`: up to `limit` ready runs, oldest first, each claimed for one execution
+ * under a new lease; rows another worker is taking are skipped, not waited for. Every such claim
+ * is a new attempt (a start, or a run handed back by a dead or stopping worker).
+ */
+export function claimReadyCtes(s: string, limit: string): string {
+  return `picked AS (
+        SELECT id, gen_random_uuid() AS lease FROM ${s}.runs r
+        WHERE r.status = 'QUEUED' AND r.ready_at IS NOT NULL AND r.ready_at <= now() AND ${notExpired}
+        ORDER BY r.ready_at LIMIT ${limit} FOR UPDATE SKIP LOCKED
+      ), claimed AS (
+        UPDATE ${s}.runs r SET status = 'EXECUTING', lease = picked.lease, attempts = r.attempts + 1,
+          started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1, ready_at = NULL, heartbeat_at = now()
+        FROM picked WHERE r.id = picked.id
+        ${claimReturning(s)}
+      )`;
+}
+
+/** Statements on `runs`: the lifecycle of a run. `s` is the quoted schema. */
+export function runStatements(s: string) {
   const claim = (condition: string) => `
       UPDATE ${s}.runs r SET status = 'EXECUTING', lease = $2, attempts = r.attempts + $3,
         started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1, ready_at = NULL, heartbeat_at = NULL
       WHERE r.id = $1 AND ${notExpired} AND ${condition}
-      ${claimReturning}, ${notifyRun("r", "$4")}`;
+      ${claimReturning(s)}, ${notifyRun("r", "$4")}`;
   const finished = `('SUCCESS', 'FAILURE', 'CANCELED')`;
   return {
     /**
@@ -96,25 +117,12 @@ export function runStatements(s: string) {
         FROM w
         WHERE r.id = w.run_id AND ${notExpired}
           AND r.status IN ('QUEUED', 'WAITING', 'EXECUTING') AND (r.concurrency_limit IS NULL OR r.status = 'EXECUTING')
-        ${claimReturning}
+        ${claimReturning(s)}
       )${selectNotifyingTogether("claimed", "$2")}`,
 
-    /**
-     * Takes up to $1 ready runs, oldest first, for one execution each; rows another worker is
-     * taking are skipped, not waited for. Every claim is a new attempt (a start, or a run handed
-     * back by a dead or stopping worker).
-     */
+    /** Takes up to $1 ready runs (see claimReadyCtes); under load claims ride the journal's batches instead. */
     claimReady: `
-      WITH picked AS (
-        SELECT id, gen_random_uuid() AS lease FROM ${s}.runs r
-        WHERE r.status = 'QUEUED' AND r.ready_at IS NOT NULL AND r.ready_at <= now() AND ${notExpired}
-        ORDER BY r.ready_at LIMIT $1 FOR UPDATE SKIP LOCKED
-      ), claimed AS (
-        UPDATE ${s}.runs r SET status = 'EXECUTING', lease = picked.lease, attempts = r.attempts + 1,
-          started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1, ready_at = NULL, heartbeat_at = now()
-        FROM picked WHERE r.id = picked.id
-        ${claimReturning}
-      )${selectNotifyingTogether("claimed", "$2", { chunked: true })}`,
+      WITH ${claimReadyCtes(s, "$1")}${selectNotifyingTogether("claimed", "$2", { chunked: true })}`,
 
     /** The worker executing these runs (id, lease pairs) is alive; no revision: nothing a reader sees changed. */
     heartbeat: `
