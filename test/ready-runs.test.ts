@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { task } from "durably";
+import { runs, task } from "durably";
 import { sql } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { until } from "./helpers/until.ts";
@@ -35,4 +35,25 @@ describe("runs that can start at once", () => {
     }, 20_000);
     expect(done).toBe(300);
   });
+});
+
+describe("a run executing longer than the heartbeat timeout", () => {
+  it("is kept by its live worker: the recovery pass does not hand it to another execution", async () => {
+    let executions = 0;
+    const slow = task({
+      id: "slow-step",
+      run: async (_: unknown, { io }) =>
+        io.runTask("long", async () => {
+          executions++;
+          await new Promise((resolve) => setTimeout(resolve, 13_000));
+          return "done";
+        }),
+    });
+    await startTestEngine("ready_heartbeat", { tasks: [slow], heartbeatSeconds: 10, recoverySeconds: 1 });
+    const { id } = await slow.trigger({});
+    const run = await runs.poll(id, { timeoutMs: 30_000 });
+    expect(run.status).toBe("SUCCESS");
+    expect(run.attempts).toBe(1);
+    expect(executions).toBe(1);
+  }, 40_000);
 });
