@@ -38,6 +38,15 @@ describe("Batcher (group commit)", () => {
     expect(batches).toEqual([[0], [1, 2, 3], [11, 21, 31]]);
   });
 
+  it("sends a lone caller's next call as soon as its last one is done, without the wait", async () => {
+    const { batcher, batches } = recordingBatcher();
+    await batcher.run(1);
+    const second = batcher.run(2);
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    expect(batches).toEqual([[1], [2]]);
+    await second;
+  });
+
   it("never puts two items with the same key in one batch", async () => {
     const { batcher, batches } = recordingBatcher({ key: (n) => String(n % 2) });
     await Promise.all([1, 2, 3, 4, 5].map((n) => batcher.run(n)));

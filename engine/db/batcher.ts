@@ -16,8 +16,8 @@ export interface BatcherOptions<I> {
  * Group commit in the engine: calls made while a flush is in flight are sent together in the
  * next one. An idle batcher flushes at once, so a lone call pays no extra latency; under load
  * many runs share one statement and one commit. The next flush waits a turn of the event loop
- * after one completes, for the callers it resumed: a run's next call is a few promise hops away,
- * and without the wait it would miss the batch and go alone. When a batch fails, its items are
+ * after a batch of several completes, for the callers it resumed: a run's next call is a few
+ * promise hops away, and without the wait it would miss the batch and go alone. When a batch fails, its items are
  * retried one by one, so one bad item cannot fail the others.
  */
 export class Batcher<I, O> {
@@ -40,12 +40,12 @@ export class Batcher<I, O> {
     while (this.#inFlight < this.options.concurrency && this.#queue.length > 0) {
       const batch = this.#take();
       this.#inFlight++;
-      this.#send(batch).finally(() =>
-        setImmediate(() => {
-          this.#inFlight--;
-          this.#pump();
-        }),
-      );
+      const next = () => {
+        this.#inFlight--;
+        this.#pump();
+      };
+      // A batch of one resumed one caller, whose next call is already queued or finds the batcher idle.
+      this.#send(batch).finally(() => (batch.length > 1 ? setImmediate(next) : next()));
     }
   }
 
