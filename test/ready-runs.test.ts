@@ -57,3 +57,26 @@ describe("a run executing longer than the heartbeat timeout", () => {
     expect(executions).toBe(1);
   }, 40_000);
 });
+
+describe("runs claimed together with other runs' journal writes", () => {
+  it("start with the same context, payload and metadata as runs claimed on their own", async () => {
+    const stepping = task({
+      id: "stepping",
+      run: async (p: { i: number }, { io, ctx }) => {
+        await io.runTask("one", async () => p.i);
+        await io.runTask("two", async () => p.i);
+        return {
+          i: p.i,
+          createdAt: ctx.run.createdAt instanceof Date && !Number.isNaN(ctx.run.createdAt.getTime()),
+          tags: ctx.run.tags,
+          attempt: ctx.attempt,
+        };
+      },
+    });
+    await startTestEngine("ready_batch_claims", { tasks: [stepping], concurrency: 4, pollIntervalMs: 60_000 });
+    const { runs: handles } = await stepping.batchTrigger(Array.from({ length: 40 }, (_, i) => ({ payload: { i }, options: { tags: ["batch"], metadata: { n: i } } })));
+    const finished = await Promise.all(handles.map((h) => runs.poll(h.id, { timeoutMs: 30_000 })));
+    expect(finished.map((r) => r.output)).toEqual(handles.map((_, i) => ({ i, createdAt: true, tags: ["batch"], attempt: 1 })));
+    expect(finished.map((r) => r.metadata)).toEqual(handles.map((_, i) => ({ n: i })));
+  });
+});
