@@ -1,4 +1,5 @@
 import { batchItems } from "./batch.ts";
+import { notifiedCte, sent } from "./notify.ts";
 import { claimReadyCtes } from "./runs.ts";
 
 /** Statements on `journal`, the one source of truth for replay. */
@@ -83,14 +84,11 @@ function writeJournal(s: string, metadata: boolean): string {
     )` : ""}
     , ${claimReadyCtes(s, "$3::integer")}
     , changed AS (SELECT run_id, revision FROM landed UNION ALL SELECT id, revision FROM claimed)
-    , notified AS (
-      SELECT pg_notify($2, string_agg(c.run_id || ':' || c.revision, ','))
-      FROM (SELECT run_id, revision, (row_number() OVER ()) / 100 AS chunk FROM changed) AS c GROUP BY c.chunk
-    )
+    , ${notifiedCte("changed", "$2", { id: "run_id", chunked: true })}
     SELECT u.* FROM (
       SELECT landed.run_id, NULL::json AS claimed FROM landed
       UNION ALL SELECT claimed.id, row_to_json(claimed) FROM claimed
-    ) AS u, (SELECT count(*) FROM notified) AS sent`;
+    ) AS u, ${sent}`;
 }
 
 function writeOne(s: string, metadata: boolean): string {

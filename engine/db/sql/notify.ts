@@ -7,17 +7,28 @@
  */
 export const notifyRun = (alias: string, param: string) => `pg_notify(${param}, ${alias}.id || ':' || ${alias}.revision)`;
 
+type NotifyOptions = { id?: string; alsoNotify?: string; chunked?: boolean };
+
 /**
- * Ends a statement whose changed rows are in `cte`: selects them all and notifies for them
- * together. `chunked` splits a statement of unbounded size into notifications of a hundred runs.
+ * `notified`: one notification naming every run in `cte` (its `id` and `revision` columns).
+ * `chunked` splits a statement of unbounded size into notifications of a hundred runs. A
+ * statement must read `notified` (see `sent` below) for it to run.
  */
-export function selectNotifyingTogether(cte: string, param: string, options: { id?: string; alsoNotify?: string; chunked?: boolean } = {}): string {
+export function notifiedCte(cte: string, param: string, options: NotifyOptions = {}): string {
   const id = options.id ?? "id";
   const also = options.alsoNotify ? `, pg_notify(${options.alsoNotify}, '')` : "";
   const notified = options.chunked
     ? `SELECT pg_notify(${param}, string_agg(c.${id} || ':' || c.revision, ','))${also}
         FROM (SELECT ${id}, revision, (row_number() OVER ()) / 100 AS chunk FROM ${cte}) AS c GROUP BY c.chunk`
     : `SELECT pg_notify(${param}, string_agg(c.${id} || ':' || c.revision, ','))${also} FROM ${cte} AS c HAVING count(*) > 0`;
-  return `, notified AS (${notified})
-      SELECT ${cte}.* FROM ${cte}, (SELECT count(*) FROM notified) AS sent`;
+  return `notified AS (${notified})`;
+}
+
+/** Joined once into a statement's result, so that its `notified` runs exactly once. */
+export const sent = `(SELECT count(*) FROM notified) AS sent`;
+
+/** Ends a statement whose changed rows are in `cte`: selects them all and notifies for them together. */
+export function selectNotifyingTogether(cte: string, param: string, options: NotifyOptions = {}): string {
+  return `, ${notifiedCte(cte, param, options)}
+      SELECT ${cte}.* FROM ${cte}, ${sent}`;
 }
