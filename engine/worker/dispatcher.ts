@@ -44,8 +44,6 @@ export class Dispatcher {
   #heartbeat: NodeJS.Timeout | undefined;
   #recovery: NodeJS.Timeout | undefined;
   #jobsFetchedAt = 0;
-  /** Aborted by stop(), which drains the executions running then; one claimed after that drains at once. */
-  readonly #shutdown = new AbortController();
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -102,8 +100,8 @@ export class Dispatcher {
    * `shutdownTimeoutMs` is handed back as it is.
    */
   async stop(): Promise<void> {
+    // Drains the executions running now; one claimed after this drains at once (`stopping`).
     this.#running = false;
-    this.#shutdown.abort();
     for (const execution of this.deps.running.values()) execution.drain();
     this.kick();
     await this.#loop;
@@ -184,7 +182,7 @@ export class Dispatcher {
       // came while every slot was busy); new work otherwise announces itself.
       if (this.#backlog || this.#kicked) this.kick();
     };
-    const task = execute({ shutdown: this.#shutdown.signal, codeDone: freeSlot })
+    const task = execute({ stopping: () => !this.#running, codeDone: freeSlot })
       .then((outcome) => {
         if (outcome === "give-back") return this.#handBack(held);
         if ("job" in held) return this.scheduler.complete(held.job);

@@ -36,9 +36,9 @@ export interface ExecuteDeps {
 /** How long a run whose queue is full waits before trying for a slot again. */
 const QUEUE_FULL_RETRY_MS = 500;
 
-/** How the worker steers an execution: its shutdown signal, and a call for when the run's code is done. */
+/** How the worker steers an execution: whether it is stopping, and a call for when the run's code is done. */
 export interface ExecutionControl {
-  shutdown?: AbortSignal;
+  stopping?: () => boolean;
   codeDone?: () => void;
 }
 
@@ -97,7 +97,7 @@ export async function executeClaimed(
 
   deps.running.set(row.id, execution);
   // A worker already stopping drains the executions in `running` itself; this one started too late to be among them.
-  if (control.shutdown?.aborted) execution.drain();
+  if (control.stopping?.()) execution.drain();
   const ran = runInScope(execution, () => definition.execute(decode(row.payload), execution)).then(
     (value) => ({ type: "returned" as const, value }),
     (error: unknown) => ({ type: "threw" as const, error }),

@@ -10,6 +10,16 @@ const readyAt = (delayed: string, limit: string) => `CASE WHEN NOT ${delayed} AN
 // A run that never started before its ttl is left for its expire job, never claimed.
 const notExpired = `NOT (r.status = 'QUEUED' AND r.started_at IS NULL AND r.expires_at IS NOT NULL AND r.expires_at <= now())`;
 
+/**
+ * What every claim sets: the run executes under a new lease (fencing off any older execution).
+ * `heartbeat` is now() for a run claimed from the ready runs (its worker keeps it alive) and NULL
+ * for one started by a pg-boss job (the job's heartbeat does).
+ */
+const claimSet = (lease: string, counts: string, heartbeat: "now()" | "NULL") => `
+        status = 'EXECUTING', lease = ${lease}, attempts = r.attempts + ${counts},
+        started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1,
+        ready_at = NULL, heartbeat_at = ${heartbeat}`;
+
 /** What a claim returns: the run, its event's name and its journal, to replay. */
 const claimReturning = (s: string) => `
       RETURNING r.*,
@@ -29,8 +39,7 @@ export function claimReadyCtes(s: string, limit: string): string {
         WHERE r.status = 'QUEUED' AND r.ready_at IS NOT NULL AND r.ready_at <= now() AND ${notExpired}
         ORDER BY r.ready_at LIMIT ${limit} FOR UPDATE SKIP LOCKED
       ), claimed AS (
-        UPDATE ${s}.runs r SET status = 'EXECUTING', lease = picked.lease, attempts = r.attempts + 1,
-          started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1, ready_at = NULL, heartbeat_at = now()
+        UPDATE ${s}.runs r SET ${claimSet("picked.lease", "1", "now()")}
         FROM picked WHERE r.id = picked.id
         ${claimReturning(s)}
       )`;
@@ -39,8 +48,7 @@ export function claimReadyCtes(s: string, limit: string): string {
 /** Statements on `runs`: the lifecycle of a run. `s` is the quoted schema. */
 export function runStatements(s: string) {
   const claim = (condition: string) => `
-      UPDATE ${s}.runs r SET status = 'EXECUTING', lease = $2, attempts = r.attempts + $3,
-        started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1, ready_at = NULL, heartbeat_at = NULL
+      UPDATE ${s}.runs r SET ${claimSet("$2", "$3", "NULL")}
       WHERE r.id = $1 AND ${notExpired} AND ${condition}
       ${claimReturning(s)}, ${notifyRun("r", "$4")}`;
   const finished = `('SUCCESS', 'FAILURE', 'CANCELED')`;
@@ -112,8 +120,7 @@ export function runStatements(s: string) {
     claimMany: `
       WITH w AS (${batchItems(s, "$1", "run_id text, lease uuid, counts integer")}),
       claimed AS (
-        UPDATE ${s}.runs r SET status = 'EXECUTING', lease = w.lease, attempts = r.attempts + w.counts,
-          started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1, ready_at = NULL, heartbeat_at = NULL
+        UPDATE ${s}.runs r SET ${claimSet("w.lease", "w.counts", "NULL")}
         FROM w
         WHERE r.id = w.run_id AND ${notExpired}
           AND r.status IN ('QUEUED', 'WAITING', 'EXECUTING') AND (r.concurrency_limit IS NULL OR r.status = 'EXECUTING')
