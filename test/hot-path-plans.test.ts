@@ -5,6 +5,7 @@ import { buildStatements } from "../engine/db/sql/index.ts";
 import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
 
 const schema = uniqueSchema("plans");
+const quietSchema = uniqueSchema("plans_quiet");
 const statements = buildStatements(schema);
 let client: pg.Client;
 
@@ -27,13 +28,22 @@ beforeAll(async () => {
     SELECT 'run_100', i, 'task', 'step-' || i, 'completed', '{"json": null}', 1, i + 1, now() FROM generate_series(1, 10000) AS i`);
   await client.query(`ANALYZE "${schema}".runs`);
   await client.query(`ANALYZE "${schema}".journal`);
+  // Statistics gathered while nothing executed: the planner then takes the partial index of
+  // executing runs for a one-row scan, and a batch that joins it with its items compares every
+  // item with every executing run.
+  await migrate(client, quietSchema);
+  await client.query(`
+    INSERT INTO "${quietSchema}".runs (id, task_id, task_version, payload, status)
+    SELECT 'run_' || i, 'task', '1', '{}', CASE WHEN i % 100 = 1 THEN 'QUEUED' ELSE 'SUCCESS' END FROM generate_series(1, 20000) AS i`);
+  await client.query(`ANALYZE "${quietSchema}".runs`);
+  await client.query(`UPDATE "${quietSchema}".runs SET status = 'EXECUTING', lease = gen_random_uuid() WHERE id IN (SELECT id FROM "${quietSchema}".runs WHERE status = 'QUEUED' LIMIT 64)`);
   // The plan a connection settles on after its first executions of a prepared statement.
   await client.query("SET plan_cache_mode = force_generic_plan");
 });
 
 afterAll(async () => {
   await client.end();
-  await dropSchemas(schema);
+  await dropSchemas(schema, quietSchema);
 });
 
 async function genericPlan(name: string, text: string, params: number): Promise<string> {
@@ -43,11 +53,16 @@ async function genericPlan(name: string, text: string, params: number): Promise<
   return rows.map((r) => r["QUERY PLAN"]).join("\n");
 }
 
+const quietStatements = buildStatements(quietSchema);
+
 describe("hot-path statements on a large runs table", () => {
   it.each([
     ["claim", statements.runs.claimMany, 2],
     ["journal write", statements.journal.writeMany, 3],
     ["journal write with metadata", statements.journal.writeManyWithMetadata, 3],
+    ["claim, statistics from a quiet time", quietStatements.runs.claimMany, 2],
+    ["journal write, statistics from a quiet time", quietStatements.journal.writeMany, 3],
+    ["journal write with metadata, statistics from a quiet time", quietStatements.journal.writeManyWithMetadata, 3],
   ])("%s probes runs by primary key", async (_, text, params) => {
     const plan = await genericPlan(`p_${Math.random().toString(36).slice(2, 8)}`, text, params);
     // Taking ready runs walks the ready index, oldest first; every other access is by key.
