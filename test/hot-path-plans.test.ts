@@ -72,6 +72,17 @@ describe("hot-path statements on a large runs table", () => {
   });
 });
 
+describe("a journal batch", () => {
+  it("compares no item with another: its journal rows come straight from the runs update", async () => {
+    for (const text of [quietStatements.journal.writeMany, quietStatements.journal.writeManyWithMetadata]) {
+      const plan = await genericPlan(`p_${Math.random().toString(36).slice(2, 8)}`, text, 3);
+      const insert = plan.split("\n").findIndex((line) => /Insert on journal/.test(line));
+      const landed = plan.split("\n").findIndex((line) => /CTE landed/.test(line));
+      expect(plan.split("\n").slice(insert, landed).join("\n")).not.toMatch(/Join Filter|CTE Scan on w\b/);
+    }
+  });
+});
+
 describe("a live subscriber catching up on a long run", () => {
   it("reads the journal entries after its revision through an index, not the whole journal", async () => {
     const plan = await genericPlan(`p_${Math.random().toString(36).slice(2, 8)}`, statements.feed.runSince, 2);
