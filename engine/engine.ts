@@ -75,12 +75,7 @@ export class Engine {
       throw new Error("The HTTP API needs a secret key: set DURABLY_SECRET_KEY (or secretKey), or devMode for local use only");
     }
     const db = new Database(o.databaseUrl, o.poolSize, this.logger);
-    const client = await db.pool.connect();
-    try {
-      await migrate(client, o.schema);
-    } finally {
-      client.release();
-    }
+    await db.withClient((client) => migrate(client, o.schema));
     const sql = buildStatements(o.schema);
     const channels = channelsOf(o.schema);
     const scheduler = new Scheduler(
@@ -167,12 +162,7 @@ export async function connect(options: ConfigureOptions): Promise<Service> {
   const o = resolveOptions({ ...options, worker: false, logLevel: "warn" });
   const logger = createLogger(o.logLevel, { component: "durably-client" });
   const db = new Database(o.databaseUrl, 5, logger);
-  const client = await db.pool.connect();
-  try {
-    await migrate(client, o.schema);
-  } finally {
-    client.release();
-  }
+  await db.withClient((client) => migrate(client, o.schema));
   const scheduler = new Scheduler(
     { databaseUrl: o.databaseUrl, schema: o.schema, heartbeatSeconds: o.heartbeatSeconds, recoverySeconds: o.recoverySeconds, supervise: false },
     logger,

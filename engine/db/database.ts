@@ -20,26 +20,37 @@ export class Database {
     return on.query<R>({ name: this.#nameOf(text), text, values });
   }
 
-  async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * A pooled client for statements of the caller's own, released (discarded if it broke) when `fn`
+   * settles. The pool stops listening for errors on a client it has handed out, so a connection
+   * lost meanwhile (a Postgres restart) would be an unhandled 'error' event that kills the
+   * process: listen here, and let `fn` discard a client it left in an unknown state.
+   */
+  async withClient<T>(fn: (client: pg.PoolClient, discard: (error: Error) => void) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
-    // The pool stops listening for errors on a client it has handed out. A connection lost
-    // between two statements (a Postgres restart while a step runs) would then be an unhandled
-    // 'error' event that kills the process: keep it here, fail the transaction, drop the client.
     let broken: Error | undefined;
-    const onError = (error: Error) => (broken = error);
-    client.on("error", onError);
+    const discard = (error: Error) => (broken ??= error);
+    client.on("error", discard);
     try {
-      await client.query("BEGIN");
-      const result = await fn(client);
-      await client.query("COMMIT");
-      return result;
-    } catch (error) {
-      await client.query("ROLLBACK").catch((rollbackError: Error) => (broken ??= rollbackError));
-      throw error;
+      return await fn(client, discard);
     } finally {
-      client.off("error", onError);
+      client.off("error", discard);
       client.release(broken);
     }
+  }
+
+  transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.withClient(async (client, discard) => {
+      await client.query("BEGIN");
+      try {
+        const result = await fn(client);
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch(discard);
+        throw error;
+      }
+    });
   }
 
   end(): Promise<void> {

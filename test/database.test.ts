@@ -1,0 +1,36 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { Database } from "../engine/db/database.ts";
+import { createLogger } from "../engine/logger.ts";
+import { TEST_DATABASE_URL, sql } from "./helpers/db.ts";
+
+const db = new Database(TEST_DATABASE_URL, 2, createLogger("error"));
+
+afterAll(() => db.end());
+
+/** What a Postgres restart does to a connection: the server ends it between statements. */
+async function terminate(pid: number): Promise<void> {
+  await sql("SELECT pg_terminate_backend($1)", [pid]);
+  // The FATAL message arrives on the idle, checked-out client: the moment an unheard 'error' would crash.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+}
+
+describe("a pooled client whose connection is lost while checked out", () => {
+  it("fails the caller's work, not the process, and never returns to the pool", async () => {
+    let pid = 0;
+    await expect(db.withClient(async (client) => {
+      pid = (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
+      await terminate(pid);
+      await client.query("SELECT 1");
+    })).rejects.toThrow();
+    const { rows: [after] } = await db.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+    expect(after!.pid).not.toBe(pid);
+  });
+
+  it("does the same inside a transaction", async () => {
+    await expect(db.transaction(async (client) => {
+      await terminate((await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid);
+      await client.query("SELECT 1");
+    })).rejects.toThrow();
+    expect((await db.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+  });
+});
