@@ -29,6 +29,11 @@ export class Batcher<I, O> {
     private readonly options: BatcherOptions<I>,
   ) {}
 
+  /** Nothing in flight or queued: a call now is sent at once. */
+  get idle(): boolean {
+    return this.#inFlight === 0 && this.#queue.length === 0;
+  }
+
   run(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });

@@ -48,6 +48,15 @@ interface ClaimRequest {
   md?: undefined;
 }
 
+/**
+ * Journal batches in flight at once, each for its own share of the runs. With one, Node and
+ * Postgres take turns: a batch executes while Node waits, then Node resumes the batch's runs while
+ * Postgres waits. With two, one lane's statement executes while Node resumes the other's runs. On
+ * the 2-core machine two lanes ran the throughput bench 20% faster than one (5 runs each,
+ * alternated); more lanes make batches smaller, which costs Postgres more per write.
+ */
+const LANES = 2;
+
 /** The batcher keeps items with one key apart: one claim request per batch. */
 const CLAIM_KEY = "\u0000claim";
 
@@ -70,7 +79,8 @@ interface EndItem {
  * batch. Runs' ends share the journal's batches.
  */
 export class BatchedWrites {
-  readonly #batcher: Batcher<BatchItem, boolean | ClaimedRow[]>;
+  readonly #lanes: Batcher<BatchItem, boolean | ClaimedRow[]>[];
+  #claimTurn = 0;
   readonly #claims: Batcher<ClaimItem, ClaimedRow | undefined>;
 
   constructor(
@@ -78,17 +88,16 @@ export class BatchedWrites {
     private readonly sql: Statements,
     private readonly notifyChannel: string,
   ) {
-    this.#batcher = new Batcher((items) => this.#writeMany(items, this.db.pool), {
-      maxBatch: 64,
-      concurrency: 1,
-      key: (item) => item.run_id,
-    });
+    this.#lanes = Array.from({ length: LANES }, () => new Batcher<BatchItem, boolean | ClaimedRow[]>(
+      (items) => this.#writeMany(items, this.db.pool),
+      { maxBatch: 64, concurrency: 1, key: (item) => item.run_id },
+    ));
     this.#claims = new Batcher((items) => this.#claimMany(items), { maxBatch: 64, concurrency: 1, key: (item) => item.run_id });
   }
 
   /** True if the write landed; false if the run was canceled or taken over (the lease fence). */
   write(item: JournalItem): Promise<boolean> {
-    return this.#batcher.run(item) as Promise<boolean>;
+    return this.#laneOf(item.run_id).run(item) as Promise<boolean>;
   }
 
   /** The same write inside a caller's transaction, not batched. */
@@ -97,9 +106,10 @@ export class BatchedWrites {
     return landed as boolean;
   }
 
-  /** Up to `max` ready runs, each claimed for one execution: with the next journal batch, or at once if none is in flight. */
+  /** Up to `max` ready runs, each claimed for one execution: at once on an idle lane, else with a lane's next journal batch. */
   claimReady(max: number): Promise<ClaimedRow[]> {
-    return this.#batcher.run({ run_id: CLAIM_KEY, claim: max }) as Promise<ClaimedRow[]>;
+    const lane = this.#lanes.find((l) => l.idle) ?? this.#lanes[this.#claimTurn++ % LANES]!;
+    return lane.run({ run_id: CLAIM_KEY, claim: max }) as Promise<ClaimedRow[]>;
   }
 
   /** The run with its journal, or undefined if it is not claimable (finished, or in a limited queue). */
@@ -115,9 +125,14 @@ export class BatchedWrites {
 
   /** True if the run was released; false if this execution no longer held it. */
   release(item: ReleaseItem): Promise<boolean> {
-    return this.#batcher.run({
+    return this.#laneOf(item.run_id).run({
       run_id: item.run_id, lease: item.lease, seq: null, next_status: item.status, run_output: item.output, run_error: item.error,
     }) as Promise<boolean>;
+  }
+
+  /** All of a run's writes go through one lane, so they stay in order. Run ids end in random characters. */
+  #laneOf(runId: string): Batcher<BatchItem, boolean | ClaimedRow[]> {
+    return this.#lanes[runId.charCodeAt(runId.length - 1) % LANES]!;
   }
 
   /** The same end inside a caller's transaction, not batched. */

@@ -1,0 +1,63 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrate } from "durably/engine";
+import { Database, type Queryable } from "../engine/db/database.ts";
+import { buildStatements } from "../engine/db/sql/index.ts";
+import { BatchedWrites, type JournalItem } from "../engine/journal/batched-writes.ts";
+import { createLogger } from "../engine/logger.ts";
+import { TEST_DATABASE_URL, dropSchemas, sql, uniqueSchema } from "./helpers/db.ts";
+
+const schema = uniqueSchema("batched_writes");
+const statements = buildStatements(schema);
+
+/** A database that counts the journal batches in flight at once. */
+class Watched extends Database {
+  inFlight = 0;
+  mostInFlight = 0;
+  override async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[] = [], on?: Queryable) {
+    const batch = text === statements.journal.writeMany;
+    if (batch) this.mostInFlight = Math.max(this.mostInFlight, ++this.inFlight);
+    try {
+      return await super.query<R>(text, values, on);
+    } finally {
+      if (batch) this.inFlight--;
+    }
+  }
+}
+
+const db = new Watched(TEST_DATABASE_URL, 8, createLogger("error"));
+const runs = Array.from({ length: 8 }, (_, i) => ({ id: `run_lanes${i}`, lease: "" }));
+
+beforeAll(async () => {
+  await db.withClient((client) => migrate(client, schema));
+  for (const run of runs) {
+    const [row] = await sql<{ lease: string }>(
+      `INSERT INTO "${schema}".runs (id, task_id, task_version, payload, status, lease) VALUES ($1, 'task', '1', '{}', 'EXECUTING', gen_random_uuid()) RETURNING lease`,
+      [run.id],
+    );
+    run.lease = row!.lease;
+  }
+});
+
+afterAll(async () => {
+  await db.end();
+  await dropSchemas(schema);
+});
+
+const entry = (run: (typeof runs)[number], seq: number): JournalItem => ({
+  run_id: run.id, lease: run.lease, seq, kind: "task", key: `step-${seq}`, status: "completed",
+  output: { json: seq }, error: null, attempts: 1, started_at: new Date(), next_status: null,
+});
+
+describe("journal write batches", () => {
+  it("run in two lanes at once, and each run's writes land in order", async () => {
+    const writes = new BatchedWrites(db, statements, "durably_test_lanes");
+    const landed = await Promise.all(runs.flatMap((run) => [1, 2, 3].map((seq) => writes.write(entry(run, seq)))));
+    expect(landed.every(Boolean)).toBe(true);
+    expect(db.mostInFlight).toBe(2);
+    for (const run of runs) {
+      const rows = await sql<{ seq: number; revision: string }>(`SELECT seq, revision FROM "${schema}".journal WHERE run_id = $1 ORDER BY revision`, [run.id]);
+      expect(rows.map((r) => r.seq)).toEqual([1, 2, 3]);
+    }
+  });
+});
