@@ -5,7 +5,7 @@ import type { Database } from "../db/database.ts";
 import type { RunRow } from "../db/rows.ts";
 import type { Statements } from "../db/sql/index.ts";
 import { Execution } from "../journal/execution.ts";
-import type { RecordedCall } from "../journal/recorded-call.ts";
+import { recordedCalls, type JournalTuple } from "../journal/recorded-call.ts";
 import type { JournalWriter } from "../journal/recorder.ts";
 import { createLogger } from "../logger.ts";
 import { decode } from "../serialize.ts";
@@ -58,7 +58,7 @@ const readOnly: JournalWriter = {
 export async function checkRuns(
   db: Database, sql: Statements, definitions: readonly Definition[], filter: CheckFilter, options: { timeoutMs?: number } = {},
 ): Promise<CheckResult[]> {
-  const { rows } = await db.query<RunRow & { journal: RecordedCall[] }>(sql.runs.withJournal, [filter.runId ?? null, filter.taskId ?? null, filter.since ?? null]);
+  const { rows } = await db.query<RunRow & { journal: JournalTuple[] }>(sql.runs.withJournal, [filter.runId ?? null, filter.taskId ?? null, filter.since ?? null]);
   const results: CheckResult[] = [];
   for (const row of rows) {
     const sameId = definitions.filter((d) => d.id === row.task_id);
@@ -70,11 +70,11 @@ export async function checkRuns(
   return results;
 }
 
-async function replay(row: RunRow & { journal: RecordedCall[] }, definition: Definition, timeoutMs: number): Promise<Pick<CheckResult, "outcome" | "divergence" | "threw">> {
+async function replay(row: RunRow & { journal: JournalTuple[] }, definition: Definition, timeoutMs: number): Promise<Pick<CheckResult, "outcome" | "divergence" | "threw">> {
   const execution = new Execution({
     recorder: readOnly,
     replayOnly: true,
-    journal: row.journal,
+    journal: recordedCalls(row.journal),
     metadata: row.metadata,
     maxMetadataBytes: Number.MAX_SAFE_INTEGER,
     maxPayloadBytes: Number.MAX_SAFE_INTEGER,

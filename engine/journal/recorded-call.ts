@@ -12,3 +12,15 @@ export interface RecordedCall {
   /** Attempts made before the last `runs.retry`; the retry policy counts from there. */
   attemptsBeforeRetry: number;
 }
+
+/** A journal entry as the claim statements send it (see `journalTuples` in db/sql/runs.ts). */
+export type JournalTuple = [
+  seq: number, kind: string, key: string, status: RecordedCall["status"], output: unknown,
+  error: SerializedError | null, attempts: number, attemptsBeforeRetry: number | null,
+];
+
+export function recordedCalls(tuples: JournalTuple[]): RecordedCall[] {
+  return tuples.map(([seq, kind, key, status, output, error, attempts, attemptsBeforeRetry]) => ({
+    seq, kind, key, status, output, error, attempts, attemptsBeforeRetry: attemptsBeforeRetry ?? 0,
+  }));
+}

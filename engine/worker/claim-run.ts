@@ -2,9 +2,9 @@ import type { Database } from "../db/database.ts";
 import type { RunRow } from "../db/rows.ts";
 import type { Statements } from "../db/sql/index.ts";
 import type { BatchedWrites } from "../journal/batched-writes.ts";
-import type { RecordedCall } from "../journal/recorded-call.ts";
+import type { JournalTuple } from "../journal/recorded-call.ts";
 
-export type ClaimedRow = RunRow & { journal: RecordedCall[] };
+export type ClaimedRow = RunRow & { journal: JournalTuple[] };
 
 export type Claim = { type: "claimed"; row: ClaimedRow } | { type: "queue-full" } | { type: "nothing-to-do" };
 

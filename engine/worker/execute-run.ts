@@ -9,6 +9,7 @@ import type { Statements } from "../db/sql/index.ts";
 import type { RunContext } from "../../sdk/context.ts";
 import { Execution, exhaustedStepErrors } from "../journal/execution.ts";
 import type { BatchedWrites } from "../journal/batched-writes.ts";
+import { recordedCalls } from "../journal/recorded-call.ts";
 import { Recorder } from "../journal/recorder.ts";
 import { withFaultPoints } from "../debug/fault-points.ts";
 import { expireRun } from "../orchestration/expire-run.ts";
@@ -86,7 +87,7 @@ export async function executeClaimed(
   const logger = deps.logger;
   const execution = new Execution({
     recorder,
-    journal: row.journal,
+    journal: recordedCalls(row.journal),
     metadata: row.metadata,
     maxMetadataBytes: deps.maxMetadataBytes,
     maxPayloadBytes: deps.maxPayloadBytes,
