@@ -63,6 +63,7 @@ export async function startEmbeddedPostgres(options: StartOptions): Promise<Embe
       : "";
     return new Error(`embedded PostgreSQL ${what} failed (data dir ${dataDir}, port ${port})${reason}${hint}\n--- last log lines ---\n${log}`);
   };
+  // No Unix socket: clients use TCP, and a socket in the shared /tmp could clash with another cluster.
   const flags = ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="];
   const server = () =>
     new EmbeddedPostgresServer({
@@ -74,8 +75,6 @@ export async function startEmbeddedPostgres(options: StartOptions): Promise<Embe
       persistent: true,
       // Only as root: otherwise the package tries (and fails) to run groupadd/useradd.
       createPostgresUser: asRoot,
-      // No Unix socket: clients use TCP, and a socket in the shared /tmp could clash with another cluster.
-      postgresFlags: flags,
       onLog: record,
       onError: (error) => record(error instanceof Error ? error.message : String(error)),
     });
