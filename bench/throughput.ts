@@ -1,4 +1,5 @@
 import { insertCommitThroughput } from "./lib/baseline.ts";
+import { cpuNow } from "./lib/cpu.ts";
 import type { Row } from "./lib/row.ts";
 import { connectClient, startBenchEngine } from "./lib/schema.ts";
 import { threeStepTask } from "./lib/three-steps.ts";
@@ -17,6 +18,7 @@ export default async function throughput(url: string): Promise<Row[]> {
   const watcher = await connectClient(url);
   let seconds: number;
   let triggerSeconds: number;
+  let cpu: { nodeMs: number; postgresMs: number | null };
   try {
     // Warm-up: prepared statements on every pool connection, pg-boss's queue cache, JIT.
     await mapLimit(Array.from({ length: 64 }, (_, i) => i), TRIGGER_PARALLELISM, (i) => threeSteps.trigger({ i }));
@@ -24,10 +26,13 @@ export default async function throughput(url: string): Promise<Row[]> {
     await watcher.query(`DELETE FROM "${bench.schema}".runs`);
 
     const { rows: [start] } = await watcher.query<{ at: Date }>("SELECT clock_timestamp() AS at");
+    const cpu0 = await cpuNow();
     const t0 = performance.now();
     await mapLimit(Array.from({ length: RUNS }, (_, i) => i), TRIGGER_PARALLELISM, (i) => threeSteps.trigger({ i }));
     triggerSeconds = (performance.now() - t0) / 1000;
     await waitForAll(watcher, bench.schema, RUNS, 240_000);
+    const cpu1 = await cpuNow();
+    cpu = { nodeMs: cpu1.nodeMs - cpu0.nodeMs, postgresMs: cpu0.postgresMs === null || cpu1.postgresMs === null ? null : cpu1.postgresMs - cpu0.postgresMs };
     const { rows: [end] } = await watcher.query<{ at: Date }>(`SELECT max(finished_at) AS at FROM "${bench.schema}".runs`);
     seconds = (end!.at.getTime() - start!.at.getTime()) / 1000;
   } finally {
@@ -48,8 +53,10 @@ export default async function throughput(url: string): Promise<Row[]> {
     data: {
       runs: RUNS, concurrency: CONCURRENCY, seconds: round(seconds), runs_per_s: round(runsPerSecond, 1),
       steps_per_s: round(runsPerSecond * 3, 1), trigger_seconds: round(triggerSeconds), baseline_commits_per_s: round(baseline, 1),
+      node_cpu_ms_per_run: round(cpu.nodeMs / RUNS), postgres_cpu_ms_per_run: cpu.postgresMs === null ? null : round(cpu.postgresMs / RUNS),
     },
-    note: "ratio = baseline commits/s ÷ engine runs/s",
+    note: `ratio = baseline commits/s ÷ engine runs/s; CPU per run: Node ${round(cpu.nodeMs / RUNS)} ms` +
+      (cpu.postgresMs === null ? "" : `, PostgreSQL ${round(cpu.postgresMs / RUNS)} ms (all postgres processes on this machine)`),
   }];
 }
 
