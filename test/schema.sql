@@ -1,7 +1,22 @@
 CREATE SCHEMA :SCHEMA;
+CREATE DOMAIN :SCHEMA.concurrency_limit AS integer
+	CONSTRAINT concurrency_limit_check CHECK ((VALUE > 0));
+CREATE DOMAIN :SCHEMA.entry_status AS text
+	CONSTRAINT entry_status_check CHECK ((VALUE = ANY (ARRAY['completed'::text, 'failed'::text])));
+CREATE DOMAIN :SCHEMA.run_status AS text
+	CONSTRAINT run_status_check CHECK ((VALUE = ANY (ARRAY['QUEUED'::text, 'EXECUTING'::text, 'WAITING'::text, 'SUCCESS'::text, 'FAILURE'::text, 'CANCELED'::text])));
 CREATE FUNCTION :SCHEMA.batch_items(items jsonb) RETURNS SETOF jsonb
     LANGUAGE sql IMMUTABLE STRICT ROWS 1 PARALLEL SAFE
     AS $$ SELECT jsonb_array_elements(items) $$;
+CREATE FUNCTION :SCHEMA.delete_runs_records() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  DELETE FROM :SCHEMA.journal j USING deleted_runs d WHERE j.run_id = d.id;
+  DELETE FROM :SCHEMA.run_metadata_history h USING deleted_runs d WHERE h.run_id = d.id;
+  RETURN NULL;
+END
+$$;
 CREATE TABLE :SCHEMA.events (
     id text NOT NULL,
     name text NOT NULL,
@@ -13,15 +28,14 @@ CREATE TABLE :SCHEMA.journal (
     seq integer NOT NULL,
     kind text NOT NULL,
     key text NOT NULL,
-    status text NOT NULL,
+    status :SCHEMA.entry_status NOT NULL,
     output jsonb,
     error jsonb,
     attempts integer DEFAULT 1 NOT NULL,
     revision bigint NOT NULL,
     started_at timestamp with time zone NOT NULL,
     finished_at timestamp with time zone DEFAULT now() NOT NULL,
-    attempts_before_retry integer DEFAULT 0 NOT NULL,
-    CONSTRAINT journal_status_check CHECK ((status = ANY (ARRAY['completed'::text, 'failed'::text])))
+    attempts_before_retry integer DEFAULT 0 NOT NULL
 );
 CREATE TABLE :SCHEMA.migrations (
     version integer NOT NULL,
@@ -44,7 +58,7 @@ CREATE TABLE :SCHEMA.runs (
     event_id text,
     parent_run_id text,
     payload jsonb NOT NULL,
-    status text NOT NULL,
+    status :SCHEMA.run_status NOT NULL,
     output jsonb,
     error jsonb,
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
@@ -62,13 +76,11 @@ CREATE TABLE :SCHEMA.runs (
     expires_at timestamp with time zone,
     queue text,
     concurrency_key text,
-    concurrency_limit integer,
+    concurrency_limit :SCHEMA.concurrency_limit,
     forked_from text,
     scheduled_for timestamp with time zone,
     ready_at timestamp with time zone,
-    heartbeat_at timestamp with time zone,
-    CONSTRAINT runs_concurrency_limit_check CHECK ((concurrency_limit > 0)),
-    CONSTRAINT runs_status_check CHECK ((status = ANY (ARRAY['QUEUED'::text, 'EXECUTING'::text, 'WAITING'::text, 'SUCCESS'::text, 'FAILURE'::text, 'CANCELED'::text])))
+    heartbeat_at timestamp with time zone
 );
 CREATE TABLE :SCHEMA.schedules (
     id text NOT NULL,
@@ -114,17 +126,14 @@ CREATE INDEX runs_created_idx ON :SCHEMA.runs USING btree (created_at);
 CREATE INDEX runs_event_idx ON :SCHEMA.runs USING btree (event_id) WHERE (event_id IS NOT NULL);
 CREATE UNIQUE INDEX runs_idempotency_idx ON :SCHEMA.runs USING btree (task_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
 CREATE INDEX runs_parent_idx ON :SCHEMA.runs USING btree (parent_run_id) WHERE (parent_run_id IS NOT NULL);
-CREATE INDEX runs_queue_executing_idx ON :SCHEMA.runs USING btree (queue, concurrency_key) WHERE (status = 'EXECUTING'::text);
-CREATE INDEX runs_ready_idx ON :SCHEMA.runs USING btree (ready_at) WHERE ((status = 'QUEUED'::text) AND (ready_at IS NOT NULL));
+CREATE INDEX runs_queue_executing_idx ON :SCHEMA.runs USING btree (queue, concurrency_key) WHERE ((status)::text = 'EXECUTING'::text);
+CREATE INDEX runs_ready_idx ON :SCHEMA.runs USING btree (ready_at) WHERE (((status)::text = 'QUEUED'::text) AND (ready_at IS NOT NULL));
 CREATE INDEX runs_status_idx ON :SCHEMA.runs USING btree (status, created_at DESC);
 CREATE INDEX runs_tags_idx ON :SCHEMA.runs USING gin (tags);
 CREATE INDEX runs_task_idx ON :SCHEMA.runs USING btree (task_id, created_at DESC);
 CREATE INDEX schedules_task_idx ON :SCHEMA.schedules USING btree (task_id);
 CREATE INDEX tasks_event_name_idx ON :SCHEMA.tasks USING btree (event_name) WHERE (event_name IS NOT NULL);
-ALTER TABLE ONLY :SCHEMA.journal
-    ADD CONSTRAINT journal_run_id_fkey FOREIGN KEY (run_id) REFERENCES :SCHEMA.runs(id) ON DELETE CASCADE;
-ALTER TABLE ONLY :SCHEMA.run_metadata_history
-    ADD CONSTRAINT run_metadata_history_run_id_fkey FOREIGN KEY (run_id) REFERENCES :SCHEMA.runs(id) ON DELETE CASCADE;
+CREATE TRIGGER runs_delete_records AFTER DELETE ON :SCHEMA.runs REFERENCING OLD TABLE AS deleted_runs FOR EACH STATEMENT EXECUTE FUNCTION :SCHEMA.delete_runs_records();
 ALTER TABLE ONLY :SCHEMA.runs
     ADD CONSTRAINT runs_event_id_fkey FOREIGN KEY (event_id) REFERENCES :SCHEMA.events(id);
 ALTER TABLE ONLY :SCHEMA.runs

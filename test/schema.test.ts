@@ -27,7 +27,7 @@ describe("migrations", () => {
     const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await client.connect();
     try {
-      expect(await migrate(client, schema)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect(await migrate(client, schema)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
       expect(await migrate(client, schema)).toEqual([]);
     } finally {
       await client.end();
@@ -35,6 +35,28 @@ describe("migrations", () => {
     const actual = dump();
     if (process.env.UPDATE_SCHEMA_SNAPSHOT === "1") writeFileSync(SNAPSHOT, actual);
     expect(actual).toBe(readFileSync(SNAPSHOT, "utf8"));
+  });
+
+  it("deletes a deleted run's journal and metadata history with it, and refuses states outside the allowed ones", async () => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    const s = `"${schema}"`;
+    try {
+      await client.query(`INSERT INTO ${s}.runs (id, task_id, task_version, payload, status) VALUES ('run_gone', 't', '1', '{}', 'SUCCESS'), ('run_kept', 't', '1', '{}', 'SUCCESS')`);
+      for (const id of ["run_gone", "run_kept"]) {
+        await client.query(`INSERT INTO ${s}.journal (run_id, seq, kind, key, status, revision, started_at) VALUES ($1, 1, 'task', 'a', 'completed', 1, now())`, [id]);
+        await client.query(`INSERT INTO ${s}.run_metadata_history (run_id, seq, op, metadata) VALUES ($1, 0, 'set', '{}')`, [id]);
+      }
+      await client.query(`DELETE FROM ${s}.runs WHERE id = 'run_gone'`);
+      const left = await client.query(`SELECT run_id FROM ${s}.journal UNION ALL SELECT run_id FROM ${s}.run_metadata_history`);
+      expect(left.rows).toEqual([{ run_id: "run_kept" }, { run_id: "run_kept" }]);
+
+      await expect(client.query(`UPDATE ${s}.runs SET status = 'DONE' WHERE id = 'run_kept'`)).rejects.toThrow(/run_status/);
+      await expect(client.query(`UPDATE ${s}.journal SET status = 'skipped'`)).rejects.toThrow(/entry_status/);
+      await expect(client.query(`UPDATE ${s}.runs SET concurrency_limit = 0`)).rejects.toThrow(/concurrency_limit/);
+    } finally {
+      await client.end();
+    }
   });
 
   it("refuses a database migrated by newer code", async () => {

@@ -208,7 +208,7 @@ export function runStatements(s: string) {
      * to the queue. (Ends outside a transaction ride the journal's batches, see journal.writeMany.)
      */
     release: `
-      UPDATE ${s}.runs r SET status = $3, output = coalesce($4, r.output), error = $5, lease = NULL,
+      UPDATE ${s}.runs r SET status = $3::text, output = coalesce($4, r.output), error = $5, lease = NULL,
         finished_at = CASE WHEN $3 IN ('SUCCESS', 'FAILURE', 'CANCELED') THEN now() ELSE NULL END,
         updated_at = now(), revision = r.revision + 1
       WHERE r.id = $1 AND r.lease = $2 AND r.status = 'EXECUTING'
