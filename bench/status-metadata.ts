@@ -1,15 +1,17 @@
 import { metadata, task } from "../sdk/index.ts";
-import { insertCommitLatency } from "./lib/baseline.ts";
+import { BLOCK, openInsertProbe } from "./lib/baseline.ts";
 import type { Row } from "./lib/row.ts";
 import { startBenchEngine } from "./lib/schema.ts";
 import { percentile, round } from "./lib/stats.ts";
 
 const CALLS = 1000;
 
-/** Row 3: `status.update` and `metadata.set`, each call timed from inside the run. */
+/** Row 3: `status.update` and `metadata.set`, each call timed from inside the run; every 50 calls, 50 raw INSERT commits. */
 export default async function statusMetadata(url: string): Promise<Row[]> {
   const status: number[] = [];
   const meta: number[] = [];
+  const commits: number[] = [];
+  const probe = await openInsertProbe(url);
   const writer = task<{ calls: number; record: boolean }, null>({
     id: "bench-status-metadata",
     run: async ({ calls, record }, { io }) => {
@@ -23,6 +25,7 @@ export default async function statusMetadata(url: string): Promise<Row[]> {
         if (record) {
           status.push(t1 - t0);
           meta.push(t2 - t1);
+          if (status.length % BLOCK === 0) await probe.block(BLOCK, commits);
         }
       }
       return null;
@@ -37,8 +40,9 @@ export default async function statusMetadata(url: string): Promise<Row[]> {
     if (ended !== "SUCCESS") throw new Error(`status run ended ${ended}`);
   } finally {
     await bench.close();
+    await probe.close();
   }
-  const commit = await insertCommitLatency(url, 500);
+  const commit = { p50: percentile(commits, 50) };
   const s50 = percentile(status, 50);
   const m50 = percentile(meta, 50);
   const row = (id: string, name: string, p50: number, all: number[]): Row => ({

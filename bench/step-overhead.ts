@@ -1,21 +1,29 @@
 import { task } from "../sdk/index.ts";
-import { insertCommitLatency } from "./lib/baseline.ts";
+import { BLOCK, openInsertProbe } from "./lib/baseline.ts";
 import type { Row } from "./lib/row.ts";
 import { startBenchEngine } from "./lib/schema.ts";
 import { percentile, round } from "./lib/stats.ts";
 
 const STEPS = 2000;
 
-/** Row 2: sequential `io.runTask` of a no-op, each step timed from inside the run. */
+/**
+ * Row 2: sequential `io.runTask` of a no-op, each step timed from inside the run, every 50 steps
+ * followed by 50 raw INSERT commits (the baseline) on a connection of its own.
+ */
 export default async function stepOverhead(url: string): Promise<Row[]> {
   const durations: number[] = [];
+  const commits: number[] = [];
+  const probe = await openInsertProbe(url);
   const steps = task<{ steps: number; record: boolean }, number>({
     id: "bench-step-overhead",
     run: async ({ steps: n, record }, { io }) => {
       for (let i = 0; i < n; i++) {
         const t0 = performance.now();
         await io.runTask(`step-${i}`, async () => null);
-        if (record) durations.push(performance.now() - t0);
+        if (record) {
+          durations.push(performance.now() - t0);
+          if (durations.length % BLOCK === 0) await probe.block(BLOCK, commits);
+        }
       }
       return n;
     },
@@ -29,8 +37,9 @@ export default async function stepOverhead(url: string): Promise<Row[]> {
     if (status !== "SUCCESS") throw new Error(`step run ended ${status}`);
   } finally {
     await bench.close();
+    await probe.close();
   }
-  const commit = await insertCommitLatency(url, 500);
+  const commit = { p50: percentile(commits, 50) };
   const p50 = percentile(durations, 50);
   return [{
     id: "per_step",

@@ -19,24 +19,57 @@ export async function withScratch<T>(url: string, fn: (table: string) => Promise
   }
 }
 
+/** Engine samples between two blocks of baseline samples in the latency rows. */
+export const BLOCK = 50;
+
+/** One autocommit single-row INSERT (one round trip, one commit) at a time, on a scratch table of its own. */
+export interface InsertProbe {
+  /** The latency of one INSERT commit, in ms. */
+  sample(): Promise<number>;
+  /** `count` INSERT commits back to back, each latency appended to `into`. */
+  block(count: number, into: number[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Latency rows alternate blocks of engine samples with blocks of baseline samples, so that both
+ * see the machine in the same state (on a noisy VM a baseline measured a minute later can be 1.5×
+ * off) while each is measured back to back, as a loop of its own would be.
+ */
+export async function openInsertProbe(url: string): Promise<InsertProbe> {
+  const schema = benchSchema("baseline");
+  const client = await connectClient(url);
+  await client.query(`CREATE SCHEMA "${schema}"`);
+  await client.query(`CREATE TABLE "${schema}".scratch (id bigserial PRIMARY KEY, v text NOT NULL, at timestamptz NOT NULL DEFAULT now())`);
+  const q = { name: "bench_insert", text: `INSERT INTO "${schema}".scratch (v) VALUES ($1)`, values: ["x"] };
+  for (let i = 0; i < 50; i++) await client.query(q);
+  const sample = async () => {
+    const t0 = performance.now();
+    await client.query(q);
+    return performance.now() - t0;
+  };
+  return {
+    sample,
+    async block(count, into) {
+      for (let i = 0; i < count; i++) into.push(await sample());
+    },
+    async close() {
+      await client.end();
+      await dropSchema(url, schema);
+    },
+  };
+}
+
 /** Latency of one autocommit single-row INSERT (one round trip, one commit), in ms. */
 export async function insertCommitLatency(url: string, samples: number): Promise<{ p50: number; p99: number; all: number[] }> {
-  return withScratch(url, async (table) => {
-    const client = await connectClient(url);
-    try {
-      const q = { name: "bench_insert", text: `INSERT INTO ${table} (v) VALUES ($1)`, values: ["x"] };
-      for (let i = 0; i < 50; i++) await client.query(q);
-      const all: number[] = [];
-      for (let i = 0; i < samples; i++) {
-        const t0 = performance.now();
-        await client.query(q);
-        all.push(performance.now() - t0);
-      }
-      return { p50: percentile(all, 50), p99: percentile(all, 99), all };
-    } finally {
-      await client.end();
-    }
-  });
+  const probe = await openInsertProbe(url);
+  try {
+    const all: number[] = [];
+    await probe.block(samples, all);
+    return { p50: percentile(all, 50), p99: percentile(all, 99), all };
+  } finally {
+    await probe.close();
+  }
 }
 
 /** Single-row autocommit INSERTs per second, `clients` connections each looping for `ms`. */
