@@ -7,16 +7,27 @@ import { percentile, sleep } from "./stats.ts";
  * scratch schema of their own. Statements are prepared (named), as the engine's are.
  */
 export async function withScratch<T>(url: string, fn: (table: string) => Promise<T>): Promise<T> {
+  const scratch = await openScratch(url);
+  try {
+    return await fn(scratch.table);
+  } finally {
+    await scratch.close();
+  }
+}
+
+async function openScratch(url: string): Promise<{ table: string; client: pg.Client; close(): Promise<void> }> {
   const schema = benchSchema("baseline");
   const client = await connectClient(url);
-  try {
-    await client.query(`CREATE SCHEMA "${schema}"`);
-    await client.query(`CREATE TABLE "${schema}".scratch (id bigserial PRIMARY KEY, v text NOT NULL, at timestamptz NOT NULL DEFAULT now())`);
-    return await fn(`"${schema}".scratch`);
-  } finally {
-    await client.end();
-    await dropSchema(url, schema);
-  }
+  await client.query(`CREATE SCHEMA "${schema}"`);
+  await client.query(`CREATE TABLE "${schema}".scratch (id bigserial PRIMARY KEY, v text NOT NULL, at timestamptz NOT NULL DEFAULT now())`);
+  return {
+    table: `"${schema}".scratch`,
+    client,
+    async close() {
+      await client.end();
+      await dropSchema(url, schema);
+    },
+  };
 }
 
 /** Engine samples between two blocks of baseline samples in the latency rows. */
@@ -24,9 +35,7 @@ export const BLOCK = 50;
 
 /** One autocommit single-row INSERT (one round trip, one commit) at a time, on a scratch table of its own. */
 export interface InsertProbe {
-  /** The latency of one INSERT commit, in ms. */
-  sample(): Promise<number>;
-  /** `count` INSERT commits back to back, each latency appended to `into`. */
+  /** `count` INSERT commits back to back, each latency (ms) appended to `into`. */
   block(count: number, into: number[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -37,26 +46,18 @@ export interface InsertProbe {
  * off) while each is measured back to back, as a loop of its own would be.
  */
 export async function openInsertProbe(url: string): Promise<InsertProbe> {
-  const schema = benchSchema("baseline");
-  const client = await connectClient(url);
-  await client.query(`CREATE SCHEMA "${schema}"`);
-  await client.query(`CREATE TABLE "${schema}".scratch (id bigserial PRIMARY KEY, v text NOT NULL, at timestamptz NOT NULL DEFAULT now())`);
-  const q = { name: "bench_insert", text: `INSERT INTO "${schema}".scratch (v) VALUES ($1)`, values: ["x"] };
+  const { table, client, close } = await openScratch(url);
+  const q = { name: "bench_insert", text: `INSERT INTO ${table} (v) VALUES ($1)`, values: ["x"] };
   for (let i = 0; i < 50; i++) await client.query(q);
-  const sample = async () => {
-    const t0 = performance.now();
-    await client.query(q);
-    return performance.now() - t0;
-  };
   return {
-    sample,
     async block(count, into) {
-      for (let i = 0; i < count; i++) into.push(await sample());
+      for (let i = 0; i < count; i++) {
+        const t0 = performance.now();
+        await client.query(q);
+        into.push(performance.now() - t0);
+      }
     },
-    async close() {
-      await client.end();
-      await dropSchema(url, schema);
-    },
+    close,
   };
 }
 
