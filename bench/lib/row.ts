@@ -10,7 +10,7 @@ export interface Row {
   /** null when the target has no pass/fail reading (or was not measured). */
   met: boolean | null;
   /** The raw numbers behind the row, for latest.json. */
-  data: Record<string, number | string | boolean | null>;
+  data: Record<string, number | string | boolean | null | number[]>;
   note?: string;
 }
 
