@@ -14,8 +14,10 @@ const statements = buildStatements(schema);
 class Watched extends Database {
   inFlight = 0;
   mostInFlight = 0;
+  batches = 0;
   override async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[] = [], on?: Queryable) {
     const batch = text === statements.journal.writeMany;
+    if (batch) this.batches++;
     if (batch) this.mostInFlight = Math.max(this.mostInFlight, ++this.inFlight);
     try {
       return await super.query<R>(text, values, on);
@@ -59,5 +61,27 @@ describe("journal write batches", () => {
       const rows = await sql<{ seq: number; revision: string }>(`SELECT seq, revision FROM "${schema}".journal WHERE run_id = $1 ORDER BY revision`, [run.id]);
       expect(rows.map((r) => r.seq)).toEqual([1, 2, 3]);
     }
+  });
+});
+
+describe("claims riding journal batches", () => {
+  it("share one statement with a run's write, each request getting its own runs", async () => {
+    const ready = ["run_ready_a", "run_ready_b", "run_ready_c", "run_ready_d"];
+    for (const [i, id] of ready.entries()) {
+      await sql(
+        `INSERT INTO "${schema}".runs (id, task_id, task_version, payload, status, ready_at) VALUES ($1, 'task', '1', '{}', 'QUEUED', now() - make_interval(secs => 10 - $2))`,
+        [id, i],
+      );
+    }
+    const writes = new BatchedWrites(db, statements, "durably_test_claims");
+    const run = runs[0]!;
+    const before = db.batches;
+    const [two, one, landed] = await Promise.all([writes.claimReady(2, run.id), writes.claimReady(1, run.id), writes.write(entry(run, 10))]);
+    expect(db.batches - before).toBe(1);
+    expect(landed).toBe(true);
+    expect(two.map((r) => r.id)).toEqual(["run_ready_a", "run_ready_b"]);
+    expect(one.map((r) => r.id)).toEqual(["run_ready_c"]);
+    const states = await sql<{ id: string; status: string }>(`SELECT id, status FROM "${schema}".runs WHERE id = ANY($1) ORDER BY id`, [ready]);
+    expect(states.map((r) => r.status)).toEqual(["EXECUTING", "EXECUTING", "EXECUTING", "QUEUED"]);
   });
 });

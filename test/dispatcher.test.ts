@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { setFaultHandler } from "../engine/debug/fault-points.ts";
 import { runs, task } from "durably";
+import { sql, uniqueSchema } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { until } from "./helpers/until.ts";
 
@@ -11,6 +12,22 @@ describe("dispatcher", () => {
     const ids = await Promise.all(Array.from({ length: 12 }, (_, i) => quick.trigger({ i }).then((h) => h.id)));
     const finished = await Promise.all(ids.map((id) => runs.poll(id, { timeoutMs: 15_000 })));
     expect(finished.map((r) => r.output)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  });
+
+  it("with ready runs waiting, claims the next run in the statement that ends the last one", async () => {
+    const instant = task({ id: "instant", run: async (p: { i: number }) => p.i });
+    const schema = uniqueSchema("dispatch_refill");
+    await startTestEngine("dispatch_refill", { schema, tasks: [instant], concurrency: 1, pollIntervalMs: 60_000 });
+    const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => instant.trigger({ i }).then((h) => h.id)));
+    await Promise.all(ids.map((id) => runs.poll(id, { timeoutMs: 15_000 })));
+    // A statement's now() is its transaction's start: a run that started at the very instant the
+    // one before it finished was claimed by the statement that ended that one.
+    const rows = await sql<{ started: string; previous_finished: string | null }>(
+      `SELECT started_at::text AS started, lag(finished_at::text) OVER (ORDER BY started_at) AS previous_finished FROM "${schema}".runs`,
+    );
+    const handedOn = rows.filter((r) => r.started === r.previous_finished).length;
+    expect(rows).toHaveLength(8);
+    expect(handedOn).toBeGreaterThanOrEqual(5);
   });
 
   it("frees a slot when a run's code is done, without waiting for its end to commit", async () => {

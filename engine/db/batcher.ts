@@ -41,6 +41,17 @@ export class Batcher<I, O> {
     });
   }
 
+  /**
+   * `run`, but an idle batcher waits a turn of the event loop before sending: a call made in the
+   * meantime goes in the same batch.
+   */
+  runSoon(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.#queue.push({ item, resolve, reject });
+      setImmediate(() => this.#pump());
+    });
+  }
+
   #pump(): void {
     while (this.#inFlight < this.options.concurrency && this.#queue.length > 0) {
       const batch = this.#take();

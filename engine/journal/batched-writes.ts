@@ -42,7 +42,8 @@ export interface ReleaseItem {
 
 /** A request for ready runs riding a journal batch, for the slots a worker has free. */
 interface ClaimRequest {
-  run_id: typeof CLAIM_KEY;
+  /** CLAIM_KEY and a number: requests in one batch are summed into one claim. */
+  run_id: string;
   claim: number;
   seq?: undefined;
   md?: undefined;
@@ -57,8 +58,10 @@ interface ClaimRequest {
  */
 const LANES = 2;
 
-/** The batcher keeps items with one key apart: one claim request per batch. */
+/** Starts the key of a claim request; no run id starts with it. */
 const CLAIM_KEY = "\u0000claim";
+
+const isClaim = (item: BatchItem): item is ClaimRequest => item.run_id.startsWith(CLAIM_KEY);
 
 type BatchItem = JournalItem | EndItem | ClaimRequest;
 
@@ -81,6 +84,7 @@ interface EndItem {
 export class BatchedWrites {
   readonly #lanes: Batcher<BatchItem, boolean | ClaimedRow[]>[];
   #claimTurn = 0;
+  #claimRequests = 0;
   readonly #claims: Batcher<ClaimItem, ClaimedRow | undefined>;
 
   constructor(
@@ -106,10 +110,17 @@ export class BatchedWrites {
     return landed as boolean;
   }
 
-  /** Up to `max` ready runs, each claimed for one execution: at once on an idle lane, else with a lane's next journal batch. */
-  claimReady(max: number): Promise<ClaimedRow[]> {
+  /**
+   * Up to `max` ready runs, each claimed for one execution: at once on an idle lane, else with a
+   * lane's next journal batch. `alongside` a run, the claim rides that run's next write instead
+   * (its end, when the claim is for the slot its code just left), so the new run starts as the
+   * old one's end commits rather than a round trip later.
+   */
+  claimReady(max: number, alongside?: string): Promise<ClaimedRow[]> {
+    const request: ClaimRequest = { run_id: `${CLAIM_KEY}${this.#claimRequests++}`, claim: max };
+    if (alongside !== undefined) return this.#laneOf(alongside).runSoon(request) as Promise<ClaimedRow[]>;
     const lane = this.#lanes.find((l) => l.idle) ?? this.#lanes[this.#claimTurn++ % LANES]!;
-    return lane.run({ run_id: CLAIM_KEY, claim: max }) as Promise<ClaimedRow[]>;
+    return lane.run(request) as Promise<ClaimedRow[]>;
   }
 
   /** The run with its journal, or undefined if it is not claimable (finished, or in a limited queue). */
@@ -158,11 +169,12 @@ export class BatchedWrites {
   }
 
   async #writeMany(items: BatchItem[], on: pg.Pool | pg.PoolClient): Promise<(boolean | ClaimedRow[])[]> {
-    const claim = items.find((item): item is ClaimRequest => item.run_id === CLAIM_KEY)?.claim ?? 0;
-    const writes = items.filter((item): item is JournalItem | EndItem => item.run_id !== CLAIM_KEY);
+    const claims = items.filter(isClaim);
+    const claim = claims.reduce((sum, request) => sum + request.claim, 0);
+    const writes = items.filter((item): item is JournalItem | EndItem => !isClaim(item));
     if (writes.length === 0) {
       const { rows } = await this.db.query<ClaimedRow>(this.sql.runs.claimReady, [claim, this.notifyChannel], on);
-      return [rows];
+      return shareClaimed(items, rows);
     }
     if (writes.length === 1 && claim === 0) return [await this.#writeOne(writes[0]!, on)];
     const text = writes.some((item) => item.md !== undefined) ? this.sql.journal.writeManyWithMetadata : this.sql.journal.writeMany;
@@ -171,8 +183,21 @@ export class BatchedWrites {
     );
     const landed = new Set(rows.filter((r) => r.claimed === null).map((r) => r.run_id));
     const claimed = rows.flatMap((r) => (r.claimed === null ? [] : [claimedFromJson(r.claimed)]));
-    return items.map((item) => (item.run_id === CLAIM_KEY ? claimed : landed.has(item.run_id)));
+    return shareClaimed(items, claimed, (item) => landed.has(item.run_id));
   }
+}
+
+/** Each claim request's share of the runs claimed for the batch, in order; other items' results from `written`. */
+function shareClaimed(
+  items: BatchItem[], claimed: ClaimedRow[], written: (item: JournalItem | EndItem) => boolean = () => false,
+): (boolean | ClaimedRow[])[] {
+  let next = 0;
+  return items.map((item) => {
+    if (!isClaim(item)) return written(item);
+    const share = claimed.slice(next, next + item.claim);
+    next += item.claim;
+    return share;
+  });
 }
 
 const TIMESTAMPS = ["created_at", "started_at", "finished_at", "updated_at", "scheduled_for", "idempotency_key_expires_at", "expires_at", "ready_at", "heartbeat_at"];

@@ -25,7 +25,9 @@ const JOBS_FIRST_AFTER_MS = 100;
  * Fills free slots with ready runs (claimed straight from `runs`) and run jobs from pg-boss. It
  * fetches at once when notified of new work (a trigger's NOTIFY, a local timer for a wait or
  * retry falling due, a slot freeing up) and polls only as a fallback for work other processes
- * scheduled.
+ * scheduled. While ready runs are waiting, a slot freed by a run's code claims the next run in
+ * the statement that ends that run: with a claim of its own after the end, each slot sat idle
+ * for one round trip per run (27 of 32 slots busy on average in the throughput bench, 31 now).
  */
 export class Dispatcher {
   readonly #inFlight = new Map<string, { held: Held; task: Promise<void> }>();
@@ -34,6 +36,10 @@ export class Dispatcher {
    * run's end commits: the next run need not wait for that round trip.
    */
   #busy = 0;
+  /** Slots that claims in flight may fill. */
+  #claiming = 0;
+  /** Claims for freed slots, in flight outside the loop: `stop` waits for the runs they bring. */
+  readonly #refills = new Set<Promise<void>>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #running = false;
   #wake: (() => void) | undefined;
@@ -105,6 +111,7 @@ export class Dispatcher {
     for (const execution of this.deps.running.values()) execution.drain();
     this.kick();
     await this.#loop;
+    await Promise.all(this.#refills);
     clearInterval(this.#heartbeat);
     clearInterval(this.#recovery);
     for (const timer of this.#timers) clearTimeout(timer);
@@ -123,7 +130,7 @@ export class Dispatcher {
 
   async #run(): Promise<void> {
     while (this.#running) {
-      const free = this.options.concurrency - this.#busy;
+      const free = this.options.concurrency - this.#busy - this.#claiming;
       let fetched = 0;
       if (free > 0) {
         this.#kicked = false;
@@ -161,9 +168,16 @@ export class Dispatcher {
     return jobs.length;
   }
 
-  async #claimReady(max: number): Promise<number> {
+  /** `alongside`: see BatchedWrites.claimReady. */
+  async #claimReady(max: number, alongside?: string): Promise<number> {
     if (max <= 0) return 0;
-    const rows: ClaimedRow[] = await this.deps.writes.claimReady(max);
+    this.#claiming += max;
+    let rows: ClaimedRow[];
+    try {
+      rows = await this.deps.writes.claimReady(max, alongside);
+    } finally {
+      this.#claiming -= max;
+    }
     for (const row of rows) {
       const run = { id: row.id, lease: row.lease! };
       this.#start(`run:${row.id}`, { run }, row.id, (control) => executeClaimed(this.deps, row, run.lease, "start", control));
@@ -179,8 +193,10 @@ export class Dispatcher {
       slotFreed = true;
       this.#busy--;
       // A freed slot only matters when work is waiting (a full last fetch, or a NOTIFY that
-      // came while every slot was busy); new work otherwise announces itself.
-      if (this.#backlog || this.#kicked) this.kick();
+      // came while every slot was busy); new work otherwise announces itself. With ready runs
+      // waiting, the slot claims one alongside this run's end, unless jobs are due a look first.
+      if (this.#backlog && this.#running && Date.now() - this.#jobsFetchedAt < JOBS_FIRST_AFTER_MS) this.#refill(runId);
+      else if (this.#backlog || this.#kicked) this.kick();
     };
     const task = execute({ stopping: () => !this.#running, codeDone: freeSlot })
       .then((outcome) => {
@@ -196,6 +212,20 @@ export class Dispatcher {
         freeSlot();
       });
     this.#inFlight.set(key, { held, task });
+  }
+
+  #refill(runId: string): void {
+    const refill = this.#claimReady(1, runId).then(
+      (claimed) => {
+        if (claimed === 0) this.#backlog = false;
+      },
+      (error: Error) => {
+        this.logger.warn("claiming a ready run failed", { error: error.message });
+        this.kick();
+      },
+    );
+    this.#refills.add(refill);
+    void refill.finally(() => this.#refills.delete(refill));
   }
 
   /**
