@@ -7,6 +7,7 @@ import { Database } from "./db/database.ts";
 import { buildStatements, type Statements } from "./db/sql/index.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { migrate } from "./migrate.ts";
+import { CommittedEntries } from "./notify/committed-entries.ts";
 import { channelsOf, Listener } from "./notify/listener.ts";
 import { resolveOptions, type EngineOptionsInput, type ResolvedOptions } from "./options.ts";
 import { Scheduler } from "./scheduler/boss.ts";
@@ -32,6 +33,7 @@ export interface EngineParts {
   sql: Statements;
   service: Service;
   listener: Listener;
+  entries: CommittedEntries;
   logger: Logger;
   channels: Channels;
 }
@@ -85,6 +87,7 @@ export class Engine {
     await scheduler.start();
     const listener = new Listener(o.databaseUrl, this.logger);
     await listener.start();
+    const entries = new CommittedEntries();
     const service = new Service({
       db, sql, scheduler, channels, maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
       secretKey: o.secretKey, listener: () => Promise.resolve(listener),
@@ -103,7 +106,7 @@ export class Engine {
         new ReadyRuns(db, sql, channels),
         {
           db, sql, scheduler, notifyChannel: channels.run, wakeChannel: channels.wake, logger: this.logger,
-          writes: new BatchedWrites(db, sql, channels.run),
+          writes: new BatchedWrites(db, sql, channels.run, entries),
           maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
           running,
           findDefinition: (id, version) => this.#find(id, version),
@@ -123,7 +126,7 @@ export class Engine {
       await service.schedules.work(scheduler.boss, this.logger);
     }
     this.#scheduler = scheduler;
-    this.#parts = { options: o, db, sql, service, listener, logger: this.logger, channels };
+    this.#parts = { options: o, db, sql, service, listener, entries, logger: this.logger, channels };
     if (!hasDefaultBackend()) setDefaultBackend(service);
     if (o.http) this.#http = await startHttpServer(this.#parts, this.#definitions);
   }

@@ -49,4 +49,31 @@ describe("run stream (SSE)", () => {
     expect(statusVersions(messages)).toHaveLength(50);
     expect(messages.at(-1)!.event).toBe("end");
   });
+
+  it("sends the statuses this process commits without waiting for Postgres to notify it", async () => {
+    let connected: () => void = () => undefined;
+    const streamOpen = new Promise<void>((resolve) => (connected = resolve));
+    const gated = task({
+      id: "gated-progress",
+      run: async (_: null, { io }) => {
+        const status = await io.createStatus("progress", { label: "Working", state: "loading", data: { n: 1 } });
+        await streamOpen;
+        for (let n = 2; n <= 4; n++) {
+          await status.update(`step-${n}`, { data: { n } });
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return "done";
+      },
+    });
+    // No notifications reach this engine: the worker finds the run by polling, and the stream
+    // learns of the updates only from the writes this process commits.
+    const engine = await startTestEngine("sse_local", { tasks: [gated], http: { port: 0 }, secretKey: SECRET, pollIntervalMs: 50 });
+    await engine.parts.listener.stop();
+    const { id } = await gated.trigger(null);
+    const { messages } = await readSse(`${engine.url}/api/runs/${id}/stream`, {
+      headers: auth,
+      stop: (message, all) => (message.event === "run" && connected(), statusVersions(all).length >= 4),
+    });
+    expect(statusVersions(messages)).toEqual([1, 2, 3, 4]);
+  });
 });

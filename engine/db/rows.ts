@@ -92,6 +92,13 @@ export interface JournalRow {
   revision: string;
 }
 
+/** A journal row as JSON (`journalEntryJson` in sql/feed.ts): timestamps arrive as strings. */
+export type JsonJournalRow = Omit<JournalRow, "started_at" | "finished_at"> & { started_at: string; finished_at: string };
+
+export function fromJsonJournalRow(row: JsonJournalRow): JournalEntry {
+  return toJournalEntry({ ...row, started_at: new Date(row.started_at), finished_at: new Date(row.finished_at) });
+}
+
 export function toJournalEntry(row: JournalRow): JournalEntry {
   return {
     seq: row.seq,

@@ -1,11 +1,8 @@
 import type { Context } from "hono";
 import { streamSSE, type SSEStreamingApi } from "hono/streaming";
-import type { Run } from "../../sdk/types.ts";
+import type { JournalEntry, Run } from "../../sdk/types.ts";
 import { RunNotFoundError } from "../../sdk/errors.ts";
-import { toJournalEntry, toRun, type JournalRow, type RunRow } from "../db/rows.ts";
-
-/** A journal row as JSON: timestamps arrive as strings. */
-type JsonJournalRow = Omit<JournalRow, "started_at" | "finished_at"> & { started_at: string; finished_at: string };
+import { fromJsonJournalRow, toRun, type JsonJournalRow, type RunRow } from "../db/rows.ts";
 import type { EngineParts } from "../engine.ts";
 import { changedRuns, mentionsRun } from "../notify/listener.ts";
 
@@ -39,7 +36,7 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
         if (!rows[0]) throw new RunNotFoundError(runId);
         const run = toRun(rows[0]);
         for (const row of rows[0].entries) {
-          const entry = toJournalEntry({ ...row, started_at: new Date(row.started_at), finished_at: new Date(row.finished_at) });
+          const entry = fromJsonJournalRow(row);
           await stream.writeSSE({ event: "journal", id: String(entry.revision * 2), data: JSON.stringify(journalMessage(entry)) });
           last = entry.revision * 2;
         }
@@ -71,6 +68,17 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
     const off = parts.listener.on(parts.channels.run, (payload) => {
       if (mentionsRun(payload, runId)) kick();
     });
+    // An entry this process committed goes out at once when it is the very next change the
+    // stream has to send (the run as of the revision before it is sent, no read under way);
+    // the run as of the entry follows when the NOTIFY comes. Otherwise the stream reads.
+    const offEntries = parts.entries.subscribe(runId, (row) => {
+      if (closed) return;
+      const revision = Number(row.revision);
+      if (flushing || last !== revision * 2 - 1) return kick();
+      last = revision * 2;
+      const entry = fromJsonJournalRow(row);
+      stream.writeSSE({ event: "journal", id: String(last), data: JSON.stringify(journalMessage(entry)) }).catch(() => undefined);
+    });
     // Notifications sent while the connection was down are lost: look again after reconnecting.
     const offReconnect = parts.listener.onReconnect(kick);
     const ping = setInterval(() => void stream.write(": ping\n\n").catch(() => undefined), KEEPALIVE_MS);
@@ -81,12 +89,13 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
     kick();
     await done;
     off();
+    offEntries();
     offReconnect();
     clearInterval(ping);
   });
 }
 
-function journalMessage(entry: ReturnType<typeof toJournalEntry>) {
+function journalMessage(entry: JournalEntry) {
   if (entry.kind === "status" && entry.output && typeof entry.output === "object") {
     const value = entry.output as { key: string; label: string; state: string | null; data?: unknown };
     return { entry, status: { key: value.key, label: value.label, state: value.state, data: value.data, updatedAt: entry.finishedAt } };

@@ -1,7 +1,9 @@
 import type pg from "pg";
 import { Batcher } from "../db/batcher.ts";
 import type { Database } from "../db/database.ts";
+import type { JsonJournalRow } from "../db/rows.ts";
 import type { Statements } from "../db/sql/index.ts";
+import type { CommittedEntries } from "../notify/committed-entries.ts";
 import type { ClaimedRow } from "../worker/claim-run.ts";
 
 /** One journal write as `journal.writeMany` reads it (snake_case: it is a JSON record for SQL). */
@@ -65,6 +67,12 @@ const isClaim = (item: BatchItem): item is ClaimRequest => item.run_id.startsWit
 
 type BatchItem = JournalItem | EndItem | ClaimRequest;
 
+/** A write that landed, with its entry when it is one a live stream sends (see `journal.writeMany`). */
+interface Landed {
+  run_id: string;
+  entry?: JsonJournalRow | null;
+}
+
 /** The end of an execution as an item of a journal batch (see `journal.writeMany`). */
 interface EndItem {
   run_id: string;
@@ -87,13 +95,20 @@ export class BatchedWrites {
   #claimRequests = 0;
   readonly #claims: Batcher<ClaimItem, ClaimedRow | undefined>;
 
+  /** `entries` hears the status and metadata entries of every batch, once it has committed. */
   constructor(
     private readonly db: Database,
     private readonly sql: Statements,
     private readonly notifyChannel: string,
+    private readonly entries?: CommittedEntries,
   ) {
     this.#lanes = Array.from({ length: LANES }, () => new Batcher<BatchItem, boolean | ClaimedRow[]>(
-      (items) => this.#writeMany(items, this.db.pool),
+      async (items) => {
+        const landed: Landed[] = [];
+        const results = await this.#writeMany(items, this.db.pool, landed);
+        for (const { run_id, entry } of landed) if (entry) this.entries?.publish(run_id, entry);
+        return results;
+      },
       { maxBatch: 64, concurrency: 1, key: (item) => item.run_id },
     ));
     this.#claims = new Batcher((items) => this.#claimMany(items), { maxBatch: 64, concurrency: 1, key: (item) => item.run_id });
@@ -106,7 +121,7 @@ export class BatchedWrites {
 
   /** The same write inside a caller's transaction, not batched. */
   async writeOn(client: pg.PoolClient, item: JournalItem): Promise<boolean> {
-    const [landed] = await this.#writeMany([item], client);
+    const [landed] = await this.#writeMany([item], client, []);
     return landed as boolean;
   }
 
@@ -156,7 +171,7 @@ export class BatchedWrites {
     return rows.length > 0;
   }
 
-  async #writeOne(item: JournalItem | EndItem, on: pg.Pool | pg.PoolClient): Promise<boolean> {
+  async #writeOne(item: JournalItem | EndItem, on: pg.Pool | pg.PoolClient, landed: Landed[]): Promise<boolean> {
     if (item.seq === null) return this.#endOne(item.run_id, item.lease, item.next_status, item.run_output, item.run_error, on);
     const values: unknown[] = [
       item.run_id, item.lease, item.seq, item.kind, item.key, item.status, json(item.output), json(item.error), item.attempts,
@@ -164,11 +179,13 @@ export class BatchedWrites {
     ];
     const text = item.md === undefined ? this.sql.journal.writeOne : this.sql.journal.writeOneWithMetadata;
     if (item.md !== undefined) values.push(json(item.md), item.md_op, item.md_key, json(item.md_value));
-    const { rows } = await this.db.query(text, values, on);
+    const { rows } = await this.db.query<Landed>(text, values, on);
+    landed.push(...rows);
     return rows.length > 0;
   }
 
-  async #writeMany(items: BatchItem[], on: pg.Pool | pg.PoolClient): Promise<(boolean | ClaimedRow[])[]> {
+  /** `landed` gets the statement's landed writes. */
+  async #writeMany(items: BatchItem[], on: pg.Pool | pg.PoolClient, landed: Landed[]): Promise<(boolean | ClaimedRow[])[]> {
     const claims = items.filter(isClaim);
     const claim = claims.reduce((sum, request) => sum + request.claim, 0);
     const writes = items.filter((item): item is JournalItem | EndItem => !isClaim(item));
@@ -176,14 +193,16 @@ export class BatchedWrites {
       const { rows } = await this.db.query<ClaimedRow>(this.sql.runs.claimReady, [claim, this.notifyChannel], on);
       return shareClaimed(items, rows);
     }
-    if (writes.length === 1 && claim === 0) return [await this.#writeOne(writes[0]!, on)];
+    if (writes.length === 1 && claim === 0) return [await this.#writeOne(writes[0]!, on, landed)];
     const text = writes.some((item) => item.md !== undefined) ? this.sql.journal.writeManyWithMetadata : this.sql.journal.writeMany;
-    const { rows } = await this.db.query<{ run_id: string; claimed: Record<string, unknown> | null }>(
+    const { rows } = await this.db.query<Landed & { claimed: Record<string, unknown> | null }>(
       text, [JSON.stringify(writes), this.notifyChannel, claim], on,
     );
-    const landed = new Set(rows.filter((r) => r.claimed === null).map((r) => r.run_id));
+    const wrote = rows.filter((r) => r.claimed === null);
+    landed.push(...wrote);
+    const ids = new Set(wrote.map((r) => r.run_id));
     const claimed = rows.flatMap((r) => (r.claimed === null ? [] : [claimedFromJson(r.claimed)]));
-    return shareClaimed(items, claimed, (item) => landed.has(item.run_id));
+    return shareClaimed(items, claimed, (item) => ids.has(item.run_id));
   }
 }
 

@@ -1,3 +1,8 @@
+/** A journal row as the change feed sends it (see JsonJournalRow in db/rows.ts). */
+export const journalEntryJson = (j: string) => `json_build_object('seq', ${j}.seq, 'kind', ${j}.kind, 'key', ${j}.key,
+  'status', ${j}.status, 'output', ${j}.output, 'error', ${j}.error, 'attempts', ${j}.attempts, 'started_at', ${j}.started_at,
+  'finished_at', ${j}.finished_at, 'revision', ${j}.revision)`;
+
 /** Statements behind the HTTP API's change feed. */
 export function feedStatements(s: string) {
   return {
@@ -7,9 +12,7 @@ export function feedStatements(s: string) {
      */
     runSince: `
       SELECT r.*, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name,
-        coalesce((SELECT json_agg(json_build_object('seq', j.seq, 'kind', j.kind, 'key', j.key, 'status', j.status,
-                  'output', j.output, 'error', j.error, 'attempts', j.attempts, 'started_at', j.started_at,
-                  'finished_at', j.finished_at, 'revision', j.revision) ORDER BY j.revision)
+        coalesce((SELECT json_agg(${journalEntryJson("j")} ORDER BY j.revision)
            FROM ${s}.journal j WHERE j.run_id = r.id AND j.revision > $2 AND j.revision <= r.revision), '[]'::json) AS entries
       FROM ${s}.runs r WHERE r.id = $1`,
   };

@@ -1,4 +1,5 @@
 import { batchItems } from "./batch.ts";
+import { journalEntryJson } from "./feed.ts";
 import { notifiedCte, sent } from "./notify.ts";
 import { claimReadyCtes } from "./runs.ts";
 
@@ -14,9 +15,10 @@ export function journalStatements(s: string) {
      * final state, with `run_output`, `run_error`): runs finishing ride the same commit as the
      * steps of others, and so do claims of up to $3 ready runs for the slots the worker has free.
      * Returns a row per item that landed (`claimed` null) and a row per claimed run (`claimed`
-     * the run as JSON, as `runs.claimReady` returns it). The journal rows come from the runs
-     * update's RETURNING, not from a join of two CTEs: Postgres estimates each at one row and
-     * would join them by comparing every item with every other.
+     * the run as JSON, as `runs.claimReady` returns it). A landed status or metadata entry comes
+     * back as the change feed sends it (`entry`), for this process's live streams. The journal
+     * rows come from the runs update's RETURNING, not from a join of two CTEs: Postgres estimates
+     * each at one row and would join them by comparing every item with every other.
      */
     writeMany: writeJournal(s, false),
     /** `writeMany` for a batch with metadata writes: each also sets its run's metadata and records the change. */
@@ -62,6 +64,12 @@ export function journalStatements(s: string) {
  */
 const stillExecuting = `run.status = 'EXECUTING' COLLATE "C"`;
 
+/**
+ * The entries a live progress view waits for, returned by the write that lands them, so that a
+ * stream in the same process sends them without reading them back (engine/notify/committed-entries.ts).
+ */
+const pushedEntry = `CASE WHEN old.kind IN ('status', 'metadata') THEN ${journalEntryJson("old")} END AS entry`;
+
 function writeJournal(s: string, metadata: boolean): string {
   return `
     WITH w AS (
@@ -86,9 +94,9 @@ function writeJournal(s: string, metadata: boolean): string {
         error = excluded.error, attempts = excluded.attempts, revision = excluded.revision,
         started_at = excluded.started_at, finished_at = now()
       WHERE old.status = 'failed'
-      RETURNING run_id, revision
+      RETURNING run_id, revision, ${pushedEntry}
     ), landed AS (
-      SELECT run_id, revision FROM j UNION ALL SELECT id, revision FROM r WHERE ended
+      SELECT run_id, revision, entry FROM j UNION ALL SELECT id, revision, NULL FROM r WHERE ended
     )${metadata ? `, mh AS (
       INSERT INTO ${s}.run_metadata_history (run_id, seq, op, key, value, metadata)
       SELECT r.id, r.seq, r.md_op, r.md_key, r.md_value, r.md FROM r JOIN j ON j.run_id = r.id
@@ -98,8 +106,8 @@ function writeJournal(s: string, metadata: boolean): string {
     , changed AS (SELECT run_id, revision FROM landed UNION ALL SELECT id, revision FROM claimed)
     , ${notifiedCte("changed", "$2", { id: "run_id", chunked: true })}
     SELECT u.* FROM (
-      SELECT landed.run_id, NULL::json AS claimed FROM landed
-      UNION ALL SELECT claimed.id, row_to_json(claimed) FROM claimed
+      SELECT landed.run_id, landed.entry, NULL::json AS claimed FROM landed
+      UNION ALL SELECT claimed.id, NULL, row_to_json(claimed) FROM claimed
     ) AS u, ${sent}`;
 }
 
@@ -119,10 +127,10 @@ function writeOne(s: string, metadata: boolean): string {
         error = excluded.error, attempts = excluded.attempts, revision = excluded.revision,
         started_at = excluded.started_at, finished_at = now()
       WHERE old.status = 'failed'
-      RETURNING run_id, revision
+      RETURNING run_id, revision, ${pushedEntry}
     )${metadata ? `, mh AS (
       INSERT INTO ${s}.run_metadata_history (run_id, seq, op, key, value, metadata)
       SELECT j.run_id, $3, $14, $15, $16::jsonb, $13::jsonb FROM j
     )` : ""}
-    SELECT j.run_id, j.revision, pg_notify($12, j.run_id || ':' || j.revision) FROM j`;
+    SELECT j.run_id, j.revision, j.entry, pg_notify($12, j.run_id || ':' || j.revision) FROM j`;
 }
