@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { setFaultHandler } from "../engine/debug/fault-points.ts";
-import { runs, task } from "durably";
+import { runs, task, wait } from "durably";
 import { sql, uniqueSchema } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { until } from "./helpers/until.ts";
@@ -28,6 +28,14 @@ describe("dispatcher", () => {
     const handedOn = rows.filter((r) => r.started === r.previous_finished).length;
     expect(rows).toHaveLength(8);
     expect(handedOn).toBeGreaterThanOrEqual(5);
+  });
+
+  it("drains a backlog of wake-ups larger than its slots without waiting for the fallback poll", async () => {
+    const sleeper = task({ id: "sleeper", run: async (p: { i: number }) => (await wait.for({ seconds: 0.3 }), p.i) });
+    await startTestEngine("dispatch_wakes", { tasks: [sleeper], concurrency: 2, pollIntervalMs: 60_000 });
+    const ids = await Promise.all(Array.from({ length: 10 }, (_, i) => sleeper.trigger({ i }).then((h) => h.id)));
+    const finished = await Promise.all(ids.map((id) => runs.poll(id, { timeoutMs: 10_000 })));
+    expect(finished.map((r) => r.status)).toEqual(Array.from({ length: 10 }, () => "SUCCESS"));
   });
 
   it("frees a slot when a run's code is done, without waiting for its end to commit", async () => {

@@ -216,8 +216,9 @@ export class Dispatcher {
 
   #refill(runId: string): void {
     const refill = this.#claimReady(1, runId).then(
+      // No ready run: what is waiting may be jobs (wake-ups, retries), which the loop fetches.
       (claimed) => {
-        if (claimed === 0) this.#backlog = false;
+        if (claimed === 0) this.kick();
       },
       (error: Error) => {
         this.logger.warn("claiming a ready run failed", { error: error.message });
