@@ -70,10 +70,11 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
     });
     // An entry this process committed goes out at once when it is the very next change the
     // stream has to send (the run as of the revision before it is sent, no read under way);
-    // the run as of the entry follows when the NOTIFY comes. Otherwise the stream reads.
+    // the run as of the entry follows when the NOTIFY comes. Otherwise the stream reads, unless
+    // a read already sent it.
     const offEntries = parts.entries.subscribe(runId, (row) => {
-      if (closed) return;
       const revision = Number(row.revision);
+      if (closed || last >= revision * 2) return;
       if (flushing || last !== revision * 2 - 1) return kick();
       last = revision * 2;
       const entry = fromJsonJournalRow(row);
