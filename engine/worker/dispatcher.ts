@@ -27,8 +27,7 @@ const JOBS_FIRST_AFTER_MS = 100;
  * retry falling due, a slot freeing up) and polls only as a fallback for work other processes
  * scheduled. While ready runs are waiting, a slot freed by a run's code claims the next run in
  * the statement that ends that run: with a claim of its own after the end, each slot sat idle
- * for one round trip per run (27 of 32 slots busy on average in the throughput bench, 31 now;
- * it pays while the machine has CPU to spare).
+ * for one round trip per run (27 of 32 slots busy on average in the throughput bench, 31 now).
  */
 export class Dispatcher {
   readonly #inFlight = new Map<string, { held: Held; task: Promise<void> }>();
