@@ -1,5 +1,5 @@
 import { task } from "../sdk/index.ts";
-import { notifyRoundTrip } from "./lib/baseline.ts";
+import { notifyRoundTrip, PUSH_SAMPLE_GAP_MS } from "./lib/baseline.ts";
 import type { Row } from "./lib/row.ts";
 import { startBenchEngine } from "./lib/schema.ts";
 import { openSse } from "./lib/sse.ts";
@@ -30,7 +30,7 @@ export default async function pushLatency(url: string): Promise<Row[]> {
       let status = await io.createStatus("progress", { label: "0", state: "loading", data: { i: -1 } });
       await ready;
       for (let i = 0; i < WARMUP + n; i++) {
-        await sleep(2);
+        await sleep(PUSH_SAMPLE_GAP_MS);
         const atListener = new Promise<number>((resolve) => (heard = resolve));
         const atClient = new Promise<number>((resolve) => (delivered = resolve));
         const t0 = performance.now();

@@ -101,6 +101,9 @@ export async function insertCommitThroughput(url: string, clients: number, ms: n
  * ms. With `durable`, the notification comes from an INSERT's commit (a WAL flush) instead of a
  * bare NOTIFY: what raw Postgres pays to make a change durable and announce it.
  */
+/** The pause before each push sample, engine's and baseline's alike: both start from an idle connection. */
+export const PUSH_SAMPLE_GAP_MS = 2;
+
 export async function notifyRoundTrip(url: string, samples: number, options: { durable?: boolean } = {}): Promise<number[]> {
   if (options.durable) {
     return withScratch(url, (table) =>
@@ -127,7 +130,7 @@ async function measureNotify(url: string, samples: number, statement: { name: st
       await sender.query(q);
       const at = await received;
       if (i >= 20) all.push(at - t0);
-      await sleep(1);
+      await sleep(PUSH_SAMPLE_GAP_MS);
     }
     return all;
   } finally {
