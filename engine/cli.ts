@@ -39,6 +39,9 @@ Usage:
 Options:
   --json        Print JSON instead of text.
   --schema s    Postgres schema (default "durably", or DURABLY_SCHEMA).
+  --data-dir d  Without DATABASE_URL, every command uses the embedded PostgreSQL in d
+                (default .durably/pg): the one "durably start" runs, or else started
+                for the command and stopped after it.
   -h, --help    Show this help.
 
 Environment: DATABASE_URL, DURABLY_SCHEMA, DURABLY_SECRET_KEY.`;
@@ -96,8 +99,17 @@ function intFlag(value: string | undefined, name: string): number | undefined {
   return n;
 }
 
+/** The embedded database's URL when there is no DATABASE_URL (see `main`). */
+let localUrl: string | undefined;
+
+function connection(): { schema?: string; databaseUrl?: string } {
+  return { ...(flags.schema ? { schema: flags.schema } : {}), ...(localUrl ? { databaseUrl: localUrl } : {}) };
+}
+
+const dataDir = () => resolve(flags["data-dir"] ?? ".durably/pg");
+
 async function withService<T>(fn: (service: Awaited<ReturnType<typeof connect>>) => Promise<T>): Promise<T> {
-  const service = await connect(flags.schema ? { schema: flags.schema } : {});
+  const service = await connect(connection());
   try {
     return await fn(service);
   } finally {
@@ -116,7 +128,7 @@ async function loadDefinables(files: string[]): Promise<Definable[]> {
 
 async function start(files: string[]): Promise<void> {
   const definables = await loadDefinables(files);
-  const local = process.env.DATABASE_URL ? undefined : await (await import("./local-database.ts")).startLocalDatabase(resolve(flags["data-dir"] ?? ".durably/pg"));
+  const local = process.env.DATABASE_URL ? undefined : await (await import("./local-database.ts")).startLocalDatabase(dataDir());
   const port = intFlag(flags.port, "port") ?? 3030;
   const concurrency = intFlag(flags.concurrency, "concurrency");
   const engine = createEngine({
@@ -149,17 +161,33 @@ async function start(files: string[]): Promise<void> {
   process.stdout.write(`Dashboard: ${engine.url}\n`);
 }
 
+const COMMANDS = ["start", "migrate", "trigger", "runs", "schedules", "check"];
+
 async function main(): Promise<void> {
-  const [command, sub, arg] = positionals;
+  const [command] = positionals;
   if (flags.help || !command) {
     process.stdout.write(HELP + "\n");
     return;
   }
+  if (!COMMANDS.includes(command)) throw new UsageError(`Unknown command "${command}"`);
+  if (command === "start" || process.env.DATABASE_URL) return run();
+  // Without DATABASE_URL, commands use the embedded database that `durably start` runs.
+  const local = await (await import("./local-database.ts")).openLocalDatabase(dataDir());
+  localUrl = local.url;
+  try {
+    await run();
+  } finally {
+    await local.stop();
+  }
+}
+
+async function run(): Promise<void> {
+  const [command, sub, arg] = positionals;
   switch (command) {
     case "start":
       return start(positionals.slice(1));
     case "migrate": {
-      const o = resolveOptions(flags.schema ? { schema: flags.schema } : {});
+      const o = resolveOptions(connection());
       const client = new pg.Client({ connectionString: o.databaseUrl });
       await client.connect();
       try {
@@ -186,8 +214,6 @@ async function main(): Promise<void> {
       return schedulesCommand(sub, arg);
     case "check":
       return check(positionals.slice(1));
-    default:
-      throw new UsageError(`Unknown command "${command}"`);
   }
 }
 
@@ -266,7 +292,7 @@ async function check(files: string[]): Promise<void> {
   const since = flags.since === undefined ? undefined : new Date(flags.since);
   if (since && Number.isNaN(since.getTime())) throw new UsageError("--since must be an ISO date");
   const definitions = (await loadDefinables(files)).flatMap(definitionsOf);
-  const o = resolveOptions(flags.schema ? { schema: flags.schema } : {});
+  const o = resolveOptions(connection());
   const db = new Database(o.databaseUrl, 2, createLogger("warn"));
   let results: CheckResult[];
   try {
@@ -277,11 +303,13 @@ async function check(files: string[]): Promise<void> {
     await db.end();
   }
   print(results, () => formatCheck(results));
-  // The entry files may hold timers or pools open; the verdict is the exit code.
-  process.exit(checkExitCode(results));
+  process.exitCode = checkExitCode(results);
 }
 
-main().catch((error: unknown) => {
+main().then(() => {
+  // The entry files `check` imports may hold timers or pools open; its verdict is the exit code.
+  if (positionals[0] === "check") process.exit();
+}, (error: unknown) => {
   if (error instanceof UsageError) process.stderr.write(`${error.message}\nRun "durably --help" for usage.\n`);
   else if (error instanceof DurablyError) process.stderr.write(`${error.code}: ${error.message}\n`);
   else process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -23,6 +23,16 @@ function npmStart(): { child: ChildProcess; url: Promise<string>; output: () => 
     child.once("exit", (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
   });
   return { child, url, output: () => output };
+}
+
+/** The `durably` CLI without DATABASE_URL, on the embedded database in `dir`. */
+function cli(dir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env };
+  delete env.DATABASE_URL;
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["bin/durably.js", ...args, "--data-dir", dir], { cwd: root, env }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+  });
 }
 
 /** Ctrl-C in a terminal signals the whole process group; do the same. */
@@ -74,7 +84,26 @@ describe("npm start with no DATABASE_URL", () => {
     const again = await second.url;
     const run = await fetch(`${again}/api/runs/${runId}`).then((r) => r.json() as Promise<{ status: string; taskIdentifier: string }>);
     expect(run).toMatchObject({ status: "SUCCESS", taskIdentifier: "meme-generator" });
+
+    // The CLI finds the database the running engine uses, and leaves it running.
+    const whileRunning = await cli(dataDir, "runs", "get", runId, "--json");
+    expect(whileRunning.code).toBe(0);
+    expect(JSON.parse(whileRunning.stdout)).toMatchObject({ id: runId, status: "SUCCESS" });
+    expect((await fetch(`${again}/api/runs/${runId}`)).status).toBe(200);
+
     await interrupt(second.child);
     expect(await postgresStillRunning()).toBe(false);
+
+    // With no engine running, the CLI starts the cluster for the command and stops it after.
+    const stopped = await cli(dataDir, "runs", "list", "--json");
+    expect(stopped.code).toBe(0);
+    expect((JSON.parse(stopped.stdout) as { data: { id: string }[] }).data.map((r) => r.id)).toContain(runId);
+    expect(await postgresStillRunning()).toBe(false);
   }, 120_000);
+
+  it("tells the CLI where to find a database when there is neither DATABASE_URL nor an embedded cluster", async () => {
+    const result = await cli("test-output/npm-start/none/pg", "runs", "list");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/NOT_CONFIGURED: No DATABASE_URL, and no embedded database in test-output\/npm-start\/none\/pg/);
+  });
 });

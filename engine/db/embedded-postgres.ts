@@ -1,6 +1,6 @@
 import { execFile, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { access, chmod, chown, cp, lstat, mkdir, readFile, readlink, rename, rm, symlink, unlink, writeFile } from "node:fs/promises";
+import { access, chmod, chown, cp, lstat, mkdir, readFile, readlink, realpath, rename, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import net, { type AddressInfo } from "node:net";
 import os from "node:os";
@@ -257,12 +257,30 @@ async function exists(file: string): Promise<boolean> {
   return access(file).then(() => true, () => false);
 }
 
-function isInitialised(dataDir: string): Promise<boolean> {
+export function isInitialised(dataDir: string): Promise<boolean> {
   return exists(path.join(dataDir, "PG_VERSION"));
 }
 
+/**
+ * The URL of the cluster in `dataDir` while a postmaster serves it (under `durably start`, say),
+ * from its postmaster.pid (pid on line 1, port on line 4) and the password kept beside it.
+ */
+export async function runningEmbeddedPostgres(dataDir: string): Promise<string | undefined> {
+  const dir = await realpath(dataDir).catch(() => undefined);
+  if (!dir) return undefined;
+  const lines = (await readFile(path.join(dir, "postmaster.pid"), "utf8").catch(() => "")).split("\n");
+  const pid = Number.parseInt(lines[0] ?? "", 10);
+  const port = Number.parseInt(lines[3] ?? "", 10);
+  if (!(pid > 0 && port > 0) || (await processState(pid)) !== "postgres") return undefined;
+  const password = (await readFile(passwordFile(dir), "utf8")).trim();
+  return `postgres://${USER}:${password}@127.0.0.1:${port}/${DATABASE}`;
+}
+
+/** Next to the data dir, so that restarts, and commands connecting to a running cluster, reuse it. */
+const passwordFile = (dataDir: string) => path.join(path.dirname(dataDir), `${path.basename(dataDir)}-password`);
+
 async function loadOrCreatePassword(dataDir: string): Promise<string> {
-  const file = path.join(path.dirname(dataDir), `${path.basename(dataDir)}-password`);
+  const file = passwordFile(dataDir);
   try {
     return (await readFile(file, "utf8")).trim();
   } catch (error) {
