@@ -1,4 +1,5 @@
 import { insertCommitThroughput } from "./lib/baseline.ts";
+import { journalStatementFloor } from "./lib/statement-floor.ts";
 import { cpuNow } from "./lib/cpu.ts";
 import type { Row } from "./lib/row.ts";
 import { connectClient, startBenchEngine } from "./lib/schema.ts";
@@ -13,6 +14,8 @@ const RUNS = Number(process.env.BENCH_THROUGHPUT_RUNS ?? 1000);
  */
 const TRIALS = Number(process.env.BENCH_THROUGHPUT_TRIALS ?? 3);
 const CONCURRENCY = 32;
+/** Items a run puts in the engine's journal batches: 3 task results, 3 statuses, and its end. */
+const JOURNAL_ITEMS_PER_RUN = 7;
 /** Triggers in flight at once from this process (parallel batches through the same pool). */
 const TRIGGER_PARALLELISM = 32;
 
@@ -29,6 +32,7 @@ export default async function throughput(url: string): Promise<Row[]> {
   const watcher = await connectClient(url);
   const trials: Trial[] = [];
   let cpu: { nodeMs: number; postgresMs: number | null };
+  let floor: number;
   try {
     // Warm-up: prepared statements on every pool connection, pg-boss's queue cache, JIT.
     await mapLimit(Array.from({ length: 64 }, (_, i) => i), TRIGGER_PARALLELISM, (i) => threeSteps.trigger({ i }));
@@ -42,6 +46,7 @@ export default async function throughput(url: string): Promise<Row[]> {
     }
     const cpu1 = await cpuNow();
     cpu = { nodeMs: cpu1.nodeMs - cpu0.nodeMs, postgresMs: cpu0.postgresMs === null || cpu1.postgresMs === null ? null : cpu1.postgresMs - cpu0.postgresMs };
+    floor = await journalStatementFloor(url, bench.schema, 3_000);
   } finally {
     await watcher.end();
     await bench.close();
@@ -50,6 +55,7 @@ export default async function throughput(url: string): Promise<Row[]> {
   const rates = trials.map((t) => RUNS / t.seconds);
   const runsPerSecond = percentile(rates, 50);
   const runsMeasured = RUNS * TRIALS;
+  const journalItems = runsPerSecond * JOURNAL_ITEMS_PER_RUN;
   return [{
     id: "throughput",
     row: `throughput, ${RUNS} × (3 steps + 3 status), concurrency ${CONCURRENCY}, median of ${TRIALS}`,
@@ -63,11 +69,14 @@ export default async function throughput(url: string): Promise<Row[]> {
       runs: RUNS, trials: TRIALS, concurrency: CONCURRENCY, runs_per_s: round(runsPerSecond, 1), steps_per_s: round(runsPerSecond * 3, 1),
       trial_runs_per_s: rates.map((r) => round(r, 1)), trial_seconds: trials.map((t) => round(t.seconds)),
       trial_trigger_seconds: trials.map((t) => round(t.triggerSeconds)), baseline_commits_per_s: round(baseline, 1),
+      statement_floor_writes_per_s: round(floor, 0), journal_items_per_s: round(journalItems, 0),
       node_cpu_ms_per_run: round(cpu.nodeMs / runsMeasured), postgres_cpu_ms_per_run: cpu.postgresMs === null ? null : round(cpu.postgresMs / runsMeasured),
     },
     note: `ratio = baseline commits/s ÷ engine runs/s; trials ${rates.map((r) => round(r, 0)).join(", ")} runs/s; ` +
       `CPU per run: Node ${round(cpu.nodeMs / runsMeasured)} ms` +
-      (cpu.postgresMs === null ? "" : `, PostgreSQL ${round(cpu.postgresMs / runsMeasured)} ms (all postgres processes on this machine)`),
+      (cpu.postgresMs === null ? "" : `, PostgreSQL ${round(cpu.postgresMs / runsMeasured)} ms (all postgres processes on this machine)`) +
+      `; the journal statement alone (2 connections, batches of 16, no engine) wrote ${round(floor, 0)} io calls/s, ` +
+      `the engine ${round(journalItems, 0)} a second (${JOURNAL_ITEMS_PER_RUN} a run: 6 io calls and the end, besides its trigger and claim), ${round((journalItems / floor) * 100, 0)}% of it`,
   }];
 }
 
