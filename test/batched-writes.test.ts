@@ -5,6 +5,8 @@ import { Database, type Queryable } from "../engine/db/database.ts";
 import { buildStatements } from "../engine/db/sql/index.ts";
 import { BatchedWrites, type JournalItem } from "../engine/journal/batched-writes.ts";
 import { createLogger } from "../engine/logger.ts";
+import type { JsonJournalRow } from "../engine/db/rows.ts";
+import { CommittedEntries } from "../engine/notify/committed-entries.ts";
 import { TEST_DATABASE_URL, dropSchemas, sql, uniqueSchema } from "./helpers/db.ts";
 
 const schema = uniqueSchema("batched_writes");
@@ -83,5 +85,38 @@ describe("claims riding journal batches", () => {
     expect(one.map((r) => r.id)).toEqual(["run_ready_c"]);
     const states = await sql<{ id: string; status: string }>(`SELECT id, status FROM "${schema}".runs WHERE id = ANY($1) ORDER BY id`, [ready]);
     expect(states.map((r) => r.status)).toEqual(["EXECUTING", "EXECUTING", "EXECUTING", "QUEUED"]);
+  });
+});
+
+/** Records every entry a write hands over, followed or not. */
+class RecordedEntries extends CommittedEntries {
+  readonly published: string[] = [];
+  override publish(runId: string, entry: JsonJournalRow): void {
+    this.published.push(`${runId}:${entry.key}`);
+    super.publish(runId, entry);
+  }
+}
+
+describe("entries for this process's live streams", () => {
+  const status = (run: (typeof runs)[number], seq: number): JournalItem => ({
+    ...entry(run, seq), kind: "status", key: `progress-${seq}`, output: { json: { key: "progress", label: `${seq}` } },
+  });
+
+  it("come back only for runs a stream here follows, batched or alone", async () => {
+    const entries = new RecordedEntries();
+    const writes = new BatchedWrites(db, statements, "durably_test_entries", entries);
+    const [followed, unfollowed] = [runs[6]!, runs[7]!];
+    const received: string[] = [];
+    const stop = entries.subscribe(followed.id, (row) => received.push(row.key));
+
+    // Together: one batch with both runs.
+    expect(await Promise.all([writes.write(status(followed, 20)), writes.write(status(unfollowed, 20))])).toEqual([true, true]);
+    // Alone: the single-write statement.
+    expect(await writes.write(status(unfollowed, 21))).toBe(true);
+    expect(await writes.write(status(followed, 21))).toBe(true);
+
+    expect(received).toEqual(["progress-20", "progress-21"]);
+    expect(entries.published).toEqual([`${followed.id}:progress-20`, `${followed.id}:progress-21`]);
+    stop();
   });
 });

@@ -41,7 +41,7 @@ export async function journalStatementFloor(url: string, schema: string, ms: num
     await Promise.all(clients.map(async (client, lane) => {
       const query = { name: "bench_floor_write", text: journal.writeMany, values: [] as unknown[] };
       while (performance.now() < deadline) {
-        query.values = [batch(lanes[lane]!), `${schema}_floor`, 0];
+        query.values = [batch(lanes[lane]!), `${schema}_floor`, 0, []];
         const { rowCount } = await client.query(query);
         if (rowCount !== BATCH) throw new Error(`the floor's batch landed ${rowCount} of ${BATCH} writes`);
         writes += BATCH;

@@ -119,9 +119,9 @@ export class BatchedWrites {
     return this.#laneOf(item.run_id).run(item) as Promise<boolean>;
   }
 
-  /** The same write inside a caller's transaction, not batched. */
+  /** The same write inside a caller's transaction, not batched; its entry is not published (it commits later). */
   async writeOn(client: pg.PoolClient, item: JournalItem): Promise<boolean> {
-    const [landed] = await this.#writeMany([item], client, []);
+    const [landed] = await this.#writeMany([item], client);
     return landed as boolean;
   }
 
@@ -171,7 +171,7 @@ export class BatchedWrites {
     return rows.length > 0;
   }
 
-  async #writeOne(item: JournalItem | EndItem, on: pg.Pool | pg.PoolClient, landed: Landed[]): Promise<boolean> {
+  async #writeOne(item: JournalItem | EndItem, on: pg.Pool | pg.PoolClient, landed?: Landed[]): Promise<boolean> {
     if (item.seq === null) return this.#endOne(item.run_id, item.lease, item.next_status, item.run_output, item.run_error, on);
     const values: unknown[] = [
       item.run_id, item.lease, item.seq, item.kind, item.key, item.status, json(item.output), json(item.error), item.attempts,
@@ -179,13 +179,18 @@ export class BatchedWrites {
     ];
     const text = item.md === undefined ? this.sql.journal.writeOne : this.sql.journal.writeOneWithMetadata;
     if (item.md !== undefined) values.push(json(item.md), item.md_op, item.md_key, json(item.md_value));
+    values.push(landed !== undefined && this.#followed(item.run_id));
     const { rows } = await this.db.query<Landed>(text, values, on);
-    landed.push(...rows);
+    landed?.push(...rows);
     return rows.length > 0;
   }
 
-  /** `landed` gets the statement's landed writes. */
-  async #writeMany(items: BatchItem[], on: pg.Pool | pg.PoolClient, landed: Landed[]): Promise<(boolean | ClaimedRow[])[]> {
+  #followed(runId: string): boolean {
+    return this.entries?.follows(runId) ?? false;
+  }
+
+  /** `landed`, if given, gets the statement's landed writes, with the entries of runs a live stream here follows. */
+  async #writeMany(items: BatchItem[], on: pg.Pool | pg.PoolClient, landed?: Landed[]): Promise<(boolean | ClaimedRow[])[]> {
     const claims = items.filter(isClaim);
     const claim = claims.reduce((sum, request) => sum + request.claim, 0);
     const writes = items.filter((item): item is JournalItem | EndItem => !isClaim(item));
@@ -195,11 +200,12 @@ export class BatchedWrites {
     }
     if (writes.length === 1 && claim === 0) return [await this.#writeOne(writes[0]!, on, landed)];
     const text = writes.some((item) => item.md !== undefined) ? this.sql.journal.writeManyWithMetadata : this.sql.journal.writeMany;
+    const followed = landed === undefined ? [] : writes.filter((item) => this.#followed(item.run_id)).map((item) => item.run_id);
     const { rows } = await this.db.query<Landed & { claimed: Record<string, unknown> | null }>(
-      text, [JSON.stringify(writes), this.notifyChannel, claim], on,
+      text, [JSON.stringify(writes), this.notifyChannel, claim, followed], on,
     );
     const wrote = rows.filter((r) => r.claimed === null);
-    landed.push(...wrote);
+    landed?.push(...wrote);
     const ids = new Set(wrote.map((r) => r.run_id));
     const claimed = rows.flatMap((r) => (r.claimed === null ? [] : [claimedFromJson(r.claimed)]));
     return shareClaimed(items, claimed, (item) => ids.has(item.run_id));

@@ -24,6 +24,11 @@ export class CommittedEntries {
     };
   }
 
+  /** Whether a stream in this process follows the run: only then does a write return its entries. */
+  follows(runId: string): boolean {
+    return this.#handlers.has(runId);
+  }
+
   publish(runId: string, entry: JsonJournalRow): void {
     for (const handler of this.#handlers.get(runId) ?? []) handler(entry);
   }
