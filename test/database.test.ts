@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { Database } from "../engine/db/database.ts";
 import { createLogger } from "../engine/logger.ts";
@@ -32,5 +33,17 @@ describe("a pooled client whose connection is lost while checked out", () => {
       await client.query("SELECT 1");
     })).rejects.toThrow();
     expect((await db.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+  });
+});
+
+describe("ending the pool", () => {
+  it("resolves once its connections have closed, so a server stopped right after cuts none of them off", async () => {
+    const own = new Database(TEST_DATABASE_URL, 3, createLogger("error"));
+    const sockets: Socket[] = [];
+    own.pool.on("connect", (client) => sockets.push((client as unknown as { connection: { stream: Socket } }).connection.stream));
+    await Promise.all([1, 2, 3].map(() => own.query("SELECT pg_sleep(0.05)")));
+    expect(sockets).toHaveLength(3);
+    await own.end();
+    expect(sockets.map((socket) => socket.closed)).toEqual([true, true, true]);
   });
 });

@@ -8,12 +8,18 @@ export type Queryable = pg.Pool | pg.PoolClient;
 export class Database {
   readonly pool: pg.Pool;
   readonly #names = new Map<string, string>();
+  #connections = 0;
+  #allClosed: (() => void) | undefined;
 
   constructor(url: string, max: number, logger: Logger) {
     this.pool = new pg.Pool({ connectionString: url, max, application_name: "durably" });
     // An idle client that loses its server (a Postgres restart) must not crash the process;
     // the pool drops it and the next query opens a fresh connection.
     this.pool.on("error", (error) => logger.warn("idle database connection lost", { error: error.message }));
+    this.pool.on("connect", () => this.#connections++);
+    this.pool.on("remove", () => {
+      if (--this.#connections === 0) this.#allClosed?.();
+    });
   }
 
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[] = [], on: Queryable = this.pool) {
@@ -53,8 +59,15 @@ export class Database {
     });
   }
 
-  end(): Promise<void> {
-    return this.pool.end();
+  /**
+   * Resolves once every connection has closed. The pool's own end() resolves as soon as it has
+   * asked them to: a server stopped right after (the embedded one, when `durably start` exits)
+   * would cut them off mid-goodbye, and they would report a lost connection.
+   */
+  async end(): Promise<void> {
+    const allClosed = new Promise<void>((resolve) => (this.#allClosed = resolve));
+    await this.pool.end();
+    if (this.#connections > 0) await allClosed;
   }
 
   #nameOf(text: string): string {
