@@ -76,4 +76,92 @@ describe("run stream (SSE)", () => {
     });
     expect(statusVersions(messages)).toEqual([1, 2, 3, 4]);
   });
+
+  it("a client that disconnects ends its stream: the run is no longer followed", async () => {
+    let finish: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (finish = resolve));
+    const waiting = task({
+      id: "held-progress",
+      run: async (_: null, { io }) => {
+        await io.createStatus("progress", { label: "Working", state: "loading", data: { n: 1 } });
+        await held;
+        return "done";
+      },
+    });
+    const engine = await startTestEngine("sse_gone", { tasks: [waiting], http: { port: 0 }, secretKey: SECRET });
+    const { id } = await waiting.trigger(null);
+    await readSse(`${engine.url}/api/runs/${id}/stream`, { headers: auth, stop: (_, all) => statusVersions(all).length === 1 });
+    expect(await eventually(() => !engine.parts.entries.follows(id))).toBe(true);
+    finish();
+  });
+
+  it("sends a status this process commits at once while a read that a notification started is still under way, and only once", async () => {
+    let goOn: () => void = () => undefined;
+    const updateNow = new Promise<void>((resolve) => (goOn = resolve));
+    const paused = task({
+      id: "paused-progress",
+      run: async (_: null, { io }) => {
+        const status = await io.createStatus("progress", { label: "Working", state: "loading", data: { n: 1 } });
+        await updateNow;
+        await status.update("step-2", { data: { n: 2 } });
+        await new Promise((r) => setTimeout(r, 200));
+        return "done";
+      },
+    });
+    const engine = await startTestEngine("sse_race", { tasks: [paused], http: { port: 0 }, secretKey: SECRET });
+    const { db, sql, channels } = engine.parts;
+    // Reads of the run stream's feed are held back once `holdReads` is set: a read under way for
+    // as long as the test likes, on the real database. It runs once released, so it sees the
+    // status committed meanwhile, as a read the status's own notification started would.
+    let holdReads = false;
+    let readStarted: () => void = () => undefined;
+    const readUnderWay = new Promise<void>((resolve) => (readStarted = resolve));
+    let releaseReads: () => void = () => undefined;
+    const readsReleased = new Promise<void>((resolve) => (releaseReads = resolve));
+    const query = db.query.bind(db);
+    db.query = (async (text: string, values?: unknown[], on?: never) => {
+      if (holdReads && text === sql.feed.runSince) {
+        readStarted();
+        await readsReleased;
+      }
+      return query(text, values, on);
+    }) as typeof db.query;
+
+    const { id } = await paused.trigger(null);
+    let caughtUp: (revision: number) => void = () => undefined;
+    const atRevision = new Promise<number>((resolve) => (caughtUp = resolve));
+    let secondStatus: () => void = () => undefined;
+    const secondSent = new Promise<void>((resolve) => (secondStatus = resolve));
+    const reading = readSse(`${engine.url}/api/runs/${id}/stream`, {
+      headers: auth,
+      stop: (message, all) => {
+        const run = message.event === "run" ? (JSON.parse(message.data) as { status: string; revision: number }) : undefined;
+        if (run?.status === "EXECUTING" && statusVersions(all).length === 1) caughtUp(run.revision);
+        if (statusVersions(all).includes(2)) secondStatus();
+        return message.event === "end";
+      },
+    });
+    const revision = await atRevision;
+    holdReads = true;
+    await db.query("SELECT pg_notify($1, $2)", [channels.run, `${id}:${revision}`]);
+    await readUnderWay;
+    goOn();
+    const sentFirst = await Promise.race([secondSent.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
+    releaseReads();
+    const { messages } = await reading;
+    expect(sentFirst).toBe(true);
+    expect(statusVersions(messages)).toEqual([1, 2]);
+    const ids = messages.map((m) => m.id).filter((x): x is string => x !== undefined).map(Number);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+  });
 });
+
+async function eventually(check: () => boolean, timeoutMs = 5_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}

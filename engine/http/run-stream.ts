@@ -1,10 +1,10 @@
 import type { Context } from "hono";
-import { streamSSE, type SSEStreamingApi } from "hono/streaming";
 import type { JournalEntry, Run } from "../../sdk/types.ts";
 import { RunNotFoundError } from "../../sdk/errors.ts";
 import { fromJsonJournalRow, toRun, type JsonJournalRow, type RunRow } from "../db/rows.ts";
 import type { EngineParts } from "../engine.ts";
 import { changedRuns, mentionsRun } from "../notify/listener.ts";
+import { sseResponse } from "./sse.ts";
 
 /**
  * Event ids encode a revision R of the run: `2R` for the journal entry written at R, `2R+1`
@@ -21,7 +21,7 @@ export function parseLastEventId(header: string | undefined, query: { lastEventI
 const KEEPALIVE_MS = 15_000;
 
 export function streamRun(c: Context, parts: EngineParts, runId: string, lastEventId: number): Response {
-  return streamSSE(c, async (stream) => {
+  return sseResponse(c, async (stream) => {
     let last = lastEventId;
     let dirty = true;
     let flushing: Promise<void> | undefined;
@@ -36,16 +36,18 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
         if (!rows[0]) throw new RunNotFoundError(runId);
         const run = toRun(rows[0]);
         for (const row of rows[0].entries) {
+          // Sent already, as it committed (below), while this read was under way.
+          if (Number(row.revision) * 2 <= last) continue;
           const entry = fromJsonJournalRow(row);
-          await stream.writeSSE({ event: "journal", id: String(entry.revision * 2), data: JSON.stringify(journalMessage(entry)) });
+          stream.send({ event: "journal", id: String(entry.revision * 2), data: JSON.stringify(journalMessage(entry)) });
           last = entry.revision * 2;
         }
         if (run.revision * 2 + 1 > last) {
-          await stream.writeSSE({ event: "run", id: String(run.revision * 2 + 1), data: JSON.stringify(run) });
+          stream.send({ event: "run", id: String(run.revision * 2 + 1), data: JSON.stringify(run) });
           last = run.revision * 2 + 1;
         }
         if (run.isCompleted) {
-          await stream.writeSSE({ event: "end", data: JSON.stringify({ id: run.id, status: run.status }) });
+          stream.send({ event: "end", data: JSON.stringify({ id: run.id, status: run.status }) });
           closed = true;
           finish();
         }
@@ -69,21 +71,22 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
       if (mentionsRun(payload, runId)) kick();
     });
     // An entry this process committed goes out at once when it is the very next change the
-    // stream has to send (the run as of the revision before it is sent, no read under way);
-    // the run as of the entry follows when the NOTIFY comes. Otherwise the stream reads, unless
-    // a read already sent it.
+    // stream has to send (the run as of the revision before it is sent); the run as of the entry
+    // follows when the NOTIFY comes. That NOTIFY often arrives before the write's own result and
+    // starts a read: the entry still goes out now, and the read skips it. Otherwise the stream
+    // reads, unless a read already sent it.
     const offEntries = parts.entries.subscribe(runId, (row) => {
       const revision = Number(row.revision);
       if (closed || last >= revision * 2) return;
-      if (flushing || last !== revision * 2 - 1) return kick();
+      if (last !== revision * 2 - 1) return kick();
       last = revision * 2;
       const entry = fromJsonJournalRow(row);
-      stream.writeSSE({ event: "journal", id: String(last), data: JSON.stringify(journalMessage(entry)) }).catch(() => undefined);
+      stream.send({ event: "journal", id: String(last), data: JSON.stringify(journalMessage(entry)) });
     });
     // Notifications sent while the connection was down are lost: look again after reconnecting.
     const offReconnect = parts.listener.onReconnect(kick);
-    const ping = setInterval(() => void stream.write(": ping\n\n").catch(() => undefined), KEEPALIVE_MS);
-    stream.onAbort(() => {
+    const ping = setInterval(stream.ping, KEEPALIVE_MS);
+    void stream.closed.then(() => {
       closed = true;
       finish();
     });
@@ -107,7 +110,7 @@ function journalMessage(entry: JournalEntry) {
 
 /** Every run that changes, for the dashboard's list; coalesced so a busy run sends one update per tick. */
 export function streamAllRuns(c: Context, parts: EngineParts): Response {
-  return streamSSE(c, async (stream: SSEStreamingApi) => {
+  return sseResponse(c, async (stream) => {
     const pending = new Set<string>();
     let timer: NodeJS.Timeout | undefined;
     let finish: () => void = () => undefined;
@@ -118,15 +121,15 @@ export function streamAllRuns(c: Context, parts: EngineParts): Response {
       pending.clear();
       for (const id of ids) {
         const run: Run | undefined = await parts.service.retrieveRun(id).catch(() => undefined);
-        if (run) await stream.writeSSE({ event: "run", data: JSON.stringify(run) });
+        if (run) stream.send({ event: "run", data: JSON.stringify(run) });
       }
     };
     const off = parts.listener.on(parts.channels.run, (payload) => {
       for (const id of changedRuns(payload)) pending.add(id);
       timer ??= setTimeout(() => void send().catch(() => finish()), 100);
     });
-    const ping = setInterval(() => void stream.write(": ping\n\n").catch(() => undefined), KEEPALIVE_MS);
-    stream.onAbort(finish);
+    const ping = setInterval(stream.ping, KEEPALIVE_MS);
+    void stream.closed.then(finish);
     await done;
     off();
     clearInterval(ping);
