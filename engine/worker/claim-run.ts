@@ -4,7 +4,19 @@ import type { Statements } from "../db/sql/index.ts";
 import type { BatchedWrites } from "../journal/batched-writes.ts";
 import type { JournalTuple } from "../journal/recorded-call.ts";
 
-export type ClaimedRow = RunRow & { journal: JournalTuple[] };
+/** `journal_revision`: the run's revision when its journal was read (see `claimReturning` in sql/runs.ts). */
+export type ClaimedRow = RunRow & { journal: JournalTuple[]; journal_revision: string | number };
+
+/**
+ * The claimed run with a journal holding every entry committed before the claim. A claim that
+ * waited for an older execution's write read the journal from before that write; replaying it,
+ * the new execution would run that step again and find its own write refused.
+ */
+export async function withCompleteJournal(db: Database, sql: Statements, row: ClaimedRow): Promise<ClaimedRow> {
+  if (Number(row.journal_revision) === Number(row.revision) - 1) return row;
+  const { rows } = await db.query<{ journal: JournalTuple[] }>(sql.runs.journalOf, [row.id]);
+  return { ...row, journal: rows[0]!.journal };
+}
 
 export type Claim = { type: "claimed"; row: ClaimedRow } | { type: "queue-full" } | { type: "nothing-to-do" };
 

@@ -13,7 +13,7 @@ import { recordedCalls } from "../journal/recorded-call.ts";
 import { Recorder } from "../journal/recorder.ts";
 import { withFaultPoints } from "../debug/fault-points.ts";
 import { expireRun } from "../orchestration/expire-run.ts";
-import { claimRun, type ClaimedRow } from "./claim-run.ts";
+import { claimRun, withCompleteJournal, type ClaimedRow } from "./claim-run.ts";
 import type { Logger } from "../logger.ts";
 import type { RunJob, RunJobReason, Scheduler } from "../scheduler/boss.ts";
 import { decode, encode, serializeError } from "../serialize.ts";
@@ -71,8 +71,9 @@ export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: bo
  * it ended. `reason` is why it was claimed, for a run handed back to wait for its code.
  */
 export async function executeClaimed(
-  deps: ExecuteDeps, row: ClaimedRow, lease: string, reason: RunJobReason, control: ExecutionControl = {},
+  deps: ExecuteDeps, claimed: ClaimedRow, lease: string, reason: RunJobReason, control: ExecutionControl = {},
 ): Promise<JobOutcome> {
+  const row = await withCompleteJournal(deps.db, deps.sql, claimed);
   const definition = deps.findDefinition(row.task_id, row.task_version);
   const recorder = withFaultPoints(new Recorder(deps.db, deps.sql, deps.scheduler, deps.writes, {
     runId: row.id, lease, notifyChannel: deps.notifyChannel, wakeChannel: deps.wakeChannel,

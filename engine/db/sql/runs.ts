@@ -30,10 +30,17 @@ const journalTuples = (s: string, runId: string) => `
                   ORDER BY j.seq), '[]'::json)
            FROM ${s}.journal j WHERE j.run_id = ${runId})`;
 
-/** What a claim returns: the run, its event's name and its journal, to replay. */
+/**
+ * What a claim returns: the run, its event's name and its journal, to replay. The journal is read
+ * with the statement's snapshot, which predates a row lock the claim may have waited for: an
+ * older execution's write that held it committed an entry this journal lacks. `journal_revision`,
+ * the run's revision in that same snapshot, tells: one behind the claimed row's revision, or the
+ * journal must be read again (`journalOf`).
+ */
 const claimReturning = (s: string) => `
       RETURNING r.*,
-        (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name,${journalTuples(s, "r.id")} AS journal`;
+        (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name,${journalTuples(s, "r.id")} AS journal,
+        (SELECT seen.revision FROM ${s}.runs seen WHERE seen.id = r.id) AS journal_revision`;
 
 /**
  * `picked` and `claimed`: up to `limit` ready runs, oldest first, each claimed for one execution
@@ -133,6 +140,9 @@ export function runStatements(s: string) {
           AND r.status IN ('QUEUED', 'WAITING', 'EXECUTING') AND (r.concurrency_limit IS NULL OR r.status = 'EXECUTING')
         ${claimReturning(s)}
       )${selectNotifyingTogether("claimed", "$2")}`,
+
+    /** A run's journal as a claim returns it, read after the claim: complete, since no older execution can write any more. */
+    journalOf: `SELECT ${journalTuples(s, "$1")} AS journal`,
 
     /** Takes up to $1 ready runs (see claimReadyCtes); under load claims ride the journal's batches instead. */
     claimReady: `
