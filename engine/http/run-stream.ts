@@ -31,6 +31,7 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
 
     const flush = async (): Promise<void> => {
       while (dirty && !closed) {
+        await stream.ready();
         dirty = false;
         const { rows } = await parts.db.query<RunRow & { entries: JsonJournalRow[] }>(parts.sql.feed.runSince, [runId, Math.floor(last / 2)]);
         if (!rows[0]) throw new RunNotFoundError(runId);
@@ -120,6 +121,7 @@ export function streamAllRuns(c: Context, parts: EngineParts): Response {
       const ids = [...pending];
       pending.clear();
       for (const id of ids) {
+        await stream.ready();
         const run: Run | undefined = await parts.service.retrieveRun(id).catch(() => undefined);
         if (run) stream.send({ event: "run", data: JSON.stringify(run) });
       }
