@@ -6,8 +6,8 @@ CREATE DOMAIN :SCHEMA.entry_status AS text
 CREATE DOMAIN :SCHEMA.run_status AS text
 	CONSTRAINT run_status_check CHECK ((VALUE = ANY (ARRAY['QUEUED'::text, 'EXECUTING'::text, 'WAITING'::text, 'SUCCESS'::text, 'FAILURE'::text, 'CANCELED'::text])));
 CREATE FUNCTION :SCHEMA.batch_items(items jsonb) RETURNS SETOF jsonb
-    LANGUAGE sql IMMUTABLE STRICT ROWS 1 PARALLEL SAFE
-    AS $$ SELECT jsonb_array_elements(items) $$;
+    LANGUAGE plpgsql IMMUTABLE STRICT ROWS 1 PARALLEL SAFE
+    AS $$ BEGIN RETURN QUERY SELECT jsonb_array_elements(items); END $$;
 CREATE FUNCTION :SCHEMA.delete_runs_records() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
