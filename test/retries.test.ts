@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runs, task } from "durably";
+import { setFaultHandler } from "../engine/debug/fault-points.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 
 const fast = { minTimeoutInMs: 20, maxTimeoutInMs: 50, factor: 1, randomize: false };
@@ -125,5 +126,42 @@ describe("retries resume where the run failed", () => {
     expect(run.output).toBe(12);
     expect(run.payload).toEqual({ n: 10 });
     expect(run.tags).toEqual(["t1"]);
+  });
+
+  it("a retry whose hand-off committed but whose result was lost waits out its backoff and runs once", async () => {
+    const attempts: number[] = [];
+    const flaky = task({
+      id: "flaky-handoff",
+      run: async (_: unknown, { io }) =>
+        io.runTask(
+          "step",
+          async ({ attempt }) => {
+            attempts.push(Date.now());
+            if (attempt === 1) throw new Error("boom");
+            return "ok";
+          },
+          { retry: { minTimeoutInMs: 1_000, maxTimeoutInMs: 1_000, factor: 1, randomize: false, maxAttempts: 2 } },
+        ),
+    });
+    let target: string | undefined;
+    let lost = false;
+    setFaultHandler((point, runId) => {
+      if (runId !== target || lost || point !== "after-commit:writeAndHandOff") return;
+      lost = true;
+      throw Object.assign(new Error("connection lost after the hand-off committed"), { code: "57P01" });
+    });
+    try {
+      await startTestEngine("retry_lost_handoff", { tasks: [flaky], pollIntervalMs: 50 });
+      // Started by a job, the execution that loses its result holds that job.
+      const { id } = await flaky.trigger({}, { delay: "300ms" });
+      target = id;
+      const run = await runs.poll(id, { timeoutMs: 20_000 });
+      expect(run.status).toBe("SUCCESS");
+      expect(lost).toBe(true);
+      expect(attempts).toHaveLength(2);
+      expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(900);
+    } finally {
+      setFaultHandler(undefined);
+    }
   });
 });

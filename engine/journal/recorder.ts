@@ -160,9 +160,14 @@ export class Recorder {
    * it now is.
    */
   async #refused(): Promise<false> {
-    const { rows } = await this.db.query(this.sql.runs.fence, [this.runId, this.lease]);
-    if (rows.length > 0) throw new Error(`run ${this.runId}: its journal changed after this execution read it; handing the run back to replay`);
+    if (await this.holdsLease()) throw new Error(`run ${this.runId}: its journal changed after this execution read it; handing the run back to replay`);
     return false;
+  }
+
+  /** Whether this execution still holds the run: EXECUTING under its lease. */
+  async holdsLease(): Promise<boolean> {
+    const { rows } = await this.db.query(this.sql.runs.fence, [this.runId, this.lease]);
+    return rows.length > 0;
   }
 
   #item(e: EntryWrite, nextStatus: RunStatus | null): JournalItem {

@@ -109,8 +109,15 @@ export async function executeClaimed(
   if (deps.running.get(row.id) === execution) deps.running.delete(row.id);
   if (outcome.type === "draining") return "give-back";
   if (outcome.type === "crashed") {
-    logger.warn("database error during run; handing it back", { runId: row.id, error: outcome.error.message });
-    return "give-back";
+    // A write whose commit landed but whose result was lost may have handed the run on already
+    // (a retry or a wait, with a job of its own), ended it, or lost it to another claim. Giving
+    // the job back as well would start another execution at once: a retry without its backoff,
+    // fenced off later by the run's own job. Only a run this execution still holds goes back.
+    const held = await recorder.holdsLease().catch(() => true);
+    logger.warn(held ? "database error during run; handing it back" : "database error during run, which had already moved on", {
+      runId: row.id, error: outcome.error.message,
+    });
+    return held ? "give-back" : "done";
   }
   if (outcome.type === "suspended" || outcome.type === "abandoned" || outcome.type === "end-of-journal") return "done";
 
