@@ -154,10 +154,10 @@ export class Recorder {
 
   /**
    * A refused write means another execution took the run, unless this one still holds the
-   * lease: then the entry was already recorded, by an older execution whose commit raced with
-   * this one's claim (the claim's journal read predates that commit). Continuing would abandon a
-   * run nobody else holds; failing like a crash hands it back to be claimed with the journal as
-   * it now is.
+   * lease: then the entry was already recorded, and this execution replayed a journal without
+   * it. (A claim that waited for an older execution's write reads the journal again, see
+   * `withCompleteJournal`, so this is a safety net.) Continuing would abandon a run nobody else
+   * holds; failing like a crash hands it back to be claimed with the journal as it now is.
    */
   async #refused(): Promise<false> {
     if (await this.holdsLease()) throw new Error(`run ${this.runId}: its journal changed after this execution read it; handing the run back to replay`);
