@@ -57,4 +57,14 @@ describe("sseResponse", () => {
     expect(() => stream.send({ data: "late" })).not.toThrow();
     finish();
   });
+
+  it("ends the stream when its producer fails, without an unhandled rejection", async () => {
+    const app = new Hono();
+    app.get("/", (c) => sseResponse(c, async (stream) => {
+      stream.send({ event: "run", data: "{}" });
+      throw new Error("the producer broke");
+    }));
+    const response = await app.request("/");
+    expect(await response.text()).toBe("event: run\ndata: {}\n\n");
+  });
 });

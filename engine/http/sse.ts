@@ -37,12 +37,11 @@ export function sseResponse(c: Context, produce: (stream: SseStream) => Promise<
     room?.resolve();
     room = undefined;
   };
-  let ended: () => void = () => undefined;
-  const closed = new Promise<void>((resolve) => (ended = resolve));
+  const closed = Promise.withResolvers<void>();
   const end = () => {
     open = false;
     roomMade();
-    ended();
+    closed.resolve();
   };
   const enqueue = (text: string) => {
     if (open) controller.enqueue(encoder.encode(text));
@@ -63,13 +62,15 @@ export function sseResponse(c: Context, produce: (stream: SseStream) => Promise<
       room ??= Promise.withResolvers<void>();
       return room.promise;
     },
-    closed,
+    closed: closed.promise,
   };
-  void produce(stream).finally(() => {
+  // A producer that fails ends its stream like one that returns (it reports its own errors).
+  const finish = () => {
     if (!open) return;
     controller.close();
     end();
-  });
+  };
+  produce(stream).then(finish, finish);
   return c.body(body, 200, {
     "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive", "Transfer-Encoding": "chunked",
   });
