@@ -144,7 +144,7 @@ export class BatchedWrites {
   }
 
   async #claimMany(items: ClaimItem[]): Promise<(ClaimedRow | undefined)[]> {
-    const { rows } = await this.db.query<ClaimedRow>(this.sql.runs.claimMany, [JSON.stringify(items), this.notifyChannel]);
+    const { rows } = await this.db.query<ClaimedRow>(this.sql.runs.claimMany, [JSON.stringify([...items].sort(byRunId)), this.notifyChannel]);
     const byId = new Map(rows.map((row) => [row.id, row]));
     return items.map((item) => byId.get(item.run_id));
   }
@@ -193,7 +193,7 @@ export class BatchedWrites {
   async #writeMany(items: BatchItem[], on: pg.Pool | pg.PoolClient, landed?: Landed[]): Promise<(boolean | ClaimedRow[])[]> {
     const claims = items.filter(isClaim);
     const claim = claims.reduce((sum, request) => sum + request.claim, 0);
-    const writes = items.filter((item): item is JournalItem | EndItem => !isClaim(item));
+    const writes = items.filter((item): item is JournalItem | EndItem => !isClaim(item)).sort(byRunId);
     if (writes.length === 0) {
       const { rows } = await this.db.query<ClaimedRow>(this.sql.runs.claimReady, [claim, this.notifyChannel], on);
       return shareClaimed(items, rows);
@@ -211,6 +211,14 @@ export class BatchedWrites {
     return shareClaimed(items, claimed, (item) => ids.has(item.run_id));
   }
 }
+
+/**
+ * A batch's items in the order its statement locks their runs: the planner probes each item's run
+ * in turn (`batchItems`, db/sql/batch.ts), and every statement that waits for several runs' locks must take
+ * them in one order (`lockOrder`, db/sql/runs.ts). Without it a journal batch and the heartbeat
+ * deadlocked now and then, and the lane stood still for Postgres's deadlock_timeout.
+ */
+const byRunId = (a: { run_id: string }, b: { run_id: string }): number => (a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : 0);
 
 /** Each claim request's share of the runs claimed for the batch, in order; other items' results from `written`. */
 function shareClaimed(

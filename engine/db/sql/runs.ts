@@ -2,6 +2,15 @@ import { batchItems } from "./batch.ts";
 import { notifyRun, selectNotifyingTogether } from "./notify.ts";
 
 /**
+ * The one order in which statements that lock several runs and wait for their locks take them:
+ * two such statements that took them in different orders could each hold a run the other waits
+ * for, and Postgres breaks that deadlock only after deadlock_timeout (1 s), by failing one. Batches
+ * (journal writes, claims) send their items in this order (`byRunId`, journal/batched-writes.ts);
+ * run ids are ASCII, so JavaScript's string order is the "C" collation's.
+ */
+const lockOrder = (alias: string) => `${alias}.id COLLATE "C"`;
+
+/**
  * A new run is ready to claim at once unless it is delayed or in a queue with a concurrency
  * limit: those start through a pg-boss job.
  */
@@ -148,11 +157,16 @@ export function runStatements(s: string) {
     claimReady: `
       WITH ${claimReadyCtes(s, "$1")}${selectNotifyingTogether("claimed", "$2", { chunked: true })}`,
 
-    /** The worker executing these runs (id, lease pairs) is alive; no revision: nothing a reader sees changed. */
+    /**
+     * The worker executing these runs (id, lease pairs) is alive; no revision: nothing a reader sees
+     * changed. Locks the runs in id order (see `lockOrder`) before touching them.
+     */
     heartbeat: `
-      UPDATE ${s}.runs r SET heartbeat_at = now()
-      FROM unnest($1::text[], $2::uuid[]) AS h(id, lease)
-      WHERE r.id = h.id AND r.lease = h.lease AND r.status = 'EXECUTING'`,
+      WITH held AS (
+        SELECT r.id FROM ${s}.runs r JOIN unnest($1::text[], $2::uuid[]) AS h(id, lease) ON r.id = h.id AND r.lease = h.lease
+        WHERE r.status = 'EXECUTING' ORDER BY ${lockOrder("r")} FOR NO KEY UPDATE OF r
+      )
+      UPDATE ${s}.runs r SET heartbeat_at = now() FROM held WHERE r.id = held.id`,
 
     /** A stopping worker hands a run it claimed from the ready runs back to them. */
     giveBack: `
@@ -161,11 +175,19 @@ export function runStatements(s: string) {
       WHERE r.id = $1 AND r.lease = $2 AND r.status = 'EXECUTING'
       RETURNING r.id, ${notifyRun("r", "$3")}, pg_notify($4, '')`,
 
-    /** Runs whose worker stopped heartbeating for $1 seconds are made ready again, for another worker. */
+    /**
+     * Runs whose worker stopped heartbeating for $1 seconds are made ready again, for another
+     * worker. A run whose row is locked is being written right now: it is skipped, not waited for.
+     */
     readyLapsed: `
+      WITH lapsed AS (
+        SELECT r.id FROM ${s}.runs r
+        WHERE r.status = 'EXECUTING' AND r.heartbeat_at < now() - make_interval(secs => $1)
+        FOR NO KEY UPDATE SKIP LOCKED
+      )
       UPDATE ${s}.runs r SET status = 'QUEUED', lease = NULL, ready_at = now(), heartbeat_at = NULL,
         updated_at = now(), revision = r.revision + 1
-      WHERE r.status = 'EXECUTING' AND r.heartbeat_at < now() - make_interval(secs => $1)
+      FROM lapsed WHERE r.id = lapsed.id
       RETURNING r.id, ${notifyRun("r", "$2")}, pg_notify($3, '')`,
 
     /**
@@ -224,15 +246,18 @@ export function runStatements(s: string) {
       WHERE r.id = $1 AND r.lease = $2 AND r.status = 'EXECUTING'
       RETURNING r.id, ${notifyRun("r", "$6")}`,
 
-    /** Cancels the run and every unfinished run below it (children, their children, …). */
+    /** Cancels the run and every unfinished run below it (children, their children, …), locked in id order (see `lockOrder`). */
     cancel: `
       WITH RECURSIVE tree AS (
         SELECT id FROM ${s}.runs WHERE id = $1
         UNION SELECT c.id FROM ${s}.runs c JOIN tree t ON c.parent_run_id = t.id
+      ), unfinished AS (
+        SELECT r.id FROM ${s}.runs r WHERE r.id IN (SELECT id FROM tree) AND r.status NOT IN ${finished}
+        ORDER BY ${lockOrder("r")} FOR NO KEY UPDATE OF r
       )
       UPDATE ${s}.runs r SET status = 'CANCELED', lease = NULL, finished_at = now(), updated_at = now(),
         revision = r.revision + 1, error = $2
-      WHERE r.id IN (SELECT id FROM tree) AND r.status NOT IN ${finished}
+      FROM unfinished WHERE r.id = unfinished.id
       RETURNING r.id, r.parent_run_id, r.resume_parent, r.revision, ${notifyRun("r", "$3")}`,
 
     /** Tells every engine which runs to stop, when the cancel commits. */
