@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { task } from "durably";
+import { runs, task } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
-import { readSse, statusVersions } from "./helpers/sse.ts";
+import { until } from "./helpers/until.ts";
+import { buildApp } from "../engine/http/server.ts";
+import { parseSse, readSse, statusVersions } from "./helpers/sse.ts";
 
 const SECRET = "test-secret-key-0123456789";
 const auth = { authorization: `Bearer ${SECRET}` };
@@ -75,6 +77,49 @@ describe("run stream (SSE)", () => {
       stop: (message, all) => (message.event === "run" && connected(), statusVersions(all).length >= 4),
     });
     expect(statusVersions(messages)).toEqual([1, 2, 3, 4]);
+  });
+
+  it("a client that stops reading holds its stream to a few queued events, and gets every status once it reads again", async () => {
+    let go: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (go = resolve));
+    const burst = task({
+      id: "burst-progress",
+      run: async (_: null, { io }) => {
+        const status = await io.createStatus("progress", { label: "Working", state: "loading", data: { n: 1 } });
+        await gate;
+        for (let n = 2; n <= 300; n++) await status.update(`step-${n}`, { data: { n, pad: "x".repeat(2_000) } });
+        return "done";
+      },
+    });
+    const engine = await startTestEngine("sse_stalled", { tasks: [burst], devMode: true });
+    const { id } = await burst.trigger(null);
+    // In process, so that no socket buffer takes events off the stream's queue.
+    const response = await buildApp(engine.parts, [burst]).request(`/api/runs/${id}/stream`);
+    const reader = response.body!.getReader();
+    await until(async () => ((await runs.retrieve(id)).status === "EXECUTING" ? true : undefined), 10_000);
+    go();
+    await runs.poll(id, { timeoutMs: 30_000 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    // What the stream queued while nobody read: the chunks a read gets before the stream can produce more.
+    const decoder = new TextDecoder();
+    let text = "";
+    let queued = 0;
+    for (let pending = reader.read(); ; pending = reader.read()) {
+      const chunk = await Promise.race([pending, new Promise<undefined>((resolve) => setImmediate(resolve))]);
+      if (!chunk) {
+        const rest = await pending;
+        if (!rest.done) text += decoder.decode(rest.value, { stream: true });
+        break;
+      }
+      text += decoder.decode(chunk.value, { stream: true });
+      queued++;
+    }
+    expect(queued).toBeLessThanOrEqual(20);
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += decoder.decode(chunk.value, { stream: true });
+    const messages = parseSse(text);
+    expect(statusVersions(messages)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    expect(messages.at(-1)!.event).toBe("end");
   });
 
   it("a client that disconnects ends its stream: the run is no longer followed", async () => {

@@ -20,20 +20,9 @@ export async function readSse(
       buffer += decoder.decode(chunk as Uint8Array, { stream: true });
       let end: number;
       while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, end);
+        const message = parseBlock(buffer.slice(0, end));
         buffer = buffer.slice(end + 2);
-        const message: SseMessage = { event: "message", id: undefined, data: "" };
-        let hasField = false;
-        for (const line of block.split("\n")) {
-          if (line.startsWith(":")) continue;
-          const [field, ...rest] = line.split(":");
-          const value = rest.join(":").replace(/^ /, "");
-          hasField = true;
-          if (field === "event") message.event = value;
-          else if (field === "id") message.id = value;
-          else if (field === "data") message.data += (message.data ? "\n" : "") + value;
-        }
-        if (!hasField) continue;
+        if (!message) continue;
         messages.push(message);
         if (options.stop?.(message, messages)) {
           controller.abort();
@@ -45,6 +34,27 @@ export async function readSse(
     if ((error as Error).name !== "AbortError") throw error;
   }
   return { messages, status: response.status };
+}
+
+/** The messages of a whole event-stream text. */
+export function parseSse(text: string): SseMessage[] {
+  return text.split("\n\n").flatMap((block) => parseBlock(block) ?? []);
+}
+
+/** One event (the text between two blank lines); undefined for a comment or nothing. */
+function parseBlock(block: string): SseMessage | undefined {
+  const message: SseMessage = { event: "message", id: undefined, data: "" };
+  let hasField = false;
+  for (const line of block.split("\n")) {
+    if (line.startsWith(":") || line === "") continue;
+    const [field, ...rest] = line.split(":");
+    const value = rest.join(":").replace(/^ /, "");
+    hasField = true;
+    if (field === "event") message.event = value;
+    else if (field === "id") message.id = value;
+    else if (field === "data") message.data += (message.data ? "\n" : "") + value;
+  }
+  return hasField ? message : undefined;
 }
 
 /** The `data.n` of every status version a run stream delivered, in order. */
