@@ -124,6 +124,7 @@ ALTER TABLE ONLY :SCHEMA.tasks
 CREATE INDEX journal_revision_idx ON :SCHEMA.journal USING btree (run_id, revision);
 CREATE INDEX runs_created_idx ON :SCHEMA.runs USING btree (created_at);
 CREATE INDEX runs_event_idx ON :SCHEMA.runs USING btree (event_id) WHERE (event_id IS NOT NULL);
+CREATE INDEX runs_forked_from_idx ON :SCHEMA.runs USING btree (forked_from) WHERE (forked_from IS NOT NULL);
 CREATE UNIQUE INDEX runs_idempotency_idx ON :SCHEMA.runs USING btree (task_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
 CREATE INDEX runs_parent_idx ON :SCHEMA.runs USING btree (parent_run_id) WHERE (parent_run_id IS NOT NULL);
 CREATE INDEX runs_queue_executing_idx ON :SCHEMA.runs USING btree (queue, concurrency_key) WHERE ((status)::text = 'EXECUTING'::text);

@@ -27,7 +27,7 @@ describe("migrations", () => {
     const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await client.connect();
     try {
-      expect(await migrate(client, schema)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(await migrate(client, schema)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       expect(await migrate(client, schema)).toEqual([]);
     } finally {
       await client.end();
@@ -54,6 +54,29 @@ describe("migrations", () => {
       await expect(client.query(`UPDATE ${s}.runs SET status = 'DONE' WHERE id = 'run_kept'`)).rejects.toThrow(/run_status/);
       await expect(client.query(`UPDATE ${s}.journal SET status = 'skipped'`)).rejects.toThrow(/entry_status/);
       await expect(client.query(`UPDATE ${s}.runs SET concurrency_limit = 0`)).rejects.toThrow(/concurrency_limit/);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("deletes many runs without reading the whole runs table for each one", async () => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    const s = `"${schema}"`;
+    // The deletes' own checks of the keys that point at runs (parent, fork) are what scan.
+    const seqScans = async () => {
+      await client.query("SELECT pg_stat_force_next_flush()");
+      const { rows } = await client.query<{ n: string }>(`SELECT seq_scan AS n FROM pg_stat_user_tables WHERE relid = '${s}.runs'::regclass`);
+      return Number(rows[0]!.n);
+    };
+    try {
+      await client.query(`INSERT INTO ${s}.runs (id, task_id, task_version, payload, status)
+        SELECT 'run_old' || g, 't', '1', '{}', 'SUCCESS' FROM generate_series(1, 300) g`);
+      await client.query(`UPDATE ${s}.runs SET forked_from = 'run_old1', parent_run_id = 'run_old1' WHERE id = 'run_old2'`);
+      await client.query(`ANALYZE ${s}.runs`);
+      const before = await seqScans();
+      await client.query(`DELETE FROM ${s}.runs WHERE id LIKE 'run_old%' AND id <> 'run_old1'`);
+      expect((await seqScans()) - before).toBeLessThanOrEqual(2);
     } finally {
       await client.end();
     }
