@@ -10,9 +10,10 @@ const RUNS = Number(process.env.BENCH_THROUGHPUT_RUNS ?? 1000);
 /**
  * Trials of RUNS runs each, reported by their median. One trial of 1,000 runs lasts well under a
  * second, so one slow moment of a noisy 2-core VM moves a single trial by 20% (1,370–1,706 runs/s
- * in three back-to-back single-trial runs of the same code).
+ * in three back-to-back single-trial runs of the same code; 1,150–2,240 within ten minutes on a
+ * later VM), and a median of three still moved by as much.
  */
-const TRIALS = Number(process.env.BENCH_THROUGHPUT_TRIALS ?? 3);
+const TRIALS = Number(process.env.BENCH_THROUGHPUT_TRIALS ?? 5);
 const CONCURRENCY = 32;
 const WARMUP_RUNS = RUNS;
 /** Items a run puts in the engine's journal batches: 3 task results, 3 statuses, and its end. */
