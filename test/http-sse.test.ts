@@ -20,6 +20,28 @@ const progress = task({
   },
 });
 
+/**
+ * A run that creates a status (`n` 1), waits until the test opens its gate, then updates it up to
+ * `last`, `gapMs` apart, each version's data carrying `pad` if given.
+ */
+function gatedProgress(id: string, last: number, options: { gapMs?: number; pad?: string } = {}) {
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const definition = task({
+    id,
+    run: async (_: null, { io }) => {
+      const status = await io.createStatus("progress", { label: "Working", state: "loading", data: { n: 1 } });
+      await gate;
+      for (let n = 2; n <= last; n++) {
+        await status.update(`step-${n}`, { data: options.pad === undefined ? { n } : { n, pad: options.pad } });
+        if (options.gapMs) await new Promise((r) => setTimeout(r, options.gapMs));
+      }
+      return "done";
+    },
+  });
+  return { task: definition, open };
+}
+
 describe("run stream (SSE)", () => {
   it("delivers all 50 status versions in order, and a reconnect with Last-Event-ID gets exactly the rest", async () => {
     const engine = await startTestEngine("sse", { tasks: [progress], http: { port: 0 }, secretKey: SECRET });
@@ -53,51 +75,28 @@ describe("run stream (SSE)", () => {
   });
 
   it("sends the statuses this process commits without waiting for Postgres to notify it", async () => {
-    let connected: () => void = () => undefined;
-    const streamOpen = new Promise<void>((resolve) => (connected = resolve));
-    const gated = task({
-      id: "gated-progress",
-      run: async (_: null, { io }) => {
-        const status = await io.createStatus("progress", { label: "Working", state: "loading", data: { n: 1 } });
-        await streamOpen;
-        for (let n = 2; n <= 4; n++) {
-          await status.update(`step-${n}`, { data: { n } });
-          await new Promise((r) => setTimeout(r, 20));
-        }
-        return "done";
-      },
-    });
+    const gated = gatedProgress("gated-progress", 4, { gapMs: 20 });
     // No notifications reach this engine: the worker finds the run by polling, and the stream
     // learns of the updates only from the writes this process commits.
-    const engine = await startTestEngine("sse_local", { tasks: [gated], http: { port: 0 }, secretKey: SECRET, pollIntervalMs: 50 });
+    const engine = await startTestEngine("sse_local", { tasks: [gated.task], http: { port: 0 }, secretKey: SECRET, pollIntervalMs: 50 });
     await engine.parts.listener.stop();
-    const { id } = await gated.trigger(null);
+    const { id } = await gated.task.trigger(null);
     const { messages } = await readSse(`${engine.url}/api/runs/${id}/stream`, {
       headers: auth,
-      stop: (message, all) => (message.event === "run" && connected(), statusVersions(all).length >= 4),
+      stop: (message, all) => (message.event === "run" && gated.open(), statusVersions(all).length >= 4),
     });
     expect(statusVersions(messages)).toEqual([1, 2, 3, 4]);
   });
 
   it("a client that stops reading holds its stream to a few queued events, and gets every status once it reads again", async () => {
-    let go: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (go = resolve));
-    const burst = task({
-      id: "burst-progress",
-      run: async (_: null, { io }) => {
-        const status = await io.createStatus("progress", { label: "Working", state: "loading", data: { n: 1 } });
-        await gate;
-        for (let n = 2; n <= 300; n++) await status.update(`step-${n}`, { data: { n, pad: "x".repeat(2_000) } });
-        return "done";
-      },
-    });
-    const engine = await startTestEngine("sse_stalled", { tasks: [burst], devMode: true });
-    const { id } = await burst.trigger(null);
+    const burst = gatedProgress("burst-progress", 300, { pad: "x".repeat(2_000) });
+    const engine = await startTestEngine("sse_stalled", { tasks: [burst.task], devMode: true });
+    const { id } = await burst.task.trigger(null);
     // In process, so that no socket buffer takes events off the stream's queue.
-    const response = await buildApp(engine.parts, [burst]).request(`/api/runs/${id}/stream`);
+    const response = await buildApp(engine.parts, []).request(`/api/runs/${id}/stream`);
     const reader = response.body!.getReader();
     await until(async () => ((await runs.retrieve(id)).status === "EXECUTING" ? true : undefined), 10_000);
-    go();
+    burst.open();
     await runs.poll(id, { timeoutMs: 30_000 });
     await new Promise((resolve) => setTimeout(resolve, 200));
 
@@ -106,7 +105,7 @@ describe("run stream (SSE)", () => {
     let text = "";
     let queued = 0;
     for (let pending = reader.read(); ; pending = reader.read()) {
-      const chunk = await Promise.race([pending, new Promise<undefined>((resolve) => setImmediate(resolve))]);
+      const chunk = await Promise.race([pending, new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))]);
       if (!chunk) {
         const rest = await pending;
         if (!rest.done) text += decoder.decode(rest.value, { stream: true });
