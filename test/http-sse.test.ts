@@ -122,37 +122,17 @@ describe("run stream (SSE)", () => {
   });
 
   it("a client that disconnects ends its stream: the run is no longer followed", async () => {
-    let finish: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (finish = resolve));
-    const waiting = task({
-      id: "held-progress",
-      run: async (_: null, { io }) => {
-        await io.createStatus("progress", { label: "Working", state: "loading", data: { n: 1 } });
-        await held;
-        return "done";
-      },
-    });
-    const engine = await startTestEngine("sse_gone", { tasks: [waiting], http: { port: 0 }, secretKey: SECRET });
-    const { id } = await waiting.trigger(null);
+    const waiting = gatedProgress("held-progress", 1);
+    const engine = await startTestEngine("sse_gone", { tasks: [waiting.task], http: { port: 0 }, secretKey: SECRET });
+    const { id } = await waiting.task.trigger(null);
     await readSse(`${engine.url}/api/runs/${id}/stream`, { headers: auth, stop: (_, all) => statusVersions(all).length === 1 });
     expect(await eventually(() => !engine.parts.entries.follows(id))).toBe(true);
-    finish();
+    waiting.open();
   });
 
   it("sends a status this process commits at once while a read that a notification started is still under way, and only once", async () => {
-    let goOn: () => void = () => undefined;
-    const updateNow = new Promise<void>((resolve) => (goOn = resolve));
-    const paused = task({
-      id: "paused-progress",
-      run: async (_: null, { io }) => {
-        const status = await io.createStatus("progress", { label: "Working", state: "loading", data: { n: 1 } });
-        await updateNow;
-        await status.update("step-2", { data: { n: 2 } });
-        await new Promise((r) => setTimeout(r, 200));
-        return "done";
-      },
-    });
-    const engine = await startTestEngine("sse_race", { tasks: [paused], http: { port: 0 }, secretKey: SECRET });
+    const paused = gatedProgress("paused-progress", 2, { gapMs: 200 });
+    const engine = await startTestEngine("sse_race", { tasks: [paused.task], http: { port: 0 }, secretKey: SECRET });
     const { db, sql, channels } = engine.parts;
     // Reads of the run stream's feed are held back once `holdReads` is set: a read under way for
     // as long as the test likes, on the real database. It runs once released, so it sees the
@@ -171,7 +151,7 @@ describe("run stream (SSE)", () => {
       return query(text, values, on);
     }) as typeof db.query;
 
-    const { id } = await paused.trigger(null);
+    const { id } = await paused.task.trigger(null);
     let caughtUp: (revision: number) => void = () => undefined;
     const atRevision = new Promise<number>((resolve) => (caughtUp = resolve));
     let secondStatus: () => void = () => undefined;
@@ -189,7 +169,7 @@ describe("run stream (SSE)", () => {
     holdReads = true;
     await db.query("SELECT pg_notify($1, $2)", [channels.run, `${id}:${revision}`]);
     await readUnderWay;
-    goOn();
+    paused.open();
     const sentFirst = await Promise.race([secondSent.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
     releaseReads();
     const { messages } = await reading;
