@@ -124,3 +124,39 @@ describe("entries for this process's live streams", () => {
     stop();
   });
 });
+
+describe("a write that meets a completed entry", () => {
+  it("is refused and leaves its run as it was (revision, metadata, state), alone or in a batch whose other writes land", async () => {
+    const [row] = await sql<{ lease: string }>(
+      `INSERT INTO "${schema}".runs (id, task_id, task_version, payload, status, lease, metadata)
+       VALUES ('run_done_entry', 'task', '1', '{}', 'EXECUTING', gen_random_uuid(), '{"a": 1}') RETURNING lease`,
+    );
+    const run = { id: "run_done_entry", lease: row!.lease };
+    const writes = new BatchedWrites(db, statements, "durably_test_done_entry");
+    expect(await writes.write(entry(run, 1))).toBe(true);
+    const before = await sql(`SELECT revision, metadata, status FROM "${schema}".runs WHERE id = $1`, [run.id]);
+
+    const stale: JournalItem = { ...entry(run, 1), md: { a: 0 }, md_op: "set", md_key: "a", md_value: 0 };
+    expect(await writes.write(stale)).toBe(false);
+    expect(await writes.write({ ...entry(run, 1), next_status: "WAITING" })).toBe(false);
+    // The same lane (ids ending in odd characters): the first write goes alone, the next two together.
+    const other = runs[1]!;
+    const [, batched, fresh] = await Promise.all([writes.write(entry(other, 30)), writes.write(stale), writes.write(entry(other, 31))]);
+    expect([batched, fresh]).toEqual([false, true]);
+
+    expect(await sql(`SELECT revision, metadata, status FROM "${schema}".runs WHERE id = $1`, [run.id])).toEqual(before);
+    expect(await sql(`SELECT seq FROM "${schema}".run_metadata_history WHERE run_id = $1`, [run.id])).toEqual([]);
+  });
+
+  it("may replace a failed one: a retried step", async () => {
+    const [row] = await sql<{ lease: string }>(
+      `INSERT INTO "${schema}".runs (id, task_id, task_version, payload, status, lease)
+       VALUES ('run_failed_entry', 'task', '1', '{}', 'EXECUTING', gen_random_uuid()) RETURNING lease`,
+    );
+    const run = { id: "run_failed_entry", lease: row!.lease };
+    const writes = new BatchedWrites(db, statements, "durably_test_failed_entry");
+    expect(await writes.write({ ...entry(run, 1), status: "failed", output: null, error: { message: "boom" } })).toBe(true);
+    expect(await writes.write({ ...entry(run, 1), attempts: 2 })).toBe(true);
+    expect(await sql(`SELECT status, attempts FROM "${schema}".journal WHERE run_id = $1`, [run.id])).toEqual([{ status: "completed", attempts: 2 }]);
+  });
+});

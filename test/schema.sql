@@ -17,6 +17,13 @@ BEGIN
   RETURN NULL;
 END
 $$;
+CREATE FUNCTION :SCHEMA.refuse_completed_entry(run_id text, seq integer) RETURNS text
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  RAISE EXCEPTION 'journal entry % of run % is already completed', seq, run_id USING ERRCODE = 'DU001';
+END
+$$;
 CREATE TABLE :SCHEMA.events (
     id text NOT NULL,
     name text NOT NULL,

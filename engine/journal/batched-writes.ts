@@ -3,6 +3,7 @@ import { Batcher } from "../db/batcher.ts";
 import type { Database } from "../db/database.ts";
 import type { JsonJournalRow } from "../db/rows.ts";
 import type { Statements } from "../db/sql/index.ts";
+import { ENTRY_COMPLETED } from "../db/sql/journal.ts";
 import type { CommittedEntries } from "../notify/committed-entries.ts";
 import type { ClaimedRow } from "../worker/claim-run.ts";
 
@@ -180,9 +181,15 @@ export class BatchedWrites {
     const text = item.md === undefined ? this.sql.journal.writeOne : this.sql.journal.writeOneWithMetadata;
     if (item.md !== undefined) values.push(json(item.md), item.md_op, item.md_key, json(item.md_value));
     values.push(landed !== undefined && this.#followed(item.run_id));
-    const { rows } = await this.db.query<Landed>(text, values, on);
-    landed?.push(...rows);
-    return rows.length > 0;
+    const result = await this.db.query<Landed>(text, values, on).catch((error: { code?: string }) => {
+      // A batch meeting a completed entry fails as a whole; the batcher then sends its writes one
+      // by one, so that only the write that met it comes here refused.
+      if (error.code === ENTRY_COMPLETED) return undefined;
+      throw error;
+    });
+    if (!result) return false;
+    landed?.push(...result.rows);
+    return result.rows.length > 0;
   }
 
   #followed(runId: string): boolean {

@@ -67,6 +67,22 @@ export function journalStatements(s: string) {
 const stillExecuting = `run.status = 'EXECUTING' COLLATE "C"`;
 
 /**
+ * A write may replace a failed entry (a retried step) and nothing else. Meeting a completed one,
+ * it fails its whole statement (SQLSTATE `ENTRY_COMPLETED`, migration 11), because the run's
+ * update in the same statement has already gone through: a write that merely inserted nothing
+ * would move the run's revision, metadata or state without its journal. The refusal is evaluated
+ * only on such a conflict, so it costs the hot path nothing, and it rides the journal's key, so no
+ * plan can make it expensive.
+ */
+const replaceFailedEntry = (s: string) => `ON CONFLICT (run_id, seq) DO UPDATE SET
+        status = CASE WHEN old.status = 'failed' THEN excluded.status ELSE ${s}.refuse_completed_entry(old.run_id, old.seq) END,
+        output = excluded.output, error = excluded.error, attempts = excluded.attempts, revision = excluded.revision,
+        started_at = excluded.started_at, finished_at = now()`;
+
+/** The SQLSTATE of a write refused for meeting a completed entry (see `replaceFailedEntry`). */
+export const ENTRY_COMPLETED = "DU001";
+
+/**
  * The entries a live progress view waits for, returned by the write that lands them when a stream
  * in this process follows the run (`followed`), so that it sends them without reading them back
  * (engine/notify/committed-entries.ts). Nobody else reads them: building them for every status
@@ -96,10 +112,7 @@ function writeJournal(s: string, metadata: boolean): string {
       INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output, error, attempts, revision, started_at)
       SELECT r.id, r.seq, r.kind, r.key, r.entry_status, r.entry_output, r.entry_error, r.attempts, r.revision, r.entry_started_at
       FROM r WHERE NOT r.ended
-      ON CONFLICT (run_id, seq) DO UPDATE SET status = excluded.status, output = excluded.output,
-        error = excluded.error, attempts = excluded.attempts, revision = excluded.revision,
-        started_at = excluded.started_at, finished_at = now()
-      WHERE old.status = 'failed'
+      ${replaceFailedEntry(s)}
       RETURNING run_id, revision, ${pushedEntry("old.run_id = ANY($4::text[])")}
     ), landed AS (
       SELECT run_id, revision, entry FROM j UNION ALL SELECT id, revision, NULL FROM r WHERE ended
@@ -129,10 +142,7 @@ function writeOne(s: string, metadata: boolean): string {
     ), j AS (
       INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output, error, attempts, revision, started_at)
       SELECT r.id, $3, $4, $5, $6, $7, $8, $9, r.revision, $10 FROM r
-      ON CONFLICT (run_id, seq) DO UPDATE SET status = excluded.status, output = excluded.output,
-        error = excluded.error, attempts = excluded.attempts, revision = excluded.revision,
-        started_at = excluded.started_at, finished_at = now()
-      WHERE old.status = 'failed'
+      ${replaceFailedEntry(s)}
       RETURNING run_id, revision, ${pushedEntry(`$${metadata ? 17 : 13}::boolean`)}
     )${metadata ? `, mh AS (
       INSERT INTO ${s}.run_metadata_history (run_id, seq, op, key, value, metadata)
