@@ -7,19 +7,20 @@ import { claimReadyCtes } from "./runs.ts";
 export function journalStatements(s: string) {
   return {
     /**
-     * Records a batch of io calls, at most one per run, each fenced on its run's lease and state.
-     * Each write bumps its run's revision (the row lock orders a run's writes) and notifies — all
-     * runs in the batch share one statement and one commit, so Postgres's cluster-wide notify
-     * lock is taken once per batch. `next_status` hands the run back (WAITING, QUEUED) in the
-     * same statement. An item without `seq` ends its run's execution instead (`next_status` its
-     * final state, with `run_output`, `run_error`): runs finishing ride the same commit as the
-     * steps of others, and so do claims of up to $3 ready runs for the slots the worker has free.
-     * Returns a row per item that landed (`claimed` null) and a row per claimed run (`claimed`
-     * the run as JSON, as `runs.claimReady` returns it). A landed status or metadata entry of a run
-     * in $4 (the runs this process's live streams follow) comes back as the change feed sends it
-     * (`entry`). The journal
-     * rows come from the runs update's RETURNING, not from a join of two CTEs: Postgres estimates
-     * each at one row and would join them by comparing every item with every other.
+     * Records a batch of io calls, at most one per run, each fenced on its run's lease and
+     * state. Each write bumps its run's revision (the row lock orders a run's writes) and
+     * notifies — all runs in the batch share one statement and one commit, so Postgres's
+     * cluster-wide notify lock is taken once per batch. `next_status` hands the run back
+     * (WAITING, QUEUED) in the same statement. An item without `seq` ends its run's execution
+     * instead (`next_status` its final state, with `run_output`, `run_error`): runs finishing
+     * ride the same commit as the steps of others, and so do claims of up to $3 ready runs for
+     * the slots the worker has free. Returns a row per item that landed (`claimed` null) and a
+     * row per claimed run (`claimed` the run as JSON, as `runs.claimReady` returns it). A
+     * landed status or metadata entry of a run in $4 (the runs this process's live streams
+     * follow) comes back as the change feed sends it (`entry`). A write that meets a completed
+     * entry fails the whole statement (`replaceFailedEntry`). The journal rows come from the
+     * runs update's RETURNING, not from a join of two CTEs: Postgres estimates each at one row
+     * and would join them by comparing every item with every other.
      */
     writeMany: writeJournal(s, false),
     /** `writeMany` for a batch with metadata writes: each also sets its run's metadata and records the change. */
