@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { setFaultHandler } from "../engine/debug/fault-points.ts";
 import { runs, task, wait } from "durably";
-import { sql, uniqueSchema } from "./helpers/db.ts";
+import { sql } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { until } from "./helpers/until.ts";
 
@@ -16,8 +16,8 @@ describe("dispatcher", () => {
 
   it("with ready runs waiting, claims the next run in the statement that ends the last one", async () => {
     const instant = task({ id: "instant", run: async (p: { i: number }) => p.i });
-    const schema = uniqueSchema("dispatch_refill");
-    await startTestEngine("dispatch_refill", { schema, tasks: [instant], concurrency: 1, pollIntervalMs: 60_000 });
+    const engine = await startTestEngine("dispatch_refill", { tasks: [instant], concurrency: 1, pollIntervalMs: 60_000 });
+    const { schema } = engine.options;
     const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => instant.trigger({ i }).then((h) => h.id)));
     await Promise.all(ids.map((id) => runs.poll(id, { timeoutMs: 15_000 })));
     // A statement's now() is its transaction's start: a run that started at the very instant the
