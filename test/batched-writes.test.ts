@@ -7,7 +7,7 @@ import { BatchedWrites, type JournalItem } from "../engine/journal/batched-write
 import { createLogger } from "../engine/logger.ts";
 import type { JsonJournalRow } from "../engine/db/rows.ts";
 import { CommittedEntries } from "../engine/notify/committed-entries.ts";
-import { TEST_DATABASE_URL, dropSchemas, sql, uniqueSchema } from "./helpers/db.ts";
+import { TEST_DATABASE_URL, dropSchemas, insertExecutingRun, sql, uniqueSchema } from "./helpers/db.ts";
 
 const schema = uniqueSchema("batched_writes");
 const statements = buildStatements(schema);
@@ -54,13 +54,7 @@ const runs = Array.from({ length: 8 }, (_, i) => ({ id: `run_lanes${i}`, lease: 
 
 beforeAll(async () => {
   await db.withClient((client) => migrate(client, schema));
-  for (const run of runs) {
-    const [row] = await sql<{ lease: string }>(
-      `INSERT INTO "${schema}".runs (id, task_id, task_version, payload, status, lease) VALUES ($1, 'task', '1', '{}', 'EXECUTING', gen_random_uuid()) RETURNING lease`,
-      [run.id],
-    );
-    run.lease = row!.lease;
-  }
+  for (const run of runs) run.lease = (await insertExecutingRun(schema, run.id)).lease;
 });
 
 afterAll(async () => {
@@ -149,11 +143,7 @@ describe("entries for this process's live streams", () => {
 
 describe("a write that meets a completed entry", () => {
   it("is refused and leaves its run as it was (revision, metadata, state), alone or in a batch whose other writes land", async () => {
-    const [row] = await sql<{ lease: string }>(
-      `INSERT INTO "${schema}".runs (id, task_id, task_version, payload, status, lease, metadata)
-       VALUES ('run_done_entry', 'task', '1', '{}', 'EXECUTING', gen_random_uuid(), '{"a": 1}') RETURNING lease`,
-    );
-    const run = { id: "run_done_entry", lease: row!.lease };
+    const run = await insertExecutingRun(schema, "run_done_entry", { a: 1 });
     const writes = new BatchedWrites(db, statements, "durably_test_done_entry");
     expect(await writes.write(entry(run, 1))).toBe(true);
     const before = await sql(`SELECT revision, metadata, status FROM "${schema}".runs WHERE id = $1`, [run.id]);
@@ -171,11 +161,7 @@ describe("a write that meets a completed entry", () => {
   });
 
   it("may replace a failed one: a retried step", async () => {
-    const [row] = await sql<{ lease: string }>(
-      `INSERT INTO "${schema}".runs (id, task_id, task_version, payload, status, lease)
-       VALUES ('run_failed_entry', 'task', '1', '{}', 'EXECUTING', gen_random_uuid()) RETURNING lease`,
-    );
-    const run = { id: "run_failed_entry", lease: row!.lease };
+    const run = await insertExecutingRun(schema, "run_failed_entry");
     const writes = new BatchedWrites(db, statements, "durably_test_failed_entry");
     expect(await writes.write({ ...entry(run, 1), status: "failed", output: null, error: { message: "boom" } })).toBe(true);
     expect(await writes.write({ ...entry(run, 1), attempts: 2 })).toBe(true);

@@ -6,7 +6,7 @@ import { buildStatements } from "../engine/db/sql/index.ts";
 import { BatchedWrites, type JournalItem } from "../engine/journal/batched-writes.ts";
 import { createLogger } from "../engine/logger.ts";
 import { ReadyRuns } from "../engine/worker/ready-runs.ts";
-import { TEST_DATABASE_URL, dropSchemas, sql, uniqueSchema } from "./helpers/db.ts";
+import { TEST_DATABASE_URL, dropSchemas, insertExecutingRun, sql, uniqueSchema } from "./helpers/db.ts";
 import { until } from "./helpers/until.ts";
 
 const schema = uniqueSchema("lock_order");
@@ -41,14 +41,7 @@ afterAll(async () => {
 /** Inserts executing runs in the order given (so a scan of `runs` meets them in that order); returns their leases. */
 async function executing(...ids: string[]): Promise<Record<string, string>> {
   const leases: Record<string, string> = {};
-  for (const id of ids) {
-    const [row] = await sql<{ lease: string }>(
-      `INSERT INTO "${schema}".runs (id, task_id, task_version, payload, status, lease, heartbeat_at)
-       VALUES ($1, 'task', '1', '{}', 'EXECUTING', gen_random_uuid(), now()) RETURNING lease`,
-      [id],
-    );
-    leases[id] = row!.lease;
-  }
+  for (const id of ids) leases[id] = (await insertExecutingRun(schema, id)).lease;
   return leases;
 }
 

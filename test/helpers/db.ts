@@ -29,3 +29,13 @@ export async function sql<R extends pg.QueryResultRow = pg.QueryResultRow>(text:
     await client.end();
   }
 }
+
+/** Inserts a run executing under a fresh lease (heartbeating now, with `metadata`); returns it with that lease. */
+export async function insertExecutingRun(schema: string, id: string, metadata: object = {}): Promise<{ id: string; lease: string }> {
+  const [row] = await sql<{ lease: string }>(
+    `INSERT INTO "${schema}".runs (id, task_id, task_version, payload, status, lease, heartbeat_at, metadata)
+     VALUES ($1, 'task', '1', '{}', 'EXECUTING', gen_random_uuid(), now(), $2) RETURNING lease`,
+    [id, metadata],
+  );
+  return { id, lease: row!.lease };
+}
