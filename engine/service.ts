@@ -1,6 +1,7 @@
+import type { QueryResultRow } from "pg";
 import type { Backend, SendEventRequest, TriggerRequest } from "../sdk/backend.ts";
 import { DurablyError, EventNotFoundError, InvalidPayloadError, InvalidRunStateError, RunNotFoundError, TaskNotFoundError, TimeoutError } from "../sdk/errors.ts";
-import type { CreateScheduleOptions, EventRecord, JournalEntry, ListRunsFilter, MetadataChange, Run, RunList, RunStatus, RunStatuses, ScheduleRecord } from "../sdk/types.ts";
+import type { CreateScheduleOptions, EventRecord, JournalEntry, ListRunsFilter, MetadataChange, Run, RunHead, RunList, RunStatus, RunStatuses, ScheduleRecord } from "../sdk/types.ts";
 import { FINISHED_STATUSES } from "../sdk/types.ts";
 import { toEvent, toJournalEntry, toMetadataChange, toRun, toStatus, type JournalRow, type RunRow, type StatusRow } from "./db/rows.ts";
 import { newId } from "./ids.ts";
@@ -14,6 +15,8 @@ import { encode } from "./serialize.ts";
 import { createPublicToken, type TokenScopes } from "./auth/tokens.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { Batcher } from "./db/batcher.ts";
+
+const headOf = (run: Run): RunHead => ({ id: run.id, status: run.status, revision: run.revision });
 
 export interface ServiceDeps extends SchedulesDeps {
   /** Signs public access tokens; without it none can be made. */
@@ -115,28 +118,28 @@ export class Service implements Backend {
 
   /** Run and statuses from one snapshot, so `run.revision` says exactly what the statuses include. */
   async getRunStatuses(id: string): Promise<RunStatuses> {
-    checkId(id, "run id");
-    const { db, sql } = this.deps;
-    return db.transaction(async (client) => {
-      await client.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-      const runs = await db.query<RunRow>(sql.runs.get, [id], client);
-      if (!runs.rows[0]) throw new RunNotFoundError(id);
-      const run = toRun(runs.rows[0]);
-      const { rows } = await db.query<StatusRow>(sql.statuses.ofRun, [id], client);
-      return { run: { id: run.id, status: run.status, output: run.output, revision: run.revision }, statuses: rows.map(toStatus) };
-    });
+    const { run, rows } = await this.#snapshot<StatusRow>(id, this.deps.sql.statuses.ofRun);
+    return { run: { ...headOf(run), output: run.output }, statuses: rows.map(toStatus) };
   }
 
   async getJournal(id: string): Promise<JournalEntry[]> {
-    await this.#runRow(id);
-    const { rows } = await this.deps.db.query<JournalRow>(this.deps.sql.journal.list, [id]);
-    return rows.map(toJournalEntry);
+    return (await this.getJournalSnapshot(id)).entries;
+  }
+
+  /** The journal and the run's state from one snapshot: a reader that sees the run finished knows it has every entry. */
+  async getJournalSnapshot(id: string): Promise<{ run: RunHead; entries: JournalEntry[] }> {
+    const { run, rows } = await this.#snapshot<JournalRow>(id, this.deps.sql.journal.list);
+    return { run: headOf(run), entries: rows.map(toJournalEntry) };
   }
 
   async getMetadataHistory(id: string): Promise<MetadataChange[]> {
-    await this.#runRow(id);
-    const { rows } = await this.deps.db.query<Parameters<typeof toMetadataChange>[0]>(this.deps.sql.metadata.history, [id]);
-    return rows.map(toMetadataChange);
+    return (await this.getMetadataHistorySnapshot(id)).changes;
+  }
+
+  /** The metadata history and the run's state from one snapshot, as `getJournalSnapshot`. */
+  async getMetadataHistorySnapshot(id: string): Promise<{ run: RunHead; changes: MetadataChange[] }> {
+    const { run, rows } = await this.#snapshot<Parameters<typeof toMetadataChange>[0]>(id, this.deps.sql.metadata.history);
+    return { run: headOf(run), changes: rows.map(toMetadataChange) };
   }
 
   async getEvent(id: string): Promise<EventRecord & { runs: Run[] }> {
@@ -229,6 +232,19 @@ export class Service implements Backend {
 
   async close(): Promise<void> {
     await this.deps.close?.();
+  }
+
+  /** The run and what `statement` ($1 the run id) reads of it, in one snapshot. */
+  async #snapshot<R extends QueryResultRow>(id: string, statement: string): Promise<{ run: Run; rows: R[] }> {
+    checkId(id, "run id");
+    const { db, sql } = this.deps;
+    return db.transaction(async (client) => {
+      await client.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+      const runs = await db.query<RunRow>(sql.runs.get, [id], client);
+      if (!runs.rows[0]) throw new RunNotFoundError(id);
+      const { rows } = await db.query<R>(statement, [id], client);
+      return { run: toRun(runs.rows[0]), rows };
+    });
   }
 
   async #runRow(id: string): Promise<RunRow> {

@@ -60,6 +60,7 @@ export {
   type RunError,
   type RunFilters,
   type RunHandle,
+  type RunHead,
   type RunJournal,
   type RunStatus,
   type RunStatusesSnapshot,

@@ -3,7 +3,7 @@
  * run page mounts four of them), so each entry is defined once, here.
  */
 import type { QueryFunctionContext } from "@tanstack/react-query";
-import { preferNewerRun, preferNewerSnapshot } from "./client/cache-updates.ts";
+import { preferNewerJournal, preferNewerRun, preferNewerSnapshot } from "./client/cache-updates.ts";
 import type { DurablyContextValue } from "./context.ts";
 import type { MetadataHistory, Run, RunJournal, RunStatusesSnapshot } from "./types.ts";
 
@@ -31,8 +31,9 @@ export function fetchRunStatuses(
     );
 }
 
-export function fetchRunJournal({ api }: DurablyContextValue, runId: string): Fetch<RunJournal> {
-  return ({ signal }) => api.getRunJournal(runId, { signal });
+export function fetchRunJournal({ api, keys, queryClient }: DurablyContextValue, runId: string): Fetch<RunJournal> {
+  return async ({ signal }) =>
+    preferNewerJournal(queryClient.getQueryData<RunJournal>(keys.runJournal(runId)), await api.getRunJournal(runId, { signal }));
 }
 
 export function fetchRunMetadataHistory({ api }: DurablyContextValue, runId: string): Fetch<MetadataHistory> {

@@ -106,7 +106,18 @@ export interface JournalEntry {
   revision: number;
 }
 
+/**
+ * The run as it was when a snapshot of its journal or metadata history was read with it: the
+ * snapshot holds every change up to `revision`, and once `status` is final it is complete.
+ */
+export interface RunHead {
+  id: string;
+  status: RunStatus;
+  revision: number;
+}
+
 export interface RunJournal {
+  run: RunHead;
   entries: JournalEntry[];
 }
 
@@ -124,6 +135,7 @@ export interface MetadataChange {
 }
 
 export interface MetadataHistory {
+  run: RunHead;
   changes: MetadataChange[];
 }
 

@@ -39,6 +39,7 @@ export type {
   Metadata,
   MetadataChange,
   Run,
+  RunHead,
   RunList,
   RunStatus,
   RunStatuses,

@@ -63,9 +63,16 @@ export interface RunStatusView {
   history: StatusVersion[];
 }
 
+/** A run as it was when something else was read with it; `revision` is its change counter then. */
+export interface RunHead {
+  id: string;
+  status: RunStatus;
+  revision: number;
+}
+
 export interface RunStatuses {
-  /** `revision` is the run's change counter at the moment the statuses were read. */
-  run: { id: string; status: RunStatus; output: unknown; revision: number };
+  /** The run at the moment the statuses were read. */
+  run: RunHead & { output: unknown };
   statuses: RunStatusView[];
 }
 

@@ -16,8 +16,9 @@ const shots = here("../test-output/screenshots");
 const SECRET = "dashboard-secret-key-0123456789";
 
 // The task that fails on purpose: "prepare" counts its executions, "save" throws while
-// `failing` is set. One attempt everywhere, so the run fails at once instead of backing off.
-const side = { prepareRuns: 0, failing: true };
+// `failing` is set and waits for `hold` while it is set. One attempt everywhere, so the run
+// fails at once instead of backing off.
+const side: { prepareRuns: number; failing: boolean; hold: Promise<void> | null } = { prepareRuns: 0, failing: true, hold: null };
 const flakyImport = task({
   id: "flaky-import",
   retry: { maxAttempts: 1 },
@@ -29,6 +30,7 @@ const flakyImport = task({
     const saved = await io.runTask(
       "save",
       async () => {
+        await side.hold;
         if (side.failing) throw new Error("warehouse is read-only");
         return prepared.rows;
       },
@@ -178,7 +180,7 @@ describe("the dashboard in Chromium", () => {
     await expect(tab.getByTestId("action-result").textContent()).resolves.toContain("resumes");
     await tab.getByTestId("run-status").getByText("SUCCESS").waitFor({ timeout: 15_000 });
     await tab.getByTestId("run-error").waitFor({ state: "detached" });
-    await expect(save.textContent()).resolves.not.toContain("read-only");
+    await save.filter({ hasNotText: "read-only" }).waitFor();
     await expect(tab.getByTestId("run-output").textContent()).resolves.toContain("saved");
 
     // "prepare" ran once in all: its side effect, and its journal row is the very same one.
@@ -215,6 +217,42 @@ describe("the dashboard in Chromium", () => {
     await tab.getByTestId(`run-row-${runId}`).waitFor();
     await expect(table.locator("tbody tr").count()).resolves.toBe(3);
     await tab.screenshot({ path: `${shots}/runs-list.png`, fullPage: true, animations: "disabled" });
+    await tab.close();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("shows a retried run's final journal even when the journal was refetched before the run finished", async () => {
+    side.failing = true;
+    const tab = await openDashboard();
+    const runId = await triggerFromDashboard(tab, "flaky-import", { rows: 2 });
+    await tab.getByTestId("run-status").getByText("FAILURE").waitFor({ timeout: 15_000 });
+    const save = tab.getByTestId("journal-entry-2");
+    await save.filter({ hasText: "read-only" }).waitFor();
+
+    // Retry refetches the run's snapshots side by side. Here the journal lands while "save" is
+    // still running again, and the run and its statuses only once the run has finished.
+    side.failing = false;
+    let releaseSave: () => void = () => undefined;
+    side.hold = new Promise((resolve) => (releaseSave = resolve));
+    let releaseSnapshots: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (releaseSnapshots = resolve));
+    const late = new RegExp(`/api/runs/${runId}(/statuses)?(\\?.*)?$`);
+    await tab.route(late, async (route) => {
+      await finished;
+      await route.continue();
+    });
+    const journalFetched = tab.waitForResponse(new RegExp(`/api/runs/${runId}/journal(\\?.*)?$`));
+    await tab.getByTestId("retry-button").click();
+    await journalFetched;
+    releaseSave();
+    side.hold = null;
+    await expect(engine.service.pollRun(runId, 15_000)).resolves.toMatchObject({ status: "SUCCESS" });
+    releaseSnapshots();
+
+    await tab.getByTestId("run-status").getByText("SUCCESS").waitFor({ timeout: 15_000 });
+    await save.filter({ hasNotText: "read-only" }).waitFor({ timeout: 5_000 });
+    await expect(save.textContent()).resolves.toContain("save");
+    await tab.unroute(late);
     await tab.close();
     expect(pageErrors).toEqual([]);
   });

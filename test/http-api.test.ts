@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SignJWT } from "jose";
-import { auth, task } from "durably";
+import { auth, metadata, task } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
 import { sql } from "./helpers/db.ts";
 
@@ -13,6 +13,18 @@ const twoSteps = task({
     const a = await io.runTask("a", async () => ++stepRuns);
     const b = await io.runTask("b", async () => ++stepRuns);
     return [a, b];
+  },
+});
+
+const STEPS = 30;
+const stepsWithMetadata = task({
+  id: "steps-with-metadata",
+  run: async (_: unknown, { io }) => {
+    for (let i = 0; i < STEPS; i++) {
+      await io.runTask(`s${i}`, async () => i);
+      await metadata.set("done", i + 1);
+    }
+    return STEPS;
   },
 });
 
@@ -45,6 +57,30 @@ describe("HTTP API", () => {
     const retry = await api(base, `/api/runs/${id}/retry`, { method: "POST" });
     expect(retry.status).toBe(409);
     expect(retry.body.error.code).toBe("INVALID_RUN_STATE");
+  });
+
+  it("reads a journal or metadata history with the run's state it is complete up to, from one snapshot", async () => {
+    const engine = await startTestEngine("http_snapshots", { tasks: [stepsWithMetadata], http: { port: 0 }, secretKey: SECRET });
+    const base = engine.url!;
+    const { id } = await stepsWithMetadata.trigger({});
+    type Head = { id: string; status: string; revision: number };
+    const seen: { run: Head; revisions: number[]; kind: "journal" | "metadata" }[] = [];
+    for (let finished = false; !finished; ) {
+      const [journal, history] = await Promise.all([api(base, `/api/runs/${id}/journal`), api(base, `/api/runs/${id}/metadata/history`)]);
+      seen.push({ kind: "journal", run: journal.body.run, revisions: journal.body.entries.map((e: { revision: number }) => e.revision) });
+      seen.push({ kind: "metadata", run: history.body.run, revisions: history.body.changes.map((c: { seq: number }) => c.seq) });
+      finished = journal.body.run.status === "SUCCESS" && history.body.run.status === "SUCCESS";
+    }
+    const final = (await api(base, `/api/runs/${id}`)).body as Head;
+    expect(seen.some((s) => s.run.status === "EXECUTING")).toBe(true);
+    for (const snapshot of seen) {
+      expect(snapshot.run).toMatchObject({ id, revision: expect.any(Number) });
+      if (snapshot.kind === "journal") expect(Math.max(0, ...snapshot.revisions)).toBeLessThanOrEqual(snapshot.run.revision);
+      if (snapshot.run.status !== "SUCCESS") continue;
+      // A snapshot that saw the run finished holds all of it.
+      expect(snapshot.run.revision).toBe(final.revision);
+      expect(snapshot.revisions).toHaveLength(snapshot.kind === "journal" ? 2 * STEPS : STEPS);
+    }
   });
 
   it("answers bad input with a 4xx JSON error and writes nothing", async () => {

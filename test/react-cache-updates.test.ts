@@ -4,6 +4,7 @@ import {
   applyMessageToRun,
   applyMessageToStatuses,
   applyRunToList,
+  preferNewerJournal,
   preferNewerSnapshot,
   runMatchesFilters,
   type RunsListData,
@@ -190,14 +191,17 @@ describe("run cache", () => {
 });
 
 describe("journal cache", () => {
+  const head = { id: "run_1", status: "EXECUTING", revision: 4 } as const;
+
   it("inserts entries in seq order and replaces an entry only by a newer revision of itself", () => {
-    const journal = { entries: [makeEntry({ seq: 1, revision: 2 }), makeEntry({ seq: 3, revision: 4 })] };
+    const journal = { run: head, entries: [makeEntry({ seq: 1, revision: 2 }), makeEntry({ seq: 3, revision: 4 })] };
     const inserted = applyMessageToJournal(journal, {
       type: "journal",
       revision: 5,
       entry: makeEntry({ seq: 2, kind: "task", revision: 5 }),
     });
     expect(inserted?.entries.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(inserted?.run.revision).toBe(5);
 
     const replay = { type: "journal", revision: 4, entry: makeEntry({ seq: 3, revision: 4, attempts: 9 }) } as const;
     expect(applyMessageToJournal(journal, replay)).toBe(journal);
@@ -208,6 +212,22 @@ describe("journal cache", () => {
       entry: makeEntry({ seq: 3, revision: 6, attempts: 2 }),
     });
     expect(retried?.entries[1]?.attempts).toBe(2);
+  });
+
+  it("follows the run's state, so a journal knows when it holds every entry", () => {
+    const journal = { run: head, entries: [makeEntry({ seq: 1, revision: 2 })] };
+    const finished = applyMessageToJournal(journal, { type: "run", revision: 7, run: makeRun({ status: "SUCCESS", revision: 7 }) });
+    expect(finished).toEqual({ run: { id: "run_1", status: "SUCCESS", revision: 7 }, entries: journal.entries });
+    expect(applyMessageToJournal(finished, { type: "run", revision: 6, run: makeRun({ status: "EXECUTING", revision: 6 }) })).toBe(finished);
+    expect(applyMessageToJournal(journal, { type: "run", revision: 4, run: makeRun({ status: "EXECUTING", revision: 4 }) })).toBe(journal);
+  });
+
+  it("keeps a journal that pushed entries moved past a slower fetch", () => {
+    const fetched = { run: head, entries: [makeEntry({ seq: 1, revision: 2 })] };
+    const pushed = { run: { ...head, revision: 6 }, entries: [...fetched.entries, makeEntry({ seq: 2, revision: 6 })] };
+    expect(preferNewerJournal(pushed, fetched)).toBe(pushed);
+    expect(preferNewerJournal(fetched, pushed)).toBe(pushed);
+    expect(preferNewerJournal(undefined, fetched)).toBe(fetched);
   });
 });
 

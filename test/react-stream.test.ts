@@ -65,12 +65,12 @@ describe("durably/react SSE subscription", () => {
     const api = createHttpClient({ baseUrl: "http://x", accessToken: "tok" });
     const keys = durablyKeys(api.baseUrl);
     qc.setQueryData(keys.runStatuses("run_1"), { run: { id: "run_1", status: "EXECUTING", output: null, revision: 5 }, statuses: [] });
-    qc.setQueryData(keys.runJournal("run_1"), { entries: [{ seq: 1, revision: 3 }] });
+    qc.setQueryData(keys.runJournal("run_1"), { run: { id: "run_1", status: "EXECUTING", revision: 4 }, entries: [{ seq: 1, revision: 3 }] });
     const live = createLiveUpdates({ queryClient: qc, api, keys, createEventSource: (u) => new FakeES(u) });
     const a = live.watchRun("run_1");
     const b = live.watchRun("run_1");
     expect(FakeES.all.length).toBe(1);
-    expect(FakeES.all[0]!.url).toBe("http://x/api/runs/run_1/stream?token=tok&since=3");
+    expect(FakeES.all[0]!.url).toBe("http://x/api/runs/run_1/stream?token=tok&since=4");
     FakeES.all[0]!.emit("journal", { entry: { seq: 2, revision: 6, kind: "status" }, status: { key: "k", label: "L", state: "loading", data: null, updatedAt: "", history: [] } }, "6");
     expect((qc.getQueryData(keys.runStatuses("run_1")) as { statuses: unknown[] }).statuses.length).toBe(1);
     expect((qc.getQueryData(keys.runJournal("run_1")) as { entries: unknown[] }).entries.length).toBe(2);

@@ -101,11 +101,11 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
   });
   app.get("/api/runs/:id/journal", async (c) => {
     await readableRun(c, c.req.param("id"));
-    return c.json({ entries: await service.getJournal(c.req.param("id")) });
+    return c.json(await service.getJournalSnapshot(c.req.param("id")));
   });
   app.get("/api/runs/:id/metadata/history", async (c) => {
     await readableRun(c, c.req.param("id"));
-    return c.json({ changes: await service.getMetadataHistory(c.req.param("id")) });
+    return c.json(await service.getMetadataHistorySnapshot(c.req.param("id")));
   });
   app.get("/api/runs/:id/stream", async (c) => {
     const run = await readableRun(c, c.req.param("id"));

@@ -55,6 +55,11 @@ export function preferNewerRun(cached: Run | undefined, fetched: Run): Run {
   return cached && cached.revision > fetched.revision ? cached : fetched;
 }
 
+/** Same as `preferNewerSnapshot` for a journal, which pushed entries may have moved past the fetch. */
+export function preferNewerJournal(cached: RunJournal | undefined, fetched: RunJournal): RunJournal {
+  return cached && cached.run.revision > fetched.run.revision ? cached : fetched;
+}
+
 const versionOf = (status: Status): StatusVersion => ({
   label: status.label,
   state: status.state,
@@ -128,11 +133,20 @@ function upsertJournalEntry(entries: JournalEntry[], entry: JournalEntry): Journ
   return next;
 }
 
-/** Inserts or replaces the entry by `seq`; an entry is replaced only by a newer revision of itself. */
+/**
+ * Inserts or replaces the entry by `seq`; an entry is replaced only by a newer revision of itself.
+ * A run message moves the journal's `run` along, so the journal knows when it is complete.
+ */
 export function applyMessageToJournal(journal: RunJournal | undefined, message: RunStreamMessage): RunJournal | undefined {
-  if (!journal || message.type !== "journal") return journal;
-  const entries = upsertJournalEntry(journal.entries, message.entry);
-  return entries ? { entries } : journal;
+  if (!journal || message.type === "end") return journal;
+  if (isStale(journal.run.revision, message)) return journal;
+  if (message.type === "run") {
+    const { id, status } = message.run;
+    if (journal.run.revision === message.revision && journal.run.status === status) return journal;
+    return { run: { id, status, revision: message.revision }, entries: journal.entries };
+  }
+  const entries = upsertJournalEntry(journal.entries, message.entry) ?? journal.entries;
+  return { run: { ...journal.run, revision: message.revision }, entries };
 }
 
 /** Whether a run belongs in a list with these filters (mirrors what `GET /api/runs` selects). */

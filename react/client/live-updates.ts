@@ -66,7 +66,7 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
   /**
    * The resume point is the oldest revision among the run's cached snapshots, so none of them
    * misses a change; re-sent messages are harmless (dropped by revision, statuses by version).
-   * A snapshot whose revision is unknown (statuses, an empty journal) means replaying it all.
+   * A statuses snapshot whose revision is unknown means replaying it all.
    */
   function resumeRevision(runId: string): number | null {
     const revisions: number[] = [];
@@ -78,10 +78,7 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
       revisions.push(statuses.run.revision);
     }
     const journal = queryClient.getQueryData<RunJournal>(keys.runJournal(runId));
-    if (journal) {
-      if (journal.entries.length === 0) return null;
-      revisions.push(Math.max(...journal.entries.map((e) => e.revision)));
-    }
+    if (journal) revisions.push(journal.run.revision);
     return revisions.length > 0 ? Math.min(...revisions) : null;
   }
 

@@ -3,14 +3,17 @@ import { useQuery } from "@tanstack/react-query";
 import type { DurablyApiError } from "../client/http-client.ts";
 import { retryUnlessClientError } from "../client/query-client.ts";
 import { fetchRunJournal, SNAPSHOT_STALE_MS } from "../queries.ts";
-import type { JournalEntry, RunJournal } from "../types.ts";
+import type { RunJournal } from "../types.ts";
 import { toFetchResult, type FetchResult } from "./fetch-result.ts";
 import { useDurably } from "./use-durably.ts";
-import { useRunState } from "./use-run-state.ts";
+import { useLiveRun } from "./use-live-run.ts";
 
-export type RunJournalResult = FetchResult<{ entries: JournalEntry[] }>;
+export type RunJournalResult = FetchResult<RunJournal>;
 
-/** The run's journal (every recorded io call, in `seq` order), live while the run is unfinished. */
+/**
+ * The run's journal (every recorded io call, in `seq` order) and the run's state it is complete
+ * up to (`run`), live while that state is unfinished.
+ */
 export function useRunJournal(runId: string | undefined): RunJournalResult {
   const context = useDurably();
   const { data, error } = useQuery<RunJournal, DurablyApiError>(
@@ -23,6 +26,6 @@ export function useRunJournal(runId: string | undefined): RunJournalResult {
     },
     context.queryClient,
   );
-  useRunState(runId);
-  return useMemo(() => toFetchResult(data, error, { entries: undefined }), [data, error]);
+  useLiveRun(runId, data?.run.status);
+  return useMemo(() => toFetchResult(data, error, { run: undefined, entries: undefined }), [data, error]);
 }

@@ -3,14 +3,17 @@ import { useQuery } from "@tanstack/react-query";
 import type { DurablyApiError } from "../client/http-client.ts";
 import { retryUnlessClientError } from "../client/query-client.ts";
 import { fetchRunMetadataHistory, SNAPSHOT_STALE_MS } from "../queries.ts";
-import type { MetadataChange, MetadataHistory } from "../types.ts";
+import type { MetadataHistory } from "../types.ts";
 import { toFetchResult, type FetchResult } from "./fetch-result.ts";
 import { useDurably } from "./use-durably.ts";
-import { useRunState } from "./use-run-state.ts";
+import { useLiveRun } from "./use-live-run.ts";
 
-export type RunMetadataHistoryResult = FetchResult<{ changes: MetadataChange[] }>;
+export type RunMetadataHistoryResult = FetchResult<MetadataHistory>;
 
-/** Every change to the run's metadata, oldest first; refreshed as metadata writes are pushed. */
+/**
+ * Every change to the run's metadata, oldest first, and the run's state it is complete up to
+ * (`run`); refreshed as metadata writes are pushed while that state is unfinished.
+ */
 export function useRunMetadataHistory(runId: string | undefined): RunMetadataHistoryResult {
   const context = useDurably();
   const { data, error } = useQuery<MetadataHistory, DurablyApiError>(
@@ -23,6 +26,6 @@ export function useRunMetadataHistory(runId: string | undefined): RunMetadataHis
     },
     context.queryClient,
   );
-  useRunState(runId);
-  return useMemo(() => toFetchResult(data, error, { changes: undefined }), [data, error]);
+  useLiveRun(runId, data?.run.status);
+  return useMemo(() => toFetchResult(data, error, { run: undefined, changes: undefined }), [data, error]);
 }
