@@ -9,34 +9,8 @@ import {
   runMatchesFilters,
   type RunsListData,
 } from "../react/client/cache-updates.ts";
-import type { JournalEntry, Run, RunStatusesSnapshot, RunStreamMessage, Status } from "../react/types.ts";
-
-function makeRun(overrides: Partial<Run> = {}): Run {
-  return {
-    id: "run_1",
-    status: "EXECUTING",
-    taskIdentifier: "meme-generator",
-    taskVersion: "0.1.1",
-    eventId: null,
-    payload: {},
-    output: null,
-    error: null,
-    metadata: {},
-    tags: [],
-    attempts: 1,
-    idempotencyKey: null,
-    parentRunId: null,
-    createdAt: "2025-01-01T00:00:00.000Z",
-    startedAt: "2025-01-01T00:00:01.000Z",
-    finishedAt: null,
-    updatedAt: "2025-01-01T00:00:01.000Z",
-    isCompleted: false,
-    isSuccess: false,
-    isFailed: false,
-    revision: 5,
-    ...overrides,
-  };
-}
+import type { Run, RunStatusesSnapshot, RunStreamMessage, Status } from "../react/types.ts";
+import { makeEntry, makeRun } from "./helpers/react.ts";
 
 function makeStatus(overrides: Partial<Status> = {}): Status {
   return {
@@ -50,21 +24,6 @@ function makeStatus(overrides: Partial<Status> = {}): Status {
   };
 }
 
-function makeEntry(overrides: Partial<JournalEntry> = {}): JournalEntry {
-  return {
-    seq: 1,
-    kind: "status",
-    key: "generating-memes",
-    output: null,
-    error: null,
-    status: "completed",
-    attempts: 1,
-    startedAt: "2025-01-01T00:00:02.000Z",
-    finishedAt: "2025-01-01T00:00:02.000Z",
-    revision: 6,
-    ...overrides,
-  };
-}
 
 const snapshot: RunStatusesSnapshot = {
   run: { id: "run_1", status: "EXECUTING", output: null, revision: 5 },

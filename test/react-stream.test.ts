@@ -1,24 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { QueryClient } from "@tanstack/react-query";
-import { subscribeToRunStream, type EventSourceLike } from "../react/client/run-stream.ts";
+import { subscribeToRunStream } from "../react/client/run-stream.ts";
 import { createLiveUpdates } from "../react/client/live-updates.ts";
 import { createHttpClient } from "../react/client/http-client.ts";
 import { durablyKeys } from "../react/client/query-keys.ts";
-
-/** Stands in for the browser's EventSource so reconnect timing can be driven by fake timers. */
-class FakeES implements EventSourceLike {
-  static all: FakeES[] = [];
-  listeners = new Map<string, ((e: MessageEvent<string>) => void)[]>();
-  onopen: ((e: Event) => void) | null = null;
-  onerror: ((e: Event) => void) | null = null;
-  closed = false;
-  constructor(public url: string) { FakeES.all.push(this); }
-  addEventListener(t: string, l: (e: MessageEvent<string>) => void) { this.listeners.set(t, [...(this.listeners.get(t) ?? []), l]); }
-  close() { this.closed = true; }
-  emit(type: string, data: unknown, id = "") {
-    for (const l of this.listeners.get(type) ?? []) l({ data: JSON.stringify(data), lastEventId: id } as MessageEvent<string>);
-  }
-}
+import { FakeEventSource as FakeES } from "./helpers/react.ts";
 
 beforeEach(() => { FakeES.all = []; vi.useFakeTimers(); });
 afterEach(() => vi.useRealTimers());

@@ -2,8 +2,8 @@
  * One SSE connection per watched run (and one for the runs list), shared by every hook that
  * watches it, folding pushed messages into the react-query cache with `cache-updates.ts`.
  */
-import type { QueryClient, QueryKey } from "@tanstack/react-query";
-import type { DurablyEvent, Run, RunFilters, RunJournal, RunStatusesSnapshot, RunStreamMessage } from "../types.ts";
+import { partialMatchKey, type QueryClient, type QueryKey } from "@tanstack/react-query";
+import type { DurablyEvent, MetadataHistory, Run, RunFilters, RunJournal, RunStatusesSnapshot, RunStreamMessage } from "../types.ts";
 import {
   applyMessageToJournal,
   applyMessageToRun,
@@ -40,9 +40,16 @@ interface Watch {
   stop: () => void;
 }
 
+interface RunWatch extends Watch {
+  /** The stream got `end` and sends nothing more: a hook watching the run again needs a new one. */
+  ended: boolean;
+  /** A hook joins the running stream with a snapshot that has just landed. */
+  joined: () => void;
+}
+
 export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
   const { queryClient, api, keys, createEventSource } = options;
-  const runWatches = new Map<string, Watch>();
+  const runWatches = new Map<string, RunWatch>();
   let listWatch: Watch | null = null;
 
   function update<T>(key: QueryKey, apply: (current: T) => T): void {
@@ -66,7 +73,8 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
   /**
    * The resume point is the oldest revision among the run's cached snapshots, so none of them
    * misses a change; re-sent messages are harmless (dropped by revision, statuses by version).
-   * A statuses snapshot whose revision is unknown means replaying it all.
+   * A statuses snapshot whose revision is unknown means replaying it all. The metadata history
+   * takes no message, but a metadata entry it missed, re-sent, refreshes it.
    */
   function resumeRevision(runId: string): number | null {
     const revisions: number[] = [];
@@ -79,13 +87,17 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
     }
     const journal = queryClient.getQueryData<RunJournal>(keys.runJournal(runId));
     if (journal) revisions.push(journal.run.revision);
+    const history = queryClient.getQueryData<MetadataHistory>(keys.runMetadataHistory(runId));
+    if (history) revisions.push(history.run.revision);
     return revisions.length > 0 ? Math.min(...revisions) : null;
   }
 
-  function startRunStream(runId: string): () => void {
+  function startRunStream(runId: string): RunWatch {
     let stopStream: (() => void) | null = null;
     let stopWaiting: (() => void) | null = null;
     let metadataTimer: ReturnType<typeof setTimeout> | null = null;
+    /** The newest revision the stream has brought: a snapshot read before it may lack what came since. */
+    let delivered = -1;
 
     const refreshMetadataHistory = () => {
       if (metadataTimer !== null) return;
@@ -96,6 +108,7 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
     };
 
     const onMessage = (message: RunStreamMessage) => {
+      if (message.type !== "end") delivered = Math.max(delivered, message.revision);
       update<Run>(keys.run(runId), (run) => applyMessageToRun(run, message) ?? run);
       update<RunStatusesSnapshot>(keys.runStatuses(runId), (s) => applyMessageToStatuses(s, message) ?? s);
       update<RunJournal>(keys.runJournal(runId), (j) => applyMessageToJournal(j, message) ?? j);
@@ -108,9 +121,31 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
         since: resumeRevision(runId),
         onMessage,
         // Whatever the stream could not carry (a missed end, the final metadata history) is fetched once.
-        onEnd: () => void queryClient.invalidateQueries({ queryKey: keys.runScope(runId) }),
+        onEnd: () => {
+          watch.ended = true;
+          void queryClient.invalidateQueries({ queryKey: keys.runScope(runId) });
+        },
         createEventSource,
       });
+    };
+
+    const watch: RunWatch = {
+      count: 0,
+      ended: false,
+      // Messages that came while the joining hook's snapshot was on its way had no cache entry to
+      // go into: when that snapshot is older than what the stream has brought, start again from it.
+      joined: () => {
+        if (stopStream === null || watch.ended) return;
+        const since = resumeRevision(runId);
+        if (since !== null && since >= delivered) return;
+        stopStream();
+        open();
+      },
+      stop: () => {
+        stopWaiting?.();
+        stopStream?.();
+        if (metadataTimer !== null) clearTimeout(metadataTimer);
+      },
     };
 
     // Start only once the snapshots being fetched right now have landed, so the resume point
@@ -127,12 +162,7 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
     } else {
       open();
     }
-
-    return () => {
-      stopWaiting?.();
-      stopStream?.();
-      if (metadataTimer !== null) clearTimeout(metadataTimer);
-    };
+    return watch;
   }
 
   function startListStream(): () => void {
@@ -147,9 +177,7 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
 
     // Only lists and event pages take these: a per-run cache must advance by its own stream,
     // or its revision would jump past journal messages it has not seen yet.
-    const onMessage = (message: RunStreamMessage) => {
-      if (message.type !== "run") return;
-      const run = message.run;
+    const applyRun = (run: Run) => {
       for (const query of queryClient.getQueryCache().findAll({ queryKey: keys.runLists() })) {
         const filters = query.queryKey[query.queryKey.length - 1] as RunFilters;
         update<RunsListData>(query.queryKey, (data) => applyRunToList(data, run, filters) ?? data);
@@ -158,6 +186,26 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
         if (query.queryKey[query.queryKey.length - 1] !== "detail") continue;
         update<DurablyEvent>(query.queryKey, (event) => applyRunToEvent(event, run) ?? event);
       }
+    };
+
+    // A list or event page being fetched may have been read before a run it holds changed, and
+    // the push of that change finds nothing (or the old answer) in the cache: the runs pushed
+    // meanwhile are applied again to each answer that lands, newest per run. Kept only while such
+    // a fetch is under way.
+    const pushedDuringFetch = new Map<string, Run>();
+    const isListOrEvent = (queryKey: QueryKey) => partialMatchKey(queryKey, keys.runLists()) || partialMatchKey(queryKey, keys.events());
+    const fetching = () => queryClient.isFetching({ predicate: (query) => isListOrEvent(query.queryKey) }) > 0;
+    const unsubscribeCache = queryClient.getQueryCache().subscribe((event) => {
+      if (event.type !== "updated" || !isListOrEvent(event.query.queryKey)) return;
+      if (event.action.type === "success") for (const run of pushedDuringFetch.values()) applyRun(run);
+      if (!fetching()) pushedDuringFetch.clear();
+    });
+
+    const onMessage = (message: RunStreamMessage) => {
+      if (message.type !== "run") return;
+      const run = message.run;
+      if (fetching() && (pushedDuringFetch.get(run.id)?.revision ?? -1) < run.revision) pushedDuringFetch.set(run.id, run);
+      applyRun(run);
       refreshCounts();
     };
 
@@ -165,9 +213,9 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
       url: () => api.streamUrl("/api/runs/stream"),
       resume: false,
       onMessage,
-      // Changes made while disconnected cannot be replayed on this stream: refetch instead.
-      onOpen: ({ reconnect }) => {
-        if (!reconnect) return;
+      // This stream carries only changes made while it is connected: what was read before it
+      // connected, the first time as after a reconnect, is read again.
+      onOpen: () => {
         void queryClient.invalidateQueries({ queryKey: keys.runLists() });
         void queryClient.invalidateQueries({ queryKey: keys.runCountsAll() });
         void queryClient.invalidateQueries({ queryKey: keys.events() });
@@ -176,6 +224,7 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
     });
     return () => {
       stopStream();
+      unsubscribeCache();
       if (countsTimer !== null) clearTimeout(countsTimer);
     };
   }
@@ -183,11 +232,11 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
   return {
     watchRun(runId) {
       let watch = runWatches.get(runId);
-      if (!watch) {
-        const created: Watch = { count: 0, stop: () => {} };
-        created.stop = startRunStream(runId);
-        runWatches.set(runId, created);
-        watch = created;
+      if (!watch || watch.ended) {
+        watch = startRunStream(runId);
+        runWatches.set(runId, watch);
+      } else {
+        watch.joined();
       }
       const current = watch;
       return retain(current, () => {
@@ -196,11 +245,7 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
       });
     },
     watchRunList() {
-      if (!listWatch) {
-        const created: Watch = { count: 0, stop: () => {} };
-        created.stop = startListStream();
-        listWatch = created;
-      }
+      if (!listWatch) listWatch = { count: 0, stop: startListStream() };
       const current = listWatch;
       return retain(current, () => {
         current.stop();

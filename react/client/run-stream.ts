@@ -31,8 +31,8 @@ export interface RunStreamOptions {
    */
   resume?: boolean;
   onMessage: (message: RunStreamMessage) => void;
-  /** Called on every successful connection; `reconnect` is false only for the first. */
-  onOpen?: (info: { reconnect: boolean }) => void;
+  /** Called on every successful connection, the first included. */
+  onOpen?: () => void;
   /** Called when the server sends `event: end` (the run finished); the subscription is over. */
   onEnd?: () => void;
   onError?: (error: unknown) => void;
@@ -61,7 +61,6 @@ export function subscribeToRunStream(options: RunStreamOptions): () => void {
   let source: EventSourceLike | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let failures = 0;
-  let opened = false;
   let stopped = false;
 
   const stop = () => {
@@ -92,9 +91,7 @@ export function subscribeToRunStream(options: RunStreamOptions): () => void {
     es.onopen = () => {
       if (stopped || source !== es) return;
       failures = 0;
-      const reconnect = opened;
-      opened = true;
-      options.onOpen?.({ reconnect });
+      options.onOpen?.();
     };
     es.onerror = (event) => {
       if (stopped || source !== es) return;
