@@ -1,16 +1,18 @@
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
-import { definitionsOf, isDefinable, type Definable } from "../sdk/definable.ts";
+import { inspect, parseArgs } from "node:util";
+import { isDefinable, uniqueDefinitions, type Definable } from "../sdk/definable.ts";
 import { DurablyError } from "../sdk/errors.ts";
 import type { Json, Run, RunStatus, ScheduleRecord } from "../sdk/types.ts";
 import { checkRuns, type CheckResult } from "./check/check-runs.ts";
 import { checkExitCode, formatCheck } from "./check/report.ts";
+import { describeError } from "./cli-errors.ts";
 import { Database } from "./db/database.ts";
 import { buildStatements } from "./db/sql/index.ts";
 import { createLogger } from "./logger.ts";
 import { RUN_STATUSES } from "../sdk/types.ts";
-import { connect, createEngine } from "./engine.ts";
+import { connect, createEngine, type Engine } from "./engine.ts";
 import { resolveOptions } from "./options.ts";
 import { migrate } from "./migrate.ts";
 import pg from "pg";
@@ -42,6 +44,7 @@ Options:
   --data-dir d  Without DATABASE_URL, every command uses the embedded PostgreSQL in d
                 (default .durably/pg): the one "durably start" runs, or else started
                 for the command and stopped after it.
+  --verbose     On an error, print its stack trace too.
   -h, --help    Show this help.
 
 Environment: DATABASE_URL, DURABLY_SCHEMA, DURABLY_SECRET_KEY.`;
@@ -50,6 +53,7 @@ const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     help: { type: "boolean", short: "h" },
+    verbose: { type: "boolean" },
     json: { type: "boolean" },
     schema: { type: "string" },
     port: { type: "string" },
@@ -92,10 +96,13 @@ function parseJson(text: string | undefined, what: string): unknown {
   }
 }
 
-function intFlag(value: string | undefined, name: string): number | undefined {
+/** An integer flag, refused here when the engine or the HTTP API would refuse it (or ignore it). */
+function intFlag(value: string | undefined, name: string, min: number, max = Infinity): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer`);
+  if (value.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be an integer ${max === Infinity ? `of at least ${min}` : `from ${min} to ${max}`}`);
+  }
   return n;
 }
 
@@ -120,40 +127,52 @@ async function withService<T>(fn: (service: Awaited<ReturnType<typeof connect>>)
 async function loadDefinables(files: string[]): Promise<Definable[]> {
   const found: Definable[] = [];
   for (const file of files) {
-    const exports: Record<string, unknown> = await import(pathToFileURL(resolve(file)).href);
+    if (!existsSync(resolve(file))) throw new UsageError(`Entry file "${file}" not found`);
+    let exports: Record<string, unknown>;
+    try {
+      exports = await import(pathToFileURL(resolve(file)).href);
+    } catch (error) {
+      throw new Error(`Cannot load ${file}: ${(error as Error).message}`, { cause: error });
+    }
     for (const value of Object.values(exports)) if (isDefinable(value)) found.push(value);
   }
   return found;
 }
 
 async function start(files: string[]): Promise<void> {
+  const port = intFlag(flags.port, "port", 0, 65535) ?? 3030;
+  const concurrency = intFlag(flags.concurrency, "concurrency", 1, 1000);
   const definables = await loadDefinables(files);
   const local = process.env.DATABASE_URL ? undefined : await (await import("./local-database.ts")).startLocalDatabase(dataDir());
-  const port = intFlag(flags.port, "port") ?? 3030;
-  const concurrency = intFlag(flags.concurrency, "concurrency");
-  const engine = createEngine({
-    ...(local ? { databaseUrl: local.url } : {}),
-    ...(flags.schema ? { schema: flags.schema } : {}),
-    ...(concurrency ? { concurrency } : {}),
-    ...(definables.length ? { tasks: definables } : {}),
-    http: { port, host: "127.0.0.1" },
-    devMode: Boolean(flags.dev) || Boolean(local),
-  });
+  let engine: Engine | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${signal}: stopping (finishing in-flight steps)…\n`);
-    await engine.stop();
+    await engine?.stop();
     await local?.stop();
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
   try {
+    engine = createEngine({
+      ...(local ? { databaseUrl: local.url } : {}),
+      ...(flags.schema ? { schema: flags.schema } : {}),
+      ...(concurrency ? { concurrency } : {}),
+      ...(definables.length ? { tasks: definables } : {}),
+      http: { port, host: "127.0.0.1" },
+      devMode: Boolean(flags.dev) || Boolean(local),
+    });
     await engine.start();
   } catch (error) {
+    // A start that failed half-way (the port taken, say) may already have opened pools and a worker.
+    await engine?.stop().catch(() => undefined);
     await local?.stop();
+    if (error instanceof DurablyError && error.code === "NO_SECRET_KEY") {
+      throw new UsageError("The HTTP API needs a secret key: set DURABLY_SECRET_KEY (at least 16 characters), or pass --dev for local use only");
+    }
     throw error;
   }
   const names = engine.definitions.map((d) => `${d.id}@${d.version}`).join(", ") || "none";
@@ -217,18 +236,26 @@ async function run(): Promise<void> {
   }
 }
 
+const RUN_COMMANDS = ["get", "retry", "replay", "cancel", "fork"];
+
+function unknownCommand(command: string, sub: string | undefined, choices: string): UsageError {
+  return new UsageError(`${sub ? `Unknown ${command} command "${sub}"` : `durably ${command} needs a command`}; use ${choices}`);
+}
+
 async function runsCommand(sub: string | undefined, id: string | undefined): Promise<void> {
   if (sub === "list") {
     const status = flags.status?.split(",").map((s) => s.trim().toUpperCase()) as RunStatus[] | undefined;
     for (const s of status ?? []) if (!RUN_STATUSES.includes(s)) throw new UsageError(`Unknown status "${s}"; one of ${RUN_STATUSES.join(", ")}`);
-    const limit = intFlag(flags.limit, "limit");
+    const limit = intFlag(flags.limit, "limit", 1, 100);
     const list = await withService((s) =>
       s.listRuns({ ...(status ? { status } : {}), ...(flags.task ? { taskIdentifier: flags.task } : {}), ...(flags.tag?.[0] ? { tag: flags.tag[0] } : {}), ...(limit ? { limit } : {}), ...(flags.cursor ? { cursor: flags.cursor } : {}) }),
     );
     print(list, () => (list.data.length ? list.data.map(runLine).join("\n") : "No runs") + (list.nextCursor ? `\nmore: --cursor ${list.nextCursor}` : ""));
     return;
   }
-  if (!id) throw new UsageError(`durably runs ${sub ?? "<command>"} needs a run id`);
+  // Checked before the run id, which an unknown command would otherwise be told it lacks.
+  if (!sub || !RUN_COMMANDS.includes(sub)) throw unknownCommand("runs", sub, "list, get, retry, replay, cancel or fork");
+  if (!id) throw new UsageError(`durably runs ${sub} needs a run id`);
   switch (sub) {
     case "get": {
       const run = await withService((s) => s.retrieveRun(id));
@@ -243,14 +270,12 @@ async function runsCommand(sub: string | undefined, id: string | undefined): Pro
       return;
     }
     case "fork": {
-      const fromSeq = intFlag(flags["from-seq"], "from-seq");
+      const fromSeq = intFlag(flags["from-seq"], "from-seq", 1);
       if (fromSeq === undefined) throw new UsageError("durably runs fork needs --from-seq N");
       const result = await withService((s) => s.forkRun(id, { fromSeq }));
       print(result, () => `fork: ${result.id}`);
       return;
     }
-    default:
-      throw new UsageError(`Unknown runs command "${sub}"; use list, get, retry, replay, cancel or fork`);
   }
 }
 
@@ -283,7 +308,7 @@ async function schedulesCommand(sub: string | undefined, arg: string | undefined
       return;
     }
     default:
-      throw new UsageError(`Unknown schedules command "${sub}"; use list, create or delete`);
+      throw unknownCommand("schedules", sub, "list, create or delete");
   }
 }
 
@@ -291,7 +316,7 @@ async function check(files: string[]): Promise<void> {
   if (files.length === 0) throw new UsageError("durably check needs the entry files that define your tasks");
   const since = flags.since === undefined ? undefined : new Date(flags.since);
   if (since && Number.isNaN(since.getTime())) throw new UsageError("--since must be an ISO date");
-  const definitions = (await loadDefinables(files)).flatMap(definitionsOf);
+  const definitions = uniqueDefinitions(await loadDefinables(files));
   const o = resolveOptions(connection());
   const db = new Database(o.databaseUrl, 2, createLogger("warn"));
   let results: CheckResult[];
@@ -311,7 +336,7 @@ main().then(() => {
   if (positionals[0] === "check") process.exit();
 }, (error: unknown) => {
   if (error instanceof UsageError) process.stderr.write(`${error.message}\nRun "durably --help" for usage.\n`);
-  else if (error instanceof DurablyError) process.stderr.write(`${error.code}: ${error.message}\n`);
-  else process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  else process.stderr.write(`${describeError(error)}\n`);
+  if (flags.verbose) process.stderr.write(`${inspect(error)}\n`);
   process.exit(1);
 });

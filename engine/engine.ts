@@ -1,7 +1,8 @@
 import type { ConfigureOptions } from "../sdk/backend.ts";
 import { hasDefaultBackend, setDefaultBackend } from "../sdk/backend.ts";
-import { definitionsOf, type Definable } from "../sdk/definable.ts";
+import { uniqueDefinitions, type Definable } from "../sdk/definable.ts";
 import type { Definition } from "../sdk/definition.ts";
+import { DurablyError } from "../sdk/errors.ts";
 import { registeredDefinitions } from "../sdk/definition.ts";
 import { Database } from "./db/database.ts";
 import { buildStatements, type Statements } from "./db/sql/index.ts";
@@ -51,7 +52,7 @@ export class Engine {
     const { tasks, clients, ...rest } = options;
     this.options = resolveOptions(rest);
     this.logger = createLogger(this.options.logLevel, { component: "durably" });
-    this.#definitions = tasks || clients ? [...(tasks ?? []), ...(clients ?? [])].flatMap(definitionsOf) : registeredDefinitions();
+    this.#definitions = tasks || clients ? uniqueDefinitions([...(tasks ?? []), ...(clients ?? [])]) : registeredDefinitions();
   }
 
   get service(): Service {
@@ -74,7 +75,7 @@ export class Engine {
   async start(): Promise<void> {
     const o = this.options;
     if (o.http && !o.secretKey && !o.devMode) {
-      throw new Error("The HTTP API needs a secret key: set DURABLY_SECRET_KEY (or secretKey), or devMode for local use only");
+      throw new DurablyError("NO_SECRET_KEY", "The HTTP API needs a secret key: set DURABLY_SECRET_KEY (or secretKey), or devMode for local use only");
     }
     const db = new Database(o.databaseUrl, o.poolSize, this.logger);
     await db.withClient((client) => migrate(client, o.schema));

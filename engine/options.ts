@@ -5,8 +5,16 @@ const schemaName = z
   .string()
   .regex(/^[a-z_][a-z0-9_]{0,40}$/, "schema must be a lower-case SQL identifier of at most 41 characters");
 
+/**
+ * pg reads any other string as a path relative to `postgres://base` and fails later with
+ * "getaddrinfo ENOTFOUND base"; say what is wrong instead (without echoing a password).
+ */
+const databaseUrl = z
+  .string()
+  .regex(/^(postgres(ql)?:|socket:|\/)/i, "must be a postgres:// URL (DATABASE_URL or databaseUrl)");
+
 const optionsSchema = z.object({
-  databaseUrl: z.string().min(1).optional(),
+  databaseUrl: databaseUrl.optional(),
   schema: schemaName.default("durably"),
   /** Runs executed at once by this process. */
   concurrency: z.number().int().min(1).max(1000).default(10),
@@ -30,7 +38,7 @@ const optionsSchema = z.object({
       dashboardDir: z.string().optional(),
     })
     .optional(),
-  secretKey: z.string().min(16, "secretKey must be at least 16 characters").optional(),
+  secretKey: z.string().min(16, "must be at least 16 characters (DURABLY_SECRET_KEY or secretKey)").optional(),
   /** Accept requests without a key: for local development only. */
   devMode: z.boolean().default(false),
   worker: z.boolean().default(true),

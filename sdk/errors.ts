@@ -79,6 +79,17 @@ export class TaskNotFoundError extends DurablyError {
   }
 }
 
+/** Two different definitions share an id and version: only one of them could ever run. */
+export class DuplicateTaskError extends DurablyError {
+  readonly taskId: string;
+  readonly version: string;
+  constructor(taskId: string, version: string) {
+    super("DUPLICATE_TASK", `Two different tasks or jobs are defined with id "${taskId}" (version ${version}): give each its own id`);
+    this.taskId = taskId;
+    this.version = version;
+  }
+}
+
 export class InvalidRunStateError extends DurablyError {
   constructor(message: string) {
     super("INVALID_RUN_STATE", message);

@@ -5,6 +5,7 @@ import { runs } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
 import { TEST_DATABASE_URL } from "./helpers/db.ts";
 import { checked } from "./fixtures/check/v1.ts";
+import { plain } from "./fixtures/check/plain.ts";
 
 const bin = fileURLToPath(new URL("../bin/durably.js", import.meta.url));
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/check/${name}.ts`, import.meta.url));
@@ -55,4 +56,33 @@ describe("durably check", () => {
 
     expect(check(schema, "renamed", "--task", "other").code).toBe(0);
   }, 120_000);
+
+  it("checks a run that succeeded without an io call: code that now makes one diverges, unless behind io.patched", async () => {
+    const engine = await startTestEngine("check_plain", { tasks: [plain] });
+    const schema = engine.options.schema;
+    const { id } = await plain.trigger({ n: 21 });
+    expect((await runs.poll(id, { timeoutMs: 20_000 })).status).toBe("SUCCESS");
+
+    const same = check(schema, "plain");
+    expect(same.code).toBe(0);
+    expect(same.out).toContain("1 ok, 0 diverged");
+
+    const withIo = check(schema, "plain-io");
+    expect(withIo.code).toBe(1);
+    expect(withIo.out).toContain(`✗ ${id}  plain@1  (SUCCESS)  diverges at seq 1`);
+    expect(withIo.out).toContain("- recorded:  nothing (the journal ends here)");
+    expect(withIo.out).toContain('+ new code:  task("lookup")');
+
+    const patched = check(schema, "plain-patched");
+    expect(patched.code).toBe(0);
+    expect(patched.out).toContain("1 ok, 0 diverged");
+  }, 120_000);
+
+  it("an unknown --run id is an error, not zero runs checked", async () => {
+    const engine = await startTestEngine("check_norun", { tasks: [plain] });
+    const unknown = check(engine.options.schema, "plain", "--run", "run_nope");
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toBe('RUN_NOT_FOUND: No run with id "run_nope"\n');
+    expect(unknown.out).toBe("");
+  }, 60_000);
 });

@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { metadata, runs, task, wait } from "durably";
+import { Client, DuplicateTaskError, eventTrigger, metadata, runs, task, wait } from "durably";
+import { createEngine } from "durably/engine";
 import { startTestEngine, withEngine } from "./helpers/engine.ts";
-import { dropSchemas, uniqueSchema } from "./helpers/db.ts";
+import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
 
 async function waitForStatus(id: string, status: string): Promise<void> {
   for (let i = 0; i < 200 && (await runs.retrieve(id)).status !== status; i++) await new Promise((r) => setTimeout(r, 50));
@@ -59,6 +60,19 @@ describe("versions and io.patched", () => {
       expect(fresh).toMatchObject({ output: "v2", taskVersion: "2" });
       expect(await runs.poll(id, { timeoutMs: 20_000 })).toMatchObject({ status: "SUCCESS", output: "v1", taskVersion: "1" });
     });
+  });
+
+  it("two different definitions with one id and version refuse to start, naming the id; one reached twice runs once", async () => {
+    const a = task({ id: "twin", run: async () => "a" });
+    const b = task({ id: "twin", run: async () => "b" });
+    expect(() => createEngine({ databaseUrl: TEST_DATABASE_URL, tasks: [a, b] })).toThrow(DuplicateTaskError);
+    expect(() => createEngine({ databaseUrl: TEST_DATABASE_URL, tasks: [a], clients: [b] })).toThrow(/"twin" \(version 1\)/);
+
+    const client = new Client({ id: "twins" });
+    client.defineJob({ id: "twin-job", name: "Twin job", version: "1", trigger: eventTrigger({ name: "twin.event" }), run: async () => "job" });
+    const twinV2 = task({ id: "twin", version: "2", run: async () => "a2" });
+    const engine = await startTestEngine("twins", { tasks: [a, a, twinV2, client], clients: [client] });
+    expect(engine.definitions.map((d) => `${d.id}@${d.version}`)).toEqual(["twin@1", "twin@2", "twin-job@1"]);
   });
 
   it("io.patched is false for a run recorded before the patch, which replays the old path; true for new runs", async () => {

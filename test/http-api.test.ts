@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SignJWT } from "jose";
-import { auth, metadata, task } from "durably";
+import { auth, metadata, runs, task } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
 import { sql } from "./helpers/db.ts";
 
@@ -57,6 +57,27 @@ describe("HTTP API", () => {
     const retry = await api(base, `/api/runs/${id}/retry`, { method: "POST" });
     expect(retry.status).toBe(409);
     expect(retry.body.error.code).toBe("INVALID_RUN_STATE");
+  });
+
+  it("filters runs by a metadata key alone (any value) or by key and value, in the list, its counts and runs.list", async () => {
+    const engine = await startTestEngine("http_meta", { tasks: [hello], http: { port: 0 }, secretKey: SECRET });
+    const base = engine.url!;
+    const pro = await hello.trigger({ name: "a" }, { metadata: { plan: "pro" } });
+    const free = await hello.trigger({ name: "b" }, { metadata: { plan: "free" } });
+    const none = await hello.trigger({ name: "c" }, { metadata: { seats: 3 } });
+    for (const { id } of [pro, free, none]) await engine.service.pollRun(id, 20_000);
+    const ids = (body: { data: { id: string }[] }) => body.data.map((r) => r.id).sort();
+
+    const byKey = await api(base, "/api/runs?metadataKey=plan");
+    expect(ids(byKey.body)).toEqual([pro.id, free.id].sort());
+    expect(byKey.body.counts).toMatchObject({ SUCCESS: 2 });
+    expect(ids((await api(base, "/api/runs?metadataKey=plan&metadataValue=")).body)).toEqual([pro.id, free.id].sort());
+    const byValue = await api(base, "/api/runs?metadataKey=plan&metadataValue=pro");
+    expect(ids(byValue.body)).toEqual([pro.id]);
+    expect(byValue.body.counts).toMatchObject({ SUCCESS: 1 });
+    expect(ids((await api(base, "/api/runs?metadataKey=seats&metadataValue=3")).body)).toEqual([none.id]);
+    expect((await api(base, "/api/runs?metadataKey=missing")).body.counts).toMatchObject({ SUCCESS: 0 });
+    expect(ids(await runs.list({ metadataKey: "plan" }))).toEqual([pro.id, free.id].sort());
   });
 
   it("reads a journal or metadata history with the run's state it is complete up to, from one snapshot", async () => {

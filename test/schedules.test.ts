@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { schedules, task, type ScheduledPayload } from "durably";
+import { schedules, task, TaskNotFoundError, type ScheduledPayload } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
 import { sql } from "./helpers/db.ts";
+
+const scheduleTicks = (schema: string) =>
+  sql<{ data: { scheduleId: string; at: string } }>(`SELECT data FROM "${schema}_boss".job WHERE name = 'durably-schedule'`);
 
 describe("schedules", () => {
   it("a per-second cron fires every second with its scheduled time, once per occurrence across two engines", async () => {
@@ -26,6 +29,39 @@ describe("schedules", () => {
     const done = rows.filter((r) => r.status === "SUCCESS");
     for (const r of done) expect(r.output.json).toBe(r.scheduled_for.toISOString());
     expect(await schedules.list()).toEqual([]);
+  });
+
+  it("creating a schedule for a task no engine registered is refused with TASK_NOT_FOUND (404 over HTTP) and writes nothing", async () => {
+    const engine = await startTestEngine("sched_unknown", { tasks: [], http: { port: 0 }, devMode: true });
+    const schema = engine.options.schema;
+    await expect(schedules.create({ task: "nope", cron: "* * * * *", deduplicationKey: "nope" })).rejects.toBeInstanceOf(TaskNotFoundError);
+    const response = await fetch(`${engine.url}/api/schedules`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ task: "nope", cron: "* * * * *", deduplicationKey: "nope" }),
+    });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: { code: "TASK_NOT_FOUND" } });
+    expect(await sql(`SELECT id FROM "${schema}".schedules`)).toEqual([]);
+    expect(await scheduleTicks(schema)).toEqual([]);
+  });
+
+  it("an occurrence whose task is not registered is skipped, logged once, and the chain moves on to the next", async () => {
+    const engine = await startTestEngine("sched_gone", { tasks: [] });
+    const schema = engine.options.schema;
+    // A schedule written before creation checked its task (or whose task rows are gone).
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000);
+    await sql(`INSERT INTO "${schema}".schedules (id, task_id, cron, deduplication_key, next_at) VALUES ('sched_gone', 'gone', '0 3 * * *', 'gone', $1)`, [at]);
+    const logged: string[] = [];
+    const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (message: string) => void logged.push(message) };
+
+    await engine.service.schedules.fire({ scheduleId: "sched_gone", at: at.toISOString() }, logger);
+
+    expect(logged).toEqual(["a schedule's task is not registered: occurrence skipped"]);
+    expect(await sql(`SELECT id FROM "${schema}".runs`)).toEqual([]);
+    const [row] = await sql<{ next_at: Date }>(`SELECT next_at FROM "${schema}".schedules WHERE id = 'sched_gone'`);
+    expect(row!.next_at.getTime()).toBeGreaterThan(Date.now());
+    expect((await scheduleTicks(schema)).map((t) => t.data)).toEqual([{ scheduleId: "sched_gone", at: row!.next_at.toISOString() }]);
   });
 
   it("a declarative schedule on task() is created when the engine starts", async () => {

@@ -1,6 +1,6 @@
 import { runInScope } from "../../sdk/context.ts";
 import type { Definition } from "../../sdk/definition.ts";
-import { NonDeterminismError, type JournalCall } from "../../sdk/errors.ts";
+import { NonDeterminismError, RunNotFoundError, type JournalCall } from "../../sdk/errors.ts";
 import type { Database } from "../db/database.ts";
 import type { RunRow } from "../db/rows.ts";
 import type { Statements } from "../db/sql/index.ts";
@@ -53,12 +53,17 @@ const readOnly: JournalWriter = {
 /**
  * Replays recorded journals against the code in `definitions` without side effects: io calls are
  * answered from the journal only, and the first call beyond it (or diverging from it) ends the
- * replay. Picks the task version the worker would: the run's own, else the newest loaded.
+ * replay; past the journal of a run that succeeded, that call is itself a divergence. Picks the
+ * task version the worker would: the run's own, else the newest loaded.
  */
 export async function checkRuns(
   db: Database, sql: Statements, definitions: readonly Definition[], filter: CheckFilter, options: { timeoutMs?: number } = {},
 ): Promise<CheckResult[]> {
-  const { rows } = await db.query<RunRow & { journal: JournalTuple[] }>(sql.runs.withJournal, [filter.runId ?? null, filter.taskId ?? null, filter.since ?? null]);
+  const { rows } = await db.query<RunRow & { journal: JournalTuple[] }>(sql.runs.toCheck, [filter.runId ?? null, filter.taskId ?? null, filter.since ?? null]);
+  // A mistyped run id must not pass as "0 runs checked"; a run the other filters leave out may.
+  if (filter.runId && rows.length === 0 && (await db.query(sql.runs.state, [filter.runId])).rows.length === 0) {
+    throw new RunNotFoundError(filter.runId);
+  }
   const results: CheckResult[] = [];
   for (const row of rows) {
     const sameId = definitions.filter((d) => d.id === row.task_id);
@@ -74,6 +79,7 @@ async function replay(row: RunRow & { journal: JournalTuple[] }, definition: Def
   const execution = new Execution({
     recorder: readOnly,
     replayOnly: true,
+    journalComplete: row.status === "SUCCESS",
     journal: recordedCalls(row.journal),
     metadata: row.metadata,
     maxMetadataBytes: Number.MAX_SAFE_INTEGER,

@@ -33,6 +33,11 @@ export interface ExecutionOptions {
   recorder: JournalWriter;
   /** Answer io calls from the journal only and stop at the first one it cannot answer (no side effects). */
   replayOnly?: boolean;
+  /**
+   * With `replayOnly`: the run returned after the journal's last call (it succeeded), so a call
+   * past the end diverges, and `io.patched` there is false, the path the run took.
+   */
+  journalComplete?: boolean;
   journal: RecordedCall[];
   ctx: RunContext;
   metadata: Metadata;
@@ -299,6 +304,7 @@ export class Execution implements RunScope {
       this.#seq = seq;
       return true;
     }
+    if (this.#options.journalComplete) return false;
     if (this.#options.replayOnly) return this.#endOfJournal(seq);
     this.#seq = seq;
     await this.#commit({ seq, kind: "patch", key: changeId, status: "completed", attempts: 1, startedAt: new Date() });
@@ -324,11 +330,11 @@ export class Execution implements RunScope {
     if (this.#divergence) throw this.#divergence;
     const seq = (this.#seq = this.#nextFreeSeq(this.#seq));
     const recorded = this.#journal.get(seq);
-    if (recorded && (recorded.kind !== kind || recorded.key !== key)) {
+    if (recorded ? recorded.kind !== kind || recorded.key !== key : this.#options.journalComplete) {
       this.#divergence = new NonDeterminismError({
         runId: this.ctx.run.id,
         seq,
-        expected: { kind: recorded.kind, key: recorded.key },
+        expected: recorded ? { kind: recorded.kind, key: recorded.key } : null,
         actual: { kind, key },
         callSite: userCallSite(new Error().stack),
       });

@@ -57,6 +57,8 @@ export class Schedules {
     encode(payload, "schedule payload", this.deps.maxPayloadBytes);
     const next = this.#nextAfter(options.cron, timezone, new Date());
     return db.transaction(async (client) => {
+      // Refused as a trigger is: a schedule for a task no engine registered would never start a run.
+      if (!(await this.#latestVersion(client, options.task))) throw new TaskNotFoundError(options.task);
       const before = (await db.query<ScheduleRow>(sql.schedules.byKeyForUpdate, [options.deduplicationKey], client)).rows[0];
       // The chain keeps running when only the payload changes; a new cron, zone or task (or a chain
       // that stopped, such as one whose job was deleted) starts a new chain and ends the old one.
@@ -89,7 +91,7 @@ export class Schedules {
   async work(boss: PgBoss, logger: Logger): Promise<string> {
     return boss.work<TickJob>(SCHEDULE_QUEUE, { pollingIntervalSeconds: 0.5, batchSize: 20 }, async (jobs) => {
       for (const job of jobs) {
-        await this.fire(job.data).catch((error: Error) => {
+        await this.fire(job.data, logger).catch((error: Error) => {
           logger.error("firing a schedule failed", { scheduleId: job.data.scheduleId, error: error.message });
           throw error;
         });
@@ -97,29 +99,40 @@ export class Schedules {
     });
   }
 
-  async fire(tick: TickJob): Promise<void> {
+  async fire(tick: TickJob, logger: Logger): Promise<void> {
     const { db, sql } = this.deps;
     await db.transaction(async (client) => {
       const row = (await db.query<ScheduleRow>(sql.schedules.forUpdate, [tick.scheduleId], client)).rows[0];
       const at = new Date(tick.at);
       if (!row || row.next_at.getTime() !== at.getTime()) return;
-      const version = (await db.query<{ version: string }>(sql.events.latestVersion, [row.task_id], client)).rows[0]?.version;
-      if (!version) throw new TaskNotFoundError(row.task_id);
-      const run = prepareTrigger(
-        {
-          taskId: row.task_id,
-          payload: { scheduleId: row.id, timestamp: at, timezone: row.timezone, payload: row.payload ?? undefined },
-          options: { idempotencyKey: `schedule:${row.id}:${tick.at}` },
-          scheduledFor: at,
-        },
-        version,
-        this.deps,
-      );
-      await insertRun(this.deps, client, run);
+      const version = await this.#latestVersion(client, row.task_id);
+      if (version) {
+        const run = prepareTrigger(
+          {
+            taskId: row.task_id,
+            payload: { scheduleId: row.id, timestamp: at, timezone: row.timezone, payload: row.payload ?? undefined },
+            options: { idempotencyKey: `schedule:${row.id}:${tick.at}` },
+            scheduledFor: at,
+          },
+          version,
+          this.deps,
+        );
+        await insertRun(this.deps, client, run);
+      } else {
+        // A task no engine registered (the schedule predates `create` checking it). Failing the job
+        // cannot make it known: pg-boss would retry it every second or so, logged each time, until
+        // its retry limit ends the chain for good. Skip this occurrence instead, logged once, and keep
+        // the chain, so the schedule fires again once an engine registers the task.
+        logger.error("a schedule's task is not registered: occurrence skipped", { scheduleId: row.id, task: row.task_id, at: tick.at });
+      }
       const next = this.#nextAfter(row.cron, row.timezone, new Date(Math.max(at.getTime(), Date.now())));
       await db.query(sql.schedules.advance, [row.id, next], client);
       await this.#sendTick(client, { scheduleId: row.id, at: next.toISOString() });
     });
+  }
+
+  async #latestVersion(client: pg.PoolClient, taskId: string): Promise<string | undefined> {
+    return (await this.deps.db.query<{ version: string }>(this.deps.sql.events.latestVersion, [taskId], client)).rows[0]?.version;
   }
 
   #nextAfter(cron: string, timezone: string, from: Date): Date {

@@ -68,6 +68,15 @@ export function claimReadyCtes(s: string, limit: string): string {
       )`;
 }
 
+/**
+ * The metadata filter of the run lists: the key alone (or with an empty value, as a cleared input
+ * sends it) selects every run whose metadata has the key, whatever its value; with a value, runs
+ * whose value reads as that text (`->>`). The dashboard's live updates (`runMatchesFilters`,
+ * react/client/cache-updates.ts) read the filter the same way.
+ */
+const metadataMatches = (key: string, value: string) =>
+  `(r.metadata ? ${key} AND (coalesce(${value}::text, '') = '' OR r.metadata ->> ${key} = ${value}))`;
+
 /** Statements on `runs`: the lifecycle of a run. `s` is the quoted schema. */
 export function runStatements(s: string) {
   const claim = (condition: string) => `
@@ -287,7 +296,7 @@ export function runStatements(s: string) {
         AND ($4::text IS NULL OR r.event_id = $4)
         AND ($5::timestamptz IS NULL OR r.created_at >= $5)
         AND ($6::timestamptz IS NULL OR r.created_at < $6)
-        AND ($7::text IS NULL OR r.metadata ->> $7 = $8)
+        AND ($7::text IS NULL OR ${metadataMatches("$7", "$8")})
         AND ($9::text IS NULL OR r.id < $9)
       ORDER BY r.id DESC
       LIMIT $10`,
@@ -299,16 +308,18 @@ export function runStatements(s: string) {
         AND ($3::text IS NULL OR r.event_id = $3)
         AND ($4::timestamptz IS NULL OR r.created_at >= $4)
         AND ($5::timestamptz IS NULL OR r.created_at < $5)
-        AND ($6::text IS NULL OR r.metadata ->> $6 = $7)
+        AND ($6::text IS NULL OR ${metadataMatches("$6", "$7")})
       GROUP BY r.status`,
 
-    /** Runs with a journal, with that journal, for `durably check`. */
-    withJournal: `
+    /**
+     * Runs for `durably check`, each with its journal; an empty one is checked too: a run that
+     * succeeded without an io call diverges from code that now makes one.
+     */
+    toCheck: `
       SELECT r.*, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name,${journalTuples(s, "r.id")} AS journal
       FROM ${s}.runs r
       WHERE ($1::text IS NULL OR r.id = $1) AND ($2::text IS NULL OR r.task_id = $2)
         AND ($3::timestamptz IS NULL OR r.created_at >= $3)
-        AND EXISTS (SELECT 1 FROM ${s}.journal j WHERE j.run_id = r.id)
       ORDER BY r.id`,
 
     byEvent: `SELECT r.*, NULL AS event_name FROM ${s}.runs r WHERE r.event_id = $1 ORDER BY r.created_at, r.id`,

@@ -1,0 +1,68 @@
+import { spawnSync } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
+
+const bin = fileURLToPath(new URL("../bin/durably.js", import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/cli/${name}.ts`, import.meta.url));
+const schema = uniqueSchema("cli");
+afterAll(() => dropSchemas(schema));
+
+/** The CLI on `schema`, with DATABASE_URL unless `env` says otherwise and no secret key unless given. */
+function cli(args: string[], env: Record<string, string> = {}) {
+  const base: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: TEST_DATABASE_URL };
+  delete base.DURABLY_SECRET_KEY;
+  const result = spawnSync(process.execPath, [bin, ...args, "--schema", schema], { env: { ...base, ...env }, encoding: "utf8", timeout: 60_000 });
+  return { code: result.status, out: result.stdout, err: result.stderr };
+}
+
+/** An error the CLI reports as one line (usage errors add a pointer to --help), never a stack trace. */
+function expectOneLine(result: ReturnType<typeof cli>, line: string | RegExp): void {
+  expect(result.code).toBe(1);
+  const [first, ...rest] = result.err.trimEnd().split("\n");
+  expect(first).toMatch(line);
+  expect(rest.filter((l) => l !== 'Run "durably --help" for usage.')).toEqual([]);
+}
+
+describe("durably CLI errors", () => {
+  it("a bad DATABASE_URL is one line naming the problem: refused, unknown database, not a URL", () => {
+    expectOneLine(cli(["runs", "list"], { DATABASE_URL: "postgres://root@127.0.0.1:1/test" }), /^Cannot connect to PostgreSQL at 127\.0\.0\.1:1: connection refused/);
+    expectOneLine(cli(["runs", "list"], { DATABASE_URL: TEST_DATABASE_URL.replace(/\/[^/]*$/, "/durably_no_such_db") }), 'PostgreSQL: database "durably_no_such_db" does not exist');
+    expectOneLine(cli(["runs", "list"], { DATABASE_URL: "notaurl" }), /databaseUrl: must be a postgres:\/\/ URL \(DATABASE_URL/);
+    const verbose = cli(["runs", "list", "--verbose"], { DATABASE_URL: "notaurl" });
+    expect(verbose.code).toBe(1);
+    expect(verbose.err).toMatch(/\n\s+at resolveOptions/);
+  }, 60_000);
+
+  it("a missing entry file, a taken port, a short or missing secret key are one line each", async () => {
+    expectOneLine(cli(["check", "nope.ts"]), 'Entry file "nope.ts" not found');
+    expectOneLine(cli(["start", "--port", "0"], { DURABLY_SECRET_KEY: "short" }), /secretKey: must be at least 16 characters \(DURABLY_SECRET_KEY/);
+    expectOneLine(cli(["start", "--port", "0"]), "The HTTP API needs a secret key: set DURABLY_SECRET_KEY (at least 16 characters), or pass --dev for local use only");
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      expectOneLine(cli(["start", "--dev", "--port", String(port)]), `Cannot listen at 127.0.0.1:${port}: the address is already in use; choose another --port`);
+    } finally {
+      taken.close();
+    }
+  }, 60_000);
+
+  it("an unknown runs command is named as such; --from-seq 0 and --limit 0 are refused as the server would", () => {
+    expectOneLine(cli(["runs", "frob"]), 'Unknown runs command "frob"; use list, get, retry, replay, cancel or fork');
+    expectOneLine(cli(["runs", "fork", "run_x", "--from-seq", "0"]), "--from-seq must be an integer of at least 1");
+    expectOneLine(cli(["runs", "list", "--limit", "0"]), "--limit must be an integer from 1 to 100");
+  }, 60_000);
+
+  it("start refuses two different tasks with one id, naming it", () => {
+    expectOneLine(cli(["start", "--dev", "--port", "0", fixture("twin-a"), fixture("twin-b")]), /^DUPLICATE_TASK: .*"my-task" \(version 1\)/);
+  }, 60_000);
+
+  it("schedules create refuses a task no engine registered, and writes nothing", () => {
+    expectOneLine(cli(["schedules", "create", "nope2", "--cron", "* * * * *", "--deduplication-key", "nope2"]), 'TASK_NOT_FOUND: No task or job with id "nope2" is registered');
+    const listed = cli(["schedules", "list", "--json"]);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.out)).toEqual([]);
+  }, 60_000);
+});
