@@ -6,6 +6,7 @@ import { sql } from "./helpers/db.ts";
 
 const SECRET = "test-secret-key-0123456789";
 const hello = task({ id: "hello", run: async (p: { name: string }) => `hello ${p.name}` });
+const echo = task({ id: "echo", run: async (payload: unknown) => ({ payload }) });
 let stepRuns = 0;
 const twoSteps = task({
   id: "two-steps",
@@ -102,6 +103,18 @@ describe("HTTP API", () => {
       expect(snapshot.run.revision).toBe(final.revision);
       expect(snapshot.revisions).toHaveLength(snapshot.kind === "journal" ? 2 * STEPS : STEPS);
     }
+  });
+
+  it("triggers with the payload as sent, null included, and with {} when the body has none", async () => {
+    const engine = await startTestEngine("http_payload", { tasks: [echo], http: { port: 0 }, secretKey: SECRET });
+    const base = engine.url!;
+    const outputs = [];
+    for (const body of [{ payload: null }, {}, { payload: 0 }]) {
+      const { id } = (await api(base, "/api/tasks/echo/trigger", { method: "POST", body: JSON.stringify(body) })).body as { id: string };
+      const run = await engine.service.pollRun(id, 20_000);
+      outputs.push([run.payload, run.output]);
+    }
+    expect(outputs).toEqual([[null, { payload: null }], [{}, { payload: {} }], [0, { payload: 0 }]]);
   });
 
   it("answers bad input with a 4xx JSON error and writes nothing", async () => {

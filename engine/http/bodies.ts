@@ -89,3 +89,6 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown, where: str
   }
   return result.data;
 }
+
+/** A body without a payload triggers with `{}`; an explicit `null` is a payload like any other. */
+export const payloadOf = (body: { payload?: unknown }): unknown => (body.payload === undefined ? {} : body.payload);

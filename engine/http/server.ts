@@ -8,7 +8,7 @@ import { TaskNotFoundError } from "../../sdk/errors.ts";
 import type { Json } from "../../sdk/types.ts";
 import type { EngineParts } from "../engine.ts";
 import { requireFull, requireRun, resolveAccess, type Access } from "../auth/access.ts";
-import { eventBody, forkBody, listQuery, parse, readBody, scheduleBody, tokenBody, triggerBody } from "./bodies.ts";
+import { eventBody, forkBody, listQuery, parse, payloadOf, readBody, scheduleBody, tokenBody, triggerBody } from "./bodies.ts";
 import { HttpError, errorResponse } from "./http-errors.ts";
 import { parseLastEventId, streamAllRuns, streamRun } from "./run-stream.ts";
 import { dashboardFile } from "./static-files.ts";
@@ -164,8 +164,9 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
   app.post("/api/events", async (c) => {
     requireFull(c.get("access"), "Sending an event");
     const body = await readBody(c, eventBody);
-    for (const d of definitions) if (d.eventName === body.name) validatePayload(d.schema, body.payload ?? {}, `job "${d.id}"`);
-    return c.json(await service.sendEvent({ name: body.name, payload: body.payload ?? {}, ...(body.id ? { id: body.id } : {}) }));
+    const payload = payloadOf(body);
+    for (const d of definitions) if (d.eventName === body.name) validatePayload(d.schema, payload, `job "${d.id}"`);
+    return c.json(await service.sendEvent({ name: body.name, payload, ...(body.id ? { id: body.id } : {}) }));
   });
 
   app.get("/api/tasks", async (c) => {
@@ -178,7 +179,7 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
     const body = await readBody(c, triggerBody);
     const definition = [...definitions].reverse().find((d) => d.id === taskId && d.kind === "task");
     if (!definition) throw new TaskNotFoundError(taskId);
-    const payload = validatePayload(definition.schema, body.payload ?? {}, `task "${taskId}"`);
+    const payload = validatePayload(definition.schema, payloadOf(body), `task "${taskId}"`);
     const { id } = await service.trigger({ taskId, taskVersion: definition.version, payload, options: body.options ?? {} });
     return c.json({ id });
   });
