@@ -31,7 +31,7 @@ describe("schedules", () => {
     expect(await schedules.list()).toEqual([]);
   });
 
-  it("creating a schedule for a task no engine registered is refused with TASK_NOT_FOUND (404 over HTTP) and writes nothing", async () => {
+  it("creating a schedule for a task no engine registered is refused with TASK_NOT_FOUND (404 over HTTP) and writes nothing; deleting an unknown one is a 404", async () => {
     const engine = await startTestEngine("sched_unknown", { tasks: [], http: { port: 0 }, devMode: true });
     const schema = engine.options.schema;
     await expect(schedules.create({ task: "nope", cron: "* * * * *", deduplicationKey: "nope" })).rejects.toBeInstanceOf(TaskNotFoundError);
@@ -44,6 +44,8 @@ describe("schedules", () => {
     expect(await response.json()).toMatchObject({ error: { code: "TASK_NOT_FOUND" } });
     expect(await sql(`SELECT id FROM "${schema}".schedules`)).toEqual([]);
     expect(await scheduleTicks(schema)).toEqual([]);
+    const deleted = await fetch(`${engine.url}/api/schedules/sched_nope`, { method: "DELETE" });
+    expect([deleted.status, await deleted.json()]).toMatchObject([404, { error: { code: "SCHEDULE_NOT_FOUND" } }]);
   });
 
   it("an occurrence whose task is not registered is skipped, logged once, and the chain moves on to the next", async () => {
