@@ -176,8 +176,13 @@ describe("the dashboard in Chromium", () => {
     await tab.screenshot({ path: `${shots}/failed-run.png`, fullPage: true, animations: "disabled" });
 
     side.failing = false;
+    // "save" waits until the note is read: the note goes once the retried run has finished.
+    let releaseSave: () => void = () => undefined;
+    side.hold = new Promise((resolve) => (releaseSave = resolve));
     await tab.getByTestId("retry-button").click();
     await expect(tab.getByTestId("action-result").textContent()).resolves.toContain("resumes");
+    releaseSave();
+    side.hold = null;
     await tab.getByTestId("run-status").getByText("SUCCESS").waitFor({ timeout: 15_000 });
     await tab.getByTestId("run-error").waitFor({ state: "detached" });
     await save.filter({ hasNotText: "read-only" }).waitFor();

@@ -6,6 +6,8 @@ interface ActionResult {
   ok: boolean;
   text: string;
   runId?: string;
+  /** Set on "this run resumes": the note holds until the run is final again past this revision. */
+  whileRetryingFrom?: number;
 }
 
 /**
@@ -19,6 +21,11 @@ export function RunActions({ run }: { run: Run }) {
   const [result, setResult] = useState<ActionResult | null>(null);
   const busy = retry.isPending || replay.isPending || cancel.isPending;
   const failed = (action: string) => (error: Error) => setResult({ ok: false, text: `${action} failed: ${error.message}` });
+  // The run is still final (the failure retried) until the requeue arrives: only a final state
+  // at a later revision means the retried run has finished, and the note is out of date.
+  const retryFinished =
+    result?.whileRetryingFrom !== undefined && isFinalRunStatus(run.status) && run.revision > result.whileRetryingFrom;
+  const shown = retryFinished ? null : result;
 
   return (
     <div className="run-actions-wrap">
@@ -34,7 +41,7 @@ export function RunActions({ run }: { run: Run }) {
                 onSuccess: (handle) =>
                   setResult(
                     handle.id === run.id
-                      ? { ok: true, text: "Retry queued: this run resumes from its journal." }
+                      ? { ok: true, text: "Retry queued: this run resumes from its journal.", whileRetryingFrom: run.revision }
                       : { ok: true, text: "Retry started as", runId: handle.id },
                   ),
                 onError: failed("Retry"),
@@ -76,13 +83,13 @@ export function RunActions({ run }: { run: Run }) {
           </button>
         )}
       </div>
-      {result && (
-        <div className={`action-result ${result.ok ? "ok" : "failed"}`} role="status" data-testid="action-result">
-          <span>
-            {result.text}{" "}
-            {result.runId && (
-              <a className="mono" href={hrefs.run(result.runId)}>
-                {result.runId}
+      {shown && (
+        <div className={`action-result ${shown.ok ? "ok" : "failed"}`} role="status" data-testid="action-result">
+          <span className="action-result-text">
+            {shown.text}{" "}
+            {shown.runId && (
+              <a className="mono" href={hrefs.run(shown.runId)}>
+                {shown.runId}
               </a>
             )}
           </span>

@@ -5,6 +5,7 @@ import { ProgressBar } from "../../components/ProgressBar.tsx";
 import { StateBadge } from "../../components/StateBadge.tsx";
 import { formatClock, formatDateTime } from "../../lib/format.ts";
 import { StatusHistory } from "./StatusHistory.tsx";
+import { StatusImage } from "./StatusImage.tsx";
 
 const isStringArray = (value: JsonValue | undefined): value is string[] =>
   Array.isArray(value) && value.every((item) => typeof item === "string");
@@ -35,10 +36,8 @@ export function StatusBlock({ status }: { status: Status }) {
       {progress !== undefined && <ProgressBar value={progress} />}
       {urls && urls.length > 0 && (
         <div className="status-images">
-          {urls.map((url) => (
-            <a key={url} href={url} target="_blank" rel="noreferrer">
-              <img src={url} alt="" loading="lazy" />
-            </a>
+          {urls.map((url, index) => (
+            <StatusImage key={url} url={url} alt={`${status.label || status.key}, image ${index + 1} of ${urls.length}`} />
           ))}
         </div>
       )}

@@ -1,6 +1,8 @@
 import { useState, type FormEvent } from "react";
 import { useSendEvent, useTriggerTask, type TaskInfo } from "durably/react";
 import { parseJsonInput } from "../../lib/json.ts";
+import { EMPTY_OPTION_INPUTS, parseTriggerOptions, type OptionInputs } from "./trigger-options.ts";
+import { TriggerOptionsFields } from "./TriggerOptionsFields.tsx";
 import { TriggerResult, type TriggerOutcome } from "./TriggerResult.tsx";
 
 function taskLabel(task: TaskInfo): string {
@@ -9,15 +11,16 @@ function taskLabel(task: TaskInfo): string {
 }
 
 /**
- * Tasks are triggered directly; v2 jobs listen to an event, so for them the payload is sent
- * as that event (`POST /api/events`).
+ * Tasks are triggered directly, with their options; v2 jobs listen to an event, so for them the
+ * payload is sent as that event (`POST /api/events`), which takes no options.
  */
 export function TriggerForm({ tasks, initialTaskId }: { tasks: TaskInfo[]; initialTaskId: string | null }) {
   const [taskId, setTaskId] = useState(
     () => tasks.find((t) => t.id === initialTaskId)?.id ?? tasks[0]?.id ?? "",
   );
   const [payload, setPayload] = useState("{\n  \n}");
-  const [tags, setTags] = useState("");
+  const [optionInputs, setOptionInputs] = useState<OptionInputs>(EMPTY_OPTION_INPUTS);
+  const [showOptions, setShowOptions] = useState(false);
   const [touched, setTouched] = useState(false);
   const [outcome, setOutcome] = useState<TriggerOutcome | null>(null);
   const trigger = useTriggerTask();
@@ -25,24 +28,31 @@ export function TriggerForm({ tasks, initialTaskId }: { tasks: TaskInfo[]; initi
 
   const task = tasks.find((t) => t.id === taskId);
   const parsed = parseJsonInput(payload);
+  const triggerOptions = parseTriggerOptions(optionInputs);
   const pending = trigger.isPending || sendEvent.isPending;
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setTouched(true);
     if (!task || !parsed.ok) return;
-    setOutcome(null);
     const onError = (error: Error) => setOutcome({ kind: "error", message: error.message });
-    if (task.kind === "job" && task.eventName) {
+    const eventName = task.kind === "job" ? task.eventName : null;
+    if (eventName) {
+      setOutcome(null);
       sendEvent.mutate(
-        { name: task.eventName, payload: parsed.value },
+        { name: eventName, payload: parsed.value },
         { onSuccess: (result) => setOutcome({ kind: "event", eventId: result.id, runIds: result.runs }), onError },
       );
       return;
     }
-    const tagList = tags.split(",").map((t) => t.trim()).filter(Boolean);
+    if (!triggerOptions.ok) {
+      // The error sits inside the disclosure: open it, or the submit would fail without a word.
+      setShowOptions(true);
+      return;
+    }
+    setOutcome(null);
     trigger.mutate(
-      { taskId: task.id, payload: parsed.value, ...(tagList.length > 0 ? { options: { tags: tagList } } : {}) },
+      { taskId: task.id, payload: parsed.value, ...(triggerOptions.options ? { options: triggerOptions.options } : {}) },
       { onSuccess: (handle) => setOutcome({ kind: "run", runId: handle.id }), onError },
     );
   };
@@ -100,10 +110,27 @@ export function TriggerForm({ tasks, initialTaskId }: { tasks: TaskInfo[]; initi
         </p>
       )}
       {task?.kind !== "job" && (
-        <label className="field">
-          <span>Tags (comma separated, optional)</span>
-          <input value={tags} onChange={(e) => setTags(e.target.value)} placeholder="user:1, plan:pro" data-testid="trigger-tags" />
-        </label>
+        <>
+          <label className="field">
+            <span>Tags (comma separated, optional)</span>
+            <input
+              value={optionInputs.tags}
+              onChange={(e) => setOptionInputs({ ...optionInputs, tags: e.target.value })}
+              placeholder="user:1, plan:pro"
+              data-testid="trigger-tags"
+            />
+          </label>
+          <TriggerOptionsFields
+            inputs={optionInputs}
+            errors={touched && !triggerOptions.ok ? triggerOptions.errors : {}}
+            open={showOptions}
+            onOpenChange={setShowOptions}
+            onChange={(inputs) => {
+              setOptionInputs(inputs);
+              setTouched(true);
+            }}
+          />
+        </>
       )}
       <div className="form-actions">
         <button type="submit" className="button primary" disabled={pending || !task} data-testid="trigger-submit">
