@@ -3,13 +3,11 @@
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { build } from "vite";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import type { BrowserContext, Locator, Page } from "playwright-core";
 import { Client, eventTrigger, task } from "durably";
-import { createEngine, type Engine } from "durably/engine";
+import type { Engine } from "durably/engine";
 import { metadataProgress } from "../examples/metadata-progress.ts";
-import { launchChromium } from "./helpers/browser.ts";
-import { dropSchemas, TEST_DATABASE_URL, uniqueSchema } from "./helpers/db.ts";
+import { startDashboard, type DashboardUnderTest } from "./helpers/dashboard.ts";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const shots = here("../test-output/screenshots");
@@ -51,39 +49,21 @@ const flakySave = task({
   },
 });
 
-let browser: Browser;
+let dashboard: DashboardUnderTest;
 let context: BrowserContext;
 let engine: Engine;
-const schema = uniqueSchema("dash_trigger");
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  // Its own build, so that the other browser tests rebuilding theirs in parallel cannot empty it.
-  const dashboardDir = here("../test-output/dashboard-trigger-dist");
-  await build({ configFile: here("../dashboard/vite.config.ts"), logLevel: "warn", build: { outDir: dashboardDir, emptyOutDir: true } });
   await mkdir(shots, { recursive: true });
-  engine = createEngine({
-    databaseUrl: TEST_DATABASE_URL,
-    schema,
-    logLevel: "error",
-    pollIntervalMs: 200,
-    clients: [client],
-    tasks: [metadataProgress, flakySave],
-    http: { port: 0, dashboardDir },
-    secretKey: SECRET,
-  });
-  await engine.start();
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  dashboard = await startDashboard("dashboard-trigger", { clients: [client], tasks: [metadataProgress, flakySave], secretKey: SECRET });
+  ({ engine, context } = dashboard);
   await context.route(GOOD_IMAGE, (route) => route.fulfill({ contentType: "image/svg+xml", body: PHOTO_SVG }));
   await context.route(BROKEN_IMAGE, (route) => route.fulfill({ status: 404, body: "gone" }));
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await engine?.stop();
-  await dropSchemas(schema);
+  await dashboard?.close();
 });
 
 // The key is asked for once; the context's later tabs keep it.

@@ -1,15 +1,13 @@
 import { copyFile, mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { build } from "vite";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { task } from "durably";
-import { createEngine, type Engine } from "durably/engine";
+import type { Engine } from "durably/engine";
 import { client } from "../examples/meme-generator.ts";
 import { importItems } from "../examples/import-items.ts";
 import { metadataProgress } from "../examples/metadata-progress.ts";
-import { launchChromium } from "./helpers/browser.ts";
-import { dropSchemas, TEST_DATABASE_URL, uniqueSchema } from "./helpers/db.ts";
+import { startDashboard, type DashboardUnderTest } from "./helpers/dashboard.ts";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const shots = here("../test-output/screenshots");
@@ -45,39 +43,20 @@ const MEME_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="240" height="16
 <rect width="240" height="160" fill="#1e293b"/><text x="120" y="70" font-family="Impact,sans-serif" font-size="26" fill="#fff" text-anchor="middle">ONE DOES NOT</text>
 <text x="120" y="110" font-family="Impact,sans-serif" font-size="26" fill="#fff" text-anchor="middle">SIMPLY REPLAY</text></svg>`;
 
-let browser: Browser;
+let dashboard: DashboardUnderTest;
 let context: BrowserContext;
 let engine: Engine;
-const schema = uniqueSchema("dashboard");
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  // A build of its own, so that `npm start` rebuilding dashboard/dist in a parallel test cannot
-  // empty the folder under this one.
-  const dashboardDir = here("../test-output/dashboard-dist");
-  await build({ configFile: here("../dashboard/vite.config.ts"), logLevel: "warn", build: { outDir: dashboardDir, emptyOutDir: true } });
   await mkdir(shots, { recursive: true });
-  engine = createEngine({
-    databaseUrl: TEST_DATABASE_URL,
-    schema,
-    logLevel: "error",
-    pollIntervalMs: 200,
-    clients: [client],
-    tasks: [metadataProgress, importItems, flakyImport],
-    http: { port: 0, dashboardDir },
-    secretKey: SECRET,
-  });
-  await engine.start();
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  dashboard = await startDashboard("dashboard", { clients: [client], tasks: [metadataProgress, importItems, flakyImport], secretKey: SECRET });
+  ({ engine, context } = dashboard);
   await context.route(/giphy\.gif/, (route) => route.fulfill({ contentType: "image/svg+xml", body: MEME_SVG }));
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await engine?.stop();
-  await dropSchemas(schema);
+  await dashboard?.close();
 });
 
 async function openDashboard(): Promise<Page> {

@@ -4,12 +4,10 @@
 // a log the page keeps (an init script wraps EventSource), so nothing depends on timing.
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { build } from "vite";
-import type { Browser, BrowserContext, Page, Route } from "playwright-core";
+import type { BrowserContext, Page, Route } from "playwright-core";
 import { Client, eventTrigger, metadata, task } from "durably";
-import { createEngine, type Engine } from "durably/engine";
-import { launchChromium } from "./helpers/browser.ts";
-import { dropSchemas, TEST_DATABASE_URL, uniqueSchema } from "./helpers/db.ts";
+import type { Engine } from "durably/engine";
+import { startDashboard, type DashboardUnderTest } from "./helpers/dashboard.ts";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const SECRET = "live-races-secret-key-0123456789";
@@ -81,27 +79,13 @@ eventClient.defineJob({
   },
 });
 
-let browser: Browser;
+let dashboard: DashboardUnderTest;
 let context: BrowserContext;
 let engine: Engine;
-const schema = uniqueSchema("live_races");
 
 beforeAll(async () => {
-  const dashboardDir = here("../test-output/live-races-dashboard-dist");
-  await build({ configFile: here("../dashboard/vite.config.ts"), logLevel: "warn", build: { outDir: dashboardDir, emptyOutDir: true } });
-  engine = createEngine({
-    databaseUrl: TEST_DATABASE_URL,
-    schema,
-    logLevel: "error",
-    pollIntervalMs: 200,
-    clients: [eventClient],
-    tasks: [gated, withMetadata],
-    http: { port: 0, dashboardDir },
-    secretKey: SECRET,
-  });
-  await engine.start();
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  dashboard = await startDashboard("live-races", { clients: [eventClient], tasks: [gated, withMetadata], secretKey: SECRET, viewport: { width: 1280, height: 900 } });
+  ({ engine, context } = dashboard);
   // Signed in already, and every SSE event the page receives is logged in window.__sse.
   await context.addInitScript((secret: string) => {
     localStorage.setItem("durably.secretKey", secret);
@@ -131,17 +115,14 @@ afterAll(async () => {
   side.work.open();
   side.beforeMeta.open();
   side.afterMeta.open();
-  await context?.close();
-  await browser?.close();
-  await engine?.stop();
-  await dropSchemas(schema);
+  await dashboard?.close();
 });
 
 type Logged = { url: string; type: string; data?: string };
 const sseLog = (tab: Page) => tab.evaluate(() => (window as unknown as { __sse: Logged[] }).__sse);
 
 /** Waits until the page has received an SSE event matching `match`. */
-async function sseSeen(tab: Page, match: (e: Logged) => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+async function sseSeen(tab: Page, match: (e: Logged) => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if ((await sseLog(tab)).some(match)) return;
@@ -155,7 +136,7 @@ const runEvent = (path: string, runId: string, status: string) => (e: Logged) =>
   pathOf(e.url) === path && e.type === "run" && !!e.data && JSON.parse(e.data).id === runId && JSON.parse(e.data).status === status;
 
 async function untilRunStatus(runId: string, status: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if ((await engine.service.retrieveRun(runId)).status === status) return;
     await new Promise((r) => setTimeout(r, 50));
@@ -198,7 +179,7 @@ describe("the dashboard's live views whichever answer lands first", () => {
     const row = tab.getByTestId(`run-row-${id}`);
     await row.waitFor();
     // The engine says SUCCESS, and the page received SUCCESS: the row must not stay EXECUTING.
-    await row.getByText("SUCCESS").waitFor({ timeout: 5_000 });
+    await row.getByText("SUCCESS").waitFor({ timeout: 15_000 });
     await tab.close();
   });
 
@@ -228,7 +209,7 @@ describe("the dashboard's live views whichever answer lands first", () => {
     connect.open();
     await sseSeen(tab, (e) => pathOf(e.url) === "/api/runs/stream" && e.type === "open", "runs stream open");
 
-    await row.getByText("SUCCESS").waitFor({ timeout: 5_000 });
+    await row.getByText("SUCCESS").waitFor({ timeout: 15_000 });
     await tab.close();
   });
 
@@ -263,7 +244,7 @@ describe("the dashboard's live views whichever answer lands first", () => {
 
     const row = tab.getByTestId(`run-row-${runId}`);
     await row.waitFor();
-    await row.getByText("SUCCESS").waitFor({ timeout: 5_000 });
+    await row.getByText("SUCCESS").waitFor({ timeout: 15_000 });
     await tab.close();
   });
 
@@ -354,7 +335,7 @@ describe("the dashboard's live views whichever answer lands first", () => {
 
     // The retried run sets `phase`, then waits; the held snapshots are read after that write.
     side.beforeMeta.open();
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 30_000;
     while (!(await engine.service.getMetadataHistory(id)).some((c) => c.key === "phase")) {
       if (Date.now() > deadline) throw new Error("the run never set phase");
       await new Promise((r) => setTimeout(r, 50));
