@@ -184,6 +184,42 @@ describe("run stream (SSE)", () => {
   });
 });
 
+describe("runs stream (SSE)", () => {
+  it("never sends a run older than one it sent before, however slow a read is", async () => {
+    const { task: steps, open } = gatedProgress("slow-read-steps", 4, { gapMs: 150 });
+    const engine = await startTestEngine("sse_all_runs", { tasks: [steps], http: { port: 0 }, secretKey: SECRET });
+    const { id } = await steps.trigger(null);
+    await until(async () => ((await engine.service.getRunStatuses(id)).statuses.length === 1 ? true : undefined), 10_000);
+
+    // The first read of the run after the gate opens answers 400 ms late, while the run moves on.
+    const service = engine.service;
+    const retrieveRun = service.retrieveRun.bind(service);
+    let slowNext = false;
+    let slowSent = false;
+    service.retrieveRun = async (runId: string) => {
+      const run = await retrieveRun(runId);
+      if (runId === id && slowNext) {
+        slowNext = false;
+        await new Promise((r) => setTimeout(r, 400));
+        slowSent = true;
+      }
+      return run;
+    };
+    const isRun = (m: { event: string; data: string }) => m.event === "run" && (JSON.parse(m.data) as { id: string }).id === id;
+    const stream = readSse(`${engine.url}/api/runs/stream`, {
+      headers: auth,
+      stop: (_, all) => slowSent && all.some((m) => isRun(m) && (JSON.parse(m.data) as { status: string }).status === "SUCCESS"),
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    slowNext = true;
+    open();
+
+    const revisions = (await stream).messages.filter(isRun).map((m) => (JSON.parse(m.data) as { revision: number }).revision);
+    expect(revisions.length).toBeGreaterThan(1);
+    expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
+  });
+});
+
 async function eventually(check: () => boolean, timeoutMs = 5_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {

@@ -109,15 +109,20 @@ function journalMessage(entry: JournalEntry) {
   return { entry };
 }
 
-/** Every run that changes, for the dashboard's list; coalesced so a busy run sends one update per tick. */
+/**
+ * Every run that changes, for the dashboard's list; coalesced so a busy run sends one update per
+ * tick. One tick's reads wait for the last tick's to be sent: a slow read overtaken by a later one
+ * would send a run older than what the client holds, and a list that no longer shows the run
+ * (its filter) would take it back in, stale for good.
+ */
 export function streamAllRuns(c: Context, parts: EngineParts): Response {
   return sseResponse(c, async (stream) => {
     const pending = new Set<string>();
     let timer: NodeJS.Timeout | undefined;
+    let sending: Promise<void> = Promise.resolve();
     let finish: () => void = () => undefined;
     const done = new Promise<void>((resolve) => (finish = resolve));
     const send = async () => {
-      timer = undefined;
       const ids = [...pending];
       pending.clear();
       for (const id of ids) {
@@ -128,7 +133,10 @@ export function streamAllRuns(c: Context, parts: EngineParts): Response {
     };
     const off = parts.listener.on(parts.channels.run, (payload) => {
       for (const id of changedRuns(payload)) pending.add(id);
-      timer ??= setTimeout(() => void send().catch(() => finish()), 100);
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        sending = sending.then(send).catch(() => finish());
+      }, 100);
     });
     const ping = setInterval(stream.ping, KEEPALIVE_MS);
     void stream.closed.then(finish);
