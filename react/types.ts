@@ -180,12 +180,19 @@ export interface TaskInfo {
   eventName?: string | null;
 }
 
+/** What `POST /api/tasks/:id/trigger` takes besides the payload (docs/http-api.md). */
 export interface TriggerOptions {
   metadata?: JsonObject;
   idempotencyKey?: string;
-  /** Passed through as the engine accepts it (e.g. "1m" or an ISO date). */
+  /** How long the key holds: seconds or a duration such as "1h". */
+  idempotencyKeyTTL?: string | number;
+  /** Passed through as the engine accepts it: seconds, a duration such as "1m", or an ISO date. */
   delay?: string | number;
+  /** A run not started within it is canceled (`EXPIRED`): seconds or a duration such as "10m". */
+  ttl?: string | number;
   tags?: string[];
+  /** Runs with the same key share their queue's concurrency limit. */
+  concurrencyKey?: string;
 }
 
 export interface TriggerTaskRequest {

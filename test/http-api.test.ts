@@ -3,6 +3,7 @@ import { SignJWT } from "jose";
 import { auth, metadata, runs, task } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
 import { sql } from "./helpers/db.ts";
+import { createHttpClient } from "../react/client/http-client.ts";
 
 const SECRET = "test-secret-key-0123456789";
 const hello = task({ id: "hello", run: async (p: { name: string }) => `hello ${p.name}` });
@@ -115,6 +116,22 @@ describe("HTTP API", () => {
       outputs.push([run.payload, run.output]);
     }
     expect(outputs).toEqual([[null, { payload: null }], [{}, { payload: {} }], [0, { payload: 0 }]]);
+  });
+
+  it("takes every trigger option from the React client, typed as the API takes them", async () => {
+    const engine = await startTestEngine("http_options", { tasks: [hello], http: { port: 0 }, secretKey: SECRET });
+    const client = createHttpClient({ baseUrl: engine.url!, accessToken: SECRET });
+    const options = { metadata: { plan: "pro" }, idempotencyKey: "k1", idempotencyKeyTTL: 60, delay: "1h", ttl: "2h", tags: ["a"], concurrencyKey: "tenant-1" };
+    const first = await client.triggerTask("hello", { payload: { name: "Ada" }, options });
+    const again = await client.triggerTask("hello", { payload: { name: "Ada" }, options });
+    expect(again.id).toBe(first.id);
+    expect(await client.getRun(first.id)).toMatchObject({ status: "QUEUED", idempotencyKey: "k1", tags: ["a"], metadata: { plan: "pro" } });
+    const [row] = await sql(
+      `SELECT concurrency_key, expires_at - created_at > interval '1 hour' AS ttl_set, idempotency_key_expires_at IS NOT NULL AS key_ttl_set
+       FROM "${engine.options.schema}".runs WHERE id = $1`,
+      [first.id],
+    );
+    expect(row).toEqual({ concurrency_key: "tenant-1", ttl_set: true, key_ttl_set: true });
   });
 
   it("answers bad input with a 4xx JSON error and writes nothing", async () => {
