@@ -121,9 +121,14 @@ describe("HTTP API", () => {
   it("takes every trigger option from the React client, typed as the API takes them", async () => {
     const engine = await startTestEngine("http_options", { tasks: [hello], http: { port: 0 }, secretKey: SECRET });
     const client = createHttpClient({ baseUrl: engine.url!, accessToken: SECRET });
-    const options = { metadata: { plan: "pro" }, idempotencyKey: "k1", idempotencyKeyTTL: 60, delay: "1h", ttl: "2h", tags: ["a"], concurrencyKey: "tenant-1" };
-    const first = await client.triggerTask("hello", { payload: { name: "Ada" }, options });
-    const again = await client.triggerTask("hello", { payload: { name: "Ada" }, options });
+    // A literal, so that an option the type lacks fails the typecheck.
+    const trigger = () =>
+      client.triggerTask("hello", {
+        payload: { name: "Ada" },
+        options: { metadata: { plan: "pro" }, idempotencyKey: "k1", idempotencyKeyTTL: 60, delay: "1h", ttl: "2h", tags: ["a"], concurrencyKey: "tenant-1" },
+      });
+    const first = await trigger();
+    const again = await trigger();
     expect(again.id).toBe(first.id);
     expect(await client.getRun(first.id)).toMatchObject({ status: "QUEUED", idempotencyKey: "k1", tags: ["a"], metadata: { plan: "pro" } });
     const [row] = await sql(
