@@ -263,10 +263,18 @@ async function runsCommand(sub: string | undefined, id: string | undefined): Pro
       return;
     }
     case "retry":
-    case "replay":
-    case "cancel": {
-      const result = await withService((s) => (sub === "retry" ? s.retryRun(id) : sub === "replay" ? s.replayRun(id) : s.cancelRun(id)));
+    case "replay": {
+      const result = await withService((s) => (sub === "retry" ? s.retryRun(id) : s.replayRun(id)));
       print(result, () => `${sub}: ${result.id}`);
+      return;
+    }
+    case "cancel": {
+      // A finished run stays as it is: say so, rather than report a cancel that did nothing.
+      const run = await withService(async (s) => {
+        await s.cancelRun(id);
+        return s.retrieveRun(id);
+      });
+      print({ id, status: run.status }, () => (run.status === "CANCELED" ? `cancel: ${id}` : `${id} had already finished (${run.status}): nothing to cancel`));
       return;
     }
     case "fork": {

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
+import { TEST_DATABASE_URL, dropSchemas, insertExecutingRun, sql, uniqueSchema } from "./helpers/db.ts";
 
 const bin = fileURLToPath(new URL("../bin/durably.js", import.meta.url));
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/cli/${name}.ts`, import.meta.url));
@@ -64,5 +64,15 @@ describe("durably CLI errors", () => {
     const listed = cli(["schedules", "list", "--json"]);
     expect(listed.code).toBe(0);
     expect(JSON.parse(listed.out)).toEqual([]);
+  }, 60_000);
+
+  it("a cancel of a finished run says it did nothing; of an unfinished one, that it canceled it", async () => {
+    expect(cli(["migrate"]).code).toBe(0);
+    await insertExecutingRun(schema, "run_cli_done");
+    await sql(`UPDATE "${schema}".runs SET status = 'SUCCESS', lease = NULL, finished_at = now() WHERE id = 'run_cli_done'`);
+    await insertExecutingRun(schema, "run_cli_going");
+    expect(cli(["runs", "cancel", "run_cli_done"])).toMatchObject({ code: 0, out: "run_cli_done had already finished (SUCCESS): nothing to cancel\n" });
+    expect(cli(["runs", "cancel", "run_cli_going"])).toMatchObject({ code: 0, out: "cancel: run_cli_going\n" });
+    expect(JSON.parse(cli(["runs", "cancel", "run_cli_done", "--json"]).out)).toEqual({ id: "run_cli_done", status: "SUCCESS" });
   }, 60_000);
 });
