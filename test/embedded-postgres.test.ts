@@ -122,6 +122,15 @@ describe("startEmbeddedPostgres", () => {
     }
   });
 
+  test("refuses a cluster another live node process is running, and leaves it running", async () => {
+    const dataDir = path.join(base, "in-use", ".durably", "pg");
+    const { child, url } = await startInChildProcess(dataDir);
+    await expect(startEmbeddedPostgres({ dataDir })).rejects.toMatchObject({ code: "DATABASE_IN_USE" });
+    expect(await query(url, "SELECT 1 AS ok")).toEqual([{ ok: 1 }]);
+    strayPids.push(await postmasterPid(dataDir));
+    child.kill("SIGINT");
+  });
+
   test("takes over from a postmaster orphaned by a kill -9 of its node process", async () => {
     const dataDir = path.join(base, "orphan", ".durably", "pg");
     const { child, url } = await startInChildProcess(dataDir);

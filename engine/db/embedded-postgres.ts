@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
+import { DurablyError } from "../../sdk/errors.ts";
 
 export interface EmbeddedPostgres {
   url: string;
@@ -301,8 +302,25 @@ async function loadOrCreatePassword(dataDir: string): Promise<string> {
 async function clearLeftoverPostmaster(dataDir: string): Promise<void> {
   const pid = await readPostmasterPid(dataDir);
   if (pid === undefined) return;
-  if ((await processState(pid)) === "postgres") await stopPostmaster(pid);
-  else await rm(path.join(dataDir, "postmaster.pid"), { force: true });
+  if ((await processState(pid)) !== "postgres") return void (await rm(path.join(dataDir, "postmaster.pid"), { force: true }));
+  // Still the child of another live node process: another `durably start` is using it, and
+  // stopping it would cut that engine off. (This process's own cluster it may restart.)
+  const owner = await parentOf(pid);
+  if (owner !== undefined && owner !== process.pid && (await executableOf(owner)) === (await realpath(process.execPath))) {
+    throw new DurablyError("DATABASE_IN_USE", `The embedded PostgreSQL in ${dataDir} is in use by process ${owner} (another "durably start"?): stop that one first, or use another --data-dir`);
+  }
+  await stopPostmaster(pid);
+}
+
+/** The parent of a process, unless it is init (an orphan's); undefined without procfs. */
+async function parentOf(pid: number): Promise<number | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
+  const ppid = Number(stat?.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  return ppid > 1 ? ppid : undefined;
+}
+
+async function executableOf(pid: number): Promise<string | undefined> {
+  return realpath(`/proc/${pid}/exe`).catch(() => undefined);
 }
 
 async function readPostmasterPid(dataDir: string): Promise<number | undefined> {
