@@ -49,32 +49,46 @@ Options:
 
 Environment: DATABASE_URL, DURABLY_SCHEMA, DURABLY_SECRET_KEY.`;
 
-const { values: flags, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    help: { type: "boolean", short: "h" },
-    verbose: { type: "boolean" },
-    json: { type: "boolean" },
-    schema: { type: "string" },
-    port: { type: "string" },
-    "data-dir": { type: "string" },
-    concurrency: { type: "string" },
-    dev: { type: "boolean" },
-    payload: { type: "string" },
-    tag: { type: "string", multiple: true },
-    "idempotency-key": { type: "string" },
-    "from-seq": { type: "string" },
-    run: { type: "string" },
-    since: { type: "string" },
-    cron: { type: "string" },
-    timezone: { type: "string" },
-    "deduplication-key": { type: "string" },
-    status: { type: "string" },
-    task: { type: "string" },
-    limit: { type: "string" },
-    cursor: { type: "string" },
-  },
-});
+const { values: flags, positionals } = parseCommandLine();
+
+/** Node's own message for an unknown flag or a flag without its value is the one line to show. */
+function parseCommandLine() {
+  try {
+    return parseFlags();
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\nRun "durably --help" for usage.\n`);
+    process.exit(1);
+  }
+}
+
+function parseFlags() {
+  return parseArgs({
+    allowPositionals: true,
+    options: {
+      help: { type: "boolean", short: "h" },
+      verbose: { type: "boolean" },
+      json: { type: "boolean" },
+      schema: { type: "string" },
+      port: { type: "string" },
+      "data-dir": { type: "string" },
+      concurrency: { type: "string" },
+      dev: { type: "boolean" },
+      payload: { type: "string" },
+      tag: { type: "string", multiple: true },
+      "idempotency-key": { type: "string" },
+      "from-seq": { type: "string" },
+      run: { type: "string" },
+      since: { type: "string" },
+      cron: { type: "string" },
+      timezone: { type: "string" },
+      "deduplication-key": { type: "string" },
+      status: { type: "string" },
+      task: { type: "string" },
+      limit: { type: "string" },
+      cursor: { type: "string" },
+    },
+  });
+}
 
 class UsageError extends Error {}
 

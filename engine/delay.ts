@@ -4,23 +4,25 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_0
 
 /**
  * A trigger's `delay`: seconds (a number, or digits as text: `new Date("90")` would read them as
- * the year 1990 and start the run at once), a duration like "30s" / "5m" / "2h", or a date.
+ * the year 1990 and start the run at once), a duration like "30s" / "5m" / "2h", or a date (an ISO
+ * date as text: `new Date("-5")` is the year -5).
  */
 export function parseDelay(delay: number | string | Date | undefined, now = Date.now()): Date | undefined {
   if (delay === undefined) return undefined;
-  if (delay instanceof Date) {
-    if (Number.isNaN(delay.getTime())) throw new InvalidPayloadError("delay is an invalid Date");
-    return delay;
-  }
+  if (delay instanceof Date) return valid(delay, "delay is an invalid Date");
   if (typeof delay === "number") {
     if (!Number.isFinite(delay) || delay < 0) throw new InvalidPayloadError("delay must be a non-negative number of seconds");
-    return new Date(now + delay * 1000);
+    return valid(new Date(now + delay * 1000), `delay ${delay} s is too far in the future`);
   }
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?$/.exec(delay.trim());
-  if (!match) {
-    const date = new Date(delay);
-    if (Number.isNaN(date.getTime())) throw new InvalidPayloadError(`delay "${delay}" is neither a duration like "30s" nor a date`);
-    return date;
-  }
-  return new Date(now + Number(match[1]) * UNIT_MS[match[2] ?? "s"]!);
+  if (match) return valid(new Date(now + Number(match[1]) * UNIT_MS[match[2] ?? "s"]!), `delay "${delay}" is too far in the future`);
+  const notOne = `delay "${delay}" is neither seconds, a duration like "30s", nor an ISO date`;
+  if (!/^\d{4}-\d{2}-\d{2}/.test(delay.trim())) throw new InvalidPayloadError(notOne);
+  return valid(new Date(delay), notOne);
+}
+
+/** A Date past JavaScript's range is Invalid Date, which would start the run at once. */
+function valid(date: Date, message: string): Date {
+  if (Number.isNaN(date.getTime())) throw new InvalidPayloadError(message);
+  return date;
 }

@@ -53,6 +53,8 @@ describe("durably CLI errors", () => {
     expectOneLine(cli(["runs", "frob"]), 'Unknown runs command "frob"; use list, get, retry, replay, cancel or fork');
     expectOneLine(cli(["runs", "fork", "run_x", "--from-seq", "0"]), "--from-seq must be an integer of at least 1");
     expectOneLine(cli(["runs", "list", "--limit", "0"]), "--limit must be an integer from 1 to 100");
+    expectOneLine(cli(["runs", "list", "--bogus"]), /^Unknown option '--bogus'/);
+    expectOneLine(cli(["runs", "list", "--limit"]), /^Option '--limit/);
   }, 60_000);
 
   it("start refuses two different tasks with one id, naming it", () => {

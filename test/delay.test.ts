@@ -12,9 +12,10 @@ describe("a trigger's delay", () => {
     ]);
   });
 
-  it("reads a date, and refuses text that is neither", () => {
+  it("reads an ISO date, and refuses text that is neither, a negative delay, and one past the range of a Date", () => {
     expect(parseDelay("2026-01-02T00:00:00.000Z", now)?.toISOString()).toBe("2026-01-02T00:00:00.000Z");
-    expect(() => parseDelay("tomorrow", now)).toThrow(InvalidPayloadError);
-    expect(() => parseDelay(-1, now)).toThrow(InvalidPayloadError);
+    for (const delay of ["tomorrow", -1, "-5", "100000000d", "9999999999999999999999", 1e20]) {
+      expect(() => parseDelay(delay, now), String(delay)).toThrow(InvalidPayloadError);
+    }
   });
 });
