@@ -100,6 +100,11 @@ export class Engine {
       if (d.schedule) await service.schedules.create({ task: d.id, ...d.schedule, deduplicationKey: `task:${d.id}` }, true);
     }
 
+    this.#scheduler = scheduler;
+    this.#parts = { options: o, db, sql, service, listener, entries, logger: this.logger, channels };
+    if (!hasDefaultBackend()) setDefaultBackend(service);
+    // Bound before the worker takes any run: a port in use fails the start with nothing run.
+    if (o.http) this.#http = await startHttpServer(this.#parts, this.#definitions);
     if (o.worker) {
       const running = new Map<string, Execution>();
       const dispatcher = new Dispatcher(
@@ -126,10 +131,6 @@ export class Engine {
       this.#dispatcher = dispatcher;
       await service.schedules.work(scheduler.boss, this.logger);
     }
-    this.#scheduler = scheduler;
-    this.#parts = { options: o, db, sql, service, listener, entries, logger: this.logger, channels };
-    if (!hasDefaultBackend()) setDefaultBackend(service);
-    if (o.http) this.#http = await startHttpServer(this.#parts, this.#definitions);
   }
 
   /** Stops taking work, drains in-flight runs (bounded by `shutdownTimeoutMs`), then closes. */

@@ -1,8 +1,10 @@
+import { createServer, type AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { SignJWT } from "jose";
 import { auth, metadata, runs, task } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
-import { sql } from "./helpers/db.ts";
+import { createEngine } from "durably/engine";
+import { dropSchemas, sql, TEST_DATABASE_URL, uniqueSchema } from "./helpers/db.ts";
 import { createHttpClient } from "../react/client/http-client.ts";
 
 const SECRET = "test-secret-key-0123456789";
@@ -137,6 +139,30 @@ describe("HTTP API", () => {
       [first.id],
     );
     expect(row).toEqual({ concurrency_key: "tenant-1", ttl_set: true, key_ttl_set: true });
+  });
+
+  it("an engine whose port is taken fails to start before its worker takes any run", async () => {
+    const schema = uniqueSchema("http_port_taken");
+    const queuer = createEngine({ databaseUrl: TEST_DATABASE_URL, schema, logLevel: "error", tasks: [twoSteps], worker: false });
+    await queuer.start();
+    const { id } = await queuer.service.trigger({ taskId: "two-steps", payload: {} });
+    await queuer.stop();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const engine = createEngine({
+      databaseUrl: TEST_DATABASE_URL, schema, logLevel: "error", tasks: [twoSteps], devMode: true,
+      http: { port: (taken.address() as AddressInfo).port, host: "127.0.0.1" },
+    });
+    try {
+      await expect(engine.start()).rejects.toMatchObject({ code: "EADDRINUSE" });
+      await engine.stop();
+      expect(await sql(`SELECT status, attempts, (SELECT count(*)::int FROM "${schema}".journal) AS entries FROM "${schema}".runs WHERE id = $1`, [id])).toEqual([
+        { status: "QUEUED", attempts: 0, entries: 0 },
+      ]);
+    } finally {
+      taken.close();
+      await dropSchemas(schema);
+    }
   });
 
   it("answers bad input with a 4xx JSON error and writes nothing", async () => {
