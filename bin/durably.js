@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Entry point of the `durably` command: TypeScript entry files load through tsx, no build step.
+// Entry point of the `durably` command. The CLI itself is the built JavaScript; tsx is registered
+// so that the app's entry files (`durably start tasks.ts`) load as TypeScript with no build step.
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 12)) {
   process.stderr.write(`durably needs Node.js >= 22.12 (pg-boss 12 does); this is ${process.version}\n`);
@@ -7,4 +8,10 @@ if (major < 22 || (major === 22 && minor < 12)) {
 }
 const { register } = await import("tsx/esm/api");
 register();
-await import("../engine/cli.ts");
+const cli = new URL("../dist/engine/cli.js", import.meta.url);
+await import(cli.href).catch((error) => {
+  // Only a clone of the repository can lack dist/; an installed package always has it.
+  if (error?.code !== "ERR_MODULE_NOT_FOUND" || !error.message.includes(cli.pathname)) throw error;
+  process.stderr.write("durably is not built: run `npm run build` in this repository first\n");
+  process.exit(1);
+});

@@ -1,9 +1,8 @@
 import { readdir, readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type pg from "pg";
 import { DurablyError } from "../sdk/errors.ts";
-
-const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations/", import.meta.url));
+import { packagePath } from "./package-root.ts";
 
 interface Migration {
   version: number;
@@ -12,12 +11,13 @@ interface Migration {
 }
 
 export async function loadMigrations(): Promise<Migration[]> {
-  const files = (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d{6}_[\w-]+\.sql$/.test(f)).sort();
+  const dir = packagePath("migrations");
+  const files = (await readdir(dir)).filter((f) => /^\d{6}_[\w-]+\.sql$/.test(f)).sort();
   return Promise.all(
     files.map(async (file) => ({
       version: Number(file.slice(0, 6)),
       name: file.slice(7, -4),
-      sql: await readFile(MIGRATIONS_DIR + file, "utf8"),
+      sql: await readFile(join(dir, file), "utf8"),
     })),
   );
 }

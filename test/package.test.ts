@@ -6,17 +6,36 @@ import { describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
+interface Manifest {
+  exports: Record<string, string | Record<string, string>>;
+  scripts: Record<string, string>;
+  files: string[];
+}
+
 describe("the packed package", () => {
-  it("ships the engine, the React hooks, the migrations and the built dashboard, and none of the tests or benchmarks", async () => {
-    // --ignore-scripts: prepack's dashboard build would race the tests that build it themselves.
+  it("ships the built entry points, the CLI, the migrations and the built dashboard, and none of the tests or benchmarks", async () => {
+    // --ignore-scripts: prepack's dashboard build would race the tests that build it themselves;
+    // the test run's global setup has just built dist/.
     const { stdout } = await promisify(execFile)("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: root });
     const files = (JSON.parse(stdout) as [{ files: { path: string }[] }])[0].files.map((f) => f.path);
-    for (const path of ["bin/durably.js", "engine/index.ts", "sdk/index.ts", "react/index.ts", "migrations/000001_init.sql", "README.md"]) {
-      expect(files).toContain(path);
+    for (const entry of ["sdk", "engine", "react"]) {
+      expect(files).toContain(`dist/${entry}/index.js`);
+      expect(files).toContain(`dist/${entry}/index.d.ts`);
     }
-    expect(files.filter((path) => /^(test|bench|examples|dashboard\/src)\//.test(path))).toEqual([]);
-    const manifest = JSON.parse(await readFile(`${root}/package.json`, "utf8")) as { files: string[]; scripts: Record<string, string> };
+    for (const path of ["bin/durably.js", "migrations/000001_init.sql", "README.md"]) expect(files).toContain(path);
+    expect(files.filter((path) => /^(test|bench|examples|scripts|dashboard\/src)\//.test(path))).toEqual([]);
+    const manifest = JSON.parse(await readFile(`${root}/package.json`, "utf8")) as Manifest;
     expect(manifest.files).toContain("dashboard/dist/");
-    expect(manifest.scripts.prepack).toContain("build:dashboard");
+    expect(manifest.scripts.prepack).toBe("npm run build --silent");
+    expect(manifest.scripts.build).toContain("build:dashboard");
+  });
+
+  it("points every entry point at built JavaScript and declarations, types first", async () => {
+    const manifest = JSON.parse(await readFile(`${root}/package.json`, "utf8")) as Manifest;
+    for (const [entry, target] of Object.entries(manifest.exports)) {
+      if (entry === "./package.json") continue;
+      expect(Object.keys(target)[0]).toBe("types");
+      expect(Object.values(target).every((path) => path.startsWith("./dist/"))).toBe(true);
+    }
   });
 });

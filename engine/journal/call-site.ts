@@ -1,6 +1,8 @@
-import { fileURLToPath } from "node:url";
+import { sep } from "node:path";
+import { packagePath } from "../package-root.ts";
 
-const OWN_DIRS = [fileURLToPath(new URL("../../sdk/", import.meta.url)), fileURLToPath(new URL("../", import.meta.url))];
+// dist/ when run built; sdk/ and engine/ when run from sources, or built with source-mapped stacks.
+const OWN_DIRS = ["sdk", "engine", "dist"].map((dir) => packagePath(dir) + sep);
 
 /** The first stack frame in user code: where a diverging io call was made. */
 export function userCallSite(stack: string | undefined): string | undefined {
