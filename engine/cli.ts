@@ -13,17 +13,18 @@ import { buildStatements } from "./db/sql/index.ts";
 import { createLogger } from "./logger.ts";
 import { RUN_STATUSES } from "../sdk/types.ts";
 import { connect, createEngine, type Engine } from "./engine.ts";
-import { resolveOptions } from "./options.ts";
-import { migrate } from "./migrate.ts";
-import pg from "pg";
+import { resolveOptions, ROLES, type Role } from "./options.ts";
+import { migrateAt } from "./migrate.ts";
 
 const HELP = `durably — durable workflows on PostgreSQL
 
 Usage:
-  durably start [entry files…] [--port 3030] [--concurrency 10] [--dev] [--data-dir .durably/pg]
+  durably start [entry files…] [--role all|worker|api] [--port 3030] [--concurrency 10] [--dev] [--data-dir .durably/pg]
       Imports the entry files, registers every exported task and every Client's
-      jobs, and runs the worker, the HTTP API and the dashboard. Without
-      DATABASE_URL it starts an embedded PostgreSQL keeping data in --data-dir.
+      jobs, and runs the worker, the HTTP API and the dashboard. --role worker
+      runs only the worker (no HTTP), --role api only the HTTP API and dashboard;
+      any number of each can share one database. Without DATABASE_URL it starts
+      an embedded PostgreSQL keeping data in --data-dir.
   durably migrate                       Apply database migrations.
   durably trigger <task-id> [--payload '<json>'] [--tag t]… [--idempotency-key k]
   durably runs list [--status S] [--task id] [--tag t] [--limit n] [--cursor c]
@@ -47,7 +48,8 @@ Options:
   --verbose     On an error, print its stack trace too.
   -h, --help    Show this help.
 
-Environment: DATABASE_URL, DURABLY_SCHEMA, DURABLY_SECRET_KEY.`;
+Environment: DATABASE_URL, DATABASE_DIRECT_URL (a direct connection when DATABASE_URL
+goes through a pooler such as PgBouncer), DURABLY_SCHEMA, DURABLY_SECRET_KEY.`;
 
 const { values: flags, positionals } = parseCommandLine();
 
@@ -70,6 +72,7 @@ function parseFlags() {
       json: { type: "boolean" },
       schema: { type: "string" },
       port: { type: "string" },
+      role: { type: "string" },
       "data-dir": { type: "string" },
       concurrency: { type: "string" },
       dev: { type: "boolean" },
@@ -153,7 +156,17 @@ async function loadDefinables(files: string[]): Promise<Definable[]> {
   return found;
 }
 
+/** `--role`, and the flags that role would ignore refused: a worker serves no port, an API runs nothing. */
+function roleFlag(): Role {
+  const role = (flags.role ?? "all") as Role;
+  if (!ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(", ")}`);
+  if (role === "worker" && (flags.port !== undefined || flags.dev)) throw new UsageError(`--role worker serves no HTTP: drop ${flags.dev ? "--dev" : "--port"}`);
+  if (role === "api" && flags.concurrency !== undefined) throw new UsageError("--role api executes no runs: drop --concurrency");
+  return role;
+}
+
 async function start(files: string[]): Promise<void> {
+  const role = roleFlag();
   const port = intFlag(flags.port, "port", 0, 65535) ?? 3030;
   const concurrency = intFlag(flags.concurrency, "concurrency", 1, 1000);
   const definables = await loadDefinables(files);
@@ -176,7 +189,8 @@ async function start(files: string[]): Promise<void> {
       ...(flags.schema ? { schema: flags.schema } : {}),
       ...(concurrency ? { concurrency } : {}),
       ...(definables.length ? { tasks: definables } : {}),
-      http: { port, host: "127.0.0.1" },
+      role,
+      ...(role === "worker" ? {} : { http: { port, host: "127.0.0.1" } }),
       devMode: Boolean(flags.dev) || Boolean(local),
     });
     await engine.start();
@@ -190,8 +204,8 @@ async function start(files: string[]): Promise<void> {
     throw error;
   }
   const names = engine.definitions.map((d) => `${d.id}@${d.version}`).join(", ") || "none";
-  process.stdout.write(`durably is running — tasks: ${names}\n`);
-  process.stdout.write(`Dashboard: ${engine.url}\n`);
+  process.stdout.write(`durably is running${role === "all" ? "" : ` as ${role}`} — tasks: ${names}\n`);
+  if (engine.url) process.stdout.write(`Dashboard: ${engine.url}\n`);
 }
 
 const COMMANDS = ["start", "migrate", "trigger", "runs", "schedules", "check"];
@@ -221,14 +235,8 @@ async function run(): Promise<void> {
       return start(positionals.slice(1));
     case "migrate": {
       const o = resolveOptions(connection());
-      const client = new pg.Client({ connectionString: o.databaseUrl });
-      await client.connect();
-      try {
-        const applied = await migrate(client, o.schema);
-        print({ applied }, () => (applied.length ? `Applied migrations ${applied.join(", ")}` : "Already up to date"));
-      } finally {
-        await client.end();
-      }
+      const applied = await migrateAt(o.directUrl, o.schema);
+      print({ applied }, () => (applied.length ? `Applied migrations ${applied.join(", ")}` : "Already up to date"));
       return;
     }
     case "trigger": {
@@ -340,7 +348,7 @@ async function check(files: string[]): Promise<void> {
   if (since && Number.isNaN(since.getTime())) throw new UsageError("--since must be an ISO date");
   const definitions = uniqueDefinitions(await loadDefinables(files));
   const o = resolveOptions(connection());
-  const db = new Database(o.databaseUrl, 2, createLogger("warn"));
+  const db = new Database(o.databaseUrl, 2, createLogger("warn"), { namedStatements: !o.pooled });
   let results: CheckResult[];
   try {
     results = await checkRuns(db, buildStatements(o.schema), definitions, {

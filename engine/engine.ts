@@ -7,7 +7,7 @@ import { registeredDefinitions } from "../sdk/definition.ts";
 import { Database } from "./db/database.ts";
 import { buildStatements, type Statements } from "./db/sql/index.ts";
 import { createLogger, type Logger } from "./logger.ts";
-import { migrate } from "./migrate.ts";
+import { migrateAt } from "./migrate.ts";
 import { CommittedEntries } from "./notify/committed-entries.ts";
 import { channelsOf, Listener } from "./notify/listener.ts";
 import { resolveOptions, type EngineOptionsInput, type ResolvedOptions } from "./options.ts";
@@ -77,17 +77,25 @@ export class Engine {
     if (o.http && !o.secretKey && !o.devMode) {
       throw new DurablyError("NO_SECRET_KEY", "The HTTP API needs a secret key: set DURABLY_SECRET_KEY (or secretKey), or devMode for local use only");
     }
-    const db = new Database(o.databaseUrl, o.poolSize, this.logger);
-    await db.withClient((client) => migrate(client, o.schema));
+    // First, before anything is written: behind a pooler without a direct URL this fails, saying so.
+    const listener = new Listener(o.directUrl, this.logger);
+    await listener.start();
+    const db = new Database(o.databaseUrl, o.poolSize, this.logger, { namedStatements: !o.pooled });
     const sql = buildStatements(o.schema);
     const channels = channelsOf(o.schema);
+    // Supervision (runs of dead workers back to the queue) belongs to workers: with no worker
+    // running there is nothing to hand a run to, and with only workers running it must still happen.
     const scheduler = new Scheduler(
       { databaseUrl: o.databaseUrl, schema: o.schema, heartbeatSeconds: o.heartbeatSeconds, recoverySeconds: o.recoverySeconds, supervise: o.worker },
       this.logger,
     );
-    await scheduler.start();
-    const listener = new Listener(o.databaseUrl, this.logger);
-    await listener.start();
+    try {
+      await migrateAt(o.directUrl, o.schema);
+      await scheduler.start();
+    } catch (error) {
+      await Promise.all([scheduler.stop().catch(() => undefined), listener.stop(), db.end()]);
+      throw error;
+    }
     const entries = new CommittedEntries();
     const service = new Service({
       db, sql, scheduler, channels, maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
@@ -166,8 +174,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
 export async function connect(options: ConfigureOptions): Promise<Service> {
   const o = resolveOptions({ ...options, worker: false, logLevel: "warn" });
   const logger = createLogger(o.logLevel, { component: "durably-client" });
-  const db = new Database(o.databaseUrl, 5, logger);
-  await db.withClient((client) => migrate(client, o.schema));
+  const db = new Database(o.databaseUrl, 5, logger, { namedStatements: !o.pooled });
+  await migrateAt(o.directUrl, o.schema);
   const scheduler = new Scheduler(
     { databaseUrl: o.databaseUrl, schema: o.schema, heartbeatSeconds: o.heartbeatSeconds, recoverySeconds: o.recoverySeconds, supervise: false },
     logger,
@@ -175,7 +183,7 @@ export async function connect(options: ConfigureOptions): Promise<Service> {
   await scheduler.start();
   let listener: Promise<Listener> | undefined;
   const close = async () => {
-    await (await listener)?.stop();
+    await (await listener?.catch(() => undefined))?.stop();
     await scheduler.stop();
     await db.end();
   };
@@ -184,7 +192,7 @@ export async function connect(options: ConfigureOptions): Promise<Service> {
     db, sql: buildStatements(o.schema), scheduler, channels: channelsOf(o.schema),
     maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes, secretKey: o.secretKey,
     listener: () => (listener ??= (async () => {
-      const l = new Listener(o.databaseUrl, logger);
+      const l = new Listener(o.directUrl, logger);
       await l.start();
       return l;
     })()),

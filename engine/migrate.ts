@@ -1,6 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type pg from "pg";
+import pg from "pg";
 import { DurablyError } from "../sdk/errors.ts";
 import { packagePath } from "./package-root.ts";
 
@@ -20,6 +20,23 @@ export async function loadMigrations(): Promise<Migration[]> {
       sql: await readFile(join(dir, file), "utf8"),
     })),
   );
+}
+
+/**
+ * Migrates over a connection of its own to `directUrl` (see ResolvedOptions), never through a
+ * pooler: a pooler may cut a long migration with its own query timeout, and providers in front
+ * of one (Supabase, Neon) tell you to run DDL on the direct connection.
+ */
+export async function migrateAt(directUrl: string, schema: string): Promise<number[]> {
+  const client = new pg.Client({ connectionString: directUrl, application_name: "durably-migrate" });
+  // A connection lost mid-migration rejects the statement in flight; unheard, the event would kill the process.
+  client.on("error", () => undefined);
+  await client.connect();
+  try {
+    return await migrate(client, schema);
+  } finally {
+    await client.end();
+  }
 }
 
 /**

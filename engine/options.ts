@@ -9,12 +9,24 @@ const schemaName = z
  * pg reads any other string as a path relative to `postgres://base` and fails later with
  * "getaddrinfo ENOTFOUND base"; say what is wrong instead (without echoing a password).
  */
-const databaseUrl = z
-  .string()
-  .regex(/^(postgres(ql)?:|socket:|\/)/i, "must be a postgres:// URL (DATABASE_URL or databaseUrl)");
+const postgresUrl = (names: string) => z.string().regex(/^(postgres(ql)?:|socket:|\/)/i, `must be a postgres:// URL (${names})`);
+
+/** What an engine process does; N `worker` and M `api` processes can share one database. */
+export const ROLES = ["all", "worker", "api"] as const;
+export type Role = (typeof ROLES)[number];
 
 const optionsSchema = z.object({
-  databaseUrl: databaseUrl.optional(),
+  databaseUrl: postgresUrl("DATABASE_URL or databaseUrl").optional(),
+  /**
+   * A direct connection to PostgreSQL when `databaseUrl` goes through a pooler in transaction
+   * mode (PgBouncer, Supabase, Neon): LISTEN and migrations need a session of their own.
+   */
+  directUrl: postgresUrl("DATABASE_DIRECT_URL or directUrl").optional(),
+  /**
+   * `worker` executes runs and serves no HTTP; `api` serves the HTTP API, SSE and dashboard and
+   * executes nothing; `all` does both.
+   */
+  role: z.enum(ROLES).default("all"),
   schema: schemaName.default("durably"),
   /** Runs executed at once by this process. */
   concurrency: z.number().int().min(1).max(1000).default(10),
@@ -41,25 +53,51 @@ const optionsSchema = z.object({
   secretKey: z.string().min(16, "must be at least 16 characters (DURABLY_SECRET_KEY or secretKey)").optional(),
   /** Accept requests without a key: for local development only. */
   devMode: z.boolean().default(false),
-  worker: z.boolean().default(true),
+  /** With role "all", false executes no runs: a process that only triggers and reads them. */
+  worker: z.boolean().optional(),
+});
+
+/** Refuses a role with a part it does not run, rather than leave that part silently off. */
+const withRole = optionsSchema.superRefine((o, ctx) => {
+  const refuse = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+  if (o.role === "worker" && o.http) refuse("http", 'role "worker" serves no HTTP; use role "all" to serve it too');
+  if (o.role === "worker" && o.worker === false) refuse("worker", 'role "worker" executes runs; use role "api" for a process that does not');
+  if (o.role === "api" && !o.http) refuse("http", 'role "api" serves the HTTP API: give http ({ port })');
+  if (o.role === "api" && o.worker === true) refuse("worker", 'role "api" executes no runs; use role "all" to execute them too');
 });
 
 export type EngineOptionsInput = z.input<typeof optionsSchema>;
-export type ResolvedOptions = z.output<typeof optionsSchema> & { databaseUrl: string };
+export type ResolvedOptions = Omit<z.output<typeof optionsSchema>, "databaseUrl" | "directUrl" | "worker"> & {
+  databaseUrl: string;
+  /** The URL for LISTEN and migrations: `directUrl`, or `databaseUrl` when there is no pooler. */
+  directUrl: string;
+  /** `databaseUrl` goes through a pooler (a separate direct URL was given). */
+  pooled: boolean;
+  /** This process executes runs. */
+  worker: boolean;
+};
 
 /** The one place environment variables are read. */
 export function resolveOptions(input: EngineOptionsInput, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
   const withEnv = {
     ...input,
     databaseUrl: input.databaseUrl ?? env.DATABASE_URL,
+    directUrl: input.directUrl ?? env.DATABASE_DIRECT_URL,
     secretKey: input.secretKey ?? env.DURABLY_SECRET_KEY,
     schema: input.schema ?? env.DURABLY_SCHEMA,
   };
-  const parsed = optionsSchema.safeParse(withEnv);
+  const parsed = withRole.safeParse(withEnv);
   if (!parsed.success) {
     const detail = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw new Error(`Invalid durably options: ${detail}`, { cause: parsed.error });
   }
-  if (!parsed.data.databaseUrl) throw new NotConfiguredError();
-  return { ...parsed.data, databaseUrl: parsed.data.databaseUrl };
+  const { databaseUrl, directUrl, worker, ...rest } = parsed.data;
+  if (!databaseUrl) throw new NotConfiguredError();
+  return {
+    ...rest,
+    databaseUrl,
+    directUrl: directUrl ?? databaseUrl,
+    pooled: directUrl !== undefined && directUrl !== databaseUrl,
+    worker: worker ?? rest.role !== "api",
+  };
 }

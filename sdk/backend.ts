@@ -52,6 +52,12 @@ export interface Backend {
 
 export interface ConfigureOptions {
   databaseUrl?: string;
+  /**
+   * A direct connection to PostgreSQL when `databaseUrl` goes through a pooler in transaction
+   * mode (PgBouncer, Supabase, Neon), for LISTEN (`runs.poll`) and migrations; default
+   * DATABASE_DIRECT_URL.
+   */
+  directUrl?: string;
   /** Postgres schema holding durably's tables (default `durably`). */
   schema?: string;
   /** Signs public access tokens (`auth.createPublicToken`). */

@@ -4,14 +4,27 @@ import type { Logger } from "../logger.ts";
 
 export type Queryable = pg.Pool | pg.PoolClient;
 
-/** A pool whose statements are prepared once per connection, named after their text. */
+export interface DatabaseOptions {
+  /**
+   * Prepare each statement once per connection, named after its text (the default). Off behind a
+   * pooler in transaction mode: consecutive transactions land on different server connections,
+   * where a name prepared on one is missing (or, prepared again, "already exists", 42P05) on
+   * another, and PgBouncer before 1.21 cannot track them. Unnamed statements are parsed and
+   * planned on every call instead, which any pooler passes through.
+   */
+  namedStatements?: boolean;
+}
+
+/** A pool whose statements are prepared once per connection, named after their text (unless pooled). */
 export class Database {
   readonly pool: pg.Pool;
   readonly #names = new Map<string, string>();
+  readonly #named: boolean;
   #connections = 0;
   #allClosed: (() => void) | undefined;
 
-  constructor(url: string, max: number, logger: Logger) {
+  constructor(url: string, max: number, logger: Logger, options: DatabaseOptions = {}) {
+    this.#named = options.namedStatements ?? true;
     this.pool = new pg.Pool({ connectionString: url, max, application_name: "durably" });
     // An idle client that loses its server (a Postgres restart) must not crash the process;
     // the pool drops it and the next query opens a fresh connection.
@@ -23,7 +36,7 @@ export class Database {
   }
 
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[] = [], on: Queryable = this.pool) {
-    return on.query<R>({ name: this.#nameOf(text), text, values });
+    return on.query<R>(this.#named ? { name: this.#nameOf(text), text, values } : { text, values });
   }
 
   /**

@@ -1,7 +1,13 @@
+import { randomUUID } from "node:crypto";
 import pg from "pg";
+import { DurablyError } from "../../sdk/errors.ts";
+import { listenStatements as sql } from "../db/sql/listen.ts";
 import type { Logger } from "../logger.ts";
 
 type Handler = (payload: string) => void;
+
+/** How long the start-up probe waits for its notification; a real session has it within milliseconds. */
+const PROBE_TIMEOUT_MS = 5_000;
 
 /**
  * `run`: runs changed (`<runId>:<revision>`, several joined by commas, see db/sql/notify.ts);
@@ -26,6 +32,7 @@ export function mentionsRun(payload: string, runId: string): boolean {
 /**
  * One LISTEN connection per engine process, fanned out to in-process subscribers. It reconnects
  * on its own after a Postgres restart and tells subscribers, who may have missed notifications.
+ * Its URL must reach PostgreSQL directly (or through a pooler in session mode): `start` proves it.
  */
 export class Listener {
   readonly #url: string;
@@ -58,8 +65,15 @@ export class Listener {
     return () => this.#reconnectHandlers.delete(handler);
   }
 
+  /** Connects, and fails unless a notification sent from another connection reaches this one. */
   async start(): Promise<void> {
     await this.#connect();
+    try {
+      await this.#probe(this.#client!);
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
   }
 
   async stop(): Promise<void> {
@@ -78,13 +92,56 @@ export class Listener {
     client.on("error", (error) => this.#lost(client, error));
     client.on("end", () => this.#lost(client, new Error("connection ended")));
     await client.connect();
-    for (const channel of this.#handlers.keys()) await client.query(`LISTEN "${channel}"`);
+    for (const channel of this.#handlers.keys()) await client.query(sql.listen(channel));
     this.#client = client;
+  }
+
+  /**
+   * Behind a pooler in transaction mode (PgBouncer, Supabase, Neon) LISTEN succeeds and binds
+   * nothing: the server connection that ran it goes back to the pool, and a notification it gets
+   * later is dropped or handed to whichever client holds it then. Nothing ever fails; workers just
+   * never wake and live views never move. So the start proves delivery with one NOTIFY on a random
+   * channel, sent from a second connection: asking the server cannot tell (a pooler answers SQL as
+   * PostgreSQL does), and a NOTIFY sent on this same connection can come back to it whenever the
+   * pooler happens to run it on the server connection that listens.
+   */
+  async #probe(client: pg.Client): Promise<void> {
+    const channel = `durably_probe_${randomUUID().replaceAll("-", "")}`;
+    const token = randomUUID();
+    await client.query(sql.listen(channel));
+    let onNotification: ((n: pg.Notification) => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const heard = new Promise<boolean>((resolve) => {
+      onNotification = (n) => n.channel === channel && n.payload === token && resolve(true);
+      client.on("notification", onNotification);
+      timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
+    });
+    let delivered: boolean;
+    const sender = new pg.Client({ connectionString: this.#url, application_name: "durably-probe" });
+    try {
+      await sender.connect();
+      await sender.query(sql.notify, [channel, token]);
+      delivered = await heard;
+    } finally {
+      clearTimeout(timer);
+      client.off("notification", onNotification!);
+      await sender.end().catch(() => undefined);
+    }
+    if (!delivered) {
+      throw new DurablyError(
+        "LISTEN_NOT_DELIVERED",
+        `Notifications sent to PostgreSQL${hostOf(this.#url)} do not reach the connection that listens: it looks like a ` +
+          "connection pooler in transaction mode (PgBouncer, Supabase, Neon), where LISTEN does not work, and workers would " +
+          "never wake. Set DATABASE_DIRECT_URL (or directUrl) to a direct connection to PostgreSQL for LISTEN and " +
+          "migrations; DATABASE_URL can stay on the pooler",
+      );
+    }
+    await client.query(sql.unlisten(channel));
   }
 
   /** One LISTEN after another: node-postgres deprecates a query sent while one is in flight. */
   #listen(client: pg.Client, channel: string): void {
-    this.#listening = this.#listening.then(() => client.query(`LISTEN "${channel}"`)).catch(() => undefined);
+    this.#listening = this.#listening.then(() => client.query(sql.listen(channel))).catch(() => undefined);
   }
 
   #lost(client: pg.Client, error: Error): void {
@@ -106,5 +163,15 @@ export class Listener {
         () => this.#retry(Math.min(delayMs * 2, 5_000)),
       );
     }, delayMs);
+  }
+}
+
+/** " at host:port" for a message, without the user or password; nothing for a socket path. */
+function hostOf(url: string): string {
+  try {
+    const host = new URL(url).host;
+    return host ? ` at ${host}` : "";
+  } catch {
+    return "";
   }
 }

@@ -28,6 +28,11 @@ export function onClient(client: pg.ClientBase): Db {
 }
 
 export interface BossOptions {
+  /**
+   * The pooled URL will do, even a pooler in transaction mode: pg-boss 12 LISTENs only with
+   * `useListenNotify` (off: durably wakes its workers itself), takes only transaction-level
+   * advisory locks, sets no session state and sends unnamed statements.
+   */
   databaseUrl: string;
   schema: string;
   heartbeatSeconds: number;
