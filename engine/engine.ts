@@ -99,7 +99,7 @@ export class Engine {
     const entries = new CommittedEntries();
     const service = new Service({
       db, sql, scheduler, channels, maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
-      secretKey: o.secretKey, listener: () => Promise.resolve(listener),
+      secretKey: o.secretKey, schema: o.schema, listener: () => Promise.resolve(listener),
     });
     for (const d of this.#definitions) {
       await db.query(sql.events.registerTask, [d.id, d.version, d.kind, d.eventName, d.queue?.name ?? null, d.queue?.concurrencyLimit ?? null]);
@@ -190,7 +190,7 @@ export async function connect(options: ConfigureOptions): Promise<Service> {
   return new Service({
     close,
     db, sql: buildStatements(o.schema), scheduler, channels: channelsOf(o.schema),
-    maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes, secretKey: o.secretKey,
+    maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes, secretKey: o.secretKey, schema: o.schema,
     listener: () => (listener ??= (async () => {
       const l = new Listener(o.directUrl, logger);
       await l.start();

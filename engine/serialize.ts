@@ -7,6 +7,12 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 export type Stored = { json: unknown; meta?: unknown };
 
+/**
+ * Keys that can reach an object's prototype. superjson refuses them too, but only when the value
+ * is stored: a payload got a 500, and metadata was accepted and failed its run later.
+ */
+const PROTOTYPE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
 export function hasLoneSurrogate(text: string): boolean {
   return LONE_SURROGATE.test(text);
 }
@@ -25,6 +31,7 @@ function findUnserializable(value: unknown, path: string, seen: Set<object>, dep
   const entries = value instanceof Map ? [...value.entries()] : Object.entries(value as object);
   for (const [k, v] of entries) {
     if (typeof k === "string" && LONE_SURROGATE.test(k)) return `a key in ${path} is not valid Unicode (a lone surrogate)`;
+    if (!(value instanceof Map) && PROTOTYPE_KEYS.has(k as string)) return `${path} has a key "${String(k)}", which is refused (prototype pollution)`;
     const problem = findUnserializable(v, `${path}.${String(k)}`, seen, depth + 1);
     if (problem) return problem;
   }

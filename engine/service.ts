@@ -12,7 +12,7 @@ import { Schedules, type SchedulesDeps } from "./scheduler/schedules.ts";
 import { mentionsRun, type Listener } from "./notify/listener.ts";
 import { onClient } from "./scheduler/boss.ts";
 import { encode } from "./serialize.ts";
-import { createPublicToken, type TokenScopes } from "./auth/tokens.ts";
+import { audienceOf, createPublicToken, type TokenScopes } from "./auth/tokens.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { Batcher } from "./db/batcher.ts";
 
@@ -21,6 +21,8 @@ const headOf = (run: Run): RunHead => ({ id: run.id, status: run.status, revisio
 export interface ServiceDeps extends SchedulesDeps {
   /** Signs public access tokens; without it none can be made. */
   secretKey?: string | undefined;
+  /** Public tokens name it as their audience, so another schema's engine refuses them. */
+  schema: string;
   /** For `pollRun`; without it polling falls back to a timer. */
   listener?: () => Promise<Listener>;
   /** Releases what a standalone backend opened (`connect()`); engines close their own. */
@@ -227,7 +229,7 @@ export class Service implements Backend {
 
   async createPublicToken(options: { scopes: TokenScopes; expiresIn?: number | string }): Promise<string> {
     if (!this.deps.secretKey) throw new DurablyError("NO_SECRET_KEY", "Creating public tokens needs a secret key (DURABLY_SECRET_KEY or secretKey)");
-    return createPublicToken(this.deps.secretKey, options);
+    return createPublicToken({ secretKey: this.deps.secretKey, audience: audienceOf(this.deps.schema) }, options);
   }
 
   async close(): Promise<void> {

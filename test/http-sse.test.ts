@@ -69,7 +69,7 @@ describe("run stream (SSE)", () => {
     const engine = await startTestEngine("sse_late", { tasks: [progress], http: { port: 0 }, secretKey: SECRET });
     const { id } = await progress.trigger({ gateMs: 0 });
     await engine.service.pollRun(id, 20_000);
-    const { messages } = await readSse(`${engine.url}/api/runs/${id}/stream?token=${SECRET}`);
+    const { messages } = await readSse(`${engine.url}/api/runs/${id}/stream`, { headers: auth });
     expect(statusVersions(messages)).toHaveLength(50);
     expect(messages.at(-1)!.event).toBe("end");
   });

@@ -120,10 +120,13 @@ describe("security, route by route", () => {
       expect(answer.status, path).toBe(403);
       expect(answer.text).not.toContain("payload-of-team-b");
     }
-    const readB = await call(base, "GET", `/api/runs/${b}?token=${encodeURIComponent(tokenB)}`, null);
+    const readB = await call(base, "GET", `/api/runs/${b}`, tokenB);
     expect(readB.status).toBe(200);
     expect(readB.text).not.toContain("payload-of-team-a");
-    expect((await call(base, "GET", `/api/runs/${a}?token=${encodeURIComponent(tokenB)}`, null)).status).toBe(403);
+    expect((await call(base, "GET", `/api/runs/${a}`, tokenB)).status).toBe(403);
+    // In a URL, a token opens streams only.
+    expect((await call(base, "GET", `/api/runs/${b}/stream?token=${encodeURIComponent(tokenB)}`, null)).status).toBe(200);
+    expect((await call(base, "GET", `/api/runs/${b}?token=${encodeURIComponent(tokenB)}`, null)).status).toBe(401);
   });
 
   it("never writes the secret key to logs or error messages", async () => {

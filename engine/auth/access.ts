@@ -1,29 +1,55 @@
-import { timingSafeEqual } from "node:crypto";
-import { ForbiddenError, UnauthorizedError, verifyPublicToken, type TokenScopes } from "./tokens.ts";
+import { createHash, timingSafeEqual } from "node:crypto";
+import { ForbiddenError, UnauthorizedError, verifyToken, type TokenScopes, type TokenSigner } from "./tokens.ts";
 
-/** Who is calling: a backend with the secret key (or local dev mode), or a scoped browser token. */
-export type Access = { kind: "full" } | { kind: "public"; scopes: TokenScopes };
+/**
+ * Who is calling: a backend with the secret key (or anyone, in open dev mode), or a scoped
+ * browser token. `expiresAt` (ms) ends streams opened with a token when the token expires;
+ * `tokenId` counts a public token's streams.
+ */
+export type Access =
+  | { kind: "full"; expiresAt?: number }
+  | { kind: "public"; scopes: TokenScopes; expiresAt: number; tokenId: string };
 
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+/** A credential and where it came from: `?token=` in a URL is accepted on stream routes only. */
+export interface Credential {
+  value: string;
+  inUrl: boolean;
 }
 
+export interface AccessConfig {
+  /** Undefined in open dev mode (no secret key), where every request has full access. */
+  signer: TokenSigner | undefined;
+}
+
+const digest = (text: string) => createHash("sha256").update(text).digest();
+
+/** Both sides hashed first: equal lengths, so neither the key's length nor a common prefix leaks in time. */
+function sameSecret(a: string, b: string): boolean {
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+/** `request.path` is the SSE route being opened, if any. */
 export async function resolveAccess(
-  credential: string | undefined,
-  config: { secretKey: string | undefined; devMode: boolean },
+  credential: Credential | undefined,
+  request: { streamPath: string | undefined },
+  config: AccessConfig,
 ): Promise<Access> {
-  if (!credential) {
-    if (config.devMode) return { kind: "full" };
-    throw new UnauthorizedError("Missing access token: send Authorization: Bearer <secret key or public token>");
+  const { signer } = config;
+  if (!signer) return { kind: "full" };
+  if (!credential) throw new UnauthorizedError("Missing access token: send Authorization: Bearer <secret key or public token>");
+  if (sameSecret(credential.value, signer.secretKey)) {
+    if (credential.inUrl) throw new UnauthorizedError("The secret key is never accepted in a URL: send it as Authorization: Bearer");
+    return { kind: "full" };
   }
-  if (config.secretKey && sameSecret(credential, config.secretKey)) return { kind: "full" };
-  if (!config.secretKey) {
-    if (config.devMode) return { kind: "full" };
-    throw new UnauthorizedError("Invalid access token");
+  if (credential.inUrl && request.streamPath === undefined) {
+    throw new UnauthorizedError("?token= is accepted on stream routes only: send Authorization: Bearer");
   }
-  return { kind: "public", scopes: await verifyPublicToken(config.secretKey, credential) };
+  const claims = await verifyToken(signer, credential.value);
+  if (claims.kind === "stream") {
+    if (claims.path !== request.streamPath) throw new ForbiddenError("This stream token is for another stream");
+    return { kind: "full", expiresAt: claims.expiresAt };
+  }
+  return { kind: "public", scopes: claims.scopes, expiresAt: claims.expiresAt, tokenId: digest(credential.value).toString("base64url") };
 }
 
 export function requireFull(access: Access, what: string): void {

@@ -12,7 +12,26 @@ export const scopesSchema = z.object({
 export type TokenScopes = z.infer<typeof scopesSchema>;
 
 const ISSUER = "durably";
-const MAX_EXPIRY_SECONDS = 24 * 60 * 60;
+/** Public tokens are for browsers: short-lived, at most a day. */
+export const MAX_TOKEN_SECONDS = 24 * 60 * 60;
+/** Stream tokens stand in for the secret key in an `EventSource` URL, which may be logged: minutes. */
+export const STREAM_TOKEN_SECONDS = 5 * 60;
+/** A signer's clock ahead of ours by this much does not make its tokens too long-lived. */
+const CLOCK_TOLERANCE_SECONDS = 60;
+
+/** Signs and checks tokens for one deployment: a token made for one schema is refused by another. */
+export interface TokenSigner {
+  secretKey: string;
+  audience: string;
+}
+
+/** The deployment a token is for: engines on different schemas never accept each other's tokens. */
+export const audienceOf = (schema: string): string => `durably:${schema}`;
+
+/** What a valid token grants: read access within scopes, or one SSE stream (a path). */
+export type TokenClaims =
+  | { kind: "public"; scopes: TokenScopes; expiresAt: number }
+  | { kind: "stream"; path: string; expiresAt: number };
 
 export class UnauthorizedError extends DurablyError {
   constructor(message: string) {
@@ -41,33 +60,62 @@ export function expirySeconds(expiresIn: number | string | undefined): number {
           if (!m) throw new InvalidPayloadError(`expiresIn "${expiresIn}" must look like "30s", "15m" or "1h"`);
           return Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as "s" | "m" | "h"];
         })();
-  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_EXPIRY_SECONDS) {
-    throw new InvalidPayloadError(`expiresIn must be between 1 second and ${MAX_EXPIRY_SECONDS} seconds`);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_TOKEN_SECONDS) {
+    throw new InvalidPayloadError(`expiresIn must be between 1 second and ${MAX_TOKEN_SECONDS} seconds`);
   }
   return seconds;
 }
 
-/** A read-only HS256 JWT for browsers, scoped to run ids and/or tags. */
-export async function createPublicToken(secretKey: string, options: { scopes: TokenScopes; expiresIn?: number | string }): Promise<string> {
-  const scopes = scopesSchema.parse(options.scopes);
+function sign(signer: TokenSigner, claims: Record<string, unknown>, seconds: number): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ scopes })
+  return new SignJWT(claims)
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setIssuer(ISSUER)
+    .setAudience(signer.audience)
     .setIssuedAt(now)
-    .setExpirationTime(now + expirySeconds(options.expiresIn))
-    .sign(keyOf(secretKey));
+    .setExpirationTime(now + seconds)
+    .sign(keyOf(signer.secretKey));
 }
 
-export async function verifyPublicToken(secretKey: string, token: string): Promise<TokenScopes> {
+/** A read-only HS256 JWT for browsers, scoped to run ids and/or tags. */
+export async function createPublicToken(signer: TokenSigner, options: { scopes: TokenScopes; expiresIn?: number | string }): Promise<string> {
+  return sign(signer, { scopes: scopesSchema.parse(options.scopes) }, expirySeconds(options.expiresIn));
+}
+
+/** A token that opens one SSE stream (`path`), so a page holding the secret key never puts it in a URL. */
+export async function createStreamToken(signer: TokenSigner, path: string): Promise<string> {
+  return sign(signer, { stream: path }, STREAM_TOKEN_SECONDS);
+}
+
+/**
+ * Checks signature, issuer and expiry first (so an expired token says so), then what jose leaves
+ * optional: an `exp` at most a day away and the audience of this deployment.
+ */
+export async function verifyToken(signer: TokenSigner, token: string): Promise<TokenClaims> {
+  let payload;
   try {
-    const { payload } = await jwtVerify(token, keyOf(secretKey), { issuer: ISSUER, algorithms: ["HS256"] });
-    const scopes = scopesSchema.safeParse(payload.scopes);
-    if (!scopes.success) throw new UnauthorizedError("Access token has no valid scopes");
-    return scopes.data;
+    ({ payload } = await jwtVerify(token, keyOf(signer.secretKey), {
+      issuer: ISSUER,
+      algorithms: ["HS256"],
+      requiredClaims: ["exp"],
+    }));
   } catch (error) {
-    if (error instanceof UnauthorizedError) throw error;
     if (error instanceof joseErrors.JWTExpired) throw new UnauthorizedError("Access token expired");
+    if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === "exp") {
+      throw new UnauthorizedError("Access token has no expiry (exp)");
+    }
     throw new UnauthorizedError("Invalid access token");
   }
+  const expiresAt = payload.exp! * 1000;
+  if (expiresAt - Date.now() > (MAX_TOKEN_SECONDS + CLOCK_TOLERANCE_SECONDS) * 1000) {
+    throw new UnauthorizedError(`Access token lives longer than the maximum of ${MAX_TOKEN_SECONDS} seconds`);
+  }
+  if (payload.aud !== signer.audience) throw new UnauthorizedError("Access token is for another deployment (aud)");
+  if (typeof payload.stream === "string") {
+    if (expiresAt - Date.now() > (STREAM_TOKEN_SECONDS + CLOCK_TOLERANCE_SECONDS) * 1000) throw new UnauthorizedError("Invalid access token");
+    return { kind: "stream", path: payload.stream, expiresAt };
+  }
+  const scopes = scopesSchema.safeParse(payload.scopes);
+  if (!scopes.success) throw new UnauthorizedError("Access token has no valid scopes");
+  return { kind: "public", scopes: scopes.data, expiresAt };
 }

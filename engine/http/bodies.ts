@@ -1,4 +1,3 @@
-import type { Context } from "hono";
 import { z } from "zod";
 import { RUN_STATUSES } from "../../sdk/types.ts";
 import { HttpError } from "./http-errors.ts";
@@ -21,6 +20,9 @@ export const triggerBody = z.object({
     .strict()
     .optional(),
 }).strict();
+
+/** A batch is one transaction; Trigger.dev caps its batches at 500 items too. */
+export const batchTriggerBody = z.object({ items: z.array(triggerBody).min(1).max(500) }).strict();
 
 export const eventBody = z.object({ name: id, payload: z.unknown().optional(), id: id.optional() }).strict();
 
@@ -68,19 +70,6 @@ export const listQuery = z.object({
   cursor: z.string().max(200).optional(),
 });
 
-/** Parses a JSON body against a schema: malformed JSON and wrong shapes are 400s, never 500s. */
-export async function readBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
-  let raw: unknown;
-  try {
-    const text = (c.get("body" as never) as string | undefined) ?? "";
-    raw = text.length === 0 ? {} : JSON.parse(text);
-  } catch (error) {
-    if (error instanceof HttpError) throw error;
-    throw new HttpError(400, "INVALID_JSON", "The request body is not valid JSON");
-  }
-  return parse(schema, raw, "body");
-}
-
 export function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
   const result = schema.safeParse(value);
   if (!result.success) {
@@ -92,3 +81,5 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown, where: str
 
 /** A body without a payload triggers with `{}`; an explicit `null` is a payload like any other. */
 export const payloadOf = (body: { payload?: unknown }): unknown => (body.payload === undefined ? {} : body.payload);
+
+export const streamTokenBody = z.object({ path: z.string().min(1).max(600) }).strict();

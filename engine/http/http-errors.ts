@@ -18,15 +18,29 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
 
 export class HttpError extends DurablyError {
   readonly status: ContentfulStatusCode;
-  constructor(status: ContentfulStatusCode, code: string, message: string) {
+  readonly headers: Record<string, string>;
+  constructor(status: ContentfulStatusCode, code: string, message: string, headers: Record<string, string> = {}) {
     super(code, message);
     this.status = status;
+    this.headers = headers;
+  }
+}
+
+/** The client went away (or was cut by the request timeout) while its body was being read. */
+export class RequestAbortedError extends HttpError {
+  constructor() {
+    super(400, "REQUEST_ABORTED", "The request body did not arrive whole");
   }
 }
 
 /** Every error leaves as `{ error: { code, message } }`; unexpected ones never leak internals. */
 export function errorResponse(c: Context, error: unknown, logger: Logger): Response {
-  if (error instanceof HttpError) return c.json({ error: { code: error.code, message: error.message } }, error.status);
+  // Clients that hang up are routine, and anyone can cause them: not an error of ours to log loud.
+  if (error instanceof RequestAbortedError || c.req.raw.signal.aborted) {
+    logger.debug("request aborted", { method: c.req.method, path: c.req.path });
+    return c.json({ error: { code: "REQUEST_ABORTED", message: "The request was aborted" } }, 400);
+  }
+  if (error instanceof HttpError) return c.json({ error: { code: error.code, message: error.message } }, error.status, error.headers);
   if (error instanceof DurablyError) {
     const status = STATUS_BY_CODE[error.code] ?? 400;
     return c.json({ error: { code: error.code, message: error.message } }, status);

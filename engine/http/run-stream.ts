@@ -4,7 +4,17 @@ import { RunNotFoundError } from "../../sdk/errors.ts";
 import { fromJsonJournalRow, toRun, type JsonJournalRow, type RunRow } from "../db/rows.ts";
 import type { EngineParts } from "../engine.ts";
 import { changedRuns, mentionsRun } from "../notify/listener.ts";
+import { withoutServerDetails } from "./public-view.ts";
 import { sseResponse } from "./sse.ts";
+import type { StreamLease } from "./stream-slots.ts";
+
+/** Who a stream is for: its place under the stream caps, and whether a public token reads it. */
+export interface StreamGrant {
+  lease: StreamLease;
+  publicView: boolean;
+}
+
+const jsonFor = (grant: StreamGrant) => (value: unknown) => JSON.stringify(grant.publicView ? withoutServerDetails(value) : value);
 
 /**
  * Event ids encode a revision R of the run: `2R` for the journal entry written at R, `2R+1`
@@ -20,7 +30,8 @@ export function parseLastEventId(header: string | undefined, query: { lastEventI
 
 const KEEPALIVE_MS = 15_000;
 
-export function streamRun(c: Context, parts: EngineParts, runId: string, lastEventId: number): Response {
+export function streamRun(c: Context, parts: EngineParts, runId: string, lastEventId: number, grant: StreamGrant): Response {
+  const json = jsonFor(grant);
   return sseResponse(c, async (stream) => {
     let last = lastEventId;
     let dirty = true;
@@ -40,11 +51,11 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
           // Sent already, as it committed (below), while this read was under way.
           if (Number(row.revision) * 2 <= last) continue;
           const entry = fromJsonJournalRow(row);
-          stream.send({ event: "journal", id: String(entry.revision * 2), data: JSON.stringify(journalMessage(entry)) });
+          stream.send({ event: "journal", id: String(entry.revision * 2), data: json(journalMessage(entry)) });
           last = entry.revision * 2;
         }
         if (run.revision * 2 + 1 > last) {
-          stream.send({ event: "run", id: String(run.revision * 2 + 1), data: JSON.stringify(run) });
+          stream.send({ event: "run", id: String(run.revision * 2 + 1), data: json(run) });
           last = run.revision * 2 + 1;
         }
         if (run.isCompleted) {
@@ -82,7 +93,7 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
       if (last !== revision * 2 - 1) return kick();
       last = revision * 2;
       const entry = fromJsonJournalRow(row);
-      stream.send({ event: "journal", id: String(last), data: JSON.stringify(journalMessage(entry)) });
+      stream.send({ event: "journal", id: String(last), data: json(journalMessage(entry)) });
     });
     // Notifications sent while the connection was down are lost: look again after reconnecting.
     const offReconnect = parts.listener.onReconnect(kick);
@@ -97,7 +108,7 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
     offEntries();
     offReconnect();
     clearInterval(ping);
-  });
+  }, grant.lease);
 }
 
 function journalMessage(entry: JournalEntry) {
@@ -115,7 +126,7 @@ function journalMessage(entry: JournalEntry) {
  * would send a run older than what the client holds, and a list that no longer shows the run
  * (its filter) would take it back in, stale for good.
  */
-export function streamAllRuns(c: Context, parts: EngineParts): Response {
+export function streamAllRuns(c: Context, parts: EngineParts, lease: StreamLease): Response {
   return sseResponse(c, async (stream) => {
     const pending = new Set<string>();
     let timer: NodeJS.Timeout | undefined;
@@ -144,5 +155,5 @@ export function streamAllRuns(c: Context, parts: EngineParts): Response {
     off();
     clearInterval(ping);
     clearTimeout(timer);
-  });
+  }, lease);
 }

@@ -1,83 +1,88 @@
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono, type Context } from "hono";
-import { cors } from "hono/cors";
 import type { AddressInfo } from "node:net";
 import type { Definition } from "../../sdk/definition.ts";
 import { validatePayload } from "../../sdk/definition.ts";
-import { TaskNotFoundError } from "../../sdk/errors.ts";
-import type { Json } from "../../sdk/types.ts";
+import { EventNotFoundError, RunNotFoundError, TaskNotFoundError } from "../../sdk/errors.ts";
+import type { Json, Run, TriggerOptions } from "../../sdk/types.ts";
 import type { EngineParts } from "../engine.ts";
-import { requireFull, requireRun, resolveAccess, type Access } from "../auth/access.ts";
-import { eventBody, forkBody, listQuery, parse, payloadOf, readBody, scheduleBody, tokenBody, triggerBody } from "./bodies.ts";
+import { mayReadRun, requireFull, requireRun, resolveAccess, type Access, type Credential } from "../auth/access.ts";
+import { ForbiddenError, audienceOf, createPublicToken, createStreamToken, type TokenSigner } from "../auth/tokens.ts";
+import { batchTriggerBody, eventBody, forkBody, listQuery, parse, payloadOf, scheduleBody, streamTokenBody, tokenBody, triggerBody } from "./bodies.ts";
+import { corsPolicy, loopbackOnly, securityHeaders } from "./guards.ts";
 import { HttpError, errorResponse } from "./http-errors.ts";
-import { parseLastEventId, streamAllRuns, streamRun } from "./run-stream.ts";
+import { withoutServerDetails } from "./public-view.ts";
+import { createBodyReader } from "./read-body.ts";
+import { parseLastEventId, streamAllRuns, streamRun, type StreamGrant } from "./run-stream.ts";
 import { dashboardFile } from "./static-files.ts";
-import { ForbiddenError, createPublicToken } from "../auth/tokens.ts";
-
-const MAX_BODY_BYTES = 1024 * 1024;
-
-const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
-
-/** Invalid UTF-8 is refused, not silently replaced with U+FFFD and stored. */
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+import { StreamSlots } from "./stream-slots.ts";
 
 type Env = { Variables: { access: Access } };
 
-/**
- * Oversized bodies get a 413. The rest of the body is read and dropped first (up to a bound):
- * answering mid-upload resets the connection and the client would never see the error.
- */
-async function limitBody(c: Context, next: () => Promise<void>): Promise<Response | void> {
-  const body = c.req.raw.body;
-  if (!body || c.req.method === "GET") return next();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    else if (size > MAX_DRAIN_BYTES) break;
-  }
-  if (size > MAX_BODY_BYTES) throw new HttpError(413, "BODY_TOO_LARGE", `Request bodies are limited to ${MAX_BODY_BYTES} bytes`);
-  let text: string;
-  try {
-    text = strictUtf8.decode(Buffer.concat(chunks));
-  } catch (error) {
-    throw new HttpError(400, "INVALID_UTF8", "The request body is not valid UTF-8");
-  }
-  c.set("body" as never, text as never);
-  return next();
+/** The SSE routes: the only ones a credential may come in the URL for (EventSource sets no headers). */
+const STREAM_PATH = /^\/api\/(runs|runs\/[^/]+|events\/[^/]+)\/stream$/;
+
+function credentialOf(c: Context): Credential | undefined {
+  const header = c.req.header("authorization");
+  if (header?.toLowerCase().startsWith("bearer ")) return { value: header.slice(7).trim(), inUrl: false };
+  const token = c.req.query("token");
+  return token ? { value: token, inUrl: true } : undefined;
 }
 
-function credentialOf(c: Context): string | undefined {
-  const header = c.req.header("authorization");
-  if (header?.toLowerCase().startsWith("bearer ")) return header.slice(7).trim();
-  return c.req.query("token") ?? undefined;
-}
+const DEFAULT_LIMITS = { requestTimeoutMs: 30_000, bodiesInFlight: 32, streams: 1000, streamsPerToken: 32 };
 
 /** The HTTP API, SSE streams and dashboard of one engine process. */
 export function buildApp(parts: EngineParts, definitions: readonly Definition[]): Hono<Env> {
   const { service, options, logger } = parts;
+  const limits = options.http?.limits ?? DEFAULT_LIMITS;
+  // No secret key: open dev mode, where every request has full access (and only this machine may ask).
+  const signer: TokenSigner | undefined = options.secretKey ? { secretKey: options.secretKey, audience: audienceOf(options.schema) } : undefined;
+  const readBody = createBodyReader(limits);
+  const streams = new StreamSlots(limits);
   const app = new Hono<Env>();
   app.onError((error, c) => errorResponse(c, error, logger));
   app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `No route ${c.req.method} ${c.req.path}` } }, 404));
 
-  app.use("/api/*", cors({ origin: "*", allowHeaders: ["Authorization", "Content-Type", "Last-Event-ID"], maxAge: 600 }));
-  app.use("/api/*", limitBody);
+  app.use("*", securityHeaders);
+  if (!signer) app.use("*", loopbackOnly);
+  app.use("/api/*", corsPolicy(!signer));
+  // Before anything reads a body: an unauthenticated request costs a header parse, no more.
   app.use("/api/*", async (c, next) => {
-    c.set("access", await resolveAccess(credentialOf(c), { secretKey: options.secretKey, devMode: options.devMode }));
+    const streamPath = c.req.method === "GET" && STREAM_PATH.test(c.req.path) ? c.req.path : undefined;
+    c.set("access", await resolveAccess(credentialOf(c), { streamPath }, { signer }));
     await next();
   });
 
-  const readableRun = async (c: Context<Env>, id: string) => {
-    const run = await service.retrieveRun(id);
-    requireRun(c.get("access"), run);
+  /** JSON for the caller: a public token never sees server file paths in errors. */
+  const reply = (c: Context<Env>, value: unknown) => c.json(c.get("access").kind === "public" ? withoutServerDetails(value) : value);
+  const grant = (c: Context<Env>): StreamGrant => ({ lease: streams.open(c.get("access")), publicView: c.get("access").kind === "public" });
+  const resume = (c: Context<Env>) => parseLastEventId(c.req.header("last-event-id"), c.req.query());
+
+  /** A run the caller may read. A public token gets 403 for a missing run too: ids it may not read do not tell whether they exist. */
+  const readableRun = async (c: Context<Env>, id: string): Promise<Run> => {
+    const access = c.get("access");
+    const run = await service.retrieveRun(id).catch((error: unknown) => {
+      if (access.kind === "public" && error instanceof RunNotFoundError) throw new ForbiddenError("This token does not give access to this run");
+      throw error;
+    });
+    requireRun(access, run);
     return run;
   };
-  const firstRunOfEvent = async (c: Context<Env>, eventId: string) => {
-    const event = await service.getEvent(eventId);
-    const run = event.runs[0];
+  /** An event with only the runs the caller may read; a public token that may read none of them gets 403. */
+  const readableEvent = async (c: Context<Env>, eventId: string) => {
+    const access = c.get("access");
+    const event = await service.getEvent(eventId).catch((error: unknown) => {
+      if (access.kind === "public" && error instanceof EventNotFoundError) throw new ForbiddenError("This token does not give access to this event");
+      throw error;
+    });
+    const runs = event.runs.filter((run) => mayReadRun(access, run));
+    if (access.kind === "public" && runs.length === 0) throw new ForbiddenError("This token does not give access to this event");
+    return { ...event, runs };
+  };
+  /** The event's first run the caller may read: what its statuses and stream follow. */
+  const firstRunOfEvent = async (c: Context<Env>, eventId: string): Promise<Run> => {
+    const run = (await readableEvent(c, eventId)).runs[0];
     if (!run) throw new HttpError(404, "RUN_NOT_FOUND", `Event ${eventId} started no run`);
-    requireRun(c.get("access"), run);
     return run;
   };
 
@@ -88,28 +93,28 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
       throw new ForbiddenError("Listing runs with a public token needs a tag filter the token is scoped to");
     }
     const [list, counts] = await Promise.all([service.listRuns(filter), service.countRuns(filter)]);
-    return c.json({ ...list, counts });
+    return reply(c, { ...list, counts });
   });
   app.get("/api/runs/stream", (c) => {
     requireFull(c.get("access"), "Streaming every run");
-    return streamAllRuns(c, parts);
+    return streamAllRuns(c, parts, streams.open(c.get("access")));
   });
-  app.get("/api/runs/:id", async (c) => c.json(await readableRun(c, c.req.param("id"))));
+  app.get("/api/runs/:id", async (c) => reply(c, await readableRun(c, c.req.param("id"))));
   app.get("/api/runs/:id/statuses", async (c) => {
-    await readableRun(c, c.req.param("id"));
-    return c.json(await service.getRunStatuses(c.req.param("id")));
+    const run = await readableRun(c, c.req.param("id"));
+    return reply(c, await service.getRunStatuses(run.id));
   });
   app.get("/api/runs/:id/journal", async (c) => {
-    await readableRun(c, c.req.param("id"));
-    return c.json(await service.getJournalSnapshot(c.req.param("id")));
+    const run = await readableRun(c, c.req.param("id"));
+    return reply(c, await service.getJournalSnapshot(run.id));
   });
   app.get("/api/runs/:id/metadata/history", async (c) => {
-    await readableRun(c, c.req.param("id"));
-    return c.json(await service.getMetadataHistorySnapshot(c.req.param("id")));
+    const run = await readableRun(c, c.req.param("id"));
+    return reply(c, await service.getMetadataHistorySnapshot(run.id));
   });
   app.get("/api/runs/:id/stream", async (c) => {
     const run = await readableRun(c, c.req.param("id"));
-    return streamRun(c, parts, run.id, parseLastEventId(c.req.header("last-event-id"), c.req.query()));
+    return streamRun(c, parts, run.id, resume(c), grant(c));
   });
   for (const action of ["retry", "replay", "cancel"] as const) {
     app.post(`/api/runs/:id/${action}`, async (c) => {
@@ -141,25 +146,15 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
     return c.json(await service.deleteSchedule(c.req.param("id")));
   });
 
-  app.get("/api/events/:id", async (c) => {
-    const event = await service.getEvent(c.req.param("id"));
-    const access = c.get("access");
-    if (access.kind === "public") for (const run of event.runs.slice(0, 1)) requireRun(access, run);
-    if (access.kind === "public" && event.runs.length === 0) throw new ForbiddenError("This token does not give access to this event");
-    return c.json(event);
-  });
-  app.get("/api/events/:id/runs", async (c) => {
-    const run = await firstRunOfEvent(c, c.req.param("id"));
-    const event = await service.getEvent(c.req.param("id"));
-    return c.json({ data: c.get("access").kind === "full" ? event.runs : [run] });
-  });
+  app.get("/api/events/:id", async (c) => reply(c, await readableEvent(c, c.req.param("id"))));
+  app.get("/api/events/:id/runs", async (c) => reply(c, { data: (await readableEvent(c, c.req.param("id"))).runs }));
   app.get("/api/events/:id/statuses", async (c) => {
     const run = await firstRunOfEvent(c, c.req.param("id"));
-    return c.json(await service.getRunStatuses(run.id));
+    return reply(c, await service.getRunStatuses(run.id));
   });
   app.get("/api/events/:id/stream", async (c) => {
     const run = await firstRunOfEvent(c, c.req.param("id"));
-    return streamRun(c, parts, run.id, parseLastEventId(c.req.header("last-event-id"), c.req.query()));
+    return streamRun(c, parts, run.id, resume(c), grant(c));
   });
   app.post("/api/events", async (c) => {
     requireFull(c.get("access"), "Sending an event");
@@ -173,22 +168,42 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
     requireFull(c.get("access"), "Listing tasks");
     return c.json({ data: await service.listTasks() });
   });
-  app.post("/api/tasks/:id/trigger", async (c) => {
-    requireFull(c.get("access"), "Triggering a task");
-    const taskId = c.req.param("id");
-    const body = await readBody(c, triggerBody);
+  /** A trigger of this engine's version of the task, its payload checked against the task's schema. */
+  const triggerOf = (taskId: string) => {
     const definition = [...definitions].reverse().find((d) => d.id === taskId && d.kind === "task");
     if (!definition) throw new TaskNotFoundError(taskId);
-    const payload = validatePayload(definition.schema, payloadOf(body), `task "${taskId}"`);
-    const { id } = await service.trigger({ taskId, taskVersion: definition.version, payload, options: body.options ?? {} });
-    return c.json({ id });
+    return (item: { payload?: unknown; options?: TriggerOptions | undefined }) => ({
+      taskId, taskVersion: definition.version, payload: validatePayload(definition.schema, payloadOf(item), `task "${taskId}"`), options: item.options ?? {},
+    });
+  };
+  app.post("/api/tasks/:id/trigger", async (c) => {
+    requireFull(c.get("access"), "Triggering a task");
+    const body = await readBody(c, triggerBody);
+    const { id, isCached } = await service.trigger(triggerOf(c.req.param("id"))(body));
+    return c.json({ id, isCached });
+  });
+  app.post("/api/tasks/:id/batch", async (c) => {
+    requireFull(c.get("access"), "Triggering a task");
+    const { items } = await readBody(c, batchTriggerBody);
+    const trigger = triggerOf(c.req.param("id"));
+    return c.json({ runs: await service.batchTrigger(items.map(trigger)) });
   });
 
+  const requireSigner = (): TokenSigner => {
+    if (!signer) throw new HttpError(400, "NO_SECRET_KEY", "Set a secret key (DURABLY_SECRET_KEY) to create tokens");
+    return signer;
+  };
   app.post("/api/tokens", async (c) => {
     requireFull(c.get("access"), "Creating a token");
-    if (!options.secretKey) throw new HttpError(400, "NO_SECRET_KEY", "Set a secret key (DURABLY_SECRET_KEY) to create public tokens");
     const body = await readBody(c, tokenBody);
-    return c.json({ token: await createPublicToken(options.secretKey, body) });
+    return c.json({ token: await createPublicToken(requireSigner(), body) });
+  });
+  // For a page holding the secret key (the dashboard): EventSource must put its credential in the URL.
+  app.post("/api/tokens/stream", async (c) => {
+    requireFull(c.get("access"), "Creating a stream token");
+    const { path } = await readBody(c, streamTokenBody);
+    if (!STREAM_PATH.test(path)) throw new HttpError(400, "INVALID_REQUEST", `${path} is not a stream route`);
+    return c.json({ token: await createStreamToken(requireSigner(), path) });
   });
 
   app.get("*", async (c) => {
@@ -207,8 +222,16 @@ export interface HttpServer {
 export async function startHttpServer(parts: EngineParts, definitions: readonly Definition[]): Promise<HttpServer> {
   const http = parts.options.http!;
   const app = buildApp(parts, definitions);
+  const { requestTimeoutMs } = http.limits;
+  // Node cuts a request whose headers and body have not all arrived in time (slow-body clients),
+  // checking every second or so; a request that has arrived, an SSE stream included, runs on.
+  const serverOptions = {
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, requestTimeoutMs / 2),
+  };
   const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: http.port, hostname: http.host }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, port: http.port, hostname: http.host, serverOptions }, () => resolve(s));
     s.once("error", reject);
   });
   const { port } = server.address() as AddressInfo;

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import type { StreamLease } from "./stream-slots.ts";
 
 export interface SseMessage {
   event?: string;
@@ -28,8 +29,9 @@ const encoder = new TextEncoder();
  * passes each event through a TransformStream and a second, pulled stream before the Node server
  * reads it: 0.025 ms more per status push on the 2-core machine (3 alternated pairs of the push
  * benchmark). `produce` runs until it resolves (the stream then ends) or the client disconnects.
+ * A `lease` is given back when the stream ends, and ends the stream when its token expires.
  */
-export function sseResponse(c: Context, produce: (stream: SseStream) => Promise<void>): Response {
+export function sseResponse(c: Context, produce: (stream: SseStream) => Promise<void>, lease?: StreamLease): Response {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let open = true;
   let room: PromiseWithResolvers<void> | undefined;
@@ -38,8 +40,11 @@ export function sseResponse(c: Context, produce: (stream: SseStream) => Promise<
     room = undefined;
   };
   const closed = Promise.withResolvers<void>();
+  let expiry: NodeJS.Timeout | undefined;
   const end = () => {
     open = false;
+    clearTimeout(expiry);
+    lease?.release();
     roomMade();
     closed.resolve();
   };
@@ -70,6 +75,7 @@ export function sseResponse(c: Context, produce: (stream: SseStream) => Promise<
     controller.close();
     end();
   };
+  if (lease?.expiresAt !== undefined) expiry = setTimeout(finish, Math.max(0, lease.expiresAt - Date.now()));
   produce(stream).then(finish, finish);
   return c.body(body, 200, {
     "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive", "Transfer-Encoding": "chunked",

@@ -1,0 +1,118 @@
+// SSE streams against an attacker: caps per public token and in total (429), streams that end
+// when their token expires, and the stream tokens a page with the secret key opens streams with.
+import { describe, expect, it } from "vitest";
+import { auth, task } from "durably";
+import { startTestEngine } from "./helpers/engine.ts";
+import { readSse } from "./helpers/sse.ts";
+import { until } from "./helpers/until.ts";
+
+const SECRET = "security-sse-secret-key-0123456789";
+
+/** A run that stays unfinished until the test lets it go, so its stream stays open. */
+function heldTask(id: string) {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const definition = task({
+    id,
+    run: async (_: null, { io }) => {
+      await io.createStatus("held", { label: "Held", state: "loading" });
+      await gate;
+      return "done";
+    },
+  });
+  return { task: definition, release };
+}
+
+/** Opens a stream and keeps it open (unread) until `close`; a refusal is read whole. */
+async function open(url: string, token: string) {
+  const controller = new AbortController();
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const response = await fetch(url, { headers, signal: controller.signal });
+  const refusal = response.ok ? undefined : { status: response.status, body: await response.json(), retryAfter: response.headers.get("retry-after") };
+  return { status: response.status, refusal, close: () => controller.abort() };
+}
+
+describe("SSE stream caps", () => {
+  it("a public token opens a bounded number of streams, and the server a bounded total; more get a 429 that says why", async () => {
+    const held = heldTask("held-caps");
+    const engine = await startTestEngine("sec_sse_caps", { tasks: [held.task], http: { port: 0, limits: { streams: 5, streamsPerToken: 3 } }, secretKey: SECRET });
+    try {
+      const { id } = await held.task.trigger(null, { tags: ["t"] });
+      const url = `${engine.url}/api/runs/${id}/stream`;
+      const tokenA = await auth.createPublicToken({ scopes: { read: { runs: [id] } } });
+      const tokenB = await auth.createPublicToken({ scopes: { read: { tags: ["t"] } } });
+
+      const streamsOfA = [await open(url, tokenA), await open(url, tokenA), await open(url, tokenA)];
+      expect(streamsOfA.map((s) => s.status)).toEqual([200, 200, 200]);
+      const fourth = await open(url, tokenA);
+      expect(fourth.refusal).toEqual({ status: 429, body: { error: { code: "TOO_MANY_STREAMS", message: expect.stringMatching(/token has 3 streams open/) } }, retryAfter: "5" });
+
+      // Another token is not held back by the first one's streams.
+      const ofB = await open(url, tokenB);
+      expect(ofB.status).toBe(200);
+      // The total: 4 open, one more fits, the next is refused, whoever asks.
+      const withKey = await open(url, SECRET);
+      expect(withKey.status).toBe(200);
+      const overTotal = await open(url, SECRET);
+      expect(overTotal.refusal).toMatchObject({ status: 429, body: { error: { code: "TOO_MANY_STREAMS", message: expect.stringMatching(/server has 5 streams open/) } } });
+
+      // A stream that closes gives its place back.
+      streamsOfA[0]!.close();
+      const again = await until(async () => {
+        const attempt = await open(url, tokenA);
+        if (attempt.status === 200) return attempt;
+        return undefined;
+      }, 5_000);
+      for (const s of [...streamsOfA, again, ofB, withKey]) s.close();
+    } finally {
+      held.release();
+    }
+  });
+});
+
+describe("streams and token expiry", () => {
+  it("a stream opened with a public token ends when the token expires, though its run goes on", async () => {
+    const held = heldTask("held-expiry");
+    const engine = await startTestEngine("sec_sse_exp", { tasks: [held.task], http: { port: 0 }, secretKey: SECRET });
+    try {
+      const { id } = await held.task.trigger(null);
+      const token = await auth.createPublicToken({ scopes: { read: { runs: [id] } }, expiresIn: 2 });
+      const started = Date.now();
+      const { status, messages } = await readSse(`${engine.url}/api/runs/${id}/stream?token=${encodeURIComponent(token)}`);
+      const lasted = Date.now() - started;
+      expect(status).toBe(200);
+      expect(messages.some((m) => m.event === "run")).toBe(true);
+      expect(messages.some((m) => m.event === "end")).toBe(false);
+      expect(lasted).toBeGreaterThan(500);
+      expect(lasted).toBeLessThan(15_000);
+      // Reconnecting with the same token is refused now.
+      expect((await fetch(`${engine.url}/api/runs/${id}/stream?token=${encodeURIComponent(token)}`)).status).toBe(401);
+    } finally {
+      held.release();
+    }
+  });
+
+  it("stream tokens, for a page holding the secret key: minted with the key only, for a stream route only, good on that stream only", async () => {
+    const held = heldTask("held-stream-token");
+    const engine = await startTestEngine("sec_sse_st", { tasks: [held.task], http: { port: 0 }, secretKey: SECRET });
+    try {
+      const base = engine.url!;
+      const { id } = await held.task.trigger(null);
+      const mint = (path: string, token: string) =>
+        fetch(`${base}/api/tokens/stream`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ path }) });
+      const publicToken = await auth.createPublicToken({ scopes: { read: { runs: [id] } } });
+      expect((await mint("/api/runs/stream", publicToken)).status).toBe(403);
+      expect((await mint(`/api/runs/${id}`, SECRET)).status).toBe(400);
+      const { token } = (await (await mint("/api/runs/stream", SECRET)).json()) as { token: string };
+
+      const all = await open(`${base}/api/runs/stream?token=${encodeURIComponent(token)}`, "");
+      expect(all.status).toBe(200);
+      all.close();
+      expect((await fetch(`${base}/api/runs/${id}/stream?token=${encodeURIComponent(token)}`)).status).toBe(403);
+      expect((await fetch(`${base}/api/runs/${id}?token=${encodeURIComponent(token)}`)).status).toBe(401);
+      expect((await fetch(`${base}/api/runs/${id}`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
+    } finally {
+      held.release();
+    }
+  });
+});
