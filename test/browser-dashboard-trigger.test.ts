@@ -66,9 +66,6 @@ afterAll(async () => {
   await dashboard?.close();
 });
 
-// The key is asked for once; the context's later tabs keep it.
-let signedIn = false;
-
 async function openTrigger(): Promise<Page> {
   const tab = await context.newPage();
   tab.on("pageerror", (e) => pageErrors.push(e.message));
@@ -76,11 +73,9 @@ async function openTrigger(): Promise<Page> {
     await tab.screenshot({ path: `${shots}/failed-trigger-${test.name.slice(0, 20).replace(/\W+/g, "-")}.png`, fullPage: true }).catch(() => undefined);
   });
   await tab.goto(engine.url!);
-  if (!signedIn) {
-    await tab.getByTestId("login-key").fill(SECRET);
-    await tab.getByTestId("login-submit").click();
-    signedIn = true;
-  }
+  // The key is kept per tab (sessionStorage): each new tab asks for it once.
+  await tab.getByTestId("login-key").fill(SECRET);
+  await tab.getByTestId("login-submit").click();
   await tab.locator(".nav").getByRole("link", { name: "Trigger" }).click();
   await tab.getByTestId("trigger-submit").waitFor();
   return tab;

@@ -88,7 +88,7 @@ beforeAll(async () => {
   ({ engine, context } = dashboard);
   // Signed in already, and every SSE event the page receives is logged in window.__sse.
   await context.addInitScript((secret: string) => {
-    localStorage.setItem("durably.secretKey", secret);
+    sessionStorage.setItem("durably.secretKey", secret);
     type Logged = { url: string; type: string; data?: string };
     const log: Logged[] = [];
     (window as unknown as { __sse: Logged[] }).__sse = log;

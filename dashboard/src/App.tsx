@@ -1,8 +1,10 @@
+import { useMemo } from "react";
 import { DurablyProvider } from "durably/react";
 import { LoginForm } from "./auth/LoginForm.tsx";
 import { useAuth } from "./auth/use-auth.ts";
 import { Layout } from "./components/Layout.tsx";
 import { useRoute } from "./lib/router.ts";
+import { streamSourceWithKey } from "./lib/stream-source.ts";
 import { EventPage } from "./pages/EventPage.tsx";
 import { NotFoundPage } from "./pages/NotFoundPage.tsx";
 import { RunPage } from "./pages/RunPage.tsx";
@@ -12,12 +14,14 @@ import { TriggerPage } from "./pages/TriggerPage.tsx";
 export function App() {
   const auth = useAuth();
   const route = useRoute();
+  // With a key, streams open with short-lived stream tokens; in dev mode (no key) they need none.
+  const createEventSource = useMemo(() => (auth.token ? streamSourceWithKey(auth.token) : undefined), [auth.token]);
 
   if (auth.needsLogin) return <LoginForm rejected={auth.rejected} onSubmit={auth.signIn} />;
 
   return (
     // Same origin: the engine serves both this page and /api.
-    <DurablyProvider baseUrl="" accessToken={auth.token} queryClient={auth.queryClient}>
+    <DurablyProvider baseUrl="" accessToken={auth.token} queryClient={auth.queryClient} createEventSource={createEventSource}>
       <Layout route={route} signedIn={auth.token !== undefined} onSignOut={auth.signOut}>
         {route.page === "runs" && <RunsPage params={route.params} />}
         {route.page === "run" && <RunPage key={route.runId} runId={route.runId} />}

@@ -18,7 +18,7 @@ export function LoginForm({ rejected, onSubmit }: { rejected: boolean; onSubmit:
         </div>
         <h1>Sign in</h1>
         <p className="muted">
-          This engine needs its secret key (<code>DURABLY_SECRET_KEY</code>). It is kept in this browser only.
+          This engine needs its secret key (<code>DURABLY_SECRET_KEY</code>). It is kept in this tab only, until the tab is closed.
         </p>
         <label className="field">
           <span>Secret key</span>
