@@ -1,12 +1,12 @@
 import pg from "pg";
 import { DurablyError } from "../sdk/errors.ts";
+import { unreachable } from "./db/unreachable.ts";
 
 /** What Node's network errors carry besides a message (which for a refused "localhost" is empty). */
 interface SystemError extends Error {
   code?: string;
   address?: string;
   port?: number;
-  hostname?: string;
 }
 
 /**
@@ -18,16 +18,9 @@ export function describeError(error: unknown): string {
   // The server's own words: database "x" does not exist, password authentication failed, …
   if (error instanceof pg.DatabaseError) return `PostgreSQL: ${error.message}`;
   if (!(error instanceof Error)) return String(error);
+  const down = unreachable(error);
+  if (down) return describeError(down);
   const e = error as SystemError;
-  const at = e.address ? ` at ${e.address}${e.port ? `:${e.port}` : ""}` : "";
-  switch (e.code) {
-    case "ECONNREFUSED":
-      return `Cannot connect to PostgreSQL${at}: connection refused. Is it running, and is DATABASE_URL right?`;
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return `Cannot connect to PostgreSQL: host "${e.hostname}" not found. Is DATABASE_URL right?`;
-    case "EADDRINUSE":
-      return `Cannot listen${at}: the address is already in use; choose another --port`;
-  }
+  if (e.code === "EADDRINUSE") return `Cannot listen${e.address ? ` at ${e.address}${e.port ? `:${e.port}` : ""}` : ""}: the address is already in use; choose another --port`;
   return e.message;
 }

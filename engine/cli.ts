@@ -12,7 +12,9 @@ import { Database } from "./db/database.ts";
 import { buildStatements } from "./db/sql/index.ts";
 import { createLogger } from "./logger.ts";
 import { RUN_STATUSES } from "../sdk/types.ts";
-import { connect, createEngine, type Engine } from "./engine.ts";
+import { connect } from "./backends/direct.ts";
+import { createEngine, type Engine } from "./engine.ts";
+import { installScheduler } from "./scheduler/boss.ts";
 import { resolveOptions, ROLES, type Role } from "./options.ts";
 import { migrateAt } from "./migrate.ts";
 
@@ -236,6 +238,8 @@ async function run(): Promise<void> {
     case "migrate": {
       const o = resolveOptions(connection());
       const applied = await migrateAt(o.directUrl, o.schema);
+      // pg-boss's tables too: a backend that only triggers sends jobs into them and installs nothing.
+      await installScheduler({ databaseUrl: o.directUrl, schema: o.schema, heartbeatSeconds: o.heartbeatSeconds, recoverySeconds: o.recoverySeconds }, createLogger("warn"));
       print({ applied }, () => (applied.length ? `Applied migrations ${applied.join(", ")}` : "Already up to date"));
       return;
     }

@@ -1,4 +1,3 @@
-import type { ConfigureOptions } from "../sdk/backend.ts";
 import { hasDefaultBackend, setDefaultBackend } from "../sdk/backend.ts";
 import { uniqueDefinitions, type Definable } from "../sdk/definable.ts";
 import type { Definition } from "../sdk/definition.ts";
@@ -6,6 +5,7 @@ import { DurablyError } from "../sdk/errors.ts";
 import { registeredDefinitions } from "../sdk/definition.ts";
 import { Database } from "./db/database.ts";
 import { buildStatements, type Statements } from "./db/sql/index.ts";
+import { rethrowUnreachable, unreachable } from "./db/unreachable.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { migrateAt } from "./migrate.ts";
 import { CommittedEntries } from "./notify/committed-entries.ts";
@@ -79,7 +79,7 @@ export class Engine {
     }
     // First, before anything is written: behind a pooler without a direct URL this fails, saying so.
     const listener = new Listener(o.directUrl, this.logger);
-    await listener.start();
+    await listener.start().catch(rethrowUnreachable(o.directUrl));
     const db = new Database(o.databaseUrl, o.poolSize, this.logger, { namedStatements: !o.pooled });
     const sql = buildStatements(o.schema);
     const channels = channelsOf(o.schema);
@@ -94,7 +94,7 @@ export class Engine {
       await scheduler.start();
     } catch (error) {
       await Promise.all([scheduler.stop().catch(() => undefined), listener.stop(), db.end()]);
-      throw error;
+      throw unreachable(error, o.databaseUrl) ?? error;
     }
     const entries = new CommittedEntries();
     const service = new Service({
@@ -168,33 +168,4 @@ export class Engine {
 
 export function createEngine(options: EngineOptions = {}): Engine {
   return new Engine(options);
-}
-
-/** A backend for a process that triggers and reads runs but executes none. */
-export async function connect(options: ConfigureOptions): Promise<Service> {
-  const o = resolveOptions({ ...options, worker: false, logLevel: "warn" });
-  const logger = createLogger(o.logLevel, { component: "durably-client" });
-  const db = new Database(o.databaseUrl, 5, logger, { namedStatements: !o.pooled });
-  await migrateAt(o.directUrl, o.schema);
-  const scheduler = new Scheduler(
-    { databaseUrl: o.databaseUrl, schema: o.schema, heartbeatSeconds: o.heartbeatSeconds, recoverySeconds: o.recoverySeconds, supervise: false },
-    logger,
-  );
-  await scheduler.start();
-  let listener: Promise<Listener> | undefined;
-  const close = async () => {
-    await (await listener?.catch(() => undefined))?.stop();
-    await scheduler.stop();
-    await db.end();
-  };
-  return new Service({
-    close,
-    db, sql: buildStatements(o.schema), scheduler, channels: channelsOf(o.schema),
-    maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes, secretKey: o.secretKey, schema: o.schema,
-    listener: () => (listener ??= (async () => {
-      const l = new Listener(o.directUrl, logger);
-      await l.start();
-      return l;
-    })()),
-  });
 }

@@ -1,3 +1,4 @@
-export { createEngine, connect, Engine } from "./engine.ts";
+export { connect } from "./backends/direct.ts";
+export { createEngine, Engine } from "./engine.ts";
 export type { EngineOptions } from "./engine.ts";
 export { migrate } from "./migrate.ts";

@@ -15,6 +15,18 @@ const postgresUrl = (names: string) => z.string().regex(/^(postgres(ql)?:|socket
 export const ROLES = ["all", "worker", "api"] as const;
 export type Role = (typeof ROLES)[number];
 
+/** Bounds on what HTTP clients may hold: connections, memory, time. */
+export const httpLimits = z.object({
+  /** A request whose headers and body have not all arrived by then is cut (408). */
+  requestTimeoutMs: z.number().int().min(100).default(30_000),
+  /** Request bodies read at once; more get a 503 (each may hold up to 1 MB). */
+  bodiesInFlight: z.number().int().min(1).default(32),
+  /** Open SSE streams in this process; more get a 429. */
+  streams: z.number().int().min(1).default(1000),
+  /** Open SSE streams per public token; more get a 429. */
+  streamsPerToken: z.number().int().min(1).default(32),
+});
+
 const optionsSchema = z.object({
   databaseUrl: postgresUrl("DATABASE_URL or databaseUrl").optional(),
   /**
@@ -48,19 +60,7 @@ const optionsSchema = z.object({
       host: z.string().default("127.0.0.1"),
       /** Built dashboard files to serve at `/`; default: the package's dashboard/dist. */
       dashboardDir: z.string().optional(),
-      /** Bounds on what clients may hold: connections, memory, time. */
-      limits: z
-        .object({
-          /** A request whose headers and body have not all arrived by then is cut (408). */
-          requestTimeoutMs: z.number().int().min(100).default(30_000),
-          /** Request bodies read at once; more get a 503 (each may hold up to 1 MB). */
-          bodiesInFlight: z.number().int().min(1).default(32),
-          /** Open SSE streams in this process; more get a 429. */
-          streams: z.number().int().min(1).default(1000),
-          /** Open SSE streams per public token; more get a 429. */
-          streamsPerToken: z.number().int().min(1).default(32),
-        })
-        .prefault({}),
+      limits: httpLimits.prefault({}),
     })
     .optional(),
   secretKey: z.string().min(16, "must be at least 16 characters (DURABLY_SECRET_KEY or secretKey)").optional(),
@@ -105,7 +105,7 @@ export function resolveOptions(input: EngineOptionsInput, env: NodeJS.ProcessEnv
     throw new Error(`Invalid durably options: ${detail}`, { cause: parsed.error });
   }
   const { databaseUrl, directUrl, worker, ...rest } = parsed.data;
-  if (!databaseUrl) throw new NotConfiguredError();
+  if (!databaseUrl) throw new NotConfiguredError("engine");
   return {
     ...rest,
     databaseUrl,

@@ -1,3 +1,5 @@
+import { DurablyError } from "./errors.ts";
+import { httpBackend } from "./http/backend.ts";
 import type { CreateScheduleOptions, EventRecord, ListRunsFilter, Run, RunList, RunStatuses, ScheduleRecord, TriggerOptions } from "./types.ts";
 
 export interface TriggerRequest {
@@ -26,7 +28,7 @@ export interface SendEventRequest {
   id?: string;
 }
 
-/** The narrow interface the SDK reaches the engine through (in-process or over HTTP). */
+/** The narrow interface the SDK reaches the engine through: directly on PostgreSQL, or over HTTP. */
 export interface Backend {
   trigger(request: TriggerRequest): Promise<{ id: string; isCached: boolean }>;
   sendEvent(request: SendEventRequest): Promise<{ id: string; runs: string[] }>;
@@ -48,19 +50,21 @@ export interface Backend {
   createPublicToken(options: PublicTokenOptions): Promise<string>;
   /** Resolves with the run once it is finished, or throws `TimeoutError`. */
   pollRun(id: string, timeoutMs: number): Promise<Run>;
+  /** Releases what the backend opened (pool, LISTEN connection); an engine's own closes with it. */
+  close(): Promise<void>;
 }
 
+/** Where `tasks`, `runs`, `schedules`, `auth` and clients without a `databaseUrl` find the engine. */
 export interface ConfigureOptions {
+  /** PostgreSQL, reached directly (default `DATABASE_URL`): a small pool, nothing else until asked. */
   databaseUrl?: string;
-  /**
-   * A direct connection to PostgreSQL when `databaseUrl` goes through a pooler in transaction
-   * mode (PgBouncer, Supabase, Neon), for LISTEN (`runs.poll`) and migrations; default
-   * DATABASE_DIRECT_URL.
-   */
+  /** A direct connection for LISTEN when `databaseUrl` is a pooler in transaction mode (default `DATABASE_DIRECT_URL`). */
   directUrl?: string;
   /** Postgres schema holding durably's tables (default `durably`). */
   schema?: string;
-  /** Signs public access tokens (`auth.createPublicToken`). */
+  /** A running engine's HTTP API (`durably start`), for apps that cannot reach the database. */
+  baseUrl?: string;
+  /** With `baseUrl`: the engine's secret key (not needed by an engine in dev mode). Directly: signs public access tokens. */
   secretKey?: string;
 }
 
@@ -68,10 +72,20 @@ let configured: ConfigureOptions | undefined;
 let explicit: Backend | undefined;
 let fromConfig: Promise<Backend> | undefined;
 
-/** Points `task.trigger`, `runs.*` and clients without a `databaseUrl` at a database. */
+/** Points `tasks`, `runs`, `schedules`, `auth` and clients without a `databaseUrl` at an engine. */
 export function configure(options: ConfigureOptions): void {
+  if (options.baseUrl !== undefined && (options.databaseUrl !== undefined || options.directUrl !== undefined || options.schema !== undefined)) {
+    throw new DurablyError("INVALID_OPTIONS", "configure() takes baseUrl (an engine over HTTP) or databaseUrl, directUrl and schema (the database directly), not both");
+  }
   configured = options;
+  void disconnect();
+}
+
+/** Closes the configured backend, if one was opened; the next call opens one again. */
+export async function disconnect(): Promise<void> {
+  const previous = fromConfig;
   fromConfig = undefined;
+  await previous?.then((backend) => backend.close(), () => undefined);
 }
 
 /** Used by an in-process engine so triggering needs no extra configuration. */
@@ -83,13 +97,29 @@ export function hasDefaultBackend(): boolean {
   return explicit !== undefined;
 }
 
-export function connectBackend(options: ConfigureOptions): Promise<Backend> {
-  // Loaded lazily: a process that never triggers never opens a pool, and sdk/ stays free of SQL.
-  return import("../engine/index.ts").then((engine) => engine.connect(options));
+export async function connectBackend(options: ConfigureOptions): Promise<Backend> {
+  if (options.baseUrl !== undefined) return httpBackend({ baseUrl: options.baseUrl, ...(options.secretKey ? { secretKey: options.secretKey } : {}) });
+  // The SDK's one way into engine code, loaded on first use: a process that never triggers never
+  // opens a pool, and one that talks HTTP never loads pg.
+  const direct = await import("../engine/backends/direct.ts");
+  return direct.connect(options);
 }
 
 export function getBackend(): Promise<Backend> {
   if (explicit && !configured) return Promise.resolve(explicit);
-  fromConfig ??= connectBackend(configured ?? {});
+  if (!fromConfig) {
+    const attempt = connectBackend(configured ?? {});
+    // A failed connect (the database was down) is not kept: the next call tries again.
+    attempt.catch(() => fromConfig === attempt && (fromConfig = undefined));
+    fromConfig = attempt;
+  }
   return fromConfig;
+}
+
+/**
+ * Inside a run: the engine executing it, whatever `configure()` says, so a child run links to its
+ * parent (an HTTP backend could not say which run is asking).
+ */
+export function getRunBackend(): Promise<Backend> {
+  return explicit ? Promise.resolve(explicit) : getBackend();
 }

@@ -103,11 +103,45 @@ export class OutsideRunError extends DurablyError {
 }
 
 export class NotConfiguredError extends DurablyError {
-  constructor() {
+  /** `engine`: said to `createEngine()`, which is itself the engine and needs a database. */
+  constructor(to: "client" | "engine" = "client") {
     super(
       "NOT_CONFIGURED",
-      "durably has no database: pass databaseUrl to new Client()/configure(), set DATABASE_URL, or start an engine in this process",
+      to === "engine"
+        ? "durably has no database: pass databaseUrl to createEngine() or set DATABASE_URL"
+        : "durably has no backend: configure({ databaseUrl }) or set DATABASE_URL, configure({ baseUrl, secretKey }) to reach an engine over HTTP, or start an engine in this process",
     );
+  }
+}
+
+/** PostgreSQL did not answer: the connection was refused, the host is unknown, or it timed out. */
+export class DatabaseUnreachableError extends DurablyError {
+  constructor(message: string, options: { cause: unknown }) {
+    super("DATABASE_UNREACHABLE", message, options);
+  }
+}
+
+/** The schema lacks durably's tables, or holds older ones than this code needs: `durably migrate` installs them. */
+export class DatabaseNotMigratedError extends DurablyError {
+  readonly schema: string;
+  /** The latest migration applied, 0 for none. */
+  readonly version: number;
+  readonly required: number;
+  /** `problem` says what is missing, e.g. `Schema "durably" at db:5432 has no durably tables`. */
+  constructor(args: { schema: string; version: number; required: number; problem: string }) {
+    super("DATABASE_NOT_MIGRATED", `${args.problem}: run \`durably migrate\` against this database (or start an engine on it once)`);
+    this.schema = args.schema;
+    this.version = args.version;
+    this.required = args.required;
+  }
+}
+
+/** The engine's HTTP API (`configure({ baseUrl })`) did not answer. */
+export class EngineUnreachableError extends DurablyError {
+  readonly baseUrl: string;
+  constructor(baseUrl: string, reason: string, options: { cause: unknown }) {
+    super("ENGINE_UNREACHABLE", `Cannot reach the durably engine at ${baseUrl}: ${reason}. Is it running, and is baseUrl right?`, options);
+    this.baseUrl = baseUrl;
   }
 }
 

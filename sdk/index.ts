@@ -2,6 +2,8 @@ export { Client, eventTrigger } from "./client.ts";
 export type { ClientOptions, EventTrigger, Job, JobOptions } from "./client.ts";
 export { task } from "./task.ts";
 export type { BatchItem, RunHandle, Task, TaskOptions, TaskRunContext } from "./task.ts";
+export { tasks } from "./tasks.ts";
+export type { AnyTask, TaskIdentifier, TaskOutput, TaskPayload } from "./tasks.ts";
 export { metadata } from "./metadata.ts";
 export { wait } from "./wait.ts";
 export type { Duration } from "./wait.ts";
@@ -13,8 +15,11 @@ export { auth } from "./auth.ts";
 export type { IO, Logger, RunContext, RunTaskOptions, StatusHandle, StatusInput, TaskContext, TransactionClient } from "./context.ts";
 export type { RetryOptions } from "./retry.ts";
 export {
+  DatabaseNotMigratedError,
+  DatabaseUnreachableError,
   DuplicateTaskError,
   DurablyError,
+  EngineUnreachableError,
   EventNotFoundError,
   InvalidPayloadError,
   InvalidRunStateError,

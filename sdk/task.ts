@@ -1,18 +1,21 @@
-import { getBackend, type TriggerRequest } from "./backend.ts";
-import { currentScope, requireScope, type IO, type RunContext, type RunScope } from "./context.ts";
+import type { TriggerRequest } from "./backend.ts";
+import { requireScope, type IO, type RunContext } from "./context.ts";
 import { DEFINITIONS, type Definable } from "./definable.ts";
 import { registerDefinition, validatePayload, type Definition, type PayloadSchema } from "./definition.ts";
 import { RunFailedError } from "./errors.ts";
 import { resolveRetry, type RetryOptions } from "./retry.ts";
+import { triggersFor, type BatchItem, type RunHandle } from "./trigger.ts";
 import type { ChildRunResult, TriggerOptions } from "./types.ts";
+
+export type { BatchItem, RunHandle } from "./trigger.ts";
 
 export interface TaskRunContext {
   ctx: RunContext;
   io: IO;
 }
 
-export interface TaskOptions<TPayload, TOutput> {
-  id: string;
+export interface TaskOptions<TPayload, TOutput, TId extends string = string> {
+  id: TId;
   /** Runs keep the version they started with; default "1". */
   version?: string;
   schema?: PayloadSchema;
@@ -28,22 +31,13 @@ export interface TaskOptions<TPayload, TOutput> {
   run: (payload: TPayload, context: TaskRunContext) => Promise<TOutput>;
 }
 
-export interface RunHandle {
-  id: string;
-}
-
-export interface BatchItem<TPayload> {
-  payload: TPayload;
-  options?: TriggerOptions;
-}
-
-export interface Task<TPayload, TOutput> extends Definable {
-  readonly id: string;
-  trigger(payload: TPayload, options?: TriggerOptions): Promise<RunHandle>;
+export interface Task<TPayload, TOutput, TId extends string = string> extends Definable {
+  readonly id: TId;
+  trigger(payload: TPayload, options?: TriggerOptions): Promise<RunHandle<TPayload, TOutput>>;
   /** Inside a run: starts a child run, waits for it durably and returns its output (or throws `RunFailedError`). */
   triggerAndWait(payload: TPayload, options?: TriggerOptions): Promise<TOutput>;
   /** Starts one run per item, all in one transaction. */
-  batchTrigger(items: BatchItem<TPayload>[]): Promise<{ runs: RunHandle[] }>;
+  batchTrigger(items: BatchItem<TPayload>[]): Promise<{ runs: RunHandle<TPayload, TOutput>[] }>;
   /** Inside a run: starts one child per item and waits for all of them; results come in item order. */
   batchTriggerAndWait(items: BatchItem<TPayload>[]): Promise<{ runs: ChildRunResult<TOutput>[] }>;
   /** Phantom field carrying the output type for `runs.retrieve<typeof myTask>`. */
@@ -51,7 +45,9 @@ export interface Task<TPayload, TOutput> extends Definable {
 }
 
 /** Defines a v3-style task: `task({ id, run })`, triggered with `myTask.trigger(payload)`. */
-export function task<TPayload = unknown, TOutput = unknown>(options: TaskOptions<TPayload, TOutput>): Task<TPayload, TOutput> {
+export function task<TPayload = unknown, TOutput = unknown, TId extends string = string>(
+  options: TaskOptions<TPayload, TOutput, TId>,
+): Task<TPayload, TOutput, TId> {
   const version = options.version ?? "1";
   const queue = options.queue ? { name: options.queue.name ?? `task:${options.id}`, concurrencyLimit: options.queue.concurrencyLimit } : undefined;
   const definition: Definition = {
@@ -69,59 +65,29 @@ export function task<TPayload = unknown, TOutput = unknown>(options: TaskOptions
   };
   registerDefinition(definition);
 
-  const request = (payload: TPayload, triggerOptions: TriggerOptions | undefined): TriggerRequest => ({
+  const triggers = triggersFor<TPayload>(options.id, (payload, triggerOptions): TriggerRequest => ({
     taskId: options.id,
     taskVersion: version,
     payload: validatePayload(options.schema, payload, `task "${options.id}"`),
     ...(triggerOptions ? { options: triggerOptions } : {}),
     ...(queue ? { queue } : {}),
-  });
-
-  /**
-   * From inside a run, triggers are journaled and keyed by the call's position, so a replayed
-   * parent gets the same children back instead of starting new ones.
-   */
-  const triggerChildren = (scope: RunScope, kind: string, items: BatchItem<TPayload>[], resumeParent: boolean) => {
-    const requests = items.map((item) => request(item.payload, item.options));
-    const parentRunId = scope.ctx.run.id;
-    return scope.journaled(kind, options.id, async (seq) => {
-      const backend = await getBackend();
-      const keyed = requests.map((r, i) => ({
-        ...r, parentRunId, resumeParent,
-        options: { ...r.options, idempotencyKey: r.options?.idempotencyKey ?? (kind === "trigger" ? `${parentRunId}:${seq}` : `${parentRunId}:${seq}:${i}`) },
-      }));
-      return (await backend.batchTrigger(keyed)).map(({ id }) => id);
-    });
-  };
+  }));
 
   return {
     id: options.id,
     [DEFINITIONS]: () => [definition],
-    async trigger(payload, triggerOptions) {
-      const scope = currentScope();
-      if (!scope) {
-        const { id } = await (await getBackend()).trigger(request(payload, triggerOptions));
-        return { id };
-      }
-      const [id] = await triggerChildren(scope, "trigger", [{ payload, ...(triggerOptions ? { options: triggerOptions } : {}) }], false);
-      return { id: id! };
-    },
+    trigger: (payload, triggerOptions) => triggers.trigger(payload, triggerOptions),
     async triggerAndWait(payload, triggerOptions) {
       const scope = requireScope(`${options.id}.triggerAndWait`);
-      const ids = await triggerChildren(scope, "triggerAndWait", [{ payload, ...(triggerOptions ? { options: triggerOptions } : {}) }], true);
+      const ids = await triggers.children(scope, "triggerAndWait", [{ payload, ...(triggerOptions ? { options: triggerOptions } : {}) }], true);
       const [result] = await scope.awaitRuns(options.id, ids);
       if (!result!.ok) throw new RunFailedError(result!.id, result!.status, result!.error);
       return result!.output as TOutput;
     },
-    async batchTrigger(items) {
-      const scope = currentScope();
-      if (scope) return { runs: (await triggerChildren(scope, "batchTrigger", items, false)).map((id) => ({ id })) };
-      const results = await (await getBackend()).batchTrigger(items.map((item) => request(item.payload, item.options)));
-      return { runs: results.map(({ id }) => ({ id })) };
-    },
+    batchTrigger: (items) => triggers.batchTrigger(items),
     async batchTriggerAndWait(items) {
       const scope = requireScope(`${options.id}.batchTriggerAndWait`);
-      const ids = await triggerChildren(scope, "batchTriggerAndWait", items, true);
+      const ids = await triggers.children(scope, "batchTriggerAndWait", items, true);
       return { runs: (await scope.awaitRuns(options.id, ids)) as ChildRunResult<TOutput>[] };
     },
   };

@@ -27,7 +27,7 @@ function expectOneLine(result: ReturnType<typeof cli>, line: string | RegExp): v
 
 describe("durably CLI errors", () => {
   it("a bad DATABASE_URL is one line naming the problem: refused, unknown database, not a URL", () => {
-    expectOneLine(cli(["runs", "list"], { DATABASE_URL: "postgres://root@127.0.0.1:1/test" }), /^Cannot connect to PostgreSQL at 127\.0\.0\.1:1: connection refused/);
+    expectOneLine(cli(["runs", "list"], { DATABASE_URL: "postgres://root@127.0.0.1:1/test" }), /^DATABASE_UNREACHABLE: Cannot connect to PostgreSQL at 127\.0\.0\.1:1: connection refused/);
     expectOneLine(cli(["runs", "list"], { DATABASE_URL: TEST_DATABASE_URL.replace(/\/[^/]*$/, "/durably_no_such_db") }), 'PostgreSQL: database "durably_no_such_db" does not exist');
     expectOneLine(cli(["runs", "list"], { DATABASE_URL: "notaurl" }), /databaseUrl: must be a postgres:\/\/ URL \(DATABASE_URL/);
     const verbose = cli(["runs", "list", "--verbose"], { DATABASE_URL: "notaurl" });

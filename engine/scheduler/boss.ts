@@ -23,7 +23,7 @@ export function bossSchemaOf(schema: string): string {
 }
 
 /** pg-boss statements run on our client, so a job commits or rolls back with the run it belongs to. */
-export function onClient(client: pg.ClientBase): Db {
+export function onClient(client: pg.ClientBase | pg.Pool): Db {
   return { executeSql: (text, values) => client.query(text, values as unknown[]) };
 }
 
@@ -38,6 +38,8 @@ export interface BossOptions {
   heartbeatSeconds: number;
   recoverySeconds: number;
   supervise: boolean;
+  /** Where pg-boss runs its statements instead of a pool of its own (see `sendOnly`). */
+  db?: Db;
 }
 
 /** pg-boss holds the run jobs: start, retry and wake-up times, and hands runs of dead workers back. */
@@ -55,18 +57,25 @@ export class Scheduler {
   constructor(options: BossOptions, logger: Logger) {
     this.#options = options;
     this.boss = new PgBoss({
-      connectionString: options.databaseUrl,
+      ...(options.db ? { db: options.db } : { connectionString: options.databaseUrl, max: 10, application_name: "durably-scheduler" }),
       schema: bossSchemaOf(options.schema),
-      max: 10,
       supervise: options.supervise,
       superviseIntervalSeconds: options.recoverySeconds,
       monitorIntervalSeconds: options.recoverySeconds,
       schedule: false,
       registerInstance: false,
       openTelemetry: { enabled: false },
-      application_name: "durably-scheduler",
     });
     this.boss.on("error", (error: Error) => logger.warn("scheduler error", { error: error.message }));
+  }
+
+  /**
+   * For a process that triggers runs and executes none: pg-boss is never started and runs its
+   * statements on `pool` (or the caller's transaction), so it opens no connection, LISTEN or timer
+   * of its own. Sending needs the tables and queues `installScheduler` made.
+   */
+  static sendOnly(pool: pg.Pool, options: Omit<BossOptions, "db" | "supervise">, logger: Logger): Scheduler {
+    return new Scheduler({ ...options, supervise: false, db: onClient(pool) }, logger);
   }
 
   async start(): Promise<void> {
@@ -114,5 +123,15 @@ export class Scheduler {
 
   stop(): Promise<void> {
     return this.boss.stop({ graceful: false, close: true });
+  }
+}
+
+/** Installs (or upgrades) pg-boss's tables and durably's queues, as `durably migrate` does, then lets go. */
+export async function installScheduler(options: Omit<BossOptions, "db" | "supervise">, logger: Logger): Promise<void> {
+  const scheduler = new Scheduler({ ...options, supervise: false }, logger);
+  try {
+    await scheduler.start();
+  } finally {
+    await scheduler.stop();
   }
 }

@@ -3,7 +3,7 @@ import { createWriteStream } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { connect } from "durably/engine";
+import { connect, createEngine } from "durably/engine";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../engine/db/embedded-postgres.ts";
 import { CHAOS_TASK_ID, sideTableDdl, type ChaosPayload } from "./chaos-task.ts";
 import { verifyChaos, type ChaosFigures } from "./verify.ts";
@@ -137,6 +137,10 @@ async function enqueue(databaseUrl: string, options: ChaosOptions): Promise<void
   await setup.connect();
   await setup.query(`CREATE SCHEMA chaos_side; ${sideTableDdl(SIDE_TABLE)}`);
   await setup.end();
+  // A backend that only triggers installs nothing: an engine that runs nothing installs the schema first.
+  const installer = createEngine({ databaseUrl, schema: SCHEMA, worker: false, tasks: [], logLevel: "silent" });
+  await installer.start();
+  await installer.stop();
   const service = await connect({ databaseUrl, schema: SCHEMA });
   try {
     const payload: ChaosPayload = { steps: options.steps, stepMs: options.stepMs };

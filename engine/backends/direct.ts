@@ -1,0 +1,66 @@
+import type { Backend, ConfigureOptions } from "../../sdk/backend.ts";
+import { NotConfiguredError } from "../../sdk/errors.ts";
+import { Database } from "../db/database.ts";
+import { checkInstalled } from "../db/installed.ts";
+import { buildStatements } from "../db/sql/index.ts";
+import { rethrowUnreachable } from "../db/unreachable.ts";
+import { createLogger, type Logger } from "../logger.ts";
+import { channelsOf, Listener } from "../notify/listener.ts";
+import { resolveOptions, type ResolvedOptions } from "../options.ts";
+import { Scheduler } from "../scheduler/boss.ts";
+import { Service } from "../service.ts";
+
+/** Enough for a web backend's triggers and reads; a burst of triggers shares one transaction anyway. */
+const POOL_SIZE = 5;
+
+/**
+ * A backend for a process that triggers and reads runs but executes none (a web backend):
+ * a small pool, and nothing else until asked. It runs no migration and starts no pg-boss (jobs for
+ * delayed or keyed runs are sent on the trigger's own transaction); the LISTEN connection opens on
+ * the first `pollRun`. The schema is checked once, here, on the first call that needed a backend.
+ */
+export async function connect(options: ConfigureOptions): Promise<Backend> {
+  const o = clientOptions(options);
+  const logger = createLogger(o.logLevel, { component: "durably-client" });
+  const db = new Database(o.databaseUrl, POOL_SIZE, logger, { namedStatements: !o.pooled });
+  try {
+    await checkInstalled(db, o.schema, o.databaseUrl).catch(rethrowUnreachable(o.databaseUrl));
+  } catch (error) {
+    await db.end();
+    throw error;
+  }
+  let listener: Promise<Listener> | undefined;
+  const listen = () => {
+    const started = startListener(o.directUrl, logger);
+    // A failed start is not kept: the next poll tries again.
+    started.catch(() => listener === started && (listener = undefined));
+    return started;
+  };
+  return new Service({
+    db, sql: buildStatements(o.schema), channels: channelsOf(o.schema), schema: o.schema,
+    scheduler: Scheduler.sendOnly(db.pool, { databaseUrl: o.databaseUrl, schema: o.schema, heartbeatSeconds: o.heartbeatSeconds, recoverySeconds: o.recoverySeconds }, logger),
+    maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes, secretKey: o.secretKey,
+    listener: () => (listener ??= listen()),
+    close: async () => {
+      await (await listener?.catch(() => undefined))?.stop();
+      await db.end();
+    },
+  });
+}
+
+function clientOptions(options: ConfigureOptions): ResolvedOptions {
+  const { databaseUrl, directUrl, schema, secretKey } = options;
+  try {
+    return resolveOptions({ databaseUrl, directUrl, schema, secretKey, worker: false, logLevel: "warn" });
+  } catch (error) {
+    // resolveOptions speaks to createEngine(); this caller configured a client.
+    if (error instanceof NotConfiguredError) throw new NotConfiguredError("client");
+    throw error;
+  }
+}
+
+async function startListener(url: string, logger: Logger): Promise<Listener> {
+  const listener = new Listener(url, logger);
+  await listener.start().catch(rethrowUnreachable(url));
+  return listener;
+}

@@ -1,0 +1,92 @@
+import type { Backend, PublicTokenOptions, TriggerRequest } from "../backend.ts";
+import { InvalidPayloadError, TimeoutError } from "../errors.ts";
+import type { ListRunsFilter, RunList } from "../types.ts";
+import { engineHttp, type HttpOptions } from "./request.ts";
+import { waitForEnd } from "./wait-for-end.ts";
+import { eventFromWire, runFromWire, scheduleFromWire, statusesFromWire, type WireEvent, type WireRun, type WireSchedule, type WireStatuses } from "./wire-types.ts";
+
+/** How long a poll waits before reading again when the engine has no stream to spare (429). */
+const BUSY_WAIT_MS = 1_000;
+
+/**
+ * The backend of an app that cannot reach the database: every call is a request to a running
+ * engine's HTTP API (docs/http-api.md) with the secret key. The engine executing the task decides
+ * its version and queue, and checks the payload against the task's schema when it has the code.
+ */
+export function httpBackend(options: HttpOptions): Backend {
+  const http = engineHttp(options);
+  const id = encodeURIComponent;
+  const post = <T>(path: string, body: unknown, subject: { runId?: string; taskId?: string } = {}) => http.json<T>("POST", path, { body, subject });
+  const runAction = (runId: string, action: string, body: unknown = {}) => post<{ id: string }>(`/api/runs/${id(runId)}/${action}`, body, { runId });
+
+  const retrieveRun = async (runId: string) => runFromWire(await http.json<WireRun>("GET", `/api/runs/${id(runId)}`, { subject: { runId } }));
+
+  const batchTrigger = async (requests: TriggerRequest[]) => {
+    const [first] = requests;
+    if (!first) return [];
+    if (requests.some((r) => r.taskId !== first.taskId)) throw new InvalidPayloadError("A batch sent over HTTP holds runs of one task");
+    const items = requests.map((r) => ({ payload: r.payload, ...(r.options ? { options: r.options } : {}) }));
+    const { runs } = await post<{ runs: { id: string; isCached: boolean }[] }>(`/api/tasks/${id(first.taskId)}/batch`, { items }, { taskId: first.taskId });
+    return runs;
+  };
+
+  return {
+    async trigger(request) {
+      const body = { payload: request.payload, ...(request.options ? { options: request.options } : {}) };
+      return post<{ id: string; isCached: boolean }>(`/api/tasks/${id(request.taskId)}/trigger`, body, { taskId: request.taskId });
+    },
+    batchTrigger,
+    sendEvent: (request) => post("/api/events", request),
+    retrieveRun,
+    async listRuns(filter: ListRunsFilter): Promise<RunList> {
+      const { data, nextCursor } = await http.json<{ data: WireRun[]; nextCursor: string | null }>("GET", `/api/runs${listQuery(filter)}`);
+      return { data: data.map(runFromWire), nextCursor };
+    },
+    async getRunStatuses(runId) {
+      return statusesFromWire(await http.json<WireStatuses>("GET", `/api/runs/${id(runId)}/statuses`, { subject: { runId } }));
+    },
+    async getEvent(eventId) {
+      return eventFromWire(await http.json<WireEvent>("GET", `/api/events/${id(eventId)}`, { subject: { eventId } }));
+    },
+    retryRun: (runId) => runAction(runId, "retry"),
+    replayRun: (runId) => runAction(runId, "replay"),
+    cancelRun: (runId) => runAction(runId, "cancel"),
+    forkRun: (runId, { fromSeq }) => runAction(runId, "fork", { fromSeq }),
+    async createSchedule(schedule) {
+      return scheduleFromWire(await post<WireSchedule>("/api/schedules", schedule, { taskId: schedule.task }));
+    },
+    async listSchedules(filter = {}) {
+      const query = filter.task ? `?task=${id(filter.task)}` : "";
+      return (await http.json<{ data: WireSchedule[] }>("GET", `/api/schedules${query}`)).data.map(scheduleFromWire);
+    },
+    deleteSchedule: (scheduleId) => http.json("DELETE", `/api/schedules/${id(scheduleId)}`, { subject: { scheduleId } }),
+    async createPublicToken(token: PublicTokenOptions) {
+      return (await post<{ token: string }>("/api/tokens", token)).token;
+    },
+    async pollRun(runId, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const run = await retrieveRun(runId);
+        if (run.isCompleted) return run;
+        const left = deadline - Date.now();
+        if (left <= 0) throw new TimeoutError(`Run ${runId} did not finish within ${timeoutMs} ms (it is ${run.status})`);
+        await waitForEnd(http, runId, run.revision, left).catch(async (error: { code?: string }) => {
+          if (error.code !== "TOO_MANY_STREAMS") throw error;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(BUSY_WAIT_MS, left)));
+        });
+      }
+    },
+    async close() {},
+  };
+}
+
+/** A filter as `GET /api/runs` reads it: lists comma-joined, dates in ISO 8601. */
+function listQuery(filter: ListRunsFilter): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(filter) as [keyof ListRunsFilter, ListRunsFilter[keyof ListRunsFilter]][]) {
+    if (value === undefined) continue;
+    query.set(key, value instanceof Date ? value.toISOString() : Array.isArray(value) ? value.join(",") : String(value));
+  }
+  const text = query.toString();
+  return text ? `?${text}` : "";
+}

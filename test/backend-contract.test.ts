@@ -1,0 +1,259 @@
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
+import { z } from "zod";
+import {
+  Client,
+  DurablyError,
+  EventNotFoundError,
+  InvalidPayloadError,
+  InvalidRunStateError,
+  MetadataTooLargeError,
+  RunNotFoundError,
+  ScheduleNotFoundError,
+  TaskNotFoundError,
+  TimeoutError,
+  auth,
+  configure,
+  eventTrigger,
+  runs,
+  schedules,
+  task,
+  tasks,
+  wait,
+  type Run,
+  type RunHandle,
+} from "durably";
+import { createEngine, type Engine } from "durably/engine";
+import { disconnect } from "../sdk/backend.ts";
+import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
+
+/**
+ * One suite, two backends: every call an app makes through `configure({ databaseUrl })` must
+ * behave as it does through `configure({ baseUrl, secretKey })` against the same engine. Each
+ * outcome the first backend gives is recorded, and the second must give the same.
+ */
+const SECRET = "contract-secret-key-0123456789";
+const schema = uniqueSchema("contract");
+
+const greet = task({
+  id: "contract-greet",
+  schema: z.object({ name: z.string() }),
+  run: async (payload: { name: string }) => `hello ${payload.name}`,
+});
+const sleepy = task({
+  id: "contract-sleepy",
+  run: async () => {
+    await wait.for({ hours: 1 });
+    return "woke";
+  },
+});
+const failing = task({
+  id: "contract-failing",
+  retry: { maxAttempts: 1 },
+  run: async (): Promise<never> => {
+    throw new Error("boom");
+  },
+});
+const client = new Client({ id: "contract" });
+client.defineJob({
+  id: "contract-job",
+  name: "Contract job",
+  version: "1",
+  trigger: eventTrigger({ name: "contract.event" }),
+  run: async (payload: { n: number }) => payload.n * 2,
+});
+
+let engine: Engine;
+
+beforeAll(async () => {
+  engine = createEngine({
+    databaseUrl: TEST_DATABASE_URL, schema, tasks: [greet, sleepy, failing], clients: [client],
+    http: { port: 0 }, secretKey: SECRET, logLevel: "error", pollIntervalMs: 200,
+  });
+  await engine.start();
+});
+
+afterAll(async () => {
+  await disconnect();
+  await engine?.stop();
+  await dropSchemas(schema);
+});
+
+/** What a call gave: its value, or its error's class, code and the fields its class carries. */
+async function outcome<T>(call: Promise<T>): Promise<{ value: T } | { error: Record<string, unknown> }> {
+  try {
+    return { value: await call };
+  } catch (error) {
+    if (!(error instanceof DurablyError)) throw error;
+    const { message: _message, stack: _stack, cause: _cause, ...fields } = Object.assign({}, error) as unknown as Record<string, unknown>;
+    return { error: { class: error.constructor.name, ...fields } };
+  }
+}
+
+/** Outcomes seen on the first backend, by scenario; the second must match them. */
+const seen = new Map<string, unknown>();
+function expectSame(scenario: string, value: unknown): void {
+  if (!seen.has(scenario)) seen.set(scenario, value);
+  else expect(value, scenario).toEqual(seen.get(scenario));
+}
+
+/** A run as both backends must return it, without what differs between two runs of the same call. */
+const shape = (run: Run) => ({
+  status: run.status, taskIdentifier: run.taskIdentifier, taskVersion: run.taskVersion, payload: run.payload, output: run.output,
+  error: run.error && { name: run.error.name, message: run.error.message }, metadata: run.metadata,
+  tags: run.tags.map((tag) => tag.replace(/direct|HTTP/, "<backend>")),
+  isCompleted: run.isCompleted, isSuccess: run.isSuccess, isFailed: run.isFailed,
+  dates: [run.createdAt, run.startedAt, run.finishedAt, run.updatedAt].map((d) => (d === null ? null : d instanceof Date)),
+});
+
+const backends = [
+  ["direct", () => configure({ databaseUrl: TEST_DATABASE_URL, schema, secretKey: SECRET })],
+  ["HTTP", () => configure({ baseUrl: engine.url!, secretKey: SECRET })],
+] as const;
+
+describe.each(backends)("the %s backend", (name, use) => {
+  beforeAll(use);
+  const tag = `contract-${name}`;
+
+  it("task.trigger and tasks.trigger start runs whose result runs.poll and runs.retrieve return", async () => {
+    const byTask = await greet.trigger({ name: "Ada" }, { tags: [tag], metadata: { from: "task" } });
+    const byId = await tasks.trigger<typeof greet>("contract-greet", { name: "Bo" }, { tags: [tag] });
+    const polled = await runs.poll(byId, { timeoutMs: 30_000 });
+    expectTypeOf(polled.output).toEqualTypeOf<string | undefined>();
+    expect(polled).toMatchObject({ id: byId.id, status: "SUCCESS", output: "hello Bo" });
+    expect(await runs.retrieve(byId)).toEqual(polled);
+    expectSame("trigger by task", shape(await runs.poll(byTask.id, { timeoutMs: 30_000 })));
+    expectSame("trigger by id", shape(polled));
+  });
+
+  it("an idempotency key gives back the run that holds it, by task or by id", async () => {
+    const key = `contract-key-${name}`;
+    const first = await greet.trigger({ name: "once" }, { idempotencyKey: key });
+    const again = await tasks.trigger<typeof greet>("contract-greet", { name: "twice" }, { idempotencyKey: key });
+    expect(again.id).toBe(first.id);
+    expectSame("idempotency", shape(await runs.poll(again, { timeoutMs: 30_000 })));
+  });
+
+  it("batchTrigger starts every run in one call, by task or by id", async () => {
+    const { runs: byTask } = await greet.batchTrigger([{ payload: { name: "a" } }, { payload: { name: "b" }, options: { tags: [tag] } }]);
+    const { runs: byId } = await tasks.batchTrigger<typeof greet>("contract-greet", [{ payload: { name: "c" } }]);
+    const finished = await Promise.all([...byTask, ...byId].map((h) => runs.poll(h, { timeoutMs: 30_000 })));
+    expectSame("batch", finished.map(shape));
+  });
+
+  it("a delayed run and a run with a ttl start through the job queue", async () => {
+    const delayed = await greet.trigger({ name: "later" }, { delay: "1s" });
+    const expiring = await greet.trigger({ name: "soon" }, { ttl: "1h" });
+    expect((await runs.retrieve(delayed)).status).toBe("QUEUED");
+    const finished = await Promise.all([delayed, expiring].map((h) => runs.poll(h, { timeoutMs: 30_000 })));
+    expectSame("delay and ttl", finished.map(shape));
+  });
+
+  it("refuses the same bad calls with the same error classes and codes", async () => {
+    const done = await greet.trigger({ name: "done" });
+    await runs.poll(done, { timeoutMs: 30_000 });
+    const tooMuch = { blob: "x".repeat(5000) };
+    const calls: Record<string, () => Promise<unknown>> = {
+      "unknown run": () => runs.retrieve("run_contract_missing"),
+      "unknown task": () => tasks.trigger("contract-missing", {}),
+      "bad payload": () => greet.trigger({ name: 5 } as never),
+      "metadata too large": () => greet.trigger({ name: "x" }, { metadata: tooMuch }),
+      "too many tags": () => tasks.trigger("contract-greet", { name: "x" }, { tags: Array.from({ length: 11 }, (_, i) => `t${i}`) }),
+      "retry of a successful run": () => runs.retry(done.id),
+      "cancel of an unknown run": () => runs.cancel("run_contract_missing"),
+      "unknown schedule": () => schedules.del("sched_contract_missing"),
+      "unknown event": () => client.getEventRuns("evt_contract_missing"),
+    };
+    const classes = {
+      "unknown run": RunNotFoundError, "unknown task": TaskNotFoundError, "bad payload": InvalidPayloadError,
+      "metadata too large": MetadataTooLargeError, "too many tags": InvalidPayloadError, "retry of a successful run": InvalidRunStateError,
+      "cancel of an unknown run": RunNotFoundError, "unknown schedule": ScheduleNotFoundError, "unknown event": EventNotFoundError,
+    };
+    for (const [scenario, call] of Object.entries(calls)) {
+      await expect(call(), scenario).rejects.toBeInstanceOf(classes[scenario as keyof typeof classes]);
+      expectSame(scenario, await outcome(call()));
+    }
+    expect(await outcome(runs.retrieve("run_contract_missing"))).toEqual({ error: { class: "RunNotFoundError", name: "RunNotFoundError", code: "RUN_NOT_FOUND", runId: "run_contract_missing" } });
+    expect(await outcome(greet.trigger({ name: "x" }, { metadata: tooMuch }))).toMatchObject({ error: { code: "METADATA_TOO_LARGE", size: JSON.stringify(tooMuch).length, limit: 4096 } });
+  });
+
+  it("poll gives up with TimeoutError; cancel ends a waiting run, and poll sees it CANCELED", async () => {
+    const handle = await sleepy.trigger({});
+    const timedOut = await outcome(runs.poll(handle, { timeoutMs: 300 }));
+    expect(timedOut).toMatchObject({ error: { class: "TimeoutError", code: "TIMEOUT" } });
+    await expect(runs.poll(handle, { timeoutMs: 1 })).rejects.toBeInstanceOf(TimeoutError);
+    expect(await runs.cancel(handle.id)).toEqual({ id: handle.id });
+    const canceled = await runs.poll(handle, { timeoutMs: 30_000 });
+    expectSame("cancel", { timedOut, canceled: shape(canceled) });
+  });
+
+  it("retry resumes a failed run in place; replay starts a new one", async () => {
+    const failed = await failing.trigger({});
+    const first = await runs.poll(failed, { timeoutMs: 30_000 });
+    expect(await runs.retry(failed.id)).toEqual({ id: failed.id });
+    const retried = await runs.poll(failed, { timeoutMs: 30_000 });
+    expect(retried.attempts).toBeGreaterThan(first.attempts);
+    const greeted = await greet.trigger({ name: "again" });
+    await runs.poll(greeted, { timeoutMs: 30_000 });
+    const replay = await runs.replay(greeted.id);
+    expect(replay.id).not.toBe(greeted.id);
+    expectSame("retry and replay", { first: shape(first), retried: shape(retried), replayed: shape(await runs.poll(replay.id, { timeoutMs: 30_000 })) });
+  });
+
+  it("events start their jobs, whose runs and statuses read back", async () => {
+    const event = await client.sendEvent({ name: "contract.event", payload: { n: 21 } });
+    const [run] = await client.getEventRuns(event.id);
+    const finished = await runs.poll(run!.id, { timeoutMs: 30_000 });
+    const statuses = await client.getRunStatuses(run!.id);
+    expect(statuses.run).toMatchObject({ id: run!.id, status: "SUCCESS" });
+    expectSame("event", { run: shape(finished), statuses: statuses.statuses });
+  });
+
+  it("runs.list filters by tag and pages with a cursor", async () => {
+    const listTag = `${tag}-list`;
+    await greet.batchTrigger([1, 2, 3].map((i) => ({ payload: { name: `n${i}` }, options: { tags: [listTag] } })));
+    const page = await runs.list({ tag: listTag, limit: 2 });
+    const next = await runs.list({ tag: listTag, limit: 2, cursor: page.nextCursor! });
+    expect(page.data.every((run) => run.createdAt instanceof Date)).toBe(true);
+    expectSame("list", { sizes: [page.data.length, next.data.length], last: next.nextCursor, tags: [...page.data, ...next.data].map((r) => shape(r).tags) });
+  });
+
+  it("a public token reads the runs it is scoped to, and no other", async () => {
+    const [mine, other] = await Promise.all([greet.trigger({ name: "mine" }), greet.trigger({ name: "other" })]);
+    const token = await auth.createPublicToken({ scopes: { read: { runs: [mine.id] } }, expiresIn: "5m" });
+    const read = (id: string) => fetch(`${engine.url}/api/runs/${id}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+    expectSame("public token", [await read(mine.id), await read(other.id)]);
+    expect(await read(mine.id)).toBe(200);
+  });
+
+  it("schedules are created, listed and deleted", async () => {
+    const key = `contract-schedule-${name}`;
+    const created = await schedules.create({ task: "contract-greet", cron: "0 0 1 1 *", deduplicationKey: key, payload: { name: "yearly" } });
+    expect(created.createdAt).toBeInstanceOf(Date);
+    const listed = await schedules.list({ task: "contract-greet" });
+    expect(listed.find((s) => s.id === created.id)).toEqual(created);
+    expect(await schedules.del(created.id)).toEqual({ id: created.id });
+    const again = await outcome(schedules.del(created.id));
+    expect(again).toMatchObject({ error: { scheduleId: created.id } });
+    expectSame("schedules", { created: { ...created, id: "", deduplicationKey: "", createdAt: 0, updatedAt: 0 }, again: { ...again, error: { ...("error" in again ? again.error : {}), scheduleId: "" } } });
+  });
+});
+
+describe("tasks, typed by a task's type alone", () => {
+  it("checks the id and payload and types the handle's run", () => {
+    // Never called: these lines are checked by tsc, which runs over the tests.
+    const typed = async () => {
+      const handle = await tasks.trigger<typeof greet>("contract-greet", { name: "Ada" });
+      expectTypeOf(handle).toEqualTypeOf<RunHandle<{ name: string }, string>>();
+      expectTypeOf((await runs.retrieve(handle)).output).toEqualTypeOf<string | undefined>();
+      expectTypeOf((await runs.retrieve<typeof greet>(handle.id)).payload).toEqualTypeOf<{ name: string }>();
+      // @ts-expect-error the payload is checked against the task's
+      await tasks.trigger<typeof greet>("contract-greet", { name: 5 });
+      // @ts-expect-error so is the id
+      await tasks.trigger<typeof greet>("contract-gret", { name: "Ada" });
+      // @ts-expect-error and every batch item
+      await tasks.batchTrigger<typeof greet>("contract-greet", [{ payload: { nom: "Ada" } }]);
+      expectTypeOf(await tasks.trigger("any-task", { anything: true })).toEqualTypeOf<RunHandle<unknown, unknown>>();
+    };
+    expect(typed).toBeTypeOf("function");
+  });
+});
