@@ -137,7 +137,7 @@ describe("public tokens see only the runs they are scoped to", () => {
 describe("bodies and slow clients", () => {
   it("answers an unauthenticated request before reading its body", async () => {
     const engine = await startTestEngine("sec_body_auth", { tasks: [echo], http: { port: 0 }, secretKey: SECRET });
-    for (const headers of [{}, { Authorization: "Bearer not-the-key" }]) {
+    for (const headers of [{}, { Authorization: "Bearer not-the-key" }] as Record<string, string>[]) {
       const upload = await partialUpload(engine.url!, "/api/tasks/echo/trigger", headers);
       // Only the first bytes of a 1 MB body were sent: the answer cannot have waited for the rest.
       await until(async () => (upload.received().startsWith("HTTP/1.1 401") ? true : undefined), 5_000);
@@ -257,10 +257,11 @@ describe("dev mode (no secret key) answers this machine only", () => {
     expect((await counts(engine)).runs).toBe(0);
 
     // This machine: any loopback name, any port, with or without an Origin.
-    for (const headers of [{ host: new URL(base).host }, { host: "localhost:5173", origin: "http://localhost:5173" }, { host: "[::1]", origin: "http://[::1]:8080" }, { host: "127.0.0.1" }]) {
+    const local: Record<string, string>[] = [{ host: new URL(base).host }, { host: "localhost:5173", origin: "http://localhost:5173" }, { host: "[::1]", origin: "http://[::1]:8080" }, { host: "127.0.0.1" }];
+    for (const headers of local) {
       const answer = await post(headers);
       expect(answer.status, JSON.stringify(headers)).toBe(200);
-      if ("origin" in headers) expect(answer.headers["access-control-allow-origin"]).toBe(headers.origin);
+      if (headers.origin) expect(answer.headers["access-control-allow-origin"]).toBe(headers.origin);
     }
     expect((await counts(engine)).runs).toBe(4);
   });

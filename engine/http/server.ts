@@ -6,6 +6,7 @@ import { validatePayload } from "../../sdk/definition.ts";
 import { EventNotFoundError, RunNotFoundError, TaskNotFoundError } from "../../sdk/errors.ts";
 import type { Json, Run, TriggerOptions } from "../../sdk/types.ts";
 import type { EngineParts } from "../engine.ts";
+import { httpLimits } from "../options.ts";
 import { mayReadRun, requireFull, requireRun, resolveAccess, type Access, type Credential } from "../auth/access.ts";
 import { ForbiddenError, audienceOf, createPublicToken, createStreamToken, type TokenSigner } from "../auth/tokens.ts";
 import { batchTriggerBody, eventBody, forkBody, listQuery, parse, payloadOf, scheduleBody, streamTokenBody, tokenBody, triggerBody } from "./bodies.ts";
@@ -29,12 +30,11 @@ function credentialOf(c: Context): Credential | undefined {
   return token ? { value: token, inUrl: true } : undefined;
 }
 
-const DEFAULT_LIMITS = { requestTimeoutMs: 30_000, bodiesInFlight: 32, streams: 1000, streamsPerToken: 32 };
-
 /** The HTTP API, SSE streams and dashboard of one engine process. */
 export function buildApp(parts: EngineParts, definitions: readonly Definition[]): Hono<Env> {
   const { service, options, logger } = parts;
-  const limits = options.http?.limits ?? DEFAULT_LIMITS;
+  // An app built without `http` (served in process) gets the default limits.
+  const limits = options.http?.limits ?? httpLimits.parse({});
   // No secret key: open dev mode, where every request has full access (and only this machine may ask).
   const signer: TokenSigner | undefined = options.secretKey ? { secretKey: options.secretKey, audience: audienceOf(options.schema) } : undefined;
   const readBody = createBodyReader(limits);
