@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -37,5 +37,22 @@ describe("the packed package", () => {
       expect(Object.keys(target)[0]).toBe("types");
       expect(Object.values(target).every((path) => path.startsWith("./dist/"))).toBe(true);
     }
+  });
+
+  it("declares imports with the .js paths that exist in dist/, not the .ts paths of the sources", async () => {
+    const declarations = (await readdir(`${root}/dist`, { recursive: true })).filter((file) => file.endsWith(".d.ts"));
+    expect(declarations).toContain("sdk/index.d.ts");
+    const tsPaths: string[] = [];
+    for (const file of declarations) {
+      const text = await readFile(`${root}/dist/${file}`, "utf8");
+      tsPaths.push(...(text.match(/["']\.{1,2}\/[^"']*\.tsx?["']/g) ?? []).map((path) => `${file}: ${path}`));
+    }
+    expect(tsPaths).toEqual([]);
+  });
+
+  it("finds the migrations and the dashboard beside package.json from the built engine, as from the sources", async () => {
+    const built = (await import(`${root}/dist/engine/package-root.js`)) as { packagePath(...segments: string[]): string };
+    expect(built.packagePath("migrations")).toBe(`${root}migrations`);
+    expect(built.packagePath("dashboard", "dist")).toBe(`${root}dashboard/dist`);
   });
 });
