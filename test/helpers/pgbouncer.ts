@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -18,8 +18,9 @@ const BINARY = process.env.PGBOUNCER ?? "/usr/sbin/pgbouncer";
 
 /**
  * A PgBouncer of its own in front of `target` (a postgres:// URL), on a free port, with its config
- * in a temp dir. Any client user name is let in and logged in to PostgreSQL as the target's user
- * (`auth_type = any`), so tests need no password file. Everything else is PgBouncer's default:
+ * in a temp dir (readable by its owner only: it may hold the target's password). Any client user
+ * name is let in and logged in to PostgreSQL as the target's user (`auth_type = any`), so clients
+ * need no password. Everything else is PgBouncer's default:
  * no `ignore_startup_parameters`, so a client sending `options` (or any parameter PgBouncer does
  * not know) is refused as a managed pooler would refuse it.
  */
@@ -27,14 +28,13 @@ export async function startPgBouncer(target: string, options: { poolMode?: "tran
   const t = new URL(target);
   const dbname = decodeURIComponent(t.pathname.slice(1));
   const dir = await mkdtemp(path.join(tmpdir(), "durably-pgbouncer-"));
-  // PgBouncer refuses to run as root; as root it drops to `nobody`, who must read the config.
-  await chmod(dir, 0o755);
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const config = [
       "[databases]",
-      `${dbname} = host=${t.hostname} port=${t.port || 5432} dbname=${dbname} user=${decodeURIComponent(t.username)}`,
+      `${dbname} = host=${t.hostname} port=${t.port || 5432} dbname=${dbname} user=${decodeURIComponent(t.username)}` +
+        (t.password ? ` password=${decodeURIComponent(t.password)}` : ""),
       "[pgbouncer]",
       "listen_addr = 127.0.0.1",
       `listen_port = ${port}`,
@@ -45,7 +45,8 @@ export async function startPgBouncer(target: string, options: { poolMode?: "tran
       `default_pool_size = ${options.poolSize ?? 20}`,
     ].join("\n");
     const file = path.join(dir, "pgbouncer.ini");
-    await writeFile(file, config + "\n", { mode: 0o644 });
+    await writeFile(file, config + "\n", { mode: 0o600 });
+    // PgBouncer refuses to run as root: as root it reads its config, then runs as `nobody`.
     const args = process.getuid?.() === 0 ? ["-u", "nobody", file] : [file];
     const child = spawn(BINARY, args, { stdio: ["ignore", "ignore", "pipe"] });
     let log = "";
