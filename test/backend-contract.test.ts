@@ -53,6 +53,14 @@ const failing = task({
     throw new Error("boom");
   },
 });
+const parent = task({
+  id: "contract-parent",
+  run: async (payload: { name: string }) => {
+    const greeting = await greet.triggerAndWait({ name: payload.name });
+    const { runs: [byId] } = await tasks.batchTrigger<typeof greet>("contract-greet", [{ payload: { name: "sibling" } }]);
+    return { greeting, sibling: byId!.id.startsWith("run_") };
+  },
+});
 const client = new Client({ id: "contract" });
 client.defineJob({
   id: "contract-job",
@@ -66,7 +74,7 @@ let engine: Engine;
 
 beforeAll(async () => {
   engine = createEngine({
-    databaseUrl: TEST_DATABASE_URL, schema, tasks: [greet, sleepy, failing], clients: [client],
+    databaseUrl: TEST_DATABASE_URL, schema, tasks: [greet, sleepy, failing, parent], clients: [client],
     http: { port: 0 }, secretKey: SECRET, logLevel: "error", pollIntervalMs: 200,
   });
   await engine.start();
@@ -199,6 +207,24 @@ describe.each(backends)("the %s backend", (name, use) => {
     expectSame("retry and replay", { first: shape(first), retried: shape(retried), replayed: shape(await runs.poll(replay.id, { timeoutMs: 30_000 })) });
   });
 
+  it("fork starts a new run that replays the journal before the given step", async () => {
+    const original = await greet.trigger({ name: "forked" });
+    await runs.poll(original, { timeoutMs: 30_000 });
+    const fork = await runs.fork(original.id, { fromSeq: 1 });
+    expect(fork.id).not.toBe(original.id);
+    const forked = await runs.poll(fork.id, { timeoutMs: 30_000 });
+    expect(forked.forkedFrom).toBe(original.id);
+    expectSame("fork", { run: shape(forked), zero: await outcome(runs.fork(original.id, { fromSeq: 0 })) });
+  });
+
+  it("children triggered inside a run go through the engine running it, and wake their parent", async () => {
+    const run = await runs.poll(await parent.trigger({ name: "kid" }), { timeoutMs: 30_000 });
+    expect(run.output).toEqual({ greeting: "hello kid", sibling: true });
+    const children = await runs.list({ taskIdentifier: "contract-greet", limit: 100 });
+    expect(children.data.filter((r) => r.parentRunId === run.id)).toHaveLength(2);
+    expectSame("children", shape(run));
+  });
+
   it("events start their jobs, whose runs and statuses read back", async () => {
     const event = await client.sendEvent({ name: "contract.event", payload: { n: 21 } });
     const [run] = await client.getEventRuns(event.id);
@@ -235,6 +261,21 @@ describe.each(backends)("the %s backend", (name, use) => {
     const again = await outcome(schedules.del(created.id));
     expect(again).toMatchObject({ error: { scheduleId: created.id } });
     expectSame("schedules", { created: { ...created, id: "", deduplicationKey: "", createdAt: 0, updatedAt: 0 }, again: { ...again, error: { ...("error" in again ? again.error : {}), scheduleId: "" } } });
+  });
+});
+
+describe("configure", () => {
+  afterAll(() => disconnect());
+
+  it("refuses baseUrl together with a database", () => {
+    expect(() => configure({ baseUrl: "http://127.0.0.1:3030", databaseUrl: TEST_DATABASE_URL })).toThrow(
+      expect.objectContaining({ code: "INVALID_OPTIONS" }),
+    );
+  });
+
+  it("over HTTP with a wrong secret key is refused as unauthorized", async () => {
+    configure({ baseUrl: engine.url!, secretKey: "not-the-secret-key-0123456789" });
+    await expect(runs.list()).rejects.toMatchObject({ name: "DurablyError", code: "UNAUTHORIZED" });
   });
 });
 
