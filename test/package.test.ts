@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readdir, readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
@@ -54,5 +55,25 @@ describe("the packed package", () => {
     const built = (await import(`${root}/dist/engine/package-root.js`)) as { packagePath(...segments: string[]): string };
     expect(built.packagePath("migrations")).toBe(`${root}migrations`);
     expect(built.packagePath("dashboard", "dist")).toBe(`${root}dashboard/dist`);
+  });
+
+  it("durably/react loads only its own modules, React and TanStack Query: no server code, even before tree-shaking", async () => {
+    const bare = new Set<string>();
+    const seen = new Set<string>();
+    const visit = async (file: string): Promise<void> => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const code = await readFile(file, "utf8");
+      const specifiers = [...code.matchAll(/(?:^|\n)\s*(?:import|export)\b[^;]*?\bfrom\s*"([^"]+)"|(?:^|\n)\s*import\s*"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)/g)];
+      for (const [, a, b, c] of specifiers) {
+        const specifier = (a ?? b ?? c)!;
+        if (specifier.startsWith(".")) await visit(join(dirname(file), specifier));
+        else bare.add(specifier);
+      }
+    };
+    await visit(`${root}dist/react/index.js`);
+    expect(seen.size).toBeGreaterThan(20); // the walk followed the hooks and the client
+    expect([...seen].filter((file) => relative(`${root}dist/react`, file).startsWith(".."))).toEqual([]);
+    expect([...bare].sort()).toEqual(["@tanstack/react-query", "react", "react/jsx-runtime"]);
   });
 });
