@@ -10,7 +10,7 @@ import { forkRun } from "./orchestration/fork-run.ts";
 import { checkId, insertReadyRuns, insertRun, insertRunsWithoutKeys, prepareTrigger, type PendingJob, type RunInsert } from "./orchestration/insert-run.ts";
 import { Schedules, type SchedulesDeps } from "./scheduler/schedules.ts";
 import { mentionsRun, type Listener } from "./notify/listener.ts";
-import { onClient } from "./scheduler/boss.ts";
+import { onClient } from "./scheduler/jobs.ts";
 import { encode } from "./serialize.ts";
 import { audienceOf, createPublicToken, type TokenScopes } from "./auth/tokens.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";

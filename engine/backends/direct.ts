@@ -7,7 +7,7 @@ import { rethrowUnreachable } from "../db/unreachable.ts";
 import { createLogger, type Logger } from "../logger.ts";
 import { channelsOf, Listener } from "../notify/listener.ts";
 import { resolveOptions, type ResolvedOptions } from "../options.ts";
-import { Scheduler } from "../scheduler/boss.ts";
+import { lazyJobSender } from "./lazy-jobs.ts";
 import { Service } from "../service.ts";
 
 /** Enough for a web backend's triggers and reads; a burst of triggers shares one transaction anyway. */
@@ -15,9 +15,10 @@ const POOL_SIZE = 5;
 
 /**
  * A backend for a process that triggers and reads runs but executes none (a web backend):
- * a small pool, and nothing else until asked. It runs no migration and starts no pg-boss (jobs for
- * delayed or keyed runs are sent on the trigger's own transaction); the LISTEN connection opens on
- * the first `pollRun`. The schema is checked once, here, on the first call that needed a backend.
+ * a small pool, and nothing else until asked. It runs no migration and starts no pg-boss: the job
+ * of a delayed run, a ttl or a retry is sent on the trigger's own transaction, by a pg-boss loaded
+ * for that and never started. The LISTEN connection opens on the first `pollRun`. The schema is
+ * checked once, here, on the first call that needed a backend.
  */
 export async function connect(options: ConfigureOptions): Promise<Backend> {
   const o = clientOptions(options);
@@ -38,7 +39,10 @@ export async function connect(options: ConfigureOptions): Promise<Backend> {
   };
   return new Service({
     db, sql: buildStatements(o.schema), channels: channelsOf(o.schema), schema: o.schema,
-    scheduler: Scheduler.sendOnly(db.pool, { databaseUrl: o.databaseUrl, schema: o.schema, heartbeatSeconds: o.heartbeatSeconds, recoverySeconds: o.recoverySeconds }, logger),
+    scheduler: lazyJobSender(async () => {
+      const { Scheduler } = await import("../scheduler/boss.ts");
+      return Scheduler.sendOnly(db.pool, { databaseUrl: o.databaseUrl, schema: o.schema, heartbeatSeconds: o.heartbeatSeconds, recoverySeconds: o.recoverySeconds }, logger);
+    }),
     maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes, secretKey: o.secretKey,
     listener: () => (listener ??= listen()),
     close: async () => {

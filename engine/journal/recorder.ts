@@ -1,8 +1,8 @@
 import type pg from "pg";
 import type { Database } from "../db/database.ts";
 import type { Statements } from "../db/sql/index.ts";
-import type { Scheduler, RunJobReason } from "../scheduler/boss.ts";
-import { onClient } from "../scheduler/boss.ts";
+import type { Scheduler } from "../scheduler/boss.ts";
+import { onClient, type RunJobReason } from "../scheduler/jobs.ts";
 import type { Stored } from "../serialize.ts";
 import type { ChildRunResult, Metadata, RunStatus, SerializedError } from "../../sdk/types.ts";
 import { FINISHED_STATUSES } from "../../sdk/types.ts";

@@ -1,13 +1,13 @@
 import type { Database } from "../db/database.ts";
 import type { Statements } from "../db/sql/index.ts";
-import type { Scheduler } from "../scheduler/boss.ts";
+import type { JobSender } from "../scheduler/jobs.ts";
 import { wakeParent } from "./wake-parent.ts";
 
 export const EXPIRED_ERROR = { name: "ExpiredError", message: "The run did not start before its ttl expired", code: "EXPIRED" };
 
 /** The expire job of a run with a ttl: cancels it (reason EXPIRED) if it has not started yet. */
 export async function expireRun(
-  deps: { db: Database; sql: Statements; scheduler: Scheduler; notifyChannel: string; wakeChannel: string },
+  deps: { db: Database; sql: Statements; scheduler: JobSender; notifyChannel: string; wakeChannel: string },
   runId: string,
 ): Promise<void> {
   await deps.db.transaction(async (client) => {

@@ -6,7 +6,7 @@ import type { Database } from "../db/database.ts";
 import type { Statements } from "../db/sql/index.ts";
 import { parseDelay } from "../delay.ts";
 import { newId } from "../ids.ts";
-import { onClient, type RunJob, type Scheduler } from "../scheduler/boss.ts";
+import { onClient, type JobSender, type RunJob } from "../scheduler/jobs.ts";
 
 export interface PendingJob {
   job: RunJob;
@@ -21,7 +21,7 @@ export const MAX_ID_LENGTH = 256;
 export interface InsertDeps {
   db: Database;
   sql: Statements;
-  scheduler: Scheduler;
+  scheduler: JobSender;
   channels: Channels;
 }
 

@@ -1,12 +1,12 @@
 import type pg from "pg";
 import type { Database } from "../db/database.ts";
 import type { Statements } from "../db/sql/index.ts";
-import { onClient, type Scheduler } from "../scheduler/boss.ts";
+import { onClient, type JobSender } from "../scheduler/jobs.ts";
 
 export interface WakeDeps {
   db: Database;
   sql: Statements;
-  scheduler: Scheduler;
+  scheduler: JobSender;
   wakeChannel: string;
 }
 

@@ -2,30 +2,7 @@ import { PgBoss, type Db, type JobWithMetadata } from "pg-boss";
 import type pg from "pg";
 import type { Logger } from "../logger.ts";
 import { Batcher } from "../db/batcher.ts";
-
-export const RUN_QUEUE = "durably-run";
-/** One job per upcoming schedule occurrence (see schedules.ts). */
-export const SCHEDULE_QUEUE = "durably-schedule";
-
-/**
- * Why a run job exists; a fresh attempt counts towards `attempts`, a wake-up does not. "expire"
- * cancels a run that has not started by its ttl instead of executing it.
- */
-export type RunJobReason = "start" | "retry" | "wake" | "resume" | "expire";
-
-export interface RunJob {
-  runId: string;
-  reason: RunJobReason;
-}
-
-export function bossSchemaOf(schema: string): string {
-  return `${schema}_boss`;
-}
-
-/** pg-boss statements run on our client, so a job commits or rolls back with the run it belongs to. */
-export function onClient(client: pg.ClientBase | pg.Pool): Db {
-  return { executeSql: (text, values) => client.query(text, values as unknown[]) };
-}
+import { bossSchemaOf, onClient, RUN_QUEUE, SCHEDULE_QUEUE, type JobSender, type RunJob, type TickJob } from "./jobs.ts";
 
 export interface BossOptions {
   /**
@@ -43,7 +20,7 @@ export interface BossOptions {
 }
 
 /** pg-boss holds the run jobs: start, retry and wake-up times, and hands runs of dead workers back. */
-export class Scheduler {
+export class Scheduler implements JobSender {
   readonly boss: PgBoss;
   readonly #options: BossOptions;
   readonly #completions = new Batcher<string, void>(
@@ -92,15 +69,21 @@ export class Scheduler {
     await this.boss.createQueue(SCHEDULE_QUEUE, { retryLimit: 20, retryDelay: 1, expireInSeconds: 60, deleteAfterSeconds: 60 * 60 });
   }
 
-  /** Sends on `db` (a transaction's client) so the job commits with it, or on pg-boss's own pool for null. */
   async send(db: Db | null, job: RunJob, startAfter?: Date): Promise<void> {
     await this.boss.send(RUN_QUEUE, job, { ...(db ? { db } : {}), ...(startAfter ? { startAfter } : {}) });
   }
 
-  /** Many jobs in one statement, for a batch of triggers. */
   async sendMany(db: Db, jobs: { job: RunJob; startAfter?: Date | undefined }[]): Promise<void> {
     if (jobs.length === 0) return;
     await this.boss.insert(RUN_QUEUE, jobs.map(({ job, startAfter }) => ({ data: job, ...(startAfter ? { startAfter } : {}) })), { db });
+  }
+
+  async sendTick(db: Db, tick: TickJob): Promise<void> {
+    await this.boss.send(SCHEDULE_QUEUE, tick, { db, startAfter: new Date(tick.at) });
+  }
+
+  async nextOccurrence(cron: string, timezone: string, from: Date): Promise<Date | undefined> {
+    return this.boss.previewSchedule(cron, { tz: timezone, from, count: 1 })[0];
   }
 
   fetch(max: number): Promise<JobWithMetadata<RunJob>[]> {

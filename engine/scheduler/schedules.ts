@@ -6,13 +6,7 @@ import { newId } from "../ids.ts";
 import type { Logger } from "../logger.ts";
 import { checkId, insertRun, prepareTrigger, type InsertDeps } from "../orchestration/insert-run.ts";
 import { encode } from "../serialize.ts";
-import { onClient, SCHEDULE_QUEUE } from "./boss.ts";
-
-interface TickJob {
-  scheduleId: string;
-  /** The occurrence this job fires, ISO 8601. */
-  at: string;
-}
+import { onClient, SCHEDULE_QUEUE, type TickJob } from "./jobs.ts";
 
 interface ScheduleRow {
   id: string;
@@ -55,7 +49,7 @@ export class Schedules {
     const timezone = options.timezone ?? "UTC";
     const payload = options.payload ?? null;
     encode(payload, "schedule payload", this.deps.maxPayloadBytes);
-    const next = this.#nextAfter(options.cron, timezone, new Date());
+    const next = await this.#nextAfter(options.cron, timezone, new Date());
     return db.transaction(async (client) => {
       // Refused as a trigger is: a schedule for a task no engine registered would never start a run.
       if (!(await this.#latestVersion(client, options.task))) throw new TaskNotFoundError(options.task);
@@ -125,7 +119,7 @@ export class Schedules {
         // the chain, so the schedule fires again once an engine registers the task.
         logger.error("a schedule's task is not registered: occurrence skipped", { scheduleId: row.id, task: row.task_id, at: tick.at });
       }
-      const next = this.#nextAfter(row.cron, row.timezone, new Date(Math.max(at.getTime(), Date.now())));
+      const next = await this.#nextAfter(row.cron, row.timezone, new Date(Math.max(at.getTime(), Date.now())));
       await db.query(sql.schedules.advance, [row.id, next], client);
       await this.#sendTick(client, { scheduleId: row.id, at: next.toISOString() });
     });
@@ -135,10 +129,10 @@ export class Schedules {
     return (await this.deps.db.query<{ version: string }>(this.deps.sql.events.latestVersion, [taskId], client)).rows[0]?.version;
   }
 
-  #nextAfter(cron: string, timezone: string, from: Date): Date {
+  async #nextAfter(cron: string, timezone: string, from: Date): Promise<Date> {
     let next: Date | undefined;
     try {
-      next = this.deps.scheduler.boss.previewSchedule(cron, { tz: timezone, from, count: 1 })[0];
+      next = await this.deps.scheduler.nextOccurrence(cron, timezone, from);
     } catch (error) {
       throw new InvalidPayloadError(`Invalid schedule "${cron}" (${timezone}): ${(error as Error).message}`, undefined, { cause: error });
     }
@@ -147,7 +141,7 @@ export class Schedules {
   }
 
   async #sendTick(client: pg.PoolClient, tick: TickJob): Promise<void> {
-    await this.deps.scheduler.boss.send(SCHEDULE_QUEUE, tick, { db: onClient(client), startAfter: new Date(tick.at) });
+    await this.deps.scheduler.sendTick(onClient(client), tick);
   }
 }
 

@@ -15,7 +15,8 @@ import { withFaultPoints } from "../debug/fault-points.ts";
 import { expireRun } from "../orchestration/expire-run.ts";
 import { claimRun, withCompleteJournal, type ClaimedRow } from "./claim-run.ts";
 import type { Logger } from "../logger.ts";
-import type { RunJob, RunJobReason, Scheduler } from "../scheduler/boss.ts";
+import type { Scheduler } from "../scheduler/boss.ts";
+import type { RunJob, RunJobReason } from "../scheduler/jobs.ts";
 import { decode, encode, serializeError } from "../serialize.ts";
 
 export interface ExecuteDeps {
