@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
 
 /**
@@ -21,6 +21,7 @@ const manifest = JSON.parse(await readFile(path.join(root, "package.json"), "utf
 const APP_DEPENDENCIES = ["react", "react-dom", "@tanstack/react-query", "typescript", "vite", "@vitejs/plugin-react", "@types/react", "@types/node"];
 
 let app: string;
+let keepApp = false;
 const schema = uniqueSchema("consumer");
 
 interface Result {
@@ -80,9 +81,13 @@ beforeAll(async () => {
   await ok(process.execPath, ["node_modules/typescript/bin/tsc", "--strict", "--module", "nodenext", "--target", "es2022", "--jsx", "react-jsx", "--outDir", "build", "src/tasks.ts", "src/seed-components.tsx"]);
 }, 240_000);
 
+// A failing test leaves the app in place, its path printed, to be inspected.
+beforeEach(({ onTestFailed }) => onTestFailed(() => void (keepApp = true)));
+
 afterAll(async () => {
   await dropSchemas(schema);
-  if (app) await rm(app, { recursive: true, force: true });
+  if (keepApp) console.log(`consumer app kept for inspection: ${app}`);
+  else if (app) await rm(app, { recursive: true, force: true });
 });
 
 describe("an app that installs the packed durably", () => {
