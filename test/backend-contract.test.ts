@@ -149,10 +149,11 @@ describe.each(backends)("the %s backend", (name, use) => {
   });
 
   it("a delayed run and a run with a ttl start through the job queue", async () => {
+    const until = await greet.trigger({ name: "at" }, { delay: new Date(Date.now() + 2_000) });
+    expect((await runs.retrieve(until)).status).toBe("QUEUED");
     const delayed = await greet.trigger({ name: "later" }, { delay: "1s" });
     const expiring = await greet.trigger({ name: "soon" }, { ttl: "1h" });
-    expect((await runs.retrieve(delayed)).status).toBe("QUEUED");
-    const finished = await Promise.all([delayed, expiring].map((h) => runs.poll(h, { timeoutMs: 30_000 })));
+    const finished = await Promise.all([delayed, until, expiring].map((h) => runs.poll(h, { timeoutMs: 30_000 })));
     expectSame("delay and ttl", finished.map(shape));
   });
 
