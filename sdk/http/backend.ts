@@ -76,6 +76,7 @@ export function httpBackend(options: HttpOptions): Backend {
         });
       }
     },
+    // Nothing to release: fetch keeps no connection the app would have to close.
     async close() {},
   };
 }
