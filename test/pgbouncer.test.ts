@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
-import { configure, metadata, runs, task, wait } from "durably";
+import { configure, metadata, runs, task, tasks, wait } from "durably";
 import { createEngine } from "durably/engine";
-import { getBackend } from "../sdk/backend.ts";
+import { disconnect } from "../sdk/backend.ts";
 import { TEST_DATABASE_URL, dropSchemas, sql, uniqueSchema } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { startPgBouncer, type PgBouncer } from "./helpers/pgbouncer.ts";
@@ -83,11 +83,12 @@ describe("behind PgBouncer 1.18 in transaction mode", () => {
     const engine = await startTestEngine("pgbouncer_cfg", { databaseUrl: bouncer.url, directUrl: TEST_DATABASE_URL, tasks: [pooled] });
     configure({ databaseUrl: bouncer.url, directUrl: TEST_DATABASE_URL, schema: engine.options.schema });
     try {
-      const { id } = await pooled.trigger({ n: 5 });
-      const run = await runs.poll(id, { timeoutMs: 30_000 });
-      expect(run).toMatchObject({ status: "SUCCESS", output: 10 });
+      const byTask = await pooled.trigger({ n: 5 });
+      const byId = await tasks.trigger<typeof pooled>("pooled", { n: 6 });
+      expect(await runs.poll(byTask.id, { timeoutMs: 30_000 })).toMatchObject({ status: "SUCCESS", output: 10 });
+      expect(await runs.poll(byId.id, { timeoutMs: 30_000 })).toMatchObject({ status: "SUCCESS", output: 12 });
     } finally {
-      await ((await getBackend()) as { close?: () => Promise<void> }).close?.();
+      await disconnect();
     }
   }, 60_000);
 
@@ -98,7 +99,7 @@ describe("behind PgBouncer 1.18 in transaction mode", () => {
       const { id } = await pooled.trigger({ n: 1 });
       await expect(runs.poll(id, { timeoutMs: 30_000 })).rejects.toMatchObject({ code: "LISTEN_NOT_DELIVERED" });
     } finally {
-      await ((await getBackend()) as { close?: () => Promise<void> }).close?.();
+      await disconnect();
     }
   }, 60_000);
 
