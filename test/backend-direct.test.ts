@@ -139,6 +139,12 @@ describe("a direct backend on a schema durably migrate has not brought up to dat
     expect(jobs!.n).toBe(1);
   });
 
+  it("accepts a schema newer code migrated, as in a rolling deploy", async () => {
+    await sql(`INSERT INTO "${fresh}".migrations (version, name) VALUES ($1, 'from_the_future')`, [SCHEMA_VERSION + 100]);
+    configure({ databaseUrl: TEST_DATABASE_URL, schema: fresh });
+    expect((await runs.list()).data).toHaveLength(1);
+  });
+
   it("knows the latest migration", async () => {
     expect(SCHEMA_VERSION).toBe((await loadMigrations()).at(-1)!.version);
   });

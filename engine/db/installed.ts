@@ -1,4 +1,4 @@
-import { DatabaseNotMigratedError, DurablyError } from "../../sdk/errors.ts";
+import { DatabaseNotMigratedError } from "../../sdk/errors.ts";
 import { bossSchemaOf } from "../scheduler/jobs.ts";
 import type { Database } from "./database.ts";
 import { installedStatements } from "./sql/installed.ts";
@@ -14,7 +14,9 @@ export const SCHEMA_VERSION = 11;
 /**
  * Refuses a schema that `durably migrate` has not brought to this code's version (durably's tables
  * and pg-boss's), naming the command, instead of failing later on a missing table mid-trigger.
- * A newer schema is refused as the engine refuses it.
+ * A newer schema is accepted, unlike by an engine, which would run its own migrations on it: in a
+ * rolling deploy the new engines migrate first, and web backends still on the old code must keep
+ * triggering until they are deployed too.
  */
 export async function checkInstalled(db: Database, schema: string, url: string): Promise<void> {
   const sql = installedStatements(schema, bossSchemaOf(schema));
@@ -28,7 +30,4 @@ export async function checkInstalled(db: Database, schema: string, url: string):
     : !tables!.boss ? `Schema "${bossSchemaOf(schema)}"${at} has no job tables`
     : undefined;
   if (problem) throw new DatabaseNotMigratedError({ schema, version, required: SCHEMA_VERSION, problem });
-  if (version > SCHEMA_VERSION) {
-    throw new DurablyError("DATABASE_TOO_NEW", `Schema "${schema}"${at} is at migration ${version} but this code knows only up to ${SCHEMA_VERSION}; upgrade durably`);
-  }
 }
