@@ -100,6 +100,7 @@ export class Engine {
     const service = new Service({
       db, sql, scheduler, channels, maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
       secretKey: o.secretKey, schema: o.schema, listener: () => Promise.resolve(listener),
+      publicUrl: () => o.publicUrl ?? this.url,
     });
     for (const d of this.#definitions) {
       await db.query(sql.events.registerTask, [d.id, d.version, d.kind, d.eventName, d.queue?.name ?? null, d.queue?.concurrencyLimit ?? null]);

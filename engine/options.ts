@@ -64,6 +64,8 @@ const optionsSchema = z.object({
     })
     .optional(),
   secretKey: z.string().min(16, "must be at least 16 characters (DURABLY_SECRET_KEY or secretKey)").optional(),
+  /** The address others reach this engine's HTTP API at, for waitpoint callback URLs (default: its own). */
+  publicUrl: z.string().regex(/^https?:\/\/[^/]/, "must be an http(s) URL (DURABLY_PUBLIC_URL or publicUrl)").optional(),
   /** Accept requests without a key: for local development only. */
   devMode: z.boolean().default(false),
   /** With role "all", false executes no runs: a process that only triggers and reads them. */
@@ -98,6 +100,7 @@ export function resolveOptions(input: EngineOptionsInput, env: NodeJS.ProcessEnv
     directUrl: input.directUrl ?? env.DATABASE_DIRECT_URL,
     secretKey: input.secretKey ?? env.DURABLY_SECRET_KEY,
     schema: input.schema ?? env.DURABLY_SCHEMA,
+    publicUrl: input.publicUrl ?? env.DURABLY_PUBLIC_URL,
   };
   const parsed = withRole.safeParse(withEnv);
   if (!parsed.success) {

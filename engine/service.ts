@@ -15,6 +15,8 @@ import { encode } from "./serialize.ts";
 import { audienceOf, createPublicToken, type TokenScopes } from "./auth/tokens.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { Batcher } from "./db/batcher.ts";
+import type { CreateWaitTokenOptions, ListWaitTokensFilter, WaitpointList, WaitpointRecord, WaitToken } from "../sdk/waitpoints.ts";
+import { Waitpoints } from "./waitpoints/waitpoints.ts";
 
 const headOf = (run: Run): RunHead => ({ id: run.id, status: run.status, revision: run.revision });
 
@@ -27,15 +29,26 @@ export interface ServiceDeps extends SchedulesDeps {
   listener?: () => Promise<Listener>;
   /** Releases what a standalone backend opened (`connect()`); engines close their own. */
   close?: () => Promise<void>;
+  /** Where waitpoint callback URLs point (the `publicUrl` option, else the engine's HTTP address). */
+  publicUrl?: () => string | undefined;
 }
+
+/** Where callback URLs point when nothing says: `durably start`'s default address. */
+const DEFAULT_PUBLIC_URL = "http://127.0.0.1:3030";
 
 /** Everything a backend or the HTTP API can ask of the engine, on top of the SQL statements. */
 export class Service implements Backend {
   readonly schedules: Schedules;
+  readonly waitpoints: Waitpoints;
   readonly #triggers: Batcher<TriggerRequest, { id: string; isCached: boolean }>;
 
   constructor(private readonly deps: ServiceDeps) {
     this.schedules = new Schedules(deps);
+    this.waitpoints = new Waitpoints({
+      ...deps,
+      signer: deps.secretKey ? { secretKey: deps.secretKey, audience: audienceOf(deps.schema) } : undefined,
+      publicUrl: () => deps.publicUrl?.() ?? DEFAULT_PUBLIC_URL,
+    });
     this.#triggers = new Batcher((requests) => this.batchTrigger(requests), { maxBatch: 100, concurrency: 2 });
   }
 
@@ -230,6 +243,26 @@ export class Service implements Backend {
   async createPublicToken(options: { scopes: TokenScopes; expiresIn?: number | string }): Promise<string> {
     if (!this.deps.secretKey) throw new DurablyError("NO_SECRET_KEY", "Creating public tokens needs a secret key (DURABLY_SECRET_KEY or secretKey)");
     return createPublicToken({ secretKey: this.deps.secretKey, audience: audienceOf(this.deps.schema) }, options);
+  }
+
+  createWaitToken(options: CreateWaitTokenOptions): Promise<WaitToken> {
+    return this.waitpoints.create(options);
+  }
+
+  accessWaitToken(id: string): Promise<WaitToken> {
+    return this.waitpoints.access(id);
+  }
+
+  completeWaitToken(id: string, output: unknown): Promise<void> {
+    return this.waitpoints.complete(id, output);
+  }
+
+  retrieveWaitToken(id: string): Promise<WaitpointRecord> {
+    return this.waitpoints.retrieve(id);
+  }
+
+  listWaitTokens(filter: ListWaitTokensFilter): Promise<WaitpointList> {
+    return this.waitpoints.list(filter);
   }
 
   async close(): Promise<void> {

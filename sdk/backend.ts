@@ -1,5 +1,6 @@
 import { DurablyError } from "./errors.ts";
 import { httpBackend } from "./http/backend.ts";
+import type { CreateWaitTokenOptions, ListWaitTokensFilter, WaitpointList, WaitpointRecord, WaitToken } from "./waitpoints.ts";
 import type { CreateScheduleOptions, EventRecord, ListRunsFilter, Run, RunList, RunStatuses, ScheduleRecord, TriggerOptions } from "./types.ts";
 
 export interface TriggerRequest {
@@ -17,7 +18,7 @@ export interface TriggerRequest {
 }
 
 export interface PublicTokenOptions {
-  scopes: { read: { runs?: string[]; tags?: string[] } };
+  scopes: { read: { runs?: string[]; tags?: string[]; waitpoints?: string[] }; write?: { waitpoints?: string[] } };
   /** Seconds, or "30s" / "15m" / "1h"; default 15 minutes, at most a day. */
   expiresIn?: number | string;
 }
@@ -52,6 +53,13 @@ export interface Backend {
   pollRun(id: string, timeoutMs: number): Promise<Run>;
   /** Releases what the backend opened (pool, LISTEN connection); an engine's own closes with it. */
   close(): Promise<void>;
+  createWaitToken(options: CreateWaitTokenOptions): Promise<WaitToken>;
+  /** An existing token's URL and browser token (a replayed `createToken` journals neither). */
+  accessWaitToken(id: string): Promise<WaitToken>;
+  /** The first completion wins and wakes every waiting run; a later one throws `WaitpointCompletedError`. */
+  completeWaitToken(id: string, output: unknown): Promise<void>;
+  retrieveWaitToken(id: string): Promise<WaitpointRecord>;
+  listWaitTokens(filter: ListWaitTokensFilter): Promise<WaitpointList>;
 }
 
 /** Where `tasks`, `runs`, `schedules`, `auth` and clients without a `databaseUrl` find the engine. */
@@ -66,6 +74,8 @@ export interface ConfigureOptions {
   baseUrl?: string;
   /** With `baseUrl`: the engine's secret key (not needed by an engine in dev mode). Directly: signs public access tokens. */
   secretKey?: string;
+  /** Directly: the engine's public address, for waitpoint callback URLs (default `DURABLY_PUBLIC_URL`). */
+  publicUrl?: string;
 }
 
 let configured: ConfigureOptions | undefined;

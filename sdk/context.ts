@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { RetryOptions } from "./retry.ts";
 import type { ChildRunResult, Json, Metadata, StatusState } from "./types.ts";
+import type { WaitTokenOutcome } from "./waitpoints.ts";
 import { OutsideRunError } from "./errors.ts";
 
 export interface StatusInput {
@@ -81,6 +82,8 @@ export interface RunScope {
   journaled<T>(kind: string, key: string, fn: (seq: number) => Promise<T>): Promise<T>;
   /** Suspends the run until every one of these child runs has finished, then journals their results. */
   awaitRuns(key: string, ids: string[]): Promise<ChildRunResult[]>;
+  /** Suspends the run until the waitpoint token is completed or times out, then journals the outcome. */
+  awaitToken(id: string): Promise<WaitTokenOutcome>;
 }
 
 const scopes = new AsyncLocalStorage<RunScope>();

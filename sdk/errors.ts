@@ -171,3 +171,31 @@ export class ScheduleNotFoundError extends DurablyError {
     this.scheduleId = scheduleId;
   }
 }
+
+export class WaitpointNotFoundError extends DurablyError {
+  readonly waitpointId: string;
+  constructor(waitpointId: string) {
+    super("WAITPOINT_NOT_FOUND", `No waitpoint token with id "${waitpointId}"`);
+    this.waitpointId = waitpointId;
+  }
+}
+
+/** A waitpoint completes once: a completion after the first (or after its timeout) changes nothing. */
+export class WaitpointCompletedError extends DurablyError {
+  readonly waitpointId: string;
+  readonly status: "COMPLETED" | "TIMED_OUT";
+  constructor(waitpointId: string, status: "COMPLETED" | "TIMED_OUT") {
+    super("WAITPOINT_COMPLETED", `Waitpoint ${waitpointId} is already ${status}: the first completion wins, this one changed nothing`);
+    this.waitpointId = waitpointId;
+    this.status = status;
+  }
+}
+
+/** What `wait.forToken` gives back (and `unwrap()` throws) when the token timed out. */
+export class WaitpointTimeoutError extends DurablyError {
+  readonly waitpointId: string;
+  constructor(waitpointId: string) {
+    super("WAITPOINT_TIMED_OUT", `Waitpoint ${waitpointId} timed out before it was completed`);
+    this.waitpointId = waitpointId;
+  }
+}

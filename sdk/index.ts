@@ -7,6 +7,8 @@ export type { AnyTask, TaskIdentifier, TaskOutput, TaskPayload } from "./tasks.t
 export { metadata } from "./metadata.ts";
 export { wait } from "./wait.ts";
 export type { Duration } from "./wait.ts";
+export { WAITPOINT_STATUSES } from "./waitpoints.ts";
+export type { CreateWaitTokenOptions, ListWaitTokensFilter, WaitpointList, WaitpointRecord, WaitpointStatus, WaitToken, WaitTokenResult } from "./waitpoints.ts";
 export { runs } from "./runs.ts";
 export { schedules } from "./schedules.ts";
 export { configure } from "./backend.ts";
@@ -32,6 +34,9 @@ export {
   ScheduleNotFoundError,
   TaskNotFoundError,
   TimeoutError,
+  WaitpointCompletedError,
+  WaitpointNotFoundError,
+  WaitpointTimeoutError,
 } from "./errors.ts";
 export type { JournalCall } from "./errors.ts";
 export { RUN_STATUSES } from "./types.ts";

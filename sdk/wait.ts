@@ -1,5 +1,6 @@
 import { requireScope } from "./context.ts";
 import { InvalidPayloadError } from "./errors.ts";
+import { waitpointFunctions } from "./waitpoints.ts";
 
 export type Duration = { seconds?: number; minutes?: number; hours?: number; days?: number };
 
@@ -24,4 +25,5 @@ export const wait = {
     }
     await requireScope("wait.until").waitUntil("wait.until", options.date);
   },
+  ...waitpointFunctions,
 };

@@ -112,6 +112,20 @@ CREATE TABLE :SCHEMA.tasks (
     CONSTRAINT tasks_concurrency_limit_check CHECK ((concurrency_limit > 0)),
     CONSTRAINT tasks_kind_check CHECK ((kind = ANY (ARRAY['task'::text, 'job'::text])))
 );
+CREATE TABLE :SCHEMA.waitpoints (
+    id text NOT NULL,
+    secret_hash bytea NOT NULL,
+    status text DEFAULT 'WAITING'::text NOT NULL,
+    output jsonb,
+    timeout_at timestamp with time zone,
+    idempotency_key text,
+    idempotency_key_expires_at timestamp with time zone,
+    tags text[] DEFAULT '{}'::text[] NOT NULL,
+    run_ids text[] DEFAULT '{}'::text[] NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    completed_at timestamp with time zone,
+    CONSTRAINT waitpoint_status CHECK ((status = ANY (ARRAY['WAITING'::text, 'COMPLETED'::text, 'TIMED_OUT'::text])))
+);
 ALTER TABLE ONLY :SCHEMA.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY :SCHEMA.journal
@@ -128,6 +142,8 @@ ALTER TABLE ONLY :SCHEMA.schedules
     ADD CONSTRAINT schedules_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY :SCHEMA.tasks
     ADD CONSTRAINT tasks_pkey PRIMARY KEY (id, version);
+ALTER TABLE ONLY :SCHEMA.waitpoints
+    ADD CONSTRAINT waitpoints_pkey PRIMARY KEY (id);
 CREATE INDEX journal_revision_idx ON :SCHEMA.journal USING btree (run_id, revision);
 CREATE INDEX runs_created_idx ON :SCHEMA.runs USING btree (created_at);
 CREATE INDEX runs_event_idx ON :SCHEMA.runs USING btree (event_id) WHERE (event_id IS NOT NULL);
@@ -141,6 +157,9 @@ CREATE INDEX runs_tags_idx ON :SCHEMA.runs USING gin (tags);
 CREATE INDEX runs_task_idx ON :SCHEMA.runs USING btree (task_id, created_at DESC);
 CREATE INDEX schedules_task_idx ON :SCHEMA.schedules USING btree (task_id);
 CREATE INDEX tasks_event_name_idx ON :SCHEMA.tasks USING btree (event_name) WHERE (event_name IS NOT NULL);
+CREATE UNIQUE INDEX waitpoints_idempotency_key ON :SCHEMA.waitpoints USING btree (idempotency_key) WHERE (idempotency_key IS NOT NULL);
+CREATE INDEX waitpoints_run_ids ON :SCHEMA.waitpoints USING gin (run_ids);
+CREATE INDEX waitpoints_tags ON :SCHEMA.waitpoints USING gin (tags);
 CREATE TRIGGER runs_delete_records AFTER DELETE ON :SCHEMA.runs REFERENCING OLD TABLE AS deleted_runs FOR EACH STATEMENT EXECUTE FUNCTION :SCHEMA.delete_runs_records();
 ALTER TABLE ONLY :SCHEMA.runs
     ADD CONSTRAINT runs_event_id_fkey FOREIGN KEY (event_id) REFERENCES :SCHEMA.events(id);

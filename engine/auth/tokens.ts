@@ -6,7 +6,11 @@ export const scopesSchema = z.object({
   read: z.object({
     runs: z.array(z.string().min(1).max(256)).max(1000).optional(),
     tags: z.array(z.string().min(1).max(256)).max(100).optional(),
+    /** Waitpoint tokens it may read (`GET /api/waitpoints/tokens/:id`). */
+    waitpoints: z.array(z.string().min(1).max(256)).max(100).optional(),
   }),
+  /** The one write a public token may make: completing these waitpoint tokens (`useWaitToken`). */
+  write: z.object({ waitpoints: z.array(z.string().min(1).max(256)).max(100).optional() }).optional(),
 });
 
 export type TokenScopes = z.infer<typeof scopesSchema>;

@@ -44,6 +44,7 @@ export async function connect(options: ConfigureOptions): Promise<Backend> {
       return Scheduler.sendOnly(db.pool, { databaseUrl: o.databaseUrl, schema: o.schema, heartbeatSeconds: o.heartbeatSeconds, recoverySeconds: o.recoverySeconds }, logger);
     }),
     maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes, secretKey: o.secretKey,
+    publicUrl: () => o.publicUrl,
     listener: () => (listener ??= listen()),
     close: async () => {
       await (await listener?.catch(() => undefined))?.stop();
@@ -53,9 +54,9 @@ export async function connect(options: ConfigureOptions): Promise<Backend> {
 }
 
 function clientOptions(options: ConfigureOptions): ResolvedOptions {
-  const { databaseUrl, directUrl, schema, secretKey } = options;
+  const { databaseUrl, directUrl, schema, secretKey, publicUrl } = options;
   try {
-    return resolveOptions({ databaseUrl, directUrl, schema, secretKey, worker: false, logLevel: "warn" });
+    return resolveOptions({ databaseUrl, directUrl, schema, secretKey, publicUrl, worker: false, logLevel: "warn" });
   } catch (error) {
     // resolveOptions speaks to createEngine(); this caller configured a client.
     if (error instanceof NotConfiguredError) throw new NotConfiguredError("client");

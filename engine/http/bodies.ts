@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { RUN_STATUSES } from "../../sdk/types.ts";
+import { WAITPOINT_STATUSES } from "../../sdk/waitpoints.ts";
 import { HttpError } from "./http-errors.ts";
 import { scopesSchema } from "../auth/tokens.ts";
 
@@ -83,3 +84,26 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown, where: str
 export const payloadOf = (body: { payload?: unknown }): unknown => (body.payload === undefined ? {} : body.payload);
 
 export const streamTokenBody = z.object({ path: z.string().min(1).max(600) }).strict();
+
+export const waitTokenBody = z
+  .object({
+    timeout: z.union([z.number().nonnegative(), z.string().max(64)]).optional(),
+    idempotencyKey: id.optional(),
+    idempotencyKeyTTL: z.union([z.number().positive(), z.string().max(64)]).optional(),
+    tags: z.union([id, z.array(id).max(10)]).optional(),
+  })
+  .strict();
+
+/** Trigger.dev's shape: the output is `data`; none completes the token with undefined. */
+export const completeTokenBody = z.object({ data: z.unknown().optional() }).strict();
+
+/** A callback's body is the output itself, any JSON value. */
+export const callbackBody = z.unknown();
+
+export const waitpointListQuery = z.object({
+  status: z.string().max(200).transform((s) => s.split(",").map((x) => x.trim().toUpperCase())).pipe(z.array(z.enum(WAITPOINT_STATUSES))).optional(),
+  tags: z.string().max(2000).transform((s) => s.split(",").map((x) => x.trim())).pipe(z.array(id).max(10)).optional(),
+  runId: id.optional(),
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  cursor: z.string().max(200).optional(),
+});

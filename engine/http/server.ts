@@ -17,6 +17,7 @@ import { createBodyReader } from "./read-body.ts";
 import { parseLastEventId, streamAllRuns, streamRun, type StreamGrant } from "./run-stream.ts";
 import { dashboardFile } from "./static-files.ts";
 import { StreamSlots } from "./stream-slots.ts";
+import { waitpointCallback, waitpointRoutes } from "./waitpoint-routes.ts";
 
 type Env = { Variables: { access: Access } };
 
@@ -205,6 +206,9 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
     if (!STREAM_PATH.test(path)) throw new HttpError(400, "INVALID_REQUEST", `${path} is not a stream route`);
     return c.json({ token: await createStreamToken(requireSigner(), path) });
   });
+
+  waitpointRoutes(app, service, readBody);
+  waitpointCallback(app, service, readBody);
 
   app.get("*", async (c) => {
     if (c.req.path.startsWith("/api/")) return c.json({ error: { code: "NOT_FOUND", message: `No route GET ${c.req.path}` } }, 404);

@@ -1,7 +1,8 @@
 import type { IO, Logger, MetadataOp, RunContext, RunScope, RunTaskOptions, StatusHandle, StatusInput, TaskContext } from "../../sdk/context.ts";
-import { NonDeterminismError } from "../../sdk/errors.ts";
+import { NonDeterminismError, WaitpointNotFoundError } from "../../sdk/errors.ts";
 import { resolveRetry, retryDelayMs } from "../../sdk/retry.ts";
 import type { ChildRunResult, Json, Metadata, StatusState } from "../../sdk/types.ts";
+import type { WaitTokenOutcome } from "../../sdk/waitpoints.ts";
 import { checkMetadata, decode, encode, serializeError } from "../serialize.ts";
 import { userCallSite } from "./call-site.ts";
 import { applyMetadataOp } from "./metadata-ops.ts";
@@ -291,6 +292,29 @@ export class Execution implements RunScope {
     // The last child to finish sends the wake-up job (see wake-parent.ts), so none is scheduled here.
     if (outcome === "suspended") return this.#stop({ type: "suspended" });
     return outcome;
+  }
+
+  async awaitToken(id: string): Promise<WaitTokenOutcome> {
+    const { seq, recorded } = this.#next("waitpoint", `forToken:${id}`);
+    if (recorded?.status === "completed") return decode<WaitTokenOutcome>(recorded.output)!;
+    if (this.#options.replayOnly) return this.#endOfJournal(seq);
+    if (this.#stopped) return this.#never();
+    if (this.#canceled) return this.#stop({ type: "abandoned", reason: "canceled" });
+    let waited: Awaited<ReturnType<JournalWriter["awaitToken"]>>;
+    try {
+      waited = await this.#options.recorder.awaitToken({ seq, kind: "waitpoint", key: `forToken:${id}`, startedAt: new Date() }, id);
+    } catch (error) {
+      return this.#stop({ type: "crashed", error: error as Error });
+    }
+    if (waited.type === "lost") return this.#lost();
+    if (waited.type === "not-found") throw new WaitpointNotFoundError(id);
+    if (waited.type === "suspended") {
+      // A completion wakes the run through its own job; the timeout through the one just scheduled.
+      if (waited.timeoutAt) this.#options.onWaitScheduled(waited.timeoutAt);
+      return this.#stop({ type: "suspended" });
+    }
+    // The decoded copy, so the first execution behaves as every replay will.
+    return decode<WaitTokenOutcome>(waited.output)!;
   }
 
   async #patched(changeId: string): Promise<boolean> {

@@ -10,6 +10,7 @@ import { wakeParent } from "../orchestration/wake-parent.ts";
 import { childResults, type ChildRow } from "../orchestration/child-results.ts";
 import { encode } from "../serialize.ts";
 import type { BatchedWrites, JournalItem, ReleaseItem } from "./batched-writes.ts";
+import { awaitToken, type TokenWait } from "../waitpoints/await-token.ts";
 
 export interface EntryWrite {
   seq: number;
@@ -35,7 +36,7 @@ export interface Handoff {
 }
 
 /** What an execution writes through; `durably check` replays with one that never writes. */
-export type JournalWriter = Pick<Recorder, "write" | "writeAndHandOff" | "writeInTransaction" | "suspend" | "awaitRuns" | "state">;
+export type JournalWriter = Pick<Recorder, "write" | "writeAndHandOff" | "writeInTransaction" | "suspend" | "awaitRuns" | "awaitToken" | "state">;
 
 /** Channels and, for an awaited child, the parent to wake when the run finishes. */
 export interface RecorderTarget {
@@ -131,6 +132,21 @@ export class Recorder {
       const write: EntryWrite = { ...entry, status: "completed", output, attempts: 1 };
       await this.writes.writeOn(client, this.#item(write, null));
       return results;
+    });
+  }
+
+  /**
+   * `wait.forToken`: journals how the token was settled, or lets go of the run (WAITING) until a
+   * completion or its timeout job wakes it (see waitpoints/await-token.ts), in one transaction.
+   */
+  async awaitToken(entry: Pick<EntryWrite, "seq" | "kind" | "key" | "startedAt">, tokenId: string): Promise<TokenWait & { output?: Stored }> {
+    return this.db.transaction(async (client) => {
+      const deps = { db: this.db, sql: this.sql, scheduler: this.scheduler, notifyChannel: this.notifyChannel, wakeChannel: this.target.wakeChannel };
+      const waited = await awaitToken(deps, client, { id: this.runId, lease: this.lease }, tokenId);
+      if (waited.type !== "settled") return waited;
+      const output = encode(waited.outcome, "waitpoint outcome");
+      await this.writes.writeOn(client, this.#item({ ...entry, status: "completed", output, attempts: 1 }, null));
+      return { ...waited, output };
     });
   }
 

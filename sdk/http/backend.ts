@@ -3,6 +3,7 @@ import { InvalidPayloadError, TimeoutError } from "../errors.ts";
 import type { ListRunsFilter, RunList } from "../types.ts";
 import { engineHttp, type HttpOptions } from "./request.ts";
 import { waitForEnd } from "./wait-for-end.ts";
+import { waitpointCalls } from "./waitpoints.ts";
 import { eventFromWire, runFromWire, scheduleFromWire, statusesFromWire, type WireEvent, type WireRun, type WireSchedule, type WireStatuses } from "./wire-types.ts";
 
 /** How long a poll waits before reading again when the engine has no stream to spare (429). */
@@ -78,6 +79,7 @@ export function httpBackend(options: HttpOptions): Backend {
     },
     // Nothing to release: fetch keeps no connection the app would have to close.
     async close() {},
+    ...waitpointCalls(http),
   };
 }
 

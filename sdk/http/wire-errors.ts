@@ -7,6 +7,8 @@ import {
   RunNotFoundError,
   ScheduleNotFoundError,
   TaskNotFoundError,
+  WaitpointCompletedError,
+  WaitpointNotFoundError,
 } from "../errors.ts";
 
 /** What a request was about: the ids some error classes carry, which the answer does not repeat. */
@@ -15,6 +17,7 @@ export interface RequestSubject {
   taskId?: string;
   eventId?: string;
   scheduleId?: string;
+  waitpointId?: string;
 }
 
 /**
@@ -42,6 +45,10 @@ function classFor(code: string, message: string, subject: RequestSubject): Durab
       return new TaskNotFoundError(subject.taskId ?? "");
     case "SCHEDULE_NOT_FOUND":
       return new ScheduleNotFoundError(subject.scheduleId ?? "");
+    case "WAITPOINT_NOT_FOUND":
+      return new WaitpointNotFoundError(subject.waitpointId ?? "");
+    case "WAITPOINT_COMPLETED":
+      return new WaitpointCompletedError(subject.waitpointId ?? "", message.includes("TIMED_OUT") ? "TIMED_OUT" : "COMPLETED");
     case "INVALID_RUN_STATE":
       return new InvalidRunStateError(message);
     case "INVALID_PAYLOAD":

@@ -5,6 +5,7 @@ import { metadataStatements } from "./metadata.ts";
 import { runStatements } from "./runs.ts";
 import { scheduleStatements } from "./schedules.ts";
 import { statusStatements } from "./statuses.ts";
+import { waitpointStatements } from "./waitpoints.ts";
 
 /** Every SQL statement durably runs, by table, for one schema. */
 export function buildStatements(schema: string) {
@@ -17,6 +18,7 @@ export function buildStatements(schema: string) {
     metadata: metadataStatements(s),
     schedules: scheduleStatements(s),
     feed: feedStatements(s),
+    waitpoints: waitpointStatements(s),
   };
 }
 

@@ -1,0 +1,49 @@
+import type pg from "pg";
+import type { WaitTokenOutcome } from "../../sdk/waitpoints.ts";
+import type { Database } from "../db/database.ts";
+import type { Statements } from "../db/sql/index.ts";
+import { onClient, type JobSender } from "../scheduler/jobs.ts";
+import { decode } from "../serialize.ts";
+import { wakeRuns } from "./wake-runs.ts";
+
+export interface AwaitTokenDeps {
+  db: Database;
+  sql: Statements;
+  scheduler: JobSender;
+  notifyChannel: string;
+  wakeChannel: string;
+}
+
+export type TokenWait =
+  | { type: "settled"; outcome: WaitTokenOutcome }
+  /** The run let go (WAITING); a completion wakes it, and so does its job at `timeoutAt`. */
+  | { type: "suspended"; timeoutAt: Date | null }
+  | { type: "lost" }
+  | { type: "not-found" };
+
+/**
+ * The run's side of `wait.forToken`, in the transaction of the execution holding the run: it
+ * registers on the token and lets go of the run, or, when the token no longer waits, returns how
+ * it was settled (for the caller to journal in this same transaction). The token's row lock
+ * orders this against a completion (see `settle` in db/sql/waitpoints.ts): a completion that
+ * commits first is read here; one that commits after names this run and wakes it.
+ */
+export async function awaitToken(deps: AwaitTokenDeps, client: pg.PoolClient, run: { id: string; lease: string }, tokenId: string): Promise<TokenWait> {
+  const { db, sql } = deps;
+  const fenced = await db.query(sql.runs.fence, [run.id, run.lease], client);
+  if (fenced.rows.length === 0) return { type: "lost" };
+  const registered = await db.query<{ timeout_at: Date | null }>(sql.waitpoints.register, [tokenId, run.id], client);
+  if (registered.rows[0]) {
+    await db.query(sql.runs.suspend, [run.id, run.lease, deps.notifyChannel], client);
+    const timeoutAt = registered.rows[0].timeout_at;
+    if (timeoutAt) await deps.scheduler.send(onClient(client), { runId: run.id, reason: "wake" }, timeoutAt);
+    return { type: "suspended", timeoutAt };
+  }
+  // Not waiting any more: due to time out (this run records it, and wakes the token's other
+  // runs), or settled already.
+  const timedOut = await db.query<{ run_ids: string[] }>(sql.waitpoints.settle, [tokenId, "TIMED_OUT", null, deps.wakeChannel], client);
+  if (timedOut.rows[0]) await wakeRuns(deps.scheduler, client, timedOut.rows[0].run_ids.filter((id) => id !== run.id));
+  const { rows } = await db.query<{ status: string; output: unknown }>(sql.waitpoints.outcome, [tokenId], client);
+  if (!rows[0]) return { type: "not-found" };
+  return { type: "settled", outcome: rows[0].status === "COMPLETED" ? { ok: true, output: decode(rows[0].output) } : { ok: false } };
+}

@@ -1,0 +1,129 @@
+import { InvalidPayloadError, WaitpointCompletedError, WaitpointNotFoundError } from "../../sdk/errors.ts";
+import type { CreateWaitTokenOptions, ListWaitTokensFilter, WaitpointList, WaitpointRecord, WaitToken } from "../../sdk/waitpoints.ts";
+import { WAITPOINT_STATUSES } from "../../sdk/waitpoints.ts";
+import { createPublicToken, MAX_TOKEN_SECONDS, type TokenSigner } from "../auth/tokens.ts";
+import type { Database } from "../db/database.ts";
+import type { Statements } from "../db/sql/index.ts";
+import { parseDelay } from "../delay.ts";
+import { newId } from "../ids.ts";
+import type { Channels } from "../notify/listener.ts";
+import { checkId, normalizeTags } from "../orchestration/insert-run.ts";
+import type { JobSender } from "../scheduler/jobs.ts";
+import { encode } from "../serialize.ts";
+import { toWaitpoint, type WaitpointRow } from "./records.ts";
+import { callbackSecret, hashSecret, secretMatches } from "./secrets.ts";
+import { wakeRuns } from "./wake-runs.ts";
+
+export interface WaitpointsDeps {
+  db: Database;
+  sql: Statements;
+  scheduler: JobSender;
+  channels: Channels;
+  maxPayloadBytes: number;
+  /** Signs the tokens' browser tokens and keys their callback secrets; dev mode has none. */
+  signer: TokenSigner | undefined;
+  schema: string;
+  /** Where the callback URLs point: the `publicUrl` option, else the engine's HTTP address. */
+  publicUrl: () => string;
+}
+
+/** The path a token's callback URL adds to the public URL; served without an API key (http/server.ts). */
+export const callbackPath = (id: string, secret: string) => `/callbacks/waitpoints/${encodeURIComponent(id)}/${secret}`;
+
+/** Waitpoint tokens from the outside: create, complete, read. A run's own side is await-token.ts. */
+export class Waitpoints {
+  constructor(private readonly deps: WaitpointsDeps) {}
+
+  async create(options: CreateWaitTokenOptions): Promise<WaitToken> {
+    const { db, sql } = this.deps;
+    const timeoutAt = when(options.timeout, "timeout", true);
+    const keyExpiresAt = when(options.idempotencyKeyTTL, "idempotencyKeyTTL", false);
+    const tags = normalizeTags(options.tags);
+    const key = options.idempotencyKey ?? null;
+    if (key !== null) checkId(key, "idempotency key");
+    const id = newId("waitpoint");
+    // A key expired between the insert and the lookup is cleared and the insert tried once more.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const inserted = await db.query<WaitpointRow>(sql.waitpoints.insert, [id, hashSecret(this.#secret(id)), timeoutAt, key, keyExpiresAt, tags]);
+      if (inserted.rows[0]) return this.#token(id, false);
+      const { rows } = await db.query<WaitpointRow & { expired: boolean }>(sql.waitpoints.byIdempotencyKey, [key]);
+      if (rows[0] && !rows[0].expired) return this.#token(rows[0].id, true);
+      if (rows[0]) await db.query(sql.waitpoints.clearIdempotencyKey, [rows[0].id]);
+    }
+    throw new InvalidPayloadError(`Idempotency key "${key}" is being reused concurrently; try again`);
+  }
+
+  async access(id: string): Promise<WaitToken> {
+    await this.retrieve(id);
+    return this.#token(id, true);
+  }
+
+  /** COMPLETED with `output`, waking every run waiting on the token, in one transaction. */
+  async complete(id: string, output: unknown): Promise<void> {
+    checkId(id, "waitpoint id");
+    const { db, sql } = this.deps;
+    const stored = encode(output, "waitpoint output", this.deps.maxPayloadBytes);
+    await db.transaction(async (client) => {
+      const settled = await db.query<{ run_ids: string[] }>(sql.waitpoints.settle, [id, "COMPLETED", stored, this.deps.channels.wake], client);
+      if (settled.rows[0]) return wakeRuns(this.deps.scheduler, client, settled.rows[0].run_ids);
+      const { rows } = await db.query<WaitpointRow>(sql.waitpoints.get, [id], client);
+      if (!rows[0]) throw new WaitpointNotFoundError(id);
+      throw new WaitpointCompletedError(id, rows[0].status === "TIMED_OUT" ? "TIMED_OUT" : "COMPLETED");
+    });
+  }
+
+  /** Whether `secret` is the one in this token's callback URL; false for a token that does not exist. */
+  async callbackAllowed(id: string, secret: string): Promise<boolean> {
+    const { rows } = await this.deps.db.query<{ secret_hash: Buffer }>(this.deps.sql.waitpoints.secretHash, [id]);
+    return rows[0] !== undefined && secretMatches(secret, rows[0].secret_hash);
+  }
+
+  async retrieve(id: string): Promise<WaitpointRecord> {
+    checkId(id, "waitpoint id");
+    const { rows } = await this.deps.db.query<WaitpointRow>(this.deps.sql.waitpoints.get, [id]);
+    if (!rows[0]) throw new WaitpointNotFoundError(id);
+    return toWaitpoint(rows[0]);
+  }
+
+  async list(filter: ListWaitTokensFilter): Promise<WaitpointList> {
+    const limit = Math.min(Math.max(filter.limit ?? 20, 1), 100);
+    const statuses = filter.status === undefined ? null : Array.isArray(filter.status) ? filter.status : [filter.status];
+    for (const status of statuses ?? []) {
+      if (!WAITPOINT_STATUSES.includes(status)) throw new InvalidPayloadError(`Unknown waitpoint status "${status}": one of ${WAITPOINT_STATUSES.join(", ")}`);
+    }
+    const tags = filter.tags === undefined ? null : normalizeTags(filter.tags);
+    if (filter.runId !== undefined) checkId(filter.runId, "run id");
+    const after = filter.cursor ? afterCursor(filter.cursor) : null;
+    const { rows } = await this.deps.db.query<WaitpointRow>(this.deps.sql.waitpoints.list, [statuses, tags, filter.runId ?? null, after, limit + 1]);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return { data: page.map(toWaitpoint), nextCursor: rows.length > limit && last ? Buffer.from(last.id).toString("base64url") : null };
+  }
+
+  #secret(id: string): string {
+    return callbackSecret(this.deps.signer?.secretKey ?? `durably-dev:${this.deps.schema}`, id);
+  }
+
+  async #token(id: string, isCached: boolean): Promise<WaitToken> {
+    const url = this.deps.publicUrl().replace(/\/+$/, "") + callbackPath(id, this.#secret(id));
+    const scopes = { read: { waitpoints: [id] }, write: { waitpoints: [id] } };
+    const publicAccessToken = this.deps.signer ? await createPublicToken(this.deps.signer, { scopes, expiresIn: MAX_TOKEN_SECONDS }) : "";
+    return { id, url, publicAccessToken, isCached };
+  }
+}
+
+/** A timeout takes what a trigger's `delay` takes (a date too); a TTL what its `ttl` takes. */
+function when(value: unknown, what: string, dates: boolean): Date | null {
+  if (value === undefined) return null;
+  if (!(typeof value === "number" || typeof value === "string" || (dates && value instanceof Date))) {
+    throw new InvalidPayloadError(`${what} must be seconds, a duration like "10m"${dates ? " or a date" : ""}`);
+  }
+  return parseDelay(value as number | string | Date) ?? null;
+}
+
+/** Keyset pagination over token ids, which sort by creation time, as runs' cursors do (cursor.ts). */
+function afterCursor(cursor: string): string {
+  const id = Buffer.from(cursor, "base64url").toString("utf8");
+  if (!/^waitpoint_[0-9a-z]{26}$/.test(id)) throw new InvalidPayloadError("Invalid cursor");
+  return id;
+}
