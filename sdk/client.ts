@@ -99,7 +99,12 @@ export class Client implements Definable {
 
   #getBackend(): Promise<Backend> {
     if (!this.#options.databaseUrl) return getBackend();
-    this.#backend ??= connectBackend({ databaseUrl: this.#options.databaseUrl, ...(this.#options.schema ? { schema: this.#options.schema } : {}) });
+    if (!this.#backend) {
+      const attempt = connectBackend({ databaseUrl: this.#options.databaseUrl, ...(this.#options.schema ? { schema: this.#options.schema } : {}) });
+      // As `getBackend`: a failed connect is not kept, the next call tries again.
+      attempt.catch(() => this.#backend === attempt && (this.#backend = undefined));
+      this.#backend = attempt;
+    }
     return this.#backend;
   }
 }

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import {
+  Client,
   DatabaseNotMigratedError,
   DatabaseUnreachableError,
   EngineUnreachableError,
@@ -153,17 +154,29 @@ describe("a direct backend on a schema durably migrate has not brought up to dat
 describe("a database or engine that cannot be reached", () => {
   it("is one line naming where and what to check, for configure() and for createEngine().start(), and is tried again on the next call", async () => {
     configure({ databaseUrl: REFUSED_URL, schema: "durably" });
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const error = await runs.list().catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(DatabaseUnreachableError);
-      expect(error).toMatchObject({
-        code: "DATABASE_UNREACHABLE",
-        message: "Cannot connect to PostgreSQL at 127.0.0.1:1: connection refused. Is it running, and is DATABASE_URL right?",
-        cause: expect.objectContaining({ code: "ECONNREFUSED" }),
-      });
-    }
+    const attempts = await connectionsDuring(async () => {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const error = await runs.list().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(DatabaseUnreachableError);
+        expect(error).toMatchObject({
+          code: "DATABASE_UNREACHABLE",
+          message: "Cannot connect to PostgreSQL at 127.0.0.1:1: connection refused. Is it running, and is DATABASE_URL right?",
+          cause: expect.objectContaining({ code: "ECONNREFUSED" }),
+        });
+      }
+    });
+    expect(attempts).toHaveLength(2);
     const engine = createEngine({ databaseUrl: REFUSED_URL, logLevel: "silent" });
     await expect(engine.start()).rejects.toMatchObject({ code: "DATABASE_UNREACHABLE", message: expect.stringMatching(/^Cannot connect to PostgreSQL at 127\.0\.0\.1:1: connection refused/) });
+  });
+
+  it("is tried again by a client given its own databaseUrl", async () => {
+    const client = new Client({ id: "direct-refused", databaseUrl: REFUSED_URL });
+    const attempts = await connectionsDuring(async () => {
+      await expect(client.getRun("run_x")).rejects.toMatchObject({ code: "DATABASE_UNREACHABLE" });
+      await expect(client.getRun("run_x")).rejects.toMatchObject({ code: "DATABASE_UNREACHABLE" });
+    });
+    expect(attempts).toHaveLength(2);
   });
 
   it("names an unknown host", async () => {
