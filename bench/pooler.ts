@@ -84,8 +84,8 @@ export default async function pooler(url: string): Promise<Row[]> {
       direct_unnamed_runs_per_s: rates.unnamed.map((r) => round(r, 1)),
       baseline_direct_commits_per_s: baseline.direct.map((r) => round(r, 1)), baseline_pooled_commits_per_s: baseline.pooled.map((r) => round(r, 1)),
     },
-    note: `ratio = raw share ÷ engine share; direct with unnamed statements (no pooler) ran at ${pct(unnamedShare)} of direct: ` +
-      `what planning every statement costs, the rest of the pooled path's cost is the pooler's hop and its CPU on this machine; ` +
+    note: `ratio = raw share ÷ engine share; with unnamed statements and no pooler the engine ran at ${pct(unnamedShare)} of direct ` +
+      `(what parsing and planning every statement costs; the pooled path adds the pooler's hop and its CPU on this machine to it); ` +
       `trials: direct ${range(rates.direct)}, pooled ${range(rates.pooled)}, unnamed ${range(rates.unnamed)} runs/s; ` +
       `raw INSERT commits/s direct ${range(baseline.direct)}, pooled ${range(baseline.pooled)}`,
   }];
