@@ -12,8 +12,9 @@ export type TaskOutput<TTask extends AnyTask> = TTask extends Task<unknown, infe
 /**
  * Triggering by task id, as Trigger.dev's `tasks`: the task's code need not be imported, so a
  * backend does not bundle it and its dependencies. Import its type only for type checking:
- * `tasks.trigger<typeof emailTask>("send-email", payload)`. The engine running the task
- * picks its version and checks the payload against its schema.
+ * `tasks.trigger<typeof emailTask>("send-email", payload)`. The run gets the task's latest
+ * registered version; its payload is checked against the task's schema by whoever has the code:
+ * the engine answering over HTTP at once, or the worker when the run starts.
  */
 export const tasks = {
   trigger<TTask extends AnyTask = AnyTask>(
