@@ -61,6 +61,10 @@ const parent = task({
     return { greeting, sibling: byId!.id.startsWith("run_") };
   },
 });
+const approval = task({
+  id: "contract-approval",
+  run: async (payload: { token: string }) => (await wait.forToken<{ approved: boolean }>(payload.token)).unwrap(),
+});
 const client = new Client({ id: "contract" });
 client.defineJob({
   id: "contract-job",
@@ -74,7 +78,7 @@ let engine: Engine;
 
 beforeAll(async () => {
   engine = createEngine({
-    databaseUrl: TEST_DATABASE_URL, schema, tasks: [greet, sleepy, failing, parent], clients: [client],
+    databaseUrl: TEST_DATABASE_URL, schema, tasks: [greet, sleepy, failing, parent, approval], clients: [client],
     http: { port: 0 }, secretKey: SECRET, logLevel: "error", pollIntervalMs: 200,
   });
   await engine.start();
@@ -250,6 +254,31 @@ describe.each(backends)("the %s backend", (name, use) => {
     const read = (id: string) => fetch(`${engine.url}/api/runs/${id}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
     expectSame("public token", [await read(mine.id), await read(other.id)]);
     expect(await read(mine.id)).toBe(200);
+  });
+
+  it("waitpoint tokens are created (once per idempotency key), waited on, completed once, read and listed", async () => {
+    const token = await wait.createToken({ tags: [tag], timeout: "1h", idempotencyKey: `contract-wp-${name}` });
+    expect(await wait.createToken({ idempotencyKey: `contract-wp-${name}` })).toEqual({ ...token, isCached: true });
+    expect(new URL(token.url).pathname).toMatch(new RegExp(`^/callbacks/waitpoints/${token.id}/[A-Za-z0-9_-]{43}$`));
+    expect(token.publicAccessToken).not.toBe("");
+    const handle = await approval.trigger({ token: token.id });
+    for (let i = 0; i < 200 && (await runs.retrieve(handle)).status !== "WAITING"; i++) await new Promise((r) => setTimeout(r, 50));
+    const waiting = await wait.retrieveToken(token.id);
+    await wait.completeToken(token.id, { approved: true });
+    const finished = await runs.poll(handle, { timeoutMs: 30_000 });
+    const record = await wait.retrieveToken(token.id);
+    expect(record.runs).toEqual([handle.id]);
+    const { data } = await wait.listTokens({ tags: [tag], status: "COMPLETED" });
+    const withoutId = (value: object) => JSON.parse(JSON.stringify(value).replaceAll(token.id, "<token>")) as unknown;
+    expectSame("waitpoints", withoutId({
+      run: shape(finished),
+      waiting: { status: waiting.status, output: waiting.output, completedAt: waiting.completedAt },
+      record: { status: record.status, output: record.output, tags: record.tags.map((t) => t.replace(/direct|HTTP/, "<backend>")), dates: [record.createdAt, record.completedAt, record.timeoutAt].map((d) => d instanceof Date) },
+      listed: data.map((t) => t.id === token.id),
+      again: await outcome(wait.completeToken(token.id, { approved: false })),
+      missing: await outcome(wait.retrieveToken("waitpoint_contract_missing")),
+      missingComplete: await outcome(wait.completeToken("waitpoint_contract_missing", 1)),
+    }));
   });
 
   it("schedules are created, listed and deleted", async () => {
