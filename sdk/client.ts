@@ -64,7 +64,8 @@ export class Client implements Definable {
       eventName: options.trigger.name,
       schema: options.trigger.schema,
       retry: null,
-      execute: (payload, scope) =>
+      // async: a payload refused here fails the run, rather than throwing before it has a promise to fail.
+      execute: async (payload, scope) =>
         options.run(validatePayload(options.trigger.schema, payload, `job "${options.id}"`) as TPayload, scope.io, scope.ctx),
     };
     this.#jobs.push(definition);

@@ -58,7 +58,8 @@ export function task<TPayload = unknown, TOutput = unknown, TId extends string =
     eventName: null,
     schema: options.schema,
     retry: resolveRetry(options.retry),
-    execute: (payload, scope) =>
+    // async: a payload refused here fails the run, rather than throwing before it has a promise to fail.
+    execute: async (payload, scope) =>
       options.run(validatePayload(options.schema, payload, `task "${options.id}"`) as TPayload, { ctx: scope.ctx, io: scope.io }),
     ...(queue ? { queue } : {}),
     ...(options.schedule ? { schedule: { cron: options.schedule.cron, timezone: options.schedule.timezone ?? "UTC" } } : {}),

@@ -4,6 +4,7 @@ import { createServer, type AddressInfo } from "node:net";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { z } from "zod";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   Client,
@@ -21,6 +22,7 @@ import { SCHEMA_VERSION } from "../engine/db/installed.ts";
 import { loadMigrations } from "../engine/migrate.ts";
 import { disconnect } from "../sdk/backend.ts";
 import { TEST_DATABASE_URL, dropSchemas, sql, uniqueSchema } from "./helpers/db.ts";
+import { startTestEngine } from "./helpers/engine.ts";
 import { until } from "./helpers/until.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -97,6 +99,17 @@ describe("a direct backend on a migrated schema", () => {
     });
     expect(opened.filter((name) => name === "durably-listener")).toHaveLength(1);
     await until(async () => ((await listeners(schema)) === 1 ? true : undefined), 5_000);
+  });
+});
+
+describe("a direct backend triggering by id, without the task's code", () => {
+  it("stores a bad payload, and the run fails with INVALID_PAYLOAD when a worker starts it", async () => {
+    const strict = task({ id: "direct-strict", schema: z.object({ n: z.number() }), retry: { maxAttempts: 1 }, run: async (payload: { n: number }) => payload.n });
+    const engine = await startTestEngine("direct_strict", { tasks: [strict] });
+    configure({ databaseUrl: TEST_DATABASE_URL, schema: engine.options.schema });
+    const handle = await tasks.trigger("direct-strict", { n: "one" });
+    const run = await runs.poll(handle, { timeoutMs: 30_000 });
+    expect(run).toMatchObject({ status: "FAILURE", error: { name: "InvalidPayloadError", code: "INVALID_PAYLOAD" } });
   });
 });
 
