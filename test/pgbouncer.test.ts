@@ -79,6 +79,25 @@ describe("behind PgBouncer 1.18 in transaction mode", () => {
     expect(await namedStatementsBehindPooler()).toEqual(Array(20).fill(0));
   }, 60_000);
 
+  it("without a pooler (directUrl absent or the same URL) the hot path keeps its named prepared statements", async () => {
+    const engine = await startTestEngine("pgbouncer_named", { directUrl: TEST_DATABASE_URL, tasks: [pooled], poolSize: 2 });
+    expect(engine.options.pooled).toBe(false);
+    const { id } = await pooled.trigger({ n: 2 });
+    expect(await runs.poll(id, { timeoutMs: 30_000 })).toMatchObject({ status: "SUCCESS" });
+    const { db } = engine.parts;
+    // Both connections of the pool at once, so the count covers whichever ran the run's statements.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const counts: number[] = [];
+    const both = [0, 1].map(() => db.withClient(async (client) => {
+      counts.push((await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'd\\_%'`)).rows[0]!.n);
+      if (counts.length === 2) release();
+      await held;
+    }));
+    await Promise.all(both);
+    expect(counts.reduce((a, b) => a + b)).toBeGreaterThan(0);
+  }, 60_000);
+
   it("a configured backend triggers and polls through the pooler, with directUrl for LISTEN", async () => {
     const engine = await startTestEngine("pgbouncer_cfg", { databaseUrl: bouncer.url, directUrl: TEST_DATABASE_URL, tasks: [pooled] });
     configure({ databaseUrl: bouncer.url, directUrl: TEST_DATABASE_URL, schema: engine.options.schema });
