@@ -3,6 +3,7 @@ import pg from "pg";
 import { configure, metadata, runs, task, tasks, wait } from "durably";
 import { createEngine } from "durably/engine";
 import { disconnect } from "../sdk/backend.ts";
+import { resolveOptions } from "../engine/options.ts";
 import { TEST_DATABASE_URL, dropSchemas, sql, uniqueSchema } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { startPgBouncer, type PgBouncer } from "./helpers/pgbouncer.ts";
@@ -136,4 +137,13 @@ describe("behind PgBouncer 1.18 in transaction mode", () => {
       await dropSchemas(schema);
     }
   }, 60_000);
+
+  it("DATABASE_DIRECT_URL is read from the environment; a direct URL equal to DATABASE_URL means no pooler", () => {
+    const pooler = "postgres://app@pooler:6432/db";
+    const direct = "postgres://app@db:5432/db";
+    expect(resolveOptions({}, { DATABASE_URL: pooler, DATABASE_DIRECT_URL: direct })).toMatchObject({ databaseUrl: pooler, directUrl: direct, pooled: true });
+    expect(resolveOptions({}, { DATABASE_URL: direct, DATABASE_DIRECT_URL: direct })).toMatchObject({ directUrl: direct, pooled: false });
+    expect(resolveOptions({}, { DATABASE_URL: direct })).toMatchObject({ directUrl: direct, pooled: false });
+    expect(() => resolveOptions({}, { DATABASE_URL: direct, DATABASE_DIRECT_URL: "db:5432" })).toThrow(/directUrl: must be a postgres:\/\/ URL \(DATABASE_DIRECT_URL or directUrl\)/);
+  });
 });
