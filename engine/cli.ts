@@ -17,6 +17,7 @@ import { createEngine, type Engine } from "./engine.ts";
 import { installScheduler } from "./scheduler/boss.ts";
 import { resolveOptions, ROLES, type Role } from "./options.ts";
 import { migrateAt } from "./migrate.ts";
+import { waitpointsCommand } from "./waitpoints/cli-command.ts";
 
 const HELP = `durably — durable workflows on PostgreSQL
 
@@ -37,6 +38,10 @@ Usage:
   durably schedules list [--task id]
   durably schedules create <task-id> --cron "<expr>" [--timezone tz] [--payload '<json>'] [--deduplication-key k]
   durably schedules delete <schedule-id>
+  durably waitpoints list [--status S] [--tag t]… [--run id] [--limit n] [--cursor c]
+  durably waitpoints get <waitpoint-id>
+  durably waitpoints complete <waitpoint-id> --output '<json>'
+      Completes a waitpoint token (the first completion wins) and wakes the runs waiting on it.
   durably check <entry files…> [--run id] [--task id] [--since ISO-date]
       Replays recorded journals against the code in the entry files, without side
       effects, and prints the first divergence of each run. Exits 1 on any.
@@ -91,6 +96,7 @@ function parseFlags() {
       task: { type: "string" },
       limit: { type: "string" },
       cursor: { type: "string" },
+      output: { type: "string" },
     },
   });
 }
@@ -210,7 +216,7 @@ async function start(files: string[]): Promise<void> {
   if (engine.url) process.stdout.write(`Dashboard: ${engine.url}\n`);
 }
 
-const COMMANDS = ["start", "migrate", "trigger", "runs", "schedules", "check"];
+const COMMANDS = ["start", "migrate", "trigger", "runs", "schedules", "check", "waitpoints"];
 
 async function main(): Promise<void> {
   const [command] = positionals;
@@ -259,6 +265,11 @@ async function run(): Promise<void> {
       return schedulesCommand(sub, arg);
     case "check":
       return check(positionals.slice(1));
+    case "waitpoints":
+      return waitpointsCommand({
+        flags: { ...flags, limit: intFlag(flags.limit, "limit", 1, 100) },
+        print, withBackend: withService, parseJson, usage: (message) => new UsageError(message),
+      }, sub, arg);
   }
 }
 

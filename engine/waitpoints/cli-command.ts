@@ -1,0 +1,44 @@
+import type { Backend } from "../../sdk/backend.ts";
+import { WAITPOINT_STATUSES, type WaitpointRecord, type WaitpointStatus } from "../../sdk/waitpoints.ts";
+
+/** What `durably waitpoints …` needs of the CLI around it (engine/cli.ts). */
+export interface CliContext {
+  flags: { status?: string | undefined; tag?: string[] | undefined; run?: string | undefined; limit?: number | undefined; cursor?: string | undefined; output?: string | undefined };
+  print(value: unknown, text: () => string): void;
+  withBackend<T>(fn: (backend: Backend) => Promise<T>): Promise<T>;
+  usage(message: string): Error;
+  parseJson(text: string | undefined, what: string): unknown;
+}
+
+function line(w: WaitpointRecord): string {
+  const timeout = w.timeoutAt ? `times out ${w.timeoutAt.toISOString()}` : "";
+  return [w.id, w.status.padEnd(9), w.createdAt.toISOString(), w.tags.join(","), timeout].filter(Boolean).join("  ");
+}
+
+/** `durably waitpoints list|get|complete`. */
+export async function waitpointsCommand(cli: CliContext, sub: string | undefined, id: string | undefined): Promise<void> {
+  const { flags } = cli;
+  if (sub === "list") {
+    const status = flags.status?.split(",").map((s) => s.trim().toUpperCase()) as WaitpointStatus[] | undefined;
+    for (const s of status ?? []) if (!WAITPOINT_STATUSES.includes(s)) throw cli.usage(`Unknown status "${s}"; one of ${WAITPOINT_STATUSES.join(", ")}`);
+    const list = await cli.withBackend((b) => b.listWaitTokens({
+      ...(status ? { status } : {}), ...(flags.tag ? { tags: flags.tag } : {}), ...(flags.run ? { runId: flags.run } : {}),
+      ...(flags.limit ? { limit: flags.limit } : {}), ...(flags.cursor ? { cursor: flags.cursor } : {}),
+    }));
+    cli.print(list, () => (list.data.length ? list.data.map(line).join("\n") : "No waitpoints") + (list.nextCursor ? `\nmore: --cursor ${list.nextCursor}` : ""));
+    return;
+  }
+  if (sub !== "get" && sub !== "complete") {
+    throw cli.usage(`${sub ? `Unknown waitpoints command "${sub}"` : "durably waitpoints needs a command"}; use list, get or complete`);
+  }
+  if (!id) throw cli.usage(`durably waitpoints ${sub} needs a waitpoint id`);
+  if (sub === "get") {
+    const waitpoint = await cli.withBackend((b) => b.retrieveWaitToken(id));
+    cli.print(waitpoint, () => JSON.stringify(waitpoint, null, 2));
+    return;
+  }
+  if (flags.output === undefined) throw cli.usage("durably waitpoints complete needs --output '<json>'");
+  const output = cli.parseJson(flags.output, "--output");
+  await cli.withBackend((b) => b.completeWaitToken(id, output));
+  cli.print({ id, success: true }, () => `completed: ${id}`);
+}
