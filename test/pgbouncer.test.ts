@@ -50,6 +50,13 @@ async function namedStatementsBehindPooler(): Promise<number[]> {
 }
 
 describe("behind PgBouncer 1.18 in transaction mode", () => {
+  it("the pooler refuses the `options` startup parameter, as PgBouncer does by default: every engine connection below sends none", async () => {
+    const client = new pg.Client({ connectionString: bouncer.url, options: "-c statement_timeout=0" });
+    client.on("error", () => undefined);
+    await expect(client.connect()).rejects.toThrow(/unsupported startup parameter: options/);
+    await client.end().catch(() => undefined);
+  });
+
   it("an engine with databaseUrl on the pooler and directUrl direct runs tasks, waits, statuses and metadata, and SSE follows them", async () => {
     const engine = await startTestEngine("pgbouncer", {
       databaseUrl: bouncer.url, directUrl: TEST_DATABASE_URL, tasks: [pooled], http: { port: 0 }, secretKey: SECRET,
