@@ -38,6 +38,7 @@ export { useSendEvent } from "./hooks/use-send-event.ts";
 export { useRetryRun } from "./hooks/use-retry-run.ts";
 export { useReplayRun } from "./hooks/use-replay-run.ts";
 export { useCancelRun } from "./hooks/use-cancel-run.ts";
+export { useWaitToken, type UseWaitTokenOptions, type WaitTokenResult } from "./hooks/use-wait-token.ts";
 
 export {
   FINAL_RUN_STATUSES,
@@ -76,4 +77,8 @@ export {
   type TaskKind,
   type TriggerOptions,
   type TriggerTaskRequest,
+  WAITPOINT_STATUSES,
+  type WaitpointsPage,
+  type WaitpointStatus,
+  type WaitpointToken,
 } from "./types.ts";

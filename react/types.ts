@@ -89,7 +89,7 @@ export interface RunStatusesSnapshot {
   statuses: Status[];
 }
 
-export const JOURNAL_KINDS = ["task", "wait", "status", "metadata", "now", "random", "invoke"] as const;
+export const JOURNAL_KINDS = ["task", "wait", "status", "metadata", "now", "random", "invoke", "waitpoint"] as const;
 export type JournalKind = (typeof JOURNAL_KINDS)[number];
 
 export interface JournalEntry {
@@ -226,3 +226,27 @@ export type RunStreamMessage =
       metadata?: JsonObject;
     }
   | { type: "end" };
+
+export const WAITPOINT_STATUSES = ["WAITING", "COMPLETED", "TIMED_OUT"] as const;
+export type WaitpointStatus = (typeof WAITPOINT_STATUSES)[number];
+
+/** A waitpoint token as `GET /api/waitpoints/tokens/:id` sends it. */
+export interface WaitpointToken {
+  id: string;
+  status: WaitpointStatus;
+  /** What the completion sent; absent while waiting or after a timeout. */
+  output?: JsonValue;
+  timeoutAt: string | null;
+  idempotencyKey: string | null;
+  idempotencyKeyExpiresAt: string | null;
+  tags: string[];
+  /** The runs that waited (or wait) on the token. */
+  runs: string[];
+  createdAt: string;
+  completedAt: string | null;
+}
+
+export interface WaitpointsPage {
+  data: WaitpointToken[];
+  nextCursor: string | null;
+}

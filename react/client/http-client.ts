@@ -13,6 +13,8 @@ import {
   type SendEventResult,
   type TaskInfo,
   type TriggerTaskRequest,
+  type WaitpointsPage,
+  type WaitpointToken,
 } from "../types.ts";
 
 /** An error answered by the engine (`{ error: { code, message } }`) or a failed request. */
@@ -63,6 +65,11 @@ export interface DurablyHttpClient {
   retryRun(runId: string, options?: RequestOptions): Promise<RunHandle>;
   replayRun(runId: string, options?: RequestOptions): Promise<RunHandle>;
   cancelRun(runId: string, options?: RequestOptions): Promise<RunHandle>;
+  getWaitToken(tokenId: string, options?: RequestOptions): Promise<WaitpointToken>;
+  /** Tokens newest first; `runId`: the tokens that run waited on. Needs the secret key. */
+  listWaitTokens(params?: { runId?: string; status?: string; cursor?: string | null }, options?: RequestOptions): Promise<WaitpointsPage>;
+  /** The first completion wins; a later one is refused (409, `WAITPOINT_COMPLETED`). */
+  completeWaitToken(tokenId: string, output: unknown, options?: RequestOptions): Promise<{ success: true }>;
   /**
    * The URL of an SSE route, with `?token=` (EventSource cannot set headers) and the resume
    * point: `?lastEventId=` (an id the stream sent) or `?since=` (a run revision already held).
@@ -125,6 +132,15 @@ export function createHttpClient(options: HttpClientOptions): DurablyHttpClient 
     retryRun: (runId, opts) => request("POST", `/api/runs/${id(runId)}/retry`, {}, opts),
     replayRun: (runId, opts) => request("POST", `/api/runs/${id(runId)}/replay`, {}, opts),
     cancelRun: (runId, opts) => request("POST", `/api/runs/${id(runId)}/cancel`, {}, opts),
+    getWaitToken: (tokenId, opts) => request("GET", `/api/waitpoints/tokens/${id(tokenId)}`, undefined, opts),
+    listWaitTokens(params = {}, opts) {
+      const query = new URLSearchParams();
+      for (const [key, value] of Object.entries(params)) if (value) query.set(key, value);
+      const text = query.toString();
+      return request("GET", `/api/waitpoints/tokens${text ? `?${text}` : ""}`, undefined, opts);
+    },
+    completeWaitToken: (tokenId, output, opts) =>
+      request("POST", `/api/waitpoints/tokens/${id(tokenId)}/complete`, { data: output }, opts),
     streamUrl(path, resume = {}) {
       const params = new URLSearchParams();
       if (accessToken) params.set("token", accessToken);

@@ -8,6 +8,7 @@ const ICONS: Partial<Record<string, string>> & Record<JournalKind, string> = {
   now: "◷",
   random: "⚄",
   invoke: "↗",
+  waitpoint: "◔",
 };
 
 /** A journal entry's kind as icon and word; kinds newer than this page get a plain dot. */

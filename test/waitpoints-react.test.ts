@@ -1,0 +1,69 @@
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { build } from "vite";
+import react from "@vitejs/plugin-react";
+import type { Browser } from "playwright-core";
+import { runs, task, wait } from "durably";
+import { startTestEngine } from "./helpers/engine.ts";
+import { launchChromium, serveFolder } from "./helpers/browser.ts";
+import { until } from "./helpers/until.ts";
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const outDir = here("../test-output/wait-token-page");
+const SECRET = "browser-secret-key-0123456789";
+
+let browser: Browser;
+let page: { url: string; close(): Promise<void> };
+
+beforeAll(async () => {
+  await build({
+    root: here("./fixtures/waitpoints/page"),
+    logLevel: "warn",
+    plugins: [react()],
+    resolve: { alias: [{ find: /^durably\/react$/, replacement: here("../react/index.ts") }], dedupe: ["react", "react-dom"] },
+    build: { outDir, emptyOutDir: true },
+  });
+  page = await serveFolder(outDir);
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await page?.close();
+});
+
+describe("useWaitToken in Chromium", () => {
+  it("approves with the token's public access token, resuming the run; the token then reads completed and a second click is refused", async () => {
+    const approval = task({ id: "approval", run: async (p: { token: string }) => (await wait.forToken(p.token)).unwrap() });
+    const engine = await startTestEngine("wp_react", { tasks: [approval], http: { port: 0 }, secretKey: SECRET });
+    const token = await wait.createToken();
+    const { id } = await approval.trigger({ token: token.id });
+    await until(async () => ((await runs.retrieve(id)).status === "WAITING" ? true : undefined), 20_000);
+    const query = new URLSearchParams({ api: engine.url!, waitpoint: token.id, token: token.publicAccessToken });
+
+    const tab = await browser.newPage();
+    try {
+      await tab.goto(`${page.url}/?${query}`);
+      await tab.waitForSelector("#state:text('waiting')");
+      await tab.click("#approve");
+      await tab.waitForSelector("#state:text('completed')");
+      expect((await runs.poll(id, { timeoutMs: 20_000 })).output).toEqual({ approved: true });
+
+      await tab.reload();
+      await tab.waitForSelector("#state:text('completed')");
+      await tab.click("#reject");
+      await tab.waitForSelector("#error:text('WAITPOINT_COMPLETED')");
+      expect(await wait.retrieveToken(token.id)).toMatchObject({ status: "COMPLETED", output: { approved: true } });
+
+      // The token's access token is for its own waitpoint only.
+      const other = await wait.createToken();
+      await tab.goto(`${page.url}/?${new URLSearchParams({ api: engine.url!, waitpoint: other.id, token: token.publicAccessToken })}`);
+      await tab.waitForSelector("#error:text('FORBIDDEN')");
+      await tab.click("#approve");
+      await tab.waitForSelector("#state:text('waiting')");
+      expect((await wait.retrieveToken(other.id)).status).toBe("WAITING");
+    } finally {
+      await tab.close();
+    }
+  }, 60_000);
+});
