@@ -9,7 +9,7 @@ import { cancelRun } from "./orchestration/cancel-run.ts";
 import { forkRun } from "./orchestration/fork-run.ts";
 import { checkId, insertReadyRuns, insertRun, insertRunsWithoutKeys, prepareTrigger, type PendingJob, type RunInsert } from "./orchestration/insert-run.ts";
 import { Schedules, type SchedulesDeps } from "./scheduler/schedules.ts";
-import { mentionsRun, type Listener } from "./notify/listener.ts";
+import type { Listener } from "./notify/listener.ts";
 import { onClient } from "./scheduler/jobs.ts";
 import { encode } from "./serialize.ts";
 import { audienceOf, createPublicToken, type TokenScopes } from "./auth/tokens.ts";
@@ -223,11 +223,14 @@ export class Service implements Backend {
     const deadline = Date.now() + timeoutMs;
     const listener = this.deps.listener ? await this.deps.listener() : undefined;
     for (;;) {
-      let changed: () => void = () => undefined;
-      const signal = new Promise<void>((resolve) => (changed = resolve));
-      const off = listener?.on(this.deps.channels.run, (payload) => mentionsRun(payload, id) && changed());
+      let wake: () => void = () => undefined;
+      const signal = new Promise<void>((resolve) => (wake = resolve));
+      // Every step of the run notifies; only the notification of its end, which says so, wakes
+      // the waiter to read it. A reconnect may have lost that notification, and the timer below
+      // covers any other loss.
+      const off = listener?.onRun(this.deps.channels.run, id, (change) => change.finished && wake());
+      const offReconnect = listener?.onReconnect(wake);
       try {
-        // Every step of the run notifies: read only its status until it has finished.
         const { rows } = await this.deps.db.query<{ status: RunStatus }>(this.deps.sql.runs.state, [id]);
         const status = rows[0]?.status;
         if (!status || FINISHED_STATUSES.includes(status)) return await this.retrieveRun(id);
@@ -236,6 +239,7 @@ export class Service implements Backend {
         await Promise.race([signal, new Promise((resolve) => setTimeout(resolve, Math.min(left, listener ? 5_000 : 250)))]);
       } finally {
         off?.();
+        offReconnect?.();
       }
     }
   }

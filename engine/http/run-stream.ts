@@ -3,7 +3,7 @@ import type { JournalEntry, Run } from "../../sdk/types.ts";
 import { RunNotFoundError } from "../../sdk/errors.ts";
 import { fromJsonJournalRow, toRun, type JsonJournalRow, type RunRow } from "../db/rows.ts";
 import type { EngineParts } from "../engine.ts";
-import { changedRuns, mentionsRun } from "../notify/listener.ts";
+import { changedRuns } from "../notify/listener.ts";
 import { withoutServerDetails } from "./public-view.ts";
 import { sseResponse } from "./sse.ts";
 import type { StreamLease } from "./stream-slots.ts";
@@ -79,9 +79,7 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
         });
     };
 
-    const off = parts.listener.on(parts.channels.run, (payload) => {
-      if (mentionsRun(payload, runId)) kick();
-    });
+    const off = parts.listener.onRun(parts.channels.run, runId, () => kick());
     // An entry this process committed goes out at once when it is the very next change the
     // stream has to send (the run as of the revision before it is sent); the run as of the entry
     // follows when the NOTIFY comes. That NOTIFY often arrives before the write's own result and

@@ -6,11 +6,22 @@ import type { Logger } from "../logger.ts";
 
 type Handler = (payload: string) => void;
 
+/** One run's change in a notification on the run channel. */
+export interface RunChange {
+  runId: string;
+  revision: number;
+  /** The change finished the run (SUCCESS, FAILURE, CANCELED): its result can be read. */
+  finished: boolean;
+}
+
+type RunHandler = (change: RunChange) => void;
+
 /** How long the start-up probe waits for its notification; a real session has it within milliseconds. */
 const PROBE_TIMEOUT_MS = 5_000;
 
 /**
- * `run`: runs changed (`<runId>:<revision>`, several joined by commas, see db/sql/notify.ts);
+ * `run`: runs changed (`<runId>:<revision>`, `:end` added for a run that finished, several joined
+ * by commas, see db/sql/notify.ts);
  * `wake`: new work is ready; `cancel`: a run was canceled (`<runId>`).
  */
 export function channelsOf(schema: string) {
@@ -19,9 +30,17 @@ export function channelsOf(schema: string) {
 
 export type Channels = ReturnType<typeof channelsOf>;
 
+/** The changes a notification on the run channel names. Run ids hold no ':' (engine/ids.ts). */
+export function runChanges(payload: string): RunChange[] {
+  return payload.split(",").map((change) => {
+    const [runId = "", revision, end] = change.split(":");
+    return { runId, revision: Number(revision), finished: end === "end" };
+  });
+}
+
 /** The runs a notification on the run channel names. */
 export function changedRuns(payload: string): string[] {
-  return payload.split(",").map((change) => change.slice(0, change.lastIndexOf(":")));
+  return runChanges(payload).map((change) => change.runId);
 }
 
 /** Whether a notification on the run channel names this run. */
@@ -39,6 +58,8 @@ export class Listener {
   readonly #logger: Logger;
   readonly #handlers = new Map<string, Set<Handler>>();
   readonly #reconnectHandlers = new Set<() => void>();
+  /** Per run channel, the handlers of each run (`onRun`). */
+  readonly #runHandlers = new Map<string, Map<string, Set<RunHandler>>>();
   #client: pg.Client | undefined;
   #stopped = false;
   #listening: Promise<unknown> = Promise.resolve();
@@ -58,6 +79,36 @@ export class Listener {
     }
     set.add(handler);
     return () => set.delete(handler);
+  }
+
+  /**
+   * Calls `handler` with each change of one run on the run channel `channel`. One handler routes
+   * the channel's notifications by run id, so a notification costs the same with 10 or 10,000
+   * waiting callers; a handler per caller that looked at every notification made waiting cost
+   * callers × changes.
+   */
+  onRun(channel: string, runId: string, handler: RunHandler): () => void {
+    const routes = this.#routesOf(channel);
+    const handlers = routes.get(runId) ?? new Set<RunHandler>();
+    routes.set(runId, handlers);
+    handlers.add(handler);
+    return () => {
+      handlers.delete(handler);
+      if (handlers.size === 0 && routes.get(runId) === handlers) routes.delete(runId);
+    };
+  }
+
+  #routesOf(channel: string): Map<string, Set<RunHandler>> {
+    let routes = this.#runHandlers.get(channel);
+    if (!routes) {
+      const byRun = new Map<string, Set<RunHandler>>();
+      this.on(channel, (payload) => {
+        if (byRun.size === 0) return;
+        for (const change of runChanges(payload)) for (const handler of byRun.get(change.runId) ?? []) handler(change);
+      });
+      this.#runHandlers.set(channel, (routes = byRun));
+    }
+    return routes;
   }
 
   onReconnect(handler: () => void): () => void {

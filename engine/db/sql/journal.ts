@@ -107,7 +107,7 @@ function writeJournal(s: string, metadata: boolean): string {
         finished_at = CASE WHEN w.next_status IN ('SUCCESS', 'FAILURE', 'CANCELED') THEN now() ELSE run.finished_at END${metadata ? `,
         metadata = coalesce(w.md, run.metadata)` : ""}
       FROM w WHERE run.id = w.run_id AND run.lease = w.lease AND ${stillExecuting}
-      RETURNING run.id, run.revision, w.seq IS NULL AS ended, w.seq, w.kind, w.key, w.status AS entry_status,
+      RETURNING run.id, run.revision, w.seq IS NULL AS ended, run.status IN ('SUCCESS', 'FAILURE', 'CANCELED') AS finished, w.seq, w.kind, w.key, w.status AS entry_status,
         w.output AS entry_output, w.error AS entry_error, w.attempts, w.started_at AS entry_started_at${metadata ? ", w.md, w.md_op, w.md_key, w.md_value" : ""}
     ), j AS (
       INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output, error, attempts, revision, started_at)
@@ -116,15 +116,15 @@ function writeJournal(s: string, metadata: boolean): string {
       ${replaceFailedEntry(s)}
       RETURNING run_id, revision, ${pushedEntry("old.run_id = ANY($4::text[])")}
     ), landed AS (
-      SELECT run_id, revision, entry FROM j UNION ALL SELECT id, revision, NULL FROM r WHERE ended
+      SELECT run_id, revision, entry, false AS finished FROM j UNION ALL SELECT id, revision, NULL, finished FROM r WHERE ended
     )${metadata ? `, mh AS (
       INSERT INTO ${s}.run_metadata_history (run_id, seq, op, key, value, metadata)
       SELECT r.id, r.seq, r.md_op, r.md_key, r.md_value, r.md FROM r JOIN j ON j.run_id = r.id
       WHERE r.md IS NOT NULL
     )` : ""}
     , ${claimReadyCtes(s, "$3::integer")}
-    , changed AS (SELECT run_id, revision FROM landed UNION ALL SELECT id, revision FROM claimed)
-    , ${notifiedCte("changed", "$2", { id: "run_id", chunked: true })}
+    , changed AS (SELECT run_id, revision, finished FROM landed UNION ALL SELECT id, revision, false FROM claimed)
+    , ${notifiedCte("changed", "$2", { id: "run_id", chunked: true, finished: "finished" })}
     SELECT u.* FROM (
       SELECT landed.run_id, landed.entry, NULL::json AS claimed FROM landed
       UNION ALL SELECT claimed.id, NULL, row_to_json(claimed) FROM claimed

@@ -1,13 +1,25 @@
 /**
- * Run-change notifications on the run channel: `<runId>:<revision>`, or several such joined by
- * commas. Postgres queues, signals and delivers every NOTIFY on its own, so a batched statement
- * names all the runs it changed in one notification. Payloads must stay below Postgres's
- * 8000-byte limit: about 45 bytes a run allows the 64 runs of a write batch; statements that
- * can change more (triggers, claims) send one notification per hundred runs.
+ * Run-change notifications on the run channel: `<runId>:<revision>`, with `:end` added when the
+ * change finished the run, or several such joined by commas (parsed by `runChanges`,
+ * engine/notify/listener.ts). The `:end` lets a caller waiting for a result sleep through a
+ * run's steps and read it once, when it is there. Postgres queues, signals and delivers every
+ * NOTIFY on its own, so a batched statement names all the runs it changed in one notification.
+ * Payloads must stay below Postgres's 8000-byte limit: about 40 bytes a run allows the 64 runs of
+ * a write batch; statements that can change more (triggers, claims) send one notification per
+ * hundred runs.
  */
-export const notifyRun = (alias: string, param: string) => `pg_notify(${param}, ${alias}.id || ':' || ${alias}.revision)`;
+const change = (id: string, revision: string, finished?: string) =>
+  `${id} || ':' || ${revision}${finished ? ` || CASE WHEN ${finished} THEN ':end' ELSE '' END` : ""}`;
 
-type NotifyOptions = { id?: string; alsoNotify?: string; chunked?: boolean };
+/** The notification of a run changed by a statement's RETURNING: `alias` is the updated row. */
+export const notifyRun = (alias: string, param: string) =>
+  `pg_notify(${param}, ${change(`${alias}.id`, `${alias}.revision`, `${alias}.status IN ('SUCCESS', 'FAILURE', 'CANCELED')`)})`;
+
+/** `notifyRun` for a run just inserted, which cannot have finished. */
+export const notifyNewRun = (alias: string, param: string) => `pg_notify(${param}, ${change(`${alias}.id`, `${alias}.revision`)})`;
+
+/** `finished`: a boolean column of the runs that the statement finished; without it none did. */
+type NotifyOptions = { id?: string; alsoNotify?: string; chunked?: boolean; finished?: string };
 
 /**
  * `notified`: one notification naming every run in `cte` (its `id` and `revision` columns).
@@ -16,11 +28,13 @@ type NotifyOptions = { id?: string; alsoNotify?: string; chunked?: boolean };
  */
 export function notifiedCte(cte: string, param: string, options: NotifyOptions = {}): string {
   const id = options.id ?? "id";
+  const finished = options.finished ? `c.${options.finished}` : undefined;
+  const changes = `string_agg(${change(`c.${id}`, "c.revision", finished)}, ',')`;
   const also = options.alsoNotify ? `, pg_notify(${options.alsoNotify}, '')` : "";
   const notified = options.chunked
-    ? `SELECT pg_notify(${param}, string_agg(c.${id} || ':' || c.revision, ','))${also}
-        FROM (SELECT ${id}, revision, (row_number() OVER ()) / 100 AS chunk FROM ${cte}) AS c GROUP BY c.chunk`
-    : `SELECT pg_notify(${param}, string_agg(c.${id} || ':' || c.revision, ','))${also} FROM ${cte} AS c HAVING count(*) > 0`;
+    ? `SELECT pg_notify(${param}, ${changes})${also}
+        FROM (SELECT ${id}, revision${finished ? `, ${options.finished}` : ""}, (row_number() OVER ()) / 100 AS chunk FROM ${cte}) AS c GROUP BY c.chunk`
+    : `SELECT pg_notify(${param}, ${changes})${also} FROM ${cte} AS c HAVING count(*) > 0`;
   return `notified AS (${notified})`;
 }
 

@@ -1,5 +1,5 @@
 import { batchItems } from "./batch.ts";
-import { notifyRun, selectNotifyingTogether } from "./notify.ts";
+import { notifyNewRun, notifyRun, selectNotifyingTogether } from "./notify.ts";
 
 /**
  * The one order in which statements that lock several runs and wait for their locks take them:
@@ -104,7 +104,7 @@ export function runStatements(s: string) {
         INSERT INTO ${s}.run_metadata_history (run_id, seq, op, metadata)
         SELECT id, 0, 'trigger', metadata FROM ins WHERE metadata <> '{}'::jsonb
       )
-      SELECT id, revision, ready, ${notifyRun("ins", "$10")}, pg_notify($11, '') FROM ins`,
+      SELECT id, revision, ready, ${notifyNewRun("ins", "$10")}, pg_notify($11, '') FROM ins`,
 
     /**
      * Many runs without an idempotency key in one statement: a burst of triggers. With $4 it

@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { task, wait } from "durably";
+import { runChanges, type RunChange } from "../engine/notify/listener.ts";
+import { startTestEngine } from "./helpers/engine.ts";
+import { sql } from "./helpers/db.ts";
+import { until } from "./helpers/until.ts";
+
+/** pollRun's fallback timer wakes a waiter after 5 s; a wake-up well before it came from the run's end. */
+const BEFORE_FALLBACK_MS = 2_500;
+
+describe("waiting for runs", () => {
+  it("a run's notifications say that it finished only in the change that ends it, batched or alone", async () => {
+    const stepper = task({
+      id: "stepper",
+      run: async (p: { i: number }, { io }) => {
+        await io.runTask("one", async () => p.i);
+        await io.runTask("two", async () => p.i);
+        return p.i;
+      },
+    });
+    const engine = await startTestEngine("waiters_end", { tasks: [stepper], concurrency: 16 });
+    const { listener, channels } = engine.parts;
+    const changes: RunChange[] = [];
+    const off = listener.on(channels.run, (payload) => changes.push(...runChanges(payload)));
+    try {
+      // One run alone ends in a statement of its own; sixteen at once end in the journal's batches.
+      const alone = await stepper.trigger({ i: 0 });
+      await engine.service.pollRun(alone.id, 10_000);
+      const together = await Promise.all(Array.from({ length: 16 }, (_, i) => stepper.trigger({ i })));
+      await Promise.all(together.map((h) => engine.service.pollRun(h.id, 10_000)));
+      for (const { id } of [alone, ...together]) {
+        const [{ revision }] = await sql<{ revision: number }>(`SELECT revision::int FROM "${engine.options.schema}".runs WHERE id = $1`, [id]);
+        const mine = await until(async () => {
+          const seen = changes.filter((c) => c.runId === id);
+          return seen.some((c) => c.revision === revision) ? seen : undefined;
+        }, 5_000);
+        expect(mine.filter((c) => c.finished).map((c) => c.revision)).toEqual([revision]);
+      }
+    } finally {
+      off();
+    }
+  });
+
+  it("runs.poll returns when the run ends, succeeded or canceled, without waiting for its fallback timer", async () => {
+    const stepper = task({
+      id: "many-steps",
+      run: async (_: unknown, { io }) => {
+        for (let i = 0; i < 10; i++) await io.runTask(`step-${i}`, async () => i);
+        return "done";
+      },
+    });
+    const sleeper = task({ id: "long-sleeper", run: async () => wait.for({ seconds: 3_600 }) });
+    const engine = await startTestEngine("waiters_poll", { tasks: [stepper, sleeper] });
+    const { id } = await stepper.trigger({});
+    let t0 = performance.now();
+    await expect(engine.service.pollRun(id, 10_000)).resolves.toMatchObject({ status: "SUCCESS", output: "done" });
+    expect(performance.now() - t0).toBeLessThan(BEFORE_FALLBACK_MS);
+
+    const asleep = await sleeper.trigger({});
+    await until(async () => ((await engine.service.retrieveRun(asleep.id)).status === "WAITING" ? true : undefined), 10_000);
+    const polled = engine.service.pollRun(asleep.id, 10_000);
+    // The poll reads the run once and then waits for its end.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    t0 = performance.now();
+    await engine.service.cancelRun(asleep.id);
+    await expect(polled).resolves.toMatchObject({ status: "CANCELED" });
+    expect(performance.now() - t0).toBeLessThan(BEFORE_FALLBACK_MS);
+  });
+
+  it("routes each run's changes to that run's handlers only, until they unsubscribe", async () => {
+    const engine = await startTestEngine("waiters_route", { worker: false });
+    const { listener, channels } = engine.parts;
+    const seen: Record<string, RunChange[]> = { a: [], b: [], gone: [] };
+    const offA = listener.onRun(channels.run, "run_a", (c) => seen.a!.push(c));
+    const offB = listener.onRun(channels.run, "run_b", (c) => seen.b!.push(c));
+    listener.onRun(channels.run, "run_b", (c) => seen.gone!.push(c))();
+    try {
+      await sql("SELECT pg_notify($1, $2)", [channels.run, "run_a:3,run_c:1,run_b:7:end"]);
+      await until(async () => (seen.a!.length && seen.b!.length ? true : undefined), 5_000);
+      expect(seen).toEqual({
+        a: [{ runId: "run_a", revision: 3, finished: false }],
+        b: [{ runId: "run_b", revision: 7, finished: true }],
+        gone: [],
+      });
+    } finally {
+      offA();
+      offB();
+    }
+  });
+});
