@@ -11,6 +11,7 @@ import { RunDetails } from "./run/RunDetails.tsx";
 import { RunErrorBlock } from "./run/RunErrorBlock.tsx";
 import { RunHeader } from "./run/RunHeader.tsx";
 import { StatusesSection } from "./run/StatusesSection.tsx";
+import { WaitpointsSection } from "./run/WaitpointsSection.tsx";
 
 /** One run, live while it executes: header and actions, statuses, timeline, metadata, data. */
 export function RunPage({ runId }: { runId: string }) {
@@ -39,6 +40,7 @@ export function RunPage({ runId }: { runId: string }) {
       <div className="run-grid">
         <div className="run-main">
           <StatusesSection runId={run.id} />
+          <WaitpointsSection run={run} />
           <JournalTimeline run={run} />
           <MetadataSection run={run} />
           <div className="two-col">
