@@ -2,7 +2,7 @@ import type { QueryResultRow } from "pg";
 import type { Backend, SendEventRequest, TriggerRequest } from "../sdk/backend.ts";
 import { DurablyError, EventNotFoundError, InvalidPayloadError, InvalidRunStateError, RunNotFoundError, TaskNotFoundError, TimeoutError } from "../sdk/errors.ts";
 import type { CreateScheduleOptions, EventRecord, JournalEntry, ListRunsFilter, MetadataChange, Run, RunHead, RunList, RunStatus, RunStatuses, ScheduleRecord } from "../sdk/types.ts";
-import { FINISHED_STATUSES } from "../sdk/types.ts";
+import { isFinalRunStatus } from "../wire/index.ts";
 import { toEvent, toJournalEntry, toMetadataChange, toRun, toStatus, type JournalRow, type RunRow, type StatusRow } from "./db/rows.ts";
 import { newId } from "./ids.ts";
 import { cancelRun } from "./orchestration/cancel-run.ts";
@@ -233,7 +233,7 @@ export class Service implements Backend {
       try {
         const { rows } = await this.deps.db.query<{ status: RunStatus }>(this.deps.sql.runs.state, [id]);
         const status = rows[0]?.status;
-        if (!status || FINISHED_STATUSES.includes(status)) return await this.retrieveRun(id);
+        if (!status || isFinalRunStatus(status)) return await this.retrieveRun(id);
         const left = deadline - Date.now();
         if (left <= 0) throw new TimeoutError(`Run ${id} did not finish within ${timeoutMs} ms (it is ${status})`);
         await Promise.race([signal, new Promise((resolve) => setTimeout(resolve, Math.min(left, listener ? 5_000 : 250)))]);

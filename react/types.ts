@@ -5,73 +5,34 @@
  * engine holds as `undefined` is left out of the JSON, hence the optional fields.
  */
 
-export type JsonPrimitive = string | number | boolean | null;
-export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
-export type JsonObject = { [key: string]: JsonValue };
+import type * as wire from "../wire/index.ts";
+import type { JsonValue, OnTheWire } from "../wire/index.ts";
 
-export const RUN_STATUSES = ["QUEUED", "EXECUTING", "WAITING", "SUCCESS", "FAILURE", "CANCELED"] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+export {
+  FINAL_RUN_STATUSES,
+  isFinalRunStatus,
+  JOURNAL_KINDS,
+  RUN_STATUSES,
+  type FinalRunStatus,
+  type JournalKind,
+  type JsonObject,
+  type JsonPrimitive,
+  type JsonValue,
+  type MetadataOp,
+  type RunHead,
+  type RunStatus,
+} from "../wire/index.ts";
+import type { JsonObject, RunHead, RunStatus } from "../wire/index.ts";
 
-export const FINAL_RUN_STATUSES = ["SUCCESS", "FAILURE", "CANCELED"] as const satisfies readonly RunStatus[];
-export type FinalRunStatus = (typeof FINAL_RUN_STATUSES)[number];
-
-export function isFinalRunStatus(status: RunStatus): status is FinalRunStatus {
-  return (FINAL_RUN_STATUSES as readonly RunStatus[]).includes(status);
-}
-
-export interface RunError {
-  name: string;
-  message: string;
-  stack?: string | null;
-  code?: string;
-}
-
-export interface Run {
-  id: string;
-  status: RunStatus;
-  taskIdentifier: string;
-  taskVersion: string | null;
-  eventId: string | null;
-  payload: JsonValue;
-  output?: JsonValue;
-  error: RunError | null;
-  metadata: JsonObject;
-  tags: string[];
-  attempts: number;
-  idempotencyKey: string | null;
-  parentRunId: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  updatedAt: string;
-  isCompleted: boolean;
-  isSuccess: boolean;
-  isFailed: boolean;
-  /** Grows by one on every change to the run; also the SSE event id. */
-  revision: number;
-}
-
-export type StatusState = "loading" | "success" | "failure" | null;
-
-export interface StatusVersion {
-  label: string;
-  state: StatusState;
-  data?: JsonObject | null;
-  at: string;
-}
-
-export interface Status {
-  key: string;
-  label: string;
-  state: StatusState;
-  data?: JsonObject | null;
-  updatedAt: string;
-  /** Earlier versions, oldest first. */
-  history: StatusVersion[];
-}
-
+export type RunError = OnTheWire<wire.SerializedError>;
+export type Run = OnTheWire<wire.Run<JsonValue, JsonValue>>;
+export type StatusVersion = OnTheWire<wire.StatusVersion>;
+export type Status = OnTheWire<wire.RunStatusView>;
+export type StatusState = Status["state"];
 /** A status as pushed on a run's stream: its current version; `history` may be left out. */
-export type PushedStatus = Omit<Status, "history"> & { history?: StatusVersion[] };
+export type PushedStatus = OnTheWire<wire.PushedStatus>;
+export type JournalEntry = OnTheWire<wire.JournalEntry>;
+export type MetadataChange = OnTheWire<wire.MetadataChange>;
 
 /** The run as the statuses routes describe it. */
 export interface RunSummary {
@@ -89,49 +50,9 @@ export interface RunStatusesSnapshot {
   statuses: Status[];
 }
 
-export const JOURNAL_KINDS = ["task", "wait", "status", "metadata", "now", "random", "invoke", "waitpoint"] as const;
-export type JournalKind = (typeof JOURNAL_KINDS)[number];
-
-export interface JournalEntry {
-  seq: number;
-  /** One of `JOURNAL_KINDS`, or a kind a newer engine added. */
-  kind: JournalKind | (string & {});
-  key: string;
-  output?: JsonValue;
-  error: RunError | null;
-  status: "completed" | "failed";
-  attempts: number;
-  startedAt: string;
-  finishedAt: string | null;
-  revision: number;
-}
-
-/**
- * The run as it was when a snapshot of its journal or metadata history was read with it: the
- * snapshot holds every change up to `revision`, and once `status` is final it is complete.
- */
-export interface RunHead {
-  id: string;
-  status: RunStatus;
-  revision: number;
-}
-
 export interface RunJournal {
   run: RunHead;
   entries: JournalEntry[];
-}
-
-export type MetadataOp = "trigger" | "set" | "del" | "increment" | "append";
-
-export interface MetadataChange {
-  seq: number;
-  op: MetadataOp;
-  key: string | null;
-  /** Left out for `del`. */
-  value?: JsonValue;
-  /** The whole metadata object after the change. */
-  metadata: JsonObject;
-  at: string;
 }
 
 export interface MetadataHistory {
@@ -218,13 +139,7 @@ export interface RunHandle {
 /** A message pushed on a run's SSE stream (or on `/api/runs/stream`, which only sends `run`). */
 export type RunStreamMessage =
   | { type: "run"; revision: number; run: Run }
-  | {
-      type: "journal";
-      revision: number;
-      entry: JournalEntry;
-      status?: PushedStatus;
-      metadata?: JsonObject;
-    }
+  | ({ type: "journal"; revision: number } & OnTheWire<wire.JournalPush>)
   | { type: "end" };
 
 export const WAITPOINT_STATUSES = ["WAITING", "COMPLETED", "TIMED_OUT"] as const;

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { RetryOptions } from "./retry.ts";
-import type { ChildRunResult, Json, Metadata, StatusState } from "./types.ts";
+import type { ChildRunResult, JournalKind, Json, Metadata, StatusState } from "./types.ts";
 import type { WaitTokenOutcome } from "./waitpoints.ts";
 import { OutsideRunError } from "./errors.ts";
 
@@ -79,7 +79,7 @@ export interface RunScope {
   writeMetadata(op: MetadataOp, key: string, value: Json | undefined): Promise<void>;
   waitUntil(key: string, date: Date): Promise<void>;
   /** Runs `fn` once and journals its result; `seq` is the call's stable position in the run. */
-  journaled<T>(kind: string, key: string, fn: (seq: number) => Promise<T>): Promise<T>;
+  journaled<T>(kind: JournalKind, key: string, fn: (seq: number) => Promise<T>): Promise<T>;
   /** Suspends the run until every one of these child runs has finished, then journals their results. */
   awaitRuns(key: string, ids: string[]): Promise<ChildRunResult[]>;
   /** Suspends the run until the waitpoint token is completed or times out, then journals the outcome. */

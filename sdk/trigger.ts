@@ -1,6 +1,6 @@
 import { getBackend, getRunBackend, type TriggerRequest } from "./backend.ts";
 import { currentScope, type RunScope } from "./context.ts";
-import type { TriggerOptions } from "./types.ts";
+import type { JournalKind, TriggerOptions } from "./types.ts";
 
 export interface BatchItem<TPayload> {
   payload: TPayload;
@@ -18,7 +18,7 @@ export interface Triggers<TPayload> {
   trigger(payload: TPayload, options: TriggerOptions | undefined): Promise<{ id: string }>;
   batchTrigger(items: BatchItem<TPayload>[]): Promise<{ runs: { id: string }[] }>;
   /** Inside a run: starts one child per item, journaled; `resumeParent` wakes the parent when they finish. */
-  children(scope: RunScope, kind: string, items: BatchItem<TPayload>[], resumeParent: boolean): Promise<string[]>;
+  children(scope: RunScope, kind: JournalKind, items: BatchItem<TPayload>[], resumeParent: boolean): Promise<string[]>;
 }
 
 /** `request` turns a payload into what the backend inserts (validated and versioned, for a task whose code is here). */
@@ -27,7 +27,7 @@ export function triggersFor<TPayload>(taskId: string, request: (payload: TPayloa
    * From inside a run, triggers are journaled and keyed by the call's position, so a replayed
    * parent gets the same children back instead of starting new ones.
    */
-  const children = (scope: RunScope, kind: string, items: BatchItem<TPayload>[], resumeParent: boolean) => {
+  const children = (scope: RunScope, kind: JournalKind, items: BatchItem<TPayload>[], resumeParent: boolean) => {
     const requests = items.map((item) => request(item.payload, item.options));
     const parentRunId = scope.ctx.run.id;
     return scope.journaled(kind, taskId, async (seq) => {

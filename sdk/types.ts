@@ -1,101 +1,30 @@
-export const RUN_STATUSES = ["QUEUED", "EXECUTING", "WAITING", "SUCCESS", "FAILURE", "CANCELED"] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
-export const FINISHED_STATUSES: readonly RunStatus[] = ["SUCCESS", "FAILURE", "CANCELED"];
-
-export type StatusState = "loading" | "success" | "failure";
-
-/** JSON as stored in metadata: what `JSON.stringify` keeps. */
-export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-
-/** User-shaped JSON; `any` so that the seed's `run.metadata.user.name` reads without casts. */
-export type Metadata = Record<string, any>;
-
-export interface SerializedError {
-  name: string;
-  message: string;
-  stack?: string;
-  code?: string;
-  details?: Record<string, unknown>;
-}
-
-export interface Run<TPayload = unknown, TOutput = unknown> {
-  id: string;
-  status: RunStatus;
-  taskIdentifier: string;
-  taskVersion: string;
-  eventId: string | null;
-  parentRunId: string | null;
-  payload: TPayload;
-  output: TOutput | undefined;
-  error: SerializedError | null;
-  metadata: Metadata;
-  tags: string[];
-  attempts: number;
-  idempotencyKey: string | null;
-  createdAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  updatedAt: Date;
-  isCompleted: boolean;
-  isSuccess: boolean;
-  isFailed: boolean;
-  revision: number;
-  /** The run `runs.fork` copied this one from. */
-  forkedFrom: string | null;
-  /** The occurrence a schedule fired this run for. */
-  scheduledFor: Date | null;
-}
-
-export interface StatusVersion {
-  label: string;
-  state: StatusState | null;
-  data: Record<string, unknown> | undefined;
-  at: Date;
-}
-
-export interface RunStatusView {
-  key: string;
-  label: string;
-  state: StatusState | null;
-  data: Record<string, unknown> | undefined;
-  updatedAt: Date;
-  /** Every earlier version of this status, oldest first. */
-  history: StatusVersion[];
-}
-
-/** A run as it was when something else was read with it; `revision` is its change counter then. */
-export interface RunHead {
-  id: string;
-  status: RunStatus;
-  revision: number;
-}
+export {
+  FINAL_RUN_STATUSES,
+  isFinalRunStatus,
+  JOURNAL_KINDS,
+  RUN_STATUSES,
+  type FinalRunStatus,
+  type JsonValue as Json,
+  type JournalEntry,
+  type JournalKind,
+  type JournalPush,
+  type Metadata,
+  type MetadataChange,
+  type PushedStatus,
+  type Run,
+  type RunHead,
+  type RunStatus,
+  type RunStatusView,
+  type SerializedError,
+  type StatusState,
+  type StatusVersion,
+} from "../wire/index.ts";
+import type { JsonValue as Json, Metadata, Run, RunHead, RunStatus, RunStatusView, SerializedError } from "../wire/index.ts";
 
 export interface RunStatuses {
   /** The run at the moment the statuses were read. */
   run: RunHead & { output: unknown };
   statuses: RunStatusView[];
-}
-
-export interface JournalEntry {
-  seq: number;
-  kind: string;
-  key: string;
-  status: "completed" | "failed";
-  output: unknown;
-  error: SerializedError | null;
-  attempts: number;
-  startedAt: Date;
-  finishedAt: Date;
-  revision: number;
-}
-
-export interface MetadataChange {
-  seq: number;
-  op: "trigger" | "set" | "del" | "increment" | "append";
-  key: string | null;
-  value: Json | undefined;
-  metadata: Metadata;
-  at: Date;
 }
 
 export interface TriggerOptions {

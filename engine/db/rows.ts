@@ -1,5 +1,5 @@
 import type { EventRecord, JournalEntry, Metadata, MetadataChange, Run, RunStatus, RunStatusView, SerializedError } from "../../sdk/types.ts";
-import { FINISHED_STATUSES } from "../../sdk/types.ts";
+import { isFinalRunStatus } from "../../wire/index.ts";
 import { decode } from "../serialize.ts";
 
 export interface RunRow {
@@ -50,7 +50,7 @@ export function toRun(row: RunRow): Run {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     updatedAt: row.updated_at,
-    isCompleted: FINISHED_STATUSES.includes(row.status),
+    isCompleted: isFinalRunStatus(row.status),
     isSuccess: row.status === "SUCCESS",
     isFailed: row.status === "FAILURE",
     revision: Number(row.revision),

@@ -1,7 +1,7 @@
 import type { IO, Logger, MetadataOp, RunContext, RunScope, RunTaskOptions, StatusHandle, StatusInput, TaskContext } from "../../sdk/context.ts";
 import { NonDeterminismError, WaitpointNotFoundError } from "../../sdk/errors.ts";
 import { resolveRetry, retryDelayMs } from "../../sdk/retry.ts";
-import type { ChildRunResult, Json, Metadata, StatusState } from "../../sdk/types.ts";
+import type { ChildRunResult, JournalKind, Json, Metadata, StatusState } from "../../sdk/types.ts";
 import type { WaitTokenOutcome } from "../../sdk/waitpoints.ts";
 import { checkMetadata, decode, encode, serializeError } from "../serialize.ts";
 import { userCallSite } from "./call-site.ts";
@@ -266,7 +266,7 @@ export class Execution implements RunScope {
     return { key: statusKey, update: (key, update) => this.#writeStatus(key, statusKey, update) };
   }
 
-  async journaled<T>(kind: string, key: string, fn: (seq: number) => Promise<T>): Promise<T> {
+  async journaled<T>(kind: JournalKind, key: string, fn: (seq: number) => Promise<T>): Promise<T> {
     const { seq, recorded } = this.#next(kind, key);
     if (recorded?.status === "completed") return decode<T>(recorded.output) as T;
     if (this.#options.replayOnly) return this.#endOfJournal(seq);

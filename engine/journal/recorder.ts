@@ -4,8 +4,8 @@ import type { Statements } from "../db/sql/index.ts";
 import type { Scheduler } from "../scheduler/boss.ts";
 import { onClient, type RunJobReason } from "../scheduler/jobs.ts";
 import type { Stored } from "../serialize.ts";
-import type { ChildRunResult, Metadata, RunStatus, SerializedError } from "../../sdk/types.ts";
-import { FINISHED_STATUSES } from "../../sdk/types.ts";
+import type { ChildRunResult, JournalKind, Metadata, RunStatus, SerializedError } from "../../sdk/types.ts";
+import { isFinalRunStatus } from "../../wire/index.ts";
 import { wakeParent } from "../orchestration/wake-parent.ts";
 import { childResults, type ChildRow } from "../orchestration/child-results.ts";
 import { encode } from "../serialize.ts";
@@ -14,7 +14,7 @@ import { awaitToken, type TokenWait } from "../waitpoints/await-token.ts";
 
 export interface EntryWrite {
   seq: number;
-  kind: string;
+  kind: JournalKind;
   key: string;
   status: "completed" | "failed";
   output?: Stored;
@@ -153,7 +153,7 @@ export class Recorder {
   /** Ends the execution: a final state, or back to the queue (a run-level retry) with its job. */
   async release(status: RunStatus, output: Stored | undefined, error: SerializedError | null, handoff?: Handoff): Promise<boolean> {
     const item: ReleaseItem = { run_id: this.runId, lease: this.lease, status, output: output ?? null, error };
-    const parentRunId = FINISHED_STATUSES.includes(status) ? this.target.parentRunId : null;
+    const parentRunId = isFinalRunStatus(status) ? this.target.parentRunId : null;
     if (!handoff && !parentRunId) return this.writes.release(item);
     return this.db.transaction(async (client) => {
       if (!(await this.writes.releaseOn(client, item))) return false;

@@ -1,5 +1,5 @@
 import type { ChildRunResult, RunStatus, SerializedError } from "../../sdk/types.ts";
-import { FINISHED_STATUSES } from "../../sdk/types.ts";
+import { isFinalRunStatus } from "../../wire/index.ts";
 import { decode } from "../serialize.ts";
 
 export interface ChildRow {
@@ -19,7 +19,7 @@ export function childResults(ids: string[], rows: ChildRow[]): ChildRunResult[] 
       results.push({ id, ok: false, status: "FAILURE", error: { name: "RunNotFoundError", message: `No run with id "${id}"`, code: "RUN_NOT_FOUND" } });
       continue;
     }
-    if (!FINISHED_STATUSES.includes(row.status)) return null;
+    if (!isFinalRunStatus(row.status)) return null;
     if (row.status === "SUCCESS") results.push({ id, ok: true, output: decode(row.output) });
     else {
       const error = row.error ?? { name: "Error", message: `Run ${id} ended ${row.status}` };

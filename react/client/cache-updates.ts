@@ -63,7 +63,7 @@ export function preferNewerJournal(cached: RunJournal | undefined, fetched: RunJ
 const versionOf = (status: Status): StatusVersion => ({
   label: status.label,
   state: status.state,
-  data: status.data ?? null,
+  ...(status.data && { data: status.data }),
   at: status.updatedAt,
 });
 
@@ -78,13 +78,12 @@ const sameVersion = (a: PushedStatus, b: PushedStatus) =>
 export function upsertStatus(statuses: Status[], status: PushedStatus): Status[] {
   const index = statuses.findIndex((s) => s.key === status.key);
   const current = index === -1 ? undefined : statuses[index]!;
-  if (!current) return [...statuses, { ...status, data: status.data ?? null, history: status.history ?? [] }];
+  if (!current) return [...statuses, { ...status, history: status.history ?? [] }];
   const age = Date.parse(status.updatedAt) - Date.parse(current.updatedAt);
   if (age < 0 || (age === 0 && sameVersion(status, current))) return statuses;
   const next = statuses.slice();
   next[index] = {
     ...status,
-    data: status.data ?? null,
     history: status.history ?? [...current.history, versionOf(current)],
   };
   return next;

@@ -45,6 +45,8 @@ export function makeRun(overrides: Partial<Run> = {}): Run {
     isSuccess: false,
     isFailed: false,
     revision: 5,
+    forkedFrom: null,
+    scheduledFor: null,
     ...overrides,
   };
 }

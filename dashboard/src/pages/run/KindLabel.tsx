@@ -7,8 +7,15 @@ const ICONS: Partial<Record<string, string>> & Record<JournalKind, string> = {
   metadata: "✎",
   now: "◷",
   random: "⚄",
-  invoke: "↗",
+  waitRuns: "◔",
   waitpoint: "◔",
+  patch: "⎇",
+  trigger: "↗",
+  batchTrigger: "↗",
+  triggerAndWait: "↗",
+  batchTriggerAndWait: "↗",
+  sendEvent: "✉",
+  cancel: "✕",
 };
 
 /** A journal entry's kind as icon and word; kinds newer than this page get a plain dot. */

@@ -1,0 +1,181 @@
+/**
+ * The shapes that cross between the engine, the SDK and the browser, defined once. Each is
+ * written as the engine and the SDK hold it (dates as `Date`); `OnTheWire<T>` is the same shape
+ * as JSON carries it over HTTP and SSE, which is what `durably/react` hands to components.
+ *
+ * This module imports nothing: `durably/react` loads it, and must pull no server code with it.
+ */
+
+export const RUN_STATUSES = ["QUEUED", "EXECUTING", "WAITING", "SUCCESS", "FAILURE", "CANCELED"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** A run in one of these has finished for good: nothing runs or changes it any more. */
+export const FINAL_RUN_STATUSES = ["SUCCESS", "FAILURE", "CANCELED"] as const satisfies readonly RunStatus[];
+export type FinalRunStatus = (typeof FINAL_RUN_STATUSES)[number];
+
+export function isFinalRunStatus(status: RunStatus): status is FinalRunStatus {
+  return (FINAL_RUN_STATUSES as readonly RunStatus[]).includes(status);
+}
+
+/**
+ * Every kind of journal entry the engine writes (test/journal-kinds.test.ts runs a workflow that
+ * writes each and fails on one missing here). Calls a run's code made, then `cancel`: a marker
+ * for something that happened to the run.
+ */
+export const JOURNAL_KINDS = [
+  "task",
+  "wait",
+  "waitRuns",
+  "waitpoint",
+  "status",
+  "metadata",
+  "now",
+  "random",
+  "patch",
+  "trigger",
+  "batchTrigger",
+  "triggerAndWait",
+  "batchTriggerAndWait",
+  "sendEvent",
+  "cancel",
+] as const;
+export type JournalKind = (typeof JOURNAL_KINDS)[number];
+
+export type StatusState = "loading" | "success" | "failure";
+
+export type JsonPrimitive = string | number | boolean | null;
+export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** User-shaped JSON; `any` so that the seed's `run.metadata.user.name` reads without casts. */
+export type Metadata = Record<string, any>;
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface Run<TPayload = unknown, TOutput = unknown> {
+  id: string;
+  status: RunStatus;
+  taskIdentifier: string;
+  taskVersion: string;
+  eventId: string | null;
+  parentRunId: string | null;
+  payload: TPayload;
+  output: TOutput | undefined;
+  error: SerializedError | null;
+  metadata: Metadata;
+  tags: string[];
+  attempts: number;
+  idempotencyKey: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  updatedAt: Date;
+  isCompleted: boolean;
+  isSuccess: boolean;
+  isFailed: boolean;
+  /** Grows by one on every change to the run; also the SSE event id. */
+  revision: number;
+  /** The run `runs.fork` copied this one from. */
+  forkedFrom: string | null;
+  /** The occurrence a schedule fired this run for. */
+  scheduledFor: Date | null;
+}
+
+/**
+ * The run as it was when something else was read with it: that snapshot holds every change up
+ * to `revision`, and once `status` is final it is complete.
+ */
+export interface RunHead {
+  id: string;
+  status: RunStatus;
+  revision: number;
+}
+
+export interface JournalEntry {
+  seq: number;
+  /** One of `JOURNAL_KINDS`, or a kind a newer engine added. */
+  kind: JournalKind | (string & {});
+  key: string;
+  status: "completed" | "failed";
+  output: unknown;
+  error: SerializedError | null;
+  attempts: number;
+  startedAt: Date;
+  finishedAt: Date;
+  revision: number;
+}
+
+export interface StatusVersion {
+  label: string;
+  state: StatusState | null;
+  data: Record<string, unknown> | undefined;
+  at: Date;
+}
+
+export interface RunStatusView {
+  key: string;
+  label: string;
+  state: StatusState | null;
+  data: Record<string, unknown> | undefined;
+  updatedAt: Date;
+  /** Every earlier version of this status, oldest first. */
+  history: StatusVersion[];
+}
+
+export type MetadataOp = "trigger" | "set" | "del" | "increment" | "append";
+
+export interface MetadataChange {
+  seq: number;
+  op: MetadataOp;
+  key: string | null;
+  /** Left out for `del`. */
+  value: JsonValue | undefined;
+  /** The whole metadata object after the change. */
+  metadata: Metadata;
+  at: Date;
+}
+
+/** A status as pushed on a run's stream: its current version; `history` may be left out. */
+export type PushedStatus = Omit<RunStatusView, "history"> & { history?: StatusVersion[] };
+
+/**
+ * The data of a `journal` event on a run's SSE stream: the entry, and the status or metadata it
+ * changed, so a subscriber updates them without reading them again.
+ */
+export interface JournalPush {
+  entry: JournalEntry;
+  status?: PushedStatus;
+  metadata?: Metadata;
+}
+
+/**
+ * `T` as JSON carries it: dates become ISO strings, values typed `unknown` become `JsonValue`
+ * (so `{run.output && <pre>…</pre>}` stays a valid React child), and a field that may be
+ * `undefined` becomes optional, since JSON leaves it out.
+ */
+export type OnTheWire<T> = T extends Date
+  ? string
+  : unknown extends T
+    ? JsonValue
+    : T extends JsonPrimitive
+      ? T
+      : T extends readonly (infer U)[]
+        ? OnTheWire<U>[]
+        : T extends object
+          ? string extends keyof T
+            ? { [key: string]: OnTheWire<T[string & keyof T]> }
+            : Flat<
+                { [K in keyof T as undefined extends T[K] ? never : K]: OnTheWire<T[K]> } & {
+                  [K in keyof T as undefined extends T[K] ? K : never]?: OnTheWire<Exclude<T[K], undefined>>;
+                }
+              >
+          : T;
+
+/** One object type rather than an intersection, so editors show the fields. */
+type Flat<T> = { [K in keyof T]: T[K] };
