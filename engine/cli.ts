@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { inspect, parseArgs } from "node:util";
+import { configure, disconnect } from "../sdk/backend.ts";
 import { isDefinable, uniqueDefinitions, type Definable } from "../sdk/definable.ts";
 import { DurablyError } from "../sdk/errors.ts";
 import type { Json, Run, RunStatus, ScheduleRecord } from "../sdk/types.ts";
@@ -364,6 +365,9 @@ async function check(files: string[]): Promise<void> {
   const definitions = uniqueDefinitions(await loadDefinables(files));
   const o = resolveOptions(connection());
   const db = new Database(o.databaseUrl, 2, createLogger("warn"), { namedStatements: !o.pooled });
+  // A replayed wait.createToken reads its token's URL back (its journal keeps only the id): from
+  // this schema, on a pool opened only if some run asks.
+  configure({ databaseUrl: o.databaseUrl, schema: o.schema });
   let results: CheckResult[];
   try {
     results = await checkRuns(db, buildStatements(o.schema), definitions, {
@@ -371,6 +375,7 @@ async function check(files: string[]): Promise<void> {
     });
   } finally {
     await db.end();
+    await disconnect();
   }
   print(results, () => formatCheck(results));
   process.exitCode = checkExitCode(results);

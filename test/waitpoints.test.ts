@@ -3,6 +3,10 @@ import { runs, task, wait, WaitpointCompletedError, WaitpointNotFoundError, Wait
 import { startTestEngine } from "./helpers/engine.ts";
 import { sql } from "./helpers/db.ts";
 import { until } from "./helpers/until.ts";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { TEST_DATABASE_URL } from "./helpers/db.ts";
+import { waitsOnce } from "./fixtures/waitpoints/check-task.ts";
 
 const isWaiting = async (id: string) => ((await runs.retrieve(id)).status === "WAITING" ? true : undefined);
 
@@ -171,4 +175,30 @@ describe("waitpoint tokens", () => {
     expect(next.nextCursor).toBeNull();
     await expect(wait.listTokens({ status: "DONE" as never })).rejects.toMatchObject({ code: "INVALID_PAYLOAD" });
   });
+
+  it("runs.fork from after the wait replays the recorded outcome, and durably check replays a run that waited on a token", async () => {
+    const engine = await startTestEngine("wp_fork", { tasks: [waitsOnce] });
+    const { id } = await waitsOnce.trigger({});
+    await until(() => isWaiting(id), 20_000);
+    const [token] = (await wait.listTokens({ runId: id })).data;
+    await wait.completeToken(token!.id, "yes");
+    const run = await runs.poll(id, { timeoutMs: 20_000 });
+    expect(run.output).toEqual({ before: "b", output: "yes", after: 1 });
+
+    const journal = await engine.service.getJournal(id);
+    expect(journal.map((e) => e.key)).toEqual(["before", "createToken", `forToken:${token!.id}`, "after"]);
+    const fork = await runs.fork(id, { fromSeq: journal[3]!.seq });
+    expect((await runs.poll(fork.id, { timeoutMs: 20_000 })).output).toEqual({ before: "b", output: "yes", after: 2 });
+    expect((await wait.listTokens({ tags: "wp-check" })).data).toHaveLength(1);
+
+    const check = spawnSync(process.execPath, [fileURLToPath(new URL("../bin/durably.js", import.meta.url)), "check",
+      fileURLToPath(new URL("./fixtures/waitpoints/check-task.ts", import.meta.url)), "--schema", engine.options.schema, "--json"], {
+      env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL }, encoding: "utf8", timeout: 60_000,
+    });
+    expect(check.stderr).toBe("");
+    // Both replayed to their end: nothing threw on the way (check reports a throw as ok, with `threw`).
+    expect(JSON.parse(check.stdout)).toEqual([id, fork.id].sort().map((runId) => expect.objectContaining({ runId, outcome: "ok" })));
+    expect(JSON.parse(check.stdout).map((r: { threw?: string }) => r.threw)).toEqual([undefined, undefined]);
+    expect(check.status).toBe(0);
+  }, 60_000);
 });
