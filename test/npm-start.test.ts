@@ -71,6 +71,19 @@ describe("npm start with no DATABASE_URL", () => {
       if (status !== "SUCCESS") await new Promise((r) => setTimeout(r, 200));
     }
     expect(status).toBe("SUCCESS");
+    // A v3 task reaches the run through the SDK's globals (metadata.*): the tasks file and the
+    // engine must share one copy of the SDK.
+    const v3 = await fetch(`${base}/api/tasks/metadata-progress/trigger`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ payload: {}, options: { metadata: { user: { name: "Ada" } } } }),
+    }).then((r) => r.json() as Promise<{ id: string }>);
+    let v3Run = { status: "", output: null as unknown };
+    for (let i = 0; i < 150 && !["SUCCESS", "FAILURE"].includes(v3Run.status); i++) {
+      v3Run = await fetch(`${base}/api/runs/${v3.id}`).then((r) => r.json() as Promise<typeof v3Run>);
+      if (v3Run.status !== "SUCCESS") await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(v3Run).toMatchObject({ status: "SUCCESS", output: { greeted: "Ada" } });
     const page = await fetch(base).then((r) => r.text());
     expect(page).toContain("<div id=\"root\"");
 
