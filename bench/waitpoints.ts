@@ -3,18 +3,22 @@ import { BLOCK, insertCommitThroughput, openInsertProbe } from "./lib/baseline.t
 import type { Row } from "./lib/row.ts";
 import { connectClient, startBenchEngine } from "./lib/schema.ts";
 import { mapLimit, percentile, round, sleep } from "./lib/stats.ts";
+import { serviceOf } from "../engine/internal.ts";
 
 const SAMPLES = 200;
 const WARMUP = 20;
 const RUNS = Number(process.env.BENCH_WAITPOINT_RUNS ?? 1_000);
+const WAITING = Number(process.env.BENCH_WAITPOINT_WAITING ?? 10_000);
+const MiB = 1024 * 1024;
 const CONCURRENCY = 32;
 /** Connections for the baseline's INSERT loop, opened once the engine has closed its own. */
 const BASELINE_CLIENTS = 16;
 
 /**
  * Waitpoint tokens: `wait.completeToken` returns → the waiting run's next step starts (one run at
- * a time, idle worker), and create + trigger + complete + resume for 1,000 runs each waiting on a
- * token of its own.
+ * a time, idle worker), create + trigger + complete + resume for 1,000 runs each waiting on a
+ * token of its own, and a worker's RSS before and after 10,000 runs wait on tokens (after a full
+ * GC), then how long completing them all takes to resume them all.
  */
 export default async function waitpoints(url: string): Promise<Row[]> {
   let resumed: ((at: number) => void) | undefined;
@@ -41,7 +45,7 @@ export default async function waitpoints(url: string): Promise<Row[]> {
     for (let i = 0; i < WARMUP + SAMPLES; i++) {
       const token = await wait.createToken();
       const { id } = await approval.trigger({ token: token.id });
-      while ((await bench.engine.service.retrieveRun(id)).status !== "WAITING") await sleep(2);
+      while ((await serviceOf(bench.engine).retrieveRun(id)).status !== "WAITING") await sleep(2);
       // Idle worker: the dispatcher is back to waiting when the completion comes.
       await sleep(5);
       const started = new Promise<number>((resolve) => (resumed = resolve));
@@ -53,7 +57,7 @@ export default async function waitpoints(url: string): Promise<Row[]> {
         fromReturn.push(at - t1);
         fromCall.push(at - t0);
       }
-      await bench.engine.service.pollRun(id, 10_000);
+      await serviceOf(bench.engine).pollRun(id, 10_000);
       if (i >= WARMUP && (i - WARMUP) % BLOCK === BLOCK - 1) await probe.block(BLOCK * 2, commits);
     }
     resumed = undefined;
@@ -72,6 +76,19 @@ export default async function waitpoints(url: string): Promise<Row[]> {
     const seconds = (performance.now() - t0) / 1000;
     const resumeSeconds = (performance.now() - tWaiting) / 1000;
     const perSecond = RUNS / seconds;
+
+    await client.query(`DELETE FROM ${runs}`);
+    const before = await settledMemory();
+    const many = await mapLimit(Array.from({ length: WAITING }, (_, i) => i), CONCURRENCY, () => wait.createToken());
+    await mapLimit(many, CONCURRENCY, (token) => approval.trigger({ token: token.id }));
+    await waitFor("WAITING", WAITING);
+    const after = await settledMemory();
+    const w0 = performance.now();
+    await mapLimit(many, CONCURRENCY, (token) => wait.completeToken(token.id, "ok"));
+    await waitFor("SUCCESS", WAITING);
+    const wakeAllSeconds = (performance.now() - w0) / 1000;
+    const addedRss = (after.rss - before.rss) / MiB;
+
     await probe.close();
     await client.end();
     await bench.close();
@@ -101,9 +118,31 @@ export default async function waitpoints(url: string): Promise<Row[]> {
         met: null,
         data: { runs: RUNS, seconds: round(seconds, 2), runs_per_s: round(perSecond, 1), resume_all_s: round(resumeSeconds, 2), insert_commits_per_s: round(inserts, 0) },
       },
+      {
+        id: "waitpoint_waiting_10k",
+        row: `${WAITING.toLocaleString("en")} runs waiting on tokens: RSS before → after, complete all`,
+        engine: `${round(before.rss / MiB, 1)} → ${round(after.rss / MiB, 1)} MiB (+${round(addedRss, 1)}); complete + resume all ${round(wakeAllSeconds, 2)} s`,
+        baseline: "—",
+        ratio: null,
+        target: "< 50 MiB added; all resume",
+        met: addedRss < 50,
+        data: {
+          runs: WAITING, rss_before_mib: round(before.rss / MiB, 1), rss_after_mib: round(after.rss / MiB, 1), rss_added_mib: round(addedRss, 1),
+          gc_available: typeof global.gc === "function", complete_and_resume_all_s: round(wakeAllSeconds, 2),
+        },
+      },
     ];
   } catch (error) {
     await Promise.allSettled([probe.close(), client.end(), bench.close()]);
     throw error;
   }
+}
+
+async function settledMemory(): Promise<NodeJS.MemoryUsage> {
+  await sleep(500);
+  for (let i = 0; i < 3; i++) {
+    global.gc?.();
+    await sleep(50);
+  }
+  return process.memoryUsage();
 }
