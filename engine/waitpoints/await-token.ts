@@ -30,8 +30,11 @@ export type TokenWait =
  */
 export async function awaitToken(deps: AwaitTokenDeps, client: pg.PoolClient, run: { id: string; lease: string }, tokenId: string): Promise<TokenWait> {
   const { db, sql } = deps;
-  const fenced = await db.query(sql.runs.fence, [run.id, run.lease], client);
-  if (fenced.rows.length === 0) return { type: "lost" };
+  const fenced = await db.query<{ status: string | null; output: unknown }>(sql.waitpoints.fenceAndRead, [run.id, run.lease, tokenId], client);
+  if (!fenced.rows[0]) return { type: "lost" };
+  const stored = fenced.rows[0];
+  if (stored.status === null) return { type: "not-found" };
+  if (stored.status !== "WAITING") return { type: "settled", outcome: outcomeOf(stored) };
   const registered = await db.query<{ timeout_at: Date | null }>(sql.waitpoints.register, [tokenId, run.id], client);
   if (registered.rows[0]) {
     await db.query(sql.runs.suspend, [run.id, run.lease, deps.notifyChannel], client);
@@ -45,5 +48,9 @@ export async function awaitToken(deps: AwaitTokenDeps, client: pg.PoolClient, ru
   if (timedOut.rows[0]) await wakeRuns(deps.scheduler, client, timedOut.rows[0].run_ids.filter((id) => id !== run.id));
   const { rows } = await db.query<{ status: string; output: unknown }>(sql.waitpoints.outcome, [tokenId], client);
   if (!rows[0]) return { type: "not-found" };
-  return { type: "settled", outcome: rows[0].status === "COMPLETED" ? { ok: true, output: decode(rows[0].output) } : { ok: false } };
+  return { type: "settled", outcome: outcomeOf(rows[0]) };
+}
+
+function outcomeOf(row: { status: string | null; output: unknown }): WaitTokenOutcome {
+  return row.status === "COMPLETED" ? { ok: true, output: decode(row.output) } : { ok: false };
 }

@@ -68,5 +68,16 @@ export function waitpointStatements(s: string) {
 
     /** The token as settled: read after `register` and `settle` found it no longer waiting. */
     outcome: `SELECT status, output FROM ${s}.waitpoints WHERE id = $1`,
+
+    /**
+     * A run's lock under its lease (as runs.fence) and its token's stored state, in one round trip:
+     * a run woken by a completion finds the token settled here and journals it at once. A settled
+     * state never changes, so reading it from this statement's snapshot is safe; a WAITING one is
+     * only a hint, and the caller registers (or times out) under the token's row lock. No token:
+     * status NULL. $1 run, $2 lease, $3 token.
+     */
+    fenceAndRead: `
+      SELECT w.status, w.output FROM ${s}.runs r LEFT JOIN ${s}.waitpoints w ON w.id = $3
+      WHERE r.id = $1 AND r.lease = $2 AND r.status = 'EXECUTING' FOR UPDATE OF r`,
   };
 }
