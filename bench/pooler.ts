@@ -4,6 +4,7 @@ import type { Row } from "./lib/row.ts";
 import { connectClient, startBenchEngine, type BenchEngine } from "./lib/schema.ts";
 import { threeStepTask } from "./lib/three-steps.ts";
 import { mapLimit, percentile, round, sleep } from "./lib/stats.ts";
+import { serviceOf } from "../engine/internal.ts";
 
 const RUNS = Number(process.env.BENCH_POOLER_RUNS ?? 1000);
 /**
@@ -94,7 +95,7 @@ export default async function pooler(url: string): Promise<Row[]> {
 /** Seconds from before the first trigger to the last run's finish, by the database's clock. */
 async function trial(watcher: Awaited<ReturnType<typeof connectClient>>, bench: BenchEngine, runs: number): Promise<number> {
   const { rows: [start] } = await watcher.query<{ at: Date }>("SELECT clock_timestamp() AS at");
-  const service = bench.engine.service;
+  const service = serviceOf(bench.engine);
   await mapLimit(Array.from({ length: runs }, (_, i) => i), TRIGGER_PARALLELISM, (i) => service.trigger({ taskId: "bench-pooler", payload: { i } }));
   const deadline = Date.now() + 240_000;
   for (;;) {

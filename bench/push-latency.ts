@@ -5,6 +5,7 @@ import { startBenchEngine } from "./lib/schema.ts";
 import { openSse } from "./lib/sse.ts";
 import { percentile, round, sleep } from "./lib/stats.ts";
 import { mentionsRun } from "../engine/notify/listener.ts";
+import { partsOf, serviceOf } from "../engine/internal.ts";
 
 const SAMPLES = 300;
 const WARMUP = 20;
@@ -49,7 +50,7 @@ export default async function pushLatency(url: string): Promise<Row[]> {
   });
   const bench = await startBenchEngine(url, "push", { tasks: [pusher], http: { port: 0 }, secretKey: SECRET });
   try {
-    const { listener, channels } = bench.engine.parts;
+    const { listener, channels } = partsOf(bench.engine);
     const { id } = await pusher.trigger({ n: SAMPLES });
     const off = listener.on(channels.run, (payload) => {
       if (mentionsRun(payload, id)) heard?.(performance.now());
@@ -60,7 +61,7 @@ export default async function pushLatency(url: string): Promise<Row[]> {
       const body = JSON.parse(message.data) as { status?: { data?: { i?: number } } };
       if (body.status?.data?.i !== undefined && body.status.data.i >= 0) delivered?.(performance.now());
     });
-    const run = await bench.engine.service.pollRun(id, 120_000);
+    const run = await serviceOf(bench.engine).pollRun(id, 120_000);
     stream.close();
     await stream.done;
     off();

@@ -2,6 +2,7 @@ import { task } from "../sdk/index.ts";
 import type { Row } from "./lib/row.ts";
 import { connectClient, startBenchEngine } from "./lib/schema.ts";
 import { percentile, round } from "./lib/stats.ts";
+import { serviceOf } from "../engine/internal.ts";
 
 const STEPS = 10_000;
 const REPEATS = 5;
@@ -46,9 +47,9 @@ export default async function replay(url: string): Promise<Row[]> {
     for (let r = 0; r < REPEATS + 1; r++) {
       const done = new Promise<{ entered: number; reached: number }>((resolve) => (reached = resolve));
       const t0 = performance.now();
-      await bench.engine.service.retryRun(runId);
+      await serviceOf(bench.engine).retryRun(runId);
       const at = await done;
-      const run = await bench.engine.service.pollRun(runId, 60_000);
+      const run = await serviceOf(bench.engine).pollRun(runId, 60_000);
       if (run.status !== "SUCCESS") throw new Error(`replay run ended ${run.status}`);
       if (r > 0) {
         total.push(at.reached - t0);

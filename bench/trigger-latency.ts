@@ -3,6 +3,7 @@ import { insertCommitLatency } from "./lib/baseline.ts";
 import type { Row } from "./lib/row.ts";
 import { startBenchEngine } from "./lib/schema.ts";
 import { percentile, round, sleep } from "./lib/stats.ts";
+import { serviceOf } from "../engine/internal.ts";
 
 const SAMPLES = 200;
 const WARMUP = 20;
@@ -27,7 +28,7 @@ export default async function triggerLatency(url: string): Promise<Row[]> {
       const at = await start;
       if (i >= WARMUP) samples.push(at - t0);
       // Idle worker: let this run finish and the dispatcher go back to waiting before the next trigger.
-      await bench.engine.service.pollRun(id, 10_000);
+      await serviceOf(bench.engine).pollRun(id, 10_000);
       await sleep(5);
     }
   } finally {

@@ -19,6 +19,7 @@ import { installScheduler } from "./scheduler/boss.ts";
 import { resolveOptions, ROLES, type Role } from "./options.ts";
 import { migrateAt } from "./migrate.ts";
 import { waitpointsCommand } from "./waitpoints/cli-command.ts";
+import { definitionsOf } from "./internal.ts";
 
 const HELP = `durably — durable workflows on PostgreSQL
 
@@ -212,7 +213,7 @@ async function start(files: string[]): Promise<void> {
     }
     throw error;
   }
-  const names = engine.definitions.map((d) => `${d.id}@${d.version}`).join(", ") || "none";
+  const names = definitionsOf(engine).map((d) => `${d.id}@${d.version}`).join(", ") || "none";
   process.stdout.write(`durably is running${role === "all" ? "" : ` as ${role}`} — tasks: ${names}\n`);
   if (engine.url) process.stdout.write(`Dashboard: ${engine.url}\n`);
 }

@@ -4,7 +4,7 @@ import type { Definition } from "../sdk/definition.ts";
 import { DurablyError } from "../sdk/errors.ts";
 import { registeredDefinitions } from "../sdk/definition.ts";
 import { Database } from "./db/database.ts";
-import { buildStatements, type Statements } from "./db/sql/index.ts";
+import { buildStatements } from "./db/sql/index.ts";
 import { rethrowUnreachable, unreachable } from "./db/unreachable.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { migrateAt } from "./migrate.ts";
@@ -18,7 +18,8 @@ import { ReadyRuns } from "./worker/ready-runs.ts";
 import { BatchedWrites } from "./journal/batched-writes.ts";
 import type { Execution } from "./journal/execution.ts";
 import { startHttpServer, type HttpServer } from "./http/server.ts";
-import type { Channels } from "./notify/listener.ts";
+import { exposeInternals } from "./internal.ts";
+import type { EngineParts } from "./parts.ts";
 
 export interface EngineOptions extends EngineOptionsInput {
   /** Tasks (from `task()`) to run; default: every task and job defined in this process. */
@@ -27,21 +28,10 @@ export interface EngineOptions extends EngineOptionsInput {
   clients?: Definable[];
 }
 
-/** The parts of a running engine other modules (HTTP, CLI) build on. */
-export interface EngineParts {
-  options: ResolvedOptions;
-  db: Database;
-  sql: Statements;
-  service: Service;
-  listener: Listener;
-  entries: CommittedEntries;
-  logger: Logger;
-  channels: Channels;
-}
 
 export class Engine {
   readonly options: ResolvedOptions;
-  readonly logger: Logger;
+  readonly #logger: Logger;
   readonly #definitions: Definition[];
   #parts: EngineParts | undefined;
   #scheduler: Scheduler | undefined;
@@ -51,20 +41,9 @@ export class Engine {
   constructor(options: EngineOptions) {
     const { tasks, clients, ...rest } = options;
     this.options = resolveOptions(rest);
-    this.logger = createLogger(this.options.logLevel, { component: "durably" });
+    this.#logger = createLogger(this.options.logLevel, { component: "durably" });
     this.#definitions = tasks || clients ? uniqueDefinitions([...(tasks ?? []), ...(clients ?? [])]) : registeredDefinitions();
-  }
-
-  get service(): Service {
-    return this.#require().service;
-  }
-
-  get parts(): EngineParts {
-    return this.#require();
-  }
-
-  get definitions(): readonly Definition[] {
-    return this.#definitions;
+    exposeInternals(this, { parts: () => this.#require(), definitions: this.#definitions });
   }
 
   /** Where the HTTP API and dashboard listen, once started with `http`. */
@@ -78,16 +57,16 @@ export class Engine {
       throw new DurablyError("NO_SECRET_KEY", "The HTTP API needs a secret key: set DURABLY_SECRET_KEY (or secretKey), or devMode for local use only");
     }
     // First, before anything is written: behind a pooler without a direct URL this fails, saying so.
-    const listener = new Listener(o.directUrl, this.logger);
+    const listener = new Listener(o.directUrl, this.#logger);
     await listener.start().catch(rethrowUnreachable(o.directUrl));
-    const db = new Database(o.databaseUrl, o.poolSize, this.logger, { namedStatements: !o.pooled });
+    const db = new Database(o.databaseUrl, o.poolSize, this.#logger, { namedStatements: !o.pooled });
     const sql = buildStatements(o.schema);
     const channels = channelsOf(o.schema);
     // Supervision (runs of dead workers back to the queue) belongs to workers: with no worker
     // running there is nothing to hand a run to, and with only workers running it must still happen.
     const scheduler = new Scheduler(
       { databaseUrl: o.databaseUrl, schema: o.schema, heartbeatSeconds: o.heartbeatSeconds, recoverySeconds: o.recoverySeconds, supervise: o.worker },
-      this.logger,
+      this.#logger,
     );
     try {
       await migrateAt(o.directUrl, o.schema);
@@ -110,7 +89,7 @@ export class Engine {
     }
 
     this.#scheduler = scheduler;
-    this.#parts = { options: o, db, sql, service, listener, entries, logger: this.logger, channels };
+    this.#parts = { options: o, db, sql, service, listener, entries, logger: this.#logger, channels };
     if (!hasDefaultBackend()) setDefaultBackend(service);
     // Bound before the worker takes any run: a port in use fails the start with nothing run.
     if (o.http) this.#http = await startHttpServer(this.#parts, this.#definitions);
@@ -120,7 +99,7 @@ export class Engine {
         scheduler,
         new ReadyRuns(db, sql, channels),
         {
-          db, sql, scheduler, notifyChannel: channels.run, wakeChannel: channels.wake, logger: this.logger,
+          db, sql, scheduler, notifyChannel: channels.run, wakeChannel: channels.wake, logger: this.#logger,
           writes: new BatchedWrites(db, sql, channels.run, entries),
           maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
           running,
@@ -131,14 +110,14 @@ export class Engine {
           concurrency: o.concurrency, pollIntervalMs: o.pollIntervalMs, heartbeatSeconds: o.heartbeatSeconds,
           recoverySeconds: o.recoverySeconds, shutdownTimeoutMs: o.shutdownTimeoutMs,
         },
-        this.logger,
+        this.#logger,
       );
       listener.on(channels.wake, () => dispatcher.kick());
       listener.on(channels.cancel, (runId) => running.get(runId)?.cancel());
       listener.onReconnect(() => dispatcher.kick());
       dispatcher.start();
       this.#dispatcher = dispatcher;
-      await service.schedules.work(scheduler.boss, this.logger);
+      await service.schedules.work(scheduler.boss, this.#logger);
     }
   }
 

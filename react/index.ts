@@ -3,7 +3,7 @@
  * HTTP; never imports engine code.
  */
 export { DurablyProvider, type DurablyProviderProps } from "./provider.tsx";
-export { createDurablyQueryClient, retryUnlessClientError } from "./client/query-client.ts";
+export { createDurablyQueryClient } from "./client/query-client.ts";
 export {
   createHttpClient,
   DurablyApiError,

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { InvalidPayloadError, MetadataTooLargeError, RunNotFoundError, metadata, runs, task } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
 import { sql } from "./helpers/db.ts";
+import { serviceOf } from "../engine/internal.ts";
 
 /** Metadata whose JSON text is exactly `bytes` UTF-8 bytes long. */
 function metadataOfSize(bytes: number) {
@@ -57,7 +58,7 @@ describe("bad input gets a clear error and writes nothing", () => {
     expect(run.status).toBe("SUCCESS");
     expect(run.metadata).toEqual({ small: 1 });
     expect(run.output).toEqual({ small: 1 });
-    expect((await engine.service.getJournal(id)).map((e) => e.key)).toEqual(["set:small"]);
+    expect((await serviceOf(engine).getJournal(id)).map((e) => e.key)).toEqual(["set:small"]);
   });
 
   it("rejects a payload that fails the task's schema before any run exists", async () => {

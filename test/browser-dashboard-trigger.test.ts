@@ -8,6 +8,7 @@ import { Client, eventTrigger, task } from "durably";
 import type { Engine } from "durably/engine";
 import { metadataProgress } from "../examples/metadata-progress.ts";
 import { startDashboard, type DashboardUnderTest } from "./helpers/dashboard.ts";
+import { serviceOf } from "../engine/internal.ts";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const shots = here("../test-output/screenshots");
@@ -220,7 +221,7 @@ describe("the dashboard after an action", () => {
     await result.waitFor();
     const runLink = tab.getByTestId("trigger-run-link");
     const runId = (await runLink.textContent())!.trim();
-    const { runs } = await engine.service.getEvent((await result.locator('a[href*="/events/"]').textContent())!.trim());
+    const { runs } = await serviceOf(engine).getEvent((await result.locator('a[href*="/events/"]').textContent())!.trim());
     expect(runs.map((r) => r.id)).toEqual([runId]);
 
     for (const link of await result.locator("a").all()) {

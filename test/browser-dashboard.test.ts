@@ -8,6 +8,7 @@ import { client } from "../examples/meme-generator.ts";
 import { importItems } from "../examples/import-items.ts";
 import { metadataProgress } from "../examples/metadata-progress.ts";
 import { startDashboard, type DashboardUnderTest } from "./helpers/dashboard.ts";
+import { serviceOf } from "../engine/internal.ts";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const shots = here("../test-output/screenshots");
@@ -235,7 +236,7 @@ describe("the dashboard in Chromium", () => {
     await journalFetched;
     releaseSave();
     side.hold = null;
-    await expect(engine.service.pollRun(runId, 15_000)).resolves.toMatchObject({ status: "SUCCESS" });
+    await expect(serviceOf(engine).pollRun(runId, 15_000)).resolves.toMatchObject({ status: "SUCCESS" });
     releaseSnapshots();
 
     await tab.getByTestId("run-status").getByText("SUCCESS").waitFor({ timeout: 15_000 });

@@ -8,6 +8,7 @@ import type { BrowserContext, Page, Route } from "playwright-core";
 import { Client, eventTrigger, metadata, task } from "durably";
 import type { Engine } from "durably/engine";
 import { startDashboard, type DashboardUnderTest } from "./helpers/dashboard.ts";
+import { serviceOf } from "../engine/internal.ts";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const SECRET = "live-races-secret-key-0123456789";
@@ -138,7 +139,7 @@ const runEvent = (path: string, runId: string, status: string) => (e: Logged) =>
 async function untilRunStatus(runId: string, status: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if ((await engine.service.retrieveRun(runId)).status === status) return;
+    if ((await serviceOf(engine).retrieveRun(runId)).status === status) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`run ${runId} never became ${status}`);
@@ -336,7 +337,7 @@ describe("the dashboard's live views whichever answer lands first", () => {
     // The retried run sets `phase`, then waits; the held snapshots are read after that write.
     side.beforeMeta.open();
     const deadline = Date.now() + 30_000;
-    while (!(await engine.service.getMetadataHistory(id)).some((c) => c.key === "phase")) {
+    while (!(await serviceOf(engine).getMetadataHistory(id)).some((c) => c.key === "phase")) {
       if (Date.now() > deadline) throw new Error("the run never set phase");
       await new Promise((r) => setTimeout(r, 50));
     }

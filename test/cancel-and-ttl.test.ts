@@ -3,6 +3,7 @@ import { runs, task, wait } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
 
 import { until } from "./helpers/until.ts";
+import { serviceOf } from "../engine/internal.ts";
 
 const untilTrue = (probe: () => Promise<boolean>) => until(async () => ((await probe()) ? true : undefined), 20_000);
 
@@ -35,10 +36,10 @@ describe("cancel", () => {
     expect(afterCancel).toBe(0);
     expect(nextStepRan).toBe(0);
     expect((await runs.retrieve(child!.id)).status).toBe("CANCELED");
-    const journal = await engine.service.getJournal(child!.id);
+    const journal = await serviceOf(engine).getJournal(child!.id);
     expect(journal.map((e) => e.key)).toEqual(["start", `runs.cancel(${id})`]);
     expect(journal.at(-1)).toMatchObject({ kind: "cancel", key: `runs.cancel(${id})`, error: { code: "CANCELED" } });
-    expect((await engine.service.getJournal(id)).at(-1)).toMatchObject({ kind: "cancel", key: `runs.cancel(${id})` });
+    expect((await serviceOf(engine).getJournal(id)).at(-1)).toMatchObject({ kind: "cancel", key: `runs.cancel(${id})` });
   });
 
   it("canceling an awaited child wakes the parent, which sees RunFailedError with status CANCELED", async () => {

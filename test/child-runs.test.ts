@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { RunFailedError, runs, task, wait } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
 import { sql } from "./helpers/db.ts";
+import { serviceOf } from "../engine/internal.ts";
 
 describe("child runs", () => {
   it("triggerAndWait returns the child's output and the parent waits without a worker slot", async () => {
@@ -19,7 +20,7 @@ describe("child runs", () => {
     const run = await runs.poll(id, { timeoutMs: 20_000 });
     expect(run.status).toBe("SUCCESS");
     expect(run.output).toEqual([6, 12]);
-    const journal = await engine.service.getJournal(id);
+    const journal = await serviceOf(engine).getJournal(id);
     expect(journal.map((e) => e.kind)).toEqual(["triggerAndWait", "waitRuns", "triggerAndWait", "waitRuns"]);
     const children = await sql<{ id: string; parent_run_id: string }>(`SELECT id, parent_run_id FROM "${engine.options.schema}".runs WHERE parent_run_id = $1`, [id]);
     expect(children).toHaveLength(2);

@@ -5,6 +5,7 @@ import { runs, task } from "durably";
 import { encode } from "../engine/serialize.ts";
 import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
+import { partsOf } from "../engine/internal.ts";
 
 const schema = uniqueSchema("claim_race");
 afterEach(() => dropSchemas(schema));
@@ -22,7 +23,7 @@ const twoSteps = task({
 describe("a run taken over while its older execution is writing", () => {
   it("replays the entry that write committed while the claim waited for it, instead of running the step again", async () => {
     const client = await startTestEngine("claim_race_client", { schema, tasks: [twoSteps], worker: false });
-    const { db, sql, channels } = client.parts;
+    const { db, sql, channels } = partsOf(client);
     // Started by a job in a second, so that only that job's claim can take it.
     const { id } = await twoSteps.trigger(null, { delay: "1s" });
     const olderLease = randomUUID();

@@ -7,6 +7,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from "../engine/db/embed
 import { mentionsRun } from "../engine/notify/listener.ts";
 import { readSse, statusVersions, type SseMessage } from "./helpers/sse.ts";
 import { until } from "./helpers/until.ts";
+import { partsOf, serviceOf } from "../engine/internal.ts";
 
 // Its own embedded cluster: restarting the machine's shared PostgreSQL would break other tests.
 const dataDir = path.join(fileURLToPath(new URL("..", import.meta.url)), "test-output", "connection-loss", "pg");
@@ -100,12 +101,12 @@ describe("a PostgreSQL restart under a running engine", () => {
 
     // The pool: reads work again. LISTEN: a run triggered now is woken by NOTIFY, not by the
     // 5 s poll, and its notifications reach this process.
-    await until(() => engine.service.retrieveRun(id), 10_000);
+    await until(() => serviceOf(engine).retrieveRun(id), 10_000);
     const seen: string[] = [];
-    const off = engine.parts.listener.on(engine.parts.channels.run, (payload) => seen.push(payload));
+    const off = partsOf(engine).listener.on(partsOf(engine).channels.run, (payload) => seen.push(payload));
     const startedAt = Date.now();
     const second = await ticker.trigger({ versions: 2, gateMs: 0 });
-    const run = await engine.service.pollRun(second.id, 20_000);
+    const run = await serviceOf(engine).pollRun(second.id, 20_000);
     off();
     expect(run.status).toBe("SUCCESS");
     expect(Date.now() - startedAt).toBeLessThan(3_000);
@@ -114,15 +115,15 @@ describe("a PostgreSQL restart under a running engine", () => {
 
   it("a run in flight at the restart is handed back and finishes soon after, without waiting for its heartbeat", async () => {
     const { id } = await ticker.trigger({ versions: 30, gateMs: 50 });
-    await until(async () => ((await engine.service.getJournal(id)).length >= 5 ? true : undefined), 10_000);
+    await until(async () => ((await serviceOf(engine).getJournal(id)).length >= 5 ? true : undefined), 10_000);
     const restartedAt = Date.now();
     await restartPostgres(300);
     const run = await until(async () => {
-      const r = await engine.service.retrieveRun(id);
+      const r = await serviceOf(engine).retrieveRun(id);
       return r.isCompleted ? r : undefined;
     }, 30_000);
     expect(run.status).toBe("SUCCESS");
-    expect((await engine.service.getJournal(id)).map((e) => e.key)).toEqual(["tick", ...Array.from({ length: 29 }, (_, i) => `tick-${i + 2}`)]);
+    expect((await serviceOf(engine).getJournal(id)).map((e) => e.key)).toEqual(["tick", ...Array.from({ length: 29 }, (_, i) => `tick-${i + 2}`)]);
     // Heartbeat expiry would take over 10 s.
     expect(run.finishedAt!.getTime() - restartedAt).toBeLessThan(8_000);
   }, 60_000);

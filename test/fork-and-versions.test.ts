@@ -3,6 +3,7 @@ import { Client, DuplicateTaskError, eventTrigger, metadata, runs, task, wait } 
 import { createEngine } from "durably/engine";
 import { startTestEngine, withEngine } from "./helpers/engine.ts";
 import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
+import { definitionsOf, serviceOf } from "../engine/internal.ts";
 
 async function waitForStatus(id: string, status: string): Promise<void> {
   for (let i = 0; i < 200 && (await runs.retrieve(id)).status !== status; i++) await new Promise((r) => setTimeout(r, 50));
@@ -27,7 +28,7 @@ describe("runs.fork", () => {
     const engine = await startTestEngine("fork", { tasks: [t] });
     const { id } = await t.trigger({}, { metadata: { origin: "trigger" } });
     expect((await runs.poll(id)).output).toEqual({ a: 1, b: 1, c: 1 });
-    const journal = await engine.service.getJournal(id);
+    const journal = await serviceOf(engine).getJournal(id);
     const bSeq = journal.find((e) => e.key === "b")!.seq;
 
     const fork = await runs.fork(id, { fromSeq: bSeq });
@@ -37,8 +38,8 @@ describe("runs.fork", () => {
     expect(calls).toEqual({ a: 1, b: 2, c: 2 });
     expect(forked.forkedFrom).toBe(id);
     expect(forked.metadata).toEqual({ origin: "trigger", after: "b" });
-    expect((await engine.service.getRunStatuses(fork.id)).statuses.map((s) => s.label)).toEqual(["half way"]);
-    expect((await engine.service.getJournal(fork.id)).map((e) => e.key)).toEqual(journal.map((e) => e.key));
+    expect((await serviceOf(engine).getRunStatuses(fork.id)).statuses.map((s) => s.label)).toEqual(["half way"]);
+    expect((await serviceOf(engine).getJournal(fork.id)).map((e) => e.key)).toEqual(journal.map((e) => e.key));
   });
 });
 
@@ -72,7 +73,7 @@ describe("versions and io.patched", () => {
     client.defineJob({ id: "twin-job", name: "Twin job", version: "1", trigger: eventTrigger({ name: "twin.event" }), run: async () => "job" });
     const twinV2 = task({ id: "twin", version: "2", run: async () => "a2" });
     const engine = await startTestEngine("twins", { tasks: [a, a, twinV2, client], clients: [client] });
-    expect(engine.definitions.map((d) => `${d.id}@${d.version}`)).toEqual(["twin@1", "twin@2", "twin-job@1"]);
+    expect(definitionsOf(engine).map((d) => `${d.id}@${d.version}`)).toEqual(["twin@1", "twin@2", "twin-job@1"]);
   });
 
   it("io.patched is false for a run recorded before the patch, which replays the old path; true for new runs", async () => {

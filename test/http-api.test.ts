@@ -6,6 +6,7 @@ import { startTestEngine } from "./helpers/engine.ts";
 import { createEngine } from "durably/engine";
 import { dropSchemas, sql, TEST_DATABASE_URL, uniqueSchema } from "./helpers/db.ts";
 import { createHttpClient } from "../react/client/http-client.ts";
+import { serviceOf } from "../engine/internal.ts";
 
 const SECRET = "test-secret-key-0123456789";
 const hello = task({ id: "hello", run: async (p: { name: string }) => `hello ${p.name}` });
@@ -48,7 +49,7 @@ describe("HTTP API", () => {
     const triggered = await api(base, "/api/tasks/hello/trigger", { method: "POST", body: JSON.stringify({ payload: { name: "Ada" }, options: { tags: ["t1"] } }) });
     expect(triggered.status).toBe(200);
     const id = triggered.body.id as string;
-    await engine.service.pollRun(id, 20_000);
+    await serviceOf(engine).pollRun(id, 20_000);
     const run = await api(base, `/api/runs/${id}`);
     expect(run.body).toMatchObject({ id, status: "SUCCESS", output: "hello Ada", taskIdentifier: "hello", tags: ["t1"], isSuccess: true });
     const list = await api(base, "/api/runs?status=SUCCESS&tag=t1&limit=10");
@@ -69,7 +70,7 @@ describe("HTTP API", () => {
     const pro = await hello.trigger({ name: "a" }, { metadata: { plan: "pro" } });
     const free = await hello.trigger({ name: "b" }, { metadata: { plan: "free" } });
     const none = await hello.trigger({ name: "c" }, { metadata: { seats: 3 } });
-    for (const { id } of [pro, free, none]) await engine.service.pollRun(id, 20_000);
+    for (const { id } of [pro, free, none]) await serviceOf(engine).pollRun(id, 20_000);
     const ids = (body: { data: { id: string }[] }) => body.data.map((r) => r.id).sort();
 
     const byKey = await api(base, "/api/runs?metadataKey=plan");
@@ -114,7 +115,7 @@ describe("HTTP API", () => {
     const outputs = [];
     for (const body of [{ payload: null }, {}, { payload: 0 }]) {
       const { id } = (await api(base, "/api/tasks/echo/trigger", { method: "POST", body: JSON.stringify(body) })).body as { id: string };
-      const run = await engine.service.pollRun(id, 20_000);
+      const run = await serviceOf(engine).pollRun(id, 20_000);
       outputs.push([run.payload, run.output]);
     }
     expect(outputs).toEqual([[null, { payload: null }], [{}, { payload: {} }], [0, { payload: 0 }]]);
@@ -145,7 +146,7 @@ describe("HTTP API", () => {
     const schema = uniqueSchema("http_port_taken");
     const queuer = createEngine({ databaseUrl: TEST_DATABASE_URL, schema, logLevel: "error", tasks: [twoSteps], worker: false });
     await queuer.start();
-    const { id } = await queuer.service.trigger({ taskId: "two-steps", payload: {} });
+    const { id } = await serviceOf(queuer).trigger({ taskId: "two-steps", payload: {} });
     await queuer.stop();
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
@@ -222,12 +223,12 @@ describe("HTTP API", () => {
     const engine = await startTestEngine("http_fork", { tasks: [twoSteps], http: { port: 0 }, secretKey: SECRET });
     const base = engine.url!;
     const { id } = await twoSteps.trigger({});
-    await engine.service.pollRun(id, 20_000);
+    await serviceOf(engine).pollRun(id, 20_000);
     expect(await api(base, `/api/runs/${id}/fork`, { method: "POST", body: JSON.stringify({ fromSeq: "x" }) })).toMatchObject({ status: 400 });
     expect(await api(base, `/api/runs/run_nope/fork`, { method: "POST", body: JSON.stringify({ fromSeq: 2 }) })).toMatchObject({ status: 404 });
     const fork = await api(base, `/api/runs/${id}/fork`, { method: "POST", body: JSON.stringify({ fromSeq: 2 }) });
     expect(fork.status).toBe(200);
-    const forked = await engine.service.pollRun(fork.body.id, 20_000);
+    const forked = await serviceOf(engine).pollRun(fork.body.id, 20_000);
     expect(forked.output).toEqual([1, 3]);
 
     const created = await api(base, "/api/schedules", {

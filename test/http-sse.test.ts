@@ -4,6 +4,7 @@ import { startTestEngine } from "./helpers/engine.ts";
 import { until } from "./helpers/until.ts";
 import { buildApp } from "../engine/http/server.ts";
 import { parseSse, readSse, statusVersions } from "./helpers/sse.ts";
+import { partsOf, serviceOf } from "../engine/internal.ts";
 
 const SECRET = "test-secret-key-0123456789";
 const auth = { authorization: `Bearer ${SECRET}` };
@@ -68,7 +69,7 @@ describe("run stream (SSE)", () => {
   it("a stream opened after the run finished replays the whole journal and ends", async () => {
     const engine = await startTestEngine("sse_late", { tasks: [progress], http: { port: 0 }, secretKey: SECRET });
     const { id } = await progress.trigger({ gateMs: 0 });
-    await engine.service.pollRun(id, 20_000);
+    await serviceOf(engine).pollRun(id, 20_000);
     const { messages } = await readSse(`${engine.url}/api/runs/${id}/stream`, { headers: auth });
     expect(statusVersions(messages)).toHaveLength(50);
     expect(messages.at(-1)!.event).toBe("end");
@@ -79,7 +80,7 @@ describe("run stream (SSE)", () => {
     // No notifications reach this engine: the worker finds the run by polling, and the stream
     // learns of the updates only from the writes this process commits.
     const engine = await startTestEngine("sse_local", { tasks: [gated.task], http: { port: 0 }, secretKey: SECRET, pollIntervalMs: 50 });
-    await engine.parts.listener.stop();
+    await partsOf(engine).listener.stop();
     const { id } = await gated.task.trigger(null);
     const { messages } = await readSse(`${engine.url}/api/runs/${id}/stream`, {
       headers: auth,
@@ -94,7 +95,7 @@ describe("run stream (SSE)", () => {
     const engine = await startTestEngine("sse_stalled", { tasks: [burst.task], devMode: true });
     const { id } = await burst.task.trigger(null);
     // In process, so that no socket buffer takes events off the stream's queue.
-    const response = await buildApp(engine.parts, []).request(`/api/runs/${id}/stream`);
+    const response = await buildApp(partsOf(engine), []).request(`/api/runs/${id}/stream`);
     const reader = response.body!.getReader();
     await until(async () => ((await runs.retrieve(id)).status === "EXECUTING" ? true : undefined), 10_000);
     burst.open();
@@ -129,14 +130,14 @@ describe("run stream (SSE)", () => {
     const engine = await startTestEngine("sse_gone", { tasks: [waiting.task], http: { port: 0 }, secretKey: SECRET });
     const { id } = await waiting.task.trigger(null);
     await readSse(`${engine.url}/api/runs/${id}/stream`, { headers: auth, stop: (_, all) => statusVersions(all).length === 1 });
-    expect(await eventually(() => !engine.parts.entries.follows(id))).toBe(true);
+    expect(await eventually(() => !partsOf(engine).entries.follows(id))).toBe(true);
     waiting.open();
   });
 
   it("sends a status this process commits at once while a read that a notification started is still under way, and only once", async () => {
     const paused = gatedProgress("paused-progress", 2, { gapMs: 200 });
     const engine = await startTestEngine("sse_race", { tasks: [paused.task], http: { port: 0 }, secretKey: SECRET });
-    const { db, sql, channels } = engine.parts;
+    const { db, sql, channels } = partsOf(engine);
     // Reads of the run stream's feed are held back once `holdReads` is set: a read under way for
     // as long as the test likes, on the real database. It runs once released, so it sees the
     // status committed meanwhile, as a read the status's own notification started would.
@@ -189,10 +190,10 @@ describe("runs stream (SSE)", () => {
     const { task: steps, open } = gatedProgress("slow-read-steps", 4, { gapMs: 150 });
     const engine = await startTestEngine("sse_all_runs", { tasks: [steps], http: { port: 0 }, secretKey: SECRET });
     const { id } = await steps.trigger(null);
-    await until(async () => ((await engine.service.getRunStatuses(id)).statuses.length === 1 ? true : undefined), 10_000);
+    await until(async () => ((await serviceOf(engine).getRunStatuses(id)).statuses.length === 1 ? true : undefined), 10_000);
 
     // The first read of the run after the gate opens answers 400 ms late, while the run moves on.
-    const service = engine.service;
+    const service = serviceOf(engine);
     const retrieveRun = service.retrieveRun.bind(service);
     let slowNext = false;
     let slowSent = false;

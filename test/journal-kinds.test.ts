@@ -4,6 +4,7 @@ import { JOURNAL_KINDS } from "durably/react";
 import { startTestEngine } from "./helpers/engine.ts";
 import { sql } from "./helpers/db.ts";
 import { until } from "./helpers/until.ts";
+import { serviceOf } from "../engine/internal.ts";
 
 const child = task({ id: "kinds-child", run: async (p: { n: number }) => p.n });
 const client = new Client({ id: "kinds" });
@@ -40,7 +41,7 @@ describe("journal kinds", () => {
     const engine = await startTestEngine("kinds", { tasks: [child, everyKind], clients: [client] });
     const { id } = await everyKind.trigger({});
     // The token's creation is journaled before the run waits on it.
-    await until(async () => ((await runs.retrieve(id)).status === "WAITING" && (await engine.service.getJournal(id)).some((e) => e.key === "createToken") ? true : undefined), 30_000);
+    await until(async () => ((await runs.retrieve(id)).status === "WAITING" && (await serviceOf(engine).getJournal(id)).some((e) => e.key === "createToken") ? true : undefined), 30_000);
     await runs.cancel(id);
 
     const written = await sql<{ kind: string }>(`SELECT DISTINCT kind FROM "${engine.options.schema}".journal ORDER BY kind`);

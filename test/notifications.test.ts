@@ -3,12 +3,13 @@ import { task } from "durably";
 import { changedRuns } from "../engine/notify/listener.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { until } from "./helpers/until.ts";
+import { partsOf } from "../engine/internal.ts";
 
 describe("run-change notifications", () => {
   it("name every run a batched statement changed, a hundred runs per notification", async () => {
     const idle = task({ id: "notified", run: async () => null });
     const engine = await startTestEngine("notify_batch", { tasks: [idle], worker: false });
-    const { listener, channels } = engine.parts;
+    const { listener, channels } = partsOf(engine);
     const payloads: string[] = [];
     const off = listener.on(channels.run, (payload) => payloads.push(payload));
     try {
@@ -31,7 +32,7 @@ describe("run-change notifications", () => {
     process.on("warning", onWarning);
     try {
       const engine = await startTestEngine("notify_listen", { worker: false });
-      const offs = ["a", "b", "c"].map((name) => engine.parts.listener.on(`${engine.options.schema}_${name}`, () => undefined));
+      const offs = ["a", "b", "c"].map((name) => partsOf(engine).listener.on(`${engine.options.schema}_${name}`, () => undefined));
       await new Promise((resolve) => setTimeout(resolve, 300));
       offs.forEach((off) => off());
       expect(warnings.filter((w) => w.includes("already executing a query"))).toEqual([]);

@@ -8,6 +8,7 @@ import { TEST_DATABASE_URL, dropSchemas, sql, uniqueSchema } from "./helpers/db.
 import { startTestEngine } from "./helpers/engine.ts";
 import { startPgBouncer, type PgBouncer } from "./helpers/pgbouncer.ts";
 import { readSse } from "./helpers/sse.ts";
+import { partsOf } from "../engine/internal.ts";
 
 const SECRET = "pgbouncer-test-secret-0123";
 const auth = { authorization: `Bearer ${SECRET}` };
@@ -92,7 +93,7 @@ describe("behind PgBouncer 1.18 in transaction mode", () => {
     expect(engine.options.pooled).toBe(false);
     const { id } = await pooled.trigger({ n: 2 });
     expect(await runs.poll(id, { timeoutMs: 30_000 })).toMatchObject({ status: "SUCCESS" });
-    const { db } = engine.parts;
+    const { db } = partsOf(engine);
     // Both connections of the pool at once, so the count covers whichever ran the run's statements.
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));

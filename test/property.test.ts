@@ -4,6 +4,7 @@ import { metadata, runs, task, type StatusHandle } from "durably";
 import type { Engine } from "durably/engine";
 import { setFaultHandler, type FaultPoint } from "../engine/debug/fault-points.ts";
 import { startTestEngine } from "./helpers/engine.ts";
+import { serviceOf } from "../engine/internal.ts";
 
 /** One io call of a random workflow; the workflow travels as the run's payload. */
 type Op =
@@ -72,9 +73,9 @@ const workflow = task({
 /** What must not depend on where the executions were interrupted. */
 async function outcome(engine: Engine, id: string) {
   const run = await runs.poll(id, { timeoutMs: 30_000 });
-  const journal = await engine.service.getJournal(id);
-  const statuses = await engine.service.getRunStatuses(id);
-  const history = await engine.service.getMetadataHistory(id);
+  const journal = await serviceOf(engine).getJournal(id);
+  const statuses = await serviceOf(engine).getRunStatuses(id);
+  const history = await serviceOf(engine).getMetadataHistory(id);
   return {
     status: run.status,
     output: run.output,

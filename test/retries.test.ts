@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { runs, task } from "durably";
 import { setFaultHandler } from "../engine/debug/fault-points.ts";
 import { startTestEngine } from "./helpers/engine.ts";
+import { serviceOf } from "../engine/internal.ts";
 
 const fast = { minTimeoutInMs: 20, maxTimeoutInMs: 50, factor: 1, randomize: false };
 
@@ -31,7 +32,7 @@ describe("retries resume where the run failed", () => {
     expect(run.status).toBe("SUCCESS");
     expect(run.output).toEqual({ a: 1, b: "b-ok", c: 1 });
     expect(calls).toEqual({ a: 1, b: 3, c: 1 });
-    const journal = await engine.service.getJournal(id);
+    const journal = await serviceOf(engine).getJournal(id);
     expect(journal.map((e) => [e.key, e.status, e.attempts])).toEqual([
       ["a", "completed", 1],
       ["b", "completed", 3],
@@ -91,7 +92,7 @@ describe("retries resume where the run failed", () => {
     await runs.retry(id);
     expect((await runs.poll(id, { timeoutMs: 20_000 })).status).toBe("FAILURE");
     expect(calls).toBe(4);
-    expect((await engine.service.getJournal(id)).map((e) => [e.key, e.status, e.attempts])).toEqual([["b", "failed", 4]]);
+    expect((await serviceOf(engine).getJournal(id)).map((e) => [e.key, e.status, e.attempts])).toEqual([["b", "failed", 4]]);
   });
 
   it("retries the whole run when its code throws outside a step, replaying completed steps", async () => {

@@ -4,6 +4,7 @@ import { runChanges, type RunChange } from "../engine/notify/listener.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { sql } from "./helpers/db.ts";
 import { until } from "./helpers/until.ts";
+import { partsOf, serviceOf } from "../engine/internal.ts";
 
 /** pollRun's fallback timer wakes a waiter after 5 s; a wake-up well before it came from the run's end. */
 const BEFORE_FALLBACK_MS = 2_500;
@@ -19,15 +20,15 @@ describe("waiting for runs", () => {
       },
     });
     const engine = await startTestEngine("waiters_end", { tasks: [stepper], concurrency: 16 });
-    const { listener, channels } = engine.parts;
+    const { listener, channels } = partsOf(engine);
     const changes: RunChange[] = [];
     const off = listener.on(channels.run, (payload) => changes.push(...runChanges(payload)));
     try {
       // One run alone ends in a statement of its own; sixteen at once end in the journal's batches.
       const alone = await stepper.trigger({ i: 0 });
-      await engine.service.pollRun(alone.id, 10_000);
+      await serviceOf(engine).pollRun(alone.id, 10_000);
       const together = await Promise.all(Array.from({ length: 16 }, (_, i) => stepper.trigger({ i })));
-      await Promise.all(together.map((h) => engine.service.pollRun(h.id, 10_000)));
+      await Promise.all(together.map((h) => serviceOf(engine).pollRun(h.id, 10_000)));
       for (const { id } of [alone, ...together]) {
         const [{ revision }] = await sql<{ revision: number }>(`SELECT revision::int FROM "${engine.options.schema}".runs WHERE id = $1`, [id]);
         const mine = await until(async () => {
@@ -53,23 +54,23 @@ describe("waiting for runs", () => {
     const engine = await startTestEngine("waiters_poll", { tasks: [stepper, sleeper] });
     const { id } = await stepper.trigger({});
     let t0 = performance.now();
-    await expect(engine.service.pollRun(id, 10_000)).resolves.toMatchObject({ status: "SUCCESS", output: "done" });
+    await expect(serviceOf(engine).pollRun(id, 10_000)).resolves.toMatchObject({ status: "SUCCESS", output: "done" });
     expect(performance.now() - t0).toBeLessThan(BEFORE_FALLBACK_MS);
 
     const asleep = await sleeper.trigger({});
-    await until(async () => ((await engine.service.retrieveRun(asleep.id)).status === "WAITING" ? true : undefined), 10_000);
-    const polled = engine.service.pollRun(asleep.id, 10_000);
+    await until(async () => ((await serviceOf(engine).retrieveRun(asleep.id)).status === "WAITING" ? true : undefined), 10_000);
+    const polled = serviceOf(engine).pollRun(asleep.id, 10_000);
     // The poll reads the run once and then waits for its end.
     await new Promise((resolve) => setTimeout(resolve, 200));
     t0 = performance.now();
-    await engine.service.cancelRun(asleep.id);
+    await serviceOf(engine).cancelRun(asleep.id);
     await expect(polled).resolves.toMatchObject({ status: "CANCELED" });
     expect(performance.now() - t0).toBeLessThan(BEFORE_FALLBACK_MS);
   });
 
   it("routes each run's changes to that run's handlers only, until they unsubscribe", async () => {
     const engine = await startTestEngine("waiters_route", { worker: false });
-    const { listener, channels } = engine.parts;
+    const { listener, channels } = partsOf(engine);
     const seen: Record<string, RunChange[]> = { a: [], b: [], gone: [] };
     const offA = listener.onRun(channels.run, "run_a", (c) => seen.a!.push(c));
     const offB = listener.onRun(channels.run, "run_b", (c) => seen.b!.push(c));

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { schedules, task, TaskNotFoundError, type ScheduledPayload } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
 import { sql } from "./helpers/db.ts";
+import { serviceOf } from "../engine/internal.ts";
 
 const scheduleTicks = (schema: string) =>
   sql<{ data: { scheduleId: string; at: string } }>(`SELECT data FROM "${schema}_boss".job WHERE name = 'durably-schedule'`);
@@ -57,7 +58,7 @@ describe("schedules", () => {
     const logged: string[] = [];
     const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (message: string) => void logged.push(message) };
 
-    await engine.service.schedules.fire({ scheduleId: "sched_gone", at: at.toISOString() }, logger);
+    await serviceOf(engine).schedules.fire({ scheduleId: "sched_gone", at: at.toISOString() }, logger);
 
     expect(logged).toEqual(["a schedule's task is not registered: occurrence skipped"]);
     expect(await sql(`SELECT id FROM "${schema}".runs`)).toEqual([]);

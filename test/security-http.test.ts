@@ -8,6 +8,7 @@ import type { Engine } from "durably/engine";
 import { sql } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { until } from "./helpers/until.ts";
+import { serviceOf } from "../engine/internal.ts";
 
 const SECRET = "security-http-secret-key-0123456789";
 const echo = task({ id: "echo", run: async (p: { marker: string }) => ({ echoed: p.marker }) });
@@ -94,10 +95,10 @@ describe("public tokens see only the runs they are scoped to", () => {
   it("an event's routes show a token only the event's runs it may read, never the others' outputs", async () => {
     const engine = await startTestEngine("sec_event", { clients: [client], http: { port: 0 }, secretKey: SECRET });
     const base = engine.url!;
-    const event = await engine.service.sendEvent({ name: "order", payload: { marker: "event-payload" } });
+    const event = await serviceOf(engine).sendEvent({ name: "order", payload: { marker: "event-payload" } });
     expect(event.runs).toHaveLength(2);
     for (const id of event.runs) await runs.poll(id, { timeoutMs: 20_000 });
-    const all = (await engine.service.getEvent(event.id)).runs;
+    const all = (await serviceOf(engine).getEvent(event.id)).runs;
     const first = all.find((r) => r.taskIdentifier === "first-job")!;
     const second = all.find((r) => r.taskIdentifier === "second-job")!;
 

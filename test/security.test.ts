@@ -3,6 +3,7 @@ import { Client, auth, eventTrigger, runs, task } from "durably";
 import type { Engine } from "durably/engine";
 import { sql } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
+import { partsOf, serviceOf } from "../engine/internal.ts";
 
 const SECRET = "security-test-secret-key-0123456789";
 const echo = task({ id: "echo", run: async (p: { marker: string }) => ({ echoed: p.marker }) });
@@ -47,7 +48,7 @@ async function setUp() {
   const b = await echo.trigger({ marker: "payload-of-team-b" }, { tags: ["team:b"] });
   await runs.poll(a.id, { timeoutMs: 20_000 });
   await runs.poll(b.id, { timeoutMs: 20_000 });
-  const event = await engine.service.sendEvent({ name: "ping", payload: { marker: "event-payload" } });
+  const event = await serviceOf(engine).sendEvent({ name: "ping", payload: { marker: "event-payload" } });
   await runs.poll(event.runs[0]!, { timeoutMs: 20_000 });
   const tokenA = await auth.createPublicToken({ scopes: { read: { tags: ["team:a"], runs: [event.runs[0]!] } } });
   const tokenB = await auth.createPublicToken({ scopes: { read: { tags: ["team:b"] } } });
@@ -152,8 +153,8 @@ describe("security, route by route", () => {
       (e: Error) => /at least 16 characters/.test(e.message) && !e.message.includes(tooShort),
     );
     // Make the engine log: a run whose task no process has, and fields named like secrets.
-    await engine.service.trigger({ taskId: "ghost", taskVersion: "1", payload: {} });
-    engine.logger.warn("probe", { secretKey: SECRET, authorization: `Bearer ${SECRET}`, token: SECRET, apiKey: SECRET });
+    await serviceOf(engine).trigger({ taskId: "ghost", taskVersion: "1", payload: {} });
+    partsOf(engine).logger.warn("probe", { secretKey: SECRET, authorization: `Bearer ${SECRET}`, token: SECRET, apiKey: SECRET });
     const deadline = Date.now() + 5_000;
     while (!logged.includes("no code for this run's task") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(logged).toContain("no code for this run's task");
@@ -246,14 +247,14 @@ describe("bad SDK input: a DurablyError and nothing written", () => {
       ["lone surrogate in a key", () => echo.trigger({ marker: "x", ["\udc00"]: 1 } as { marker: string }), /lone surrogate/],
       ["lone surrogate in metadata", () => echo.trigger({ marker: "x" }, { metadata: { s: "\udbff" } }), /lone surrogate/],
       ["lone surrogate in a tag", () => echo.trigger({ marker: "x" }, { tags: ["\ud83d"] }), /tag/],
-      ["lone surrogate in an event name", () => engine.service.sendEvent({ name: "\udfff", payload: {} }), /event name/],
+      ["lone surrogate in an event name", () => serviceOf(engine).sendEvent({ name: "\udfff", payload: {} }), /event name/],
       ["nested 65 levels", () => echo.trigger(nested(65) as { marker: string }), /nested more than 64 levels/],
       ["a function", () => echo.trigger({ marker: "x", f: () => 1 } as { marker: string }), /function/],
       ["a symbol", () => echo.trigger({ marker: "x", s: Symbol("s") } as unknown as { marker: string }), /symbol/],
       ["a circular value", () => echo.trigger(circular as { marker: string }), /circular/],
       ["a BigInt in metadata", () => echo.trigger({ marker: "x" }, { metadata: { n: 1n as unknown as number } }), /metadata/i],
       ["a payload over the limit", () => echo.trigger({ marker: "x".repeat(600 * 1024) }), /over the limit/],
-      ["an unknown task", () => engine.service.trigger({ taskId: "no-such-task", payload: {} }), /no-such-task/],
+      ["an unknown task", () => serviceOf(engine).trigger({ taskId: "no-such-task", payload: {} }), /no-such-task/],
       ["an unknown run", () => runs.retrieve("run_'; DROP TABLE runs; --"), /not found|RUN_NOT_FOUND|No run/i],
     ];
     for (const [what, attempt, message] of attempts) {

@@ -5,6 +5,7 @@ import { client } from "./fixtures/seed-v2-job.ts";
 import { myTask as readMetadataTask } from "./fixtures/seed-v3-read-metadata.ts";
 import { myTask as updateMetadataTask } from "./fixtures/seed-v3-update-metadata.ts";
 import { main } from "./fixtures/seed-v3-backend.ts";
+import { serviceOf } from "../engine/internal.ts";
 
 describe("seed: statuses (v2 job)", () => {
   it("runs the meme generator from an event and keeps every status version", async () => {
@@ -28,7 +29,7 @@ describe("seed: statuses (v2 job)", () => {
     expect(status!.history).toEqual([
       { label: "Generating memes", state: "loading", data: { progress: 0.1 }, at: expect.any(Date) },
     ]);
-    const journal = await engine.service.getJournal(run!.id);
+    const journal = await serviceOf(engine).getJournal(run!.id);
     expect(journal.map((e) => [e.kind, e.key])).toEqual([
       ["status", "generating-memes"],
       ["status", "middle-generation"],
@@ -65,7 +66,7 @@ describe("seed: run metadata (v3 task)", () => {
     const run = await runs.poll(handle.id, { timeoutMs: 20_000 });
     expect(run.status).toBe("SUCCESS");
     expect(run.metadata).toEqual({ status: { state: "complete", progress: 1, message: "Done" } });
-    const history = await engine.service.getMetadataHistory(handle.id);
+    const history = await serviceOf(engine).getMetadataHistory(handle.id);
     expect(history.map((c) => [c.op, c.key, (c.value as { progress: number }).progress])).toEqual([
       ["set", "status", 0.1],
       ["set", "status", 0.5],

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runs, task } from "durably";
 import { sql } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
+import { serviceOf } from "../engine/internal.ts";
 
 const side = `t_txsteps_${Math.random().toString(36).slice(2, 8)}`;
 beforeAll(() => sql(`CREATE SCHEMA "${side}"; CREATE TABLE "${side}".rows (run_id text, step text, attempt int)`));
@@ -26,7 +27,7 @@ describe("transactional steps ({ transaction: true })", () => {
     const run = await runs.poll(id, { timeoutMs: 20_000 });
     expect(run).toMatchObject({ status: "SUCCESS", output: 1 });
     expect(await rowsOf(id)).toEqual([{ step: "insert", attempt: 1 }]);
-    expect((await engine.service.getJournal(id)).map((e) => [e.kind, e.key, e.status, e.output])).toEqual([["task", "insert", "completed", 1]]);
+    expect((await serviceOf(engine).getJournal(id)).map((e) => [e.kind, e.key, e.status, e.output])).toEqual([["task", "insert", "completed", 1]]);
   });
 
   it("roll the step's writes back when it throws, so only the attempt that succeeded leaves rows", async () => {
@@ -44,7 +45,7 @@ describe("transactional steps ({ transaction: true })", () => {
     const run = await runs.poll(id, { timeoutMs: 20_000 });
     expect(run).toMatchObject({ status: "SUCCESS", output: 3 });
     expect(await rowsOf(id)).toEqual([{ step: "insert", attempt: 3 }]);
-    expect((await engine.service.getJournal(id))[0]).toMatchObject({ status: "completed", attempts: 3 });
+    expect((await serviceOf(engine).getJournal(id))[0]).toMatchObject({ status: "completed", attempts: 3 });
   });
 
   it("roll back an execution that lost its lease mid-step: a stale worker's writes never land", async () => {
@@ -68,7 +69,7 @@ describe("transactional steps ({ transaction: true })", () => {
     await takenOver;
     await new Promise((r) => setTimeout(r, 300));
     expect(await rowsOf(id)).toEqual([]);
-    expect(await engine.service.getJournal(id)).toEqual([]);
+    expect(await serviceOf(engine).getJournal(id)).toEqual([]);
     await runs.cancel(id);
   });
 

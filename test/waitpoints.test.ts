@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { TEST_DATABASE_URL } from "./helpers/db.ts";
 import { waitsOnce } from "./fixtures/waitpoints/check-task.ts";
+import { serviceOf } from "../engine/internal.ts";
 
 const isWaiting = async (id: string) => ((await runs.retrieve(id)).status === "WAITING" ? true : undefined);
 
@@ -41,7 +42,7 @@ describe("waitpoint tokens", () => {
     expect(finished[0]!.output).toEqual({ approved: true, at });
     expect(before).toBe(3);
 
-    const journal = await engine.service.getJournal(ids[0]!);
+    const journal = await serviceOf(engine).getJournal(ids[0]!);
     expect(journal.map((e) => [e.kind, e.key])).toEqual([["task", "before"], ["waitpoint", `forToken:${tokens[0]!.id}`]]);
     expect(journal[1]!.output).toEqual({ ok: true, output: { approved: true, at } });
     const record = await wait.retrieveToken(tokens[0]!.id);
@@ -101,7 +102,7 @@ describe("waitpoint tokens", () => {
     const { id } = await waiter.trigger({ token: token.id });
     const run = await runs.poll(id, { timeoutMs: 20_000 });
     expect(run.output).toEqual({ ok: false, error: "WAITPOINT_TIMED_OUT", threwTimeout: true });
-    expect((await engine.service.getJournal(id))[0]!.output).toEqual({ ok: false });
+    expect((await serviceOf(engine).getJournal(id))[0]!.output).toEqual({ ok: false });
     expect(await wait.retrieveToken(token.id)).toMatchObject({ status: "TIMED_OUT", output: undefined });
     await expect(wait.completeToken(token.id, "late")).rejects.toMatchObject({ code: "WAITPOINT_COMPLETED", status: "TIMED_OUT" });
     const [row] = await sql<{ status: string }>(`SELECT status FROM "${engine.options.schema}".waitpoints WHERE id = $1`, [token.id]);
@@ -135,11 +136,11 @@ describe("waitpoint tokens", () => {
     expect(data).toHaveLength(1);
     await wait.completeToken(data[0]!.id, "done");
     const run = await runs.poll(id, { timeoutMs: 20_000 });
-    const first = await engine.service.accessWaitToken(data[0]!.id);
+    const first = await serviceOf(engine).accessWaitToken(data[0]!.id);
     expect(run.output).toEqual({ id: data[0]!.id, url: first.url, output: "done" });
     expect((await wait.listTokens({ tags: `by:${id}` })).data).toHaveLength(1);
     // The journal keeps the id, not the URL's secret.
-    const [created] = await engine.service.getJournal(id);
+    const [created] = await serviceOf(engine).getJournal(id);
     expect(created).toMatchObject({ kind: "waitpoint", key: "createToken", output: { id: data[0]!.id, isCached: false } });
   });
 
@@ -185,7 +186,7 @@ describe("waitpoint tokens", () => {
     const run = await runs.poll(id, { timeoutMs: 20_000 });
     expect(run.output).toEqual({ before: "b", output: "yes", after: 1 });
 
-    const journal = await engine.service.getJournal(id);
+    const journal = await serviceOf(engine).getJournal(id);
     expect(journal.map((e) => e.key)).toEqual(["before", "createToken", `forToken:${token!.id}`, "after"]);
     const fork = await runs.fork(id, { fromSeq: journal[3]!.seq });
     expect((await runs.poll(fork.id, { timeoutMs: 20_000 })).output).toEqual({ before: "b", output: "yes", after: 2 });

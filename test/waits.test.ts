@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { runs, task, wait } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
 import { sql } from "./helpers/db.ts";
+import { serviceOf } from "../engine/internal.ts";
 
 describe("durable waits", () => {
   it("a waiting run holds no worker slot: more runs than the concurrency wait at once and all finish", async () => {
@@ -48,7 +49,7 @@ describe("durable waits", () => {
     const { id } = await waiter.trigger({});
     const run = await runs.poll(id, { timeoutMs: 20_000 });
     expect(run.output).toBe("woke");
-    const journal = await engine.service.getJournal(id);
+    const journal = await serviceOf(engine).getJournal(id);
     expect(journal.map((e) => [e.kind, e.key])).toEqual([["wait", "short"], ["wait", "wait.until"]]);
     expect(journal[0]!.output).toBeInstanceOf(Date);
   });

@@ -1,5 +1,6 @@
 import type { EventRecord, JournalEntry, Metadata, MetadataChange, Run, RunStatus, RunStatusView, SerializedError } from "../../sdk/types.ts";
 import { isFinalRunStatus } from "../../wire/index.ts";
+import type { JournalTuple } from "../journal/recorded-call.ts";
 import { decode } from "../serialize.ts";
 
 export interface RunRow {
@@ -30,6 +31,9 @@ export interface RunRow {
   finished_at: Date | null;
   updated_at: Date;
 }
+
+/** `journal_revision`: the run's revision when its journal was read (see `claimReturning` in sql/runs.ts). */
+export type ClaimedRow = RunRow & { journal: JournalTuple[]; journal_revision: string | number };
 
 export function toRun(row: RunRow): Run {
   return {

@@ -5,7 +5,7 @@ import type { Definition } from "../../sdk/definition.ts";
 import { validatePayload } from "../../sdk/definition.ts";
 import { EventNotFoundError, RunNotFoundError, TaskNotFoundError } from "../../sdk/errors.ts";
 import type { Json, Run, TriggerOptions } from "../../sdk/types.ts";
-import type { EngineParts } from "../engine.ts";
+import type { EngineParts } from "../parts.ts";
 import { httpLimits } from "../options.ts";
 import { mayReadRun, requireFull, requireRun, resolveAccess, type Access, type Credential } from "../auth/access.ts";
 import { ForbiddenError, audienceOf, createPublicToken, createStreamToken, type TokenSigner } from "../auth/tokens.ts";

@@ -1,11 +1,10 @@
 import type pg from "pg";
 import { Batcher } from "../db/batcher.ts";
 import type { Database } from "../db/database.ts";
-import type { JsonJournalRow } from "../db/rows.ts";
+import type { ClaimedRow, JsonJournalRow } from "../db/rows.ts";
 import type { Statements } from "../db/sql/index.ts";
 import { ENTRY_COMPLETED } from "../db/sql/journal.ts";
 import type { CommittedEntries } from "../notify/committed-entries.ts";
-import type { ClaimedRow } from "../worker/claim-run.ts";
 
 /** One journal write as `journal.writeMany` reads it (snake_case: it is a JSON record for SQL). */
 export interface JournalItem {

@@ -1,11 +1,8 @@
 import type { Database } from "../db/database.ts";
-import type { RunRow } from "../db/rows.ts";
+import type { ClaimedRow, RunRow } from "../db/rows.ts";
 import type { Statements } from "../db/sql/index.ts";
 import type { BatchedWrites } from "../journal/batched-writes.ts";
 import type { JournalTuple } from "../journal/recorded-call.ts";
-
-/** `journal_revision`: the run's revision when its journal was read (see `claimReturning` in sql/runs.ts). */
-export type ClaimedRow = RunRow & { journal: JournalTuple[]; journal_revision: string | number };
 
 /**
  * The claimed run with a journal holding every entry committed before the claim. A claim that

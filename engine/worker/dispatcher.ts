@@ -1,6 +1,6 @@
 import type { Logger } from "../logger.ts";
 import type { Scheduler } from "../scheduler/boss.ts";
-import type { ClaimedRow } from "./claim-run.ts";
+import type { ClaimedRow } from "../db/rows.ts";
 import { executeClaimed, executeRun, type ExecuteDeps, type ExecutionControl, type JobOutcome } from "./execute-run.ts";
 import type { HeldRun, ReadyRuns } from "./ready-runs.ts";
 
