@@ -38,6 +38,11 @@ export function runChanges(payload: string): RunChange[] {
   });
 }
 
+/** A notification on the run channel naming runs that changed and have not finished, as Postgres writes them. */
+export function runChangesPayload(changes: Omit<RunChange, "finished">[]): string {
+  return changes.map((change) => `${change.runId}:${change.revision}`).join(",");
+}
+
 /** The runs a notification on the run channel names. */
 export function changedRuns(payload: string): string[] {
   return runChanges(payload).map((change) => change.runId);

@@ -13,7 +13,7 @@ export interface PendingJob {
   startAfter: Date | undefined;
 }
 import { checkMetadata, encode, hasLoneSurrogate, type Stored } from "../serialize.ts";
-import type { Channels } from "../notify/listener.ts";
+import { runChangesPayload, type Channels } from "../notify/listener.ts";
 
 const MAX_TAGS = 10;
 export const MAX_ID_LENGTH = 256;
@@ -120,7 +120,7 @@ export async function insertRun(
 export async function insertRunsWithoutKeys(deps: InsertDeps, client: pg.PoolClient, runs: RunInsert[], jobs: PendingJob[]): Promise<string[]> {
   if (runs.length === 0) return [];
   const rows = insertRows(runs);
-  const inserted = await deps.db.query<{ id: string; ready: boolean }>(deps.sql.runs.insertMany, [JSON.stringify(rows), deps.channels.run, deps.channels.wake, false], client);
+  const inserted = await deps.db.query<{ id: string; ready: boolean }>(deps.sql.runs.insertMany, [JSON.stringify(rows), deps.channels.run, deps.channels.wake], client);
   const ready = new Set(inserted.rows.filter((r) => r.ready).map((r) => r.id));
   runs.forEach((run, i) => jobs.push(...jobsFor(rows[i]!.id, run, ready.has(rows[i]!.id))));
   return rows.map((r) => r.id);
@@ -134,10 +134,24 @@ export async function insertRunsWithoutKeys(deps: InsertDeps, client: pg.PoolCli
 export async function insertReadyRuns(deps: InsertDeps, runs: RunInsert[]): Promise<string[] | undefined> {
   if (!runs.every(needsNoJob)) return undefined;
   const rows = insertRows(runs);
-  const inserted = await deps.db.query(deps.sql.runs.insertMany, [JSON.stringify(rows), deps.channels.run, deps.channels.wake, true]);
+  const inserted = await deps.db.query<{ id: string; revision: string }>(deps.sql.runs.insertReady, [JSON.stringify(rows)]);
   if (inserted.rows.length === 0) return undefined;
   if (inserted.rows.length !== rows.length) throw new Error(`inserted ${inserted.rows.length} of ${rows.length} runs`);
+  announce(deps, inserted.rows);
   return rows.map((r) => r.id);
+}
+
+/**
+ * Wakes workers and tells live views about runs already committed, without making the trigger
+ * wait for Postgres's notify lock (see `runs.insertReady`). A lost announcement (the process
+ * stopping, the connection failing) costs a worker's fallback poll, never a run.
+ */
+function announce(deps: InsertDeps, runs: { id: string; revision: string }[]): void {
+  const payloads: string[] = [];
+  for (let i = 0; i < runs.length; i += 100) {
+    payloads.push(runChangesPayload(runs.slice(i, i + 100).map((run) => ({ runId: run.id, revision: Number(run.revision) }))));
+  }
+  deps.db.query(deps.sql.runs.announceRuns, [deps.channels.run, payloads, deps.channels.wake]).catch(() => undefined);
 }
 
 function needsNoJob(run: RunInsert): boolean {

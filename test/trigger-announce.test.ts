@@ -1,0 +1,65 @@
+import pg from "pg";
+import { afterEach, describe, expect, it } from "vitest";
+import { migrate } from "durably/engine";
+import { task } from "durably";
+import { buildStatements } from "../engine/db/sql/index.ts";
+import { channelsOf, runChanges } from "../engine/notify/listener.ts";
+import { startTestEngine } from "./helpers/engine.ts";
+import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
+import { until } from "./helpers/until.ts";
+
+const clients: pg.Client[] = [];
+const schemas: string[] = [];
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.end()));
+  await dropSchemas(...schemas.splice(0));
+});
+
+async function connect(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  clients.push(client);
+  return client;
+}
+
+/** Everything heard on the schema's run and wake channels, in order. */
+async function listenTo(schema: string): Promise<{ channel: string; payload: string }[]> {
+  const channels = channelsOf(schema);
+  const listener = await connect();
+  const heard: { channel: string; payload: string }[] = [];
+  listener.on("notification", (n) => heard.push({ channel: n.channel, payload: n.payload ?? "" }));
+  await listener.query(`LISTEN "${channels.run}"; LISTEN "${channels.wake}"`);
+  return heard;
+}
+
+describe("triggering a run that can start at once", () => {
+  // A notifying commit waits for Postgres's one notify lock, which every journal write holds
+  // through its WAL flush: a trigger that notified in its own commit queued behind the engine.
+  it("commits the run in a statement that notifies nobody", async () => {
+    const schema = uniqueSchema("trigger_quiet");
+    schemas.push(schema);
+    const client = await connect();
+    await migrate(client, schema);
+    const heard = await listenTo(schema);
+    const run = { id: "run_quiet", task_id: "t", task_version: "1", payload: {}, metadata: {}, tags: [], resume_parent: false, delayed: false, ord: 0 };
+    const { rows } = await client.query(buildStatements(schema).runs.insertReady, [JSON.stringify([run])]);
+    expect(rows.map((r: { id: string }) => r.id)).toEqual(["run_quiet"]);
+    // Notifications arrive in commit order: once this one is heard, the insert's would have been.
+    await client.query("SELECT pg_notify($1, 'marker')", [channelsOf(schema).run]);
+    await until(async () => (heard.length > 0 ? true : undefined), 5_000);
+    expect(heard).toEqual([{ channel: channelsOf(schema).run, payload: "marker" }]);
+  });
+
+  it("announces the committed run to live views and wakes the workers", async () => {
+    const quick = task({ id: "announced", run: async () => null });
+    const engine = await startTestEngine("trigger_announce", { tasks: [quick], worker: false });
+    const heard = await listenTo(engine.options.schema);
+    const { id } = await quick.trigger({});
+    const channels = channelsOf(engine.options.schema);
+    await until(async () => {
+      const named = heard.some((n) => n.channel === channels.run && runChanges(n.payload).some((c) => c.runId === id && !c.finished));
+      return named && heard.some((n) => n.channel === channels.wake) ? true : undefined;
+    }, 5_000);
+  });
+});
