@@ -50,4 +50,31 @@ describe("the dashboard's run page", () => {
       await tab.close();
     }
   }, 60_000);
+
+  it("a Waitpoints page lists tokens, filtered by status and tag, each linking to the runs that waited on it", async () => {
+    const a = await wait.createToken({ tags: ["page-a"] });
+    const b = await wait.createToken({ tags: ["page-b"] });
+    await wait.completeToken(b.id, "done");
+    const tab = await dashboard.context.newPage();
+    try {
+      await tab.goto(`${dashboard.engine.url!}/#/waitpoints`);
+      await tab.getByTestId("login-key").fill(SECRET);
+      await tab.getByTestId("login-submit").click();
+      await tab.getByTestId(`waitpoint-row-${a.id}`).waitFor({ timeout: 15_000 });
+      await tab.getByTestId(`waitpoint-row-${b.id}`).waitFor();
+      const [waited] = (await wait.listTokens({ tags: "approval" })).data;
+      await expect(tab.getByTestId(`waitpoint-row-${waited!.id}`).locator(`a[href="#/runs/${waited!.runs[0]}"]`).count()).resolves.toBe(1);
+      await tab.getByTestId("waitpoints-status").selectOption("COMPLETED");
+      await tab.waitForURL(/#\/waitpoints\?status=COMPLETED$/);
+      await tab.getByTestId(`waitpoint-row-${a.id}`).waitFor({ state: "detached" });
+      await expect(tab.getByTestId(`waitpoint-row-${b.id}`).textContent()).resolves.toContain("COMPLETED");
+      await tab.getByTestId("waitpoints-status").selectOption("");
+      await tab.getByTestId("waitpoints-tag").fill("page-a");
+      await tab.getByTestId("waitpoints-tag").blur();
+      await tab.getByTestId(`waitpoint-row-${b.id}`).waitFor({ state: "detached" });
+      await tab.getByTestId(`waitpoint-row-${a.id}`).waitFor();
+    } finally {
+      await tab.close();
+    }
+  }, 60_000);
 });

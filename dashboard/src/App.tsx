@@ -10,6 +10,7 @@ import { NotFoundPage } from "./pages/NotFoundPage.tsx";
 import { RunPage } from "./pages/RunPage.tsx";
 import { RunsPage } from "./pages/RunsPage.tsx";
 import { TriggerPage } from "./pages/TriggerPage.tsx";
+import { WaitpointsPage } from "./pages/WaitpointsPage.tsx";
 
 export function App() {
   const auth = useAuth();
@@ -27,6 +28,7 @@ export function App() {
         {route.page === "run" && <RunPage key={route.runId} runId={route.runId} />}
         {route.page === "trigger" && <TriggerPage params={route.params} />}
         {route.page === "event" && <EventPage key={route.eventId} eventId={route.eventId} />}
+        {route.page === "waitpoints" && <WaitpointsPage params={route.params} />}
         {route.page === "not-found" && <NotFoundPage path={route.path} />}
       </Layout>
     </DurablyProvider>

@@ -67,7 +67,7 @@ export interface DurablyHttpClient {
   cancelRun(runId: string, options?: RequestOptions): Promise<RunHandle>;
   getWaitToken(tokenId: string, options?: RequestOptions): Promise<WaitpointToken>;
   /** Tokens newest first; `runId`: the tokens that run waited on. Needs the secret key. */
-  listWaitTokens(params?: { runId?: string; status?: string; cursor?: string | null }, options?: RequestOptions): Promise<WaitpointsPage>;
+  listWaitTokens(params?: { runId?: string; status?: string; tags?: string; cursor?: string | null }, options?: RequestOptions): Promise<WaitpointsPage>;
   /** The first completion wins; a later one is refused (409, `WAITPOINT_COMPLETED`). */
   completeWaitToken(tokenId: string, output: unknown, options?: RequestOptions): Promise<{ success: true }>;
   /**

@@ -30,6 +30,9 @@ export function Layout({
           <a href="#/trigger" className={current === "trigger" ? "active" : ""}>
             Trigger
           </a>
+          <a href="#/waitpoints" className={current === "waitpoints" ? "active" : ""}>
+            Waitpoints
+          </a>
         </nav>
         <div className="topbar-end">
           {signedIn && (

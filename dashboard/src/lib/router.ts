@@ -10,6 +10,7 @@ export type Route =
   | { page: "run"; runId: string; params: URLSearchParams }
   | { page: "trigger"; params: URLSearchParams }
   | { page: "event"; eventId: string; params: URLSearchParams }
+  | { page: "waitpoints"; params: URLSearchParams }
   | { page: "not-found"; path: string; params: URLSearchParams };
 
 const NAVIGATE_EVENT = "durably:navigate";
@@ -35,6 +36,7 @@ export function parseRoute(hash: string): Route {
   if (first === "runs" && second && segments.length === 2) return { page: "run", runId: second, params };
   if (first === "trigger" && segments.length === 1) return { page: "trigger", params };
   if (first === "events" && second && segments.length === 2) return { page: "event", eventId: second, params };
+  if (first === "waitpoints" && segments.length === 1) return { page: "waitpoints", params };
   return { page: "not-found", path: pathPart, params };
 }
 
@@ -61,4 +63,8 @@ export const hrefs = {
   run: (runId: string) => `#/runs/${encodeURIComponent(runId)}`,
   trigger: (taskId?: string) => (taskId ? `#/trigger?task=${encodeURIComponent(taskId)}` : "#/trigger"),
   event: (eventId: string) => `#/events/${encodeURIComponent(eventId)}`,
+  waitpoints: (params?: URLSearchParams) => {
+    const query = params?.toString();
+    return `#/waitpoints${query ? `?${query}` : ""}`;
+  },
 };
