@@ -21,6 +21,8 @@ export {
   type MetadataOp,
   type RunHead,
   type RunStatus,
+  WAITPOINT_STATUSES,
+  type WaitpointStatus,
 } from "../wire/index.ts";
 import type { JsonObject, RunHead, RunStatus } from "../wire/index.ts";
 
@@ -142,26 +144,6 @@ export type RunStreamMessage =
   | ({ type: "journal"; revision: number } & OnTheWire<wire.JournalPush>)
   | { type: "end" };
 
-export const WAITPOINT_STATUSES = ["WAITING", "COMPLETED", "TIMED_OUT"] as const;
-export type WaitpointStatus = (typeof WAITPOINT_STATUSES)[number];
-
 /** A waitpoint token as `GET /api/waitpoints/tokens/:id` sends it. */
-export interface WaitpointToken {
-  id: string;
-  status: WaitpointStatus;
-  /** What the completion sent; absent while waiting or after a timeout. */
-  output?: JsonValue;
-  timeoutAt: string | null;
-  idempotencyKey: string | null;
-  idempotencyKeyExpiresAt: string | null;
-  tags: string[];
-  /** The runs that waited (or wait) on the token. */
-  runs: string[];
-  createdAt: string;
-  completedAt: string | null;
-}
-
-export interface WaitpointsPage {
-  data: WaitpointToken[];
-  nextCursor: string | null;
-}
+export type WaitpointToken = OnTheWire<wire.WaitpointRecord>;
+export type WaitpointsPage = OnTheWire<wire.WaitpointList>;

@@ -1,66 +1,8 @@
 import { DurablyError } from "./errors.ts";
 import { httpBackend } from "./http/backend.ts";
-import type { CreateWaitTokenOptions, ListWaitTokensFilter, WaitpointList, WaitpointRecord, WaitToken } from "./waitpoints.ts";
-import type { CreateScheduleOptions, EventRecord, ListRunsFilter, Run, RunList, RunStatuses, ScheduleRecord, TriggerOptions } from "./types.ts";
+import type { Backend } from "./backend-types.ts";
 
-export interface TriggerRequest {
-  taskId: string;
-  taskVersion?: string;
-  payload: unknown;
-  options?: TriggerOptions;
-  parentRunId?: string;
-  /** A child awaited with `triggerAndWait`: finishing it wakes the parent. */
-  resumeParent?: boolean;
-  /** The queue the task's code declares; without it, the queue of the registered task version. */
-  queue?: { name: string; concurrencyLimit: number };
-  /** The occurrence a schedule fired this run for. */
-  scheduledFor?: Date;
-}
-
-export interface PublicTokenOptions {
-  scopes: { read: { runs?: string[]; tags?: string[]; waitpoints?: string[] }; write?: { waitpoints?: string[] } };
-  /** Seconds, or "30s" / "15m" / "1h"; default 15 minutes, at most a day. */
-  expiresIn?: number | string;
-}
-
-export interface SendEventRequest {
-  name: string;
-  payload: unknown;
-  id?: string;
-}
-
-/** The narrow interface the SDK reaches the engine through: directly on PostgreSQL, or over HTTP. */
-export interface Backend {
-  trigger(request: TriggerRequest): Promise<{ id: string; isCached: boolean }>;
-  sendEvent(request: SendEventRequest): Promise<{ id: string; runs: string[] }>;
-  retrieveRun(id: string): Promise<Run>;
-  listRuns(filter: ListRunsFilter): Promise<RunList>;
-  getRunStatuses(id: string): Promise<RunStatuses>;
-  getEvent(id: string): Promise<EventRecord & { runs: Run[] }>;
-  retryRun(id: string): Promise<{ id: string }>;
-  replayRun(id: string): Promise<{ id: string }>;
-  cancelRun(id: string): Promise<{ id: string }>;
-  /** Triggers every request in one transaction: all runs exist, or none. */
-  batchTrigger(requests: TriggerRequest[]): Promise<{ id: string; isCached: boolean }[]>;
-  /** A new run whose journal is a copy of this run's entries before `fromSeq`. */
-  forkRun(id: string, options: { fromSeq: number }): Promise<{ id: string }>;
-  createSchedule(options: CreateScheduleOptions): Promise<ScheduleRecord>;
-  listSchedules(filter?: { task?: string }): Promise<ScheduleRecord[]>;
-  deleteSchedule(id: string): Promise<{ id: string }>;
-  /** A read-only token for browsers, scoped to runs and/or tags. */
-  createPublicToken(options: PublicTokenOptions): Promise<string>;
-  /** Resolves with the run once it is finished, or throws `TimeoutError`. */
-  pollRun(id: string, timeoutMs: number): Promise<Run>;
-  /** Releases what the backend opened (pool, LISTEN connection); an engine's own closes with it. */
-  close(): Promise<void>;
-  createWaitToken(options: CreateWaitTokenOptions): Promise<WaitToken>;
-  /** An existing token's URL and browser token (a replayed `createToken` journals neither). */
-  accessWaitToken(id: string): Promise<WaitToken>;
-  /** The first completion wins and wakes every waiting run; a later one throws `WaitpointCompletedError`. */
-  completeWaitToken(id: string, output: unknown): Promise<void>;
-  retrieveWaitToken(id: string): Promise<WaitpointRecord>;
-  listWaitTokens(filter: ListWaitTokensFilter): Promise<WaitpointList>;
-}
+export type { Backend, PublicTokenOptions, SendEventRequest, TriggerRequest } from "./backend-types.ts";
 
 /** Where `tasks`, `runs`, `schedules`, `auth` and clients without a `databaseUrl` find the engine. */
 export interface ConfigureOptions {

@@ -1,7 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { RetryOptions } from "./retry.ts";
-import type { ChildRunResult, JournalKind, Json, Metadata, StatusState } from "./types.ts";
-import type { WaitTokenOutcome } from "./waitpoints.ts";
+import type { ChildRunResult, JournalKind, Json, Metadata, StatusState, WaitTokenOutcome } from "./types.ts";
 import { OutsideRunError } from "./errors.ts";
 
 export interface StatusInput {

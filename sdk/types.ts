@@ -18,8 +18,12 @@ export {
   type SerializedError,
   type StatusState,
   type StatusVersion,
+  WAITPOINT_STATUSES,
+  type WaitpointList,
+  type WaitpointRecord,
+  type WaitpointStatus,
 } from "../wire/index.ts";
-import type { JsonValue as Json, Metadata, Run, RunHead, RunStatus, RunStatusView, SerializedError } from "../wire/index.ts";
+import type { JsonValue as Json, Metadata, Run, RunHead, RunStatus, RunStatusView, SerializedError, WaitpointStatus } from "../wire/index.ts";
 
 export interface RunStatuses {
   /** The run at the moment the statuses were read. */
@@ -104,3 +108,37 @@ export interface ScheduledPayload<TPayload = Json | undefined> {
   timezone: string;
   payload: TPayload;
 }
+
+export interface CreateWaitTokenOptions {
+  /** Time out after this: seconds, a duration such as "10m" / "24h", or a date (what `delay` takes). */
+  timeout?: number | string | Date;
+  /** A second create with the same key returns the first token (`isCached: true`). */
+  idempotencyKey?: string;
+  /** How long `idempotencyKey` deduplicates: seconds or "30s" / "10m" / "24h"; default forever. */
+  idempotencyKeyTTL?: number | string;
+  tags?: string | string[];
+}
+
+export interface WaitToken {
+  /** `waitpoint_…`: what `wait.forToken` and `wait.completeToken` take. */
+  id: string;
+  /** POST a JSON body here to complete the token, with no API key: the URL holds its own secret. */
+  url: string;
+  /** A browser token that may read and complete this token only (`useWaitToken`); empty in dev mode, which needs none. */
+  publicAccessToken: string;
+  /** The token already existed under this idempotency key. */
+  isCached: boolean;
+}
+
+export interface ListWaitTokensFilter {
+  status?: WaitpointStatus | WaitpointStatus[];
+  /** Tokens carrying any of these tags. */
+  tags?: string | string[];
+  /** Tokens this run waited on. */
+  runId?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+/** What a run's journal records for `wait.forToken`: the outcome, without the methods added on top. */
+export type WaitTokenOutcome = { ok: true; output: unknown } | { ok: false };

@@ -2,62 +2,17 @@ import { getBackend, getRunBackend } from "./backend.ts";
 import { currentScope, requireScope } from "./context.ts";
 import { InvalidPayloadError, WaitpointTimeoutError } from "./errors.ts";
 
-export const WAITPOINT_STATUSES = ["WAITING", "COMPLETED", "TIMED_OUT"] as const;
-export type WaitpointStatus = (typeof WAITPOINT_STATUSES)[number];
-
-export interface CreateWaitTokenOptions {
-  /** Time out after this: seconds, a duration such as "10m" / "24h", or a date (what `delay` takes). */
-  timeout?: number | string | Date;
-  /** A second create with the same key returns the first token (`isCached: true`). */
-  idempotencyKey?: string;
-  /** How long `idempotencyKey` deduplicates: seconds or "30s" / "10m" / "24h"; default forever. */
-  idempotencyKeyTTL?: number | string;
-  tags?: string | string[];
-}
-
-export interface WaitToken {
-  /** `waitpoint_…`: what `wait.forToken` and `wait.completeToken` take. */
-  id: string;
-  /** POST a JSON body here to complete the token, with no API key: the URL holds its own secret. */
-  url: string;
-  /** A browser token that may read and complete this token only (`useWaitToken`); empty in dev mode, which needs none. */
-  publicAccessToken: string;
-  /** The token already existed under this idempotency key. */
-  isCached: boolean;
-}
-
-export interface WaitpointRecord {
-  id: string;
-  status: WaitpointStatus;
-  /** What the completion sent; undefined while waiting or after a timeout. */
-  output: unknown;
-  timeoutAt: Date | null;
-  idempotencyKey: string | null;
-  idempotencyKeyExpiresAt: Date | null;
-  tags: string[];
-  /** The runs that waited (or wait) on this token, in the order they began. */
-  runs: string[];
-  createdAt: Date;
-  completedAt: Date | null;
-}
-
-export interface ListWaitTokensFilter {
-  status?: WaitpointStatus | WaitpointStatus[];
-  /** Tokens carrying any of these tags. */
-  tags?: string | string[];
-  /** Tokens this run waited on. */
-  runId?: string;
-  limit?: number;
-  cursor?: string;
-}
-
-export interface WaitpointList {
-  data: WaitpointRecord[];
-  nextCursor: string | null;
-}
-
-/** What a run's journal records for `wait.forToken`: the outcome, without the methods added on top. */
-export type WaitTokenOutcome = { ok: true; output: unknown } | { ok: false };
+export {
+  WAITPOINT_STATUSES,
+  type CreateWaitTokenOptions,
+  type ListWaitTokensFilter,
+  type WaitpointList,
+  type WaitpointRecord,
+  type WaitpointStatus,
+  type WaitToken,
+  type WaitTokenOutcome,
+} from "./types.ts";
+import type { CreateWaitTokenOptions, ListWaitTokensFilter, WaitpointList, WaitpointRecord, WaitToken, WaitTokenOutcome } from "./types.ts";
 
 export type WaitTokenResult<T> = ({ ok: true; output: T } | { ok: false; error: WaitpointTimeoutError }) & {
   /** The output, or throws `WaitpointTimeoutError` when the token timed out. */

@@ -41,6 +41,30 @@ export const JOURNAL_KINDS = [
 ] as const;
 export type JournalKind = (typeof JOURNAL_KINDS)[number];
 
+/** A waitpoint token waits until it is completed or times out, once. */
+export const WAITPOINT_STATUSES = ["WAITING", "COMPLETED", "TIMED_OUT"] as const;
+export type WaitpointStatus = (typeof WAITPOINT_STATUSES)[number];
+
+export interface WaitpointRecord {
+  id: string;
+  status: WaitpointStatus;
+  /** What the completion sent; undefined while waiting or after a timeout. */
+  output: unknown;
+  timeoutAt: Date | null;
+  idempotencyKey: string | null;
+  idempotencyKeyExpiresAt: Date | null;
+  tags: string[];
+  /** The runs that waited (or wait) on this token, in the order they began. */
+  runs: string[];
+  createdAt: Date;
+  completedAt: Date | null;
+}
+
+export interface WaitpointList {
+  data: WaitpointRecord[];
+  nextCursor: string | null;
+}
+
 export type StatusState = "loading" | "success" | "failure";
 
 export type JsonPrimitive = string | number | boolean | null;

@@ -1,4 +1,4 @@
-import type { Backend, PublicTokenOptions, TriggerRequest } from "../backend.ts";
+import type { Backend, PublicTokenOptions, TriggerRequest } from "../backend-types.ts";
 import { InvalidPayloadError, TimeoutError } from "../errors.ts";
 import type { ListRunsFilter, RunList } from "../types.ts";
 import { engineHttp, type HttpOptions } from "./request.ts";

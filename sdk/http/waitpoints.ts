@@ -1,5 +1,5 @@
-import type { Backend } from "../backend.ts";
-import type { ListWaitTokensFilter, WaitpointRecord, WaitToken } from "../waitpoints.ts";
+import type { Backend } from "../backend-types.ts";
+import type { ListWaitTokensFilter, WaitpointRecord, WaitToken } from "../types.ts";
 import type { EngineHttp } from "./request.ts";
 
 type WireWaitpoint = Omit<WaitpointRecord, "timeoutAt" | "idempotencyKeyExpiresAt" | "createdAt" | "completedAt"> & {
