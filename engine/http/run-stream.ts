@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { JournalEntry, Run } from "../../sdk/types.ts";
+import type { JournalEntry, JournalPush, Metadata, PushedStatus, Run } from "../../sdk/types.ts";
 import { RunNotFoundError } from "../../sdk/errors.ts";
 import { fromJsonJournalRow, toRun, type JsonJournalRow, type RunRow } from "../db/rows.ts";
 import type { EngineParts } from "../parts.ts";
@@ -109,12 +109,12 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
   }, grant.lease);
 }
 
-function journalMessage(entry: JournalEntry) {
+function journalMessage(entry: JournalEntry): JournalPush {
   if (entry.kind === "status" && entry.output && typeof entry.output === "object") {
-    const value = entry.output as { key: string; label: string; state: string | null; data?: unknown };
+    const value = entry.output as Omit<PushedStatus, "updatedAt">;
     return { entry, status: { key: value.key, label: value.label, state: value.state, data: value.data, updatedAt: entry.finishedAt } };
   }
-  if (entry.kind === "metadata") return { entry, metadata: entry.output };
+  if (entry.kind === "metadata") return { entry, metadata: entry.output as Metadata };
   return { entry };
 }
 
