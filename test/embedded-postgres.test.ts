@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmod, cp, mkdir, mkdtemp, readFile, readlink, rm, stat } from "node:fs/promises";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
@@ -11,12 +12,14 @@ const projectRoot = fileURLToPath(new URL("..", import.meta.url));
 const modulePath = path.join(projectRoot, "engine/db/embedded-postgres.ts");
 
 let base = "";
+/** Where binaries the postgres OS user cannot reach in this checkout are copied (run as root). */
+let hostDir = "";
 const servers: EmbeddedPostgres[] = [];
 const children: ChildProcess[] = [];
 const strayPids: number[] = [];
 
 async function start(dataDir: string, port?: number): Promise<EmbeddedPostgres> {
-  const server = await startEmbeddedPostgres({ dataDir, port });
+  const server = await startEmbeddedPostgres({ dataDir, port, hostDir });
   servers.push(server);
   return server;
 }
@@ -49,7 +52,7 @@ async function isRunning(pid: number): Promise<boolean> {
 async function startInChildProcess(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
   const script = `
     import { startEmbeddedPostgres } from ${JSON.stringify(modulePath)};
-    const server = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)} });
+    const server = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)}, hostDir: ${JSON.stringify(hostDir)} });
     console.log(server.url);`;
   const child = spawn(process.execPath, ["--experimental-strip-types", "--no-warnings", "--input-type=module", "-e", script], {
     cwd: projectRoot,
@@ -70,10 +73,13 @@ async function startInChildProcess(dataDir: string): Promise<{ child: ChildProce
 }
 
 beforeAll(async () => {
-  await mkdir(path.join(projectRoot, "test-output"), { recursive: true });
-  base = await mkdtemp(path.join(projectRoot, "test-output", "embedded-pg-"));
-  // mkdtemp creates 0700, which the postgres OS user (used when running as root) cannot traverse.
+  // Outside the checkout, which may sit under a 0700 directory (a clone into mktemp -d, a project in
+  // /root) that the postgres OS user, used when running as root, cannot traverse; the tests that
+  // want such a directory make their own.
+  base = await mkdtemp(path.join(os.tmpdir(), "durably-embedded-pg-"));
+  // mkdtemp creates 0700 too.
   await chmod(base, 0o755);
+  hostDir = path.join(base, "host");
 });
 
 afterAll(async () => {
@@ -125,7 +131,7 @@ describe("startEmbeddedPostgres", () => {
   test("refuses a cluster another live node process is running, and leaves it running", async () => {
     const dataDir = path.join(base, "in-use", ".durably", "pg");
     const { child, url } = await startInChildProcess(dataDir);
-    await expect(startEmbeddedPostgres({ dataDir })).rejects.toMatchObject({ code: "DATABASE_IN_USE" });
+    await expect(startEmbeddedPostgres({ dataDir, hostDir })).rejects.toMatchObject({ code: "DATABASE_IN_USE" });
     expect(await query(url, "SELECT 1 AS ok")).toEqual([{ ok: 1 }]);
     strayPids.push(await postmasterPid(dataDir));
     child.kill("SIGINT");
@@ -168,7 +174,6 @@ describe("startEmbeddedPostgres", () => {
       initdb: path.join(platformPackage, "native", "bin", "initdb"),
     };
     const dataDir = path.join(locked, "project", ".durably", "pg");
-    const hostDir = path.join(base, "host");
 
     const first = await startEmbeddedPostgres({ dataDir, binaries, hostDir });
     servers.push(first);
@@ -191,7 +196,7 @@ describe("startEmbeddedPostgres", () => {
     const locked = path.join(base, "locked-cluster");
     await mkdir(path.join(locked, "project", ".durably", "pg"), { recursive: true });
     await chmod(locked, 0o700);
-    await expect(startEmbeddedPostgres({ dataDir: path.join(locked, "project", ".durably", "pg"), hostDir: path.join(base, "host") })).rejects.toThrow(
+    await expect(startEmbeddedPostgres({ dataDir: path.join(locked, "project", ".durably", "pg"), hostDir })).rejects.toThrow(
       /"postgres" OS user cannot reach.*DATABASE_URL/s,
     );
   });
