@@ -58,7 +58,8 @@ export class Scheduler implements JobSender {
   async start(): Promise<void> {
     await this.boss.start();
     await this.boss.createQueue(RUN_QUEUE, {
-      heartbeatSeconds: this.#options.heartbeatSeconds,
+      // pg-boss refuses a job heartbeat under 10 s: a shorter one holds for runs without a job.
+      heartbeatSeconds: Math.max(10, this.#options.heartbeatSeconds),
       // A job is retried only when its worker died (heartbeat lost): task failures reschedule
       // through `send`, so this limit bounds crash loops, not user retries.
       retryLimit: 20,
