@@ -80,6 +80,7 @@ export class Engine {
       db, sql, scheduler, channels, maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
       secretKey: o.secretKey, schema: o.schema, listener: () => Promise.resolve(listener),
       publicUrl: () => o.publicUrl ?? this.url,
+      onRunsReady: () => this.#dispatcher?.kick(),
     });
     for (const d of this.#definitions) {
       await db.query(sql.events.registerTask, [d.id, d.version, d.kind, d.eventName, d.queue?.name ?? null, d.queue?.concurrencyLimit ?? null]);

@@ -7,6 +7,7 @@ import { channelsOf, runChanges } from "../engine/notify/listener.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
 import { until } from "./helpers/until.ts";
+import { partsOf, serviceOf } from "../engine/internal.ts";
 
 const clients: pg.Client[] = [];
 const schemas: string[] = [];
@@ -61,5 +62,21 @@ describe("triggering a run that can start at once", () => {
       const named = heard.some((n) => n.channel === channels.run && runChanges(n.payload).some((c) => c.runId === id && !c.finished));
       return named && heard.some((n) => n.channel === channels.wake) ? true : undefined;
     }, 5_000);
+  });
+
+  it("starts at once in the triggering process when its worker has a free slot, without the notification", async () => {
+    const quick = task({ id: "started-here", run: async () => "ran" });
+    const engine = await startTestEngine("trigger_here", { tasks: [quick], pollIntervalMs: 60_000 });
+    const finished = (id: string) =>
+      until(async () => {
+        const seen = await serviceOf(engine).retrieveRun(id);
+        return seen.status === "SUCCESS" ? seen : undefined;
+      }, 10_000);
+    // A first run, woken by its notification, leaves the worker idle until its next poll a minute away.
+    await finished((await quick.trigger({})).id);
+    // No notification reaches this engine now: only the trigger itself can wake its worker.
+    await partsOf(engine).listener.stop();
+    const run = await finished((await quick.trigger({})).id);
+    expect(run.output).toBe("ran");
   });
 });

@@ -23,6 +23,8 @@ export interface InsertDeps {
   sql: Statements;
   scheduler: JobSender;
   channels: Channels;
+  /** Runs that can start at once were committed: this process's worker claims them without waiting for the notification. */
+  onRunsReady?: () => void;
 }
 
 /** A run ready to insert: validated and serialized, so a batch fails before writing anything. */
@@ -137,6 +139,7 @@ export async function insertReadyRuns(deps: InsertDeps, runs: RunInsert[]): Prom
   const inserted = await deps.db.query<{ id: string; revision: string }>(deps.sql.runs.insertReady, [JSON.stringify(rows)]);
   if (inserted.rows.length === 0) return undefined;
   if (inserted.rows.length !== rows.length) throw new Error(`inserted ${inserted.rows.length} of ${rows.length} runs`);
+  deps.onRunsReady?.();
   announce(deps, inserted.rows);
   return rows.map((r) => r.id);
 }
