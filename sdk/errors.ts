@@ -10,6 +10,31 @@ export class DurablyError extends Error {
   }
 }
 
+/**
+ * Thrown by a run's code (or a step's) to fail the run at once, with this message, however many
+ * attempts its retry policy has left: Trigger.dev's `AbortTaskRunError`.
+ */
+export class AbortTaskRunError extends DurablyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("ABORT_TASK_RUN", message, options);
+  }
+}
+
+/**
+ * Codes of errors that are the caller's fault: the same call fails the same way on every attempt,
+ * so retrying only delays the failure. Not-found errors are left out: a row another process is
+ * committing (or a replica has not caught up with) can be there on the next attempt.
+ */
+const NOT_RETRYABLE_CODES: ReadonlySet<string> = new Set([
+  "ABORT_TASK_RUN", "METADATA_TOO_LARGE", "INVALID_PAYLOAD", "NON_DETERMINISM", "DUPLICATE_TASK", "OUTSIDE_RUN",
+  "NOT_CONFIGURED", "INVALID_OPTIONS", "WAITPOINT_COMPLETED", "MAX_DURATION_EXCEEDED",
+]);
+
+/** False for an error no retry can cure: it fails its step, and its run, at once. */
+export function isRetryable(error: unknown): boolean {
+  return !(error instanceof DurablyError && NOT_RETRYABLE_CODES.has(error.code));
+}
+
 export interface JournalCall {
   kind: string;
   key: string;

@@ -17,6 +17,7 @@ export { auth } from "./auth.ts";
 export type { IO, Logger, RunContext, RunTaskOptions, StatusHandle, StatusInput, TaskContext, TransactionClient } from "./context.ts";
 export type { RetryOptions } from "./retry.ts";
 export {
+  AbortTaskRunError,
   DatabaseNotMigratedError,
   DatabaseUnreachableError,
   DuplicateTaskError,

@@ -19,7 +19,10 @@ export interface TaskOptions<TPayload, TOutput, TId extends string = string> {
   /** Runs keep the version they started with; default "1". */
   version?: string;
   schema?: PayloadSchema;
-  /** Retries of the whole run when its code throws outside `io.runTask`; default 3 attempts. */
+  /**
+   * How often the run's code is tried when it throws outside `io.runTask`, and each step's policy
+   * unless the step names its own; default 3 attempts, `maxAttempts: 1` never retries.
+   */
   retry?: RetryOptions;
   /**
    * At most `concurrencyLimit` runs of this queue execute at once, across all workers; tasks naming

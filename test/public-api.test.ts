@@ -13,7 +13,7 @@ const PUBLIC = {
   sdk: {
     entry: "durably",
     values: [
-      "Client", "DatabaseNotMigratedError", "DatabaseUnreachableError", "DuplicateTaskError", "DurablyError",
+      "AbortTaskRunError", "Client", "DatabaseNotMigratedError", "DatabaseUnreachableError", "DuplicateTaskError", "DurablyError",
       "EngineUnreachableError", "EventNotFoundError", "InvalidPayloadError", "InvalidRunStateError",
       "MetadataTooLargeError", "NonDeterminismError", "NotConfiguredError", "OutsideRunError", "RUN_STATUSES",
       "RunFailedError", "RunNotFoundError", "ScheduleNotFoundError", "TaskNotFoundError", "TimeoutError",

@@ -1,6 +1,6 @@
 import type { IO, Logger, MetadataOp, RunContext, RunScope, RunTaskOptions, StatusHandle, StatusInput, TaskContext } from "../../sdk/context.ts";
-import { NonDeterminismError, WaitpointNotFoundError } from "../../sdk/errors.ts";
-import { resolveRetry, retryDelayMs } from "../../sdk/retry.ts";
+import { isRetryable, NonDeterminismError, WaitpointNotFoundError } from "../../sdk/errors.ts";
+import { DEFAULT_RETRY, resolveRetry, retryDelayMs, type ResolvedRetry } from "../../sdk/retry.ts";
 import type { ChildRunResult, JournalKind, Json, Metadata, StatusState } from "../../sdk/types.ts";
 import type { WaitTokenOutcome } from "../../sdk/waitpoints.ts";
 import { checkMetadata, decode, encode, serializeError } from "../serialize.ts";
@@ -44,6 +44,8 @@ export interface ExecutionOptions {
   metadata: Metadata;
   maxMetadataBytes: number;
   maxPayloadBytes: number;
+  /** A step's retry policy where it names none: its task's `retry`, so `maxAttempts: 1` means no retries at all. */
+  stepRetry?: ResolvedRetry;
   logger: Logger;
   /** Called when a wait suspends the run, so this process can wake it on time. */
   onWaitScheduled(wakeAt: Date): void;
@@ -230,10 +232,10 @@ export class Execution implements RunScope {
   /** A step threw: schedule its retry after the backoff, or record the failure once attempts run out. */
   async #taskFailed(seq: number, key: string, attempt: number, startedAt: Date, error: unknown, options: RunTaskOptions | undefined): Promise<never> {
     if (this.#stopped) return this.#never();
-    const policy = resolveRetry(options?.retry);
+    const policy = resolveRetry(options?.retry, this.#options.stepRetry ?? DEFAULT_RETRY);
     const failed: EntryWrite = { seq, kind: "task", key, status: "failed", error: serializeError(error), attempts: attempt, startedAt };
     const attemptThisRound = attempt - (this.#journal.get(seq)?.attemptsBeforeRetry ?? 0);
-    if (attemptThisRound < policy.maxAttempts) {
+    if (attemptThisRound < policy.maxAttempts && isRetryable(error)) {
       const startAfter = new Date(Date.now() + retryDelayMs(policy, attemptThisRound));
       const handedOff = await this.#guard(this.#options.recorder.writeAndHandOff(failed, "QUEUED", { reason: "retry", startAfter }));
       if (!handedOff) return this.#lost();

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { runInScope } from "../../sdk/context.ts";
 import type { Definition } from "../../sdk/definition.ts";
-import { NonDeterminismError, RunFailedError } from "../../sdk/errors.ts";
+import { isRetryable, NonDeterminismError, RunFailedError } from "../../sdk/errors.ts";
 import { retryDelayMs } from "../../sdk/retry.ts";
 import type { Database } from "../db/database.ts";
 import type { RunRow } from "../db/rows.ts";
@@ -94,6 +94,7 @@ export async function executeClaimed(
     metadata: row.metadata,
     maxMetadataBytes: deps.maxMetadataBytes,
     maxPayloadBytes: deps.maxPayloadBytes,
+    ...(definition.retry ? { stepRetry: definition.retry } : {}),
     logger,
     onWaitScheduled: deps.wakeAt,
     ctx: runContextOf(row),
@@ -146,7 +147,7 @@ export async function executeClaimed(
   const retry = definition.retry;
   // A failed child replays as the same failure, so retrying the whole run cannot change it.
   const stepExhausted = error instanceof RunFailedError || (typeof error === "object" && error !== null && exhaustedStepErrors.has(error));
-  if (retry && !stepExhausted && row.attempts < retry.maxAttempts) {
+  if (retry && !stepExhausted && isRetryable(error) && row.attempts < retry.maxAttempts) {
     const startAfter = new Date(Date.now() + retryDelayMs(retry, row.attempts));
     await recorder.release("QUEUED", undefined, serializeError(error), { reason: "retry", startAfter });
     deps.wakeAt(startAfter);
