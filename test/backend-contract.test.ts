@@ -25,6 +25,7 @@ import {
 import { createEngine, type Engine } from "durably/engine";
 import { disconnect } from "../sdk/backend.ts";
 import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
+import { until } from "./helpers/until.ts";
 
 /**
  * One suite, two backends: every call an app makes through `configure({ databaseUrl })` must
@@ -262,7 +263,7 @@ describe.each(backends)("the %s backend", (name, use) => {
     expect(new URL(token.url).pathname).toMatch(new RegExp(`^/callbacks/waitpoints/${token.id}/[A-Za-z0-9_-]{43}$`));
     expect(token.publicAccessToken).not.toBe("");
     const handle = await approval.trigger({ token: token.id });
-    for (let i = 0; i < 200 && (await runs.retrieve(handle)).status !== "WAITING"; i++) await new Promise((r) => setTimeout(r, 50));
+    await until(async () => ((await runs.retrieve(handle)).status === "WAITING" ? true : undefined), 20_000);
     const waiting = await wait.retrieveToken(token.id);
     await wait.completeToken(token.id, { approved: true });
     const finished = await runs.poll(handle, { timeoutMs: 30_000 });

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { runs } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
+import { until } from "./helpers/until.ts";
 import { TEST_DATABASE_URL } from "./helpers/db.ts";
 import { checked } from "./fixtures/check/v1.ts";
 import { plain } from "./fixtures/check/plain.ts";
@@ -24,7 +25,7 @@ describe("durably check", () => {
     const engine = await startTestEngine("check", { tasks: [checked] });
     const schema = engine.options.schema;
     const { id } = await checked.trigger({});
-    for (let i = 0; i < 200 && (await runs.retrieve(id)).status !== "WAITING"; i++) await new Promise((r) => setTimeout(r, 50));
+    await until(async () => ((await runs.retrieve(id)).status === "WAITING" ? true : undefined), 20_000);
 
     const same = check(schema, "v1");
     expect(same.err).toBe("");

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { NonDeterminismError, runs, task, wait } from "durably";
 import { dropSchemas, sql, uniqueSchema } from "./helpers/db.ts";
 import { withEngine } from "./helpers/engine.ts";
+import { until } from "./helpers/until.ts";
 
 const schema = uniqueSchema("determinism");
 afterAll(() => dropSchemas(schema));
@@ -19,8 +20,7 @@ describe("replay against changed code", () => {
     });
     const { id } = await withEngine(schema, [v1], async () => {
       const handle = await v1.trigger({});
-      for (let i = 0; i < 100 && (await runs.retrieve(handle.id)).status !== "WAITING"; i++) await new Promise((r) => setTimeout(r, 50));
-      expect((await runs.retrieve(handle.id)).status).toBe("WAITING");
+      await until(async () => ((await runs.retrieve(handle.id)).status === "WAITING" ? true : undefined), 20_000);
       return handle;
     });
 
@@ -61,7 +61,7 @@ describe("replay against changed code", () => {
     });
     const { id } = await withEngine(schema, [v1], async () => {
       const handle = await v1.trigger({});
-      for (let i = 0; i < 100 && (await runs.retrieve(handle.id)).status !== "WAITING"; i++) await new Promise((r) => setTimeout(r, 50));
+      await until(async () => ((await runs.retrieve(handle.id)).status === "WAITING" ? true : undefined), 20_000);
       return handle;
     });
     const v2 = task({ id: "shrinking", run: async (_: unknown, { io }) => io.runTask("one", async () => 1) });

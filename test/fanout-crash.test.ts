@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { runs } from "durably";
 import { TEST_DATABASE_URL, dropSchemas, sql, uniqueSchema } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
+import { until } from "./helpers/until.ts";
 import { fanoutTasks } from "./fixtures/fanout-task.ts";
 
 const schema = uniqueSchema("fanout");
@@ -27,7 +28,7 @@ describe("a parent awaiting 20 children, its worker killed with kill -9 mid-way"
     const { id } = await parent.trigger({});
     const countChildren = async () =>
       (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".runs WHERE parent_run_id = $1`, [id]))[0]!.n;
-    for (let i = 0; i < 400 && (await countChildren()) < 7; i++) await new Promise((r) => setTimeout(r, 25));
+    await until(async () => ((await countChildren()) >= 7 ? true : undefined), 20_000, 25);
     worker.kill("SIGKILL");
     await once(worker, "exit");
     const atKill = await countChildren();

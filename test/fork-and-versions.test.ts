@@ -2,12 +2,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Client, DuplicateTaskError, eventTrigger, metadata, runs, task, wait } from "durably";
 import { createEngine } from "durably/engine";
 import { startTestEngine, withEngine } from "./helpers/engine.ts";
+import { until } from "./helpers/until.ts";
 import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
 import { definitionsOf, serviceOf } from "../engine/internal.ts";
 
 async function waitForStatus(id: string, status: string): Promise<void> {
-  for (let i = 0; i < 200 && (await runs.retrieve(id)).status !== status; i++) await new Promise((r) => setTimeout(r, 50));
-  expect((await runs.retrieve(id)).status).toBe(status);
+  await until(async () => ((await runs.retrieve(id)).status === status ? true : undefined), 20_000);
 }
 
 describe("runs.fork", () => {

@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { until } from "./helpers/until.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dataDir = "test-output/npm-start/pg";
@@ -65,12 +66,12 @@ describe("npm start with no DATABASE_URL", () => {
       body: JSON.stringify({ name: "generate-memes", payload: {} }),
     }).then((r) => r.json() as Promise<{ runs: string[] }>);
     const runId = sent.runs[0]!;
-    let status = "";
-    for (let i = 0; i < 100 && status !== "SUCCESS"; i++) {
-      status = (await fetch(`${base}/api/runs/${runId}`).then((r) => r.json() as Promise<{ status: string }>)).status;
-      if (status !== "SUCCESS") await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(status).toBe("SUCCESS");
+    const finished = (id: string) =>
+      until(async () => {
+        const run = await fetch(`${base}/api/runs/${id}`).then((r) => r.json() as Promise<{ status: string; output?: unknown }>);
+        return ["SUCCESS", "FAILURE", "CANCELED"].includes(run.status) ? run : undefined;
+      }, 30_000, 200);
+    expect((await finished(runId)).status).toBe("SUCCESS");
     // A v3 task reaches the run through the SDK's globals (metadata.*): the tasks file and the
     // engine must share one copy of the SDK.
     const v3 = await fetch(`${base}/api/tasks/metadata-progress/trigger`, {
@@ -78,12 +79,7 @@ describe("npm start with no DATABASE_URL", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ payload: {}, options: { metadata: { user: { name: "Ada" } } } }),
     }).then((r) => r.json() as Promise<{ id: string }>);
-    let v3Run = { status: "", output: null as unknown };
-    for (let i = 0; i < 150 && !["SUCCESS", "FAILURE"].includes(v3Run.status); i++) {
-      v3Run = await fetch(`${base}/api/runs/${v3.id}`).then((r) => r.json() as Promise<typeof v3Run>);
-      if (v3Run.status !== "SUCCESS") await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(v3Run).toMatchObject({ status: "SUCCESS", output: { greeted: "Ada" } });
+    expect(await finished(v3.id)).toMatchObject({ status: "SUCCESS", output: { greeted: "Ada" } });
     const page = await fetch(base).then((r) => r.text());
     expect(page).toContain("<div id=\"root\"");
 
