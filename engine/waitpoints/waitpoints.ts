@@ -2,6 +2,7 @@ import { InvalidPayloadError, WaitpointCompletedError, WaitpointNotFoundError } 
 import type { CreateWaitTokenOptions, ListWaitTokensFilter, WaitpointList, WaitpointRecord, WaitToken } from "../../sdk/waitpoints.ts";
 import { WAITPOINT_STATUSES } from "../../sdk/waitpoints.ts";
 import { createPublicToken, MAX_TOKEN_SECONDS, type TokenSigner } from "../auth/tokens.ts";
+import { Batcher } from "../db/batcher.ts";
 import type { Database } from "../db/database.ts";
 import type { Statements } from "../db/sql/index.ts";
 import { parseDelay } from "../delay.ts";
@@ -9,7 +10,7 @@ import { newId } from "../ids.ts";
 import type { Channels } from "../notify/listener.ts";
 import { checkId, normalizeTags } from "../orchestration/insert-run.ts";
 import type { JobSender } from "../scheduler/jobs.ts";
-import { encode } from "../serialize.ts";
+import { encode, type Stored } from "../serialize.ts";
 import { toWaitpoint, type WaitpointRow } from "./records.ts";
 import { callbackSecret, hashSecret, secretMatches } from "./secrets.ts";
 import { wakeRuns } from "./wake-runs.ts";
@@ -30,8 +31,19 @@ export interface WaitpointsDeps {
 /** The path a token's callback URL adds to the public URL; served without an API key (http/server.ts). */
 export const callbackPath = (id: string, secret: string) => `/callbacks/waitpoints/${encodeURIComponent(id)}/${secret}`;
 
+/** How a completion went: it settled the token, or found none, or found it settled already. */
+type Settled = "settled" | "not-found" | "COMPLETED" | "TIMED_OUT";
+
 /** Waitpoint tokens from the outside: create, complete, read. A run's own side is await-token.ts. */
 export class Waitpoints {
+  /**
+   * Completions arriving together share a transaction, and at most two are open at once: each
+   * holds a pooled connection while its wake-up jobs are sent, and pg-boss reads its queue on
+   * the pool the first time, so a burst of completions each in its own transaction could take
+   * every connection of a small pool (a direct backend has five) and wait on each other forever.
+   */
+  readonly #completions = new Batcher<{ id: string; output: Stored }, Settled>((items) => this.#settle(items), { maxBatch: 100, concurrency: 2 });
+
   constructor(private readonly deps: WaitpointsDeps) {}
 
   async create(options: CreateWaitTokenOptions): Promise<WaitToken> {
@@ -58,17 +70,34 @@ export class Waitpoints {
     return this.#token(id, true);
   }
 
-  /** COMPLETED with `output`, waking every run waiting on the token, in one transaction. */
+  /** COMPLETED with `output`, waking every run waiting on the token in the same transaction. */
   async complete(id: string, output: unknown): Promise<void> {
     checkId(id, "waitpoint id");
-    const { db, sql } = this.deps;
-    const stored = encode(output, "waitpoint output", this.deps.maxPayloadBytes);
-    await db.transaction(async (client) => {
-      const settled = await db.query<{ run_ids: string[] }>(sql.waitpoints.settle, [id, "COMPLETED", stored, this.deps.channels.wake], client);
-      if (settled.rows[0]) return wakeRuns(this.deps.scheduler, client, settled.rows[0].run_ids);
-      const { rows } = await db.query<WaitpointRow>(sql.waitpoints.get, [id], client);
-      if (!rows[0]) throw new WaitpointNotFoundError(id);
-      throw new WaitpointCompletedError(id, rows[0].status === "TIMED_OUT" ? "TIMED_OUT" : "COMPLETED");
+    const settled = await this.#completions.run({ id, output: encode(output, "waitpoint output", this.deps.maxPayloadBytes) });
+    if (settled === "not-found") throw new WaitpointNotFoundError(id);
+    if (settled !== "settled") throw new WaitpointCompletedError(id, settled);
+  }
+
+  /** One transaction for completions that came together; tokens are locked in id order, so two never deadlock. */
+  async #settle(items: { id: string; output: Stored }[]): Promise<Settled[]> {
+    const { db, sql, channels } = this.deps;
+    const order = items.map((_, i) => i).sort((a, b) => (items[a]!.id < items[b]!.id ? -1 : items[a]!.id > items[b]!.id ? 1 : 0));
+    return db.transaction(async (client) => {
+      const results: Settled[] = new Array(items.length);
+      const woken: string[] = [];
+      for (const i of order) {
+        const { id, output } = items[i]!;
+        const settled = await db.query<{ run_ids: string[] }>(sql.waitpoints.settle, [id, "COMPLETED", output, channels.wake], client);
+        if (settled.rows[0]) {
+          woken.push(...settled.rows[0].run_ids);
+          results[i] = "settled";
+          continue;
+        }
+        const { rows } = await db.query<WaitpointRow>(sql.waitpoints.get, [id], client);
+        results[i] = !rows[0] ? "not-found" : rows[0].status === "TIMED_OUT" ? "TIMED_OUT" : "COMPLETED";
+      }
+      await wakeRuns(this.deps.scheduler, client, woken);
+      return results;
     });
   }
 
