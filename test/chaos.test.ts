@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_CHAOS, formatReport, runChaos, type ChaosOptions } from "./chaos/controller.ts";
 
 describe("chaos (small): worker processes killed with kill -9 and PostgreSQL restarted mid-run", () => {
-  it("finishes every run exactly once: all SUCCESS, full journals, no lost step, no duplicate transactional step", async () => {
+  it("finishes every run exactly once: all SUCCESS, full journals, no lost step, no duplicate transactional step, each run resumed once from its waitpoint token", async () => {
     const options: ChaosOptions = {
       ...DEFAULT_CHAOS,
       runs: 100,
@@ -28,6 +28,8 @@ describe("chaos (small): worker processes killed with kill -9 and PostgreSQL res
       missingSideEffects: 0,
       transactionalDuplicates: 0,
       journalMismatches: 0,
+      waitpointMismatches: 0,
     });
+    expect(report.tokensCompleted).toBeGreaterThan(0);
   }, 90_000);
 });

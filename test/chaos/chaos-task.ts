@@ -1,5 +1,5 @@
 import pg from "pg";
-import { task } from "durably";
+import { task, wait } from "durably";
 
 export const CHAOS_TASK_ID = "chaos-steps";
 
@@ -13,6 +13,18 @@ export interface ChaosPayload {
 export function isTransactionalStep(step: number): boolean {
   return step % 2 === 1;
 }
+
+/**
+ * Each run waits once on a waitpoint token of its own, before this step (a transactional one, so
+ * a run resumed twice would show as a duplicate); the controller completes the tokens at random
+ * moments while it kills workers.
+ */
+export function waitsBefore(steps: number): number {
+  return Math.min(steps - 1, 2 * Math.floor(steps / 4) + 1);
+}
+
+/** The output the controller completes each token with, so the check can match what each run saw. */
+export const tokenOutput = (tokenId: string) => ({ completedFor: tokenId });
 
 /** Step failures here are infrastructure (a Postgres restart under the insert): retry soon and often. */
 const STEP_RETRY = { maxAttempts: 20, minTimeoutInMs: 100, maxTimeoutInMs: 2_000 };
@@ -38,6 +50,11 @@ export function chaosTask(databaseUrl: string, sideTable: string, worker: string
     run: async (payload: ChaosPayload, { io, ctx }) => {
       const ids: string[] = [];
       for (let step = 0; step < payload.steps; step++) {
+        if (step === waitsBefore(payload.steps)) {
+          const token = await wait.createToken({ tags: ["chaos"] });
+          const result = await wait.forToken<{ completedFor: string }>(token);
+          if (result.unwrap().completedFor !== token.id) throw new Error(`run ${ctx.run.id} resumed with another token's output`);
+        }
         const transaction = isTransactionalStep(step);
         const id = await io.runTask(
           `step-${step}`,

@@ -4,8 +4,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { connect, createEngine } from "durably/engine";
+import { WaitpointCompletedError } from "durably";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../engine/db/embedded-postgres.ts";
-import { CHAOS_TASK_ID, sideTableDdl, type ChaosPayload } from "./chaos-task.ts";
+import { CHAOS_TASK_ID, sideTableDdl, tokenOutput, type ChaosPayload } from "./chaos-task.ts";
 import { verifyChaos, type ChaosFigures } from "./verify.ts";
 import { Workers } from "./workers.ts";
 
@@ -38,6 +39,9 @@ export interface ChaosReport {
   kills: number;
   restarts: number;
   unexpectedWorkerExits: number;
+  /** Waitpoint tokens the controller completed, and second completions sent alongside that were refused. */
+  tokensCompleted: number;
+  secondCompletionsRefused: number;
   seconds: number;
   timedOut: boolean;
 }
@@ -72,8 +76,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let kills = 0;
   let restarts = 0;
   let timedOut = false;
+  const tokens = { completed: 0, refused: 0 };
+  let backend: Awaited<ReturnType<typeof connect>> | undefined;
   try {
     await enqueue(databaseUrl, options);
+    backend = await connect({ databaseUrl, schema: SCHEMA });
     log(`${options.runs} runs of ${options.steps} steps queued; starting ${options.workers} workers`);
     const startedAt = Date.now();
     await Promise.all(Array.from({ length: options.workers }, (_, slot) => workers.start(slot)));
@@ -110,6 +117,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         if (postgres.url !== databaseUrl) throw new Error(`PostgreSQL came back on another address: ${postgres.url}`);
         nextKillAt = Date.now() + between(options.killIntervalMs);
       }
+      await completeSomeTokens(backend, databaseUrl, tokens).catch(() => undefined);
       // A worker that died on its own (an engine bug) is restarted too, and counted.
       await workers.reviveDead().catch((error: Error) => log(`restarting a worker failed: ${error.message}`));
       await sleep(200);
@@ -120,8 +128,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const ok =
       !timedOut && figures.problems.length === 0 && workers.unexpectedExits === 0 &&
       figures.statuses.SUCCESS === options.runs && figures.runsWithFullJournal === options.runs;
-    return { ok, figures, kills, restarts, unexpectedWorkerExits: workers.unexpectedExits, seconds, timedOut };
+    return {
+      ok, figures, kills, restarts, unexpectedWorkerExits: workers.unexpectedExits, seconds, timedOut,
+      tokensCompleted: tokens.completed, secondCompletionsRefused: tokens.refused,
+    };
   } finally {
+    await backend?.close().catch(() => undefined);
     await workers.stopAll().catch(() => undefined);
     await postgres.stop();
     pgLog.end();
@@ -153,6 +165,33 @@ async function enqueue(databaseUrl: string, options: ChaosOptions): Promise<void
   }
 }
 
+/**
+ * Completes about half the waiting tokens, at whatever moment this is (workers being killed,
+ * PostgreSQL restarting); one in five gets a second completion at the same time, which must be
+ * refused. Failures from a database that is down are left for the next round.
+ */
+async function completeSomeTokens(backend: Awaited<ReturnType<typeof connect>>, databaseUrl: string, tokens: { completed: number; refused: number }): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2_000 });
+  client.on("error", () => undefined);
+  await client.connect();
+  let waiting: string[];
+  try {
+    waiting = (await client.query<{ id: string }>(`SELECT id FROM "${SCHEMA}".waitpoints WHERE status = 'WAITING'`)).rows.map((r) => r.id);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  const complete = (id: string) =>
+    backend.completeWaitToken(id, tokenOutput(id)).then(
+      () => "completed" as const,
+      (error: unknown) => (error instanceof WaitpointCompletedError ? ("refused" as const) : ("failed" as const)),
+    );
+  await Promise.all(waiting.filter(() => Math.random() < 0.5).map(async (id) => {
+    const outcomes = await Promise.all(Math.random() < 0.2 ? [complete(id), complete(id)] : [complete(id)]);
+    tokens.completed += outcomes.filter((o) => o === "completed").length;
+    if (outcomes.length === 2 && outcomes.includes("completed")) tokens.refused += outcomes.filter((o) => o === "refused").length;
+  }));
+}
+
 async function countFinished(databaseUrl: string): Promise<number> {
   const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2_000 });
   client.on("error", () => undefined);
@@ -179,6 +218,8 @@ export function formatReport(options: ChaosOptions, report: ChaosReport): string
     `  duplicates, transactional steps:  ${f.transactionalDuplicates}`,
     `  duplicates, other steps:          ${f.nonTransactionalDuplicates} (steps in flight at a kill or restart: at-least-once)`,
     `  journal/side-table mismatches:    ${f.journalMismatches}`,
+    `  waitpoint tokens completed:       ${report.tokensCompleted} (second completions refused: ${report.secondCompletionsRefused})`,
+    `  waitpoint mismatches:             ${f.waitpointMismatches}`,
     `  worker exits nobody asked for:    ${report.unexpectedWorkerExits}`,
     report.ok ? "  RESULT: nothing lost" : `  RESULT: FAILED\n${f.problems.slice(0, 20).map((p) => `    - ${p}`).join("\n")}`,
   ];

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import pg from "pg";
 import { isTransactionalStep } from "./chaos-task.ts";
 
@@ -14,6 +15,11 @@ export interface ChaosFigures {
   /** Steps whose journaled output is not the id of a row the step wrote. */
   journalMismatches: number;
   sideRows: number;
+  /**
+   * Runs whose wait on their token is not exactly one journaled outcome matching their one
+   * token, COMPLETED with that outcome and waited on by no other run.
+   */
+  waitpointMismatches: number;
   problems: string[];
 }
 
@@ -66,13 +72,39 @@ export async function verifyChaos(databaseUrl: string, schema: string, sideTable
         }
       }
     }
+    let waitpointMismatches = 0;
+    const waits = await q<{ run_id: string; outcomes: { key: string; output: { json: unknown } }[]; tokens: { id: string; status: string; output: { json: unknown }; run_ids: string[] }[] }>(`
+      SELECT r.id AS run_id,
+        (SELECT coalesce(json_agg(json_build_object('key', j.key, 'output', j.output)), '[]') FROM "${schema}".journal j
+          WHERE j.run_id = r.id AND j.kind = 'waitpoint' AND j.key LIKE 'forToken:%') AS outcomes,
+        (SELECT coalesce(json_agg(json_build_object('id', w.id, 'status', w.status, 'output', w.output, 'run_ids', w.run_ids)), '[]')
+          FROM "${schema}".waitpoints w WHERE w.idempotency_key LIKE r.id || ':%') AS tokens
+      FROM "${schema}".runs r`);
+    for (const { run_id, outcomes, tokens } of waits) {
+      const [token] = tokens;
+      const [outcome] = outcomes;
+      const expected = token && { ok: true, output: { completedFor: token.id } };
+      const problem =
+        tokens.length !== 1 ? `${tokens.length} tokens created`
+        : outcomes.length !== 1 ? `${outcomes.length} journaled waits`
+        : outcome!.key !== `forToken:${token!.id}` ? `waited on ${outcome!.key}, created ${token!.id}`
+        : token!.status !== "COMPLETED" || !isDeepStrictEqual(token!.output?.json, expected!.output) ? `token ${token!.id} is ${token!.status}`
+        : !isDeepStrictEqual(outcome!.output.json, expected) ? `journaled ${JSON.stringify(outcome!.output.json)}`
+        // None when the controller completed the token before the run reached forToken.
+        : token!.run_ids.some((id) => id !== run_id) ? `token waited on by ${token!.run_ids.join(",")}`
+        : undefined;
+      if (problem) {
+        waitpointMismatches++;
+        problems.push(`run ${run_id} waitpoint: ${problem}`);
+      }
+    }
     const notFinished = Object.entries(statuses).filter(([s]) => s !== "SUCCESS");
     if (journals.length !== runs) problems.push(`${journals.length} runs in the database, expected ${runs}`);
     for (const [status, n] of notFinished) problems.push(`${n} runs ${status}`);
     const [{ n: sideRows }] = (await q<{ n: number }>(`SELECT count(*)::int AS n FROM ${sideTable}`)) as [{ n: number }];
     return {
       runs: journals.length, statuses, runsWithFullJournal, missingSideEffects, transactionalDuplicates,
-      nonTransactionalDuplicates, journalMismatches, sideRows, problems,
+      nonTransactionalDuplicates, journalMismatches, sideRows, waitpointMismatches, problems,
     };
   } finally {
     await client.end();
