@@ -10,6 +10,7 @@ import { forkRun } from "./orchestration/fork-run.ts";
 import { checkId, insertReadyRuns, insertRun, insertRunsWithoutKeys, prepareTrigger, type PendingJob, type RunInsert } from "./orchestration/insert-run.ts";
 import { Schedules, type SchedulesDeps } from "./scheduler/schedules.ts";
 import type { Listener } from "./notify/listener.ts";
+import { RunWaiters } from "./notify/run-waiters.ts";
 import { onClient } from "./scheduler/jobs.ts";
 import { encode } from "./serialize.ts";
 import { audienceOf, createPublicToken, type TokenScopes } from "./auth/tokens.ts";
@@ -41,6 +42,7 @@ export class Service implements Backend {
   readonly schedules: Schedules;
   readonly waitpoints: Waitpoints;
   readonly #triggers: Batcher<TriggerRequest, { id: string; isCached: boolean }>;
+  #waiters: Promise<RunWaiters> | undefined;
 
   constructor(private readonly deps: ServiceDeps) {
     this.schedules = new Schedules(deps);
@@ -221,27 +223,40 @@ export class Service implements Backend {
   async pollRun(id: string, timeoutMs: number): Promise<Run> {
     checkId(id, "run id");
     const deadline = Date.now() + timeoutMs;
-    const listener = this.deps.listener ? await this.deps.listener() : undefined;
+    const waiters = await this.#runWaiters();
     for (;;) {
-      let wake: () => void = () => undefined;
-      const signal = new Promise<void>((resolve) => (wake = resolve));
       // Every step of the run notifies; only the notification of its end, which says so, wakes
-      // the waiter to read it. A reconnect may have lost that notification, and the timer below
-      // covers any other loss.
-      const off = listener?.onRun(this.deps.channels.run, id, (change) => change.finished && wake());
-      const offReconnect = listener?.onReconnect(wake);
+      // the waiter to read it. Waiting starts before the read, so an end right after it is heard.
+      const waiting = waiters?.wait(id);
+      let timer: NodeJS.Timeout | undefined;
       try {
         const { rows } = await this.deps.db.query<{ status: RunStatus }>(this.deps.sql.runs.state, [id]);
         const status = rows[0]?.status;
         if (!status || isFinalRunStatus(status)) return await this.retrieveRun(id);
         const left = deadline - Date.now();
         if (left <= 0) throw new TimeoutError(`Run ${id} did not finish within ${timeoutMs} ms (it is ${status})`);
-        await Promise.race([signal, new Promise((resolve) => setTimeout(resolve, Math.min(left, listener ? 5_000 : 250)))]);
+        // Without a listener nothing wakes the waiter: it reads again every 250 ms.
+        const timeUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, waiting ? left : Math.min(left, 250))));
+        await (waiting ? Promise.race([waiting.woken, timeUp]) : timeUp);
       } finally {
-        off?.();
-        offReconnect?.();
+        waiting?.stop();
+        clearTimeout(timer);
       }
     }
+  }
+
+  /** Made on the first `pollRun`, which opens a direct backend's LISTEN connection. */
+  #runWaiters(): Promise<RunWaiters | undefined> {
+    const { listener, channels, db, sql } = this.deps;
+    if (!listener) return Promise.resolve(undefined);
+    const finished = async (ids: string[]) => {
+      const { rows } = await db.query<{ id: string; status: RunStatus }>(sql.runs.statusesOf, [ids]);
+      return rows.filter((row) => isFinalRunStatus(row.status)).map((row) => row.id);
+    };
+    const made = (this.#waiters ??= listener().then((l) => new RunWaiters(l, channels.run, finished)));
+    // A connection that failed is tried again by the next poll.
+    made.catch(() => this.#waiters === made && (this.#waiters = undefined));
+    return made;
   }
 
   async createPublicToken(options: { scopes: TokenScopes; expiresIn?: number | string }): Promise<string> {

@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { task, wait } from "durably";
 import { runChanges, type RunChange } from "../engine/notify/listener.ts";
+import { RunWaiters } from "../engine/notify/run-waiters.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { sql } from "./helpers/db.ts";
 import { until } from "./helpers/until.ts";
 import { partsOf, serviceOf } from "../engine/internal.ts";
 
-/** pollRun's fallback timer wakes a waiter after 5 s; a wake-up well before it came from the run's end. */
+/** pollRun's sweep finds a finished run within 5 s; a wake-up well before it came from the run's end. */
 const BEFORE_FALLBACK_MS = 2_500;
 
 describe("waiting for runs", () => {
@@ -42,7 +43,7 @@ describe("waiting for runs", () => {
     }
   });
 
-  it("runs.poll returns when the run ends, succeeded or canceled, without waiting for its fallback timer", async () => {
+  it("runs.poll returns when the run ends, succeeded or canceled, without waiting for the sweep", async () => {
     const stepper = task({
       id: "many-steps",
       run: async (_: unknown, { io }) => {
@@ -86,6 +87,26 @@ describe("waiting for runs", () => {
     } finally {
       offA();
       offB();
+    }
+  });
+
+  it("wakes a waiter whose run's end was never heard, from one look-up of every run waited for", async () => {
+    const engine = await startTestEngine("waiters_sweep", { worker: false });
+    const { listener, channels } = partsOf(engine);
+    const lookUps: string[][] = [];
+    const finished = async (ids: string[]) => {
+      lookUps.push([...ids].sort());
+      return ids.filter((id) => id === "run_done");
+    };
+    const waiters = new RunWaiters(listener, channels.run, finished, 50);
+    const done = waiters.wait("run_done");
+    const other = waiters.wait("run_other");
+    try {
+      await done.woken;
+      expect(lookUps[0]).toEqual(["run_done", "run_other"]);
+    } finally {
+      done.stop();
+      other.stop();
     }
   });
 });
