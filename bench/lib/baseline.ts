@@ -96,44 +96,58 @@ export async function insertCommitThroughput(url: string, clients: number, ms: n
   });
 }
 
+/** The pause before each push sample, engine's and baseline's alike: both start from an idle connection. */
+export const PUSH_SAMPLE_GAP_MS = 2;
+
 /**
  * From calling `pg_notify` on one connection to the notification arriving on a LISTENing one, in
  * ms. With `durable`, the notification comes from an INSERT's commit (a WAL flush) instead of a
  * bare NOTIFY: what raw Postgres pays to make a change durable and announce it.
  */
-/** The pause before each push sample, engine's and baseline's alike: both start from an idle connection. */
-export const PUSH_SAMPLE_GAP_MS = 2;
-
-export async function notifyRoundTrip(url: string, samples: number, options: { durable?: boolean } = {}): Promise<number[]> {
-  if (options.durable) {
-    return withScratch(url, (table) =>
-      measureNotify(url, samples, { name: "bench_insert_notify", text: `WITH ins AS (INSERT INTO ${table} (v) VALUES ($2) RETURNING id) SELECT pg_notify($1, $2) FROM ins` }),
-    );
-  }
-  return measureNotify(url, samples, { name: "bench_notify", text: "SELECT pg_notify($1, $2)" });
+export interface NotifyProbe {
+  sample(): Promise<number>;
+  close(): Promise<void>;
 }
 
-async function measureNotify(url: string, samples: number, statement: { name: string; text: string }): Promise<number[]> {
+export async function openNotifyProbe(url: string, options: { durable?: boolean } = {}): Promise<NotifyProbe> {
+  const scratch = options.durable ? await openScratch(url) : undefined;
+  const statement = scratch
+    ? { name: "bench_insert_notify", text: `WITH ins AS (INSERT INTO ${scratch.table} (v) VALUES ($2) RETURNING id) SELECT pg_notify($1, $2) FROM ins` }
+    : { name: "bench_notify", text: "SELECT pg_notify($1, $2)" };
   const channel = benchSchema("notify");
   const listener = new pg.Client({ connectionString: url });
   const sender = new pg.Client({ connectionString: url });
   await Promise.all([listener.connect(), sender.connect()]);
-  try {
-    await listener.query(`LISTEN "${channel}"`);
-    let arrived: ((at: number) => void) | undefined;
-    listener.on("notification", () => arrived?.(performance.now()));
-    const q = { ...statement, values: [channel, "run_x:1"] };
-    const all: number[] = [];
-    for (let i = 0; i < samples + 20; i++) {
+  await listener.query(`LISTEN "${channel}"`);
+  let arrived: ((at: number) => void) | undefined;
+  listener.on("notification", () => arrived?.(performance.now()));
+  const q = { ...statement, values: [channel, "run_x:1"] };
+  const probe: NotifyProbe = {
+    async sample() {
       const received = new Promise<number>((resolve) => (arrived = resolve));
       const t0 = performance.now();
       await sender.query(q);
-      const at = await received;
-      if (i >= 20) all.push(at - t0);
+      return (await received) - t0;
+    },
+    async close() {
+      await Promise.all([listener.end(), sender.end()]);
+      await scratch?.close();
+    },
+  };
+  for (let i = 0; i < 20; i++) await probe.sample();
+  return probe;
+}
+
+export async function notifyRoundTrip(url: string, samples: number, options: { durable?: boolean } = {}): Promise<number[]> {
+  const probe = await openNotifyProbe(url, options);
+  try {
+    const all: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      all.push(await probe.sample());
       await sleep(PUSH_SAMPLE_GAP_MS);
     }
     return all;
   } finally {
-    await Promise.all([listener.end(), sender.end()]);
+    await probe.close();
   }
 }
