@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { runs, task, wait } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
-
 import { until } from "./helpers/until.ts";
-import { serviceOf } from "../engine/internal.ts";
+import { partsOf, serviceOf } from "../engine/internal.ts";
 
 const untilTrue = (probe: () => Promise<boolean>) => until(async () => ((await probe()) ? true : undefined), 20_000);
 
@@ -12,11 +11,12 @@ describe("cancel", () => {
     let afterCancel = 0;
     let nextStepRan = 0;
     let started = 0;
+    const { promise: canceledHeard, resolve: goOn } = Promise.withResolvers<void>();
     const slow = task({
       id: "slow-child",
       run: async (_: unknown, { io }) => {
         await io.runTask("start", async () => ++started);
-        await new Promise((r) => setTimeout(r, 800));
+        await canceledHeard;
         // The engine heard the cancel: the next step does not start, and the code stops there.
         await io.runTask("after", async () => ++nextStepRan);
         await io.runTask("later", async () => ++afterCancel);
@@ -24,7 +24,13 @@ describe("cancel", () => {
       },
     });
     const parent = task({ id: "cancel-parent", run: async () => slow.triggerAndWait({}) });
-    const engine = await startTestEngine("cancel", { tasks: [slow, parent] });
+    const probe = task({ id: "cancel-probe", run: async () => "slot free" });
+    // One slot: the probe runs only once the child's execution has stopped and let go of it.
+    const engine = await startTestEngine("cancel", { tasks: [slow, parent, probe], concurrency: 1 });
+    const { listener, channels } = partsOf(engine);
+    const heard = new Set<string>();
+    // Registered after the engine's own handler, so it runs once the engine has heard the cancel.
+    listener.on(channels.cancel, (runId) => heard.add(runId));
     const { id } = await parent.trigger({});
     await untilTrue(async () => started === 1 && (await runs.retrieve(id)).status === "WAITING");
     await runs.cancel(id);
@@ -32,7 +38,9 @@ describe("cancel", () => {
     expect((await runs.retrieve(id)).status).toBe("CANCELED");
     expect(child!.status).toBe("CANCELED");
     expect(child!.parentRunId).toBe(id);
-    await new Promise((r) => setTimeout(r, 1_200));
+    await untilTrue(async () => heard.has(child!.id));
+    goOn();
+    expect((await runs.poll((await probe.trigger({})).id, { timeoutMs: 20_000 })).output).toBe("slot free");
     expect(afterCancel).toBe(0);
     expect(nextStepRan).toBe(0);
     expect((await runs.retrieve(child!.id)).status).toBe("CANCELED");
@@ -91,9 +99,11 @@ describe("idempotency and ttl", () => {
     const a = await t.trigger(1, { idempotencyKey: "k", idempotencyKeyTTL: 1 });
     const b = await t.trigger(2, { idempotencyKey: "k", idempotencyKeyTTL: 1 });
     expect(b.id).toBe(a.id);
-    await new Promise((r) => setTimeout(r, 1_100));
-    const c = await t.trigger(3, { idempotencyKey: "k" });
-    expect(c.id).not.toBe(a.id);
+    // A trigger within the TTL returns the first run and starts none.
+    const c = await until(async () => {
+      const handle = await t.trigger(3, { idempotencyKey: "k" });
+      return handle.id === a.id ? undefined : handle;
+    }, 20_000);
     const d = await t.trigger(4, { idempotencyKey: "k" });
     expect(d.id).toBe(c.id);
     expect((await runs.poll(c.id)).output).toBe(3);
