@@ -63,11 +63,13 @@ describe("transactional steps ({ transaction: true })", () => {
           return "late";
         }, { transaction: true }),
     });
-    const engine = await startTestEngine("tx_fenced", { tasks: [stale] });
+    const probe = task({ id: "tx-probe", run: async () => "slot free" });
+    // One slot: the probe runs only once the stale execution's commit was refused and it let go.
+    const engine = await startTestEngine("tx_fenced", { tasks: [stale, probe], concurrency: 1 });
     schema = engine.options.schema;
     const { id } = await stale.trigger({});
     await takenOver;
-    await new Promise((r) => setTimeout(r, 300));
+    expect((await runs.poll((await probe.trigger({})).id, { timeoutMs: 20_000 })).output).toBe("slot free");
     expect(await rowsOf(id)).toEqual([]);
     expect(await serviceOf(engine).getJournal(id)).toEqual([]);
     await runs.cancel(id);
