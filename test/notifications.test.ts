@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { task } from "durably";
 import { changedRuns } from "../engine/notify/listener.ts";
 import { startTestEngine } from "./helpers/engine.ts";
+import { sql } from "./helpers/db.ts";
 import { until } from "./helpers/until.ts";
 import { partsOf } from "../engine/internal.ts";
 
@@ -32,8 +33,14 @@ describe("run-change notifications", () => {
     process.on("warning", onWarning);
     try {
       const engine = await startTestEngine("notify_listen", { worker: false });
-      const offs = ["a", "b", "c"].map((name) => partsOf(engine).listener.on(`${engine.options.schema}_${name}`, () => undefined));
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      const heard = new Set<string>();
+      const channels = ["a", "b", "c"].map((name) => `${engine.options.schema}_${name}`);
+      const offs = channels.map((channel) => partsOf(engine).listener.on(channel, () => heard.add(channel)));
+      // A notification heard on every channel: each LISTEN has run (a warning would be out by then).
+      await until(async () => {
+        for (const channel of channels) await sql("SELECT pg_notify($1, '')", [channel]);
+        return heard.size === channels.length ? true : undefined;
+      }, 10_000);
       offs.forEach((off) => off());
       expect(warnings.filter((w) => w.includes("already executing a query"))).toEqual([]);
     } finally {
