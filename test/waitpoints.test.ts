@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { TEST_DATABASE_URL } from "./helpers/db.ts";
 import { waitsOnce } from "./fixtures/waitpoints/check-task.ts";
+import { connect } from "../engine/backends/direct.ts";
 import { serviceOf } from "../engine/internal.ts";
 
 const isWaiting = async (id: string) => ((await runs.retrieve(id)).status === "WAITING" ? true : undefined);
@@ -201,5 +202,22 @@ describe("waitpoint tokens", () => {
     expect(JSON.parse(check.stdout)).toEqual([id, fork.id].sort().map((runId) => expect.objectContaining({ runId, outcome: "ok" })));
     expect(JSON.parse(check.stdout).map((r: { threw?: string }) => r.threw)).toEqual([undefined, undefined]);
     expect(check.status).toBe(0);
+  }, 60_000);
+
+  it("a burst of completions through a fresh direct backend (a pool of five) all land and wake their runs", async () => {
+    const waiter = task({ id: "burst", run: async (p: { token: string }) => (await wait.forToken<number>(p.token)).unwrap() });
+    const engine = await startTestEngine("wp_burst", { tasks: [waiter], concurrency: 20 });
+    const tokens = await Promise.all(Array.from({ length: 40 }, () => wait.createToken()));
+    const ids = await Promise.all(tokens.map((t) => waiter.trigger({ token: t.id }).then((h) => h.id)));
+    for (const id of ids) await until(() => isWaiting(id), 20_000);
+    // A backend that has sent no job yet: pg-boss reads its queue on the pool at the first one.
+    const backend = await connect({ databaseUrl: TEST_DATABASE_URL, schema: engine.options.schema });
+    try {
+      await Promise.all(tokens.map((t, i) => backend.completeWaitToken(t.id, i)));
+    } finally {
+      await backend.close();
+    }
+    const finished = await Promise.all(ids.map((id) => runs.poll(id, { timeoutMs: 20_000 })));
+    expect(finished.map((r) => r.output)).toEqual(tokens.map((_, i) => i));
   }, 60_000);
 });
