@@ -130,7 +130,7 @@ describe("run stream (SSE)", () => {
     const engine = await startTestEngine("sse_gone", { tasks: [waiting.task], http: { port: 0 }, secretKey: SECRET });
     const { id } = await waiting.task.trigger(null);
     await readSse(`${engine.url}/api/runs/${id}/stream`, { headers: auth, stop: (_, all) => statusVersions(all).length === 1 });
-    expect(await eventually(() => !partsOf(engine).entries.follows(id))).toBe(true);
+    await until(async () => (partsOf(engine).entries.follows(id) ? undefined : true), 10_000, 20);
     waiting.open();
   });
 
@@ -207,11 +207,13 @@ describe("runs stream (SSE)", () => {
       return run;
     };
     const isRun = (m: { event: string; data: string }) => m.event === "run" && (JSON.parse(m.data) as { id: string }).id === id;
+    const { promise: subscribed, resolve: onOpen } = Promise.withResolvers<void>();
     const stream = readSse(`${engine.url}/api/runs/stream`, {
       headers: auth,
+      onOpen,
       stop: (_, all) => slowSent && all.some((m) => isRun(m) && (JSON.parse(m.data) as { status: string }).status === "SUCCESS"),
     });
-    await new Promise((r) => setTimeout(r, 200));
+    await subscribed;
     slowNext = true;
     open();
 
@@ -220,12 +222,3 @@ describe("runs stream (SSE)", () => {
     expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
   });
 });
-
-async function eventually(check: () => boolean, timeoutMs = 5_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
-}

@@ -4,13 +4,17 @@ export interface SseMessage {
   data: string;
 }
 
-/** Reads Server-Sent Events from a URL until `stop` says so or the server ends the stream. */
+/**
+ * Reads Server-Sent Events from a URL until `stop` says so or the server ends the stream.
+ * `onOpen`: the response has begun, so the server's stream is set up.
+ */
 export async function readSse(
   url: string,
-  options: { headers?: Record<string, string>; stop?: (message: SseMessage, all: SseMessage[]) => boolean } = {},
+  options: { headers?: Record<string, string>; stop?: (message: SseMessage, all: SseMessage[]) => boolean; onOpen?: () => void } = {},
 ): Promise<{ messages: SseMessage[]; status: number }> {
   const controller = new AbortController();
   const response = await fetch(url, { headers: { accept: "text/event-stream", ...options.headers }, signal: controller.signal });
+  options.onOpen?.();
   const messages: SseMessage[] = [];
   if (!response.ok || !response.body) return { messages, status: response.status };
   const decoder = new TextDecoder();
