@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Client, auth, eventTrigger, runs, task } from "durably";
+import { Client, auth, eventTrigger, runs, task, wait } from "durably";
 import type { Engine } from "durably/engine";
 import { sql } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
@@ -51,18 +51,22 @@ async function setUp() {
   await runs.poll(b.id, { timeoutMs: 20_000 });
   const event = await serviceOf(engine).sendEvent({ name: "ping", payload: { marker: "event-payload" } });
   await runs.poll(event.runs[0]!, { timeoutMs: 20_000 });
-  const tokenA = await auth.createPublicToken({ scopes: { read: { tags: ["team:a"], runs: [event.runs[0]!] } } });
+  const waitpoint = (await wait.createToken()).id;
+  const tokenA = await auth.createPublicToken({ scopes: { read: { tags: ["team:a"], runs: [event.runs[0]!] }, write: { waitpoints: [waitpoint] } } });
   const tokenB = await auth.createPublicToken({ scopes: { read: { tags: ["team:b"] } } });
-  return { engine, a: a.id, b: b.id, eventId: event.id, tokenA, tokenB };
+  return { engine, a: a.id, b: b.id, eventId: event.id, waitpoint, tokenA, tokenB };
 }
 
 /** Every route of engine/http/server.ts, and whether a public token may use it (for something in its scope). */
-function routes(ids: { a: string; eventId: string }) {
+function routes(ids: { a: string; eventId: string; waitpoint: string }) {
   const reads = [
     `/api/runs/${ids.a}`, `/api/runs/${ids.a}/statuses`, `/api/runs/${ids.a}/journal`, `/api/runs/${ids.a}/metadata/history`,
     `/api/runs/${ids.a}/stream`, `/api/events/${ids.eventId}`, `/api/events/${ids.eventId}/runs`,
     `/api/events/${ids.eventId}/statuses`, `/api/events/${ids.eventId}/stream`, `/api/runs?tag=team:a`,
+    `/api/waitpoints/tokens/${ids.waitpoint}`,
   ].map((path) => ({ method: "GET", path, body: undefined as string | undefined, publicMay: true }));
+  // The one write a public token may make: completing a waitpoint it names under `write`.
+  const publicWrites = [{ method: "POST", path: `/api/waitpoints/tokens/${ids.waitpoint}/complete`, body: JSON.stringify({ data: { ok: true } }), publicMay: true }];
   const fullOnly = [
     { method: "GET", path: "/api/runs" },
     { method: "GET", path: "/api/runs/stream" },
@@ -79,8 +83,11 @@ function routes(ids: { a: string; eventId: string }) {
     { method: "GET", path: "/api/schedules" },
     { method: "POST", path: "/api/schedules", body: JSON.stringify({ task: "echo", cron: "0 3 * * *", deduplicationKey: "nightly" }) },
     { method: "DELETE", path: "/api/schedules/sched_nope" },
+    { method: "POST", path: "/api/waitpoints/tokens", body: JSON.stringify({ tags: ["x"] }) },
+    { method: "GET", path: "/api/waitpoints/tokens" },
+    { method: "POST", path: `/api/waitpoints/tokens/${ids.waitpoint}/access`, body: "{}" },
   ].map((r) => ({ body: undefined as string | undefined, ...r, publicMay: false }));
-  return [...reads, ...fullOnly];
+  return [...reads, ...publicWrites, ...fullOnly];
 }
 
 async function counts(engine: Engine) {
@@ -93,11 +100,11 @@ async function counts(engine: Engine) {
 
 describe("security, route by route", () => {
   it("every route refuses no key (401) and a bad key (401); public tokens only read within their scope (403 otherwise); the secret key is accepted", async () => {
-    const { engine, a, eventId, tokenA, tokenB } = await setUp();
+    const { engine, a, eventId, waitpoint, tokenA, tokenB } = await setUp();
     const base = engine.url!;
-    const table = routes({ a, eventId });
+    const table = routes({ a, eventId, waitpoint });
     // Guard against a route added to the server and forgotten here.
-    expect(table.length).toBeGreaterThanOrEqual(25);
+    expect(table.length).toBeGreaterThanOrEqual(30);
     for (const route of table) {
       const label = `${route.method} ${route.path}`;
       expect((await call(base, route.method, route.path, null, route.body)).status, `${label} without a key`).toBe(401);
