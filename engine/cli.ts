@@ -31,7 +31,7 @@ Usage:
       any number of each can share one database. Without DATABASE_URL it starts
       an embedded PostgreSQL keeping data in --data-dir.
   durably migrate                       Apply database migrations.
-  durably trigger <task-id> [--payload '<json>'] [--tag t]… [--idempotency-key k]
+  durably trigger <task-id> [--payload '<json>'] [--tag t]… [--idempotency-key k] [--max-duration seconds]
   durably runs list [--status S] [--task id] [--tag t] [--limit n] [--cursor c]
   durably runs get <run-id>
   durably runs retry|replay|cancel <run-id>
@@ -88,6 +88,7 @@ function parseFlags() {
       payload: { type: "string" },
       tag: { type: "string", multiple: true },
       "idempotency-key": { type: "string" },
+      "max-duration": { type: "string" },
       "from-seq": { type: "string" },
       run: { type: "string" },
       since: { type: "string" },
@@ -255,8 +256,12 @@ async function run(): Promise<void> {
       if (!sub) throw new UsageError("durably trigger needs a task id");
       const payload = parseJson(flags.payload, "--payload");
       const key = flags["idempotency-key"];
+      const maxDuration = flags["max-duration"] === undefined ? undefined : Number(flags["max-duration"]);
+      if (maxDuration !== undefined && !(maxDuration > 0)) throw new UsageError("--max-duration must be a positive number of seconds");
       const result = await withService((s) =>
-        s.trigger({ taskId: sub, payload, options: { ...(flags.tag ? { tags: flags.tag } : {}), ...(key ? { idempotencyKey: key } : {}) } }),
+        s.trigger({ taskId: sub, payload, options: {
+          ...(flags.tag ? { tags: flags.tag } : {}), ...(key ? { idempotencyKey: key } : {}), ...(maxDuration ? { maxDuration } : {}),
+        } }),
       );
       print(result, () => result.id);
       return;

@@ -116,6 +116,8 @@ export interface TriggerOptions {
   tags?: string[];
   /** Runs with the same key share their queue's concurrency limit. */
   concurrencyKey?: string;
+  /** Seconds of execution (time WAITING not counted) before the run fails with MAX_DURATION_EXCEEDED. */
+  maxDuration?: number;
 }
 
 export interface TriggerTaskRequest {

@@ -36,12 +36,22 @@ export interface TaskContext {
    * writes to the engine's database runs exactly once.
    */
   tx?: TransactionClient;
+  /**
+   * Aborted when this attempt passes its `timeout` (the reason is a `TimeoutError`) or the run its
+   * `maxDuration`: pass it to fetch and the like, since the step's code cannot be stopped otherwise.
+   */
+  signal: AbortSignal;
 }
 
 export interface RunTaskOptions {
   retry?: RetryOptions;
   /** Run the step inside the journal's transaction and hand it that transaction as `tx`. */
   transaction?: boolean;
+  /**
+   * Fail an attempt still running after this long (seconds, or a duration such as "30s") with a
+   * `TimeoutError`, retried by the step's policy; the attempt's `signal` is aborted.
+   */
+  timeout?: number | string;
 }
 
 /** The durable operations available to a run; every call is journaled. */

@@ -18,6 +18,8 @@ export interface Definition {
   execute(payload: unknown, scope: RunScope): Promise<unknown>;
   /** At most `concurrencyLimit` runs of this queue (per concurrency key) execute at once, across workers. */
   queue?: { name: string; concurrencyLimit: number };
+  /** The task's `maxDuration` in ms; a trigger's own overrides it. */
+  maxDurationMs?: number;
   /** Fires a run on this cron expression for as long as an engine runs this task. */
   schedule?: { cron: string; timezone: string };
 }

@@ -176,6 +176,15 @@ export class TimeoutError extends DurablyError {
   }
 }
 
+/** The run executed for longer than its `maxDuration` (time spent waiting not counted). */
+export class MaxDurationExceededError extends DurablyError {
+  readonly maxDurationSeconds: number;
+  constructor(maxDurationSeconds: number) {
+    super("MAX_DURATION_EXCEEDED", `Run exceeded its maxDuration of ${maxDurationSeconds} s of execution`);
+    this.maxDurationSeconds = maxDurationSeconds;
+  }
+}
+
 /** A child run awaited with `triggerAndWait` failed or was canceled; `error` is the child's own error. */
 export class RunFailedError extends DurablyError {
   readonly runId: string;

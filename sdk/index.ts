@@ -26,6 +26,7 @@ export {
   EventNotFoundError,
   InvalidPayloadError,
   InvalidRunStateError,
+  MaxDurationExceededError,
   MetadataTooLargeError,
   NonDeterminismError,
   NotConfiguredError,

@@ -3,6 +3,7 @@ import { requireScope, type IO, type RunContext } from "./context.ts";
 import { DEFINITIONS, type Definable } from "./definable.ts";
 import { registerDefinition, validatePayload, type Definition, type PayloadSchema } from "./definition.ts";
 import { RunFailedError } from "./errors.ts";
+import { maxDurationMs } from "./max-duration.ts";
 import { resolveRetry, type RetryOptions } from "./retry.ts";
 import { triggersFor, type BatchItem, type RunHandle } from "./trigger.ts";
 import type { ChildRunResult, TriggerOptions } from "./types.ts";
@@ -29,6 +30,11 @@ export interface TaskOptions<TPayload, TOutput, TId extends string = string> {
    * the same queue share it, and each trigger's `concurrencyKey` gets a limit of its own.
    */
   queue?: { name?: string; concurrencyLimit: number };
+  /**
+   * Fail a run with `MAX_DURATION_EXCEEDED` once it has executed this many seconds, summed over its
+   * executions (time WAITING or QUEUED does not count); a trigger's `maxDuration` overrides it.
+   */
+  maxDuration?: number;
   /** Fires a run on this cron (five fields, or six with seconds first) with a `ScheduledPayload`. */
   schedule?: { cron: string; timezone?: string };
   run: (payload: TPayload, context: TaskRunContext) => Promise<TOutput>;
@@ -52,6 +58,7 @@ export function task<TPayload = unknown, TOutput = unknown, TId extends string =
   options: TaskOptions<TPayload, TOutput, TId>,
 ): Task<TPayload, TOutput, TId> {
   const version = options.version ?? "1";
+  const maxDuration = maxDurationMs(options.maxDuration);
   const queue = options.queue ? { name: options.queue.name ?? `task:${options.id}`, concurrencyLimit: options.queue.concurrencyLimit } : undefined;
   const definition: Definition = {
     kind: "task",
@@ -65,6 +72,7 @@ export function task<TPayload = unknown, TOutput = unknown, TId extends string =
     execute: async (payload, scope) =>
       options.run(validatePayload(options.schema, payload, `task "${options.id}"`) as TPayload, { ctx: scope.ctx, io: scope.io }),
     ...(queue ? { queue } : {}),
+    ...(maxDuration !== null ? { maxDurationMs: maxDuration } : {}),
     ...(options.schedule ? { schedule: { cron: options.schedule.cron, timezone: options.schedule.timezone ?? "UTC" } } : {}),
   };
   registerDefinition(definition);

@@ -43,6 +43,11 @@ export interface TriggerOptions {
   /** Start no earlier than this: seconds, a duration string ("10s", "5m", "1h") or a Date. */
   delay?: number | string | Date;
   tags?: string | string[];
+  /**
+   * Fail the run with `MAX_DURATION_EXCEEDED` once it has spent this many seconds executing, over
+   * all its executions; time spent WAITING or QUEUED does not count. Overrides the task's.
+   */
+  maxDuration?: number;
 }
 
 export interface ListRunsFilter {

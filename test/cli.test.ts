@@ -49,6 +49,11 @@ describe("durably CLI errors", () => {
     }
   }, 60_000);
 
+  it("durably trigger refuses a --max-duration that is not positive seconds before connecting", () => {
+    expectOneLine(cli(["trigger", "any-task", "--max-duration", "0"]), "--max-duration must be a positive number of seconds");
+    expectOneLine(cli(["trigger", "any-task", "--max-duration", "soon"]), "--max-duration must be a positive number of seconds");
+  });
+
   it("an unknown runs command is named as such; --from-seq 0 and --limit 0 are refused as the server would", () => {
     expectOneLine(cli(["runs", "frob"]), 'Unknown runs command "frob"; use list, get, retry, replay, cancel or fork');
     expectOneLine(cli(["runs", "fork", "run_x", "--from-seq", "0"]), "--from-seq must be an integer of at least 1");

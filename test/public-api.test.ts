@@ -15,7 +15,7 @@ const PUBLIC = {
     values: [
       "AbortTaskRunError", "Client", "DatabaseNotMigratedError", "DatabaseUnreachableError", "DuplicateTaskError", "DurablyError",
       "EngineUnreachableError", "EventNotFoundError", "InvalidPayloadError", "InvalidRunStateError",
-      "MetadataTooLargeError", "NonDeterminismError", "NotConfiguredError", "OutsideRunError", "RUN_STATUSES",
+      "MaxDurationExceededError", "MetadataTooLargeError", "NonDeterminismError", "NotConfiguredError", "OutsideRunError", "RUN_STATUSES",
       "RunFailedError", "RunNotFoundError", "ScheduleNotFoundError", "TaskNotFoundError", "TimeoutError",
       "WAITPOINT_STATUSES", "WaitpointCompletedError", "WaitpointNotFoundError", "WaitpointTimeoutError",
       "auth", "configure", "eventTrigger", "metadata", "runs", "schedules", "task", "tasks", "wait",

@@ -87,7 +87,9 @@ CREATE TABLE :SCHEMA.runs (
     forked_from text,
     scheduled_for timestamp with time zone,
     ready_at timestamp with time zone,
-    heartbeat_at timestamp with time zone
+    heartbeat_at timestamp with time zone,
+    max_duration_ms integer,
+    executed_ms bigint DEFAULT 0 NOT NULL
 );
 CREATE TABLE :SCHEMA.schedules (
     id text NOT NULL,

@@ -30,6 +30,10 @@ export interface RunRow {
   started_at: Date | null;
   finished_at: Date | null;
   updated_at: Date;
+  /** The trigger's maxDuration, if it set one. */
+  max_duration_ms: number | null;
+  /** Time spent executing in earlier executions (a bigint, so pg reads it as text). */
+  executed_ms: string;
 }
 
 /** `journal_revision`: the run's revision when its journal was read (see `claimReturning` in sql/runs.ts). */

@@ -17,6 +17,7 @@ export const triggerBody = z.object({
       idempotencyKeyTTL: z.union([z.number().positive(), z.string().max(64)]).optional(),
       ttl: z.union([z.number().positive(), z.string().max(64)]).optional(),
       concurrencyKey: id.optional(),
+      maxDuration: z.number().positive().optional(),
     })
     .strict()
     .optional(),

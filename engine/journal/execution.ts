@@ -8,6 +8,7 @@ import { userCallSite } from "./call-site.ts";
 import { applyMetadataOp } from "./metadata-ops.ts";
 import type { RecordedCall } from "./recorded-call.ts";
 import type { EntryWrite, JournalWriter } from "./recorder.ts";
+import { attemptStep, fencedTransaction, stepTimeoutMs } from "./step-attempt.ts";
 
 /** Why an execution stopped before the run's code returned. */
 export type Interruption =
@@ -72,6 +73,8 @@ export class Execution implements RunScope {
   #metadata: Metadata;
   #metadataWrites: Promise<unknown> = Promise.resolve();
   readonly #statuses = new Map<string, StatusValue>();
+  /** The signals of the step attempts in flight. */
+  readonly #steps = new Set<AbortController>();
   readonly #journal = new Map<number, RecordedCall>();
   readonly #options: ExecutionOptions;
 
@@ -104,6 +107,12 @@ export class Execution implements RunScope {
   /** The run was canceled: no further step starts (a write in flight is refused by the lease). */
   cancel(): void {
     this.#canceled = true;
+  }
+
+  /** The run ran out of time: no further step starts, and the steps in flight are told through their signal. */
+  abort(reason: Error): void {
+    this.#canceled = true;
+    for (const step of this.#steps) step.abort(reason);
   }
 
   get stopped(): boolean {
@@ -177,14 +186,21 @@ export class Execution implements RunScope {
     if (this.#canceled) return this.#stop({ type: "abandoned", reason: "canceled" });
     if (this.#draining) return this.#stop({ type: "draining" });
     const attempt = (recorded?.attempts ?? 0) + 1;
+    const timeoutMs = stepTimeoutMs(options?.timeout);
     const startedAt = new Date();
-    if (options?.transaction) return this.#runTaskInTransaction(seq, key, attempt, startedAt, fn, options);
+    const controller = new AbortController();
+    if (options?.transaction) return this.#runTaskInTransaction(seq, key, attempt, startedAt, fn, options, controller, timeoutMs);
     let value: T;
+    this.#steps.add(controller);
     try {
-      value = await fn({ attempt });
+      value = await attemptStep(key, controller, timeoutMs, (signal) => fn({ attempt, signal }));
     } catch (error) {
       return this.#taskFailed(seq, key, attempt, startedAt, error, options);
+    } finally {
+      this.#steps.delete(controller);
     }
+    // The run ran out of time (or was canceled) while the step ran: it has ended without this step.
+    if (this.#canceled) return this.#stop({ type: "abandoned", reason: "canceled" });
     // Both paths hand back the decoded copy, so the first execution behaves as every replay will.
     const output = encode(value, `output of task "${key}"`, this.#options.maxPayloadBytes);
     await this.#commit({ seq, kind: "task", key, status: "completed", output, attempts: attempt, startedAt });
@@ -198,20 +214,22 @@ export class Execution implements RunScope {
    */
   async #runTaskInTransaction<T>(
     seq: number, key: string, attempt: number, startedAt: Date,
-    fn: (task: TaskContext) => Promise<T> | T, options: RunTaskOptions,
+    fn: (task: TaskContext) => Promise<T> | T, options: RunTaskOptions, controller: AbortController, timeoutMs: number | undefined,
   ): Promise<T> {
     if (this.#stopped) return this.#never();
+    this.#steps.add(controller);
     let failure: { error: unknown; fromStep: boolean } | undefined;
     let committed: Awaited<ReturnType<JournalWriter["writeInTransaction"]>>;
     try {
       committed = await this.#options.recorder.writeInTransaction(async (tx) => {
         let value: T;
         try {
-          value = await fn({ attempt, tx });
+          value = await attemptStep(key, controller, timeoutMs, (signal) => fn({ attempt, tx: fencedTransaction(tx, signal), signal }));
         } catch (error) {
           failure = { error, fromStep: true };
           throw error;
         }
+        if (this.#canceled) throw new Error("the run ended while this step ran");
         try {
           const output = encode(value, `output of task "${key}"`, this.#options.maxPayloadBytes);
           return { entry: { seq, kind: "task", key, status: "completed", output, attempts: attempt, startedAt }, value: output };
@@ -221,10 +239,13 @@ export class Execution implements RunScope {
         }
       });
     } catch (error) {
+      this.#steps.delete(controller);
+      if (this.#canceled) return this.#stop({ type: "abandoned", reason: "canceled" });
       if (failure?.fromStep) return this.#taskFailed(seq, key, attempt, startedAt, failure.error, options);
       if (failure) throw failure.error;
       return this.#stop({ type: "crashed", error: error as Error });
     }
+    this.#steps.delete(controller);
     if (!committed.written) return this.#lost();
     return decode<T>(committed.value) as T;
   }

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { TriggerRequest } from "../../sdk/backend.ts";
 import { InvalidPayloadError } from "../../sdk/errors.ts";
+import { maxDurationMs } from "../../sdk/max-duration.ts";
 import type { Metadata } from "../../sdk/types.ts";
 import type { Database } from "../db/database.ts";
 import type { Statements } from "../db/sql/index.ts";
@@ -45,6 +46,8 @@ export interface RunInsert {
   forkedFrom: string | null;
   scheduledFor: Date | null;
   startAfter: Date | undefined;
+  /** The trigger's `maxDuration`, which overrides the task's. */
+  maxDurationMs: number | null;
 }
 
 export function prepareTrigger(
@@ -73,6 +76,7 @@ export function prepareTrigger(
     forkedFrom: null,
     scheduledFor: request.scheduledFor ?? null,
     startAfter: parseDelay(options.delay),
+    maxDurationMs: maxDurationMs(options.maxDuration),
   };
 }
 
@@ -94,7 +98,7 @@ export async function insertRun(
     id, run.taskId, run.version, run.eventId, run.parentRunId, run.payload, run.metadata, run.tags, run.idempotencyKey,
     deps.channels.run, deps.channels.wake, run.resumeParent, run.idempotencyKeyExpiresAt, run.expiresAt,
     run.queue?.name ?? null, run.queue?.concurrencyLimit ?? null, run.concurrencyKey, run.forkedFrom, run.scheduledFor,
-    run.startAfter !== undefined,
+    run.startAfter !== undefined, run.maxDurationMs,
   ];
   let inserted = await db.query<{ ready: boolean }>(sql.runs.insert, values, client);
   if (inserted.rows.length === 0) {
@@ -167,7 +171,8 @@ function insertRows(runs: RunInsert[]) {
     id: newId("run"), task_id: run.taskId, task_version: run.version, event_id: run.eventId, parent_run_id: run.parentRunId,
     payload: run.payload, metadata: run.metadata, tags: run.tags, resume_parent: run.resumeParent, expires_at: run.expiresAt,
     queue: run.queue?.name ?? null, concurrency_limit: run.queue?.concurrencyLimit ?? null, concurrency_key: run.concurrencyKey,
-    forked_from: run.forkedFrom, scheduled_for: run.scheduledFor, delayed: run.startAfter !== undefined, ord,
+    forked_from: run.forkedFrom, scheduled_for: run.scheduledFor, delayed: run.startAfter !== undefined,
+    max_duration_ms: run.maxDurationMs, ord,
   }));
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { runInScope } from "../../sdk/context.ts";
 import type { Definition } from "../../sdk/definition.ts";
-import { isRetryable, NonDeterminismError, RunFailedError } from "../../sdk/errors.ts";
+import { isRetryable, MaxDurationExceededError, NonDeterminismError, RunFailedError } from "../../sdk/errors.ts";
 import { retryDelayMs } from "../../sdk/retry.ts";
 import type { Database } from "../db/database.ts";
 import type { RunRow } from "../db/rows.ts";
@@ -15,6 +15,7 @@ import { withFaultPoints } from "../debug/fault-points.ts";
 import { expireRun } from "../orchestration/expire-run.ts";
 import type { ClaimedRow } from "../db/rows.ts";
 import { claimRun, withCompleteJournal } from "./claim-run.ts";
+import { executionBudget } from "./execution-budget.ts";
 import type { Logger } from "../logger.ts";
 import type { Scheduler } from "../scheduler/boss.ts";
 import type { RunJob, RunJobReason } from "../scheduler/jobs.ts";
@@ -100,6 +101,11 @@ export async function executeClaimed(
     ctx: runContextOf(row),
   });
 
+  const budget = executionBudget(deps, row, definition, execution);
+  if (budget?.spent) {
+    await recorder.release("FAILURE", undefined, serializeError(new MaxDurationExceededError(budget.maxDurationMs / 1000)));
+    return "done";
+  }
   deps.running.set(row.id, execution);
   // A worker already stopping drains the executions in `running` itself; this one started too late to be among them.
   if (control.stopping?.()) execution.drain();
@@ -107,7 +113,8 @@ export async function executeClaimed(
     (value) => ({ type: "returned" as const, value }),
     (error: unknown) => ({ type: "threw" as const, error }),
   );
-  const outcome = await Promise.race([ran, execution.interrupted]);
+  const outcome = await Promise.race(budget ? [ran, execution.interrupted, budget.exceeded] : [ran, execution.interrupted]);
+  await budget?.record();
   control.codeDone?.();
   if (deps.running.get(row.id) === execution) deps.running.delete(row.id);
   if (outcome.type === "draining") return "give-back";

@@ -87,13 +87,13 @@ const insertRuns = (s: string, onlyIfAllReady: boolean) => `
         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, task_id text, task_version text, event_id text,
           parent_run_id text, payload jsonb, metadata jsonb, tags text[], resume_parent boolean, expires_at timestamptz,
           queue text, concurrency_limit integer, concurrency_key text, forked_from text, scheduled_for timestamptz,
-          delayed boolean, ord integer)
+          delayed boolean, max_duration_ms integer, ord integer)
       ), ins AS (
         INSERT INTO ${s}.runs (id, task_id, task_version, event_id, parent_run_id, payload, status, metadata, tags,
-          resume_parent, expires_at, queue, concurrency_limit, concurrency_key, forked_from, scheduled_for, ready_at)
+          resume_parent, expires_at, queue, concurrency_limit, concurrency_key, forked_from, scheduled_for, max_duration_ms, ready_at)
         SELECT w.id, w.task_id, w.task_version, w.event_id, w.parent_run_id, w.payload, 'QUEUED', w.metadata, w.tags,
           w.resume_parent, w.expires_at, q.queue, q.concurrency_limit, w.concurrency_key, w.forked_from, w.scheduled_for,
-          ${readyAt("w.delayed", "q.concurrency_limit")}
+          w.max_duration_ms, ${readyAt("w.delayed", "q.concurrency_limit")}
         FROM w LEFT JOIN ${s}.tasks t ON t.id = w.task_id AND t.version = w.task_version,
           LATERAL (SELECT CASE WHEN w.queue IS NULL THEN t.queue ELSE w.queue END AS queue,
             CASE WHEN w.queue IS NULL THEN t.concurrency_limit ELSE w.concurrency_limit END AS concurrency_limit) AS q
@@ -122,9 +122,10 @@ export function runStatements(s: string) {
     insert: `
       WITH ins AS (
         INSERT INTO ${s}.runs (id, task_id, task_version, event_id, parent_run_id, payload, status, metadata, tags, idempotency_key,
-          resume_parent, idempotency_key_expires_at, expires_at, queue, concurrency_limit, concurrency_key, forked_from, scheduled_for, ready_at)
+          resume_parent, idempotency_key_expires_at, expires_at, queue, concurrency_limit, concurrency_key, forked_from, scheduled_for,
+          max_duration_ms, ready_at)
         SELECT $1, $2, $3, $4, $5, $6, 'QUEUED', $7, $8, $9, $12, $13, $14, q.queue, q.concurrency_limit, $17, $18, $19,
-          ${readyAt("$20::boolean", "q.concurrency_limit")}
+          $21::integer, ${readyAt("$20::boolean", "q.concurrency_limit")}
         FROM (SELECT 1) AS one LEFT JOIN ${s}.tasks t ON t.id = $2 AND t.version = $3,
           LATERAL (SELECT CASE WHEN $15::text IS NULL THEN t.queue ELSE $15 END AS queue,
             CASE WHEN $15::text IS NULL THEN t.concurrency_limit ELSE $16::integer END AS concurrency_limit) AS q
@@ -294,7 +295,7 @@ export function runStatements(s: string) {
         UPDATE ${s}.journal SET attempts_before_retry = attempts WHERE run_id = $1 AND status = 'failed'
           AND EXISTS (SELECT 1 FROM ${s}.runs WHERE id = $1 AND status IN ('FAILURE', 'CANCELED')))
       UPDATE ${s}.runs r SET status = 'QUEUED', error = NULL, output = NULL, finished_at = NULL, lease = NULL,
-        updated_at = now(), revision = r.revision + 1
+        updated_at = now(), revision = r.revision + 1, executed_ms = 0
       WHERE r.id = $1 AND r.status IN ('FAILURE', 'CANCELED')
       RETURNING r.id, ${notifyRun("r", "$2")}`,
 
@@ -341,5 +342,8 @@ export function runStatements(s: string) {
     byEvent: `SELECT r.*, NULL AS event_name FROM ${s}.runs r WHERE r.event_id = $1 ORDER BY r.created_at, r.id`,
 
     statusesOf: `SELECT id, status, finished_at FROM ${s}.runs WHERE id = ANY($1)`,
+
+    /** Adds an execution's time ($2 ms) to a run under a maxDuration, when the execution let it go. */
+    addExecutedTime: `UPDATE ${s}.runs SET executed_ms = executed_ms + $2 WHERE id = $1`,
   };
 }
