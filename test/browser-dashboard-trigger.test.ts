@@ -202,8 +202,10 @@ describe("the Trigger page's options", () => {
 
     await tab.getByTestId("trigger-run-link").first().click();
     await tab.waitForURL(new RegExp(`#/runs/${runId}$`));
-    // Several poll intervals: an undelayed run would have started.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // A run of the same task triggered later, with no delay, starts and finishes: an undelayed run
+    // would have started before it.
+    const { id: later } = await serviceOf(engine).trigger({ taskId: "metadata-progress", payload: {} });
+    await expect(serviceOf(engine).pollRun(later, 20_000)).resolves.toMatchObject({ status: "SUCCESS" });
     await expect(client.getRun(runId)).resolves.toMatchObject({ status: "QUEUED" });
     await tab.getByTestId("run-status").getByText("QUEUED").waitFor();
     await tab.getByTestId("cancel-button").click();

@@ -103,8 +103,10 @@ describe("one API process and several worker processes on one database", () => {
 
     // The dashboard's live list, open before anything runs.
     const finished = new Set<string>();
+    const { promise: listOpen, resolve: onOpen } = Promise.withResolvers<void>();
     const listStream = readSse(`${apiUrl}/api/runs/stream`, {
       headers: auth,
+      onOpen,
       stop: (m: SseMessage) => {
         if (m.event !== "run") return false;
         const run = JSON.parse(m.data) as { id: string; status: string };
@@ -114,7 +116,7 @@ describe("one API process and several worker processes on one database", () => {
     });
     // Awaited below; a failure before then must not surface as an unhandled rejection when the API stops.
     listStream.catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await listOpen;
 
     // 12 runs holding a slot 800 ms each, 6 slots in all: no worker can take them all.
     const ids = await Promise.all(Array.from({ length: 12 }, () => trigger(800)));
