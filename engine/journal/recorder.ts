@@ -10,7 +10,7 @@ import { wakeParent } from "../orchestration/wake-parent.ts";
 import { childResults, type ChildRow } from "../orchestration/child-results.ts";
 import { encode } from "../serialize.ts";
 import type { BatchedWrites, JournalItem, ReleaseItem } from "./batched-writes.ts";
-import { awaitToken, type TokenWait } from "../waitpoints/await-token.ts";
+import { awaitToken, settledOutcome, type TokenWait } from "../waitpoints/await-token.ts";
 
 export interface EntryWrite {
   seq: number;
@@ -140,6 +140,14 @@ export class Recorder {
    * completion or its timeout job wakes it (see waitpoints/await-token.ts), in one transaction.
    */
   async awaitToken(entry: Pick<EntryWrite, "seq" | "kind" | "key" | "startedAt">, tokenId: string): Promise<TokenWait & { output?: Stored }> {
+    // A settled token never changes: a run woken by its completion journals it like any call's
+    // result (one fenced write, batched with others), with no transaction or lock of its own.
+    const settled = await settledOutcome(this.db, this.sql, tokenId);
+    if (settled) {
+      const output = encode(settled, "waitpoint outcome");
+      if (!(await this.write({ ...entry, status: "completed", output, attempts: 1 }))) return { type: "lost" };
+      return { type: "settled", outcome: settled, output };
+    }
     return this.db.transaction(async (client) => {
       const deps = { db: this.db, sql: this.sql, scheduler: this.scheduler, notifyChannel: this.notifyChannel, wakeChannel: this.target.wakeChannel };
       const waited = await awaitToken(deps, client, { id: this.runId, lease: this.lease }, tokenId);

@@ -51,6 +51,12 @@ export async function awaitToken(deps: AwaitTokenDeps, client: pg.PoolClient, ru
   return { type: "settled", outcome: outcomeOf(rows[0]) };
 }
 
+/** The outcome of a token settled in its row (COMPLETED or TIMED_OUT), read without a lock; else undefined. */
+export async function settledOutcome(db: Database, sql: Statements, tokenId: string): Promise<WaitTokenOutcome | undefined> {
+  const { rows } = await db.query<{ status: string; output: unknown }>(sql.waitpoints.outcome, [tokenId]);
+  return rows[0] && rows[0].status !== "WAITING" ? outcomeOf(rows[0]) : undefined;
+}
+
 function outcomeOf(row: { status: string | null; output: unknown }): WaitTokenOutcome {
   return row.status === "COMPLETED" ? { ok: true, output: decode(row.output) } : { ok: false };
 }

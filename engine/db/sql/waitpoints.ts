@@ -66,7 +66,7 @@ export function waitpointStatements(s: string) {
       WHERE w.id = $1 AND w.status = 'WAITING' AND (w.timeout_at IS NULL OR NOT ${due})
       RETURNING w.timeout_at`,
 
-    /** The token as settled: read after `register` and `settle` found it no longer waiting. */
+    /** The token's stored state: settled for good unless WAITING (which may be due to time out). */
     outcome: `SELECT status, output FROM ${s}.waitpoints WHERE id = $1`,
 
     /**
