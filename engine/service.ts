@@ -230,11 +230,11 @@ export class Service implements Backend {
       const waiting = waiters?.wait(id);
       let timer: NodeJS.Timeout | undefined;
       try {
-        const { rows } = await this.deps.db.query<{ status: RunStatus }>(this.deps.sql.runs.state, [id]);
-        const status = rows[0]?.status;
-        if (!status || isFinalRunStatus(status)) return await this.retrieveRun(id);
+        // The whole run, read at most twice (now, and when its end is heard): it is the result.
+        const run = await this.retrieveRun(id);
+        if (isFinalRunStatus(run.status)) return run;
         const left = deadline - Date.now();
-        if (left <= 0) throw new TimeoutError(`Run ${id} did not finish within ${timeoutMs} ms (it is ${status})`);
+        if (left <= 0) throw new TimeoutError(`Run ${id} did not finish within ${timeoutMs} ms (it is ${run.status})`);
         // Without a listener nothing wakes the waiter: it reads again every 250 ms.
         const timeUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, waiting ? left : Math.min(left, 250))));
         await (waiting ? Promise.race([waiting.woken, timeUp]) : timeUp);

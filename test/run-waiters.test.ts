@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { task, wait } from "durably";
 import { runChanges, type RunChange } from "../engine/notify/listener.ts";
 import { RunWaiters } from "../engine/notify/run-waiters.ts";
@@ -107,6 +107,28 @@ describe("waiting for runs", () => {
     } finally {
       done.stop();
       other.stop();
+    }
+  });
+
+  it("runs.poll reads a run of many steps twice: when it starts waiting and when the run's end is heard", async () => {
+    const stepper = task({
+      id: "read-twice",
+      run: async (_: unknown, { io }) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        for (let i = 0; i < 10; i++) await io.runTask(`step-${i}`, async () => i);
+        return "done";
+      },
+    });
+    const engine = await startTestEngine("waiters_reads", { tasks: [stepper] });
+    const { db, sql } = partsOf(engine);
+    const { id } = await stepper.trigger({});
+    const query = vi.spyOn(db, "query");
+    try {
+      await expect(serviceOf(engine).pollRun(id, 10_000)).resolves.toMatchObject({ status: "SUCCESS" });
+      const reads = query.mock.calls.filter(([text, values]) => (text === sql.runs.get || text === sql.runs.state) && values?.[0] === id);
+      expect(reads).toHaveLength(2);
+    } finally {
+      query.mockRestore();
     }
   });
 });
