@@ -4,7 +4,7 @@ export {
   JOURNAL_KINDS,
   RUN_STATUSES,
   type FinalRunStatus,
-  type JsonValue as Json,
+  type Json,
   type JournalEntry,
   type JournalKind,
   type JournalPush,
@@ -23,7 +23,7 @@ export {
   type WaitpointRecord,
   type WaitpointStatus,
 } from "../wire/index.ts";
-import type { JsonValue as Json, Metadata, Run, RunHead, RunStatus, RunStatusView, SerializedError, WaitpointStatus } from "../wire/index.ts";
+import type { Json, Metadata, Run, RunHead, RunStatus, RunStatusView, SerializedError, WaitpointStatus } from "../wire/index.ts";
 
 export interface RunStatuses {
   /** The run at the moment the statuses were read. */

@@ -20,7 +20,7 @@ export function isFinalRunStatus(status: RunStatus): status is FinalRunStatus {
 /**
  * Every kind of journal entry the engine writes (test/journal-kinds.test.ts runs a workflow that
  * writes each and fails on one missing here). Calls a run's code made, then `cancel`: a marker
- * for something that happened to the run.
+ * for something that happened to the run, and `hook`: a marker for a lifecycle hook called.
  */
 export const JOURNAL_KINDS = [
   "task",
@@ -38,6 +38,7 @@ export const JOURNAL_KINDS = [
   "batchTriggerAndWait",
   "sendEvent",
   "cancel",
+  "hook",
 ] as const;
 export type JournalKind = (typeof JOURNAL_KINDS)[number];
 
@@ -68,8 +69,11 @@ export interface WaitpointList {
 export type StatusState = "loading" | "success" | "failure";
 
 export type JsonPrimitive = string | number | boolean | null;
-export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
-export type JsonObject = { [key: string]: JsonValue };
+/** JSON as `JSON.stringify` keeps it: a metadata value, and whatever the HTTP API sends. */
+export type Json = JsonPrimitive | Json[] | { [key: string]: Json };
+/** `Json` under the name durably/react gives it. */
+export type JsonValue = Json;
+export type JsonObject = { [key: string]: Json };
 
 /** User-shaped JSON; `any` so that the seed's `run.metadata.user.name` reads without casts. */
 export type Metadata = Record<string, any>;
@@ -159,7 +163,7 @@ export interface MetadataChange {
   op: MetadataOp;
   key: string | null;
   /** Left out for `del`. */
-  value: JsonValue | undefined;
+  value: Json | undefined;
   /** The whole metadata object after the change. */
   metadata: Metadata;
   at: Date;
@@ -179,14 +183,14 @@ export interface JournalPush {
 }
 
 /**
- * `T` as JSON carries it: dates become ISO strings, values typed `unknown` become `JsonValue`
+ * `T` as JSON carries it: dates become ISO strings, values typed `unknown` become `Json`
  * (so `{run.output && <pre>…</pre>}` stays a valid React child), and a field that may be
  * `undefined` becomes optional, since JSON leaves it out.
  */
 export type OnTheWire<T> = T extends Date
   ? string
   : unknown extends T
-    ? JsonValue
+    ? Json
     : T extends JsonPrimitive
       ? T
       : T extends readonly (infer U)[]
