@@ -2,6 +2,7 @@ import { hasDefaultBackend, setDefaultBackend } from "../sdk/backend.ts";
 import { uniqueDefinitions, type Definable } from "../sdk/definable.ts";
 import type { Definition } from "../sdk/definition.ts";
 import { DurablyError } from "../sdk/errors.ts";
+import type { LifecycleHooks } from "../sdk/hooks.ts";
 import { registeredDefinitions } from "../sdk/definition.ts";
 import { Database } from "./db/database.ts";
 import { buildStatements } from "./db/sql/index.ts";
@@ -26,6 +27,8 @@ export interface EngineOptions extends EngineOptionsInput {
   tasks?: Definable[];
   /** Clients whose jobs to run; default: every job defined in this process. */
   clients?: Definable[];
+  /** Lifecycle hooks for every run this engine executes, called before each task's own; `task` names the run's task. */
+  hooks?: LifecycleHooks;
 }
 
 
@@ -33,13 +36,15 @@ export class Engine {
   readonly options: ResolvedOptions;
   readonly #logger: Logger;
   readonly #definitions: Definition[];
+  readonly #hooks: LifecycleHooks;
   #parts: EngineParts | undefined;
   #scheduler: Scheduler | undefined;
   #dispatcher: Dispatcher | undefined;
   #http: HttpServer | undefined;
 
   constructor(options: EngineOptions) {
-    const { tasks, clients, ...rest } = options;
+    const { tasks, clients, hooks, ...rest } = options;
+    this.#hooks = hooks ?? {};
     this.options = resolveOptions(rest);
     this.#logger = createLogger(this.options.logLevel, { component: "durably" });
     this.#definitions = tasks || clients ? uniqueDefinitions([...(tasks ?? []), ...(clients ?? [])]) : registeredDefinitions();
@@ -105,6 +110,7 @@ export class Engine {
           maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
           running,
           findDefinition: (id, version) => this.#find(id, version),
+          hooks: this.#hooks,
           wakeAt: (date) => dispatcher.wakeAt(date),
         },
         {

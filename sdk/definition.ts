@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { RunScope } from "./context.ts";
+import type { LifecycleHooks } from "./hooks.ts";
 import type { ResolvedRetry } from "./retry.ts";
 import { InvalidPayloadError } from "./errors.ts";
 
@@ -18,6 +19,8 @@ export interface Definition {
   execute(payload: unknown, scope: RunScope): Promise<unknown>;
   /** At most `concurrencyLimit` runs of this queue (per concurrency key) execute at once, across workers. */
   queue?: { name: string; concurrencyLimit: number };
+  /** The task's `onStart`, `onSuccess`, `onFailure` and `onCancel`. */
+  hooks?: LifecycleHooks;
   /** The task's `maxDuration` in ms; a trigger's own overrides it. */
   maxDurationMs?: number;
   /** Fires a run on this cron expression for as long as an engine runs this task. */

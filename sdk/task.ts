@@ -3,6 +3,7 @@ import { requireScope, type IO, type RunContext } from "./context.ts";
 import { DEFINITIONS, type Definable } from "./definable.ts";
 import { registerDefinition, validatePayload, type Definition, type PayloadSchema } from "./definition.ts";
 import { RunFailedError } from "./errors.ts";
+import type { LifecycleHooks } from "./hooks.ts";
 import { maxDurationMs } from "./max-duration.ts";
 import { resolveRetry, type RetryOptions } from "./retry.ts";
 import { triggersFor, type BatchItem, type RunHandle } from "./trigger.ts";
@@ -15,7 +16,7 @@ export interface TaskRunContext {
   io: IO;
 }
 
-export interface TaskOptions<TPayload, TOutput, TId extends string = string> {
+export interface TaskOptions<TPayload, TOutput, TId extends string = string> extends LifecycleHooks<TPayload, TOutput> {
   id: TId;
   /** Runs keep the version they started with; default "1". */
   version?: string;
@@ -73,6 +74,7 @@ export function task<TPayload = unknown, TOutput = unknown, TId extends string =
       options.run(validatePayload(options.schema, payload, `task "${options.id}"`) as TPayload, { ctx: scope.ctx, io: scope.io }),
     ...(queue ? { queue } : {}),
     ...(maxDuration !== null ? { maxDurationMs: maxDuration } : {}),
+    hooks: { onStart: options.onStart, onSuccess: options.onSuccess, onFailure: options.onFailure, onCancel: options.onCancel } as LifecycleHooks,
     ...(options.schedule ? { schedule: { cron: options.schedule.cron, timezone: options.schedule.timezone ?? "UTC" } } : {}),
   };
   registerDefinition(definition);

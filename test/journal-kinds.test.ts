@@ -18,6 +18,8 @@ client.defineJob({
 /** Makes every io call a run can make, then waits on a token until the test cancels it. */
 const everyKind = task({
   id: "every-kind",
+  // A lifecycle hook's call is journaled as a `hook` marker.
+  onStart: () => undefined,
   run: async (_: Record<string, never>, { io }) => {
     await io.runTask("step", async () => 1);
     await io.wait("pause", 0.01);

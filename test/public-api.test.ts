@@ -22,8 +22,8 @@ const PUBLIC = {
     ],
     types: [
       "AnyTask", "BatchItem", "ChildRunResult", "ClientOptions", "ConfigureOptions", "CreateScheduleOptions",
-      "CreateWaitTokenOptions", "Duration", "EventRecord", "EventTrigger", "IO", "Job", "JobOptions",
-      "JournalCall", "JournalEntry", "Json", "ListRunsFilter", "ListWaitTokensFilter", "Logger", "Metadata",
+      "CreateWaitTokenOptions", "Duration", "EventRecord", "EventTrigger", "HookParams", "IO", "Job", "JobOptions",
+      "JournalCall", "JournalEntry", "Json", "LifecycleHooks", "ListRunsFilter", "ListWaitTokensFilter", "Logger", "Metadata",
       "MetadataChange", "PublicTokenOptions", "RetryOptions", "Run", "RunContext", "RunHandle", "RunHead",
       "RunList", "RunStatus", "RunStatusView", "RunStatuses", "RunTaskOptions", "ScheduleRecord",
       "ScheduledPayload", "SerializedError", "StatusHandle", "StatusInput", "StatusState", "StatusVersion",

@@ -74,6 +74,8 @@ describe("maxDuration", () => {
         io.runTask("loop", async ({ signal }) => {
           await aborted(signal);
           reasons.push(signal.reason);
+          // As fetch does: the step fails with the signal's reason, which must not start a step retry.
+          throw signal.reason;
         }),
     });
     await startTestEngine("max_duration", { tasks: [runaway] });

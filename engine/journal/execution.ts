@@ -22,7 +22,7 @@ export type Interruption =
   | { type: "draining" };
 
 /** Journal kinds that mark something that happened to the run rather than a call its code made. */
-export const MARKER_KINDS: ReadonlySet<string> = new Set(["cancel"]);
+export const MARKER_KINDS: ReadonlySet<string> = new Set(["cancel", "hook"]);
 
 interface StatusValue {
   key: string;
@@ -253,6 +253,8 @@ export class Execution implements RunScope {
   /** A step threw: schedule its retry after the backoff, or record the failure once attempts run out. */
   async #taskFailed(seq: number, key: string, attempt: number, startedAt: Date, error: unknown, options: RunTaskOptions | undefined): Promise<never> {
     if (this.#stopped) return this.#never();
+    // Canceled, or out of time: a step its signal made throw has not failed, the run has ended.
+    if (this.#canceled) return this.#stop({ type: "abandoned", reason: "canceled" });
     const policy = resolveRetry(options?.retry, this.#options.stepRetry ?? DEFAULT_RETRY);
     const failed: EntryWrite = { seq, kind: "task", key, status: "failed", error: serializeError(error), attempts: attempt, startedAt };
     const attemptThisRound = attempt - (this.#journal.get(seq)?.attemptsBeforeRetry ?? 0);
@@ -338,6 +340,31 @@ export class Execution implements RunScope {
     }
     // The decoded copy, so the first execution behaves as every replay will.
     return decode<WaitTokenOutcome>(waited.output)!;
+  }
+
+  /**
+   * Calls a lifecycle hook unless the journal shows it called, then records it with a `hook`
+   * marker past every seq taken (markers take no seq a call of the code would). `onStart` is only
+   * called before the run's first call: a run under way when the hook was deployed does not start again.
+   * Inside the run's code a lost write stops the execution as any call's would; after it (the run's
+   * code has returned or thrown) the answer is false and a database error is thrown, for the worker to handle.
+   */
+  async runHook(name: string, call: () => Promise<void>, where: "in-code" | "after-code"): Promise<boolean> {
+    if (this.#options.replayOnly) return true;
+    let last = this.#seq;
+    for (const recorded of this.#journal.values()) {
+      if (recorded.kind === "hook" && recorded.key === name) return true;
+      if (name === "onStart" && !MARKER_KINDS.has(recorded.kind)) return true;
+      last = Math.max(last, recorded.seq);
+    }
+    const startedAt = new Date();
+    await call();
+    const seq = this.#nextFreeSeq(last);
+    const entry: EntryWrite = { seq, kind: "hook", key: name, status: "completed", attempts: 1, startedAt };
+    if (where === "in-code") await this.#commit(entry);
+    else if (!(await this.#options.recorder.write(entry))) return false;
+    this.#journal.set(seq, { seq, kind: "hook", key: name, status: "completed", output: null, error: null, attempts: 1, attemptsBeforeRetry: 0 });
+    return true;
   }
 
   async #patched(changeId: string): Promise<boolean> {

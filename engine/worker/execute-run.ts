@@ -7,7 +7,10 @@ import type { Database } from "../db/database.ts";
 import type { RunRow } from "../db/rows.ts";
 import type { Statements } from "../db/sql/index.ts";
 import type { RunContext } from "../../sdk/context.ts";
-import { Execution, exhaustedStepErrors } from "../journal/execution.ts";
+import { Execution, exhaustedStepErrors, type Interruption } from "../journal/execution.ts";
+import type { LifecycleHooks } from "../../sdk/hooks.ts";
+import type { SerializedError } from "../../sdk/types.ts";
+import { RunHooks } from "./run-hooks.ts";
 import type { BatchedWrites } from "../journal/batched-writes.ts";
 import { recordedCalls } from "../journal/recorded-call.ts";
 import { Recorder } from "../journal/recorder.ts";
@@ -34,6 +37,8 @@ export interface ExecuteDeps {
   /** Executions in flight by run id, so a cancel heard on the cancel channel reaches them. */
   running: Map<string, Execution>;
   findDefinition(taskId: string, version: string): Definition | undefined;
+  /** The engine's lifecycle hooks, called for every run before its task's own. */
+  hooks?: LifecycleHooks;
   wakeAt(date: Date): void;
 }
 
@@ -101,15 +106,48 @@ export async function executeClaimed(
     ctx: runContextOf(row),
   });
 
+  const payload = decode(row.payload);
+  const hooks = new RunHooks(deps.hooks ?? {}, definition.hooks, payload, execution, deps.logger);
+  /** What to do with the job once the execution stopped without the run's code returning or throwing. */
+  const letGo = async (why: Interruption): Promise<JobOutcome> => {
+    if (why.type === "draining") return "give-back";
+    if (why.type === "crashed") {
+      // A write whose commit landed but whose result was lost may have handed the run on already
+      // (a retry or a wait, with a job of its own), ended it, or lost it to another claim. Giving
+      // the job back as well would start another execution at once: a retry without its backoff,
+      // fenced off later by the run's own job. Only a run this execution still holds goes back.
+      const held = await recorder.holdsLease().catch(() => true);
+      logger.warn(held ? "database error during run; handing it back" : "database error during run, which had already moved on", {
+        runId: row.id, error: why.error.message,
+      });
+      return held ? "give-back" : "done";
+    }
+    if (why.type === "abandoned" && why.reason === "canceled") await hooks.canceled();
+    return "done";
+  };
+  /** Ends the run once its hook is called and recorded; a run the hook's record found gone is left to its holder. */
+  const end = async (hook: Promise<boolean>, status: "SUCCESS" | "FAILURE", output: ReturnType<typeof encode> | undefined, error: SerializedError | null) => {
+    try {
+      if (!(await hook)) return "done" as const;
+    } catch (failure) {
+      return letGo({ type: "crashed", error: failure as Error });
+    }
+    await recorder.release(status, output, error);
+    return "done" as const;
+  };
+
   const budget = executionBudget(deps, row, definition, execution);
   if (budget?.spent) {
-    await recorder.release("FAILURE", undefined, serializeError(new MaxDurationExceededError(budget.maxDurationMs / 1000)));
-    return "done";
+    const exceeded = new MaxDurationExceededError(budget.maxDurationMs / 1000);
+    return end(hooks.failed(exceeded), "FAILURE", undefined, serializeError(exceeded));
   }
   deps.running.set(row.id, execution);
   // A worker already stopping drains the executions in `running` itself; this one started too late to be among them.
   if (control.stopping?.()) execution.drain();
-  const ran = runInScope(execution, () => definition.execute(decode(row.payload), execution)).then(
+  const ran = runInScope(execution, async () => {
+    await hooks.start();
+    return definition.execute(payload, execution);
+  }).then(
     (value) => ({ type: "returned" as const, value }),
     (error: unknown) => ({ type: "threw" as const, error }),
   );
@@ -117,37 +155,22 @@ export async function executeClaimed(
   await budget?.record();
   control.codeDone?.();
   if (deps.running.get(row.id) === execution) deps.running.delete(row.id);
-  if (outcome.type === "draining") return "give-back";
-  if (outcome.type === "crashed") {
-    // A write whose commit landed but whose result was lost may have handed the run on already
-    // (a retry or a wait, with a job of its own), ended it, or lost it to another claim. Giving
-    // the job back as well would start another execution at once: a retry without its backoff,
-    // fenced off later by the run's own job. Only a run this execution still holds goes back.
-    const held = await recorder.holdsLease().catch(() => true);
-    logger.warn(held ? "database error during run; handing it back" : "database error during run, which had already moved on", {
-      runId: row.id, error: outcome.error.message,
-    });
-    return held ? "give-back" : "done";
-  }
-  if (outcome.type === "suspended" || outcome.type === "abandoned" || outcome.type === "end-of-journal") return "done";
+  if (outcome.type !== "returned" && outcome.type !== "threw") return letGo(outcome);
 
   if (outcome.type === "returned") execution.checkFullyReplayed();
   const divergence = execution.divergence;
   if (divergence) {
     logger.error("run diverged from its journal", { runId: row.id, seq: divergence.seq });
-    await recorder.release("FAILURE", undefined, { ...serializeError(divergence), details: divergenceFields(divergence) });
-    return "done";
+    return end(hooks.failed(divergence), "FAILURE", undefined, { ...serializeError(divergence), details: divergenceFields(divergence) });
   }
   if (outcome.type === "returned") {
     let output;
     try {
       output = encode(outcome.value, "run output", deps.maxPayloadBytes);
     } catch (error) {
-      await recorder.release("FAILURE", undefined, serializeError(error));
-      return "done";
+      return end(hooks.failed(error), "FAILURE", undefined, serializeError(error));
     }
-    await recorder.release("SUCCESS", output, null);
-    return "done";
+    return end(hooks.succeeded(outcome.value), "SUCCESS", output, null);
   }
 
   const error = outcome.error;
@@ -160,8 +183,7 @@ export async function executeClaimed(
     deps.wakeAt(startAfter);
     return "done";
   }
-  await recorder.release("FAILURE", undefined, serializeError(error));
-  return "done";
+  return end(hooks.failed(error), "FAILURE", undefined, serializeError(error));
 }
 
 /** What `ctx` tells a run's code about itself. */

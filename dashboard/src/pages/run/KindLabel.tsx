@@ -16,6 +16,7 @@ const ICONS: Partial<Record<string, string>> & Record<JournalKind, string> = {
   batchTriggerAndWait: "↗",
   sendEvent: "✉",
   cancel: "✕",
+  hook: "⚑",
 };
 
 /** A journal entry's kind as icon and word; kinds newer than this page get a plain dot. */
