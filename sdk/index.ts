@@ -11,7 +11,7 @@ export { WAITPOINT_STATUSES } from "./waitpoints.ts";
 export type { CreateWaitTokenOptions, ListWaitTokensFilter, WaitpointList, WaitpointRecord, WaitpointStatus, WaitToken, WaitTokenResult } from "./waitpoints.ts";
 export { runs } from "./runs.ts";
 export { schedules } from "./schedules.ts";
-export { configure } from "./backend.ts";
+export { configure, disconnect } from "./backend.ts";
 export type { ConfigureOptions, PublicTokenOptions } from "./backend.ts";
 export { auth } from "./auth.ts";
 export type { IO, Logger, RunContext, RunTaskOptions, StatusHandle, StatusInput, TaskContext, TransactionClient } from "./context.ts";

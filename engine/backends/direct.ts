@@ -23,7 +23,7 @@ const POOL_SIZE = 5;
 export async function connect(options: ConfigureOptions): Promise<Backend> {
   const o = clientOptions(options);
   const logger = createLogger(o.logLevel, { component: "durably-client" });
-  const db = new Database(o.databaseUrl, POOL_SIZE, logger, { namedStatements: !o.pooled });
+  const db = new Database(o.databaseUrl, POOL_SIZE, logger, { namedStatements: !o.pooled, exitOnIdle: true });
   try {
     await checkInstalled(db, o.schema, o.databaseUrl).catch(rethrowUnreachable(o.databaseUrl));
   } catch (error) {
@@ -65,7 +65,7 @@ function clientOptions(options: ConfigureOptions): ResolvedOptions {
 }
 
 async function startListener(url: string, logger: Logger): Promise<Listener> {
-  const listener = new Listener(url, logger);
+  const listener = new Listener(url, logger, { holdsProcess: false });
   await listener.start().catch(rethrowUnreachable(url));
   return listener;
 }

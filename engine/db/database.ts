@@ -13,6 +13,8 @@ export interface DatabaseOptions {
    * planned on every call instead, which any pooler passes through.
    */
   namedStatements?: boolean;
+  /** Idle connections do not keep Node running (a configured backend in a script that is done). */
+  exitOnIdle?: boolean;
 }
 
 /** A pool whose statements are prepared once per connection, named after their text (unless pooled). */
@@ -25,7 +27,7 @@ export class Database {
 
   constructor(url: string, max: number, logger: Logger, options: DatabaseOptions = {}) {
     this.#named = options.namedStatements ?? true;
-    this.pool = new pg.Pool({ connectionString: url, max, application_name: "durably" });
+    this.pool = new pg.Pool({ connectionString: url, max, application_name: "durably", allowExitOnIdle: options.exitOnIdle ?? false });
     // An idle client that loses its server (a Postgres restart) must not crash the process;
     // the pool drops it and the next query opens a fresh connection.
     this.pool.on("error", (error) => logger.warn("idle database connection lost", { error: error.message }));

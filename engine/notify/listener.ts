@@ -69,10 +69,16 @@ export class Listener {
   #stopped = false;
   #listening: Promise<unknown> = Promise.resolve();
   #retryTimer: NodeJS.Timeout | undefined;
+  readonly #holdsProcess: boolean;
 
-  constructor(url: string, logger: Logger) {
+  /**
+   * `holdsProcess: false` (a configured backend): the connection alone does not keep Node running,
+   * so a script that triggered and polled exits when it is done. A waiting poll keeps its own timer.
+   */
+  constructor(url: string, logger: Logger, options: { holdsProcess?: boolean } = {}) {
     this.#url = url;
     this.#logger = logger;
+    this.#holdsProcess = options.holdsProcess ?? true;
   }
 
   on(channel: string, handler: Handler): () => void {
@@ -130,6 +136,16 @@ export class Listener {
       await this.stop();
       throw error;
     }
+    this.#letProcessExit();
+  }
+
+  /**
+   * Only once set up: until then its own queries are all that keeps Node awake. node-postgres has
+   * no unref of its own; the socket is the one handle a connection holds.
+   */
+  #letProcessExit(): void {
+    if (this.#holdsProcess || !this.#client) return;
+    (this.#client as unknown as { connection: { stream: { unref(): void } } }).connection.stream.unref();
   }
 
   async stop(): Promise<void> {
@@ -213,12 +229,14 @@ export class Listener {
       if (this.#stopped) return;
       this.#connect().then(
         () => {
+          this.#letProcessExit();
           this.#logger.info("notification connection restored");
           for (const handler of this.#reconnectHandlers) handler();
         },
         () => this.#retry(Math.min(delayMs * 2, 5_000)),
       );
     }, delayMs);
+    if (!this.#holdsProcess) this.#retryTimer.unref();
   }
 }
 
