@@ -1,6 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { runs, task, wait, type LifecycleHooks } from "durably";
+import { createEngine } from "durably/engine";
+import { setFaultHandler } from "../engine/debug/fault-points.ts";
 import { serviceOf } from "../engine/internal.ts";
+import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { until } from "./helpers/until.ts";
 
@@ -116,5 +119,61 @@ describe("lifecycle hooks", () => {
     await until(async () => (calls.length === 4 ? true : undefined), 10_000);
     expect(calls).toEqual(["engine onStart hooked-cancel", "task onStart hooked-cancel", "engine onCancel hooked-cancel", "task onCancel hooked-cancel"]);
     expect((await runs.retrieve(id)).status).toBe("CANCELED");
+  });
+
+  it("does not call onSuccess again when the run is replayed after its call was recorded but before it ended", async () => {
+    const calls: string[] = [];
+    const once = task({ id: "hooked-crash", ...noting("task", calls), run: async (_: unknown, { io }) => io.runTask("a", async () => "out") });
+    let target: string | undefined;
+    let writes = 0;
+    setFaultHandler((point, runId) => {
+      // The third write of the run is the onSuccess marker (after onStart's and the step's).
+      if (runId !== target || point !== "after-commit:write" || ++writes !== 3) return;
+      throw Object.assign(new Error("connection lost after the onSuccess marker committed"), { code: "57P01" });
+    });
+    try {
+      await startTestEngine("hooks_crash", { tasks: [once], pollIntervalMs: 50 });
+      // Started by a job, so the execution that loses its result hands that job back.
+      const { id } = await once.trigger({}, { delay: "200ms" });
+      target = id;
+      const run = await runs.poll(id, { timeoutMs: 20_000 });
+      expect(run).toMatchObject({ status: "SUCCESS", output: "out" });
+      expect(writes).toBeGreaterThanOrEqual(3);
+      expect(calls).toEqual(["task onStart hooked-crash", 'task onSuccess "out"']);
+    } finally {
+      setFaultHandler(undefined);
+    }
+  });
+
+  describe("added while a run is under way", () => {
+    const schema = uniqueSchema("hooks_deploy");
+    afterAll(() => dropSchemas(schema));
+
+    it("leaves the run's journal replaying as recorded: no onStart, onSuccess at its end", async () => {
+      const calls: string[] = [];
+      const steps = task({
+        id: "hooked-later",
+        run: async (_: unknown, { io }) => {
+          const a = await io.runTask("a", async () => 1);
+          await io.wait("pause", 0.3);
+          return io.runTask("b", async () => a + 1);
+        },
+      });
+      const before = createEngine({ databaseUrl: TEST_DATABASE_URL, schema, tasks: [steps], logLevel: "silent", pollIntervalMs: 100 });
+      await before.start();
+      let id: string;
+      try {
+        ({ id } = await steps.trigger({}));
+        await until(async () => ((await runs.retrieve(id)).status === "WAITING" ? true : undefined), 10_000);
+      } finally {
+        await before.stop();
+      }
+      const engine = await startTestEngine("hooks_deploy", { schema, tasks: [steps], hooks: noting("engine", calls) });
+      const run = await runs.poll(id, { timeoutMs: 10_000 });
+      expect(run).toMatchObject({ status: "SUCCESS", output: 2 });
+      expect(calls).toEqual(["engine onSuccess 2"]);
+      const journal = await serviceOf(engine).getJournal(id);
+      expect(journal.map((e) => [e.seq, e.kind, e.key])).toEqual([[1, "task", "a"], [2, "wait", "pause"], [3, "task", "b"], [4, "hook", "onSuccess"]]);
+    });
   });
 });
