@@ -84,6 +84,7 @@ describe("maxDuration", () => {
     expect(run.status).toBe("FAILURE");
     expect(run.error).toMatchObject({ code: "MAX_DURATION_EXCEEDED", message: "Run exceeded its maxDuration of 0.3 s of execution" });
     expect(run.attempts).toBe(1);
+    expect(run.maxDuration).toBe(0.3);
     expect(reasons).toMatchObject([{ code: "MAX_DURATION_EXCEEDED" }]);
   });
 
@@ -130,6 +131,7 @@ describe("maxDuration", () => {
     });
     await startTestEngine("max_duration_trigger", { tasks: [lenient] });
     const { id } = await lenient.trigger({}, { maxDuration: 0.2 });
+    expect((await runs.retrieve(id)).maxDuration).toBe(0.2);
     const run = await runs.poll(id, { timeoutMs: 10_000 });
     expect(run.error).toMatchObject({ code: "MAX_DURATION_EXCEEDED", message: "Run exceeded its maxDuration of 0.2 s of execution" });
     await expect(lenient.trigger({}, { maxDuration: -1 })).rejects.toMatchObject({ code: "INVALID_PAYLOAD" });

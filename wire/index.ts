@@ -113,6 +113,11 @@ export interface Run<TPayload = unknown, TOutput = unknown> {
   forkedFrom: string | null;
   /** The occurrence a schedule fired this run for. */
   scheduledFor: Date | null;
+  /**
+   * Seconds of execution the run may take (`maxDuration`): its trigger's from the start, its
+   * task's once an execution of it has ended; null for none.
+   */
+  maxDuration: number | null;
 }
 
 /**

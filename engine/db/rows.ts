@@ -30,7 +30,7 @@ export interface RunRow {
   started_at: Date | null;
   finished_at: Date | null;
   updated_at: Date;
-  /** The trigger's maxDuration, if it set one. */
+  /** The trigger's maxDuration, or its task's once an execution has recorded its time. */
   max_duration_ms: number | null;
   /** Time spent executing in earlier executions (a bigint, so pg reads it as text). */
   executed_ms: string;
@@ -64,6 +64,7 @@ export function toRun(row: RunRow): Run {
     revision: Number(row.revision),
     forkedFrom: row.forked_from,
     scheduledFor: row.scheduled_for,
+    maxDuration: row.max_duration_ms === null ? null : row.max_duration_ms / 1000,
   };
 }
 

@@ -44,7 +44,7 @@ export function executionBudget(
     exceeded,
     async record() {
       clearTimeout(timer);
-      await deps.db.query(deps.sql.runs.addExecutedTime, [row.id, Date.now() - started]).catch((error: Error) => {
+      await deps.db.query(deps.sql.runs.addExecutedTime, [row.id, Date.now() - started, maxDurationMs]).catch((error: Error) => {
         deps.logger.warn("could not add an execution's time to its run", { runId: row.id, error: error.message });
       });
     },

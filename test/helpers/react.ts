@@ -47,6 +47,7 @@ export function makeRun(overrides: Partial<Run> = {}): Run {
     revision: 5,
     forkedFrom: null,
     scheduledFor: null,
+    maxDuration: null,
     ...overrides,
   };
 }

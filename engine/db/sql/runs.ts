@@ -343,7 +343,10 @@ export function runStatements(s: string) {
 
     statusesOf: `SELECT id, status, finished_at FROM ${s}.runs WHERE id = ANY($1)`,
 
-    /** Adds an execution's time ($2 ms) to a run under a maxDuration, when the execution let it go. */
-    addExecutedTime: `UPDATE ${s}.runs SET executed_ms = executed_ms + $2 WHERE id = $1`,
+    /**
+     * Adds an execution's time ($2 ms) to a run under a maxDuration when the execution lets it go,
+     * and keeps the limit it ran under ($3 ms, the task's unless the trigger gave one), to show.
+     */
+    addExecutedTime: `UPDATE ${s}.runs SET executed_ms = executed_ms + $2, max_duration_ms = $3 WHERE id = $1`,
   };
 }

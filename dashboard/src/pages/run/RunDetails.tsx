@@ -22,6 +22,7 @@ export function RunDetails({ run }: { run: Run }) {
   if (run.eventId) rows.push(["Event", <a className="mono" href={hrefs.event(run.eventId)}>{run.eventId}</a>]);
   if (run.parentRunId) rows.push(["Parent run", <a className="mono" href={hrefs.run(run.parentRunId)}>{run.parentRunId}</a>]);
   if (run.idempotencyKey) rows.push(["Idempotency key", <span className="mono">{run.idempotencyKey}</span>]);
+  if (run.maxDuration !== null) rows.push(["Max duration", `${formatDuration(run.maxDuration * 1000)} of execution`]);
   return (
     <Card title="Details">
       <dl className="details">
