@@ -37,8 +37,9 @@ export interface TaskContext {
    */
   tx?: TransactionClient;
   /**
-   * Aborted when this attempt passes its `timeout` (the reason is a `TimeoutError`) or the run its
-   * `maxDuration`: pass it to fetch and the like, since the step's code cannot be stopped otherwise.
+   * Aborted when this attempt passes its `timeout` (the reason is a `TimeoutError`), the run its
+   * `maxDuration`, or the run is canceled: pass it to fetch and the like, since the step's code
+   * cannot be stopped otherwise.
    */
   signal: AbortSignal;
 }

@@ -99,25 +99,30 @@ describe("lifecycle hooks", () => {
     expect(failed).toMatchObject({ status: "FAILURE", error: { message: "the run's own error" } });
   });
 
-  it("calls onCancel when a cancel reaches the run while it executes, and neither onSuccess nor onFailure", async () => {
+  it("calls onCancel when a cancel reaches the run while it executes, after aborting the step in flight, and neither onSuccess nor onFailure", async () => {
     const calls: string[] = [];
-    const { promise: canceled, resolve: goOn } = Promise.withResolvers<void>();
+    const { promise: stepStarted, resolve: started } = Promise.withResolvers<void>();
     const long = task({
       id: "hooked-cancel",
       ...noting("task", calls),
       run: async (_: unknown, { io }) => {
-        await io.runTask("start", async () => "started");
-        await canceled;
-        await io.runTask("after", async () => "never");
+        await io.runTask("hangs", ({ signal }) => {
+          started();
+          return new Promise<void>((_, reject) => signal.addEventListener("abort", () => {
+            calls.push(`step aborted: ${(signal.reason as { code: string }).code}`);
+            reject(signal.reason as Error);
+          }));
+        });
       },
     });
-    const engine = await startTestEngine("hooks_cancel", { tasks: [long], hooks: noting("engine", calls) });
+    await startTestEngine("hooks_cancel", { tasks: [long], hooks: noting("engine", calls) });
     const { id } = await long.trigger({});
-    await until(async () => ((await serviceOf(engine).getJournal(id)).some((e) => e.key === "start") ? true : undefined), 10_000);
+    await stepStarted;
     await runs.cancel(id);
-    goOn();
-    await until(async () => (calls.length === 4 ? true : undefined), 10_000);
-    expect(calls).toEqual(["engine onStart hooked-cancel", "task onStart hooked-cancel", "engine onCancel hooked-cancel", "task onCancel hooked-cancel"]);
+    await until(async () => (calls.length === 5 ? true : undefined), 10_000);
+    expect(calls).toEqual([
+      "engine onStart hooked-cancel", "task onStart hooked-cancel", "step aborted: CANCELED", "engine onCancel hooked-cancel", "task onCancel hooked-cancel",
+    ]);
     expect((await runs.retrieve(id)).status).toBe("CANCELED");
   });
 

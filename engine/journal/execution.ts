@@ -1,5 +1,5 @@
 import type { IO, Logger, MetadataOp, RunContext, RunScope, RunTaskOptions, StatusHandle, StatusInput, TaskContext } from "../../sdk/context.ts";
-import { isRetryable, NonDeterminismError, WaitpointNotFoundError } from "../../sdk/errors.ts";
+import { DurablyError, isRetryable, NonDeterminismError, WaitpointNotFoundError } from "../../sdk/errors.ts";
 import { DEFAULT_RETRY, resolveRetry, retryDelayMs, type ResolvedRetry } from "../../sdk/retry.ts";
 import type { ChildRunResult, JournalKind, Json, Metadata, StatusState } from "../../sdk/types.ts";
 import type { WaitTokenOutcome } from "../../sdk/waitpoints.ts";
@@ -104,12 +104,15 @@ export class Execution implements RunScope {
     this.#draining = true;
   }
 
-  /** The run was canceled: no further step starts (a write in flight is refused by the lease). */
+  /**
+   * The run was canceled: no further step starts, the steps in flight are told through their
+   * signal, and a write in flight is refused by the lease.
+   */
   cancel(): void {
-    this.#canceled = true;
+    this.abort(new DurablyError("CANCELED", `Run ${this.ctx.run.id} was canceled`));
   }
 
-  /** The run ran out of time: no further step starts, and the steps in flight are told through their signal. */
+  /** The run ended (canceled, or out of time): no further step starts, and the steps in flight are told through their signal. */
   abort(reason: Error): void {
     this.#canceled = true;
     for (const step of this.#steps) step.abort(reason);
