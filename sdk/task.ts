@@ -74,6 +74,7 @@ export function task<TPayload = unknown, TOutput = unknown, TId extends string =
       options.run(validatePayload(options.schema, payload, `task "${options.id}"`) as TPayload, { ctx: scope.ctx, io: scope.io }),
     ...(queue ? { queue } : {}),
     ...(maxDuration !== null ? { maxDurationMs: maxDuration } : {}),
+    // Widened: the engine calls them with this task's own payload and output, as they are typed.
     hooks: { onStart: options.onStart, onSuccess: options.onSuccess, onFailure: options.onFailure, onCancel: options.onCancel } as LifecycleHooks,
     ...(options.schedule ? { schedule: { cron: options.schedule.cron, timezone: options.schedule.timezone ?? "UTC" } } : {}),
   };
