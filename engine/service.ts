@@ -1,7 +1,7 @@
 import type { QueryResultRow } from "pg";
 import type { Backend, SendEventRequest, TriggerRequest } from "../sdk/backend.ts";
 import { DurablyError, EventNotFoundError, InvalidPayloadError, InvalidRunStateError, RunNotFoundError, TaskNotFoundError, TimeoutError } from "../sdk/errors.ts";
-import type { CreateScheduleOptions, EventRecord, JournalEntry, ListRunsFilter, MetadataChange, Run, RunHead, RunList, RunStatus, RunStatuses, ScheduleRecord } from "../sdk/types.ts";
+import type { CreateScheduleOptions, EventRecord, JournalEntry, ListRunsFilter, MetadataChange, Run, RunHead, RunList, RunStatus, RunStatuses, ScheduleRecord, TaskInfo } from "../sdk/types.ts";
 import { isFinalRunStatus } from "../wire/index.ts";
 import { toEvent, toJournalEntry, toMetadataChange, toRun, toStatus, type JournalRow, type RunRow, type StatusRow } from "./db/rows.ts";
 import { newId } from "./ids.ts";
@@ -167,7 +167,7 @@ export class Service implements Backend {
     return { ...toEvent(rows[0]), runs: runs.rows.map(toRun) };
   }
 
-  async listTasks(): Promise<{ id: string; version: string; kind: "task" | "job"; eventName: string | null }[]> {
+  async listTasks(): Promise<TaskInfo[]> {
     const { rows } = await this.deps.db.query<{ id: string; version: string; kind: "task" | "job"; event_name: string | null }>(this.deps.sql.events.listTasks);
     return rows.map((r) => ({ id: r.id, version: r.version, kind: r.kind, eventName: r.event_name }));
   }

@@ -93,15 +93,8 @@ export interface DurablyEvent {
   runs: Run[];
 }
 
-export type TaskKind = "task" | "job";
-
-export interface TaskInfo {
-  id: string;
-  version: string | null;
-  kind: TaskKind;
-  /** The event a v2 job is triggered by; absent for tasks. */
-  eventName?: string | null;
-}
+export type TaskInfo = OnTheWire<wire.TaskInfo>;
+export type TaskKind = TaskInfo["kind"];
 
 /** What `POST /api/tasks/:id/trigger` takes besides the payload (docs/http-api.md). */
 export interface TriggerOptions {

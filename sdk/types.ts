@@ -21,6 +21,7 @@ export {
   WAITPOINT_STATUSES,
   type WaitpointList,
   type WaitpointRecord,
+  type TaskInfo,
   type WaitpointStatus,
 } from "../wire/index.ts";
 import type { Json, Metadata, Run, RunHead, RunStatus, RunStatusView, SerializedError, WaitpointStatus } from "../wire/index.ts";

@@ -120,6 +120,15 @@ export interface Run<TPayload = unknown, TOutput = unknown> {
   maxDuration: number | null;
 }
 
+/** A task or v2 job some engine registered, at its latest version. */
+export interface TaskInfo {
+  id: string;
+  version: string;
+  kind: "task" | "job";
+  /** The event a v2 job is triggered by; null for tasks. */
+  eventName: string | null;
+}
+
 /**
  * The run as it was when something else was read with it: that snapshot holds every change up
  * to `revision`, and once `status` is final it is complete.
