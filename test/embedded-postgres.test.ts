@@ -84,9 +84,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const child of children) child.kill("SIGKILL");
-  await Promise.all(servers.map((server) => server.stop()));
-  for (const pid of strayPids) if (await isRunning(pid)) process.kill(pid, "SIGINT");
-  if (base) await rm(base, { recursive: true, force: true });
+  try {
+    await Promise.all(servers.map((server) => server.stop()));
+    for (const pid of strayPids) if (await isRunning(pid)) process.kill(pid, "SIGINT");
+  } finally {
+    // Under the system temp directory: left behind, it would stay there.
+    if (base) await rm(base, { recursive: true, force: true });
+  }
 });
 
 describe("startEmbeddedPostgres", () => {
