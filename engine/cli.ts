@@ -24,7 +24,7 @@ import { definitionsOf } from "./internal.ts";
 const HELP = `durably — durable workflows on PostgreSQL
 
 Usage:
-  durably start [entry files…] [--role all|worker|api] [--port 3030] [--concurrency 10] [--dev] [--data-dir .durably/pg]
+  durably start [entry files…] [--role all|worker|api] [--port 3030] [--host 127.0.0.1] [--concurrency 10] [--dev] [--data-dir .durably/pg]
       Imports the entry files, registers every exported task and every Client's
       jobs, and runs the worker, the HTTP API and the dashboard. --role worker
       runs only the worker (no HTTP), --role api only the HTTP API and dashboard;
@@ -81,6 +81,7 @@ function parseFlags() {
       json: { type: "boolean" },
       schema: { type: "string" },
       port: { type: "string" },
+      host: { type: "string" },
       role: { type: "string" },
       "data-dir": { type: "string" },
       concurrency: { type: "string" },
@@ -171,7 +172,9 @@ async function loadDefinables(files: string[]): Promise<Definable[]> {
 function roleFlag(): Role {
   const role = (flags.role ?? "all") as Role;
   if (!ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(", ")}`);
-  if (role === "worker" && (flags.port !== undefined || flags.dev)) throw new UsageError(`--role worker serves no HTTP: drop ${flags.dev ? "--dev" : "--port"}`);
+  if (role === "worker" && (flags.port !== undefined || flags.host !== undefined || flags.dev)) {
+    throw new UsageError(`--role worker serves no HTTP: drop ${flags.dev ? "--dev" : flags.port !== undefined ? "--port" : "--host"}`);
+  }
   if (role === "api" && flags.concurrency !== undefined) throw new UsageError("--role api executes no runs: drop --concurrency");
   return role;
 }
@@ -201,7 +204,7 @@ async function start(files: string[]): Promise<void> {
       ...(concurrency ? { concurrency } : {}),
       ...(definables.length ? { tasks: definables } : {}),
       role,
-      ...(role === "worker" ? {} : { http: { port, host: "127.0.0.1" } }),
+      ...(role === "worker" ? {} : { http: { port, host: flags.host ?? "127.0.0.1" } }),
       devMode: Boolean(flags.dev) || Boolean(local),
     });
     await engine.start();

@@ -27,11 +27,7 @@ interface Proc {
   err: string;
 }
 
-/**
- * Started from a directory of its own, as a user starts durably from their app's: from inside this
- * repository tsx would apply its tsconfig's `paths` to the tasks file, which would then load the SDK
- * from sources beside the built CLI: two SDKs, and code in a run would find no run around it.
- */
+/** Started from a directory of its own, as a user starts durably from their app's. */
 function startProcess(name: string, args: string[]): Proc {
   const child = spawn(process.execPath, args, { cwd: tmpdir(), env, stdio: ["ignore", "pipe", "pipe"] });
   const proc: Proc = { name, child, out: "", err: "" };
@@ -81,8 +77,10 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 
 beforeAll(async () => {
   // The API process first, through the CLI as a terminal user would start it: it migrates the schema.
-  api = startProcess("api", [bin, "start", "--role", "api", "--port", "0", tasksFile]);
+  // It listens where --host says (IPv6 loopback here; an API behind a load balancer says 0.0.0.0).
+  api = startProcess("api", [bin, "start", "--role", "api", "--port", "0", "--host", "::1", tasksFile]);
   apiUrl = (await waitForOutput(api, /Dashboard: (http:\/\/\S+)/))[1]!;
+  expect(apiUrl).toMatch(/^http:\/\/\[::1\]:\d+$/);
   workers = [
     startProcess("cli-worker-1", [bin, "start", "--role", "worker", "--concurrency", "2", tasksFile]),
     startProcess("cli-worker-2", [bin, "start", "--role", "worker", "--concurrency", "2", tasksFile]),
@@ -188,6 +186,7 @@ describe("roles refuse what they do not run", () => {
     };
     oneLine(["--role", "boss"], "--role must be one of all, worker, api");
     oneLine(["--role", "worker", "--port", "3030"], "--role worker serves no HTTP: drop --port");
+    oneLine(["--role", "worker", "--host", "0.0.0.0"], "--role worker serves no HTTP: drop --host");
     oneLine(["--role", "api", "--concurrency", "4"], "--role api executes no runs: drop --concurrency");
   }, 60_000);
 });

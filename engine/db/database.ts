@@ -81,8 +81,15 @@ export class Database {
    */
   async end(): Promise<void> {
     const allClosed = new Promise<void>((resolve) => (this.#allClosed = resolve));
-    await this.pool.end();
-    if (this.#connections > 0) await allClosed;
+    // Idle connections of an `exitOnIdle` pool no longer keep Node running: this wait must, or the
+    // process would end before their goodbyes (and before whatever the caller does next).
+    const holdProcess = setInterval(() => undefined, 1_000);
+    try {
+      await this.pool.end();
+      if (this.#connections > 0) await allClosed;
+    } finally {
+      clearInterval(holdProcess);
+    }
   }
 
   #nameOf(text: string): string {

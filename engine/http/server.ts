@@ -240,7 +240,7 @@ export async function startHttpServer(parts: EngineParts, definitions: readonly 
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://${http.host}:${port}`,
+    url: `http://${http.host.includes(":") ? `[${http.host}]` : http.host}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
         // Open SSE streams would hold close() forever.

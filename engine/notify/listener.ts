@@ -139,13 +139,9 @@ export class Listener {
     this.#letProcessExit();
   }
 
-  /**
-   * Only once set up: until then its own queries are all that keeps Node awake. node-postgres has
-   * no unref of its own; the socket is the one handle a connection holds.
-   */
+  /** Only once set up: until then its own queries are all that keeps Node awake. */
   #letProcessExit(): void {
-    if (this.#holdsProcess || !this.#client) return;
-    (this.#client as unknown as { connection: { stream: { unref(): void } } }).connection.stream.unref();
+    if (!this.#holdsProcess && this.#client) socketOf(this.#client).unref();
   }
 
   async stop(): Promise<void> {
@@ -153,6 +149,8 @@ export class Listener {
     clearTimeout(this.#retryTimer);
     const client = this.#client;
     this.#client = undefined;
+    // Its goodbye is awaited: the process must not end half-way through it.
+    if (client && !this.#holdsProcess) socketOf(client).ref();
     await client?.end().catch(() => undefined);
   }
 
@@ -248,4 +246,9 @@ function hostOf(url: string): string {
   } catch {
     return "";
   }
+}
+
+/** node-postgres has no ref/unref of its own on a Client; its socket is the one handle it holds. */
+function socketOf(client: pg.Client): { ref(): void; unref(): void } {
+  return (client as unknown as { connection: { stream: { ref(): void; unref(): void } } }).connection.stream;
 }
