@@ -24,11 +24,11 @@ import type { EngineParts } from "./parts.ts";
 
 export interface EngineOptions extends EngineOptionsInput {
   /** Tasks (from `task()`) to run; default: every task and job defined in this process. */
-  tasks?: Definable[];
+  tasks?: Definable[] | undefined;
   /** Clients whose jobs to run; default: every job defined in this process. */
-  clients?: Definable[];
+  clients?: Definable[] | undefined;
   /** Lifecycle hooks for every run this engine executes, called before each task's own; `task` names the run's task. */
-  hooks?: LifecycleHooks;
+  hooks?: LifecycleHooks | undefined;
 }
 
 

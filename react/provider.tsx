@@ -9,14 +9,14 @@ import { DurablyContext, type DurablyContextValue } from "./context.ts";
 
 export interface DurablyProviderProps {
   /** Where the engine serves `/api`; defaults to the page's own origin. */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /** A public access token (read only, scoped) or, on a trusted backend page, the secret key. */
-  accessToken?: string;
+  accessToken?: string | undefined;
   /** Share your app's QueryClient; by default durably keeps its own. */
-  queryClient?: QueryClient;
+  queryClient?: QueryClient | undefined;
   /** For environments without a global `EventSource` (tests, polyfills). */
-  createEventSource?: EventSourceFactory;
-  children?: ReactNode;
+  createEventSource?: EventSourceFactory | undefined;
+  children?: ReactNode | undefined;
 }
 
 /**

@@ -71,18 +71,18 @@ export interface RunsPage {
 }
 
 export interface RunFilters {
-  status?: readonly RunStatus[];
-  taskIdentifier?: string;
-  tag?: string;
-  eventId?: string;
+  status?: readonly RunStatus[] | undefined;
+  taskIdentifier?: string | undefined;
+  tag?: string | undefined;
+  eventId?: string | undefined;
   /** ISO date-time; runs created at or after it. */
-  from?: string;
+  from?: string | undefined;
   /** ISO date-time; runs created at or before it. */
-  to?: string;
-  metadataKey?: string;
-  metadataValue?: string;
+  to?: string | undefined;
+  metadataKey?: string | undefined;
+  metadataValue?: string | undefined;
   /** Page size, at most 100. */
-  limit?: number;
+  limit?: number | undefined;
 }
 
 export interface DurablyEvent {
@@ -98,30 +98,30 @@ export type TaskKind = TaskInfo["kind"];
 
 /** What `POST /api/tasks/:id/trigger` takes besides the payload (docs/http-api.md). */
 export interface TriggerOptions {
-  metadata?: JsonObject;
-  idempotencyKey?: string;
+  metadata?: JsonObject | undefined;
+  idempotencyKey?: string | undefined;
   /** How long the key holds: seconds or a duration such as "1h". */
-  idempotencyKeyTTL?: string | number;
+  idempotencyKeyTTL?: string | number | undefined;
   /** Passed through as the engine accepts it: seconds, a duration such as "1m", or an ISO date. */
-  delay?: string | number;
+  delay?: string | number | undefined;
   /** A run not started within it is canceled (`EXPIRED`): seconds or a duration such as "10m". */
-  ttl?: string | number;
-  tags?: string[];
+  ttl?: string | number | undefined;
+  tags?: string[] | undefined;
   /** Runs with the same key share their queue's concurrency limit. */
-  concurrencyKey?: string;
+  concurrencyKey?: string | undefined;
   /** Seconds of execution (time WAITING not counted) before the run fails with MAX_DURATION_EXCEEDED. */
-  maxDuration?: number;
+  maxDuration?: number | undefined;
 }
 
 export interface TriggerTaskRequest {
   payload: JsonValue;
-  options?: TriggerOptions;
+  options?: TriggerOptions | undefined;
 }
 
 export interface SendEventRequest {
   name: string;
   payload: JsonValue;
-  id?: string;
+  id?: string | undefined;
 }
 
 export interface SendEventResult {

@@ -16,28 +16,28 @@ import type {
 
 export interface TriggerRequest {
   taskId: string;
-  taskVersion?: string;
+  taskVersion?: string | undefined;
   payload: unknown;
-  options?: TriggerOptions;
-  parentRunId?: string;
+  options?: TriggerOptions | undefined;
+  parentRunId?: string | undefined;
   /** A child awaited with `triggerAndWait`: finishing it wakes the parent. */
-  resumeParent?: boolean;
+  resumeParent?: boolean | undefined;
   /** The queue the task's code declares; without it, the queue of the registered task version. */
-  queue?: { name: string; concurrencyLimit: number };
+  queue?: { name: string; concurrencyLimit: number } | undefined;
   /** The occurrence a schedule fired this run for. */
-  scheduledFor?: Date;
+  scheduledFor?: Date | undefined;
 }
 
 export interface PublicTokenOptions {
-  scopes: { read: { runs?: string[]; tags?: string[]; waitpoints?: string[] }; write?: { waitpoints?: string[] } };
+  scopes: { read: { runs?: string[] | undefined; tags?: string[] | undefined; waitpoints?: string[] | undefined }; write?: { waitpoints?: string[] | undefined } | undefined };
   /** Seconds, or "30s" / "15m" / "1h"; default 15 minutes, at most a day. */
-  expiresIn?: number | string;
+  expiresIn?: number | string | undefined;
 }
 
 export interface SendEventRequest {
   name: string;
   payload: unknown;
-  id?: string;
+  id?: string | undefined;
 }
 
 /** The narrow interface the SDK reaches the engine through: directly on PostgreSQL, or over HTTP. */
@@ -56,7 +56,7 @@ export interface Backend {
   /** A new run whose journal is a copy of this run's entries before `fromSeq`. */
   forkRun(id: string, options: { fromSeq: number }): Promise<{ id: string }>;
   createSchedule(options: CreateScheduleOptions): Promise<ScheduleRecord>;
-  listSchedules(filter?: { task?: string }): Promise<ScheduleRecord[]>;
+  listSchedules(filter?: { task?: string | undefined }): Promise<ScheduleRecord[]>;
   deleteSchedule(id: string): Promise<{ id: string }>;
   /** A read-only token for browsers, scoped to runs and/or tags. */
   createPublicToken(options: PublicTokenOptions): Promise<string>;

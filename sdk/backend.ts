@@ -7,17 +7,17 @@ export type { Backend, PublicTokenOptions, SendEventRequest, TriggerRequest } fr
 /** Where `tasks`, `runs`, `schedules`, `auth` and clients without a `databaseUrl` find the engine. */
 export interface ConfigureOptions {
   /** PostgreSQL, reached directly (default `DATABASE_URL`): a small pool, nothing else until asked. */
-  databaseUrl?: string;
+  databaseUrl?: string | undefined;
   /** A direct connection for LISTEN when `databaseUrl` is a pooler in transaction mode (default `DATABASE_DIRECT_URL`). */
-  directUrl?: string;
+  directUrl?: string | undefined;
   /** Postgres schema holding durably's tables (default `durably`). */
-  schema?: string;
+  schema?: string | undefined;
   /** A running engine's HTTP API (`durably start`), for apps that cannot reach the database. */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /** With `baseUrl`: the engine's secret key (not needed by an engine in dev mode). Directly: signs public access tokens. */
-  secretKey?: string;
+  secretKey?: string | undefined;
   /** Directly: the engine's public address, for waitpoint callback URLs (default `DURABLY_PUBLIC_URL`). */
-  publicUrl?: string;
+  publicUrl?: string | undefined;
 }
 
 let configured: ConfigureOptions | undefined;

@@ -15,7 +15,7 @@ export interface EventTrigger<TPayload> {
 /** Starts a job when an event of this name is sent; `schema` (zod) checks the payload. */
 export function eventTrigger<TSchema extends z.ZodType | undefined = undefined>(options: {
   name: string;
-  schema?: TSchema;
+  schema?: TSchema | undefined;
 }): EventTrigger<TSchema extends z.ZodType ? z.output<TSchema> : any> {
   return { name: options.name, schema: options.schema };
 }
@@ -35,8 +35,8 @@ export interface Job {
 
 export interface ClientOptions {
   id: string;
-  databaseUrl?: string;
-  schema?: string;
+  databaseUrl?: string | undefined;
+  schema?: string | undefined;
 }
 
 /** A v2-style client: `new Client({ id })`, `client.defineJob(...)`, `client.sendEvent(...)`. */
@@ -74,7 +74,7 @@ export class Client implements Definable {
   }
 
   /** Starts one run per job listening for `name`; returns the event id. */
-  async sendEvent(event: { name: string; payload?: unknown; id?: string }): Promise<{ id: string }> {
+  async sendEvent(event: { name: string; payload?: unknown; id?: string | undefined }): Promise<{ id: string }> {
     for (const job of this.#jobs) {
       if (job.eventName === event.name) validatePayload(job.schema, event.payload, `job "${job.id}"`);
     }

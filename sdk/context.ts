@@ -4,9 +4,9 @@ import type { ChildRunResult, JournalKind, Json, Metadata, StatusState, WaitToke
 import { OutsideRunError } from "./errors.ts";
 
 export interface StatusInput {
-  label?: string;
-  state?: StatusState;
-  data?: Record<string, unknown>;
+  label?: string | undefined;
+  state?: StatusState | undefined;
+  data?: Record<string, unknown> | undefined;
 }
 
 export interface StatusHandle {
@@ -45,14 +45,14 @@ export interface TaskContext {
 }
 
 export interface RunTaskOptions {
-  retry?: RetryOptions;
+  retry?: RetryOptions | undefined;
   /** Run the step inside the journal's transaction and hand it that transaction as `tx`. */
-  transaction?: boolean;
+  transaction?: boolean | undefined;
   /**
    * Fail an attempt still running after this long (seconds, or a duration such as "30s") with a
    * `TimeoutError`, retried by the step's policy; the attempt's `signal` is aborted.
    */
-  timeout?: number | string;
+  timeout?: number | string | undefined;
 }
 
 /** The durable operations available to a run; every call is journaled. */

@@ -17,14 +17,14 @@ export interface LifecycleHooks<TPayload = unknown, TOutput = unknown> {
    * Before the run's code first executes. Throwing fails that attempt as the run's code throwing
    * would (the run's retry policy applies, and the hook is called again on the retry).
    */
-  onStart?: (params: HookParams<TPayload>) => Promise<void> | void;
+  onStart?: ((params: HookParams<TPayload>) => Promise<void> | void) | undefined;
   /** After the run's code returned, before the run is SUCCESS. Throwing is logged; the run still succeeds. */
-  onSuccess?: (params: HookParams<TPayload> & { output: TOutput }) => Promise<void> | void;
+  onSuccess?: ((params: HookParams<TPayload> & { output: TOutput }) => Promise<void> | void) | undefined;
   /** Before the run is FAILURE (not before a retry). Throwing is logged; the run still fails with its own error. */
-  onFailure?: (params: HookParams<TPayload> & { error: unknown }) => Promise<void> | void;
+  onFailure?: ((params: HookParams<TPayload> & { error: unknown }) => Promise<void> | void) | undefined;
   /**
    * When a cancel reaches the run while it executes (its code stops at its next io call). A run
    * canceled while QUEUED or WAITING has no execution to call it. Throwing is logged.
    */
-  onCancel?: (params: HookParams<TPayload>) => Promise<void> | void;
+  onCancel?: ((params: HookParams<TPayload>) => Promise<void> | void) | undefined;
 }

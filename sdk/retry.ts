@@ -1,13 +1,13 @@
 export interface RetryOptions {
   /** Total attempts including the first. */
-  maxAttempts?: number;
-  factor?: number;
-  minTimeoutInMs?: number;
-  maxTimeoutInMs?: number;
-  randomize?: boolean;
+  maxAttempts?: number | undefined;
+  factor?: number | undefined;
+  minTimeoutInMs?: number | undefined;
+  maxTimeoutInMs?: number | undefined;
+  randomize?: boolean | undefined;
 }
 
-export type ResolvedRetry = Required<RetryOptions>;
+export type ResolvedRetry = { [K in keyof RetryOptions]-?: NonNullable<RetryOptions[K]> };
 
 export const DEFAULT_RETRY: ResolvedRetry = {
   maxAttempts: 3,
@@ -17,8 +17,15 @@ export const DEFAULT_RETRY: ResolvedRetry = {
   randomize: true,
 };
 
+/** A field given as `undefined` keeps the fallback's value, as a field left out does (a spread would not). */
 export function resolveRetry(options: RetryOptions | undefined, fallback: ResolvedRetry = DEFAULT_RETRY): ResolvedRetry {
-  return { ...fallback, ...options };
+  return {
+    maxAttempts: options?.maxAttempts ?? fallback.maxAttempts,
+    factor: options?.factor ?? fallback.factor,
+    minTimeoutInMs: options?.minTimeoutInMs ?? fallback.minTimeoutInMs,
+    maxTimeoutInMs: options?.maxTimeoutInMs ?? fallback.maxTimeoutInMs,
+    randomize: options?.randomize ?? fallback.randomize,
+  };
 }
 
 /** Delay before attempt `failedAttempt + 1`; jitter spreads retries of many runs failing together. */

@@ -21,8 +21,8 @@ export const runs = {
     return (await getBackend()).listRuns(filter);
   },
   /** Resolves with the run once it has finished (SUCCESS, FAILURE or CANCELED); default timeout 60 s. */
-  poll: (async (run: string | RunHandle, options: { timeoutMs?: number } = {}) =>
-    (await getBackend()).pollRun(idOf(run), options.timeoutMs ?? 60_000)) as ReadRun<[options?: { timeoutMs?: number }]>,
+  poll: (async (run: string | RunHandle, options: { timeoutMs?: number | undefined } = {}) =>
+    (await getBackend()).pollRun(idOf(run), options.timeoutMs ?? 60_000)) as ReadRun<[options?: { timeoutMs?: number | undefined }]>,
   /** Resumes a failed run: completed steps are not re-run, the failed step is. */
   async retry(id: string): Promise<{ id: string }> {
     return (await getBackend()).retryRun(id);

@@ -7,7 +7,7 @@ export const schedules = {
   async create(options: CreateScheduleOptions): Promise<ScheduleRecord> {
     return (await getBackend()).createSchedule(options);
   },
-  async list(filter: { task?: string } = {}): Promise<ScheduleRecord[]> {
+  async list(filter: { task?: string | undefined } = {}): Promise<ScheduleRecord[]> {
     return (await getBackend()).listSchedules(filter);
   },
   async del(id: string): Promise<{ id: string }> {

@@ -19,25 +19,25 @@ export interface TaskRunContext {
 export interface TaskOptions<TPayload, TOutput, TId extends string = string> extends LifecycleHooks<TPayload, TOutput> {
   id: TId;
   /** Runs keep the version they started with; default "1". */
-  version?: string;
-  schema?: PayloadSchema;
+  version?: string | undefined;
+  schema?: PayloadSchema | undefined;
   /**
    * How often the run's code is tried when it throws outside `io.runTask`, and each step's policy
    * unless the step names its own; default 3 attempts, `maxAttempts: 1` never retries.
    */
-  retry?: RetryOptions;
+  retry?: RetryOptions | undefined;
   /**
    * At most `concurrencyLimit` runs of this queue execute at once, across all workers; tasks naming
    * the same queue share it, and each trigger's `concurrencyKey` gets a limit of its own.
    */
-  queue?: { name?: string; concurrencyLimit: number };
+  queue?: { name?: string | undefined; concurrencyLimit: number } | undefined;
   /**
    * Fail a run with `MAX_DURATION_EXCEEDED` once it has executed this many seconds, summed over its
    * executions (time WAITING or QUEUED does not count); a trigger's `maxDuration` overrides it.
    */
-  maxDuration?: number;
+  maxDuration?: number | undefined;
   /** Fires a run on this cron (five fields, or six with seconds first) with a `ScheduledPayload`. */
-  schedule?: { cron: string; timezone?: string };
+  schedule?: { cron: string; timezone?: string | undefined } | undefined;
   run: (payload: TPayload, context: TaskRunContext) => Promise<TOutput>;
 }
 

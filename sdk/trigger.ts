@@ -4,7 +4,7 @@ import type { JournalKind, TriggerOptions } from "./types.ts";
 
 export interface BatchItem<TPayload> {
   payload: TPayload;
-  options?: TriggerOptions;
+  options?: TriggerOptions | undefined;
 }
 
 /** A started run; the phantom types let `runs.retrieve(handle)` and `runs.poll(handle)` type its payload and output. */

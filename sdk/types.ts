@@ -33,35 +33,35 @@ export interface RunStatuses {
 }
 
 export interface TriggerOptions {
-  metadata?: Metadata;
-  idempotencyKey?: string;
+  metadata?: Metadata | undefined;
+  idempotencyKey?: string | undefined;
   /** How long `idempotencyKey` deduplicates: seconds or "30s" / "10m" / "24h"; default forever. */
-  idempotencyKeyTTL?: number | string;
+  idempotencyKeyTTL?: number | string | undefined;
   /** A run not started within this (seconds or a duration string) is CANCELED with reason EXPIRED. */
-  ttl?: number | string;
+  ttl?: number | string | undefined;
   /** Runs sharing a key share the task queue's concurrency limit separately from other keys. */
-  concurrencyKey?: string;
+  concurrencyKey?: string | undefined;
   /** Start no earlier than this: seconds, a duration string ("10s", "5m", "1h") or a Date. */
-  delay?: number | string | Date;
-  tags?: string | string[];
+  delay?: number | string | Date | undefined;
+  tags?: string | string[] | undefined;
   /**
    * Fail the run with `MAX_DURATION_EXCEEDED` once it has spent this many seconds executing, over
    * all its executions; time spent WAITING or QUEUED does not count. Overrides the task's.
    */
-  maxDuration?: number;
+  maxDuration?: number | undefined;
 }
 
 export interface ListRunsFilter {
-  status?: RunStatus | RunStatus[];
-  taskIdentifier?: string;
-  tag?: string;
-  eventId?: string;
-  from?: Date;
-  to?: Date;
-  metadataKey?: string;
-  metadataValue?: string;
-  limit?: number;
-  cursor?: string;
+  status?: RunStatus | RunStatus[] | undefined;
+  taskIdentifier?: string | undefined;
+  tag?: string | undefined;
+  eventId?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  metadataKey?: string | undefined;
+  metadataValue?: string | undefined;
+  limit?: number | undefined;
+  cursor?: string | undefined;
 }
 
 export interface RunList {
@@ -99,9 +99,9 @@ export interface CreateScheduleOptions {
   /** Five fields, or six with seconds first. */
   cron: string;
   /** IANA time zone the cron expression is read in; default UTC. */
-  timezone?: string;
+  timezone?: string | undefined;
   /** Handed to every run this schedule fires, as `payload.payload`. */
-  payload?: Json;
+  payload?: Json | undefined;
   /** Creating again with the same key updates that schedule instead of adding one. */
   deduplicationKey: string;
 }
@@ -117,12 +117,12 @@ export interface ScheduledPayload<TPayload = Json | undefined> {
 
 export interface CreateWaitTokenOptions {
   /** Time out after this: seconds, a duration such as "10m" / "24h", or a date (what `delay` takes). */
-  timeout?: number | string | Date;
+  timeout?: number | string | Date | undefined;
   /** A second create with the same key returns the first token (`isCached: true`). */
-  idempotencyKey?: string;
+  idempotencyKey?: string | undefined;
   /** How long `idempotencyKey` deduplicates: seconds or "30s" / "10m" / "24h"; default forever. */
-  idempotencyKeyTTL?: number | string;
-  tags?: string | string[];
+  idempotencyKeyTTL?: number | string | undefined;
+  tags?: string | string[] | undefined;
 }
 
 export interface WaitToken {
@@ -137,13 +137,13 @@ export interface WaitToken {
 }
 
 export interface ListWaitTokensFilter {
-  status?: WaitpointStatus | WaitpointStatus[];
+  status?: WaitpointStatus | WaitpointStatus[] | undefined;
   /** Tokens carrying any of these tags. */
-  tags?: string | string[];
+  tags?: string | string[] | undefined;
   /** Tokens this run waited on. */
-  runId?: string;
-  limit?: number;
-  cursor?: string;
+  runId?: string | undefined;
+  limit?: number | undefined;
+  cursor?: string | undefined;
 }
 
 /** What a run's journal records for `wait.forToken`: the outcome, without the methods added on top. */

@@ -2,7 +2,7 @@ import { requireScope } from "./context.ts";
 import { InvalidPayloadError } from "./errors.ts";
 import { waitpointFunctions } from "./waitpoints.ts";
 
-export type Duration = { seconds?: number; minutes?: number; hours?: number; days?: number };
+export type Duration = { seconds?: number | undefined; minutes?: number | undefined; hours?: number | undefined; days?: number | undefined };
 
 function durationMs(d: Duration): number {
   const ms = ((d.days ?? 0) * 86_400 + (d.hours ?? 0) * 3_600 + (d.minutes ?? 0) * 60 + (d.seconds ?? 0)) * 1000;

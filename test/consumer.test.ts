@@ -52,7 +52,7 @@ async function ok(command: string, args: string[], options: { cwd?: string; env?
 }
 
 /** `tsc` in the app: strict, with the app's own lib checks on (skipLibCheck off checks our .d.ts too). */
-async function typecheck(resolution: "nodenext" | "bundler", files: string[]): Promise<Result> {
+async function typecheck(resolution: "nodenext" | "bundler", files: string[], flags: string[] = []): Promise<Result> {
   const module = resolution === "nodenext" ? ["--module", "nodenext", "--moduleResolution", "nodenext"] : ["--module", "esnext", "--moduleResolution", "bundler"];
   return run(process.execPath, [
     "node_modules/typescript/bin/tsc",
@@ -63,6 +63,7 @@ async function typecheck(resolution: "nodenext" | "bundler", files: string[]): P
     "--jsx", "react-jsx",
     "--types", "node",
     "--lib", "es2023,dom",
+    ...flags,
     ...files,
   ]);
 }
@@ -116,6 +117,15 @@ describe("an app that installs the packed durably", () => {
     describe(`under tsc --strict with ${resolution} resolution`, () => {
       it("type-checks a typed task, an engine and the seed components", async () => {
         const { code, stdout } = await typecheck(resolution, ["src/tasks.ts", "src/engine.ts", "src/seed-components.tsx"]);
+        expect(stdout).toBe("");
+        expect(code).toBe(0);
+      });
+
+      // TypeScript 7's `tsc --init` turns it on; then `{ secretKey: process.env.X }` compiles only where
+      // the option's type says `| undefined`.
+      it("type-checks options filled from possibly-undefined values under exactOptionalPropertyTypes", async () => {
+        const files = ["src/optional-values.tsx", "src/tasks.ts", "src/engine.ts", "src/seed-components.tsx"];
+        const { code, stdout } = await typecheck(resolution, files, ["--exactOptionalPropertyTypes"]);
         expect(stdout).toBe("");
         expect(code).toBe(0);
       });

@@ -36,16 +36,16 @@ export interface HttpClientOptions {
   /** Where the engine serves `/api`; "" means the page's own origin. */
   baseUrl: string;
   /** A secret key or public access token, sent as `Authorization: Bearer`. */
-  accessToken?: string;
-  fetch?: typeof globalThis.fetch;
+  accessToken?: string | undefined;
+  fetch?: typeof globalThis.fetch | undefined;
 }
 
 export interface RequestOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 export interface ListRunsParams extends RunFilters {
-  cursor?: string | null;
+  cursor?: string | null | undefined;
 }
 
 export interface DurablyHttpClient {
@@ -67,14 +67,14 @@ export interface DurablyHttpClient {
   cancelRun(runId: string, options?: RequestOptions): Promise<RunHandle>;
   getWaitToken(tokenId: string, options?: RequestOptions): Promise<WaitpointToken>;
   /** Tokens newest first; `runId`: the tokens that run waited on. Needs the secret key. */
-  listWaitTokens(params?: { runId?: string; status?: string; tags?: string; cursor?: string | null }, options?: RequestOptions): Promise<WaitpointsPage>;
+  listWaitTokens(params?: { runId?: string | undefined; status?: string | undefined; tags?: string | undefined; cursor?: string | null | undefined }, options?: RequestOptions): Promise<WaitpointsPage>;
   /** The first completion wins; a later one is refused (409, `WAITPOINT_COMPLETED`). */
   completeWaitToken(tokenId: string, output: unknown, options?: RequestOptions): Promise<{ success: true }>;
   /**
    * The URL of an SSE route, with `?token=` (EventSource cannot set headers) and the resume
    * point: `?lastEventId=` (an id the stream sent) or `?since=` (a run revision already held).
    */
-  streamUrl(path: string, resume?: { lastEventId?: string | null; since?: number | null }): string;
+  streamUrl(path: string, resume?: { lastEventId?: string | null | undefined; since?: number | null | undefined }): string;
 }
 
 export function createHttpClient(options: HttpClientOptions): DurablyHttpClient {

@@ -24,21 +24,21 @@ export interface RunStreamOptions {
    * sends only what came after it. Event ids are opaque (the engine encodes more than the
    * revision in them), so a snapshot's revision is never passed as a last event id.
    */
-  since?: number | null;
+  since?: number | null | undefined;
   /**
    * Whether reconnects resume from the last id seen. True for a run's stream; false for
    * `/api/runs/stream`, whose ids are per-run revisions and cannot be resumed from.
    */
-  resume?: boolean;
+  resume?: boolean | undefined;
   onMessage: (message: RunStreamMessage) => void;
   /** Called on every successful connection, the first included. */
-  onOpen?: () => void;
+  onOpen?: (() => void) | undefined;
   /** Called when the server sends `event: end` (the run finished); the subscription is over. */
-  onEnd?: () => void;
-  onError?: (error: unknown) => void;
-  initialBackoffMs?: number;
-  maxBackoffMs?: number;
-  createEventSource?: EventSourceFactory;
+  onEnd?: (() => void) | undefined;
+  onError?: ((error: unknown) => void) | undefined;
+  initialBackoffMs?: number | undefined;
+  maxBackoffMs?: number | undefined;
+  createEventSource?: EventSourceFactory | undefined;
 }
 
 const DEFAULT_INITIAL_BACKOFF_MS = 250;

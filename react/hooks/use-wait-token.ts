@@ -7,7 +7,7 @@ import { useDurably } from "./use-durably.ts";
 
 export interface UseWaitTokenOptions {
   /** The token's `publicAccessToken` (scoped to it); without one, the provider's token. */
-  accessToken?: string;
+  accessToken?: string | undefined;
 }
 
 export interface WaitTokenResult {
