@@ -1,29 +1,19 @@
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { build } from "vite";
-import react from "@vitejs/plugin-react";
 import type { Browser } from "playwright-core";
 import { auth } from "durably";
 import { client } from "../examples/meme-generator.ts";
 import { startTestEngine } from "./helpers/engine.ts";
-import { launchChromium, serveFolder } from "./helpers/browser.ts";
+import { buildAndServePage, launchChromium } from "./helpers/browser.ts";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const outDir = here("../test-output/seed-page");
 const SECRET = "browser-secret-key-0123456789";
 
 let browser: Browser;
 let page: { url: string; close(): Promise<void> };
 
 beforeAll(async () => {
-  await build({
-    root: here("./browser/seed-page"),
-    logLevel: "warn",
-    plugins: [react()],
-    resolve: { alias: [{ find: /^durably\/react$/, replacement: here("../react/index.ts") }], dedupe: ["react", "react-dom"] },
-    build: { outDir, emptyOutDir: true },
-  });
-  page = await serveFolder(outDir);
+  page = await buildAndServePage(here("./browser/seed-page"), "seed-page");
   browser = await launchChromium();
 }, 120_000);
 

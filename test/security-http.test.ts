@@ -1,6 +1,6 @@
 // The HTTP surface against an attacker: what public tokens see of events and missing runs,
 // bodies and slow clients, prototype keys, stack traces, dev mode's origins and hosts, headers.
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { request as httpRequest } from "node:http";
 import { connect, type Socket } from "node:net";
 import { Client, auth, eventTrigger, runs, task } from "durably";
@@ -9,6 +9,7 @@ import { sql } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { until } from "./helpers/until.ts";
 import { serviceOf } from "../engine/internal.ts";
+import { captureStderr } from "./helpers/stderr.ts";
 
 const SECRET = "security-http-secret-key-0123456789";
 const echo = task({ id: "echo", run: async (p: { marker: string }) => ({ echoed: p.marker }) });
@@ -24,18 +25,7 @@ client.defineJob({ id: "first-job", name: "First", version: "1", trigger: eventT
 client.defineJob({ id: "second-job", name: "Second", version: "1", trigger: eventTrigger({ name: "order" }), run: async () => ({ secret: "output-of-second-job" }) });
 
 /** Everything the engine's logger writes while a test runs. */
-let logged = "";
-const write = process.stderr.write.bind(process.stderr);
-beforeEach(() => {
-  logged = "";
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    logged += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString();
-    return write(chunk as string, ...(rest as []));
-  }) as typeof process.stderr.write;
-});
-afterEach(() => {
-  process.stderr.write = write;
-});
+const stderr = captureStderr();
 
 interface Answer {
   status: number;
@@ -176,8 +166,8 @@ describe("bodies and slow clients", () => {
     const upload = await partialUpload(engine.url!, "/api/tasks/echo/trigger", { Authorization: `Bearer ${SECRET}` });
     await new Promise((resolve) => setTimeout(resolve, 100));
     upload.socket.destroy();
-    await until(async () => (logged.includes("request aborted") ? true : undefined), 5_000);
-    const lines = logged.split("\n").filter((line) => line.includes("request aborted") || line.includes("request failed"));
+    await until(async () => (stderr.logged().includes("request aborted") ? true : undefined), 5_000);
+    const lines = stderr.logged().split("\n").filter((line) => line.includes("request aborted") || line.includes("request failed"));
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(JSON.parse(line)).toMatchObject({ level: "debug", msg: "request aborted" });
   });

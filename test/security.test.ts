@@ -1,10 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Client, auth, eventTrigger, runs, task, wait } from "durably";
 import type { Engine } from "durably/engine";
 import { sql } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { until } from "./helpers/until.ts";
 import { partsOf, serviceOf } from "../engine/internal.ts";
+import { captureStderr } from "./helpers/stderr.ts";
 
 const SECRET = "security-test-secret-key-0123456789";
 const echo = task({ id: "echo", run: async (p: { marker: string }) => ({ echoed: p.marker }) });
@@ -12,18 +13,7 @@ const client = new Client({ id: "security" });
 client.defineJob({ id: "on-ping", name: "On ping", version: "1", trigger: eventTrigger({ name: "ping" }), run: async (p: unknown) => p });
 
 /** Everything the engine's logger writes while a test runs. */
-let logged = "";
-const write = process.stderr.write.bind(process.stderr);
-beforeEach(() => {
-  logged = "";
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    logged += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString();
-    return write(chunk as string, ...(rest as []));
-  }) as typeof process.stderr.write;
-});
-afterEach(() => {
-  process.stderr.write = write;
-});
+const stderr = captureStderr();
 
 interface Answer {
   status: number;
@@ -163,9 +153,9 @@ describe("security, route by route", () => {
     // Make the engine log: a run whose task no process has, and fields named like secrets.
     await serviceOf(engine).trigger({ taskId: "ghost", taskVersion: "1", payload: {} });
     partsOf(engine).logger.warn("probe", { secretKey: SECRET, authorization: `Bearer ${SECRET}`, token: SECRET, apiKey: SECRET });
-    await until(async () => (logged.includes("no code for this run's task") ? true : undefined), 20_000);
-    expect(logged).toContain("[redacted]");
-    expect(logged).not.toContain(SECRET);
+    await until(async () => (stderr.logged().includes("no code for this run's task") ? true : undefined), 20_000);
+    expect(stderr.logged()).toContain("[redacted]");
+    expect(stderr.logged()).not.toContain(SECRET);
   });
 });
 

@@ -1,29 +1,19 @@
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { build } from "vite";
-import react from "@vitejs/plugin-react";
 import type { Browser } from "playwright-core";
 import { runs, task, wait } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
-import { launchChromium, serveFolder } from "./helpers/browser.ts";
+import { buildAndServePage, launchChromium } from "./helpers/browser.ts";
 import { until } from "./helpers/until.ts";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const outDir = here("../test-output/wait-token-page");
 const SECRET = "browser-secret-key-0123456789";
 
 let browser: Browser;
 let page: { url: string; close(): Promise<void> };
 
 beforeAll(async () => {
-  await build({
-    root: here("./fixtures/waitpoints/page"),
-    logLevel: "warn",
-    plugins: [react()],
-    resolve: { alias: [{ find: /^durably\/react$/, replacement: here("../react/index.ts") }], dedupe: ["react", "react-dom"] },
-    build: { outDir, emptyOutDir: true },
-  });
-  page = await serveFolder(outDir);
+  page = await buildAndServePage(here("./fixtures/waitpoints/page"), "wait-token-page");
   browser = await launchChromium();
 }, 120_000);
 

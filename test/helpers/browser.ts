@@ -2,7 +2,10 @@ import { createServer, type Server } from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join } from "node:path";
 import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
 import { chromium, type Browser } from "playwright-core";
+import { build } from "vite";
+import react from "@vitejs/plugin-react";
 
 export const CHROMIUM_ARGS = [
   "--headless",
@@ -38,4 +41,23 @@ export async function serveFolder(dir: string): Promise<{ url: string; close(): 
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * Builds a React page (its folder holds index.html) with `durably/react` from the sources, into
+ * test-output/<name>, and serves it as a customer's web server would.
+ */
+export async function buildAndServePage(root: string, name: string): Promise<{ url: string; close(): Promise<void> }> {
+  const outDir = fileURLToPath(new URL(`../../test-output/${name}`, import.meta.url));
+  await build({
+    root,
+    logLevel: "warn",
+    plugins: [react()],
+    resolve: {
+      alias: [{ find: /^durably\/react$/, replacement: fileURLToPath(new URL("../../react/index.ts", import.meta.url)) }],
+      dedupe: ["react", "react-dom"],
+    },
+    build: { outDir, emptyOutDir: true },
+  });
+  return serveFolder(outDir);
 }
