@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import type { EmbeddedPostgres } from "../engine/db/embedded-postgres.ts";
+import type { EmbeddedPostgres } from "../engine/embedded/embedded-postgres.ts";
 import { RESULT_PREFIX, type Row } from "./lib/row.ts";
 
 /**
@@ -38,7 +38,7 @@ try {
   let database = "DATABASE_URL";
   if (!url) {
     // Imported only when needed, so a run against DATABASE_URL never loads embedded-postgres.
-    const { startEmbeddedPostgres } = await import("../engine/db/embedded-postgres.ts");
+    const { startEmbeddedPostgres } = await import("../engine/embedded/embedded-postgres.ts");
     embedded = await startEmbeddedPostgres({ dataDir: path.join(root, ".durably", "bench-pg") });
     url = embedded.url;
     database = "embedded (.durably/bench-pg)";

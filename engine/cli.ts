@@ -15,7 +15,7 @@ import { createLogger } from "./logger.ts";
 import { RUN_STATUSES } from "../sdk/types.ts";
 import { connect } from "./backends/direct.ts";
 import { createEngine, type Engine } from "./engine.ts";
-import { installScheduler } from "./scheduler/boss.ts";
+import { installScheduler } from "./jobs/pg-boss.ts";
 import { resolveOptions, ROLES, type Role } from "./options.ts";
 import { migrateAt } from "./migrate.ts";
 import { waitpointsCommand } from "./waitpoints/cli-command.ts";
@@ -184,7 +184,7 @@ async function start(files: string[]): Promise<void> {
   const port = intFlag(flags.port, "port", 0, 65535) ?? 3030;
   const concurrency = intFlag(flags.concurrency, "concurrency", 1, 1000);
   const definables = await loadDefinables(files);
-  const local = process.env.DATABASE_URL ? undefined : await (await import("./local-database.ts")).startLocalDatabase(dataDir());
+  const local = process.env.DATABASE_URL ? undefined : await (await import("./embedded/local-database.ts")).startLocalDatabase(dataDir());
   let engine: Engine | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
@@ -233,7 +233,7 @@ async function main(): Promise<void> {
   if (!COMMANDS.includes(command)) throw new UsageError(`Unknown command "${command}"`);
   if (command === "start" || process.env.DATABASE_URL) return run();
   // Without DATABASE_URL, commands use the embedded database that `durably start` runs.
-  const local = await (await import("./local-database.ts")).openLocalDatabase(dataDir());
+  const local = await (await import("./embedded/local-database.ts")).openLocalDatabase(dataDir());
   localUrl = local.url;
   try {
     await run();

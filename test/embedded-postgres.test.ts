@@ -6,10 +6,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startEmbeddedPostgres, type EmbeddedPostgres } from "../engine/db/embedded-postgres.ts";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "../engine/embedded/embedded-postgres.ts";
 
 const projectRoot = fileURLToPath(new URL("..", import.meta.url));
-const modulePath = path.join(projectRoot, "engine/db/embedded-postgres.ts");
+const modulePath = path.join(projectRoot, "engine/embedded/embedded-postgres.ts");
 
 let base = "";
 /** Where binaries the postgres OS user cannot reach in this checkout are copied (run as root). */

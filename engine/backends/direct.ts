@@ -8,7 +8,7 @@ import { createLogger, type Logger } from "../logger.ts";
 import { channelsOf, Listener } from "../notify/listener.ts";
 import { resolveOptions, type ResolvedOptions } from "../options.ts";
 import { lazyJobSender } from "./lazy-jobs.ts";
-import { Service } from "../service.ts";
+import { Service } from "../runs-api.ts";
 
 /** Enough for a web backend's triggers and reads; a burst of triggers shares one transaction anyway. */
 const POOL_SIZE = 5;
@@ -40,7 +40,7 @@ export async function connect(options: ConfigureOptions): Promise<Backend> {
   return new Service({
     db, sql: buildStatements(o.schema), channels: channelsOf(o.schema), schema: o.schema,
     scheduler: lazyJobSender(async () => {
-      const { Scheduler } = await import("../scheduler/boss.ts");
+      const { Scheduler } = await import("../jobs/pg-boss.ts");
       return Scheduler.sendOnly(db.pool, { databaseUrl: o.databaseUrl, schema: o.schema, heartbeatSeconds: o.heartbeatSeconds, recoverySeconds: o.recoverySeconds }, logger);
     }),
     maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes, secretKey: o.secretKey,

@@ -1,5 +1,5 @@
 import type { Db } from "pg-boss";
-import type { JobSender, RunJob, TickJob } from "../scheduler/jobs.ts";
+import type { JobSender, RunJob, TickJob } from "../jobs/job-sender.ts";
 
 /**
  * A JobSender that loads pg-boss on the first job it sends (a delayed run, a ttl, a retry, a

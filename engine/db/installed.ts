@@ -1,5 +1,5 @@
 import { DatabaseNotMigratedError } from "../../sdk/errors.ts";
-import { bossSchemaOf } from "../scheduler/jobs.ts";
+import { bossSchemaOf } from "../jobs/job-sender.ts";
 import type { Database } from "./database.ts";
 import { installedStatements } from "./sql/installed.ts";
 import { hostOf } from "./unreachable.ts";

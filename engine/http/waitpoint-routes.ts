@@ -3,7 +3,7 @@ import { WaitpointCompletedError, WaitpointNotFoundError } from "../../sdk/error
 import type { Access } from "../auth/access.ts";
 import { requireFull } from "../auth/access.ts";
 import { ForbiddenError } from "../auth/tokens.ts";
-import type { Service } from "../service.ts";
+import type { Service } from "../runs-api.ts";
 import { callbackBody, completeTokenBody, parse, waitpointListQuery, waitTokenBody } from "./bodies.ts";
 import { HttpError } from "./http-errors.ts";
 import type { BodyReader } from "./read-body.ts";

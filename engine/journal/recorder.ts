@@ -1,8 +1,8 @@
 import type pg from "pg";
 import type { Database } from "../db/database.ts";
 import type { Statements } from "../db/sql/index.ts";
-import type { Scheduler } from "../scheduler/boss.ts";
-import { onClient, type RunJobReason } from "../scheduler/jobs.ts";
+import type { Scheduler } from "../jobs/pg-boss.ts";
+import { onClient, type RunJobReason } from "../jobs/job-sender.ts";
 import type { Stored } from "../serialize.ts";
 import type { ChildRunResult, JournalKind, Metadata, RunStatus, SerializedError } from "../../sdk/types.ts";
 import { isFinalRunStatus } from "../../wire/index.ts";

@@ -1,6 +1,6 @@
 import type { Database } from "../db/database.ts";
 import type { Statements } from "../db/sql/index.ts";
-import type { JobSender } from "../scheduler/jobs.ts";
+import type { JobSender } from "../jobs/job-sender.ts";
 import { wakeParent } from "./wake-parent.ts";
 
 export const EXPIRED_ERROR = { name: "ExpiredError", message: "The run did not start before its ttl expired", code: "EXPIRED" };

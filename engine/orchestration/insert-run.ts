@@ -7,7 +7,7 @@ import type { Database } from "../db/database.ts";
 import type { Statements } from "../db/sql/index.ts";
 import { parseDelay } from "../delay.ts";
 import { newId } from "../ids.ts";
-import { onClient, type JobSender, type RunJob } from "../scheduler/jobs.ts";
+import { onClient, type JobSender, type RunJob } from "../jobs/job-sender.ts";
 
 export interface PendingJob {
   job: RunJob;

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { Database } from "../db/database.ts";
 import type { Statements } from "../db/sql/index.ts";
-import { onClient, type JobSender } from "../scheduler/jobs.ts";
+import { onClient, type JobSender } from "../jobs/job-sender.ts";
 
 export interface WakeDeps {
   db: Database;

@@ -2,7 +2,7 @@ import type pg from "pg";
 import type { WaitTokenOutcome } from "../../sdk/waitpoints.ts";
 import type { Database } from "../db/database.ts";
 import type { Statements } from "../db/sql/index.ts";
-import { onClient, type JobSender } from "../scheduler/jobs.ts";
+import { onClient, type JobSender } from "../jobs/job-sender.ts";
 import { decode } from "../serialize.ts";
 import { wakeRuns } from "./wake-runs.ts";
 

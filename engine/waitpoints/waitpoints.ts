@@ -9,7 +9,7 @@ import { parseDelay } from "../delay.ts";
 import { newId } from "../ids.ts";
 import type { Channels } from "../notify/listener.ts";
 import { checkId, normalizeTags } from "../orchestration/insert-run.ts";
-import type { JobSender } from "../scheduler/jobs.ts";
+import type { JobSender } from "../jobs/job-sender.ts";
 import { encode, type Stored } from "../serialize.ts";
 import { toWaitpoint, type WaitpointRow } from "./records.ts";
 import { callbackSecret, hashSecret, secretMatches } from "./secrets.ts";

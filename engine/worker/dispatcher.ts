@@ -1,8 +1,9 @@
 import type { Logger } from "../logger.ts";
-import type { Scheduler } from "../scheduler/boss.ts";
+import type { Scheduler } from "../jobs/pg-boss.ts";
 import type { ClaimedRow } from "../db/rows.ts";
 import { executeClaimed, executeRun, type ExecuteDeps, type ExecutionControl, type JobOutcome } from "./execute-run.ts";
 import type { HeldRun, ReadyRuns } from "./ready-runs.ts";
+import { WakeUps } from "./wake-ups.ts";
 
 export interface DispatcherOptions {
   concurrency: number;
@@ -40,7 +41,7 @@ export class Dispatcher {
   #claiming = 0;
   /** Claims for freed slots, in flight outside the loop: `stop` waits for the runs they bring. */
   readonly #refills = new Set<Promise<void>>();
-  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #wakeUps = new WakeUps(() => this.kick());
   #running = false;
   #wake: (() => void) | undefined;
   #kicked = false;
@@ -89,11 +90,7 @@ export class Dispatcher {
   }
 
   wakeAt(date: Date): void {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      this.kick();
-    }, Math.max(0, date.getTime() - Date.now()) + 5);
-    this.#timers.add(timer);
+    this.#wakeUps.at(date);
   }
 
   get inFlight(): number {
@@ -114,8 +111,7 @@ export class Dispatcher {
     await Promise.all(this.#refills);
     clearInterval(this.#heartbeat);
     clearInterval(this.#recovery);
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
+    this.#wakeUps.clear();
     let timeout: NodeJS.Timeout | undefined;
     const drained = Promise.all([...this.#inFlight.values()].map((f) => f.task)).then(() => true);
     const timedOut = new Promise<false>((resolve) => (timeout = setTimeout(() => resolve(false), this.options.shutdownTimeoutMs)));

@@ -20,8 +20,8 @@ import type { ClaimedRow } from "../db/rows.ts";
 import { claimRun, withCompleteJournal } from "./claim-run.ts";
 import { executionBudget } from "./execution-budget.ts";
 import type { Logger } from "../logger.ts";
-import type { Scheduler } from "../scheduler/boss.ts";
-import type { RunJob, RunJobReason } from "../scheduler/jobs.ts";
+import type { Scheduler } from "../jobs/pg-boss.ts";
+import type { RunJob, RunJobReason } from "../jobs/job-sender.ts";
 import { decode, encode, serializeError } from "../serialize.ts";
 
 export interface ExecuteDeps {

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { connect, createEngine } from "durably/engine";
 import { WaitpointCompletedError } from "durably";
-import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../engine/db/embedded-postgres.ts";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../engine/embedded/embedded-postgres.ts";
 import { CHAOS_TASK_ID, sideTableDdl, tokenOutput, type ChaosPayload } from "./chaos-task.ts";
 import { verifyChaos, type ChaosFigures } from "./verify.ts";
 import { Workers } from "./workers.ts";

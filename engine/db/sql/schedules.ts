@@ -1,4 +1,4 @@
-/** Statements on `schedules`; the pg-boss job chain that fires them lives in scheduler/schedules.ts. */
+/** Statements on `schedules`; the pg-boss job chain that fires them lives in schedules/schedules.ts. */
 export function scheduleStatements(s: string) {
   const columns = "id, task_id, cron, timezone, payload, deduplication_key, declarative, next_at, created_at, updated_at";
   return {

@@ -1,6 +1,6 @@
 import { relative } from "node:path";
-import { isInitialised, runningEmbeddedPostgres, startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded-postgres.ts";
-import { DurablyError } from "../sdk/errors.ts";
+import { isInitialised, runningEmbeddedPostgres, startEmbeddedPostgres, type EmbeddedPostgres } from "./embedded-postgres.ts";
+import { DurablyError } from "../../sdk/errors.ts";
 
 /** The zero-config database: a real PostgreSQL whose data stays in `dataDir` across restarts. */
 export async function startLocalDatabase(dataDir: string): Promise<EmbeddedPostgres> {

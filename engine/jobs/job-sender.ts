@@ -8,7 +8,7 @@ import type { Db } from "pg-boss";
  */
 
 export const RUN_QUEUE = "durably-run";
-/** One job per upcoming schedule occurrence (see schedules.ts). */
+/** One job per upcoming schedule occurrence (see schedules/schedules.ts). */
 export const SCHEDULE_QUEUE = "durably-schedule";
 
 /**

@@ -6,7 +6,7 @@ import { newId } from "../ids.ts";
 import type { Logger } from "../logger.ts";
 import { checkId, insertRun, prepareTrigger, type InsertDeps } from "../orchestration/insert-run.ts";
 import { encode } from "../serialize.ts";
-import { onClient, SCHEDULE_QUEUE, type TickJob } from "./jobs.ts";
+import { onClient, SCHEDULE_QUEUE, type TickJob } from "../jobs/job-sender.ts";
 
 interface ScheduleRow {
   id: string;

@@ -2,7 +2,7 @@ import { PgBoss, type Db, type JobWithMetadata } from "pg-boss";
 import type pg from "pg";
 import type { Logger } from "../logger.ts";
 import { Batcher } from "../db/batcher.ts";
-import { bossSchemaOf, onClient, RUN_QUEUE, SCHEDULE_QUEUE, type JobSender, type RunJob, type TickJob } from "./jobs.ts";
+import { bossSchemaOf, onClient, RUN_QUEUE, SCHEDULE_QUEUE, type JobSender, type RunJob, type TickJob } from "./job-sender.ts";
 
 export interface BossOptions {
   /**
