@@ -8,7 +8,7 @@ if (major < 22 || (major === 22 && minor < 12)) {
 }
 const { register } = await import("tsx/esm/api");
 register();
-const cli = new URL("../dist/engine/cli.js", import.meta.url);
+const cli = new URL("../dist/engine/cli/main.js", import.meta.url);
 await import(cli.href).catch((error) => {
   // Only a clone of the repository can lack dist/; an installed package always has it.
   if (error?.code !== "ERR_MODULE_NOT_FOUND" || !error.message.includes(cli.pathname)) throw error;

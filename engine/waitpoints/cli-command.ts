@@ -1,7 +1,7 @@
 import type { Backend } from "../../sdk/backend.ts";
 import { WAITPOINT_STATUSES, type WaitpointRecord, type WaitpointStatus } from "../../sdk/waitpoints.ts";
 
-/** What `durably waitpoints …` needs of the CLI around it (engine/cli.ts). */
+/** What `durably waitpoints …` needs of the CLI around it (engine/cli/main.ts). */
 export interface CliContext {
   flags: { status?: string | undefined; tag?: string[] | undefined; run?: string | undefined; limit?: number | undefined; cursor?: string | undefined; output?: string | undefined };
   print(value: unknown, text: () => string): void;

@@ -1,6 +1,6 @@
 import pg from "pg";
-import { DurablyError } from "../sdk/errors.ts";
-import { unreachable } from "./db/unreachable.ts";
+import { DurablyError } from "../../sdk/errors.ts";
+import { unreachable } from "../db/unreachable.ts";
 
 /** What Node's network errors carry besides a message (which for a refused "localhost" is empty). */
 interface SystemError extends Error {

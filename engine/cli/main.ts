@@ -2,24 +2,24 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { inspect, parseArgs } from "node:util";
-import { configure, disconnect } from "../sdk/backend.ts";
-import { isDefinable, uniqueDefinitions, type Definable } from "../sdk/definable.ts";
-import { DurablyError } from "../sdk/errors.ts";
-import type { Json, Run, RunStatus, ScheduleRecord } from "../sdk/types.ts";
-import { checkRuns, type CheckResult } from "./check/check-runs.ts";
-import { checkExitCode, formatCheck } from "./check/report.ts";
-import { describeError } from "./cli-errors.ts";
-import { Database } from "./db/database.ts";
-import { buildStatements } from "./db/sql/index.ts";
-import { createLogger } from "./logger.ts";
-import { RUN_STATUSES } from "../sdk/types.ts";
-import { connect } from "./backends/direct.ts";
-import { createEngine, type Engine } from "./engine.ts";
-import { installScheduler } from "./jobs/pg-boss.ts";
-import { resolveOptions, ROLES, type Role } from "./options.ts";
-import { migrateAt } from "./migrate.ts";
-import { waitpointsCommand } from "./waitpoints/cli-command.ts";
-import { definitionsOf } from "./internal.ts";
+import { configure, disconnect } from "../../sdk/backend.ts";
+import { isDefinable, uniqueDefinitions, type Definable } from "../../sdk/definable.ts";
+import { DurablyError } from "../../sdk/errors.ts";
+import type { Json, Run, RunStatus, ScheduleRecord } from "../../sdk/types.ts";
+import { checkRuns, type CheckResult } from "../check/check-runs.ts";
+import { checkExitCode, formatCheck } from "../check/report.ts";
+import { describeError } from "./describe-error.ts";
+import { Database } from "../db/database.ts";
+import { buildStatements } from "../db/sql/index.ts";
+import { createLogger } from "../logger.ts";
+import { RUN_STATUSES } from "../../sdk/types.ts";
+import { connect } from "../backends/direct.ts";
+import { createEngine, type Engine } from "../engine.ts";
+import { installScheduler } from "../jobs/pg-boss.ts";
+import { resolveOptions, ROLES, type Role } from "../options.ts";
+import { migrateAt } from "../migrate.ts";
+import { waitpointsCommand } from "../waitpoints/cli-command.ts";
+import { definitionsOf } from "../internal.ts";
 
 const HELP = `durably — durable workflows on PostgreSQL
 
@@ -184,7 +184,7 @@ async function start(files: string[]): Promise<void> {
   const port = intFlag(flags.port, "port", 0, 65535) ?? 3030;
   const concurrency = intFlag(flags.concurrency, "concurrency", 1, 1000);
   const definables = await loadDefinables(files);
-  const local = process.env.DATABASE_URL ? undefined : await (await import("./embedded/local-database.ts")).startLocalDatabase(dataDir());
+  const local = process.env.DATABASE_URL ? undefined : await (await import("../embedded/local-database.ts")).startLocalDatabase(dataDir());
   let engine: Engine | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
@@ -233,7 +233,7 @@ async function main(): Promise<void> {
   if (!COMMANDS.includes(command)) throw new UsageError(`Unknown command "${command}"`);
   if (command === "start" || process.env.DATABASE_URL) return run();
   // Without DATABASE_URL, commands use the embedded database that `durably start` runs.
-  const local = await (await import("./embedded/local-database.ts")).openLocalDatabase(dataDir());
+  const local = await (await import("../embedded/local-database.ts")).openLocalDatabase(dataDir());
   localUrl = local.url;
   try {
     await run();
