@@ -1,0 +1,39 @@
+/** `durably --help`, and what `durably` alone prints. */
+export const HELP = `durably — durable workflows on PostgreSQL
+
+Usage:
+  durably start [entry files…] [--role all|worker|api] [--port 3030] [--host 127.0.0.1] [--concurrency 10] [--dev] [--data-dir .durably/pg]
+      Imports the entry files, registers every exported task and every Client's
+      jobs, and runs the worker, the HTTP API and the dashboard. --role worker
+      runs only the worker (no HTTP), --role api only the HTTP API and dashboard;
+      any number of each can share one database. Without DATABASE_URL it starts
+      an embedded PostgreSQL keeping data in --data-dir.
+  durably migrate                       Apply database migrations.
+  durably trigger <task-id> [--payload '<json>'] [--tag t]… [--idempotency-key k] [--max-duration seconds]
+  durably runs list [--status S] [--task id] [--tag t] [--limit n] [--cursor c]
+  durably runs get <run-id>
+  durably runs retry|replay|cancel <run-id>
+  durably runs fork <run-id> --from-seq N
+      A new run replaying the journal before seq N and executing again from there.
+  durably schedules list [--task id]
+  durably schedules create <task-id> --cron "<expr>" [--timezone tz] [--payload '<json>'] [--deduplication-key k]
+  durably schedules delete <schedule-id>
+  durably waitpoints list [--status S] [--tag t]… [--run id] [--limit n] [--cursor c]
+  durably waitpoints get <waitpoint-id>
+  durably waitpoints complete <waitpoint-id> --output '<json>'
+      Completes a waitpoint token (the first completion wins) and wakes the runs waiting on it.
+  durably check <entry files…> [--run id] [--task id] [--since ISO-date]
+      Replays recorded journals against the code in the entry files, without side
+      effects, and prints the first divergence of each run. Exits 1 on any.
+
+Options:
+  --json        Print JSON instead of text.
+  --schema s    Postgres schema (default "durably", or DURABLY_SCHEMA).
+  --data-dir d  Without DATABASE_URL, every command uses the embedded PostgreSQL in d
+                (default .durably/pg): the one "durably start" runs, or else started
+                for the command and stopped after it.
+  --verbose     On an error, print its stack trace too.
+  -h, --help    Show this help.
+
+Environment: DATABASE_URL, DATABASE_DIRECT_URL (a direct connection when DATABASE_URL
+goes through a pooler such as PgBouncer), DURABLY_SCHEMA, DURABLY_SECRET_KEY.`;

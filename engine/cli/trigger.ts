@@ -1,0 +1,18 @@
+import type { Cli } from "./context.ts";
+import { parseJson, UsageError } from "./flags.ts";
+
+/** `durably trigger <task-id>`. */
+export async function triggerCommand(cli: Cli, taskId: string | undefined): Promise<void> {
+  const { flags } = cli;
+  if (!taskId) throw new UsageError("durably trigger needs a task id");
+  const payload = parseJson(flags.payload, "--payload");
+  const key = flags["idempotency-key"];
+  const maxDuration = flags["max-duration"] === undefined ? undefined : Number(flags["max-duration"]);
+  if (maxDuration !== undefined && !(maxDuration > 0)) throw new UsageError("--max-duration must be a positive number of seconds");
+  const result = await cli.withService((s) =>
+    s.trigger({ taskId, payload, options: {
+      ...(flags.tag ? { tags: flags.tag } : {}), ...(key ? { idempotencyKey: key } : {}), ...(maxDuration ? { maxDuration } : {}),
+    } }),
+  );
+  cli.print(result, () => result.id);
+}
