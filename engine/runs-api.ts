@@ -3,7 +3,7 @@ import type { Backend, SendEventRequest, TriggerRequest } from "../sdk/backend.t
 import { DurablyError, EventNotFoundError, InvalidPayloadError, InvalidRunStateError, RunNotFoundError, TaskNotFoundError, TimeoutError } from "../sdk/errors.ts";
 import type { CreateScheduleOptions, EventRecord, JournalEntry, ListRunsFilter, MetadataChange, Run, RunHead, RunList, RunStatus, RunStatuses, ScheduleRecord, TaskInfo } from "../sdk/types.ts";
 import { isFinalRunStatus } from "../wire/index.ts";
-import { toEvent, toJournalEntry, toMetadataChange, toRun, toStatus, type JournalRow, type RunRow, type StatusRow } from "./db/rows.ts";
+import { toEvent, toJournalEntry, toMetadataChange, toRun, toStatus, type JournalRow, type RunReadRow, type StatusRow } from "./db/rows.ts";
 import { newId } from "./ids.ts";
 import { cancelRun } from "./orchestration/cancel-run.ts";
 import { forkRun } from "./orchestration/fork-run.ts";
@@ -114,7 +114,7 @@ export class Service implements Backend {
     const limit = Math.min(Math.max(filter.limit ?? 20, 1), 100);
     const statuses = filter.status === undefined ? null : Array.isArray(filter.status) ? filter.status : [filter.status];
     const after = filter.cursor ? decodeCursor(filter.cursor) : null;
-    const { rows } = await this.deps.db.query<RunRow>(this.deps.sql.runs.list, [
+    const { rows } = await this.deps.db.query<RunReadRow>(this.deps.sql.runs.list, [
       statuses, filter.taskIdentifier ?? null, filter.tag ?? null, filter.eventId ?? null, filter.from ?? null,
       filter.to ?? null, filter.metadataKey ?? null, filter.metadataValue ?? null, after, limit + 1,
     ]);
@@ -136,7 +136,7 @@ export class Service implements Backend {
   /** Run and statuses from one snapshot, so `run.revision` says exactly what the statuses include. */
   async getRunStatuses(id: string): Promise<RunStatuses> {
     const { run, rows } = await this.#snapshot<StatusRow>(id, this.deps.sql.statuses.ofRun);
-    return { run: { ...headOf(run), output: run.output }, statuses: rows.map(toStatus) };
+    return { run: { ...headOf(run), output: run.output, wait: run.wait }, statuses: rows.map(toStatus) };
   }
 
   async getJournal(id: string): Promise<JournalEntry[]> {
@@ -163,7 +163,7 @@ export class Service implements Backend {
     checkId(id, "event id");
     const { rows } = await this.deps.db.query<Parameters<typeof toEvent>[0]>(this.deps.sql.events.get, [id]);
     if (!rows[0]) throw new EventNotFoundError(id);
-    const runs = await this.deps.db.query<RunRow>(this.deps.sql.runs.byEvent, [id]);
+    const runs = await this.deps.db.query<RunReadRow>(this.deps.sql.runs.byEvent, [id]);
     return { ...toEvent(rows[0]), runs: runs.rows.map(toRun) };
   }
 
@@ -294,16 +294,16 @@ export class Service implements Backend {
     const { db, sql } = this.deps;
     return db.transaction(async (client) => {
       await client.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-      const runs = await db.query<RunRow>(sql.runs.get, [id], client);
+      const runs = await db.query<RunReadRow>(sql.runs.get, [id], client);
       if (!runs.rows[0]) throw new RunNotFoundError(id);
       const { rows } = await db.query<R>(statement, [id], client);
       return { run: toRun(runs.rows[0]), rows };
     });
   }
 
-  async #runRow(id: string): Promise<RunRow> {
+  async #runRow(id: string): Promise<RunReadRow> {
     checkId(id, "run id");
-    const { rows } = await this.deps.db.query<RunRow>(this.deps.sql.runs.get, [id]);
+    const { rows } = await this.deps.db.query<RunReadRow>(this.deps.sql.runs.get, [id]);
     if (!rows[0]) throw new RunNotFoundError(id);
     return rows[0];
   }

@@ -67,6 +67,7 @@ export {
   type RunStatusesSnapshot,
   type RunStreamMessage,
   type RunSummary,
+  type RunWait,
   type RunsPage,
   type SendEventRequest,
   type SendEventResult,

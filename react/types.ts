@@ -28,6 +28,7 @@ import type { JsonObject, RunHead, RunStatus } from "../wire/index.ts";
 
 export type RunError = OnTheWire<wire.SerializedError>;
 export type Run = OnTheWire<wire.Run<JsonValue, JsonValue>>;
+export type RunWait = OnTheWire<wire.RunWait>;
 export type StatusVersion = OnTheWire<wire.StatusVersion>;
 export type Status = OnTheWire<wire.RunStatusView>;
 export type StatusState = Status["state"];
@@ -41,6 +42,8 @@ export interface RunSummary {
   id: string;
   status: RunStatus;
   output?: JsonValue;
+  /** What the run waits on while WAITING on a waitpoint token, else null; not in the contract either. */
+  wait?: RunWait | null;
 }
 
 /**

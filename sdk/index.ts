@@ -58,6 +58,7 @@ export type {
   RunStatus,
   RunStatuses,
   RunStatusView,
+  RunWait,
   ScheduledPayload,
   ScheduleRecord,
   SerializedError,

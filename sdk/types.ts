@@ -15,6 +15,7 @@ export {
   type RunHead,
   type RunStatus,
   type RunStatusView,
+  type RunWait,
   type SerializedError,
   type StatusState,
   type StatusVersion,
@@ -28,7 +29,7 @@ import type { Json, Metadata, Run, RunHead, RunStatus, RunStatusView, Serialized
 
 export interface RunStatuses {
   /** The run at the moment the statuses were read. */
-  run: RunHead & { output: unknown };
+  run: RunHead & Pick<Run, "output" | "wait">;
   statuses: RunStatusView[];
 }
 

@@ -60,8 +60,16 @@ describe("statuses cache", () => {
       revision: 7,
       run: makeRun({ status: "SUCCESS", output: { memes: 2 }, revision: 7 }),
     });
-    expect(next?.run).toEqual({ id: "run_1", status: "SUCCESS", output: { memes: 2 }, revision: 7 });
+    expect(next?.run).toEqual({ id: "run_1", status: "SUCCESS", output: { memes: 2 }, wait: null, revision: 7 });
     expect(next?.statuses).toBe(snapshot.statuses);
+  });
+
+  it("takes the waitpoint a pushed run waits on into the overview, and drops it with the push that resumes the run", () => {
+    const wait = { kind: "waitpoint" as const, waitpointId: "waitpoint_1", timeoutAt: null };
+    const waiting = applyMessageToStatuses(snapshot, { type: "run", revision: 6, run: makeRun({ status: "WAITING", wait, revision: 6 }) });
+    expect(waiting?.run).toMatchObject({ status: "WAITING", wait });
+    const resumed = applyMessageToStatuses(waiting, { type: "run", revision: 7, run: makeRun({ status: "EXECUTING", revision: 7 }) });
+    expect(resumed?.run).toMatchObject({ status: "EXECUTING", wait: null });
   });
 
   it("ignores journal messages at or below the cached revision (re-sent after a reconnect)", () => {

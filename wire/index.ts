@@ -86,6 +86,18 @@ export interface SerializedError {
   details?: Record<string, unknown>;
 }
 
+/**
+ * What a WAITING run waits on, for a page to show it (and, for a waitpoint, to complete it).
+ * Read from the tokens the run registered on that still wait, so a completion (or timeout)
+ * clears it together with the run's resume.
+ */
+export interface RunWait {
+  kind: "waitpoint";
+  waitpointId: string;
+  /** When the token times out and the run resumes without its output; null for never. */
+  timeoutAt: Date | null;
+}
+
 export interface Run<TPayload = unknown, TOutput = unknown> {
   id: string;
   status: RunStatus;
@@ -118,6 +130,8 @@ export interface Run<TPayload = unknown, TOutput = unknown> {
    * task's once an execution of it has ended; null for none.
    */
   maxDuration: number | null;
+  /** Set while the run is WAITING on a waitpoint token; null otherwise. */
+  wait: RunWait | null;
 }
 
 /** A task or v2 job some engine registered, at its latest version. */

@@ -39,7 +39,10 @@ export interface RunRow {
 /** `journal_revision`: the run's revision when its journal was read (see `claimReturning` in sql/runs.ts). */
 export type ClaimedRow = RunRow & { journal: JournalTuple[]; journal_revision: string | number };
 
-export function toRun(row: RunRow): Run {
+/** A run as the run reads select it, with what it waits on (`runWait` in sql/waitpoints.ts). */
+export type RunReadRow = RunRow & { wait: { waitpointId: string; timeoutAt: string | null } | null };
+
+export function toRun(row: RunReadRow): Run {
   return {
     id: row.id,
     status: row.status,
@@ -65,6 +68,11 @@ export function toRun(row: RunRow): Run {
     forkedFrom: row.forked_from,
     scheduledFor: row.scheduled_for,
     maxDuration: row.max_duration_ms === null ? null : row.max_duration_ms / 1000,
+    wait: row.wait && {
+      kind: "waitpoint",
+      waitpointId: row.wait.waitpointId,
+      timeoutAt: row.wait.timeoutAt === null ? null : new Date(row.wait.timeoutAt),
+    },
   };
 }
 

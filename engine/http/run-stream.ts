@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { JournalEntry, JournalPush, Metadata, PushedStatus, Run } from "../../sdk/types.ts";
 import { RunNotFoundError } from "../../sdk/errors.ts";
-import { fromJsonJournalRow, toRun, type JsonJournalRow, type RunRow } from "../db/rows.ts";
+import { fromJsonJournalRow, toRun, type JsonJournalRow, type RunReadRow } from "../db/rows.ts";
 import type { EngineParts } from "../parts.ts";
 import { changedRuns } from "../notify/listener.ts";
 import { withoutServerDetails } from "./public-view.ts";
@@ -44,7 +44,7 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
       while (dirty && !closed) {
         await stream.ready();
         dirty = false;
-        const { rows } = await parts.db.query<RunRow & { entries: JsonJournalRow[] }>(parts.sql.feed.runSince, [runId, Math.floor(last / 2)]);
+        const { rows } = await parts.db.query<RunReadRow & { entries: JsonJournalRow[] }>(parts.sql.feed.runSince, [runId, Math.floor(last / 2)]);
         if (!rows[0]) throw new RunNotFoundError(runId);
         const run = toRun(rows[0]);
         for (const row of rows[0].entries) {

@@ -96,10 +96,10 @@ export function applyMessageToStatuses(
   if (!snapshot || message.type === "end") return snapshot;
   if (isStale(snapshot.run.revision, message)) return snapshot;
   if (message.type === "run") {
-    const { id, status, output } = message.run;
+    const { id, status, output, wait } = message.run;
     const { run } = snapshot;
-    if (run.revision === message.revision && run.status === status && run.output === output) return snapshot;
-    return { run: { id, status, output, revision: message.revision }, statuses: snapshot.statuses };
+    if (run.revision === message.revision && run.status === status && run.output === output && run.wait?.waitpointId === wait?.waitpointId) return snapshot;
+    return { run: { id, status, output, wait, revision: message.revision }, statuses: snapshot.statuses };
   }
   return {
     run: { ...snapshot.run, revision: message.revision },

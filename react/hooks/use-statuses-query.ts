@@ -17,7 +17,7 @@ export interface RunStatusesView {
  * that only show statuses do not re-render for unrelated journal entries.
  */
 const selectView = (snapshot: RunStatusesSnapshot): RunStatusesView => ({
-  run: { id: snapshot.run.id, status: snapshot.run.status, output: snapshot.run.output },
+  run: { id: snapshot.run.id, status: snapshot.run.status, output: snapshot.run.output, wait: snapshot.run.wait ?? null },
   statuses: snapshot.statuses,
 });
 

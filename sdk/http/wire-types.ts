@@ -10,6 +10,8 @@ const dateOrNull = (value: string | null) => (value === null ? null : new Date(v
 
 export type WireRun = OnTheWire<Run>;
 
+const waitFromWire = (wait: WireRun["wait"]): Run["wait"] => wait && { ...wait, timeoutAt: dateOrNull(wait.timeoutAt) };
+
 export function runFromWire(run: WireRun): Run {
   return {
     ...run,
@@ -20,6 +22,7 @@ export function runFromWire(run: WireRun): Run {
     finishedAt: dateOrNull(run.finishedAt),
     updatedAt: date(run.updatedAt),
     scheduledFor: dateOrNull(run.scheduledFor),
+    wait: waitFromWire(run.wait),
   };
 }
 
@@ -27,7 +30,7 @@ export type WireStatuses = OnTheWire<RunStatuses>;
 
 export function statusesFromWire(wire: WireStatuses): RunStatuses {
   return {
-    run: { ...wire.run, output: wire.run.output },
+    run: { ...wire.run, output: wire.run.output, wait: waitFromWire(wire.run.wait) },
     statuses: wire.statuses.map((s) => ({
       ...s,
       data: s.data,

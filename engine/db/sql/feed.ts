@@ -1,3 +1,5 @@
+import { runWait } from "./waitpoints.ts";
+
 /** A journal row as the change feed sends it (see JsonJournalRow in db/rows.ts). */
 export const journalEntryJson = (j: string) => `json_build_object('seq', ${j}.seq, 'kind', ${j}.kind, 'key', ${j}.key,
   'status', ${j}.status, 'output', ${j}.output, 'error', ${j}.error, 'attempts', ${j}.attempts, 'started_at', ${j}.started_at,
@@ -11,7 +13,7 @@ export function feedStatements(s: string) {
      * after a revision, up to the run's current one.
      */
     runSince: `
-      SELECT r.*, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name,
+      SELECT r.*, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name, ${runWait(s, "r")},
         coalesce((SELECT json_agg(${journalEntryJson("j")} ORDER BY j.revision)
            FROM ${s}.journal j WHERE j.run_id = r.id AND j.revision > $2 AND j.revision <= r.revision), '[]'::json) AS entries
       FROM ${s}.runs r WHERE r.id = $1`,

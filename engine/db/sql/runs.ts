@@ -1,5 +1,6 @@
 import { batchItems } from "./batch.ts";
 import { notifyNewRun, notifyRun, selectNotifyingTogether } from "./notify.ts";
+import { runWait } from "./waitpoints.ts";
 
 /**
  * The one order in which statements that lock several runs and wait for their locks take them:
@@ -300,13 +301,13 @@ export function runStatements(s: string) {
       RETURNING r.id, ${notifyRun("r", "$2")}`,
 
     get: `
-      SELECT r.*, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name
+      SELECT r.*, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name, ${runWait(s, "r")}
       FROM ${s}.runs r WHERE r.id = $1`,
 
     state: `SELECT status, lease FROM ${s}.runs WHERE id = $1`,
 
     list: `
-      SELECT r.*, NULL AS event_name FROM ${s}.runs r
+      SELECT r.*, NULL AS event_name, ${runWait(s, "r")} FROM ${s}.runs r
       WHERE ($1::text[] IS NULL OR r.status = ANY($1))
         AND ($2::text IS NULL OR r.task_id = $2)
         AND ($3::text IS NULL OR r.tags @> ARRAY[$3::text])
@@ -339,7 +340,7 @@ export function runStatements(s: string) {
         AND ($3::timestamptz IS NULL OR r.created_at >= $3)
       ORDER BY r.id`,
 
-    byEvent: `SELECT r.*, NULL AS event_name FROM ${s}.runs r WHERE r.event_id = $1 ORDER BY r.created_at, r.id`,
+    byEvent: `SELECT r.*, NULL AS event_name, ${runWait(s, "r")} FROM ${s}.runs r WHERE r.event_id = $1 ORDER BY r.created_at, r.id`,
 
     statusesOf: `SELECT id, status, finished_at FROM ${s}.runs WHERE id = ANY($1)`,
 

@@ -6,6 +6,16 @@
  * Until a waiting run records the timeout, a due token still reads WAITING in its row; readers see
  * it as TIMED_OUT, and a completion is refused, so every observer agrees with the run.
  */
+/**
+ * The `wait` column of a run read (RunReadRow in db/rows.ts): the token a WAITING run registered
+ * on that still waits. A settled token no longer counts, so the completion that wakes the run
+ * clears it even before the run resumes; a due one counts until the run records its timeout.
+ */
+export const runWait = (s: string, run: string) => `(
+  SELECT json_build_object('waitpointId', w.id, 'timeoutAt', w.timeout_at) FROM ${s}.waitpoints w
+  WHERE ${run}.status = 'WAITING' AND w.status = 'WAITING' AND w.run_ids @> ARRAY[${run}.id]
+  ORDER BY w.created_at, w.id LIMIT 1) AS wait`;
+
 export function waitpointStatements(s: string) {
   const due = `w.timeout_at <= clock_timestamp()`;
   const status = `CASE WHEN w.status = 'WAITING' AND ${due} THEN 'TIMED_OUT' ELSE w.status END`;
