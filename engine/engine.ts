@@ -14,7 +14,7 @@ import { channelsOf, Listener } from "./notify/listener.ts";
 import { resolveOptions, type EngineOptionsInput, type ResolvedOptions } from "./options.ts";
 import { Scheduler } from "./jobs/pg-boss.ts";
 import { Service } from "./runs-api.ts";
-import { Dispatcher } from "./worker/dispatcher.ts";
+import { Dispatcher, JOBS_DUE } from "./worker/dispatcher.ts";
 import { ReadyRuns } from "./worker/ready-runs.ts";
 import { BatchedWrites } from "./journal/batched-writes.ts";
 import type { Execution } from "./journal/execution.ts";
@@ -119,7 +119,7 @@ export class Engine {
         },
         this.#logger,
       );
-      listener.on(channels.wake, () => dispatcher.kick());
+      listener.on(channels.wake, (payload) => dispatcher.kick(payload === JOBS_DUE));
       listener.on(channels.cancel, (runId) => running.get(runId)?.cancel());
       listener.onReconnect(() => dispatcher.kick());
       dispatcher.start();

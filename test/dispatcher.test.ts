@@ -4,6 +4,11 @@ import { runs, task, wait } from "durably";
 import { sql } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { until } from "./helpers/until.ts";
+import { Dispatcher } from "../engine/worker/dispatcher.ts";
+import type { Scheduler } from "../engine/jobs/pg-boss.ts";
+import type { ReadyRuns } from "../engine/worker/ready-runs.ts";
+import type { ExecuteDeps } from "../engine/worker/execute-run.ts";
+import type { Logger } from "../engine/logger.ts";
 
 describe("dispatcher", () => {
   it("keeps every slot busy from a backlog without waiting for the fallback poll", async () => {
@@ -57,6 +62,29 @@ describe("dispatcher", () => {
     const [a, b] = await Promise.all([runs.poll(first.id, { timeoutMs: 15_000 }), runs.poll(second.id, { timeoutMs: 15_000 })]);
     expect([a.status, b.status]).toEqual(["SUCCESS", "SUCCESS"]);
     expect(releases).toEqual(["second run executing", "second run executing"]);
+  });
+
+  it("fetches only jobs when a kick says jobs are due, even just after a fetch of jobs", async () => {
+    const looks: string[] = [];
+    const scheduler = { fetch: async () => (looks.push("jobs"), []), touch: async () => undefined } as unknown as Scheduler;
+    const ready = { heartbeat: async () => undefined, recoverLapsed: async () => 0 } as unknown as ReadyRuns;
+    const deps = { writes: { claimReady: async () => (looks.push("ready"), []) }, running: new Map() } as unknown as ExecuteDeps;
+    const logger = { warn: () => undefined, error: () => undefined } as unknown as Logger;
+    const dispatcher = new Dispatcher(scheduler, ready, deps, {
+      concurrency: 1, pollIntervalMs: 60_000, heartbeatSeconds: 60, recoverySeconds: 60, shutdownTimeoutMs: 1_000,
+    }, logger);
+    const looked = (n: number) => until(async () => (looks.length >= n ? looks.splice(0) : undefined), 5_000, 5);
+    dispatcher.start();
+    try {
+      expect(await looked(2)).toEqual(["jobs", "ready"]);
+      // Jobs were just fetched: without the hint, ready runs would come first.
+      dispatcher.kick(true);
+      expect(await looked(1)).toEqual(["jobs"]);
+    } finally {
+      await dispatcher.stop();
+    }
+    // The loop has ended: the fetch after that kick looked for nothing else.
+    expect(looks).toEqual([]);
   });
 });
 

@@ -23,6 +23,14 @@ type Held = { job: string } | { run: HeldRun };
 const JOBS_FIRST_AFTER_MS = 100;
 
 /**
+ * The wake channel's payload of a NOTIFY that announces jobs due now (a waitpoint's completion
+ * wakes its runs by job, see `settle` in db/sql/waitpoints.ts): the next fetch takes jobs first,
+ * and looks for ready runs only if something else may have brought some. Looking anyway cost the
+ * woken run a round trip before its fetch, or, after it, delayed its claim (same connections).
+ */
+export const JOBS_DUE = "jobs";
+
+/**
  * Fills free slots with ready runs (claimed straight from `runs`) and run jobs from pg-boss. It
  * fetches at once when notified of new work (a trigger's NOTIFY, a local timer for a wait or
  * retry falling due, a slot freeing up) and polls only as a fallback for work other processes
@@ -45,6 +53,10 @@ export class Dispatcher {
   #running = false;
   #wake: (() => void) | undefined;
   #kicked = false;
+  /** A kick announced jobs due now: fetch them first. */
+  #jobsDue = false;
+  /** A kick that did not say what is due: ready runs may be. */
+  #anyDue = false;
   /** The last fetch filled every free slot, so more work is probably waiting. */
   #backlog = false;
   #loop: Promise<void> | undefined;
@@ -83,8 +95,10 @@ export class Dispatcher {
     }, this.options.recoverySeconds * 1000);
   }
 
-  /** New work may be ready: fetch now instead of waiting for the poll. */
-  kick(): void {
+  /** New work may be ready: fetch now instead of waiting for the poll; `jobsDue`: jobs first. */
+  kick(jobsDue = false): void {
+    if (jobsDue) this.#jobsDue = true;
+    else this.#anyDue = true;
     this.#kicked = true;
     this.#wake?.();
   }
@@ -131,9 +145,12 @@ export class Dispatcher {
       if (free > 0) {
         this.#kicked = false;
         try {
-          const jobsFirst = Date.now() - this.#jobsFetchedAt >= JOBS_FIRST_AFTER_MS;
+          const jobsFirst = this.#jobsDue || Date.now() - this.#jobsFetchedAt >= JOBS_FIRST_AFTER_MS;
+          const jobsOnly = this.#jobsDue && !this.#anyDue && !this.#backlog;
+          this.#jobsDue = false;
+          this.#anyDue = false;
           if (jobsFirst) fetched += await this.#fetchJobs(free);
-          fetched += await this.#claimReady(free - fetched);
+          if (!jobsOnly) fetched += await this.#claimReady(free - fetched);
           if (!jobsFirst && fetched < free) fetched += await this.#fetchJobs(free - fetched);
         } catch (error) {
           this.logger.warn("fetching runs failed", { error: (error as Error).message });

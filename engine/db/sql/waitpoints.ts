@@ -55,7 +55,8 @@ export function waitpointStatements(s: string) {
      * Settles a waiting token: COMPLETED with an output before its timeout, TIMED_OUT after it.
      * The row lock makes the first settlement the only one; RETURNING reads the row as it was
      * when this statement got the lock, so it names every run that registered before, each of
-     * which the caller wakes in this transaction. $4 is the wake channel.
+     * which the caller wakes in this transaction. $4 is the wake channel; the payload says the
+     * wake-up is by job (JOBS_DUE, worker/dispatcher.ts), which a worker then fetches first.
      */
     settle: `
       WITH settled AS (
@@ -64,7 +65,7 @@ export function waitpointStatements(s: string) {
           AND CASE WHEN $2::text = 'COMPLETED' THEN w.timeout_at IS NULL OR NOT ${due} ELSE ${due} END
         RETURNING w.run_ids
       )
-      SELECT run_ids, pg_notify($4, '') FROM settled`,
+      SELECT run_ids, pg_notify($4, 'jobs') FROM settled`,
 
     /**
      * A run starts waiting on a token that is still waiting (and not due); nothing when it is not.
