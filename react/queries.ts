@@ -3,7 +3,7 @@
  * run page mounts four of them), so each entry is defined once, here.
  */
 import type { QueryFunctionContext } from "@tanstack/react-query";
-import { preferNewerJournal, preferNewerRun, preferNewerSnapshot } from "./client/cache-updates.ts";
+import { preferNewerJournal, preferNewerMetadataHistory, preferNewerRun, preferNewerSnapshot } from "./client/cache-updates.ts";
 import type { DurablyContextValue } from "./context.ts";
 import type { MetadataHistory, Run, RunJournal, RunStatusesSnapshot } from "./types.ts";
 
@@ -36,6 +36,10 @@ export function fetchRunJournal({ api, keys, queryClient }: DurablyContextValue,
     preferNewerJournal(queryClient.getQueryData<RunJournal>(keys.runJournal(runId)), await api.getRunJournal(runId, { signal }));
 }
 
-export function fetchRunMetadataHistory({ api }: DurablyContextValue, runId: string): Fetch<MetadataHistory> {
-  return ({ signal }) => api.getRunMetadataHistory(runId, { signal });
+export function fetchRunMetadataHistory({ api, keys, queryClient }: DurablyContextValue, runId: string): Fetch<MetadataHistory> {
+  return async ({ signal }) => {
+    const fetched = await api.getRunMetadataHistory(runId, { signal });
+    // The cache as the answer lands: changes pushed while it was on its way may be newer.
+    return preferNewerMetadataHistory(queryClient.getQueryData<MetadataHistory>(keys.runMetadataHistory(runId)), fetched);
+  };
 }

@@ -171,7 +171,9 @@ describe("run stream (SSE)", () => {
     });
     const revision = await atRevision;
     holdReads = true;
-    await db.query("SELECT pg_notify($1, $2)", [channels.run, `${id}:${revision}`]);
+    // The notification of the next write, come before the write's own result: one for a revision
+    // the stream has sent already starts no read.
+    await db.query("SELECT pg_notify($1, $2)", [channels.run, `${id}:${revision + 1}`]);
     await readUnderWay;
     paused.open();
     const sentFirst = await Promise.race([secondSent.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);

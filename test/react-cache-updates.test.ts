@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   applyMessageToJournal,
+  applyMessageToMetadataHistory,
   applyMessageToRun,
   applyMessageToStatuses,
   applyRunToList,
@@ -148,6 +149,22 @@ describe("run cache", () => {
     });
     expect(next?.metadata).toEqual({ progress: 0.5, user: "eric" });
     expect(next?.revision).toBe(6);
+  });
+
+  it("appends a pushed del to the metadata history, and a re-sent one changes nothing", () => {
+    const history = { run: { id: "run_1", status: "EXECUTING" as const, revision: 5 }, changes: [] };
+    const message: RunStreamMessage = {
+      type: "journal",
+      revision: 6,
+      entry: makeEntry({ seq: 3, kind: "metadata", key: "del:step:1", finishedAt: "2025-01-01T00:00:09.000Z", revision: 6 }),
+      metadata: { progress: 0.5 },
+    };
+    const next = applyMessageToMetadataHistory(history, message)!;
+    expect(next).toEqual({
+      run: { id: "run_1", status: "EXECUTING", revision: 6 },
+      changes: [{ seq: 3, op: "del", key: "step:1", metadata: { progress: 0.5 }, at: "2025-01-01T00:00:09.000Z" }],
+    });
+    expect(applyMessageToMetadataHistory(next, message)).toBe(next);
   });
 
   it("ignores a stale run", () => {

@@ -2,14 +2,14 @@
 // forced with a fake EventSource and held fetches. Each "hook" here is what the real hook does
 // without React: a QueryObserver on the same key with the same fetch function, and
 // `live.watchRun` while its snapshot says the run is unfinished (useLiveRun).
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { QueryClient, QueryObserver, type QueryKey } from "@tanstack/react-query";
 import { createLiveUpdates, type LiveUpdates } from "../react/client/live-updates.ts";
 import { createHttpClient, type DurablyHttpClient } from "../react/client/http-client.ts";
 import { durablyKeys } from "../react/client/query-keys.ts";
 import { fetchRun, fetchRunJournal, fetchRunMetadataHistory, fetchRunStatuses } from "../react/queries.ts";
 import type { DurablyContextValue } from "../react/context.ts";
-import { isFinalRunStatus, type MetadataHistory, type Run, type RunJournal, type RunStatus, type RunStatusesSnapshot } from "../react/types.ts";
+import { isFinalRunStatus, type MetadataChange, type MetadataHistory, type Run, type RunJournal, type RunStatus, type RunStatusesSnapshot } from "../react/types.ts";
 import { FakeEventSource as FakeES, makeEntry, makeRun } from "./helpers/react.ts";
 
 const RUN_ID = "run_1";
@@ -90,6 +90,7 @@ beforeEach(() => {
   FakeES.all = [];
 });
 afterEach(() => {
+  vi.useRealTimers();
   for (const unmount of current?.mounted ?? []) unmount();
   current?.qc.clear();
   current = null;
@@ -137,6 +138,46 @@ describe("a run's shared stream and the snapshots of its hooks", () => {
     // The retried run is unfinished and watched by every hook: something must be streaming it.
     const open = FakeES.all.filter((es) => !es.closed);
     expect(open).toHaveLength(1);
+  });
+
+  it("appends pushed metadata changes to the history, never past one it could not take, and no slow read takes one back", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const tick = () => vi.advanceTimersByTimeAsync(0);
+    const h = (current = harness());
+    h.answers.history.push(Promise.resolve({ run: head("EXECUTING", 4), changes: [] }));
+    mountHistory(h);
+    await tick();
+    const es = FakeES.all[0]!;
+    const history = () => h.qc.getQueryData<MetadataHistory>(h.keys.runMetadataHistory(RUN_ID))!;
+    const change = (seq: number, op: MetadataChange["op"], key: string, value: number, metadata: MetadataChange["metadata"]) =>
+      ({ seq, op, key, value, metadata, at: "2025-01-01T00:00:02.000Z" }) satisfies MetadataChange;
+    const pushChange = async ({ seq, op, key, metadata }: MetadataChange, revision: number) => {
+      es.emit("journal", { entry: makeEntry({ seq, kind: "metadata", key: `${op}:${key}`, output: metadata, revision }), metadata }, String(revision * 2 + 1));
+      await tick();
+    };
+
+    // An increment carries no value: the history waits for a read, and the set after it is not
+    // appended to a history that lacks the increment.
+    const increment = change(1, "increment", "n", 1, { n: 1 });
+    const set = change(2, "set", "label", 7, { n: 1, label: 7 });
+    await pushChange(increment, 5);
+    await pushChange(set, 6);
+    expect(history()).toEqual({ run: head("EXECUTING", 4), changes: [] });
+    h.answers.history.push(Promise.resolve({ run: head("EXECUTING", 6), changes: [increment, set] }));
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(history().changes).toEqual([increment, set]);
+
+    // Once read again, a set is appended as pushed, and a read answered before it does not undo it.
+    const slow = deferred<MetadataHistory>();
+    h.answers.history.push(slow.promise);
+    void h.qc.invalidateQueries({ queryKey: h.keys.runMetadataHistory(RUN_ID) });
+    await tick();
+    const again = change(3, "set", "label", 8, { n: 1, label: 8 });
+    await pushChange(again, 7);
+    slow.resolve({ run: head("EXECUTING", 6), changes: [increment, set] });
+    await tick();
+    expect(history()).toEqual({ run: head("EXECUTING", 7), changes: [increment, set, again] });
+    vi.useRealTimers();
   });
 
   it("gives a hook that mounts while the stream runs the entries pushed during its first fetch", async () => {

@@ -40,6 +40,17 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
     let finish: () => void = () => undefined;
     const done = new Promise<void>((resolve) => (finish = resolve));
 
+    // A metadata entry sent right after the run as of the revision before it is the run's whole
+    // change at its revision (metadata, updatedAt = the entry's finishedAt, revision; no io call
+    // writes anything else with it), and clients apply it so: it stands for the run as of its
+    // revision too (id 2R+1), and no re-read of the run, payload and all, follows it. Not at
+    // revision 1: that is the run's insert, with the entries a fork copied.
+    const sendEntry = (entry: JournalEntry) => {
+      const whole = entry.kind === "metadata" && entry.revision > 1 && last === entry.revision * 2 - 1;
+      last = whole ? entry.revision * 2 + 1 : entry.revision * 2;
+      stream.send({ event: "journal", id: String(last), data: json(journalMessage(entry)) });
+    };
+
     const flush = async (): Promise<void> => {
       while (dirty && !closed) {
         await stream.ready();
@@ -50,9 +61,7 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
         for (const row of rows[0].entries) {
           // Sent already, as it committed (below), while this read was under way.
           if (Number(row.revision) * 2 <= last) continue;
-          const entry = fromJsonJournalRow(row);
-          stream.send({ event: "journal", id: String(entry.revision * 2), data: json(journalMessage(entry)) });
-          last = entry.revision * 2;
+          sendEntry(fromJsonJournalRow(row));
         }
         if (run.revision * 2 + 1 > last) {
           stream.send({ event: "run", id: String(run.revision * 2 + 1), data: json(run) });
@@ -79,19 +88,21 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
         });
     };
 
-    const off = parts.listener.onRun(parts.channels.run, runId, () => kick());
+    // A change whose run the stream has sent already (a metadata entry pushed from its write's
+    // result) needs no read; a notification without a revision (NaN) always reads.
+    const off = parts.listener.onRun(parts.channels.run, runId, (change) => {
+      if (!(change.revision * 2 + 1 <= last)) kick();
+    });
     // An entry this process committed goes out at once when it is the very next change the
     // stream has to send (the run as of the revision before it is sent); the run as of the entry
-    // follows when the NOTIFY comes. That NOTIFY often arrives before the write's own result and
-    // starts a read: the entry still goes out now, and the read skips it. Otherwise the stream
-    // reads, unless a read already sent it.
+    // follows when the NOTIFY comes, unless the entry stands for it (`sendEntry`). That NOTIFY
+    // often arrives before the write's own result and starts a read: the entry still goes out
+    // now, and the read skips it. Otherwise the stream reads, unless a read already sent it.
     const offEntries = parts.entries.subscribe(runId, (row) => {
       const revision = Number(row.revision);
       if (closed || last >= revision * 2) return;
       if (last !== revision * 2 - 1) return kick();
-      last = revision * 2;
-      const entry = fromJsonJournalRow(row);
-      stream.send({ event: "journal", id: String(last), data: json(journalMessage(entry)) });
+      sendEntry(fromJsonJournalRow(row));
     });
     // Notifications sent while the connection was down are lost: look again after reconnecting.
     const offReconnect = parts.listener.onReconnect(kick);

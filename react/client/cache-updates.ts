@@ -12,6 +12,8 @@ import type { InfiniteData } from "@tanstack/react-query";
 import type {
   DurablyEvent,
   JournalEntry,
+  MetadataChange,
+  MetadataHistory,
   Run,
   RunFilters,
   RunJournal,
@@ -111,11 +113,42 @@ export function applyMessageToRun(run: Run | undefined, message: RunStreamMessag
   if (!run || message.type === "end") return run;
   if (isStale(run.revision, message)) return run;
   if (message.type === "run") return message.run;
+  // A metadata write changes the run's metadata and nothing else but `updatedAt`, which is the
+  // entry's time (one statement): the engine sends no run message after it (engine/http/run-stream.ts).
   return {
     ...run,
     revision: message.revision,
-    ...(message.metadata ? { metadata: message.metadata } : {}),
+    ...(message.metadata ? { metadata: message.metadata, updatedAt: message.entry.finishedAt } : {}),
   };
+}
+
+/**
+ * Appends the change a pushed metadata entry made, when the push carries all of it: the op and
+ * key are in the entry's key (`op:key`), and a `set` or `del` leaves its value in the metadata
+ * pushed with it. An `increment` or `append` pushes no value: null, the history must be read again.
+ */
+export function applyMessageToMetadataHistory(
+  history: MetadataHistory | undefined,
+  message: RunStreamMessage,
+): MetadataHistory | undefined | null {
+  if (!history || message.type !== "journal" || !message.metadata) return history;
+  if (isStale(history.run.revision, message)) return history;
+  const { entry, metadata } = message;
+  const colon = entry.key.indexOf(":");
+  const op = entry.key.slice(0, colon);
+  if (colon === -1 || (op !== "set" && op !== "del")) return null;
+  const key = entry.key.slice(colon + 1);
+  const value = op === "set" ? metadata[key] : undefined;
+  const change: MetadataChange = { seq: entry.seq, op, key, ...(value !== undefined && { value }), metadata, at: entry.finishedAt };
+  return {
+    run: { ...history.run, revision: message.revision },
+    changes: [...history.changes.filter((c) => c.seq !== entry.seq), change],
+  };
+}
+
+/** Same as `preferNewerSnapshot` for a metadata history, which pushed changes may have moved past the fetch. */
+export function preferNewerMetadataHistory(cached: MetadataHistory | undefined, fetched: MetadataHistory): MetadataHistory {
+  return cached && cached.run.revision > fetched.run.revision ? cached : fetched;
 }
 
 function upsertJournalEntry(entries: JournalEntry[], entry: JournalEntry): JournalEntry[] | null {

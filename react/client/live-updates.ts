@@ -6,6 +6,7 @@ import { partialMatchKey, type QueryClient, type QueryKey } from "@tanstack/reac
 import type { DurablyEvent, MetadataHistory, Run, RunFilters, RunJournal, RunStatusesSnapshot, RunStreamMessage } from "../types.ts";
 import {
   applyMessageToJournal,
+  applyMessageToMetadataHistory,
   applyMessageToRun,
   applyMessageToStatuses,
   applyRunToEvent,
@@ -30,7 +31,7 @@ export interface LiveUpdatesOptions {
   createEventSource?: EventSourceFactory;
 }
 
-/** Metadata writes can come many a second; their history is refetched at most this often. */
+/** Metadata writes a push cannot describe can come many a second; their history is refetched at most this often. */
 const METADATA_REFRESH_MS = 500;
 /** Counts are refetched (one small request) at most this often while runs change. */
 const COUNTS_REFRESH_MS = 1_000;
@@ -74,7 +75,7 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
    * The resume point is the oldest revision among the run's cached snapshots, so none of them
    * misses a change; re-sent messages are harmless (dropped by revision, statuses by version).
    * A statuses snapshot whose revision is unknown means replaying it all. The metadata history
-   * takes no message, but a metadata entry it missed, re-sent, refreshes it.
+   * takes metadata entries only.
    */
   function resumeRevision(runId: string): number | null {
     const revisions: number[] = [];
@@ -96,14 +97,24 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
     let stopStream: (() => void) | null = null;
     let stopWaiting: (() => void) | null = null;
     let metadataTimer: ReturnType<typeof setTimeout> | null = null;
+    /**
+     * A metadata change was pushed that the cached history could not take: until it has been read
+     * again, later changes are not appended to it either (it would skip that one).
+     */
+    let historyBehind = false;
     /** The newest revision the stream has brought: a snapshot read before it may lack what came since. */
     let delivered = -1;
 
     const refreshMetadataHistory = () => {
       if (metadataTimer !== null) return;
+      historyBehind = true;
       metadataTimer = setTimeout(() => {
         metadataTimer = null;
-        void queryClient.invalidateQueries({ queryKey: keys.runMetadataHistory(runId), exact: true });
+        void queryClient.invalidateQueries({ queryKey: keys.runMetadataHistory(runId), exact: true }).then(() => {
+          // Read again only while a hook shows it; otherwise it stays invalidated, to be read on mount.
+          const state = queryClient.getQueryState(keys.runMetadataHistory(runId));
+          if (metadataTimer === null && state?.isInvalidated === false) historyBehind = false;
+        });
       }, METADATA_REFRESH_MS);
     };
 
@@ -112,7 +123,14 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
       update<Run>(keys.run(runId), (run) => applyMessageToRun(run, message) ?? run);
       update<RunStatusesSnapshot>(keys.runStatuses(runId), (s) => applyMessageToStatuses(s, message) ?? s);
       update<RunJournal>(keys.runJournal(runId), (j) => applyMessageToJournal(j, message) ?? j);
-      if (message.type === "journal" && message.entry.kind === "metadata") refreshMetadataHistory();
+      if (message.type === "journal" && message.entry.kind === "metadata") {
+        update<MetadataHistory>(keys.runMetadataHistory(runId), (history) => {
+          const next = historyBehind ? null : applyMessageToMetadataHistory(history, message);
+          if (next !== null) return next ?? history;
+          refreshMetadataHistory();
+          return history;
+        });
+      }
     };
 
     const open = () => {
