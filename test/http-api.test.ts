@@ -56,7 +56,7 @@ describe("HTTP API", () => {
     expect(list.body.data.map((r: { id: string }) => r.id)).toEqual([id]);
     expect(list.body.counts).toMatchObject({ SUCCESS: 1, FAILURE: 0 });
     const statuses = await api(base, `/api/runs/${id}/statuses`);
-    expect(statuses.body).toEqual({ run: { id, status: "SUCCESS", output: "hello Ada", revision: expect.any(Number) }, statuses: [] });
+    expect(statuses.body).toEqual({ run: { id, status: "SUCCESS", output: "hello Ada", revision: expect.any(Number), wait: null }, statuses: [] });
     const tasks = await api(base, "/api/tasks");
     expect(tasks.body.data).toEqual([{ id: "hello", version: "1", kind: "task", eventName: null }]);
     const retry = await api(base, `/api/runs/${id}/retry`, { method: "POST" });

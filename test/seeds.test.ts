@@ -17,7 +17,7 @@ describe("seed: statuses (v2 job)", () => {
     expect(finished.status).toBe("SUCCESS");
 
     const { run: summary, statuses } = await client.getRunStatuses(run!.id);
-    expect(summary).toEqual({ id: run!.id, status: "SUCCESS", output: undefined, revision: expect.any(Number) });
+    expect(summary).toEqual({ id: run!.id, status: "SUCCESS", output: undefined, revision: expect.any(Number), wait: null });
     expect(statuses).toHaveLength(1);
     const [status] = statuses;
     expect(status).toMatchObject({
