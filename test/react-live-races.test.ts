@@ -236,4 +236,68 @@ describe("a run's shared stream and the snapshots of its hooks", () => {
     const entries = h.qc.getQueryData<RunJournal>(h.keys.runJournal(RUN_ID))!.entries;
     expect(entries.map((e) => e.key)).toEqual(["first", "second", "third"]);
   });
+
+  it("keeps a run pushed while a refetch of it was on its way over that refetch's older answer", async () => {
+    const h = (current = harness());
+    h.answers.run.push(Promise.resolve(makeRun({ revision: 4 })));
+    mountRun(h);
+    await flush();
+    const es = FakeES.all[0]!;
+
+    // A refetch reads the run at revision 4; while its answer travels the run starts waiting (5).
+    const slow = deferred<Run>();
+    h.answers.run.push(slow.promise);
+    void h.qc.invalidateQueries({ queryKey: h.keys.run(RUN_ID), exact: true });
+    await flush();
+    es.emit("run", makeRun({ status: "WAITING", revision: 5 }), "11");
+    slow.resolve(makeRun({ revision: 4 }));
+    await flush();
+
+    const run = h.qc.getQueryData<Run>(h.keys.run(RUN_ID))!;
+    expect({ status: run.status, revision: run.revision }).toEqual({ status: "WAITING", revision: 5 });
+  });
+
+  it("keeps a status pushed while a refetch of the statuses was on its way over that refetch's older answer", async () => {
+    const h = (current = harness());
+    h.answers.statuses.push(Promise.resolve({ run: { ...head("EXECUTING", 4), output: null }, statuses: [] }));
+    mountStatuses(h);
+    await flush();
+    const es = FakeES.all[0]!;
+
+    // A refetch reads the statuses at revision 4; while its answer travels a status is set (5).
+    const slow = deferred<RunStatusesSnapshot>();
+    h.answers.statuses.push(slow.promise);
+    void h.qc.invalidateQueries({ queryKey: h.keys.runStatuses(RUN_ID), exact: true });
+    await flush();
+    const status = { key: "render", label: "Rendering", state: "loading" as const, data: null, updatedAt: "2025-01-01T00:00:02.000Z" };
+    es.emit("journal", { entry: makeEntry({ seq: 2, key: "render", revision: 5 }), status }, "10");
+    slow.resolve({ run: { ...head("EXECUTING", 4), output: null }, statuses: [] });
+    await flush();
+
+    const snapshot = h.qc.getQueryData<RunStatusesSnapshot>(h.keys.runStatuses(RUN_ID))!;
+    expect(snapshot.run.revision).toBe(5);
+    expect(snapshot.statuses.map((s) => [s.key, s.state])).toEqual([["render", "loading"]]);
+  });
+
+  it("keeps a journal entry pushed while a refetch of the journal was on its way over that refetch's older answer", async () => {
+    const h = (current = harness());
+    const first = makeEntry({ seq: 1, key: "first", revision: 3 });
+    h.answers.journal.push(Promise.resolve({ run: head("EXECUTING", 4), entries: [first] }));
+    mountJournal(h);
+    await flush();
+    const es = FakeES.all[0]!;
+
+    // A refetch reads the journal at revision 4; while its answer travels the next step is written (5).
+    const slow = deferred<RunJournal>();
+    h.answers.journal.push(slow.promise);
+    void h.qc.invalidateQueries({ queryKey: h.keys.runJournal(RUN_ID), exact: true });
+    await flush();
+    es.emit("journal", { entry: makeEntry({ seq: 2, key: "second", revision: 5 }) }, "10");
+    slow.resolve({ run: head("EXECUTING", 4), entries: [first] });
+    await flush();
+
+    const journal = h.qc.getQueryData<RunJournal>(h.keys.runJournal(RUN_ID))!;
+    expect(journal.run.revision).toBe(5);
+    expect(journal.entries.map((e) => e.key)).toEqual(["first", "second"]);
+  });
 });
