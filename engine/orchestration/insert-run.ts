@@ -4,6 +4,7 @@ import { InvalidPayloadError } from "../../sdk/errors.ts";
 import { maxDurationMs } from "../../sdk/max-duration.ts";
 import type { Metadata } from "../../sdk/types.ts";
 import type { Database } from "../db/database.ts";
+import { insertRunRow, type InsertRunRow } from "../db/hot-path/insert-run.ts";
 import type { Statements } from "../db/sql/index.ts";
 import { parseDelay } from "../delay.ts";
 import { newId } from "../ids.ts";
@@ -94,26 +95,22 @@ export async function insertRun(
 ): Promise<{ id: string; isCached: boolean }> {
   const { db, sql } = deps;
   const id = newId("run");
-  const values = [
-    id, run.taskId, run.version, run.eventId, run.parentRunId, run.payload, run.metadata, run.tags, run.idempotencyKey,
-    deps.channels.run, deps.channels.wake, run.resumeParent, run.idempotencyKeyExpiresAt, run.expiresAt,
-    run.queue?.name ?? null, run.queue?.concurrencyLimit ?? null, run.concurrencyKey, run.forkedFrom, run.scheduledFor,
-    run.startAfter !== undefined, run.maxDurationMs,
-  ];
-  let inserted = await db.query<{ ready: boolean }>(sql.runs.insert, values, client);
-  if (inserted.rows.length === 0) {
+  const row: InsertRunRow = { ...run, id, delayed: run.startAfter !== undefined };
+  const insert = () => insertRunRow(db, sql, client, { run: row, channels: deps.channels });
+  let inserted = await insert();
+  if (!inserted) {
     const holder = await db.query<{ id: string; expired: boolean }>(sql.runs.findByIdempotencyKey, [run.taskId, run.idempotencyKey], client);
     const existing = holder.rows[0]!;
     if (!existing.expired) return { id: existing.id, isCached: true };
     await db.query(sql.runs.clearIdempotencyKey, [existing.id], client);
-    inserted = await db.query(sql.runs.insert, values, client);
-    if (inserted.rows.length === 0) {
+    inserted = await insert();
+    if (!inserted) {
       // Another trigger took the expired key first: its run is the one for this key now.
       const taken = await db.query<{ id: string }>(sql.runs.findByIdempotencyKey, [run.taskId, run.idempotencyKey], client);
       return { id: taken.rows[0]!.id, isCached: true };
     }
   }
-  const pending = jobsFor(id, run, inserted.rows[0]!.ready);
+  const pending = jobsFor(id, run, inserted.ready);
   if (jobs) jobs.push(...pending);
   else await deps.scheduler.sendMany(onClient(client), pending);
   return { id, isCached: false };

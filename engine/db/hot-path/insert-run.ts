@@ -1,0 +1,44 @@
+import type { Database, Queryable } from "../database.ts";
+import type { Statements } from "../sql/index.ts";
+
+/** One run as `runs.insert` writes it, already validated and serialized. */
+export interface InsertRunRow {
+  id: string;
+  taskId: string;
+  version: string;
+  eventId: string | null;
+  parentRunId: string | null;
+  payload: unknown;
+  metadata: unknown;
+  tags: string[];
+  idempotencyKey: string | null;
+  idempotencyKeyExpiresAt: Date | null;
+  expiresAt: Date | null;
+  resumeParent: boolean;
+  /** The trigger's queue; null takes the registered task version's. */
+  queue: { name: string; concurrencyLimit: number } | null;
+  concurrencyKey: string | null;
+  forkedFrom: string | null;
+  scheduledFor: Date | null;
+  /** The run starts later through its job, so it is not ready at once. */
+  delayed: boolean;
+  maxDurationMs: number | null;
+}
+
+/**
+ * `runs.insert`: the run on the caller's transaction, notified on `channels.run` and waking workers
+ * on `channels.wake`. No row when a run already holds its idempotency key; `ready` when a worker
+ * may claim it at once, without a start job.
+ */
+export async function insertRunRow(
+  db: Database, sql: Statements, on: Queryable, args: { run: InsertRunRow; channels: { run: string; wake: string } },
+): Promise<{ ready: boolean } | undefined> {
+  const { run, channels } = args;
+  const { rows } = await db.query<{ ready: boolean }>(sql.runs.insert, [
+    run.id, run.taskId, run.version, run.eventId, run.parentRunId, run.payload, run.metadata, run.tags, run.idempotencyKey,
+    channels.run, channels.wake, run.resumeParent, run.idempotencyKeyExpiresAt, run.expiresAt,
+    run.queue?.name ?? null, run.queue?.concurrencyLimit ?? null, run.concurrencyKey, run.forkedFrom, run.scheduledFor,
+    run.delayed, run.maxDurationMs,
+  ], on);
+  return rows[0];
+}
