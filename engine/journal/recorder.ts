@@ -9,7 +9,9 @@ import { isFinalRunStatus } from "../../wire/index.ts";
 import { wakeParent } from "../orchestration/wake-parent.ts";
 import { childResults, type ChildRow } from "../orchestration/child-results.ts";
 import { encode } from "../serialize.ts";
-import type { BatchedWrites, JournalItem, ReleaseItem } from "./batched-writes.ts";
+import type { ReleaseItem } from "../db/hot-path/end-execution.ts";
+import type { JournalItem } from "../db/hot-path/write-journal.ts";
+import type { BatchedWrites } from "./batched-writes.ts";
 import { awaitToken, settledOutcome, type TokenWait } from "../waitpoints/await-token.ts";
 
 export interface EntryWrite {

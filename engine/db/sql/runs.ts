@@ -6,7 +6,7 @@ import { runWait } from "./waitpoints.ts";
  * The one order in which statements that lock several runs and wait for their locks take them:
  * two such statements that took them in different orders could each hold a run the other waits
  * for, and Postgres breaks that deadlock only after deadlock_timeout (1 s), by failing one. Batches
- * (journal writes, claims) send their items in this order (`byRunId`, journal/batched-writes.ts);
+ * (journal writes, claims) send their items in this order (`byRunId`, db/hot-path/lock-order.ts);
  * run ids are ASCII, so JavaScript's string order is the "C" collation's.
  */
 const lockOrder = (alias: string) => `${alias}.id COLLATE "C"`;

@@ -1,0 +1,94 @@
+import type { Database, Queryable } from "../database.ts";
+import type { ClaimedRow, JsonJournalRow } from "../rows.ts";
+import { ENTRY_COMPLETED } from "../sql/journal.ts";
+import type { Statements } from "../sql/index.ts";
+import { jsonParam } from "./json-param.ts";
+
+/** One journal write as `journal.writeMany` reads it (snake_case: it is a JSON record for SQL). */
+export interface JournalItem {
+  run_id: string;
+  lease: string;
+  seq: number;
+  kind: string;
+  key: string;
+  status: "completed" | "failed";
+  output: unknown;
+  error: unknown;
+  attempts: number;
+  started_at: Date;
+  next_status: string | null;
+  md?: unknown;
+  md_op?: string;
+  md_key?: string;
+  md_value?: unknown;
+}
+
+/** The end of an execution as an item of a journal batch (see `journal.writeMany`). */
+export interface EndItem {
+  run_id: string;
+  lease: string;
+  seq: null;
+  next_status: string;
+  run_output: unknown;
+  run_error: unknown;
+  md?: undefined;
+}
+
+/** A write that landed, with its entry when it is one a live stream sends (see `journal.writeMany`). */
+export interface Landed {
+  run_id: string;
+  entry?: JsonJournalRow | null;
+}
+
+/**
+ * `journal.writeOne` (or `writeOneWithMetadata`): one io call with plain parameters. The rows of
+ * the write that landed (none if the lease fence refused it); undefined if it met a completed entry.
+ */
+export async function writeJournalEntry(
+  db: Database, sql: Statements, on: Queryable, args: { item: JournalItem; channel: string; followed: boolean },
+): Promise<Landed[] | undefined> {
+  const { item, channel, followed } = args;
+  const values: unknown[] = [
+    item.run_id, item.lease, item.seq, item.kind, item.key, item.status, jsonParam(item.output), jsonParam(item.error), item.attempts,
+    item.started_at, item.next_status, channel,
+  ];
+  const text = item.md === undefined ? sql.journal.writeOne : sql.journal.writeOneWithMetadata;
+  if (item.md !== undefined) values.push(jsonParam(item.md), item.md_op, item.md_key, jsonParam(item.md_value));
+  values.push(followed);
+  const result = await db.query<Landed>(text, values, on).catch((error: { code?: string }) => {
+    // A batch meeting a completed entry fails as a whole; the batcher then sends its writes one
+    // by one, so that only the write that met it comes here refused.
+    if (error.code === ENTRY_COMPLETED) return undefined;
+    throw error;
+  });
+  return result?.rows;
+}
+
+/**
+ * `journal.writeMany` (or `writeManyWithMetadata`): a batch of writes and ends, at most one per
+ * run and in lock order (`byRunId`, ./lock-order.ts), with a claim of up to `claim` ready runs.
+ * `followed`: the runs whose landed entries come back for this process's live streams.
+ */
+export async function writeJournalBatch(
+  db: Database, sql: Statements, on: Queryable,
+  args: { writes: (JournalItem | EndItem)[]; channel: string; claim: number; followed: string[] },
+): Promise<{ landed: Landed[]; claimed: ClaimedRow[] }> {
+  const { writes, channel, claim, followed } = args;
+  const text = writes.some((item) => item.md !== undefined) ? sql.journal.writeManyWithMetadata : sql.journal.writeMany;
+  const { rows } = await db.query<Landed & { claimed: Record<string, unknown> | null }>(
+    text, [JSON.stringify(writes), channel, claim, followed], on,
+  );
+  return {
+    landed: rows.filter((r) => r.claimed === null),
+    claimed: rows.flatMap((r) => (r.claimed === null ? [] : [claimedFromJson(r.claimed)])),
+  };
+}
+
+const TIMESTAMPS = ["created_at", "started_at", "finished_at", "updated_at", "scheduled_for", "idempotency_key_expires_at", "expires_at", "ready_at", "heartbeat_at"];
+
+/** A claimed run as the journal statement returns it (JSON), typed as node-postgres would have parsed its row. */
+function claimedFromJson(row: Record<string, unknown>): ClaimedRow {
+  const parsed: Record<string, unknown> = { ...row, revision: String(row.revision) };
+  for (const column of TIMESTAMPS) if (typeof row[column] === "string") parsed[column] = new Date(row[column]);
+  return parsed as unknown as ClaimedRow;
+}
