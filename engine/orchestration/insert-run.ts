@@ -30,25 +30,10 @@ export interface InsertDeps {
 }
 
 /** A run ready to insert: validated and serialized, so a batch fails before writing anything. */
-export interface RunInsert {
-  taskId: string;
-  version: string;
-  eventId: string | null;
-  parentRunId: string | null;
+export interface RunInsert extends Omit<InsertRunRow, "id" | "payload" | "metadata" | "delayed"> {
   payload: Stored;
   metadata: Metadata;
-  tags: string[];
-  idempotencyKey: string | null;
-  idempotencyKeyExpiresAt: Date | null;
-  expiresAt: Date | null;
-  resumeParent: boolean;
-  queue: { name: string; concurrencyLimit: number } | null;
-  concurrencyKey: string | null;
-  forkedFrom: string | null;
-  scheduledFor: Date | null;
   startAfter: Date | undefined;
-  /** The trigger's `maxDuration`, which overrides the task's. */
-  maxDurationMs: number | null;
 }
 
 export function prepareTrigger(

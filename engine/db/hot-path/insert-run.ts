@@ -22,6 +22,7 @@ export interface InsertRunRow {
   scheduledFor: Date | null;
   /** The run starts later through its job, so it is not ready at once. */
   delayed: boolean;
+  /** The trigger's `maxDuration`, which overrides the task's. */
   maxDurationMs: number | null;
 }
 
