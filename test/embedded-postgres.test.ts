@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../engine/embedded/embedded-postgres.ts";
+import { until } from "./helpers/until.ts";
 
 const projectRoot = fileURLToPath(new URL("..", import.meta.url));
 const modulePath = path.join(projectRoot, "engine/embedded/embedded-postgres.ts");
@@ -87,9 +88,11 @@ afterAll(async () => {
   try {
     await Promise.all(servers.map((server) => server.stop()));
     for (const pid of strayPids) if (await isRunning(pid)) process.kill(pid, "SIGINT");
+    // A server still shutting down writes into its data directory while it is removed (ENOTEMPTY).
+    await until(async () => ((await Promise.all(strayPids.map(isRunning))).some(Boolean) ? undefined : true), 30_000);
   } finally {
     // Under the system temp directory: left behind, it would stay there.
-    if (base) await rm(base, { recursive: true, force: true });
+    if (base) await rm(base, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 });
 
