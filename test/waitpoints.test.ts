@@ -149,7 +149,7 @@ describe("waitpoint tokens", () => {
     await startTestEngine("wp_idem", { worker: false });
     const a = await wait.createToken({ idempotencyKey: "approve-42", idempotencyKeyTTL: 1 });
     const b = await wait.createToken({ idempotencyKey: "approve-42" });
-    expect(b).toEqual({ ...a, isCached: true });
+    expect(b).toEqual({ ...a, publicAccessToken: expect.any(String), isCached: true });
     // Within the TTL a create returns the first token and makes none.
     const c = await until(async () => {
       const token = await wait.createToken({ idempotencyKey: "approve-42" });
