@@ -114,6 +114,8 @@ export interface TriggerOptions {
   concurrencyKey?: string | undefined;
   /** Seconds of execution (time WAITING not counted) before the run fails with MAX_DURATION_EXCEEDED. */
   maxDuration?: number | undefined;
+  /** A head start in whole seconds over runs that became ready before it (default 0). */
+  priority?: number | undefined;
 }
 
 export interface TriggerTaskRequest {

@@ -50,6 +50,11 @@ export interface TriggerOptions {
    * all its executions; time spent WAITING or QUEUED does not count. Overrides the task's.
    */
   maxDuration?: number | undefined;
+  /**
+   * A head start in seconds, as in Trigger.dev: the run starts before runs that became ready up
+   * to this many seconds before it (a whole number, default 0; equal priorities keep their order).
+   */
+  priority?: number | undefined;
 }
 
 export interface ListRunsFilter {

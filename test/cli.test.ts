@@ -54,6 +54,11 @@ describe("durably CLI errors", () => {
     expectOneLine(cli(["trigger", "any-task", "--max-duration", "soon"]), "--max-duration must be a positive number of seconds");
   });
 
+  it("durably trigger refuses a --priority that is not whole seconds from 0 before connecting", () => {
+    expectOneLine(cli(["trigger", "any-task", "--priority=-1"]), "--priority must be a whole number of seconds, 0 or more");
+    expectOneLine(cli(["trigger", "any-task", "--priority", "1.5"]), "--priority must be a whole number of seconds, 0 or more");
+  });
+
   it("an unknown runs command is named as such; --from-seq 0 and --limit 0 are refused as the server would", () => {
     expectOneLine(cli(["runs", "frob"]), 'Unknown runs command "frob"; use list, get, retry, replay, cancel or fork');
     expectOneLine(cli(["runs", "fork", "run_x", "--from-seq", "0"]), "--from-seq must be an integer of at least 1");

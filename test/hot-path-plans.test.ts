@@ -72,6 +72,14 @@ describe("hot-path statements on a large runs table", () => {
   });
 });
 
+describe("claiming ready runs", () => {
+  it("walks the ready index in claim order (priority and ties included), without sorting the ready runs", async () => {
+    const plan = await genericPlan(`p_${Math.random().toString(36).slice(2, 8)}`, statements.runs.claimReady, 2);
+    expect(plan).toMatch(/Index Scan using runs_ready_idx on runs/);
+    expect(plan).not.toMatch(/Sort/);
+  });
+});
+
 describe("a journal batch", () => {
   it("compares no item with another: its journal rows come straight from the runs update", async () => {
     for (const text of [quietStatements.journal.writeMany, quietStatements.journal.writeManyWithMetadata]) {

@@ -89,7 +89,9 @@ CREATE TABLE :SCHEMA.runs (
     ready_at timestamp with time zone,
     heartbeat_at timestamp with time zone,
     max_duration_ms integer,
-    executed_ms bigint DEFAULT 0 NOT NULL
+    executed_ms bigint DEFAULT 0 NOT NULL,
+    priority integer DEFAULT 0 NOT NULL,
+    CONSTRAINT run_priority CHECK ((priority >= 0))
 );
 CREATE TABLE :SCHEMA.schedules (
     id text NOT NULL,
@@ -153,7 +155,7 @@ CREATE INDEX runs_forked_from_idx ON :SCHEMA.runs USING btree (forked_from) WHER
 CREATE UNIQUE INDEX runs_idempotency_idx ON :SCHEMA.runs USING btree (task_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
 CREATE INDEX runs_parent_idx ON :SCHEMA.runs USING btree (parent_run_id) WHERE (parent_run_id IS NOT NULL);
 CREATE INDEX runs_queue_executing_idx ON :SCHEMA.runs USING btree (queue, concurrency_key) WHERE ((status)::text = 'EXECUTING'::text);
-CREATE INDEX runs_ready_idx ON :SCHEMA.runs USING btree (ready_at) WHERE (((status)::text = 'QUEUED'::text) AND (ready_at IS NOT NULL));
+CREATE INDEX runs_ready_idx ON :SCHEMA.runs USING btree (ready_at, id) WHERE (((status)::text = 'QUEUED'::text) AND (ready_at IS NOT NULL));
 CREATE INDEX runs_status_idx ON :SCHEMA.runs USING btree (status, created_at DESC);
 CREATE INDEX runs_tags_idx ON :SCHEMA.runs USING gin (tags);
 CREATE INDEX runs_task_idx ON :SCHEMA.runs USING btree (task_id, created_at DESC);

@@ -130,6 +130,8 @@ export interface Run<TPayload = unknown, TOutput = unknown> {
    * task's once an execution of it has ended; null for none.
    */
   maxDuration: number | null;
+  /** The trigger's `priority`: seconds ahead of runs that became ready before it; 0 for none. */
+  priority: number;
   /** Set while the run is WAITING on a waitpoint token; null otherwise. */
   wait: RunWait | null;
 }

@@ -31,6 +31,7 @@ function parseFlags() {
       tag: { type: "string", multiple: true },
       "idempotency-key": { type: "string" },
       "max-duration": { type: "string" },
+      priority: { type: "string" },
       "from-seq": { type: "string" },
       run: { type: "string" },
       since: { type: "string" },

@@ -9,7 +9,7 @@ Usage:
       any number of each can share one database. Without DATABASE_URL it starts
       an embedded PostgreSQL keeping data in --data-dir.
   durably migrate                       Apply database migrations.
-  durably trigger <task-id> [--payload '<json>'] [--tag t]… [--idempotency-key k] [--max-duration seconds]
+  durably trigger <task-id> [--payload '<json>'] [--tag t]… [--idempotency-key k] [--max-duration seconds] [--priority seconds]
   durably runs list [--status S] [--task id] [--tag t] [--limit n] [--cursor c]
   durably runs get <run-id>
   durably runs retry|replay|cancel <run-id>

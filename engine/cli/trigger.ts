@@ -9,9 +9,12 @@ export async function triggerCommand(cli: Cli, taskId: string | undefined): Prom
   const key = flags["idempotency-key"];
   const maxDuration = flags["max-duration"] === undefined ? undefined : Number(flags["max-duration"]);
   if (maxDuration !== undefined && !(maxDuration > 0)) throw new UsageError("--max-duration must be a positive number of seconds");
+  const priority = flags.priority === undefined ? undefined : Number(flags.priority);
+  if (priority !== undefined && !(Number.isInteger(priority) && priority >= 0)) throw new UsageError("--priority must be a whole number of seconds, 0 or more");
   const result = await cli.withService((s) =>
     s.trigger({ taskId, payload, options: {
       ...(flags.tag ? { tags: flags.tag } : {}), ...(key ? { idempotencyKey: key } : {}), ...(maxDuration ? { maxDuration } : {}),
+      ...(priority !== undefined ? { priority } : {}),
     } }),
   );
   cli.print(result, () => result.id);

@@ -32,6 +32,8 @@ export interface RunRow {
   updated_at: Date;
   /** The trigger's maxDuration, or its task's once an execution has recorded its time. */
   max_duration_ms: number | null;
+  /** The trigger's priority, in seconds ahead. */
+  priority: number;
   /** Time spent executing in earlier executions (a bigint, so pg reads it as text). */
   executed_ms: string;
 }
@@ -68,6 +70,7 @@ export function toRun(row: RunReadRow): Run {
     forkedFrom: row.forked_from,
     scheduledFor: row.scheduled_for,
     maxDuration: row.max_duration_ms === null ? null : row.max_duration_ms / 1000,
+    priority: row.priority,
     wait: row.wait && {
       kind: "waitpoint",
       waitpointId: row.wait.waitpointId,

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { RUN_STATUSES } from "../../sdk/types.ts";
 import { WAITPOINT_STATUSES } from "../../sdk/waitpoints.ts";
 import { HttpError } from "./http-errors.ts";
+import { MAX_PRIORITY } from "../orchestration/insert-run.ts";
 import { scopesSchema } from "../auth/tokens.ts";
 
 const id = z.string().min(1).max(256);
@@ -18,6 +19,7 @@ export const triggerBody = z.object({
       ttl: z.union([z.number().positive(), z.string().max(64)]).optional(),
       concurrencyKey: id.optional(),
       maxDuration: z.number().positive().optional(),
+      priority: z.number().int().nonnegative().max(MAX_PRIORITY).optional(),
     })
     .strict()
     .optional(),

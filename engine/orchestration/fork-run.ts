@@ -19,7 +19,7 @@ export async function forkRun(deps: InsertDeps, original: RunRow, initialMetadat
       idempotencyKey: null, idempotencyKeyExpiresAt: null, expiresAt: null, resumeParent: false,
       queue: original.queue && original.concurrency_limit ? { name: original.queue, concurrencyLimit: original.concurrency_limit } : null,
       concurrencyKey: original.concurrency_key, forkedFrom: original.id, scheduledFor: original.scheduled_for, startAfter: undefined,
-      maxDurationMs: original.max_duration_ms,
+      maxDurationMs: original.max_duration_ms, priority: original.priority,
     });
     const args = [id, original.id, fromSeq];
     await db.query(sql.journal.copyBefore, args, client);

@@ -19,6 +19,8 @@ import { runChangesPayload, type Channels } from "../notify/listener.ts";
 
 const MAX_TAGS = 10;
 export const MAX_ID_LENGTH = 256;
+/** A year: a head start on every run that became ready in the last year is as strict as any larger one. */
+export const MAX_PRIORITY = 31_536_000;
 
 export interface InsertDeps {
   db: Database;
@@ -63,6 +65,7 @@ export function prepareTrigger(
     scheduledFor: request.scheduledFor ?? null,
     startAfter: parseDelay(options.delay),
     maxDurationMs: maxDurationMs(options.maxDuration),
+    priority: checkPriority(options.priority),
   };
 }
 
@@ -154,7 +157,7 @@ function insertRows(runs: RunInsert[]) {
     payload: run.payload, metadata: run.metadata, tags: run.tags, resume_parent: run.resumeParent, expires_at: run.expiresAt,
     queue: run.queue?.name ?? null, concurrency_limit: run.queue?.concurrencyLimit ?? null, concurrency_key: run.concurrencyKey,
     forked_from: run.forkedFrom, scheduled_for: run.scheduledFor, delayed: run.startAfter !== undefined,
-    max_duration_ms: run.maxDurationMs, ord,
+    max_duration_ms: run.maxDurationMs, priority: run.priority, ord,
   }));
 }
 
@@ -170,6 +173,15 @@ function parseDuration(value: number | string | undefined, what: string): Date |
   if (value === undefined) return null;
   if (typeof value !== "number" && typeof value !== "string") throw new InvalidPayloadError(`${what} must be seconds or a duration like "10m"`);
   return parseDelay(value) ?? null;
+}
+
+/** Seconds, as in Trigger.dev; whole ones, since claims order runs by ready time to the second's fraction anyway. */
+export function checkPriority(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > MAX_PRIORITY) {
+    throw new InvalidPayloadError(`priority must be a whole number of seconds from 0 to ${MAX_PRIORITY}`);
+  }
+  return value;
 }
 
 export function checkId(value: unknown, what: string): void {

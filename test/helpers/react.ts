@@ -48,6 +48,7 @@ export function makeRun(overrides: Partial<Run> = {}): Run {
     forkedFrom: null,
     scheduledFor: null,
     maxDuration: null,
+    priority: 0,
     wait: null,
     ...overrides,
   };

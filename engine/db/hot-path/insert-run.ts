@@ -24,6 +24,8 @@ export interface InsertRunRow {
   delayed: boolean;
   /** The trigger's `maxDuration`, which overrides the task's. */
   maxDurationMs: number | null;
+  /** Seconds ahead of runs that became ready before it (see `readySince` in sql/runs.ts). */
+  priority: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export async function insertRunRow(
     run.id, run.taskId, run.version, run.eventId, run.parentRunId, run.payload, run.metadata, run.tags, run.idempotencyKey,
     channels.run, channels.wake, run.resumeParent, run.idempotencyKeyExpiresAt, run.expiresAt,
     run.queue?.name ?? null, run.queue?.concurrencyLimit ?? null, run.concurrencyKey, run.forkedFrom, run.scheduledFor,
-    run.delayed, run.maxDurationMs,
+    run.delayed, run.maxDurationMs, run.priority,
   ], on);
   return rows[0];
 }

@@ -12,10 +12,18 @@ import { runWait } from "./waitpoints.ts";
 const lockOrder = (alias: string) => `${alias}.id COLLATE "C"`;
 
 /**
+ * When a run became ready, less its priority in seconds: claims take the oldest first, so a run
+ * of priority p goes ahead of runs that became ready up to p seconds before it (Trigger.dev's
+ * time offset), and equal priorities keep their order.
+ */
+const readySince = (priority: string) => `now() - make_interval(secs => ${priority})`;
+
+/**
  * A new run is ready to claim at once unless it is delayed or in a queue with a concurrency
  * limit: those start through a pg-boss job.
  */
-const readyAt = (delayed: string, limit: string) => `CASE WHEN NOT ${delayed} AND ${limit} IS NULL THEN now() END`;
+const readyAt = (delayed: string, limit: string, priority: string) =>
+  `CASE WHEN NOT ${delayed} AND ${limit} IS NULL THEN ${readySince(priority)} END`;
 
 // A run that never started before its ttl is left for its expire job, never claimed.
 const notExpired = `NOT (r.status = 'QUEUED' AND r.started_at IS NULL AND r.expires_at IS NOT NULL AND r.expires_at <= now())`;
@@ -53,7 +61,8 @@ const claimReturning = (s: string) => `
         (SELECT seen.revision FROM ${s}.runs seen WHERE seen.id = r.id) AS journal_revision`;
 
 /**
- * `picked` and `claimed`: up to `limit` ready runs, oldest first, each claimed for one execution
+ * `picked` and `claimed`: up to `limit` ready runs, oldest `ready_at` first (priority included, see
+ * `readySince`), each claimed for one execution
  * under a new lease; rows another worker is taking are skipped, not waited for. Every such claim
  * is a new attempt (a start, or a run handed back by a dead or stopping worker).
  */
@@ -61,7 +70,7 @@ export function claimReadyCtes(s: string, limit: string): string {
   return `picked AS (
         SELECT id, gen_random_uuid() AS lease FROM ${s}.runs r
         WHERE r.status = 'QUEUED' AND r.ready_at IS NOT NULL AND r.ready_at <= now() AND ${notExpired}
-        ORDER BY r.ready_at LIMIT ${limit} FOR UPDATE SKIP LOCKED
+        ORDER BY r.ready_at, r.id LIMIT ${limit} FOR UPDATE SKIP LOCKED
       ), claimed AS (
         UPDATE ${s}.runs r SET ${claimSet("picked.lease", "1", "now()")}
         FROM picked WHERE r.id = picked.id
@@ -88,13 +97,14 @@ const insertRuns = (s: string, onlyIfAllReady: boolean) => `
         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, task_id text, task_version text, event_id text,
           parent_run_id text, payload jsonb, metadata jsonb, tags text[], resume_parent boolean, expires_at timestamptz,
           queue text, concurrency_limit integer, concurrency_key text, forked_from text, scheduled_for timestamptz,
-          delayed boolean, max_duration_ms integer, ord integer)
+          delayed boolean, max_duration_ms integer, priority integer, ord integer)
       ), ins AS (
         INSERT INTO ${s}.runs (id, task_id, task_version, event_id, parent_run_id, payload, status, metadata, tags,
-          resume_parent, expires_at, queue, concurrency_limit, concurrency_key, forked_from, scheduled_for, max_duration_ms, ready_at)
+          resume_parent, expires_at, queue, concurrency_limit, concurrency_key, forked_from, scheduled_for, max_duration_ms,
+          priority, ready_at)
         SELECT w.id, w.task_id, w.task_version, w.event_id, w.parent_run_id, w.payload, 'QUEUED', w.metadata, w.tags,
           w.resume_parent, w.expires_at, q.queue, q.concurrency_limit, w.concurrency_key, w.forked_from, w.scheduled_for,
-          w.max_duration_ms, ${readyAt("w.delayed", "q.concurrency_limit")}
+          w.max_duration_ms, w.priority, ${readyAt("w.delayed", "q.concurrency_limit", "w.priority")}
         FROM w LEFT JOIN ${s}.tasks t ON t.id = w.task_id AND t.version = w.task_version,
           LATERAL (SELECT CASE WHEN w.queue IS NULL THEN t.queue ELSE w.queue END AS queue,
             CASE WHEN w.queue IS NULL THEN t.concurrency_limit ELSE w.concurrency_limit END AS concurrency_limit) AS q
@@ -124,9 +134,9 @@ export function runStatements(s: string) {
       WITH ins AS (
         INSERT INTO ${s}.runs (id, task_id, task_version, event_id, parent_run_id, payload, status, metadata, tags, idempotency_key,
           resume_parent, idempotency_key_expires_at, expires_at, queue, concurrency_limit, concurrency_key, forked_from, scheduled_for,
-          max_duration_ms, ready_at)
+          max_duration_ms, priority, ready_at)
         SELECT $1, $2, $3, $4, $5, $6, 'QUEUED', $7, $8, $9, $12, $13, $14, q.queue, q.concurrency_limit, $17, $18, $19,
-          $21::integer, ${readyAt("$20::boolean", "q.concurrency_limit")}
+          $21::integer, $22::integer, ${readyAt("$20::boolean", "q.concurrency_limit", "$22::integer")}
         FROM (SELECT 1) AS one LEFT JOIN ${s}.tasks t ON t.id = $2 AND t.version = $3,
           LATERAL (SELECT CASE WHEN $15::text IS NULL THEN t.queue ELSE $15 END AS queue,
             CASE WHEN $15::text IS NULL THEN t.concurrency_limit ELSE $16::integer END AS concurrency_limit) AS q
@@ -197,7 +207,7 @@ export function runStatements(s: string) {
 
     /** A stopping worker hands a run it claimed from the ready runs back to them. */
     giveBack: `
-      UPDATE ${s}.runs r SET status = 'QUEUED', lease = NULL, ready_at = now(), heartbeat_at = NULL,
+      UPDATE ${s}.runs r SET status = 'QUEUED', lease = NULL, ready_at = ${readySince("r.priority")}, heartbeat_at = NULL,
         updated_at = now(), revision = r.revision + 1
       WHERE r.id = $1 AND r.lease = $2 AND r.status = 'EXECUTING'
       RETURNING r.id, ${notifyRun("r", "$3")}, pg_notify($4, '')`,
@@ -212,7 +222,7 @@ export function runStatements(s: string) {
         WHERE r.status = 'EXECUTING' AND r.heartbeat_at < now() - make_interval(secs => $1)
         FOR NO KEY UPDATE SKIP LOCKED
       )
-      UPDATE ${s}.runs r SET status = 'QUEUED', lease = NULL, ready_at = now(), heartbeat_at = NULL,
+      UPDATE ${s}.runs r SET status = 'QUEUED', lease = NULL, ready_at = ${readySince("r.priority")}, heartbeat_at = NULL,
         updated_at = now(), revision = r.revision + 1
       FROM lapsed WHERE r.id = lapsed.id
       RETURNING r.id, ${notifyRun("r", "$2")}, pg_notify($3, '')`,

@@ -23,6 +23,7 @@ export function RunDetails({ run }: { run: Run }) {
   if (run.parentRunId) rows.push(["Parent run", <a className="mono" href={hrefs.run(run.parentRunId)}>{run.parentRunId}</a>]);
   if (run.idempotencyKey) rows.push(["Idempotency key", <span className="mono">{run.idempotencyKey}</span>]);
   if (run.maxDuration !== null) rows.push(["Max duration", `${formatDuration(run.maxDuration * 1000)} of execution`]);
+  if (run.priority > 0) rows.push(["Priority", `${run.priority} s ahead`]);
   return (
     <Card title="Details">
       <dl className="details">
