@@ -17,6 +17,8 @@ import { Service } from "./runs-api.ts";
 import { Dispatcher, JOBS_DUE } from "./worker/dispatcher.ts";
 import { ReadyRuns } from "./worker/ready-runs.ts";
 import { BatchedWrites } from "./journal/batched-writes.ts";
+import { LogWriter } from "./journal/log-writer.ts";
+import { captureConsole } from "./worker/console-capture.ts";
 import type { Execution } from "./journal/execution.ts";
 import { startHttpServer, type HttpServer } from "./http/server.ts";
 import { exposeInternals } from "./internal.ts";
@@ -41,6 +43,7 @@ export class Engine {
   #scheduler: Scheduler | undefined;
   #dispatcher: Dispatcher | undefined;
   #http: HttpServer | undefined;
+  #releaseConsole: (() => void) | undefined;
 
   constructor(options: EngineOptions) {
     const { tasks, clients, hooks, ...rest } = options;
@@ -107,6 +110,7 @@ export class Engine {
         {
           db, sql, scheduler, notifyChannel: channels.run, wakeChannel: channels.wake, logger: this.#logger,
           writes: new BatchedWrites(db, sql, channels.run, entries),
+          logs: new LogWriter(db, sql, channels.logs, this.#logger),
           maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
           running,
           findDefinition: (id, version) => this.#find(id, version),
@@ -122,6 +126,7 @@ export class Engine {
       listener.on(channels.wake, (payload) => dispatcher.kick(payload === JOBS_DUE));
       listener.on(channels.cancel, (runId) => running.get(runId)?.cancel());
       listener.onReconnect(() => dispatcher.kick());
+      if (o.captureConsole) this.#releaseConsole = captureConsole();
       dispatcher.start();
       this.#dispatcher = dispatcher;
       await service.schedules.work(scheduler.boss, this.#logger);
@@ -136,6 +141,8 @@ export class Engine {
     await this.#http?.close();
     this.#http = undefined;
     await this.#dispatcher?.stop();
+    this.#releaseConsole?.();
+    this.#releaseConsole = undefined;
     await this.#scheduler?.stop();
     await parts.listener.stop();
     await parts.db.end();

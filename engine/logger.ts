@@ -11,8 +11,15 @@ export function createLogger(level: LogLevel, bindings: Record<string, unknown> 
   const emit = (at: Exclude<LogLevel, "silent">) => (message: string, fields?: Record<string, unknown>) => {
     if (ORDER[at] < ORDER[level]) return;
     const line: Record<string, unknown> = { level: at, time: new Date().toISOString(), msg: message, ...bindings };
-    for (const [k, v] of Object.entries(fields ?? {})) line[k] = SECRET_FIELD.test(k) ? "[redacted]" : v;
+    Object.assign(line, redactFields(fields ?? {}));
     process.stderr.write(JSON.stringify(line) + "\n");
   };
   return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
+}
+
+/** The fields with the value of each one named like a secret replaced. */
+export function redactFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) out[k] = SECRET_FIELD.test(k) ? "[redacted]" : v;
+  return out;
 }

@@ -73,6 +73,8 @@ const optionsSchema = z.object({
   devMode: z.boolean().default(false),
   /** With role "all", false executes no runs: a process that only triggers and reads them. */
   worker: z.boolean().optional(),
+  /** Store what a run's code writes with `console.*` in the run's logs (instead of the process's stdout). */
+  captureConsole: z.boolean().default(false),
 });
 
 /** Refuses a role with a part it does not run, rather than leave that part silently off. */

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import type { RetryOptions } from "./retry.ts";
 import type { ChildRunResult, JournalKind, Json, Metadata, StatusState, WaitTokenOutcome } from "./types.ts";
 import { OutsideRunError } from "./errors.ts";
+import type { RunLogLevel } from "../wire/index.ts";
 
 export interface StatusInput {
   label?: string | undefined;
@@ -92,6 +93,8 @@ export interface RunScope {
   journaled<T>(kind: JournalKind, key: string, fn: (seq: number) => Promise<T>): Promise<T>;
   /** Suspends the run until every one of these child runs has finished, then journals their results. */
   awaitRuns(key: string, ids: string[]): Promise<ChildRunResult[]>;
+  /** Stores a line in the run's logs, at the journal position the code has reached. */
+  log(level: RunLogLevel, message: unknown, fields?: unknown): void;
   /** Suspends the run until the waitpoint token is completed or times out, then journals the outcome. */
   awaitToken(id: string): Promise<WaitTokenOutcome>;
 }

@@ -4,6 +4,7 @@ export { task } from "./task.ts";
 export type { BatchItem, RunHandle, Task, TaskOptions, TaskRunContext } from "./task.ts";
 export { tasks } from "./tasks.ts";
 export type { AnyTask, TaskIdentifier, TaskOutput, TaskPayload } from "./tasks.ts";
+export { logger } from "./logger.ts";
 export { metadata } from "./metadata.ts";
 export { wait } from "./wait.ts";
 export type { Duration } from "./wait.ts";

@@ -18,7 +18,7 @@ const PUBLIC = {
       "MaxDurationExceededError", "MetadataTooLargeError", "NonDeterminismError", "NotConfiguredError", "OutsideRunError", "RUN_STATUSES",
       "RunFailedError", "RunNotFoundError", "ScheduleNotFoundError", "TaskNotFoundError", "TimeoutError",
       "WAITPOINT_STATUSES", "WaitpointCompletedError", "WaitpointNotFoundError", "WaitpointTimeoutError",
-      "auth", "configure", "disconnect", "eventTrigger", "metadata", "runs", "schedules", "task", "tasks", "wait",
+      "auth", "configure", "disconnect", "eventTrigger", "logger", "metadata", "runs", "schedules", "task", "tasks", "wait",
     ],
     types: [
       "AnyTask", "BatchItem", "ChildRunResult", "ClientOptions", "ConfigureOptions", "CreateScheduleOptions",

@@ -49,6 +49,26 @@ CREATE TABLE :SCHEMA.migrations (
     name text NOT NULL,
     applied_at timestamp with time zone DEFAULT now() NOT NULL
 );
+CREATE TABLE :SCHEMA.run_logs (
+    run_id text NOT NULL,
+    seq integer NOT NULL,
+    attempt integer NOT NULL,
+    idx integer NOT NULL,
+    id bigint NOT NULL,
+    level text NOT NULL,
+    message text NOT NULL,
+    fields jsonb,
+    at timestamp with time zone NOT NULL,
+    CONSTRAINT run_logs_level_check CHECK ((level = ANY (ARRAY['debug'::text, 'log'::text, 'info'::text, 'warn'::text, 'error'::text])))
+);
+ALTER TABLE :SCHEMA.run_logs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME :SCHEMA.run_logs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 CREATE TABLE :SCHEMA.run_metadata_history (
     run_id text NOT NULL,
     seq integer NOT NULL,
@@ -136,6 +156,8 @@ ALTER TABLE ONLY :SCHEMA.journal
     ADD CONSTRAINT journal_pkey PRIMARY KEY (run_id, seq);
 ALTER TABLE ONLY :SCHEMA.migrations
     ADD CONSTRAINT migrations_pkey PRIMARY KEY (version);
+ALTER TABLE ONLY :SCHEMA.run_logs
+    ADD CONSTRAINT run_logs_pkey PRIMARY KEY (run_id, seq, attempt, idx);
 ALTER TABLE ONLY :SCHEMA.run_metadata_history
     ADD CONSTRAINT run_metadata_history_pkey PRIMARY KEY (run_id, seq);
 ALTER TABLE ONLY :SCHEMA.runs
@@ -149,6 +171,7 @@ ALTER TABLE ONLY :SCHEMA.tasks
 ALTER TABLE ONLY :SCHEMA.waitpoints
     ADD CONSTRAINT waitpoints_pkey PRIMARY KEY (id);
 CREATE INDEX journal_revision_idx ON :SCHEMA.journal USING btree (run_id, revision);
+CREATE INDEX run_logs_run_id_id_idx ON :SCHEMA.run_logs USING btree (run_id, id);
 CREATE INDEX runs_created_idx ON :SCHEMA.runs USING btree (created_at);
 CREATE INDEX runs_event_idx ON :SCHEMA.runs USING btree (event_id) WHERE (event_id IS NOT NULL);
 CREATE INDEX runs_forked_from_idx ON :SCHEMA.runs USING btree (forked_from) WHERE (forked_from IS NOT NULL);
@@ -165,6 +188,8 @@ CREATE UNIQUE INDEX waitpoints_idempotency_key ON :SCHEMA.waitpoints USING btree
 CREATE INDEX waitpoints_run_ids ON :SCHEMA.waitpoints USING gin (run_ids);
 CREATE INDEX waitpoints_tags ON :SCHEMA.waitpoints USING gin (tags);
 CREATE TRIGGER runs_delete_records AFTER DELETE ON :SCHEMA.runs REFERENCING OLD TABLE AS deleted_runs FOR EACH STATEMENT EXECUTE FUNCTION :SCHEMA.delete_runs_records();
+ALTER TABLE ONLY :SCHEMA.run_logs
+    ADD CONSTRAINT run_logs_run_id_fkey FOREIGN KEY (run_id) REFERENCES :SCHEMA.runs(id) ON DELETE CASCADE;
 ALTER TABLE ONLY :SCHEMA.runs
     ADD CONSTRAINT runs_event_id_fkey FOREIGN KEY (event_id) REFERENCES :SCHEMA.events(id);
 ALTER TABLE ONLY :SCHEMA.runs

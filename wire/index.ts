@@ -237,3 +237,27 @@ export type OnTheWire<T> = T extends Date
 
 /** One object type rather than an intersection, so editors show the fields. */
 type Flat<T> = { [K in keyof T]: T[K] };
+
+/** The levels of a line a run's code logged; `log` is v3 `logger.log`'s own. */
+export const RUN_LOG_LEVELS = ["debug", "log", "info", "warn", "error"] as const;
+export type RunLogLevel = (typeof RUN_LOG_LEVELS)[number];
+
+/** One line a run's code logged (`io.logger`, `logger`, or `console` when the engine captures it). */
+export interface RunLogLine {
+  /** Orders a run's lines as they were written; a reader's cursor. */
+  id: string;
+  /** The journal position the line belongs to: the io call made last before it (0: none yet), or the step it was logged in. */
+  seq: number;
+  /** The step attempt that logged it; 0 outside a step. */
+  attempt: number;
+  level: RunLogLevel;
+  message: string;
+  fields: Record<string, Json> | null;
+  at: Date;
+}
+
+export interface RunLogPage {
+  data: RunLogLine[];
+  /** Pass as `cursor` for the lines after these; null when there were no more. */
+  nextCursor: string | null;
+}

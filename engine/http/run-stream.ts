@@ -5,6 +5,7 @@ import { fromJsonJournalRow, toRun, type JsonJournalRow, type RunReadRow } from 
 import type { EngineParts } from "../parts.ts";
 import { changedRuns } from "../notify/listener.ts";
 import { withoutServerDetails } from "./public-view.ts";
+import { readRunLogs } from "./run-logs.ts";
 import { sseResponse } from "./sse.ts";
 import type { StreamLease } from "./stream-slots.ts";
 
@@ -30,10 +31,12 @@ export function parseLastEventId(header: string | undefined, query: { lastEventI
 
 const KEEPALIVE_MS = 15_000;
 
-export function streamRun(c: Context, parts: EngineParts, runId: string, lastEventId: number, grant: StreamGrant): Response {
+/** With `logsAfter` (a log cursor), the run's log lines after it are sent too, as `log` events without ids. */
+export function streamRun(c: Context, parts: EngineParts, runId: string, lastEventId: number, grant: StreamGrant, logsAfter?: string): Response {
   const json = jsonFor(grant);
   return sseResponse(c, async (stream) => {
     let last = lastEventId;
+    let logCursor = logsAfter;
     let dirty = true;
     let flushing: Promise<void> | undefined;
     let closed = false;
@@ -62,6 +65,14 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
           // Sent already, as it committed (below), while this read was under way.
           if (Number(row.revision) * 2 <= last) continue;
           sendEntry(fromJsonJournalRow(row));
+        }
+        // Read after the run: a finished run's lines were all stored before its end, so none is missed before `end`.
+        while (logCursor !== undefined) {
+          const page = await readRunLogs(parts, runId, { cursor: logCursor, limit: 500 });
+          for (const line of page.data) stream.send({ event: "log", data: json(line) });
+          logCursor = page.data.at(-1)?.id ?? logCursor;
+          if (!page.nextCursor) break;
+          await stream.ready();
         }
         if (run.revision * 2 + 1 > last) {
           stream.send({ event: "run", id: String(run.revision * 2 + 1), data: json(run) });
@@ -104,6 +115,7 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
       if (last !== revision * 2 - 1) return kick();
       sendEntry(fromJsonJournalRow(row));
     });
+    const offLogs = logCursor === undefined ? () => undefined : parts.listener.onRun(parts.channels.logs, runId, kick);
     // Notifications sent while the connection was down are lost: look again after reconnecting.
     const offReconnect = parts.listener.onReconnect(kick);
     const ping = setInterval(stream.ping, KEEPALIVE_MS);
@@ -114,6 +126,7 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
     kick();
     await done;
     off();
+    offLogs();
     offEntries();
     offReconnect();
     clearInterval(ping);

@@ -15,6 +15,7 @@ import { HttpError, errorResponse } from "./http-errors.ts";
 import { withoutServerDetails } from "./public-view.ts";
 import { createBodyReader } from "./read-body.ts";
 import { parseLastEventId, streamAllRuns, streamRun, type StreamGrant } from "./run-stream.ts";
+import { parseLogQuery, parseLogsAfter, readRunLogs } from "./run-logs.ts";
 import { dashboardFile } from "./static-files.ts";
 import { StreamSlots } from "./stream-slots.ts";
 import { waitpointCallback, waitpointRoutes } from "./waitpoint-routes.ts";
@@ -113,9 +114,15 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
     const run = await readableRun(c, c.req.param("id"));
     return reply(c, await service.getMetadataHistorySnapshot(run.id));
   });
-  app.get("/api/runs/:id/stream", async (c) => {
+  app.get("/api/runs/:id/logs", async (c) => {
+    const filter = parseLogQuery(c.req.query());
     const run = await readableRun(c, c.req.param("id"));
-    return streamRun(c, parts, run.id, resume(c), grant(c));
+    return reply(c, await readRunLogs(parts, run.id, filter));
+  });
+  app.get("/api/runs/:id/stream", async (c) => {
+    const logsAfter = parseLogsAfter(c.req.query("logs"));
+    const run = await readableRun(c, c.req.param("id"));
+    return streamRun(c, parts, run.id, resume(c), grant(c), logsAfter);
   });
   for (const action of ["retry", "replay", "cancel"] as const) {
     app.post(`/api/runs/:id/${action}`, async (c) => {

@@ -8,7 +8,9 @@ import { userCallSite } from "./call-site.ts";
 import { applyMetadataOp } from "./metadata-ops.ts";
 import type { RecordedCall } from "./recorded-call.ts";
 import type { EntryWrite, JournalWriter } from "./recorder.ts";
+import { RunLog, type LogSink } from "./run-log.ts";
 import { attemptStep, fencedTransaction, stepTimeoutMs } from "./step-attempt.ts";
+import type { RunLogLevel } from "../../wire/index.ts";
 
 /** Why an execution stopped before the run's code returned. */
 export type Interruption =
@@ -47,7 +49,10 @@ export interface ExecutionOptions {
   maxPayloadBytes: number;
   /** A step's retry policy where it names none: its task's `retry`, so `maxAttempts: 1` means no retries at all. */
   stepRetry?: ResolvedRetry;
+  /** Where `io.logger` goes when the run's lines are not stored (no `logs`). */
   logger: Logger;
+  /** Stores the lines the run's code logs; a replay-only execution stores none. */
+  logs?: LogSink | undefined;
   /** Called when a wait suspends the run, so this process can wake it on time. */
   onWaitScheduled(wakeAt: Date): void;
 }
@@ -77,6 +82,7 @@ export class Execution implements RunScope {
   readonly #steps = new Set<AbortController>();
   readonly #journal = new Map<number, RecordedCall>();
   readonly #options: ExecutionOptions;
+  readonly #log: RunLog;
 
   constructor(options: ExecutionOptions) {
     this.#options = options;
@@ -84,6 +90,13 @@ export class Execution implements RunScope {
     this.#metadata = options.metadata;
     for (const call of options.journal) this.#journal.set(call.seq, call);
     this.interrupted = new Promise((resolve) => (this.#interrupt = resolve));
+    this.#log = new RunLog(options.ctx.run.id, options.replayOnly ? undefined : options.logs, () => this.#seq);
+    const runLogger: Logger = {
+      debug: (message, fields) => this.log("debug", message, fields),
+      info: (message, fields) => this.log("info", message, fields),
+      warn: (message, fields) => this.log("warn", message, fields),
+      error: (message, fields) => this.log("error", message, fields),
+    };
     this.io = {
       runTask: (key, fn, opts) => this.#runTask(key, fn, opts),
       createStatus: (key, input) => this.#writeStatus(key, key, input),
@@ -91,12 +104,21 @@ export class Execution implements RunScope {
       now: (key = "now") => this.journaled("now", key, async () => new Date()),
       random: (key = "random") => this.journaled("random", key, async () => Math.random()),
       patched: (changeId) => this.#patched(changeId),
-      logger: options.logger,
+      logger: options.logs ? runLogger : options.logger,
     };
   }
 
   get divergence(): NonDeterminismError | undefined {
     return this.#divergence;
+  }
+
+  log(level: RunLogLevel, message: unknown, fields?: unknown): void {
+    this.#log.write(level, message, fields);
+  }
+
+  /** Resolves once the lines logged so far are stored. */
+  logsStored(): Promise<void> {
+    return this.#log.flushed();
   }
 
   /** Shutdown: the step in flight may finish, but no new step starts; the run is handed back instead. */
@@ -196,7 +218,7 @@ export class Execution implements RunScope {
     let value: T;
     this.#steps.add(controller);
     try {
-      value = await attemptStep(key, controller, timeoutMs, (signal) => fn({ attempt, signal }));
+      value = await attemptStep(key, controller, timeoutMs, (signal) => this.#log.inStep(seq, attempt, () => fn({ attempt, signal })));
     } catch (error) {
       return this.#taskFailed(seq, key, attempt, startedAt, error, options);
     } finally {
@@ -227,7 +249,9 @@ export class Execution implements RunScope {
       committed = await this.#options.recorder.writeInTransaction(async (tx) => {
         let value: T;
         try {
-          value = await attemptStep(key, controller, timeoutMs, (signal) => fn({ attempt, tx: fencedTransaction(tx, signal), signal }));
+          value = await attemptStep(key, controller, timeoutMs, (signal) =>
+            this.#log.inStep(seq, attempt, () => fn({ attempt, tx: fencedTransaction(tx, signal), signal })),
+          );
         } catch (error) {
           failure = { error, fromStep: true };
           throw error;

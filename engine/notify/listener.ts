@@ -22,10 +22,11 @@ const PROBE_TIMEOUT_MS = 5_000;
 /**
  * `run`: runs changed (`<runId>:<revision>`, `:end` added for a run that finished, several joined
  * by commas, see db/sql/notify.ts);
- * `wake`: new work is ready; `cancel`: a run was canceled (`<runId>`).
+ * `wake`: new work is ready; `cancel`: a run was canceled (`<runId>`);
+ * `logs`: runs got log lines (`<runId>:0`, several joined by commas).
  */
 export function channelsOf(schema: string) {
-  return { run: `${schema}_run`, wake: `${schema}_wake`, cancel: `${schema}_cancel` };
+  return { run: `${schema}_run`, wake: `${schema}_wake`, cancel: `${schema}_cancel`, logs: `${schema}_logs` };
 }
 
 export type Channels = ReturnType<typeof channelsOf>;

@@ -20,6 +20,7 @@ import type { ClaimedRow } from "../db/rows.ts";
 import { claimRun, withCompleteJournal } from "./claim-run.ts";
 import { executionBudget } from "./execution-budget.ts";
 import type { Logger } from "../logger.ts";
+import type { LogSink } from "../journal/run-log.ts";
 import type { Scheduler } from "../jobs/pg-boss.ts";
 import type { RunJob, RunJobReason } from "../jobs/job-sender.ts";
 import { decode, encode, serializeError } from "../serialize.ts";
@@ -29,6 +30,8 @@ export interface ExecuteDeps {
   sql: Statements;
   scheduler: Scheduler;
   writes: BatchedWrites;
+  /** Stores the lines runs log; without it `io.logger` writes to the engine's logger. */
+  logs?: LogSink;
   notifyChannel: string;
   wakeChannel: string;
   logger: Logger;
@@ -102,6 +105,7 @@ export async function executeClaimed(
     maxPayloadBytes: deps.maxPayloadBytes,
     ...(definition.retry ? { stepRetry: definition.retry } : {}),
     logger,
+    logs: deps.logs,
     onWaitScheduled: deps.wakeAt,
     ctx: runContextOf(row),
   });
@@ -132,6 +136,8 @@ export async function executeClaimed(
     } catch (failure) {
       return letGo({ type: "crashed", error: failure as Error });
     }
+    // A reader that sees the run finished finds all its lines.
+    await execution.logsStored();
     await recorder.release(status, output, error);
     return "done" as const;
   };

@@ -1,6 +1,7 @@
 import { eventStatements } from "./events.ts";
 import { feedStatements } from "./feed.ts";
 import { journalStatements } from "./journal.ts";
+import { logStatements } from "./logs.ts";
 import { metadataStatements } from "./metadata.ts";
 import { runStatements } from "./runs.ts";
 import { scheduleStatements } from "./schedules.ts";
@@ -19,6 +20,7 @@ export function buildStatements(schema: string) {
     schedules: scheduleStatements(s),
     feed: feedStatements(s),
     waitpoints: waitpointStatements(s),
+    logs: logStatements(s),
   };
 }
 
