@@ -5,11 +5,11 @@ import { EmptyState } from "../components/EmptyState.tsx";
 import { ErrorState } from "../components/ErrorState.tsx";
 import { JsonTree } from "../components/JsonTree.tsx";
 import { Loading } from "../components/Loading.tsx";
-import { JournalTimeline } from "./run/JournalTimeline.tsx";
 import { MetadataSection } from "./run/MetadataSection.tsx";
 import { RunDetails } from "./run/RunDetails.tsx";
 import { RunErrorBlock } from "./run/RunErrorBlock.tsx";
 import { RunHeader } from "./run/RunHeader.tsx";
+import { RunTabs } from "./run/RunTabs.tsx";
 import { StatusesSection } from "./run/StatusesSection.tsx";
 import { WaitpointsSection } from "./run/WaitpointsSection.tsx";
 
@@ -41,7 +41,7 @@ export function RunPage({ runId }: { runId: string }) {
         <div className="run-main">
           <StatusesSection runId={run.id} />
           <WaitpointsSection run={run} />
-          <JournalTimeline run={run} />
+          <RunTabs run={run} />
           <MetadataSection run={run} />
           <div className="two-col">
             <Card title="Payload" actions={<CopyButton text={JSON.stringify(run.payload, null, 2)} />}>

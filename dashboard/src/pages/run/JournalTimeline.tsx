@@ -1,9 +1,12 @@
+import { Fragment, type ReactNode } from "react";
 import { isFinalRunStatus, useRunJournal, type JournalEntry, type Run } from "durably/react";
 import { Card } from "../../components/Card.tsx";
 import { ErrorState } from "../../components/ErrorState.tsx";
 import { Loading } from "../../components/Loading.tsx";
 import { useNow } from "../../lib/use-now.ts";
 import { JournalRow } from "./JournalRow.tsx";
+import type { LogLine } from "./logs/log-types.ts";
+import { TimelineLogRows } from "./logs/TimelineLogRows.tsx";
 
 interface Span {
   start: number;
@@ -31,26 +34,33 @@ function timelineSpan(run: Run, entries: JournalEntry[], now: number): Span {
   return { start, length: Math.max(1, end - start) };
 }
 
-/** Every io call the run made, one row each, with a bar placing it in the run's lifetime. */
-export function JournalTimeline({ run }: { run: Run }) {
+/**
+ * Every io call the run made, one row each, with a bar placing it in the run's lifetime, and the
+ * lines the run logged under the call they belong to. `tabs` takes the place of the title.
+ */
+export function JournalTimeline({ run, logs = [], tabs }: { run: Run; logs?: LogLine[]; tabs?: ReactNode }) {
   const { fetchStatus, error, entries } = useRunJournal(run.id);
   const now = useNow(!isFinalRunStatus(run.status));
 
   return (
-    <Card title={`Timeline${entries ? ` (${entries.length})` : ""}`}>
+    <Card title={tabs ?? `Timeline${entries ? ` (${entries.length})` : ""}`}>
       {fetchStatus === "loading" && <Loading />}
       {fetchStatus === "error" && <ErrorState title="Could not load the journal" error={error} />}
       {fetchStatus === "success" &&
-        (entries.length === 0 ? (
-          <p className="muted">No io calls recorded yet.</p>
+        (entries.length === 0 && logs.length === 0 ? (
+          <p className="muted" data-testid="journal-empty">
+            {isFinalRunStatus(run.status) ? "This run finished without making any io calls." : "No io calls recorded yet."}
+          </p>
         ) : (
-          <JournalTable entries={entries} span={timelineSpan(run, entries, now)} now={now} />
+          <JournalTable entries={entries} logs={logs} span={timelineSpan(run, entries, now)} now={now} />
         ))}
     </Card>
   );
 }
 
-function JournalTable({ entries, span, now }: { entries: JournalEntry[]; span: Span; now: number }) {
+function JournalTable({ entries, logs, span, now }: { entries: JournalEntry[]; logs: LogLine[]; span: Span; now: number }) {
+  const shown = new Set(entries.map((entry) => entry.seq));
+  const linesAt = (seq: number) => logs.filter((line) => line.seq === seq);
   return (
     <div className="table-wrap">
       <table className="table timeline" data-testid="journal">
@@ -67,9 +77,15 @@ function JournalTable({ entries, span, now }: { entries: JournalEntry[]; span: S
           </tr>
         </thead>
         <tbody>
+          <TimelineLogRows lines={linesAt(0)} />
           {entries.map((entry) => (
-            <JournalRow key={entry.seq} entry={entry} spanStart={span.start} spanLength={span.length} end={entryEnd(entry, now)} />
+            <Fragment key={entry.seq}>
+              <JournalRow entry={entry} spanStart={span.start} spanLength={span.length} end={entryEnd(entry, now)} />
+              <TimelineLogRows lines={linesAt(entry.seq)} />
+            </Fragment>
           ))}
+          {/* Lines of a call whose entry has not arrived yet (a step still running). */}
+          <TimelineLogRows lines={logs.filter((line) => line.seq !== 0 && !shown.has(line.seq))} />
         </tbody>
       </table>
     </div>

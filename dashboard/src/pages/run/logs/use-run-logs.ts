@@ -1,0 +1,79 @@
+import { useEffect, useState } from "react";
+import { useDurably, type EventSourceLike } from "durably/react";
+import { apiRequest } from "../../../lib/api-request.ts";
+import { streamSourceWithKey } from "../../../lib/stream-source.ts";
+import { matchesFilter, type LogFilter, type LogLine, type LogPage } from "./log-types.ts";
+
+/** More lines than a page shows usefully; past it the first ones are kept and the rest left out. */
+const MAX_LINES = 5000;
+const RECONNECT_MS = 1000;
+
+export type RunLogsState =
+  | { fetchStatus: "loading"; lines: undefined; error: undefined; truncated: false }
+  | { fetchStatus: "success"; lines: LogLine[]; error: undefined; truncated: boolean }
+  | { fetchStatus: "error"; lines: undefined; error: Error; truncated: false };
+
+/**
+ * A run's log lines that match `filter`: read page by page, then followed on the run's stream
+ * (`?logs=` the last line read) while `live`, so lines appear as the run logs them.
+ */
+export function useRunLogs(runId: string, filter: LogFilter, live: boolean): RunLogsState {
+  const { api } = useDurably();
+  const [state, setState] = useState<RunLogsState>({ fetchStatus: "loading", lines: undefined, error: undefined, truncated: false });
+  const levels = filter.levels.join(",");
+
+  useEffect(() => {
+    let stopped = false;
+    let source: EventSourceLike | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let lines: LogLine[] = [];
+    let cursor = "0";
+    const publish = () => setState({ fetchStatus: "success", lines, error: undefined, truncated: lines.length >= MAX_LINES });
+    const path = `/api/runs/${encodeURIComponent(runId)}`;
+
+    const follow = () => {
+      if (stopped || lines.length >= MAX_LINES) return;
+      const url = `${path}/stream?logs=${cursor}`;
+      source = api.accessToken ? streamSourceWithKey(api.accessToken)(url) : new EventSource(url);
+      source.addEventListener("log", (event) => {
+        const line = JSON.parse(event.data) as LogLine;
+        if (BigInt(line.id) <= BigInt(cursor)) return;
+        cursor = line.id;
+        if (!matchesFilter(line, filter) || lines.length >= MAX_LINES) return;
+        lines = [...lines, line];
+        publish();
+      });
+      source.addEventListener("end", () => source?.close());
+      source.onerror = () => {
+        source?.close();
+        if (!stopped) timer = setTimeout(follow, RECONNECT_MS);
+      };
+    };
+
+    (async () => {
+      const query = new URLSearchParams({ limit: "1000" });
+      if (levels) query.set("level", levels);
+      if (filter.search) query.set("search", filter.search);
+      for (;;) {
+        query.set("cursor", cursor);
+        const page = await apiRequest<LogPage>(api, "GET", `${path}/logs?${query}`);
+        if (stopped) return;
+        lines = [...lines, ...page.data].slice(0, MAX_LINES);
+        cursor = page.data.at(-1)?.id ?? cursor;
+        if (!page.nextCursor || lines.length >= MAX_LINES) break;
+      }
+      publish();
+      if (live) follow();
+    })().catch((error: Error) => {
+      if (!stopped) setState({ fetchStatus: "error", lines: undefined, error, truncated: false });
+    });
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      source?.close();
+    };
+    // `filter` is read through its parts: a new object with the same levels and text is the same filter.
+  }, [api, runId, levels, filter.search, live]);
+
+  return state;
+}
