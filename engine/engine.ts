@@ -91,7 +91,8 @@ export class Engine {
       onRunsReady: () => this.#dispatcher?.kick(),
     });
     for (const d of this.#definitions) {
-      await db.query(sql.events.registerTask, [d.id, d.version, d.kind, d.eventName, d.queue?.name ?? null, d.queue?.concurrencyLimit ?? null]);
+      await db.query(sql.events.registerTask, [d.id, d.version, d.kind, d.eventName, d.queue?.name ?? null, d.queue?.concurrencyLimit ?? null,
+        d.queue?.rateLimit?.limit ?? null, d.queue?.rateLimit?.periodMs ?? null]);
     }
     for (const d of this.#definitions) {
       if (d.schedule) await service.schedules.create({ task: d.id, ...d.schedule, deduplicationKey: `task:${d.id}` }, true);

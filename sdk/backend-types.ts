@@ -13,6 +13,7 @@ import type {
   WaitpointRecord,
   WaitToken,
 } from "./types.ts";
+import type { QueueLimits } from "./queue.ts";
 
 export interface TriggerRequest {
   taskId: string;
@@ -23,7 +24,7 @@ export interface TriggerRequest {
   /** A child awaited with `triggerAndWait`: finishing it wakes the parent. */
   resumeParent?: boolean | undefined;
   /** The queue the task's code declares; without it, the queue of the registered task version. */
-  queue?: { name: string; concurrencyLimit: number } | undefined;
+  queue?: QueueLimits | undefined;
   /** The occurrence a schedule fired this run for. */
   scheduledFor?: Date | undefined;
 }

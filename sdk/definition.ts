@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { RunScope } from "./context.ts";
 import type { LifecycleHooks } from "./hooks.ts";
+import type { QueueLimits } from "./queue.ts";
 import type { ResolvedRetry } from "./retry.ts";
 import { InvalidPayloadError } from "./errors.ts";
 
@@ -17,8 +18,8 @@ export interface Definition {
   /** Run-level retry for errors thrown outside `io.runTask`; null means a thrown error fails the run. */
   retry: ResolvedRetry | null;
   execute(payload: unknown, scope: RunScope): Promise<unknown>;
-  /** At most `concurrencyLimit` runs of this queue (per concurrency key) execute at once, across workers. */
-  queue?: { name: string; concurrencyLimit: number };
+  /** The queue's concurrency and rate limits (per concurrency key), across workers. */
+  queue?: QueueLimits;
   /** The task's `onStart`, `onSuccess`, `onFailure` and `onCancel`. */
   hooks?: LifecycleHooks;
   /** The task's `maxDuration` in ms; a trigger's own overrides it. */

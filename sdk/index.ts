@@ -17,6 +17,7 @@ export type { ConfigureOptions, PublicTokenOptions } from "./backend.ts";
 export { auth } from "./auth.ts";
 export type { IO, Logger, RunContext, RunTaskOptions, StatusHandle, StatusInput, TaskContext, TransactionClient } from "./context.ts";
 export type { RetryOptions } from "./retry.ts";
+export type { QueueOptions, RateLimitOptions } from "./queue.ts";
 export type { HookParams, LifecycleHooks } from "./hooks.ts";
 export {
   AbortTaskRunError,

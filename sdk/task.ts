@@ -5,6 +5,7 @@ import { registerDefinition, validatePayload, type Definition, type PayloadSchem
 import { RunFailedError } from "./errors.ts";
 import type { LifecycleHooks } from "./hooks.ts";
 import { maxDurationMs } from "./max-duration.ts";
+import { resolveQueue, type QueueOptions } from "./queue.ts";
 import { resolveRetry, type RetryOptions } from "./retry.ts";
 import { triggersFor, type BatchItem, type RunHandle } from "./trigger.ts";
 import type { ChildRunResult, TriggerOptions } from "./types.ts";
@@ -27,10 +28,11 @@ export interface TaskOptions<TPayload, TOutput, TId extends string = string> ext
    */
   retry?: RetryOptions | undefined;
   /**
-   * At most `concurrencyLimit` runs of this queue execute at once, across all workers; tasks naming
-   * the same queue share it, and each trigger's `concurrencyKey` gets a limit of its own.
+   * At most `concurrencyLimit` runs of this queue execute at once, and at most `rateLimit.limit`
+   * start in any `rateLimit.period`, across all workers; tasks naming the same queue share its
+   * limits, and each trigger's `concurrencyKey` gets limits of its own.
    */
-  queue?: { name?: string | undefined; concurrencyLimit: number } | undefined;
+  queue?: QueueOptions | undefined;
   /**
    * Fail a run with `MAX_DURATION_EXCEEDED` once it has executed this many seconds, summed over its
    * executions (time WAITING or QUEUED does not count); a trigger's `maxDuration` overrides it.
@@ -60,7 +62,7 @@ export function task<TPayload = unknown, TOutput = unknown, TId extends string =
 ): Task<TPayload, TOutput, TId> {
   const version = options.version ?? "1";
   const maxDuration = maxDurationMs(options.maxDuration);
-  const queue = options.queue ? { name: options.queue.name ?? `task:${options.id}`, concurrencyLimit: options.queue.concurrencyLimit } : undefined;
+  const queue = resolveQueue(options.id, options.queue);
   const definition: Definition = {
     kind: "task",
     id: options.id,

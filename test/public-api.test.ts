@@ -24,7 +24,7 @@ const PUBLIC = {
       "AnyTask", "BatchItem", "ChildRunResult", "ClientOptions", "ConfigureOptions", "CreateScheduleOptions",
       "CreateWaitTokenOptions", "Duration", "EventRecord", "EventTrigger", "HookParams", "IO", "Job", "JobOptions",
       "JournalCall", "JournalEntry", "Json", "LifecycleHooks", "ListRunsFilter", "ListWaitTokensFilter", "Logger", "Metadata",
-      "MetadataChange", "PublicTokenOptions", "RetryOptions", "Run", "RunContext", "RunHandle", "RunHead",
+      "MetadataChange", "PublicTokenOptions", "QueueOptions", "RateLimitOptions", "RetryOptions", "Run", "RunContext", "RunHandle", "RunHead",
       "RunList", "RunStatus", "RunStatusView", "RunStatuses", "RunTaskOptions", "RunWait", "ScheduleRecord",
       "ScheduledPayload", "SerializedError", "StatusHandle", "StatusInput", "StatusState", "StatusVersion",
       "Task", "TaskContext", "TaskIdentifier", "TaskOptions", "TaskOutput", "TaskPayload", "TaskRunContext",

@@ -111,6 +111,8 @@ CREATE TABLE :SCHEMA.runs (
     max_duration_ms integer,
     executed_ms bigint DEFAULT 0 NOT NULL,
     priority integer DEFAULT 0 NOT NULL,
+    rate_limit integer,
+    rate_period_ms integer,
     CONSTRAINT run_priority CHECK ((priority >= 0))
 );
 CREATE TABLE :SCHEMA.schedules (
@@ -133,8 +135,12 @@ CREATE TABLE :SCHEMA.tasks (
     registered_at timestamp with time zone DEFAULT now() NOT NULL,
     queue text,
     concurrency_limit integer,
+    rate_limit integer,
+    rate_period_ms integer,
     CONSTRAINT tasks_concurrency_limit_check CHECK ((concurrency_limit > 0)),
-    CONSTRAINT tasks_kind_check CHECK ((kind = ANY (ARRAY['task'::text, 'job'::text])))
+    CONSTRAINT tasks_kind_check CHECK ((kind = ANY (ARRAY['task'::text, 'job'::text]))),
+    CONSTRAINT tasks_rate_limit_check CHECK ((rate_limit > 0)),
+    CONSTRAINT tasks_rate_period_ms_check CHECK ((rate_period_ms > 0))
 );
 CREATE TABLE :SCHEMA.waitpoints (
     id text NOT NULL,
@@ -178,6 +184,7 @@ CREATE INDEX runs_forked_from_idx ON :SCHEMA.runs USING btree (forked_from) WHER
 CREATE UNIQUE INDEX runs_idempotency_idx ON :SCHEMA.runs USING btree (task_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
 CREATE INDEX runs_parent_idx ON :SCHEMA.runs USING btree (parent_run_id) WHERE (parent_run_id IS NOT NULL);
 CREATE INDEX runs_queue_executing_idx ON :SCHEMA.runs USING btree (queue, concurrency_key) WHERE ((status)::text = 'EXECUTING'::text);
+CREATE INDEX runs_rate_started_idx ON :SCHEMA.runs USING btree (queue, concurrency_key, started_at) WHERE (rate_limit IS NOT NULL);
 CREATE INDEX runs_ready_idx ON :SCHEMA.runs USING btree (ready_at, id) WHERE (((status)::text = 'QUEUED'::text) AND (ready_at IS NOT NULL));
 CREATE INDEX runs_status_idx ON :SCHEMA.runs USING btree (status, created_at DESC);
 CREATE INDEX runs_tags_idx ON :SCHEMA.runs USING gin (tags);

@@ -21,6 +21,9 @@ export interface RunRow {
   queue: string | null;
   concurrency_key: string | null;
   concurrency_limit: number | null;
+  /** At most this many runs of the queue (and key) start in any `rate_period_ms`. */
+  rate_limit: number | null;
+  rate_period_ms: number | null;
   forked_from: string | null;
   scheduled_for: Date | null;
   attempts: number;

@@ -17,7 +17,10 @@ export async function forkRun(deps: InsertDeps, original: RunRow, initialMetadat
       taskId: original.task_id, version: original.task_version, eventId: original.event_id, parentRunId: null,
       payload: original.payload as Stored, metadata: initialMetadata, tags: original.tags,
       idempotencyKey: null, idempotencyKeyExpiresAt: null, expiresAt: null, resumeParent: false,
-      queue: original.queue && original.concurrency_limit ? { name: original.queue, concurrencyLimit: original.concurrency_limit } : null,
+      queue: original.queue && (original.concurrency_limit || original.rate_limit) ? {
+        name: original.queue, concurrencyLimit: original.concurrency_limit,
+        rateLimit: original.rate_limit && original.rate_period_ms ? { limit: original.rate_limit, periodMs: original.rate_period_ms } : null,
+      } : null,
       concurrencyKey: original.concurrency_key, forkedFrom: original.id, scheduledFor: original.scheduled_for, startAfter: undefined,
       maxDurationMs: original.max_duration_ms, priority: original.priority,
     });

@@ -156,6 +156,7 @@ function insertRows(runs: RunInsert[]) {
     id: newId("run"), task_id: run.taskId, task_version: run.version, event_id: run.eventId, parent_run_id: run.parentRunId,
     payload: run.payload, metadata: run.metadata, tags: run.tags, resume_parent: run.resumeParent, expires_at: run.expiresAt,
     queue: run.queue?.name ?? null, concurrency_limit: run.queue?.concurrencyLimit ?? null, concurrency_key: run.concurrencyKey,
+    rate_limit: run.queue?.rateLimit?.limit ?? null, rate_period_ms: run.queue?.rateLimit?.periodMs ?? null,
     forked_from: run.forkedFrom, scheduled_for: run.scheduledFor, delayed: run.startAfter !== undefined,
     max_duration_ms: run.maxDurationMs, priority: run.priority, ord,
   }));

@@ -15,19 +15,22 @@ export async function withCompleteJournal(db: Database, sql: Statements, row: Cl
   return { ...row, journal: rows[0]!.journal };
 }
 
-export type Claim = { type: "claimed"; row: ClaimedRow } | { type: "queue-full" } | { type: "nothing-to-do" };
+/** "queue-full": `opensAt` is when the run's rate limit lets it start, when that is what held it back. */
+export type Claim = { type: "claimed"; row: ClaimedRow } | { type: "queue-full"; opensAt?: Date } | { type: "nothing-to-do" };
 
 interface Blocker {
   status: RunRow["status"];
   queue: string | null;
   concurrency_key: string | null;
   concurrency_limit: number | null;
+  rate_limit: number | null;
 }
 
 /**
- * Takes the run for one execution. A run without a concurrency limit is one (batched) statement; a run in
- * a limited queue is claimed under that queue's advisory lock, so that two workers never both
- * see a free slot. "queue-full" leaves the run QUEUED for the caller to try again shortly.
+ * Takes the run for one execution. A run without a concurrency or rate limit is one (batched)
+ * statement; a run in a limited queue is claimed under that queue's advisory lock, so that two
+ * workers never both see a free slot or room in the rate limit's period. "queue-full" leaves the
+ * run QUEUED for the caller to try again: shortly, or when its rate limit opens.
  */
 export async function claimRun(
   db: Database,
@@ -40,10 +43,14 @@ export async function claimRun(
   const claimed = await writes.claim({ run_id: args.runId, lease: args.lease, counts: args.countsAsAttempt });
   if (claimed) return { type: "claimed", row: claimed };
   const blocker = (await db.query<Blocker>(sql.runs.claimBlocker, [args.runId])).rows[0];
-  if (!blocker || blocker.concurrency_limit === null || !["QUEUED", "WAITING"].includes(blocker.status)) return { type: "nothing-to-do" };
+  const limited = blocker && (blocker.concurrency_limit !== null || blocker.rate_limit !== null);
+  if (!limited || !["QUEUED", "WAITING"].includes(blocker.status)) return { type: "nothing-to-do" };
   return db.transaction(async (client) => {
     await db.query(sql.runs.queueLock, [`${namespace}:${blocker.queue}:${blocker.concurrency_key ?? ""}`], client);
-    const limited = await db.query<ClaimedRow>(sql.runs.claimLimited, values, client);
-    return limited.rows[0] ? { type: "claimed", row: limited.rows[0] } : { type: "queue-full" };
+    const claimed = await db.query<ClaimedRow>(sql.runs.claimLimited, values, client);
+    if (claimed.rows[0]) return { type: "claimed", row: claimed.rows[0] };
+    if (blocker.rate_limit === null) return { type: "queue-full" };
+    const { rows } = await db.query<{ opens_at: Date }>(sql.runs.rateLimitOpensAt, [args.runId], client);
+    return rows[0] ? { type: "queue-full", opensAt: rows[0].opens_at } : { type: "queue-full" };
   });
 }

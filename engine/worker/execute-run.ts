@@ -47,6 +47,8 @@ export interface ExecuteDeps {
 
 /** How long a run whose queue is full waits before trying for a slot again. */
 const QUEUE_FULL_RETRY_MS = 500;
+/** How far past the moment its rate limit opens a held-back run tries again, at most. */
+const RATE_LIMIT_JITTER_MS = 50;
 
 /** How the worker steers an execution: whether it is stopping, and a call for when the run's code is done. */
 export interface ExecutionControl {
@@ -68,8 +70,11 @@ export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: bo
   const claim = await claimRun(deps.db, deps.sql, deps.writes, deps.notifyChannel, { runId: job.runId, lease, countsAsAttempt, notifyChannel: deps.notifyChannel });
   if (claim.type === "nothing-to-do") return "done";
   if (claim.type === "queue-full") {
-    // The run stays QUEUED and tries again shortly under a new job; jitter spreads the retries.
-    const startAfter = new Date(Date.now() + QUEUE_FULL_RETRY_MS * (1 + Math.random()));
+    // The run stays QUEUED and tries again under a new job: when its rate limit opens, or shortly
+    // for a free slot; jitter spreads the tries of runs held back together.
+    const startAfter = claim.opensAt
+      ? new Date(claim.opensAt.getTime() + RATE_LIMIT_JITTER_MS * Math.random())
+      : new Date(Date.now() + QUEUE_FULL_RETRY_MS * (1 + Math.random()));
     await deps.scheduler.send(null, { runId: job.runId, reason: job.reason }, startAfter);
     deps.wakeAt(startAfter);
     return "done";

@@ -1,5 +1,6 @@
 import type { Database, Queryable } from "../database.ts";
 import type { Statements } from "../sql/index.ts";
+import type { QueueLimits } from "../../../sdk/queue.ts";
 
 /** One run as `runs.insert` writes it, already validated and serialized. */
 export interface InsertRunRow {
@@ -16,7 +17,7 @@ export interface InsertRunRow {
   expiresAt: Date | null;
   resumeParent: boolean;
   /** The trigger's queue; null takes the registered task version's. */
-  queue: { name: string; concurrencyLimit: number } | null;
+  queue: QueueLimits | null;
   concurrencyKey: string | null;
   forkedFrom: string | null;
   scheduledFor: Date | null;
@@ -41,7 +42,7 @@ export async function insertRunRow(
     run.id, run.taskId, run.version, run.eventId, run.parentRunId, run.payload, run.metadata, run.tags, run.idempotencyKey,
     channels.run, channels.wake, run.resumeParent, run.idempotencyKeyExpiresAt, run.expiresAt,
     run.queue?.name ?? null, run.queue?.concurrencyLimit ?? null, run.concurrencyKey, run.forkedFrom, run.scheduledFor,
-    run.delayed, run.maxDurationMs, run.priority,
+    run.delayed, run.maxDurationMs, run.priority, run.queue?.rateLimit?.limit ?? null, run.queue?.rateLimit?.periodMs ?? null,
   ], on);
   return rows[0];
 }

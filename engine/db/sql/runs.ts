@@ -20,10 +20,22 @@ const readySince = (priority: string) => `now() - make_interval(secs => ${priori
 
 /**
  * A new run is ready to claim at once unless it is delayed or in a queue with a concurrency
- * limit: those start through a pg-boss job.
+ * limit or a rate limit: those start through a pg-boss job.
  */
-const readyAt = (delayed: string, limit: string, priority: string) =>
-  `CASE WHEN NOT ${delayed} AND ${limit} IS NULL THEN ${readySince(priority)} END`;
+const readyAt = (delayed: string, q: string, priority: string) =>
+  `CASE WHEN NOT ${delayed} AND ${q}.concurrency_limit IS NULL AND ${q}.rate_limit IS NULL THEN ${readySince(priority)} END`;
+
+/** A run's queue and limits: the trigger's when it names a queue, else its registered task version's. */
+const queueOf = (w: string, t: string) => `LATERAL (SELECT CASE WHEN ${w}queue IS NULL THEN ${t}.queue ELSE ${w}queue END AS queue,
+            CASE WHEN ${w}queue IS NULL THEN ${t}.concurrency_limit ELSE ${w}concurrency_limit END AS concurrency_limit,
+            CASE WHEN ${w}queue IS NULL THEN ${t}.rate_limit ELSE ${w}rate_limit END AS rate_limit,
+            CASE WHEN ${w}queue IS NULL THEN ${t}.rate_period_ms ELSE ${w}rate_period_ms END AS rate_period_ms) AS q`;
+
+/** The runs of `r`'s queue (and concurrency key) that started within its rate limit's period. */
+const startedInPeriod = (s: string, r: string) => `
+        FROM ${s}.runs o
+        WHERE o.queue = ${r}.queue AND o.concurrency_key IS NOT DISTINCT FROM ${r}.concurrency_key AND o.rate_limit IS NOT NULL
+          AND o.started_at > now() - make_interval(secs => ${r}.rate_period_ms / 1000.0)`;
 
 // A run that never started before its ttl is left for its expire job, never claimed.
 const notExpired = `NOT (r.status = 'QUEUED' AND r.started_at IS NULL AND r.expires_at IS NOT NULL AND r.expires_at <= now())`;
@@ -97,20 +109,18 @@ const insertRuns = (s: string, onlyIfAllReady: boolean) => `
         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, task_id text, task_version text, event_id text,
           parent_run_id text, payload jsonb, metadata jsonb, tags text[], resume_parent boolean, expires_at timestamptz,
           queue text, concurrency_limit integer, concurrency_key text, forked_from text, scheduled_for timestamptz,
-          delayed boolean, max_duration_ms integer, priority integer, ord integer)
+          delayed boolean, max_duration_ms integer, priority integer, rate_limit integer, rate_period_ms integer, ord integer)
       ), ins AS (
         INSERT INTO ${s}.runs (id, task_id, task_version, event_id, parent_run_id, payload, status, metadata, tags,
           resume_parent, expires_at, queue, concurrency_limit, concurrency_key, forked_from, scheduled_for, max_duration_ms,
-          priority, ready_at)
+          priority, rate_limit, rate_period_ms, ready_at)
         SELECT w.id, w.task_id, w.task_version, w.event_id, w.parent_run_id, w.payload, 'QUEUED', w.metadata, w.tags,
           w.resume_parent, w.expires_at, q.queue, q.concurrency_limit, w.concurrency_key, w.forked_from, w.scheduled_for,
-          w.max_duration_ms, w.priority, ${readyAt("w.delayed", "q.concurrency_limit", "w.priority")}
-        FROM w LEFT JOIN ${s}.tasks t ON t.id = w.task_id AND t.version = w.task_version,
-          LATERAL (SELECT CASE WHEN w.queue IS NULL THEN t.queue ELSE w.queue END AS queue,
-            CASE WHEN w.queue IS NULL THEN t.concurrency_limit ELSE w.concurrency_limit END AS concurrency_limit) AS q
+          w.max_duration_ms, w.priority, q.rate_limit, q.rate_period_ms, ${readyAt("w.delayed", "q", "w.priority")}
+        FROM w LEFT JOIN ${s}.tasks t ON t.id = w.task_id AND t.version = w.task_version, ${queueOf("w.", "t")}
         ${onlyIfAllReady ? `WHERE NOT EXISTS (
           SELECT 1 FROM w LEFT JOIN ${s}.tasks t ON t.id = w.task_id AND t.version = w.task_version
-          WHERE w.delayed OR w.queue IS NOT NULL OR t.concurrency_limit IS NOT NULL)` : ""}
+          WHERE w.delayed OR w.queue IS NOT NULL OR t.concurrency_limit IS NOT NULL OR t.rate_limit IS NOT NULL)` : ""}
         ORDER BY w.ord
         RETURNING id, revision, metadata, ready_at IS NOT NULL AS ready
       ), hist AS (
@@ -134,12 +144,11 @@ export function runStatements(s: string) {
       WITH ins AS (
         INSERT INTO ${s}.runs (id, task_id, task_version, event_id, parent_run_id, payload, status, metadata, tags, idempotency_key,
           resume_parent, idempotency_key_expires_at, expires_at, queue, concurrency_limit, concurrency_key, forked_from, scheduled_for,
-          max_duration_ms, priority, ready_at)
+          max_duration_ms, priority, rate_limit, rate_period_ms, ready_at)
         SELECT $1, $2, $3, $4, $5, $6, 'QUEUED', $7, $8, $9, $12, $13, $14, q.queue, q.concurrency_limit, $17, $18, $19,
-          $21::integer, $22::integer, ${readyAt("$20::boolean", "q.concurrency_limit", "$22::integer")}
-        FROM (SELECT 1) AS one LEFT JOIN ${s}.tasks t ON t.id = $2 AND t.version = $3,
-          LATERAL (SELECT CASE WHEN $15::text IS NULL THEN t.queue ELSE $15 END AS queue,
-            CASE WHEN $15::text IS NULL THEN t.concurrency_limit ELSE $16::integer END AS concurrency_limit) AS q
+          $21::integer, $22::integer, q.rate_limit, q.rate_period_ms, ${readyAt("$20::boolean", "q", "$22::integer")}
+        FROM (SELECT $15::text AS queue, $16::integer AS concurrency_limit, $23::integer AS rate_limit, $24::integer AS rate_period_ms) AS w
+          LEFT JOIN ${s}.tasks t ON t.id = $2 AND t.version = $3, ${queueOf("w.", "t")}
         ON CONFLICT (task_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING id, revision, metadata, ready_at IS NOT NULL AS ready
       ), hist AS (
@@ -183,7 +192,8 @@ export function runStatements(s: string) {
         UPDATE ${s}.runs r SET ${claimSet("w.lease", "w.counts", "NULL")}
         FROM w
         WHERE r.id = w.run_id AND ${notExpired}
-          AND r.status IN ('QUEUED', 'WAITING', 'EXECUTING') AND (r.concurrency_limit IS NULL OR r.status = 'EXECUTING')
+          AND r.status IN ('QUEUED', 'WAITING', 'EXECUTING')
+          AND (r.concurrency_limit IS NULL AND r.rate_limit IS NULL OR r.status = 'EXECUTING')
         ${claimReturning(s)}
       )${selectNotifyingTogether("claimed", "$2")}`,
 
@@ -228,16 +238,27 @@ export function runStatements(s: string) {
       RETURNING r.id, ${notifyRun("r", "$2")}, pg_notify($3, '')`,
 
     /**
-     * Takes a run of a limited queue if the queue has a free slot. Run under the queue's advisory
-     * lock, in a statement of its own, so the count sees every claim committed before it.
+     * Takes a run of a limited queue if the queue has a free slot and, for a run's first start, room
+     * in its rate limit's period (a retry or a wake-up is no new start). Run under the queue's
+     * advisory lock, in a statement of its own, so the counts see every claim committed before it.
      */
-    claimLimited: claim(`r.status IN ('QUEUED', 'WAITING') AND (
+    claimLimited: claim(`r.status IN ('QUEUED', 'WAITING') AND (r.concurrency_limit IS NULL OR (
         SELECT count(*) FROM ${s}.runs o
         WHERE o.queue = r.queue AND o.concurrency_key IS NOT DISTINCT FROM r.concurrency_key AND o.status = 'EXECUTING'
-      ) < r.concurrency_limit`),
+      ) < r.concurrency_limit) AND (r.rate_limit IS NULL OR r.started_at IS NOT NULL OR (SELECT count(*) ${startedInPeriod(s, "r")}) < r.rate_limit)`),
 
     /** Why `claim` took nothing: a run waiting for a slot in its queue, or one with nothing to do. */
-    claimBlocker: `SELECT status, queue, concurrency_key, concurrency_limit FROM ${s}.runs WHERE id = $1`,
+    claimBlocker: `SELECT status, queue, concurrency_key, concurrency_limit, rate_limit FROM ${s}.runs WHERE id = $1`,
+
+    /**
+     * When a run held back by its rate limit may start: when the oldest of the last `rate_limit`
+     * starts leaves the period. No row when the period has room (a full queue held it back).
+     */
+    rateLimitOpensAt: `
+      SELECT o.started_at + make_interval(secs => r.rate_period_ms / 1000.0) AS opens_at
+      FROM ${s}.runs r, LATERAL (SELECT o.started_at ${startedInPeriod(s, "r")}
+        ORDER BY o.started_at DESC OFFSET r.rate_limit - 1 LIMIT 1) o
+      WHERE r.id = $1 AND r.rate_limit IS NOT NULL AND r.started_at IS NULL`,
 
     queueLock: `SELECT pg_advisory_xact_lock(hashtext($1))`,
 
