@@ -220,6 +220,10 @@ export class Service implements Backend {
     return this.schedules.delete(id);
   }
 
+  setScheduleActive(id: string, active: boolean): Promise<ScheduleRecord> {
+    return this.schedules.setActive(id, active);
+  }
+
   async pollRun(id: string, timeoutMs: number): Promise<Run> {
     checkId(id, "run id");
     const deadline = Date.now() + timeoutMs;

@@ -59,6 +59,8 @@ export interface Backend {
   createSchedule(options: CreateScheduleOptions): Promise<ScheduleRecord>;
   listSchedules(filter?: { task?: string | undefined }): Promise<ScheduleRecord[]>;
   deleteSchedule(id: string): Promise<{ id: string }>;
+  /** Resumes (`active` true) or pauses a schedule. */
+  setScheduleActive(id: string, active: boolean): Promise<ScheduleRecord>;
   /** A read-only token for browsers, scoped to runs and/or tags. */
   createPublicToken(options: PublicTokenOptions): Promise<string>;
   /** Resolves with the run once it is finished, or throws `TimeoutError`. */

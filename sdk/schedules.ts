@@ -13,4 +13,12 @@ export const schedules = {
   async del(id: string): Promise<{ id: string }> {
     return (await getBackend()).deleteSchedule(id);
   },
+  /** Resumes a paused schedule at its next occurrence after now (Trigger.dev's name). */
+  async activate(id: string): Promise<ScheduleRecord> {
+    return (await getBackend()).setScheduleActive(id, true);
+  },
+  /** Pauses a schedule: it fires nothing until `activate` (Trigger.dev's name). */
+  async deactivate(id: string): Promise<ScheduleRecord> {
+    return (await getBackend()).setScheduleActive(id, false);
+  },
 };

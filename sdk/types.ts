@@ -96,6 +96,12 @@ export interface ScheduleRecord {
   deduplicationKey: string;
   /** Declared with `task({ schedule })` rather than created through `schedules.create`. */
   declarative: boolean;
+  /** False while paused (`schedules.deactivate`): it fires nothing until `schedules.activate`. */
+  active: boolean;
+  /** The next occurrence it will fire; null while paused. */
+  nextRun: Date | null;
+  /** The last occurrence it fired a run for; null before the first. */
+  lastRun: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -125,7 +125,9 @@ CREATE TABLE :SCHEMA.schedules (
     declarative boolean DEFAULT false NOT NULL,
     next_at timestamp with time zone NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    last_at timestamp with time zone
 );
 CREATE TABLE :SCHEMA.tasks (
     id text NOT NULL,

@@ -153,6 +153,12 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
     requireFull(c.get("access"), "Deleting a schedule");
     return c.json(await service.deleteSchedule(c.req.param("id")));
   });
+  for (const action of ["activate", "deactivate"] as const) {
+    app.post(`/api/schedules/:id/${action}`, async (c) => {
+      requireFull(c.get("access"), action === "activate" ? "Resuming a schedule" : "Pausing a schedule");
+      return c.json(await service.setScheduleActive(c.req.param("id"), action === "activate"));
+    });
+  }
 
   app.get("/api/events/:id", async (c) => reply(c, await readableEvent(c, c.req.param("id"))));
   app.get("/api/events/:id/runs", async (c) => reply(c, { data: (await readableEvent(c, c.req.param("id"))).runs }));

@@ -19,6 +19,8 @@ interface ScheduleRow {
   next_at: Date;
   created_at: Date;
   updated_at: Date;
+  active: boolean;
+  last_at: Date | null;
 }
 
 export interface SchedulesDeps extends InsertDeps {
@@ -81,6 +83,25 @@ export class Schedules {
     return { id };
   }
 
+  /**
+   * Pauses (`active` false) or resumes a schedule, as Trigger.dev's `schedules.deactivate` and
+   * `activate`. A paused schedule's pending tick finds it paused and ends the chain; resuming
+   * starts a new chain at the next occurrence after now (the occurrences while paused are not fired).
+   */
+  async setActive(id: string, active: boolean): Promise<ScheduleRecord> {
+    const { db, sql } = this.deps;
+    checkId(id, "schedule id");
+    return db.transaction(async (client) => {
+      const before = (await db.query<ScheduleRow>(sql.schedules.forUpdate, [id], client)).rows[0];
+      if (!before) throw new ScheduleNotFoundError(id);
+      if (before.active === active) return toSchedule(before);
+      const next = active ? await this.#nextAfter(before.cron, before.timezone, new Date()) : null;
+      const { rows } = await db.query<ScheduleRow>(sql.schedules.setActive, [id, active, next], client);
+      if (next) await this.#sendTick(client, { scheduleId: id, at: next.toISOString() });
+      return toSchedule(rows[0]!);
+    });
+  }
+
   /** Takes the tick jobs on a worker engine. */
   async work(boss: PgBoss, logger: Logger): Promise<string> {
     return boss.work<TickJob>(SCHEDULE_QUEUE, { pollingIntervalSeconds: 0.5, batchSize: 20 }, async (jobs) => {
@@ -98,7 +119,7 @@ export class Schedules {
     await db.transaction(async (client) => {
       const row = (await db.query<ScheduleRow>(sql.schedules.forUpdate, [tick.scheduleId], client)).rows[0];
       const at = new Date(tick.at);
-      if (!row || row.next_at.getTime() !== at.getTime()) return;
+      if (!row || !row.active || row.next_at.getTime() !== at.getTime()) return;
       const version = await this.#latestVersion(client, row.task_id);
       if (version) {
         const run = prepareTrigger(
@@ -120,7 +141,7 @@ export class Schedules {
         logger.error("a schedule's task is not registered: occurrence skipped", { scheduleId: row.id, task: row.task_id, at: tick.at });
       }
       const next = await this.#nextAfter(row.cron, row.timezone, new Date(Math.max(at.getTime(), Date.now())));
-      await db.query(sql.schedules.advance, [row.id, next], client);
+      await db.query(sql.schedules.advance, [row.id, next, version ? at : null], client);
       await this.#sendTick(client, { scheduleId: row.id, at: next.toISOString() });
     });
   }
@@ -154,6 +175,9 @@ function toSchedule(row: ScheduleRow): ScheduleRecord {
     payload: row.payload,
     deduplicationKey: row.deduplication_key,
     declarative: row.declarative,
+    active: row.active,
+    nextRun: row.active ? row.next_at : null,
+    lastRun: row.last_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

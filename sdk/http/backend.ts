@@ -61,6 +61,10 @@ export function httpBackend(options: HttpOptions): Backend {
       return (await http.json<{ data: WireSchedule[] }>("GET", `/api/schedules${query}`)).data.map(scheduleFromWire);
     },
     deleteSchedule: (scheduleId) => http.json("DELETE", `/api/schedules/${id(scheduleId)}`, { subject: { scheduleId } }),
+    async setScheduleActive(scheduleId, active) {
+      const path = `/api/schedules/${id(scheduleId)}/${active ? "activate" : "deactivate"}`;
+      return scheduleFromWire(await http.json<WireSchedule>("POST", path, { subject: { scheduleId } }));
+    },
     async createPublicToken(token: PublicTokenOptions) {
       return (await post<{ token: string }>("/api/tokens", token)).token;
     },

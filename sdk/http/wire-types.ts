@@ -49,5 +49,8 @@ export function eventFromWire(wire: WireEvent): EventRecord & { runs: Run[] } {
 export type WireSchedule = OnTheWire<ScheduleRecord>;
 
 export function scheduleFromWire(wire: WireSchedule): ScheduleRecord {
-  return { ...wire, payload: wire.payload, createdAt: date(wire.createdAt), updatedAt: date(wire.updatedAt) };
+  return {
+    ...wire, payload: wire.payload, createdAt: date(wire.createdAt), updatedAt: date(wire.updatedAt),
+    nextRun: wire.nextRun === null ? null : date(wire.nextRun), lastRun: wire.lastRun === null ? null : date(wire.lastRun),
+  };
 }
