@@ -1,7 +1,7 @@
 import type { JsonValue } from "durably/react";
-import { JsonValueCell } from "./JsonValueCell.tsx";
+import { MetadataValue } from "./MetadataValue.tsx";
 
-/** An object shown as a two-column table (key, value) rather than as raw JSON. */
+/** An object shown as a two-column table (key, value) rather than as raw JSON; see MetadataValue for how values show. */
 export function KeyValueTable({ entries, testId }: { entries: [string, JsonValue][]; testId?: string }) {
   return (
     <table className="kv" data-testid={testId}>
@@ -12,7 +12,7 @@ export function KeyValueTable({ entries, testId }: { entries: [string, JsonValue
               {key}
             </th>
             <td>
-              <JsonValueCell value={value} />
+              <MetadataValue name={key} value={value} />
             </td>
           </tr>
         ))}
