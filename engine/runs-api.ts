@@ -10,10 +10,11 @@ import { forkRun } from "./orchestration/fork-run.ts";
 import { checkId, insertReadyRuns, insertRun, insertRunsWithoutKeys, prepareTrigger, type PendingJob, type RunInsert } from "./orchestration/insert-run.ts";
 import { Schedules, type SchedulesDeps } from "./schedules/schedules.ts";
 import type { Listener } from "./notify/listener.ts";
+import { BatchNotFoundError, RunFeeds } from "./notify/run-feeds.ts";
 import { RunWaiters } from "./notify/run-waiters.ts";
 import { onClient } from "./jobs/job-sender.ts";
 import { encode } from "./serialize.ts";
-import { audienceOf, createPublicToken, type TokenScopes } from "./auth/tokens.ts";
+import { audienceOf, createPublicToken, createTriggerToken, type PublicTokenRequest, type TokenSigner, type TriggerTokenRequest } from "./auth/tokens.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { Batcher } from "./db/batcher.ts";
 import type { CreateWaitTokenOptions, ListWaitTokensFilter, WaitpointList, WaitpointRecord, WaitToken } from "../sdk/waitpoints.ts";
@@ -43,6 +44,7 @@ export class Service implements Backend {
   readonly waitpoints: Waitpoints;
   readonly #triggers: Batcher<TriggerRequest, { id: string; isCached: boolean }>;
   #waiters: Promise<RunWaiters> | undefined;
+  #feeds: RunFeeds | undefined;
 
   constructor(private readonly deps: ServiceDeps) {
     this.schedules = new Schedules(deps);
@@ -59,14 +61,15 @@ export class Service implements Backend {
     return this.#triggers.run(request);
   }
 
-  async batchTrigger(requests: TriggerRequest[]): Promise<{ id: string; isCached: boolean }[]> {
+  /** `batchId`: the runs are a batch of that id (`triggerBatch`), recorded in their transaction. */
+  async batchTrigger(requests: TriggerRequest[], batchId?: string): Promise<{ id: string; isCached: boolean }[]> {
     const prepared: RunInsert[] = [];
     for (const request of requests) {
       checkId(request.taskId, "task id");
       const version = request.taskVersion ?? (await this.#latestVersion(request.taskId));
       prepared.push(prepareTrigger(request, version, this.deps));
     }
-    const ready = await insertReadyRuns(this.deps, prepared);
+    const ready = batchId === undefined ? await insertReadyRuns(this.deps, prepared) : undefined;
     if (ready) return ready.map((id) => ({ id, isCached: false }));
     return this.deps.db.transaction(async (client) => {
       const results: { id: string; isCached: boolean }[] = new Array(prepared.length);
@@ -78,8 +81,64 @@ export class Service implements Backend {
         if (run.idempotencyKey !== null) results[i] = await insertRun(this.deps, client, run, jobs);
       }
       await this.deps.scheduler.sendMany(onClient(client), jobs);
+      if (batchId !== undefined) await this.deps.db.query(this.deps.sql.batches.insert, [batchId, results.map((r) => r.id)], client);
       return results;
     });
+  }
+
+  /** A batch from backend code: its runs, all or none, and an id to follow them by (`subscribeToBatch`). */
+  async triggerBatch(requests: TriggerRequest[]): Promise<{ batchId: string; runs: { id: string; isCached: boolean }[] }> {
+    const batchId = newId("batch");
+    return { batchId, runs: await this.batchTrigger(requests, batchId) };
+  }
+
+  subscribeToRun(id: string): AsyncIterableIterator<Run> {
+    checkId(id, "run id");
+    return this.feeds.run(id);
+  }
+
+  subscribeToRunsWithTag(tag: string): AsyncIterableIterator<Run> {
+    checkId(tag, "tag");
+    return this.feeds.tag(tag);
+  }
+
+  subscribeToBatch(batchId: string): AsyncIterableIterator<Run> {
+    checkId(batchId, "batch id");
+    return this.feeds.batch(batchId);
+  }
+
+  /** The batch's runs as they are now. */
+  async batchRuns(batchId: string): Promise<Run[]> {
+    checkId(batchId, "batch id");
+    const { db, sql } = this.deps;
+    const ids = (await db.query<{ run_ids: string[] }>(sql.batches.runIds, [batchId])).rows[0]?.run_ids;
+    if (!ids) throw new BatchNotFoundError(batchId);
+    const { rows } = await db.query<RunReadRow>(sql.feed.runs, [ids, null]);
+    const byId = new Map(rows.map((row) => [row.id, toRun(row)]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  /** Records a single-use token as spent, committed; false when it was spent already. */
+  async spendToken(tokenId: string, expiresAt: Date): Promise<boolean> {
+    return (await this.deps.db.query(this.deps.sql.batches.spendToken, [tokenId, expiresAt])).rows.length > 0;
+  }
+
+  /** Whether the run belongs to the batch: what a token scoped to the batch may read. */
+  async batchHasRun(batchId: string, runId: string): Promise<boolean> {
+    return (await this.deps.db.query(this.deps.sql.batches.contains, [batchId, runId])).rows.length > 0;
+  }
+
+  /** Made on the first subscription, which opens a direct backend's LISTEN connection. */
+  get feeds(): RunFeeds {
+    const { listener, channels, db, sql } = this.deps;
+    if (!listener) throw new DurablyError("NO_LISTENER", "Subscriptions need a LISTEN connection, which this backend does not have");
+    return (this.#feeds ??= new RunFeeds({
+      listener,
+      channel: channels.run,
+      readRuns: async (ids, tag) => (await db.query<RunReadRow>(sql.feed.runs, [ids, tag])).rows.map(toRun),
+      tagged: async (tag, limit) => (await db.query<RunReadRow>(sql.feed.tagged, [tag, limit])).rows.map(toRun),
+      batchRunIds: async (batchId) => (await db.query<{ run_ids: string[] }>(sql.batches.runIds, [batchId])).rows[0]?.run_ids,
+    }));
   }
 
   async sendEvent(request: SendEventRequest): Promise<{ id: string; runs: string[] }> {
@@ -263,9 +322,18 @@ export class Service implements Backend {
     return made;
   }
 
-  async createPublicToken(options: { scopes: TokenScopes; expiresIn?: number | string }): Promise<string> {
+  async createPublicToken(options: PublicTokenRequest): Promise<string> {
+    return createPublicToken(this.#signer(), options);
+  }
+
+  async createTriggerPublicToken(taskId: string, options: TriggerTokenRequest): Promise<string> {
+    checkId(taskId, "task id");
+    return createTriggerToken(this.#signer(), taskId, options);
+  }
+
+  #signer(): TokenSigner {
     if (!this.deps.secretKey) throw new DurablyError("NO_SECRET_KEY", "Creating public tokens needs a secret key (DURABLY_SECRET_KEY or secretKey)");
-    return createPublicToken({ secretKey: this.deps.secretKey, audience: audienceOf(this.deps.schema) }, options);
+    return { secretKey: this.deps.secretKey, audience: audienceOf(this.deps.schema) };
   }
 
   createWaitToken(options: CreateWaitTokenOptions): Promise<WaitToken> {

@@ -30,9 +30,29 @@ export interface TriggerRequest {
 }
 
 export interface PublicTokenOptions {
-  scopes: { read: { runs?: string[] | undefined; tags?: string[] | undefined; waitpoints?: string[] | undefined }; write?: { waitpoints?: string[] | undefined } | undefined };
+  scopes: {
+    read: {
+      runs?: string[] | undefined;
+      tags?: string[] | undefined;
+      waitpoints?: string[] | undefined;
+      /** A batch (or several) whose runs the token may read and follow (`useRealtimeBatch`). */
+      batch?: string | string[] | undefined;
+      /** Tasks whose runs the token may read. */
+      tasks?: string[] | undefined;
+    };
+    write?: { waitpoints?: string[] | undefined } | undefined;
+  };
   /** Seconds, or "30s" / "15m" / "1h"; default 15 minutes, at most a day. */
   expiresIn?: number | string | undefined;
+  /** Trigger.dev's name: a duration ("1h"), a Date, or epoch seconds; at most a day away. */
+  expirationTime?: number | string | Date | undefined;
+}
+
+export interface TriggerPublicTokenOptions {
+  /** A duration ("1h"), a Date, or epoch seconds; default 15 minutes, at most a day away. */
+  expirationTime?: number | string | Date | undefined;
+  /** The token may start any number of runs until it expires; by default it starts one. */
+  multipleUse?: boolean | undefined;
 }
 
 export interface SendEventRequest {
@@ -54,6 +74,14 @@ export interface Backend {
   cancelRun(id: string): Promise<{ id: string }>;
   /** Triggers every request in one transaction: all runs exist, or none. */
   batchTrigger(requests: TriggerRequest[]): Promise<{ id: string; isCached: boolean }[]>;
+  /** `batchTrigger` from backend code: the runs form a batch, followed by `subscribeToBatch`. */
+  triggerBatch(requests: TriggerRequest[]): Promise<{ batchId: string; runs: { id: string; isCached: boolean }[] }>;
+  /** Snapshots of the run, each newer than the last; ends after the one where it finished. */
+  subscribeToRun(id: string): AsyncIterableIterator<Run>;
+  /** Snapshots of the runs carrying `tag`, newest runs first, then as they change; never ends by itself. */
+  subscribeToRunsWithTag(tag: string): AsyncIterableIterator<Run>;
+  /** Snapshots of the batch's runs as they change; ends once all have finished. */
+  subscribeToBatch(batchId: string): AsyncIterableIterator<Run>;
   /** A new run whose journal is a copy of this run's entries before `fromSeq`. */
   forkRun(id: string, options: { fromSeq: number }): Promise<{ id: string }>;
   createSchedule(options: CreateScheduleOptions): Promise<ScheduleRecord>;
@@ -63,6 +91,8 @@ export interface Backend {
   setScheduleActive(id: string, active: boolean): Promise<ScheduleRecord>;
   /** A read-only token for browsers, scoped to runs and/or tags. */
   createPublicToken(options: PublicTokenOptions): Promise<string>;
+  /** A browser token that may trigger one task (`useTaskTrigger`) and read nothing. */
+  createTriggerPublicToken(taskId: string, options: TriggerPublicTokenOptions): Promise<string>;
   /** Resolves with the run once it is finished, or throws `TimeoutError`. */
   pollRun(id: string, timeoutMs: number): Promise<Run>;
   /** Releases what the backend opened (pool, LISTEN connection); an engine's own closes with it. */

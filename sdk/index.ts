@@ -13,7 +13,7 @@ export type { CreateWaitTokenOptions, ListWaitTokensFilter, WaitpointList, Waitp
 export { runs } from "./runs.ts";
 export { schedules } from "./schedules.ts";
 export { configure, disconnect } from "./backend.ts";
-export type { ConfigureOptions, PublicTokenOptions } from "./backend.ts";
+export type { ConfigureOptions, PublicTokenOptions, TriggerPublicTokenOptions } from "./backend.ts";
 export { auth } from "./auth.ts";
 export type { IO, Logger, RunContext, RunTaskOptions, StatusHandle, StatusInput, TaskContext, TransactionClient } from "./context.ts";
 export type { RetryOptions } from "./retry.ts";

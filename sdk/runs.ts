@@ -14,6 +14,31 @@ interface ReadRun<TArgs extends unknown[]> {
 
 const idOf = (run: string | RunHandle) => (typeof run === "string" ? run : run.id);
 
+interface SubscribeToRun {
+  <TPayload, TOutput>(handle: RunHandle<TPayload, TOutput>): AsyncIterableIterator<Run<TPayload, TOutput>>;
+  <TTask extends AnyTask = AnyTask>(run: string | RunHandle): AsyncIterableIterator<RunOf<TTask>>;
+}
+
+/** An iterator usable at once, whose source (the backend's) is made on the first `next`. */
+function lazyIterator<T>(open: () => Promise<AsyncIterableIterator<T>>): AsyncIterableIterator<T> {
+  let source: Promise<AsyncIterableIterator<T>> | undefined;
+  let done = false;
+  return {
+    async next() {
+      if (done) return { value: undefined, done: true };
+      return (await (source ??= open())).next();
+    },
+    async return() {
+      done = true;
+      await (await source?.catch(() => undefined))?.return?.();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
 /** Reading and steering runs from backend code. */
 export const runs = {
   retrieve: (async (run: string | RunHandle) => (await getBackend()).retrieveRun(idOf(run))) as ReadRun<[]>,
@@ -23,6 +48,19 @@ export const runs = {
   /** Resolves with the run once it has finished (SUCCESS, FAILURE or CANCELED); default timeout 60 s. */
   poll: (async (run: string | RunHandle, options: { timeoutMs?: number | undefined } = {}) =>
     (await getBackend()).pollRun(idOf(run), options.timeoutMs ?? 60_000)) as ReadRun<[options?: { timeoutMs?: number | undefined }]>,
+  /**
+   * The run's snapshots as it changes, from the current one, each at a newer `revision`; the
+   * iterator ends after the snapshot where the run finished. It survives a dropped connection.
+   */
+  subscribeToRun: ((run: string | RunHandle) => lazyIterator(async () => (await getBackend()).subscribeToRun(idOf(run)))) as SubscribeToRun,
+  /** Snapshots of the runs carrying `tag`: its newest runs first, then each change; never ends by itself (`break`). */
+  subscribeToRunsWithTag<TTask extends AnyTask = AnyTask>(tag: string): AsyncIterableIterator<RunOf<TTask>> {
+    return lazyIterator(async () => (await getBackend()).subscribeToRunsWithTag(tag)) as AsyncIterableIterator<RunOf<TTask>>;
+  },
+  /** Snapshots of the runs of a batch (`batchTrigger`'s `batchId`) as they change; ends once all have finished. */
+  subscribeToBatch<TTask extends AnyTask = AnyTask>(batchId: string): AsyncIterableIterator<RunOf<TTask>> {
+    return lazyIterator(async () => (await getBackend()).subscribeToBatch(batchId)) as AsyncIterableIterator<RunOf<TTask>>;
+  },
   /** Resumes a failed run: completed steps are not re-run, the failed step is. */
   async retry(id: string): Promise<{ id: string }> {
     return (await getBackend()).retryRun(id);

@@ -7,7 +7,7 @@ import type { LifecycleHooks } from "./hooks.ts";
 import { maxDurationMs } from "./max-duration.ts";
 import { resolveQueue, type QueueOptions } from "./queue.ts";
 import { resolveRetry, type RetryOptions } from "./retry.ts";
-import { triggersFor, type BatchItem, type RunHandle } from "./trigger.ts";
+import { triggersFor, type BatchHandle, type BatchItem, type RunHandle } from "./trigger.ts";
 import type { ChildRunResult, TriggerOptions } from "./types.ts";
 
 export type { BatchItem, RunHandle } from "./trigger.ts";
@@ -49,7 +49,7 @@ export interface Task<TPayload, TOutput, TId extends string = string> extends De
   /** Inside a run: starts a child run, waits for it durably and returns its output (or throws `RunFailedError`). */
   triggerAndWait(payload: TPayload, options?: TriggerOptions): Promise<TOutput>;
   /** Starts one run per item, all in one transaction. */
-  batchTrigger(items: BatchItem<TPayload>[]): Promise<{ runs: RunHandle<TPayload, TOutput>[] }>;
+  batchTrigger(items: BatchItem<TPayload>[]): Promise<BatchHandle<RunHandle<TPayload, TOutput>>>;
   /** Inside a run: starts one child per item and waits for all of them; results come in item order. */
   batchTriggerAndWait(items: BatchItem<TPayload>[]): Promise<{ runs: ChildRunResult<TOutput>[] }>;
   /** Phantom field carrying the output type for `runs.retrieve<typeof myTask>`. */

@@ -1,5 +1,5 @@
 import type { Task } from "./task.ts";
-import { triggersFor, type BatchItem, type RunHandle } from "./trigger.ts";
+import { triggersFor, type BatchHandle, type BatchItem, type RunHandle } from "./trigger.ts";
 import type { TriggerOptions } from "./types.ts";
 
 /** Any task, for `typeof myTask` type arguments; without one, `tasks` take any id and payload. */
@@ -28,7 +28,7 @@ export const tasks = {
   batchTrigger<TTask extends AnyTask = AnyTask>(
     id: TaskIdentifier<TTask>,
     items: BatchItem<TaskPayload<TTask>>[],
-  ): Promise<{ runs: RunHandle<TaskPayload<TTask>, TaskOutput<TTask>>[] }> {
+  ): Promise<BatchHandle<RunHandle<TaskPayload<TTask>, TaskOutput<TTask>>>> {
     return byId<TaskPayload<TTask>>(id).batchTrigger(items);
   },
 };

@@ -7,6 +7,12 @@ export interface BatchItem<TPayload> {
   options?: TriggerOptions | undefined;
 }
 
+/** The runs `batchTrigger` started; `batchId` (from backend code; not inside a run) follows them with `runs.subscribeToBatch`. */
+export interface BatchHandle<THandle = { id: string }> {
+  batchId?: string;
+  runs: THandle[];
+}
+
 /** A started run; the phantom types let `runs.retrieve(handle)` and `runs.poll(handle)` type its payload and output. */
 export interface RunHandle<TPayload = unknown, TOutput = unknown> {
   id: string;
@@ -16,7 +22,7 @@ export interface RunHandle<TPayload = unknown, TOutput = unknown> {
 /** How runs of one task are started: from backend code, or from inside a run as its journaled children. */
 export interface Triggers<TPayload> {
   trigger(payload: TPayload, options: TriggerOptions | undefined): Promise<{ id: string }>;
-  batchTrigger(items: BatchItem<TPayload>[]): Promise<{ runs: { id: string }[] }>;
+  batchTrigger(items: BatchItem<TPayload>[]): Promise<BatchHandle>;
   /** Inside a run: starts one child per item, journaled; `resumeParent` wakes the parent when they finish. */
   children(scope: RunScope, kind: JournalKind, items: BatchItem<TPayload>[], resumeParent: boolean): Promise<string[]>;
 }
@@ -54,8 +60,8 @@ export function triggersFor<TPayload>(taskId: string, request: (payload: TPayloa
     async batchTrigger(items) {
       const scope = currentScope();
       if (scope) return { runs: (await children(scope, "batchTrigger", items, false)).map((id) => ({ id })) };
-      const results = await (await getBackend()).batchTrigger(items.map((item) => request(item.payload, item.options)));
-      return { runs: results.map(({ id }) => ({ id })) };
+      const { batchId, runs } = await (await getBackend()).triggerBatch(items.map((item) => request(item.payload, item.options)));
+      return { batchId, runs: runs.map(({ id }) => ({ id })) };
     },
   };
 }

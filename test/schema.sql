@@ -24,6 +24,11 @@ BEGIN
   RAISE EXCEPTION 'journal entry % of run % is already completed', seq, run_id USING ERRCODE = 'DU001';
 END
 $$;
+CREATE TABLE :SCHEMA.batches (
+    id text NOT NULL,
+    run_ids text[] NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
 CREATE TABLE :SCHEMA.events (
     id text NOT NULL,
     name text NOT NULL,
@@ -129,6 +134,11 @@ CREATE TABLE :SCHEMA.schedules (
     active boolean DEFAULT true NOT NULL,
     last_at timestamp with time zone
 );
+CREATE TABLE :SCHEMA.spent_tokens (
+    id text NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    spent_at timestamp with time zone DEFAULT now() NOT NULL
+);
 CREATE TABLE :SCHEMA.tasks (
     id text NOT NULL,
     version text NOT NULL,
@@ -158,6 +168,8 @@ CREATE TABLE :SCHEMA.waitpoints (
     completed_at timestamp with time zone,
     CONSTRAINT waitpoint_status CHECK ((status = ANY (ARRAY['WAITING'::text, 'COMPLETED'::text, 'TIMED_OUT'::text])))
 );
+ALTER TABLE ONLY :SCHEMA.batches
+    ADD CONSTRAINT batches_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY :SCHEMA.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY :SCHEMA.journal
@@ -174,6 +186,8 @@ ALTER TABLE ONLY :SCHEMA.schedules
     ADD CONSTRAINT schedules_deduplication_key_key UNIQUE (deduplication_key);
 ALTER TABLE ONLY :SCHEMA.schedules
     ADD CONSTRAINT schedules_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY :SCHEMA.spent_tokens
+    ADD CONSTRAINT spent_tokens_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY :SCHEMA.tasks
     ADD CONSTRAINT tasks_pkey PRIMARY KEY (id, version);
 ALTER TABLE ONLY :SCHEMA.waitpoints

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { ForbiddenError, UnauthorizedError, verifyToken, type TokenScopes, type TokenSigner } from "./tokens.ts";
+import { ForbiddenError, UnauthorizedError, verifyToken, type TokenScopes, type TokenSigner, type TriggerGrant } from "./tokens.ts";
 
 /**
  * Who is calling: a backend with the secret key (or anyone, in open dev mode), or a scoped
@@ -8,7 +8,7 @@ import { ForbiddenError, UnauthorizedError, verifyToken, type TokenScopes, type 
  */
 export type Access =
   | { kind: "full"; expiresAt?: number }
-  | { kind: "public"; scopes: TokenScopes; expiresAt: number; tokenId: string };
+  | { kind: "public"; scopes: TokenScopes; expiresAt: number; tokenId: string; trigger?: TriggerGrant };
 
 /** A credential and where it came from: `?token=` in a URL is accepted on stream routes only. */
 export interface Credential {
@@ -49,20 +49,36 @@ export async function resolveAccess(
     if (claims.path !== request.streamPath) throw new ForbiddenError("This stream token is for another stream");
     return { kind: "full", expiresAt: claims.expiresAt };
   }
-  return { kind: "public", scopes: claims.scopes, expiresAt: claims.expiresAt, tokenId: digest(credential.value).toString("base64url") };
+  const tokenId = digest(credential.value).toString("base64url");
+  return { kind: "public", scopes: claims.scopes, expiresAt: claims.expiresAt, tokenId, ...(claims.trigger ? { trigger: claims.trigger } : {}) };
 }
 
 export function requireFull(access: Access, what: string): void {
   if (access.kind !== "full") throw new ForbiddenError(`${what} needs the secret key; public tokens are read-only`);
 }
 
-/** A public token may read a run named in its scopes, or one carrying one of its tags. */
-export function mayReadRun(access: Access, run: { id: string; tags: string[] }): boolean {
+/**
+ * A public token may read a run named in its scopes, one carrying one of its tags, or one of its
+ * tasks. Runs of its batches are checked against the database (`batchesOf`, `requireRun`).
+ */
+export function mayReadRun(access: Access, run: { id: string; tags: string[]; taskIdentifier: string }): boolean {
   if (access.kind === "full") return true;
-  const { runs = [], tags = [] } = access.scopes.read;
-  return runs.includes(run.id) || run.tags.some((t) => tags.includes(t));
+  const { runs = [], tags = [], tasks = [] } = access.scopes.read;
+  return runs.includes(run.id) || run.tags.some((t) => tags.includes(t)) || tasks.includes(run.taskIdentifier);
 }
 
-export function requireRun(access: Access, run: { id: string; tags: string[] }): void {
-  if (!mayReadRun(access, run)) throw new ForbiddenError("This token does not give access to this run");
+/** The batches a token may follow. */
+export function batchesOf(access: Access): string[] {
+  if (access.kind === "full") return [];
+  const { batch } = access.scopes.read;
+  return batch === undefined ? [] : typeof batch === "string" ? [batch] : batch;
+}
+
+/** `inBatch` tells whether the run belongs to a batch, for a token scoped to batches. */
+export async function requireRun(
+  access: Access, run: { id: string; tags: string[]; taskIdentifier: string }, inBatch: (batchId: string) => Promise<boolean>,
+): Promise<void> {
+  if (mayReadRun(access, run)) return;
+  for (const batchId of batchesOf(access)) if (await inBatch(batchId)) return;
+  throw new ForbiddenError("This token does not give access to this run");
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
 import { z } from "zod";
 import { DurablyError, InvalidPayloadError } from "../../sdk/errors.ts";
@@ -8,6 +9,10 @@ export const scopesSchema = z.object({
     tags: z.array(z.string().min(1).max(256)).max(100).optional(),
     /** Waitpoint tokens it may read (`GET /api/waitpoints/tokens/:id`). */
     waitpoints: z.array(z.string().min(1).max(256)).max(100).optional(),
+    /** Batches whose runs it may read and follow (`useRealtimeBatch`); one id or several. */
+    batch: z.union([z.string().min(1).max(256), z.array(z.string().min(1).max(256)).max(100)]).optional(),
+    /** Tasks whose runs it may read. */
+    tasks: z.array(z.string().min(1).max(256)).max(100).optional(),
   }),
   /** The one write a public token may make: completing these waitpoint tokens (`useWaitToken`). */
   write: z.object({ waitpoints: z.array(z.string().min(1).max(256)).max(100).optional() }).optional(),
@@ -32,10 +37,20 @@ export interface TokenSigner {
 /** The deployment a token is for: engines on different schemas never accept each other's tokens. */
 export const audienceOf = (schema: string): string => `durably:${schema}`;
 
-/** What a valid token grants: read access within scopes, or one SSE stream (a path). */
+/** What a trigger token (`createTriggerPublicToken`) allows: starting runs of one task, once unless `multipleUse`. */
+export interface TriggerGrant {
+  taskId: string;
+  multipleUse: boolean;
+  /** The token's own id (`jti`): spending a single-use token records it. */
+  tokenId: string;
+}
+
+/** What a valid token grants: read access within scopes (and maybe a task to trigger), or one SSE stream (a path). */
 export type TokenClaims =
-  | { kind: "public"; scopes: TokenScopes; expiresAt: number }
+  | { kind: "public"; scopes: TokenScopes; expiresAt: number; trigger?: TriggerGrant }
   | { kind: "stream"; path: string; expiresAt: number };
+
+const triggerClaim = z.object({ task: z.string().min(1).max(256), multipleUse: z.boolean() });
 
 export class UnauthorizedError extends DurablyError {
   constructor(message: string) {
@@ -53,8 +68,16 @@ function keyOf(secretKey: string): Uint8Array {
   return new TextEncoder().encode(secretKey);
 }
 
-/** `expiresIn`: seconds or "15m" / "1h"; public tokens are short-lived, at most a day. */
-export function expirySeconds(expiresIn: number | string | undefined): number {
+/**
+ * `expiresIn`: seconds or "15m" / "1h"; `expirationTime` (Trigger.dev's name): a duration such
+ * as "1h", a Date, or an epoch time in seconds. Public tokens are short-lived, at most a day.
+ */
+export function expirySeconds(expiresIn: number | string | undefined, expirationTime?: number | string | Date): number {
+  if (expirationTime !== undefined && expiresIn === undefined) {
+    if (typeof expirationTime === "string") return expirySeconds(expirationTime);
+    const epochMs = expirationTime instanceof Date ? expirationTime.getTime() : expirationTime * 1000;
+    return expirySeconds(Math.round((epochMs - Date.now()) / 1000));
+  }
   if (expiresIn === undefined) return 15 * 60;
   const seconds =
     typeof expiresIn === "number"
@@ -70,9 +93,11 @@ export function expirySeconds(expiresIn: number | string | undefined): number {
   return seconds;
 }
 
-function sign(signer: TokenSigner, claims: Record<string, unknown>, seconds: number): Promise<string> {
+function sign(signer: TokenSigner, claims: Record<string, unknown>, seconds: number, tokenId?: string): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT(claims)
+  const jwt = new SignJWT(claims);
+  if (tokenId !== undefined) jwt.setJti(tokenId);
+  return jwt
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setIssuer(ISSUER)
     .setAudience(signer.audience)
@@ -81,9 +106,27 @@ function sign(signer: TokenSigner, claims: Record<string, unknown>, seconds: num
     .sign(keyOf(signer.secretKey));
 }
 
-/** A read-only HS256 JWT for browsers, scoped to run ids and/or tags. */
-export async function createPublicToken(signer: TokenSigner, options: { scopes: TokenScopes; expiresIn?: number | string }): Promise<string> {
-  return sign(signer, { scopes: scopesSchema.parse(options.scopes) }, expirySeconds(options.expiresIn));
+export interface PublicTokenRequest {
+  scopes: TokenScopes;
+  expiresIn?: number | string | undefined;
+  expirationTime?: number | string | Date | undefined;
+}
+
+/** A read-only HS256 JWT for browsers, scoped to run ids, tags, batches and/or tasks. */
+export async function createPublicToken(signer: TokenSigner, options: PublicTokenRequest): Promise<string> {
+  return sign(signer, { scopes: scopesSchema.parse(options.scopes) }, expirySeconds(options.expiresIn, options.expirationTime));
+}
+
+export interface TriggerTokenRequest {
+  expirationTime?: number | string | Date | undefined;
+  /** Default false: the token starts one run, and is refused after that. */
+  multipleUse?: boolean | undefined;
+}
+
+/** A browser token that may trigger `taskId` (and read nothing): once, or until it expires with `multipleUse`. */
+export async function createTriggerToken(signer: TokenSigner, taskId: string, options: TriggerTokenRequest = {}): Promise<string> {
+  const trigger = triggerClaim.parse({ task: taskId, multipleUse: options.multipleUse ?? false });
+  return sign(signer, { scopes: { read: {} }, trigger }, expirySeconds(undefined, options.expirationTime), randomUUID());
 }
 
 /** A token that opens one SSE stream (`path`), so a page holding the secret key never puts it in a URL. */
@@ -121,5 +164,8 @@ export async function verifyToken(signer: TokenSigner, token: string): Promise<T
   }
   const scopes = scopesSchema.safeParse(payload.scopes);
   if (!scopes.success) throw new UnauthorizedError("Access token has no valid scopes");
-  return { kind: "public", scopes: scopes.data, expiresAt };
+  if (payload.trigger === undefined) return { kind: "public", scopes: scopes.data, expiresAt };
+  const trigger = triggerClaim.safeParse(payload.trigger);
+  if (!trigger.success || typeof payload.jti !== "string") throw new UnauthorizedError("Invalid access token");
+  return { kind: "public", scopes: scopes.data, expiresAt, trigger: { taskId: trigger.data.task, multipleUse: trigger.data.multipleUse, tokenId: payload.jti } };
 }

@@ -42,7 +42,18 @@ export const scheduleBody = z
   })
   .strict();
 
-export const tokenBody = z.object({ scopes: scopesSchema, expiresIn: z.union([z.number().positive(), z.string().max(16)]).optional() }).strict();
+/** Trigger.dev's `expirationTime`: a duration ("1h"), an ISO date, or epoch seconds. */
+const expirationTime = z.union([z.number().positive(), z.string().max(64)]).optional().transform((value) =>
+  typeof value === "string" && !/^\d+\s*[smh]$/.test(value.trim()) ? new Date(value) : value);
+
+export const tokenBody = z
+  .object({ scopes: scopesSchema, expiresIn: z.union([z.number().positive(), z.string().max(16)]).optional(), expirationTime })
+  .strict();
+
+export const triggerTokenBody = z.object({ task: id, expirationTime, multipleUse: z.boolean().optional() }).strict();
+
+/** What a browser holding a trigger token may set: nothing that reaches another run (tags, idempotency keys) or a queue. */
+export const TRIGGER_TOKEN_OPTIONS = new Set(["metadata", "delay", "ttl", "maxDuration"]);
 
 // `new Date()` alone accepts junk such as "$1" or "x' OR '1" as 2001-01-01: require ISO 8601.
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/;

@@ -7,9 +7,13 @@ import { EventNotFoundError, RunNotFoundError, TaskNotFoundError } from "../../s
 import type { Json, Run, TriggerOptions } from "../../sdk/types.ts";
 import type { EngineParts } from "../parts.ts";
 import { httpLimits } from "../options.ts";
-import { mayReadRun, requireFull, requireRun, resolveAccess, type Access, type Credential } from "../auth/access.ts";
-import { ForbiddenError, audienceOf, createPublicToken, createStreamToken, type TokenSigner } from "../auth/tokens.ts";
-import { batchTriggerBody, eventBody, forkBody, listQuery, parse, payloadOf, scheduleBody, streamTokenBody, tokenBody, triggerBody } from "./bodies.ts";
+import { batchesOf, mayReadRun, requireFull, requireRun, resolveAccess, type Access, type Credential } from "../auth/access.ts";
+import { ForbiddenError, audienceOf, createPublicToken, createStreamToken, createTriggerToken, type TokenSigner } from "../auth/tokens.ts";
+import {
+  batchTriggerBody, eventBody, forkBody, listQuery, parse, payloadOf, scheduleBody, streamTokenBody, tokenBody, triggerBody, triggerTokenBody,
+} from "./bodies.ts";
+import { streamRunList } from "./run-list-stream.ts";
+import { publicTrigger } from "./public-trigger.ts";
 import { corsPolicy, loopbackOnly, securityHeaders } from "./guards.ts";
 import { HttpError, errorResponse } from "./http-errors.ts";
 import { withoutServerDetails } from "./public-view.ts";
@@ -23,7 +27,7 @@ import { waitpointCallback, waitpointRoutes } from "./waitpoint-routes.ts";
 type Env = { Variables: { access: Access } };
 
 /** The SSE routes: the only ones a credential may come in the URL for (EventSource sets no headers). */
-const STREAM_PATH = /^\/api\/(runs|runs\/[^/]+|events\/[^/]+)\/stream$/;
+const STREAM_PATH = /^\/api\/(runs|runs\/[^/]+|events\/[^/]+|batches\/[^/]+|tags\/[^/]+)\/stream$/;
 
 function credentialOf(c: Context): Credential | undefined {
   const header = c.req.header("authorization");
@@ -67,7 +71,7 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
       if (access.kind === "public" && error instanceof RunNotFoundError) throw new ForbiddenError("This token does not give access to this run");
       throw error;
     });
-    requireRun(access, run);
+    await requireRun(access, run, (batchId) => service.batchHasRun(batchId, run.id));
     return run;
   };
   /** An event with only the runs the caller may read; a public token that may read none of them gets 403. */
@@ -100,6 +104,26 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
   app.get("/api/runs/stream", (c) => {
     requireFull(c.get("access"), "Streaming every run");
     return streamAllRuns(c, parts, streams.open(c.get("access")));
+  });
+  app.get("/api/tags/:tag/stream", (c) => {
+    const tag = c.req.param("tag");
+    const access = c.get("access");
+    if (access.kind === "public" && !access.scopes.read.tags?.includes(tag)) throw new ForbiddenError("This token does not give access to this tag");
+    return streamRunList(c, service.subscribeToRunsWithTag(tag), grant(c), logger);
+  });
+  /** A batch's runs: the caller holds the secret key, or a token scoped to the batch. */
+  const readableBatch = (c: Context<Env>, batchId: string) => {
+    const access = c.get("access");
+    if (access.kind === "public" && !batchesOf(access).includes(batchId)) throw new ForbiddenError("This token does not give access to this batch");
+    return batchId;
+  };
+  app.get("/api/batches/:id", async (c) => {
+    const batchId = readableBatch(c, c.req.param("id"));
+    return reply(c, { id: batchId, runs: await service.batchRuns(batchId) });
+  });
+  app.get("/api/batches/:id/stream", (c) => {
+    const batchId = readableBatch(c, c.req.param("id"));
+    return streamRunList(c, service.subscribeToBatch(batchId), grant(c), logger);
   });
   app.get("/api/runs/:id", async (c) => reply(c, await readableRun(c, c.req.param("id"))));
   app.get("/api/runs/:id/statuses", async (c) => {
@@ -191,16 +215,18 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
     });
   };
   app.post("/api/tasks/:id/trigger", async (c) => {
-    requireFull(c.get("access"), "Triggering a task");
+    const access = c.get("access");
+    const taskId = c.req.param("id");
+    if (access.kind === "public") return c.json(await publicTrigger(access, taskId, await readBody(c, triggerBody), { service, signer: requireSigner(), triggerOf }));
     const body = await readBody(c, triggerBody);
-    const { id, isCached } = await service.trigger(triggerOf(c.req.param("id"))(body));
+    const { id, isCached } = await service.trigger(triggerOf(taskId)(body));
     return c.json({ id, isCached });
   });
   app.post("/api/tasks/:id/batch", async (c) => {
     requireFull(c.get("access"), "Triggering a task");
     const { items } = await readBody(c, batchTriggerBody);
     const trigger = triggerOf(c.req.param("id"));
-    return c.json({ runs: await service.batchTrigger(items.map(trigger)) });
+    return c.json(await service.triggerBatch(items.map(trigger)));
   });
 
   const requireSigner = (): TokenSigner => {
@@ -211,6 +237,11 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
     requireFull(c.get("access"), "Creating a token");
     const body = await readBody(c, tokenBody);
     return c.json({ token: await createPublicToken(requireSigner(), body) });
+  });
+  app.post("/api/tokens/trigger", async (c) => {
+    requireFull(c.get("access"), "Creating a token");
+    const { task, ...options } = await readBody(c, triggerTokenBody);
+    return c.json({ token: await createTriggerToken(requireSigner(), task, options) });
   });
   // For a page holding the secret key (the dashboard): EventSource must put its credential in the URL.
   app.post("/api/tokens/stream", async (c) => {

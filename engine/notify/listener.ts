@@ -123,6 +123,11 @@ export class Listener {
     return routes;
   }
 
+  /** Resolves once every channel asked for so far is listened on (a LISTEN is sent in the background). */
+  listening(): Promise<void> {
+    return this.#listening.then(() => undefined);
+  }
+
   onReconnect(handler: () => void): () => void {
     this.#reconnectHandlers.add(handler);
     return () => this.#reconnectHandlers.delete(handler);

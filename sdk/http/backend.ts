@@ -2,6 +2,7 @@ import type { Backend, PublicTokenOptions, TriggerRequest } from "../backend-typ
 import { InvalidPayloadError, TimeoutError } from "../errors.ts";
 import type { ListRunsFilter, RunList } from "../types.ts";
 import { engineHttp, type HttpOptions } from "./request.ts";
+import { followRun, followRuns } from "./subscriptions.ts";
 import { waitForEnd } from "./wait-for-end.ts";
 import { waitpointCalls } from "./waitpoints.ts";
 import { eventFromWire, runFromWire, scheduleFromWire, statusesFromWire, type WireEvent, type WireRun, type WireSchedule, type WireStatuses } from "./wire-types.ts";
@@ -22,13 +23,12 @@ export function httpBackend(options: HttpOptions): Backend {
 
   const retrieveRun = async (runId: string) => runFromWire(await http.json<WireRun>("GET", `/api/runs/${id(runId)}`, { subject: { runId } }));
 
-  const batchTrigger = async (requests: TriggerRequest[]) => {
+  const triggerBatch = async (requests: TriggerRequest[]) => {
     const [first] = requests;
-    if (!first) return [];
+    if (!first) throw new InvalidPayloadError("A batch needs at least one item");
     if (requests.some((r) => r.taskId !== first.taskId)) throw new InvalidPayloadError("A batch sent over HTTP holds runs of one task");
     const items = requests.map((r) => ({ payload: r.payload, ...(r.options ? { options: r.options } : {}) }));
-    const { runs } = await post<{ runs: { id: string; isCached: boolean }[] }>(`/api/tasks/${id(first.taskId)}/batch`, { items }, { taskId: first.taskId });
-    return runs;
+    return post<{ batchId: string; runs: { id: string; isCached: boolean }[] }>(`/api/tasks/${id(first.taskId)}/batch`, { items }, { taskId: first.taskId });
   };
 
   return {
@@ -36,7 +36,11 @@ export function httpBackend(options: HttpOptions): Backend {
       const body = { payload: request.payload, ...(request.options ? { options: request.options } : {}) };
       return post<{ id: string; isCached: boolean }>(`/api/tasks/${id(request.taskId)}/trigger`, body, { taskId: request.taskId });
     },
-    batchTrigger,
+    batchTrigger: async (requests) => (requests.length === 0 ? [] : (await triggerBatch(requests)).runs),
+    triggerBatch,
+    subscribeToRun: (runId) => followRun(http, runId, retrieveRun),
+    subscribeToRunsWithTag: (tag) => followRuns(http, () => `/api/tags/${id(tag)}/stream`, {}),
+    subscribeToBatch: (batchId) => followRuns(http, () => `/api/batches/${id(batchId)}/stream`, {}),
     sendEvent: (request) => post("/api/events", request),
     retrieveRun,
     async listRuns(filter: ListRunsFilter): Promise<RunList> {
@@ -67,6 +71,10 @@ export function httpBackend(options: HttpOptions): Backend {
     },
     async createPublicToken(token: PublicTokenOptions) {
       return (await post<{ token: string }>("/api/tokens", token)).token;
+    },
+    async createTriggerPublicToken(taskId, options) {
+      const expirationTime = options.expirationTime instanceof Date ? options.expirationTime.toISOString() : options.expirationTime;
+      return (await post<{ token: string }>("/api/tokens/trigger", { task: taskId, ...options, expirationTime }, { taskId })).token;
     },
     async pollRun(runId, timeoutMs) {
       const deadline = Date.now() + timeoutMs;

@@ -17,5 +17,13 @@ export function feedStatements(s: string) {
         coalesce((SELECT json_agg(${journalEntryJson("j")} ORDER BY j.revision)
            FROM ${s}.journal j WHERE j.run_id = r.id AND j.revision > $2 AND j.revision <= r.revision), '[]'::json) AS entries
       FROM ${s}.runs r WHERE r.id = $1`,
+    /** Runs by id, for subscriptions to a batch and to a tag; a missing id has no row. */
+    runs: `
+      SELECT r.*, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name, ${runWait(s, "r")}
+      FROM ${s}.runs r WHERE r.id = ANY($1::text[]) AND ($2::text IS NULL OR r.tags @> ARRAY[$2::text])`,
+    /** The newest runs carrying tag $1: where a subscription to the tag starts. */
+    tagged: `
+      SELECT r.*, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name, ${runWait(s, "r")}
+      FROM ${s}.runs r WHERE r.tags @> ARRAY[$1::text] ORDER BY r.id DESC LIMIT $2`,
   };
 }

@@ -1,3 +1,4 @@
+import { batchStatements } from "./batches.ts";
 import { eventStatements } from "./events.ts";
 import { feedStatements } from "./feed.ts";
 import { journalStatements } from "./journal.ts";
@@ -21,6 +22,7 @@ export function buildStatements(schema: string) {
     feed: feedStatements(s),
     waitpoints: waitpointStatements(s),
     logs: logStatements(s),
+    batches: batchStatements(s),
   };
 }
 
