@@ -1,7 +1,7 @@
 export { Client, eventTrigger } from "./client.ts";
 export type { ClientOptions, EventTrigger, Job, JobOptions } from "./client.ts";
 export { task } from "./task.ts";
-export type { BatchItem, RunHandle, Task, TaskOptions, TaskRunContext } from "./task.ts";
+export type { BatchHandle, BatchItem, RunHandle, Task, TaskOptions, TaskRunContext } from "./task.ts";
 export { tasks } from "./tasks.ts";
 export type { AnyTask, TaskIdentifier, TaskOutput, TaskPayload } from "./tasks.ts";
 export { logger } from "./logger.ts";

@@ -8,6 +8,7 @@ import { maxDurationMs } from "./max-duration.ts";
 import { resolveQueue, type QueueOptions } from "./queue.ts";
 import { resolveRetry, type RetryOptions } from "./retry.ts";
 import { triggersFor, type BatchHandle, type BatchItem, type RunHandle } from "./trigger.ts";
+export type { BatchHandle };
 import type { ChildRunResult, TriggerOptions } from "./types.ts";
 
 export type { BatchItem, RunHandle } from "./trigger.ts";

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import { SignJWT } from "jose";
 import * as crypto from "node:crypto";
 import { resolveAccess } from "../engine/auth/access.ts";
-import { audienceOf, createPublicToken, createStreamToken, MAX_TOKEN_SECONDS } from "../engine/auth/tokens.ts";
+import { audienceOf, createPublicToken, createStreamToken, createTriggerToken, MAX_TOKEN_SECONDS } from "../engine/auth/tokens.ts";
 import { withoutServerDetails } from "../engine/http/public-view.ts";
 
 vi.mock("node:crypto", async (original) => {
@@ -62,6 +62,28 @@ describe("public tokens", () => {
     const token = await createPublicToken(signer, { scopes });
     await expect(resolveAccess(inUrl(token), runStream, config)).resolves.toMatchObject({ kind: "public" });
     expect(await refusal(resolveAccess(inUrl(token), readRun, config))).toMatchObject({ code: "UNAUTHORIZED", message: expect.stringMatching(/stream routes only/) });
+  });
+});
+
+describe("trigger tokens", () => {
+  it("grant one task to trigger, single use unless asked, and read nothing", async () => {
+    const once = await resolveAccess(header(await createTriggerToken(signer, "send-email")), readRun, config);
+    expect(once).toMatchObject({ kind: "public", scopes: { read: {} }, trigger: { taskId: "send-email", multipleUse: false, tokenId: expect.any(String) } });
+    const many = await resolveAccess(header(await createTriggerToken(signer, "send-email", { multipleUse: true })), readRun, config);
+    expect(many).toMatchObject({ trigger: { multipleUse: true } });
+    // Each token has its own id, so spending one spends no other.
+    expect((many as { trigger: { tokenId: string } }).trigger.tokenId).not.toBe((once as { trigger: { tokenId: string } }).trigger.tokenId);
+  });
+
+  it("are refused with a trigger claim that is malformed or has no token id to spend", async () => {
+    const forged = (trigger: unknown, jti?: string) => {
+      const jwt = new SignJWT({ scopes: { read: {} }, trigger }).setProtectedHeader({ alg: "HS256" }).setIssuer("durably")
+        .setAudience(signer.audience).setExpirationTime(now() + 60);
+      return (jti ? jwt.setJti(jti) : jwt).sign(new TextEncoder().encode(SECRET));
+    };
+    for (const token of [await forged({ task: "t", multipleUse: false }), await forged({ task: "", multipleUse: false }, "id"), await forged("t", "id")]) {
+      expect(await refusal(resolveAccess(header(token), readRun, config))).toMatchObject({ code: "UNAUTHORIZED" });
+    }
   });
 });
 

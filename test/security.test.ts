@@ -42,18 +42,21 @@ async function setUp() {
   const event = await serviceOf(engine).sendEvent({ name: "ping", payload: { marker: "event-payload" } });
   await runs.poll(event.runs[0]!, { timeoutMs: 20_000 });
   const waitpoint = (await wait.createToken()).id;
-  const tokenA = await auth.createPublicToken({ scopes: { read: { tags: ["team:a"], runs: [event.runs[0]!] }, write: { waitpoints: [waitpoint] } } });
+  const { batchId } = await echo.batchTrigger([{ payload: { marker: "batch-of-team-a" } }]);
+  const tokenA = await auth.createPublicToken({
+    scopes: { read: { tags: ["team:a"], runs: [event.runs[0]!], batch: batchId! }, write: { waitpoints: [waitpoint] } },
+  });
   const tokenB = await auth.createPublicToken({ scopes: { read: { tags: ["team:b"] } } });
-  return { engine, a: a.id, b: b.id, eventId: event.id, waitpoint, tokenA, tokenB };
+  return { engine, a: a.id, b: b.id, eventId: event.id, waitpoint, batchId: batchId!, tokenA, tokenB };
 }
 
 /** Every route of engine/http/server.ts, and whether a public token may use it (for something in its scope). */
-function routes(ids: { a: string; eventId: string; waitpoint: string }) {
+function routes(ids: { a: string; eventId: string; waitpoint: string; batchId: string }) {
   const reads = [
     `/api/runs/${ids.a}`, `/api/runs/${ids.a}/statuses`, `/api/runs/${ids.a}/journal`, `/api/runs/${ids.a}/metadata/history`,
     `/api/runs/${ids.a}/stream`, `/api/events/${ids.eventId}`, `/api/events/${ids.eventId}/runs`,
     `/api/events/${ids.eventId}/statuses`, `/api/events/${ids.eventId}/stream`, `/api/runs?tag=team:a`,
-    `/api/waitpoints/tokens/${ids.waitpoint}`,
+    `/api/waitpoints/tokens/${ids.waitpoint}`, "/api/tags/team:a/stream", `/api/batches/${ids.batchId}`, `/api/batches/${ids.batchId}/stream`,
   ].map((path) => ({ method: "GET", path, body: undefined as string | undefined, publicMay: true }));
   // The one write a public token may make: completing a waitpoint it names under `write`.
   const publicWrites = [{ method: "POST", path: `/api/waitpoints/tokens/${ids.waitpoint}/complete`, body: JSON.stringify({ data: { ok: true } }), publicMay: true }];
@@ -67,6 +70,7 @@ function routes(ids: { a: string; eventId: string; waitpoint: string }) {
     { method: "POST", path: "/api/tasks/echo/trigger", body: JSON.stringify({ payload: { marker: "x" } }) },
     { method: "POST", path: "/api/events", body: JSON.stringify({ name: "ping", payload: {} }) },
     { method: "POST", path: "/api/tokens", body: JSON.stringify({ scopes: { read: { tags: ["team:a"] } } }) },
+    { method: "POST", path: "/api/tokens/trigger", body: JSON.stringify({ task: "echo" }) },
     { method: "POST", path: "/api/tokens/stream", body: JSON.stringify({ path: `/api/runs/${ids.a}/stream` }) },
     { method: "POST", path: "/api/tasks/echo/batch", body: JSON.stringify({ items: [{ payload: { marker: "x" } }] }) },
     { method: "POST", path: `/api/runs/${ids.a}/fork`, body: JSON.stringify({ fromSeq: 1 }) },
@@ -90,9 +94,9 @@ async function counts(engine: Engine) {
 
 describe("security, route by route", () => {
   it("every route refuses no key (401) and a bad key (401); public tokens only read within their scope (403 otherwise); the secret key is accepted", async () => {
-    const { engine, a, eventId, waitpoint, tokenA, tokenB } = await setUp();
+    const { engine, a, eventId, waitpoint, batchId, tokenA, tokenB } = await setUp();
     const base = engine.url!;
-    const table = routes({ a, eventId, waitpoint });
+    const table = routes({ a, eventId, waitpoint, batchId });
     // Guard against a route added to the server and forgotten here.
     expect(table.length).toBeGreaterThanOrEqual(30);
     for (const route of table) {
