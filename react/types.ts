@@ -142,6 +142,8 @@ export interface RunHandle {
 export type RunStreamMessage =
   | { type: "run"; revision: number; run: Run }
   | ({ type: "journal"; revision: number } & OnTheWire<wire.JournalPush>)
+  /** A change a child run made to this run's metadata (`metadata.parent` / `metadata.root`). */
+  | { type: "metadata"; revision: number; change: MetadataChange }
   | { type: "end" };
 
 /** A waitpoint token as `GET /api/waitpoints/tokens/:id` sends it. */

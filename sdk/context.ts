@@ -80,7 +80,10 @@ export interface RunContext {
   event: { id: string | null; name: string | null };
 }
 
-export type MetadataOp = "set" | "del" | "increment" | "append";
+export type MetadataOp = "set" | "del" | "increment" | "append" | "remove";
+
+/** Whose metadata `metadata.parent` / `metadata.root` change: the run's parent, or the root of its tree (itself when it has no parent). */
+export type MetadataTarget = "parent" | "root";
 
 /** What the engine provides to code running inside a run. */
 export interface RunScope {
@@ -88,6 +91,8 @@ export interface RunScope {
   ctx: RunContext;
   metadata(): Metadata;
   writeMetadata(op: MetadataOp, key: string, value: Json | undefined): Promise<void>;
+  /** Changes the parent's or root's metadata atomically, journaled in this run (a replay does not apply it again). */
+  writeAncestorMetadata(target: MetadataTarget, op: MetadataOp, key: string, value: Json | undefined): Promise<void>;
   waitUntil(key: string, date: Date): Promise<void>;
   /** Runs `fn` once and journals its result; `seq` is the call's stable position in the run. */
   journaled<T>(kind: JournalKind, key: string, fn: (seq: number) => Promise<T>): Promise<T>;

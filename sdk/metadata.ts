@@ -1,5 +1,30 @@
-import { currentScope, requireScope } from "./context.ts";
+import { currentScope, requireScope, type MetadataOp, type MetadataTarget } from "./context.ts";
 import type { Json, Metadata } from "./types.ts";
+
+/** Changes to another run's metadata: each is a journaled io call of this run, durable once its promise resolves. */
+export interface MetadataUpdater {
+  set(key: string, value: Json): Promise<void>;
+  del(key: string): Promise<void>;
+  increment(key: string, by?: number): Promise<void>;
+  decrement(key: string, by?: number): Promise<void>;
+  append(key: string, value: Json): Promise<void>;
+  /** Removes every item equal to `value` from the array at `key`. */
+  remove(key: string, value: Json): Promise<void>;
+}
+
+function ancestor(target: MetadataTarget): MetadataUpdater {
+  const write = async (op: MetadataOp, key: string, value: Json | undefined) => {
+    await requireScope(`metadata.${target}.${op}`).writeAncestorMetadata(target, op, key, value);
+  };
+  return {
+    set: (key, value) => write("set", key, value),
+    del: (key) => write("del", key, undefined),
+    increment: (key, by = 1) => write("increment", key, by),
+    decrement: (key, by = 1) => write("increment", key, -by),
+    append: (key, value) => write("append", key, value),
+    remove: (key, value) => write("remove", key, value),
+  };
+}
 
 /**
  * Run metadata, v3 style. Reads see the run's current metadata; each write is a journaled io
@@ -28,4 +53,15 @@ export const metadata = {
   async append(key: string, value: Json): Promise<void> {
     await requireScope("metadata.append").writeMetadata("append", key, value);
   },
+  /** Removes every item equal to `value` from the array at `key`. */
+  async remove(key: string, value: Json): Promise<void> {
+    await requireScope("metadata.remove").writeMetadata("remove", key, value);
+  },
+  /**
+   * The metadata of the run that triggered this one, changed atomically with this run's journal:
+   * 100 children incrementing one key add exactly 100. A run without a parent changes nothing.
+   */
+  parent: ancestor("parent"),
+  /** The metadata of the root of this run's tree (the run itself when it has no parent). */
+  root: ancestor("root"),
 };

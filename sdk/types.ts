@@ -10,6 +10,7 @@ export {
   type JournalPush,
   type Metadata,
   type MetadataChange,
+  type MetadataPush,
   type PushedStatus,
   type Run,
   type RunHead,

@@ -25,6 +25,7 @@ const everyKind = task({
     await io.wait("pause", 0.01);
     await io.createStatus("progress", { label: "Working" });
     await metadata.set("k", 1);
+    await metadata.parent.set("k", 1);
     await io.now();
     await io.random();
     await io.patched("change");

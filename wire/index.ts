@@ -29,6 +29,7 @@ export const JOURNAL_KINDS = [
   "waitpoint",
   "status",
   "metadata",
+  "ancestorMetadata",
   "now",
   "random",
   "patch",
@@ -186,9 +187,13 @@ export interface RunStatusView {
   history: StatusVersion[];
 }
 
-export type MetadataOp = "trigger" | "set" | "del" | "increment" | "append";
+export type MetadataOp = "trigger" | "set" | "del" | "increment" | "append" | "remove";
 
 export interface MetadataChange {
+  /**
+   * The journal seq of the run's own change; for a change a child run made (`childRunId`), which
+   * has no place in this run's journal, minus the run's revision at it.
+   */
   seq: number;
   op: MetadataOp;
   key: string | null;
@@ -197,6 +202,18 @@ export interface MetadataChange {
   /** The whole metadata object after the change. */
   metadata: Metadata;
   at: Date;
+  /** The descendant run whose `metadata.parent` / `metadata.root` made the change; left out for the run's own. */
+  childRunId?: string;
+}
+
+/**
+ * The data of a `metadata` event on a run's SSE stream: a change a child run made to this run's
+ * metadata (`metadata.parent` / `metadata.root`). It changed the run's metadata, `updatedAt`
+ * (to the change's `at`) and revision, and nothing else.
+ */
+export interface MetadataPush {
+  change: MetadataChange;
+  revision: number;
 }
 
 /** A status as pushed on a run's stream: its current version; `history` may be left out. */

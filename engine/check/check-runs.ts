@@ -47,7 +47,7 @@ export interface CheckResult {
 const refuse = (): Promise<never> => Promise.reject(new Error("durably check never writes"));
 /** Never called: a replay-only execution stops before any call the journal cannot answer. */
 const readOnly: JournalWriter = {
-  write: refuse, writeAndHandOff: refuse, writeInTransaction: refuse, suspend: refuse, awaitRuns: refuse, awaitToken: refuse, state: refuse,
+  write: refuse, writeAndHandOff: refuse, writeInTransaction: refuse, writeAncestorMetadata: refuse, suspend: refuse, awaitRuns: refuse, awaitToken: refuse, state: refuse,
 };
 
 /**

@@ -143,9 +143,13 @@ export function toMetadataChange(row: {
   key: string | null;
   value: MetadataChange["value"] | null;
   metadata: Metadata;
-  at: Date;
+  at: Date | string;
+  child_run_id?: string | null;
 }): MetadataChange {
-  return { seq: row.seq, op: row.op, key: row.key, value: row.value ?? undefined, metadata: row.metadata, at: row.at };
+  return {
+    seq: row.seq, op: row.op, key: row.key, value: row.value ?? undefined, metadata: row.metadata, at: new Date(row.at),
+    ...(row.child_run_id ? { childRunId: row.child_run_id } : {}),
+  };
 }
 
 export function toEvent(row: { id: string; name: string; payload: unknown; created_at: Date }): EventRecord {

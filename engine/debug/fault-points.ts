@@ -8,7 +8,7 @@
 export type FaultPoint = `${"before" | "after"}-commit:${string}`;
 export type FaultHandler = (point: FaultPoint, runId: string) => void | Promise<void>;
 
-const WRITES: ReadonlySet<PropertyKey> = new Set(["write", "writeAndHandOff", "writeInTransaction", "suspend", "awaitRuns", "awaitToken", "release"]);
+const WRITES: ReadonlySet<PropertyKey> = new Set(["write", "writeAndHandOff", "writeInTransaction", "writeAncestorMetadata", "suspend", "awaitRuns", "awaitToken", "release"]);
 
 let handler: FaultHandler | undefined;
 

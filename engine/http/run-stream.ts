@@ -1,7 +1,7 @@
 import type { Context } from "hono";
-import type { JournalEntry, JournalPush, Metadata, PushedStatus, Run } from "../../sdk/types.ts";
+import type { JournalEntry, JournalPush, Metadata, MetadataChange, MetadataPush, PushedStatus, Run } from "../../sdk/types.ts";
 import { RunNotFoundError } from "../../sdk/errors.ts";
-import { fromJsonJournalRow, toRun, type JsonJournalRow, type RunReadRow } from "../db/rows.ts";
+import { fromJsonJournalRow, toMetadataChange, toRun, type JsonJournalRow, type RunReadRow } from "../db/rows.ts";
 import type { EngineParts } from "../parts.ts";
 import { changedRuns } from "../notify/listener.ts";
 import { withoutServerDetails } from "./public-view.ts";
@@ -54,18 +54,33 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
       stream.send({ event: "journal", id: String(last), data: json(journalMessage(entry)) });
     };
 
+    // A descendant's change to the run's metadata (metadata.parent / metadata.root) changed only
+    // its metadata, updatedAt and revision: it stands for the run as of its revision as a metadata entry does.
+    const sendDescendantChange = (change: MetadataChange, revision: number) => {
+      if (revision * 2 <= last) return;
+      last = last === revision * 2 - 1 ? revision * 2 + 1 : revision * 2;
+      const push: MetadataPush = { change, revision };
+      stream.send({ event: "metadata", id: String(last), data: json(push) });
+    };
+
     const flush = async (): Promise<void> => {
       while (dirty && !closed) {
         await stream.ready();
         dirty = false;
-        const { rows } = await parts.db.query<RunReadRow & { entries: JsonJournalRow[] }>(parts.sql.feed.runSince, [runId, Math.floor(last / 2)]);
+        const { rows } = await parts.db.query<RunReadRow & { entries: JsonJournalRow[]; descendant_changes: DescendantChangeRow[] }>(
+          parts.sql.feed.runSince, [runId, Math.floor(last / 2)],
+        );
         if (!rows[0]) throw new RunNotFoundError(runId);
         const run = toRun(rows[0]);
+        const changes = rows[0].descendant_changes;
+        let c = 0;
         for (const row of rows[0].entries) {
+          for (; c < changes.length && changes[c]!.revision < Number(row.revision); c++) sendDescendantChange(toMetadataChange(changes[c]!), changes[c]!.revision);
           // Sent already, as it committed (below), while this read was under way.
           if (Number(row.revision) * 2 <= last) continue;
           sendEntry(fromJsonJournalRow(row));
         }
+        for (; c < changes.length; c++) sendDescendantChange(toMetadataChange(changes[c]!), changes[c]!.revision);
         // Read after the run: a finished run's lines were all stored before its end, so none is missed before `end`.
         while (logCursor !== undefined) {
           const page = await readRunLogs(parts, runId, { cursor: logCursor, limit: 500 });
@@ -132,6 +147,8 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
     clearInterval(ping);
   }, grant.lease);
 }
+
+type DescendantChangeRow = Parameters<typeof toMetadataChange>[0] & { revision: number };
 
 function journalMessage(entry: JournalEntry): JournalPush {
   if (entry.kind === "status" && entry.output && typeof entry.output === "object") {

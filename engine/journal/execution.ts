@@ -1,4 +1,4 @@
-import type { IO, Logger, MetadataOp, RunContext, RunScope, RunTaskOptions, StatusHandle, StatusInput, TaskContext } from "../../sdk/context.ts";
+import type { IO, Logger, MetadataOp, MetadataTarget, RunContext, RunScope, RunTaskOptions, StatusHandle, StatusInput, TaskContext } from "../../sdk/context.ts";
 import { DurablyError, isRetryable, NonDeterminismError, WaitpointNotFoundError } from "../../sdk/errors.ts";
 import { DEFAULT_RETRY, resolveRetry, retryDelayMs, type ResolvedRetry } from "../../sdk/retry.ts";
 import type { ChildRunResult, JournalKind, Json, Metadata, StatusState } from "../../sdk/types.ts";
@@ -174,15 +174,59 @@ export class Execution implements RunScope {
     const next = checkMetadata(applyMetadataOp(this.#metadata, op, key, value), this.#options.maxMetadataBytes);
     this.#metadata = next;
     const startedAt = new Date();
+    // The row applies the operation to its metadata as it is (a child may have changed it): a set of undefined is a delete.
+    const rowOp = op === "set" && value === undefined ? "del" : op;
     // Chained so that the runs row always ends with the latest metadata, whatever the commit order.
-    const write = this.#metadataWrites.then(() =>
+    return this.#chainMetadataWrite(() =>
       this.#commit(
         { seq, kind: "metadata", key: `${op}:${key}`, status: "completed", output: encode(next, "metadata"), attempts: 1, startedAt },
-        { metadata: { metadata: next, op, key, value } },
+        { metadata: { metadata: next, op: rowOp, key, value } },
       ),
     );
-    this.#metadataWrites = write.catch(() => undefined);
-    return write;
+  }
+
+  writeAncestorMetadata(target: MetadataTarget, op: MetadataOp, key: string, value: Json | undefined): Promise<void> {
+    const journalKey = `${target}.${op}:${key}`;
+    const { seq, recorded } = this.#next("ancestorMetadata", journalKey);
+    if (this.#cannotAnswer(recorded)) return this.#endOfJournal(seq);
+    if (recorded) {
+      this.#adoptOwnChange(decode<{ runId: string | null; metadata?: Metadata }>(recorded.output));
+      return Promise.resolve();
+    }
+    checkMetadata({ [key]: value ?? null }, this.#options.maxMetadataBytes);
+    const entry: EntryWrite = { seq, kind: "ancestorMetadata", key: journalKey, status: "completed", attempts: 1, startedAt: new Date() };
+    const change = { target, op, key, value, maxMetadataBytes: this.#options.maxMetadataBytes };
+    return this.#chainMetadataWrite(async () => {
+      if (this.#stopped) return this.#never();
+      let written: Awaited<ReturnType<JournalWriter["writeAncestorMetadata"]>>;
+      try {
+        written = await this.#options.recorder.writeAncestorMetadata(entry, change, (result) =>
+          encode(result.runId === this.ctx.run.id ? result : { runId: result.runId }, "metadata change"));
+      } catch (error) {
+        // The change itself was refused (an increment of text, metadata over its limit): the code sees why.
+        if (error instanceof DurablyError) throw error;
+        return this.#stop({ type: "crashed", error: error as Error });
+      }
+      if (!written.written) return this.#lost();
+      this.#adoptOwnChange(written.result);
+    });
+  }
+
+  /** `metadata.root` in a run without a parent changed the run itself: its own view follows. */
+  #adoptOwnChange(result: { runId: string | null; metadata?: Metadata } | undefined): void {
+    if (result?.runId === this.ctx.run.id && result.metadata) this.#metadata = result.metadata;
+  }
+
+  /** Metadata writes commit in the order they were made, so the row ends with the last; awaited before the run ends. */
+  #chainMetadataWrite(write: () => Promise<void>): Promise<void> {
+    const chained = this.#metadataWrites.then(write);
+    this.#metadataWrites = chained.catch(() => undefined);
+    return chained;
+  }
+
+  /** Resolves once every metadata write made so far has committed (or failed): a run ends after its unawaited writes. */
+  metadataWritten(): Promise<unknown> {
+    return this.#metadataWrites;
   }
 
   async waitUntil(key: string, date: Date): Promise<void> {

@@ -28,5 +28,12 @@ export function applyMetadataOp(current: Metadata, op: MetadataOp, key: string, 
       next[key] = [...list, value ?? null];
       return next;
     }
+    case "remove": {
+      const before = next[key];
+      if (!Array.isArray(before)) return next;
+      const removed = JSON.stringify(value ?? null);
+      next[key] = before.filter((item) => JSON.stringify(item) !== removed);
+      return next;
+    }
   }
 }

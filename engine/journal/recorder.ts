@@ -13,6 +13,7 @@ import type { ReleaseItem } from "../db/hot-path/end-execution.ts";
 import type { JournalItem } from "../db/hot-path/write-journal.ts";
 import type { BatchedWrites } from "./batched-writes.ts";
 import { awaitToken, settledOutcome, type TokenWait } from "../waitpoints/await-token.ts";
+import { changeAncestorMetadata, type AncestorChange, type AncestorChangeResult } from "./ancestor-metadata.ts";
 
 export interface EntryWrite {
   seq: number;
@@ -38,7 +39,7 @@ export interface Handoff {
 }
 
 /** What an execution writes through; `durably check` replays with one that never writes. */
-export type JournalWriter = Pick<Recorder, "write" | "writeAndHandOff" | "writeInTransaction" | "suspend" | "awaitRuns" | "awaitToken" | "state">;
+export type JournalWriter = Pick<Recorder, "write" | "writeAndHandOff" | "writeInTransaction" | "writeAncestorMetadata" | "suspend" | "awaitRuns" | "awaitToken" | "state">;
 
 /** Channels and, for an awaited child, the parent to wake when the run finishes. */
 export interface RecorderTarget {
@@ -103,6 +104,29 @@ export class Recorder {
         const { entry, value } = await work(client);
         if (!(await this.writes.writeOn(client, this.#item(entry, null)))) throw fenced;
         return { written: true as const, value };
+      });
+    } catch (error) {
+      if (error === fenced) return { written: await this.#refused() };
+      throw error;
+    }
+  }
+
+  /**
+   * `metadata.parent` / `metadata.root`: the ancestor's metadata changes and the entry is recorded
+   * in one transaction (see ancestor-metadata.ts). `written` false: the lease fence refused the
+   * entry, and the change was rolled back with it.
+   */
+  async writeAncestorMetadata(
+    entry: EntryWrite, change: AncestorChange, encodeResult: (result: AncestorChangeResult) => Stored,
+  ): Promise<{ written: true; result: AncestorChangeResult } | { written: false }> {
+    const fenced = Symbol("lease lost");
+    try {
+      return await this.db.transaction(async (client) => {
+        const held = await this.db.query(this.sql.runs.fence, [this.runId, this.lease], client);
+        if (held.rows.length === 0) throw fenced;
+        const result = await changeAncestorMetadata(this.db, this.sql, client, { runId: this.runId, change, notifyChannel: this.notifyChannel });
+        if (!(await this.writes.writeOn(client, this.#item({ ...entry, output: encodeResult(result) }, null)))) throw fenced;
+        return { written: true as const, result };
       });
     } catch (error) {
       if (error === fenced) return { written: await this.#refused() };

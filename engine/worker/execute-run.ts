@@ -167,6 +167,9 @@ export async function executeClaimed(
   control.codeDone?.();
   if (deps.running.get(row.id) === execution) deps.running.delete(row.id);
   if (outcome.type !== "returned" && outcome.type !== "threw") return letGo(outcome);
+  // Metadata writes the code did not await (`metadata.parent.set(…)` as Trigger.dev's examples write it) land before the run ends.
+  const stopped = await Promise.race([execution.metadataWritten().then(() => null), execution.interrupted]);
+  if (stopped) return letGo(stopped);
 
   if (outcome.type === "returned") execution.checkFullyReplayed();
   const divergence = execution.divergence;

@@ -103,6 +103,7 @@ export function applyMessageToStatuses(
     if (run.revision === message.revision && run.status === status && run.output === output && run.wait?.waitpointId === wait?.waitpointId) return snapshot;
     return { run: { id, status, output, wait, revision: message.revision }, statuses: snapshot.statuses };
   }
+  if (message.type === "metadata") return { run: { ...snapshot.run, revision: message.revision }, statuses: snapshot.statuses };
   return {
     run: { ...snapshot.run, revision: message.revision },
     statuses: message.status ? upsertStatus(snapshot.statuses, message.status) : snapshot.statuses,
@@ -113,6 +114,8 @@ export function applyMessageToRun(run: Run | undefined, message: RunStreamMessag
   if (!run || message.type === "end") return run;
   if (isStale(run.revision, message)) return run;
   if (message.type === "run") return message.run;
+  // A child's change to this run's metadata changed it, `updatedAt` and the revision, and nothing else.
+  if (message.type === "metadata") return { ...run, revision: message.revision, metadata: message.change.metadata, updatedAt: message.change.at };
   // A metadata write changes the run's metadata and nothing else but `updatedAt`, which is the
   // entry's time (one statement): the engine sends no run message after it (engine/http/run-stream.ts).
   return {
@@ -131,8 +134,16 @@ export function applyMessageToMetadataHistory(
   history: MetadataHistory | undefined,
   message: RunStreamMessage,
 ): MetadataHistory | undefined | null {
-  if (!history || message.type !== "journal" || !message.metadata) return history;
+  if (!history || message.type === "end" || message.type === "run") return history;
   if (isStale(history.run.revision, message)) return history;
+  if (message.type === "metadata") {
+    const { change } = message;
+    return {
+      run: { ...history.run, revision: message.revision },
+      changes: [...history.changes.filter((c) => c.seq !== change.seq), change],
+    };
+  }
+  if (!message.metadata) return history;
   const { entry, metadata } = message;
   const colon = entry.key.indexOf(":");
   const op = entry.key.slice(0, colon);
@@ -177,6 +188,7 @@ export function applyMessageToJournal(journal: RunJournal | undefined, message: 
     if (journal.run.revision === message.revision && journal.run.status === status) return journal;
     return { run: { id, status, revision: message.revision }, entries: journal.entries };
   }
+  if (message.type === "metadata") return { run: { ...journal.run, revision: message.revision }, entries: journal.entries };
   const entries = upsertJournalEntry(journal.entries, message.entry) ?? journal.entries;
   return { run: { ...journal.run, revision: message.revision }, entries };
 }

@@ -123,7 +123,7 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
       update<Run>(keys.run(runId), (run) => applyMessageToRun(run, message) ?? run);
       update<RunStatusesSnapshot>(keys.runStatuses(runId), (s) => applyMessageToStatuses(s, message) ?? s);
       update<RunJournal>(keys.runJournal(runId), (j) => applyMessageToJournal(j, message) ?? j);
-      if (message.type === "journal" && message.entry.kind === "metadata") {
+      if ((message.type === "journal" && message.entry.kind === "metadata") || message.type === "metadata") {
         update<MetadataHistory>(keys.runMetadataHistory(runId), (history) => {
           const next = historyBehind ? null : applyMessageToMetadataHistory(history, message);
           if (next !== null) return next ?? history;

@@ -1,4 +1,4 @@
-import type { JournalEntry, JsonObject, PushedStatus, Run, RunStreamMessage } from "../types.ts";
+import type { JournalEntry, JsonObject, MetadataChange, PushedStatus, Run, RunStreamMessage } from "../types.ts";
 
 /** The part of the DOM `EventSource` the subscription uses; lets tests and SSR pass a fake. */
 export interface EventSourceLike {
@@ -71,7 +71,7 @@ export function subscribeToRunStream(options: RunStreamOptions): () => void {
     source = null;
   };
 
-  const deliver = (event: MessageEvent<string>, type: "run" | "journal") => {
+  const deliver = (event: MessageEvent<string>, type: "run" | "journal" | "metadata") => {
     if (stopped) return;
     try {
       const message = parseMessage(type, event.data);
@@ -107,6 +107,7 @@ export function subscribeToRunStream(options: RunStreamOptions): () => void {
     };
     es.addEventListener("run", (event) => deliver(event, "run"));
     es.addEventListener("journal", (event) => deliver(event, "journal"));
+    es.addEventListener("metadata", (event) => deliver(event, "metadata"));
     es.addEventListener("end", () => {
       if (stopped) return;
       stop();
@@ -127,12 +128,16 @@ function defaultEventSource(url: string): EventSourceLike {
 }
 
 /** The revision comes from the payload (`run.revision`, `entry.revision`), never from the event id. */
-function parseMessage(type: "run" | "journal", data: string): RunStreamMessage | null {
+function parseMessage(type: "run" | "journal" | "metadata", data: string): RunStreamMessage | null {
   const body = JSON.parse(data) as unknown;
   if (typeof body !== "object" || body === null) return null;
   if (type === "run") {
     const run = body as Run;
     return typeof run.revision === "number" ? { type: "run", run, revision: run.revision } : null;
+  }
+  if (type === "metadata") {
+    const { change, revision } = body as { change?: MetadataChange; revision?: number };
+    return change && typeof revision === "number" ? { type: "metadata", change, revision } : null;
   }
   const { entry, status, metadata } = body as { entry?: JournalEntry; status?: PushedStatus; metadata?: JsonObject };
   if (!entry || typeof entry.revision !== "number") return null;

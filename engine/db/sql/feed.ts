@@ -10,12 +10,16 @@ export function feedStatements(s: string) {
   return {
     /**
      * What a subscriber missed, in one snapshot: the run as it is now and its journal entries
-     * after a revision, up to the run's current one.
+     * after a revision, up to the run's current one, with the changes its descendants made to its
+     * metadata (history seq = minus the revision, so the primary key's range finds them).
      */
     runSince: `
       SELECT r.*, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name, ${runWait(s, "r")},
         coalesce((SELECT json_agg(${journalEntryJson("j")} ORDER BY j.revision)
-           FROM ${s}.journal j WHERE j.run_id = r.id AND j.revision > $2 AND j.revision <= r.revision), '[]'::json) AS entries
+           FROM ${s}.journal j WHERE j.run_id = r.id AND j.revision > $2 AND j.revision <= r.revision), '[]'::json) AS entries,
+        coalesce((SELECT json_agg(json_build_object('seq', h.seq, 'op', h.op, 'key', h.key, 'value', h.value, 'metadata', h.metadata,
+             'at', h.at, 'child_run_id', h.child_run_id, 'revision', h.revision) ORDER BY h.revision)
+           FROM ${s}.run_metadata_history h WHERE h.run_id = r.id AND h.seq < -$2::bigint AND h.seq >= -r.revision), '[]'::json) AS descendant_changes
       FROM ${s}.runs r WHERE r.id = $1`,
     /** Runs by id, for subscriptions to a batch and to a tag; a missing id has no row. */
     runs: `

@@ -93,6 +93,13 @@ export const ENTRY_COMPLETED = "DU001";
 const pushedEntry = (followed: string) =>
   `CASE WHEN old.kind IN ('status', 'metadata') AND ${followed} THEN ${journalEntryJson("old")} END AS entry`;
 
+/**
+ * A run's own metadata write applied to the row's metadata rather than replacing it: its children
+ * (metadata.parent / metadata.root) may have changed it since this execution read it. The entry
+ * records the metadata as it came out, which a replay restores and the live streams push.
+ */
+const mergedMetadata = (s: string, op: string, key: string, value: string) => `${s}.apply_metadata_op(run.metadata, ${op}, ${key}, ${value})`;
+
 function writeJournal(s: string, metadata: boolean): string {
   return `
     WITH w AS (
@@ -105,21 +112,23 @@ function writeJournal(s: string, metadata: boolean): string {
         output = CASE WHEN w.seq IS NULL THEN coalesce(w.run_output, run.output) ELSE run.output END,
         error = CASE WHEN w.seq IS NULL THEN w.run_error ELSE run.error END,
         finished_at = CASE WHEN w.next_status IN ('SUCCESS', 'FAILURE', 'CANCELED') THEN now() ELSE run.finished_at END${metadata ? `,
-        metadata = coalesce(w.md, run.metadata)` : ""}
+        metadata = CASE WHEN w.md IS NULL THEN run.metadata ELSE ${mergedMetadata(s, "w.md_op", "w.md_key", "w.md_value")} END` : ""}
       FROM w WHERE run.id = w.run_id AND run.lease = w.lease AND ${stillExecuting}
       RETURNING run.id, run.revision, w.seq IS NULL AS ended, run.status IN ('SUCCESS', 'FAILURE', 'CANCELED') AS finished, w.seq, w.kind, w.key, w.status AS entry_status,
-        w.output AS entry_output, w.error AS entry_error, w.attempts, w.started_at AS entry_started_at${metadata ? ", w.md, w.md_op, w.md_key, w.md_value" : ""}
+        w.output AS entry_output, w.error AS entry_error, w.attempts, w.started_at AS entry_started_at${metadata ? `,
+        CASE WHEN w.md IS NOT NULL THEN run.metadata END AS md, w.md_op, w.md_key, w.md_value` : ""}
     ), j AS (
       INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output, error, attempts, revision, started_at)
-      SELECT r.id, r.seq, r.kind, r.key, r.entry_status, r.entry_output, r.entry_error, r.attempts, r.revision, r.entry_started_at
+      SELECT r.id, r.seq, r.kind, r.key, r.entry_status, ${metadata ? "CASE WHEN r.md IS NULL THEN r.entry_output ELSE jsonb_build_object('json', r.md) END" : "r.entry_output"},
+        r.entry_error, r.attempts, r.revision, r.entry_started_at
       FROM r WHERE NOT r.ended
       ${replaceFailedEntry(s)}
       RETURNING run_id, revision, ${pushedEntry("old.run_id = ANY($4::text[])")}
     ), landed AS (
       SELECT run_id, revision, entry, false AS finished FROM j UNION ALL SELECT id, revision, NULL, finished FROM r WHERE ended
     )${metadata ? `, mh AS (
-      INSERT INTO ${s}.run_metadata_history (run_id, seq, op, key, value, metadata)
-      SELECT r.id, r.seq, r.md_op, r.md_key, r.md_value, r.md FROM r JOIN j ON j.run_id = r.id
+      INSERT INTO ${s}.run_metadata_history (run_id, seq, op, key, value, metadata, revision)
+      SELECT r.id, r.seq, r.md_op, r.md_key, r.md_value, r.md, r.revision FROM r JOIN j ON j.run_id = r.id
       WHERE r.md IS NOT NULL
     )` : ""}
     , ${claimReadyCtes(s, "$3::integer")}
@@ -137,17 +146,17 @@ function writeOne(s: string, metadata: boolean): string {
       UPDATE ${s}.runs AS run SET revision = run.revision + 1, updated_at = now(),
         status = coalesce($11::text, run.status),
         lease = CASE WHEN $11::text IS NULL THEN run.lease ELSE NULL END${metadata ? `,
-        metadata = $13::jsonb` : ""}
+        metadata = CASE WHEN $13::jsonb IS NULL THEN run.metadata ELSE ${mergedMetadata(s, "$14", "$15", "$16::jsonb")} END` : ""}
       WHERE run.id = $1 AND run.lease = $2 AND run.status = 'EXECUTING'
-      RETURNING run.id, run.revision
+      RETURNING run.id, run.revision${metadata ? ", run.metadata AS md" : ""}
     ), j AS (
       INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output, error, attempts, revision, started_at)
-      SELECT r.id, $3, $4, $5, $6, $7, $8, $9, r.revision, $10 FROM r
+      SELECT r.id, $3, $4, $5, $6, ${metadata ? "CASE WHEN $13::jsonb IS NULL THEN $7 ELSE jsonb_build_object('json', r.md) END" : "$7"}, $8, $9, r.revision, $10 FROM r
       ${replaceFailedEntry(s)}
       RETURNING run_id, revision, ${pushedEntry(`$${metadata ? 17 : 13}::boolean`)}
     )${metadata ? `, mh AS (
-      INSERT INTO ${s}.run_metadata_history (run_id, seq, op, key, value, metadata)
-      SELECT j.run_id, $3, $14, $15, $16::jsonb, $13::jsonb FROM j
+      INSERT INTO ${s}.run_metadata_history (run_id, seq, op, key, value, metadata, revision)
+      SELECT j.run_id, $3, $14, $15, $16::jsonb, r.md, j.revision FROM j, r
     )` : ""}
     SELECT j.run_id, j.revision, j.entry, pg_notify($12, j.run_id || ':' || j.revision) FROM j`;
 }

@@ -5,6 +5,7 @@ const ICONS: Partial<Record<string, string>> & Record<JournalKind, string> = {
   wait: "◔",
   status: "◉",
   metadata: "✎",
+  ancestorMetadata: "✎",
   now: "◷",
   random: "⚄",
   waitRuns: "◔",
