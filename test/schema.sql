@@ -137,6 +137,9 @@ CREATE TABLE :SCHEMA.runs (
     priority integer DEFAULT 0 NOT NULL,
     rate_limit integer,
     rate_period_ms integer,
+    wait_token text,
+    wait_seq integer,
+    wait_started_at timestamp with time zone,
     CONSTRAINT run_priority CHECK ((priority >= 0))
 );
 CREATE TABLE :SCHEMA.schedules (

@@ -176,7 +176,7 @@ export class Recorder {
     }
     return this.db.transaction(async (client) => {
       const deps = { db: this.db, sql: this.sql, scheduler: this.scheduler, notifyChannel: this.notifyChannel, wakeChannel: this.target.wakeChannel };
-      const waited = await awaitToken(deps, client, { id: this.runId, lease: this.lease }, tokenId);
+      const waited = await awaitToken(deps, client, { id: this.runId, lease: this.lease }, tokenId, entry);
       if (waited.type !== "settled") return waited;
       const output = encode(waited.outcome, "waitpoint outcome");
       await this.writes.writeOn(client, this.#item({ ...entry, status: "completed", output, attempts: 1 }, null));

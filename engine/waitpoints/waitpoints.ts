@@ -10,7 +10,7 @@ import { newId } from "../ids.ts";
 import type { Channels } from "../notify/listener.ts";
 import { checkId, normalizeTags } from "../orchestration/insert-run.ts";
 import type { JobSender } from "../jobs/job-sender.ts";
-import { encode, type Stored } from "../serialize.ts";
+import { decode, encode, type Stored } from "../serialize.ts";
 import { toWaitpoint, type WaitpointRow } from "./records.ts";
 import { callbackSecret, hashSecret, secretMatches } from "./secrets.ts";
 import { wakeRuns } from "./wake-runs.ts";
@@ -78,7 +78,11 @@ export class Waitpoints {
     if (settled !== "settled") throw new WaitpointCompletedError(id, settled);
   }
 
-  /** One transaction for completions that came together; tokens are locked in id order, so two never deadlock. */
+  /**
+   * One transaction for completions that came together; tokens are locked in id order, so two
+   * never deadlock. Each completion journals its outcome for the runs waiting on the token and
+   * makes them ready (`complete` in db/sql/waitpoints.ts); the few it cannot are woken by job.
+   */
   async #settle(items: { id: string; output: Stored }[]): Promise<Settled[]> {
     const { db, sql, channels } = this.deps;
     const order = items.map((_, i) => i).sort((a, b) => (items[a]!.id < items[b]!.id ? -1 : items[a]!.id > items[b]!.id ? 1 : 0));
@@ -87,16 +91,20 @@ export class Waitpoints {
       const woken: string[] = [];
       for (const i of order) {
         const { id, output } = items[i]!;
-        const settled = await db.query<{ run_ids: string[] }>(sql.waitpoints.settle, [id, "COMPLETED", output, channels.wake], client);
-        if (settled.rows[0]) {
-          woken.push(...settled.rows[0].run_ids);
+        // What the run would journal itself on waking (recorder.awaitToken): the same bytes.
+        const outcome = encode({ ok: true, output: decode(output) }, "waitpoint outcome");
+        const completed = await db.query<{ run_ids: string[]; resumed: string[] }>(sql.waitpoints.complete, [id, output, outcome, channels.run, channels.wake], client);
+        const row = completed.rows[0];
+        if (row) {
+          const resumed = new Set(row.resumed);
+          woken.push(...row.run_ids.filter((runId) => !resumed.has(runId)));
           results[i] = "settled";
           continue;
         }
         const { rows } = await db.query<WaitpointRow>(sql.waitpoints.get, [id], client);
         results[i] = !rows[0] ? "not-found" : rows[0].status === "TIMED_OUT" ? "TIMED_OUT" : "COMPLETED";
       }
-      await wakeRuns(this.deps.scheduler, client, woken);
+      await wakeRuns({ db, sql, scheduler: this.deps.scheduler, wakeChannel: channels.wake }, client, woken);
       return results;
     });
   }

@@ -23,10 +23,12 @@ type Held = { job: string } | { run: HeldRun };
 const JOBS_FIRST_AFTER_MS = 100;
 
 /**
- * The wake channel's payload of a NOTIFY that announces jobs due now (a waitpoint's completion
- * wakes its runs by job, see `settle` in db/sql/waitpoints.ts): the next fetch takes jobs first,
- * and looks for ready runs only if something else may have brought some. Looking anyway cost the
- * woken run a round trip before its fetch, or, after it, delayed its claim (same connections).
+ * The wake channel's payload of a NOTIFY that announces jobs due now (runs a waitpoint's
+ * completion could not resume itself are woken by job, see waitpoints/wake-runs.ts): the next
+ * fetch takes jobs first, and looks for ready runs only if something else may have brought some.
+ * Looking anyway cost the woken run a round trip before its fetch, or, after it, delayed its
+ * claim (same connections). Any other payload announces ready runs, which are claimed first
+ * unless a backlog has kept jobs from a look for a while.
  */
 export const JOBS_DUE = "jobs";
 
@@ -145,7 +147,7 @@ export class Dispatcher {
       if (free > 0) {
         this.#kicked = false;
         try {
-          const jobsFirst = this.#jobsDue || Date.now() - this.#jobsFetchedAt >= JOBS_FIRST_AFTER_MS;
+          const jobsFirst = this.#jobsDue || (this.#backlog && Date.now() - this.#jobsFetchedAt >= JOBS_FIRST_AFTER_MS);
           const jobsOnly = this.#jobsDue && !this.#anyDue && !this.#backlog;
           this.#jobsDue = false;
           this.#anyDue = false;

@@ -42,11 +42,14 @@ const notExpired = `NOT (r.status = 'QUEUED' AND r.started_at IS NULL AND r.expi
 
 /**
  * What every claim sets: the run executes under a new lease (fencing off any older execution).
+ * A run whose wait on a token was resumed by the token's completion (`wait_seq` kept, see
+ * `complete` in ./waitpoints.ts) continues its attempt, however it is claimed.
  * `heartbeat` is now() for a run claimed from the ready runs (its worker keeps it alive) and NULL
  * for one started by a pg-boss job (the job's heartbeat does).
  */
 const claimSet = (lease: string, counts: string, heartbeat: "now()" | "NULL") => `
-        status = 'EXECUTING', lease = ${lease}, attempts = r.attempts + ${counts},
+        status = 'EXECUTING', lease = ${lease}, attempts = r.attempts + CASE WHEN r.wait_seq IS NULL THEN ${counts} ELSE 0 END,
+        wait_token = NULL, wait_seq = NULL, wait_started_at = NULL,
         started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1,
         ready_at = NULL, heartbeat_at = ${heartbeat}`;
 
@@ -265,6 +268,16 @@ export function runStatements(s: string) {
     /** Lets go of the run until a job wakes it; fenced by the lease like every journal write. */
     suspend: `
       UPDATE ${s}.runs r SET status = 'WAITING', lease = NULL, updated_at = now(), revision = r.revision + 1
+      WHERE r.id = $1 AND r.lease = $2 AND r.status = 'EXECUTING'
+      RETURNING r.id, ${notifyRun("r", "$3")}`,
+
+    /**
+     * `suspend` on a token: also the io call (seq $5, started at $6) whose outcome the token's
+     * completion journals for the run when it resumes it (`complete` in ./waitpoints.ts).
+     */
+    suspendOnToken: `
+      UPDATE ${s}.runs r SET status = 'WAITING', lease = NULL, updated_at = now(), revision = r.revision + 1,
+        wait_token = $4, wait_seq = $5, wait_started_at = $6
       WHERE r.id = $1 AND r.lease = $2 AND r.status = 'EXECUTING'
       RETURNING r.id, ${notifyRun("r", "$3")}`,
 

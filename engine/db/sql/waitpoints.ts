@@ -1,3 +1,5 @@
+import { notifiedCte, sent } from "./notify.ts";
+
 /**
  * Statements on `waitpoints`. `s` is the quoted schema.
  *
@@ -52,20 +54,47 @@ export function waitpointStatements(s: string) {
       ORDER BY w.id DESC LIMIT $5`,
 
     /**
-     * Settles a waiting token: COMPLETED with an output before its timeout, TIMED_OUT after it.
-     * The row lock makes the first settlement the only one; RETURNING reads the row as it was
-     * when this statement got the lock, so it names every run that registered before, each of
-     * which the caller wakes in this transaction. $4 is the wake channel; the payload says the
-     * wake-up is by job (JOBS_DUE, worker/dispatcher.ts), which a worker then fetches first.
+     * Times a due token out. The row lock makes the first settlement the only one (see `complete`);
+     * RETURNING reads the row as it was when this statement got the lock, so it names every run
+     * that registered before, each of which the caller wakes in this transaction (`wakeRuns`).
      */
-    settle: `
+    timeOut: `
+      UPDATE ${s}.waitpoints w SET status = 'TIMED_OUT', completed_at = now()
+      WHERE w.id = $1 AND w.status = 'WAITING' AND ${due}
+      RETURNING w.run_ids`,
+
+    /**
+     * Completes a waiting token that is not due, and resumes its runs in the same statement: each
+     * run still WAITING on it (`wait_token`, set by `suspendOnToken` in ./runs.ts) gets its wait's journal
+     * entry with the outcome ($3) and becomes ready, so a worker's one claim replays it past the
+     * wait (`wait_seq` stays, so that claim continues the run's attempt: `claimSet` in ./runs.ts). A run in a limited queue must start through its queue's claim, and a locked run is
+     * being changed right now (a cancel, an execution woken early): those are skipped, not waited
+     * for (the token is locked first, a run's execution locks its run first), and `run_ids`
+     * minus `resumed` are woken by job. $4 the run channel, $5 the wake channel.
+     */
+    complete: `
       WITH settled AS (
-        UPDATE ${s}.waitpoints w SET status = $2::text, output = $3, completed_at = now()
-        WHERE w.id = $1 AND w.status = 'WAITING'
-          AND CASE WHEN $2::text = 'COMPLETED' THEN w.timeout_at IS NULL OR NOT ${due} ELSE ${due} END
+        UPDATE ${s}.waitpoints w SET status = 'COMPLETED', output = $2, completed_at = now()
+        WHERE w.id = $1 AND w.status = 'WAITING' AND (w.timeout_at IS NULL OR NOT ${due})
         RETURNING w.run_ids
-      )
-      SELECT run_ids, pg_notify($4, 'jobs') FROM settled`,
+      ), waiting AS (
+        SELECT r.id, r.wait_seq, r.wait_started_at FROM ${s}.runs r
+        WHERE r.id = ANY((SELECT run_ids FROM settled)::text[]) AND r.status = 'WAITING' AND r.wait_token = $1
+          AND r.concurrency_limit IS NULL
+        ORDER BY r.id COLLATE "C" FOR NO KEY UPDATE SKIP LOCKED
+      ), resumed AS (
+        UPDATE ${s}.runs r SET status = 'QUEUED', ready_at = now(), updated_at = now(), revision = r.revision + 1, wait_token = NULL
+        FROM waiting WHERE r.id = waiting.id
+        RETURNING r.id, r.revision, waiting.wait_seq, waiting.wait_started_at
+      ), journaled AS (
+        INSERT INTO ${s}.journal (run_id, seq, kind, key, status, output, attempts, revision, started_at)
+        SELECT id, wait_seq, 'waitpoint', 'forToken:' || $1, 'completed', $3, 1, revision, wait_started_at FROM resumed
+        ON CONFLICT (run_id, seq) DO NOTHING
+      ), ${notifiedCte("resumed", "$4", { alsoNotify: "$5" })}
+      SELECT s.run_ids, coalesce((SELECT array_agg(id) FROM resumed), '{}') AS resumed, ${sent} FROM settled s`,
+
+    /** A token's runs are woken by job (`wakeRuns`): the next fetch of any worker takes jobs first. */
+    jobsDue: `SELECT pg_notify($1, 'jobs')`,
 
     /**
      * A run starts waiting on a token that is still waiting (and not due); nothing when it is not.

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { runs, task, wait } from "durably";
+import { startTestEngine } from "./helpers/engine.ts";
+import { sql, uniqueSchema } from "./helpers/db.ts";
+import { until } from "./helpers/until.ts";
+
+const approval = () => {
+  const calls = { before: 0, after: 0 };
+  const definition = task({
+    id: "resume-approval",
+    retry: { maxAttempts: 1 },
+    run: async (p: { token: string }, { io }) => {
+      await io.runTask("before", async () => ++calls.before);
+      const result = await wait.forToken<string>(p.token);
+      await io.runTask("after", async () => ++calls.after);
+      return result.unwrap();
+    },
+  });
+  return { definition, calls };
+};
+
+const wakeJobs = async (schema: string, runId: string) =>
+  (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}_boss".job WHERE data->>'runId' = $1 AND data->>'reason' = 'wake'`, [runId]))[0]!.n;
+
+describe("a token's completion resumes its runs", () => {
+  it("journals the outcome and makes the run ready in its own transaction: no wake-up job, and the resumed run keeps its attempt", async () => {
+    const { definition, calls } = approval();
+    const schema = uniqueSchema("wp_resume");
+    const first = await startTestEngine("wp_resume", { schema, tasks: [definition] });
+    const token = await wait.createToken();
+    const { id } = await definition.trigger({ token: token.id });
+    await until(async () => ((await runs.retrieve(id)).status === "WAITING" ? true : undefined), 20_000);
+    await first.stop();
+
+    // No worker anywhere: what the completion wrote is all there is.
+    await startTestEngine("wp_resume_backend", { schema, worker: false });
+    await wait.completeToken(token.id, "approved");
+    const [run] = await sql<{ status: string; ready: boolean; attempts: number }>(
+      `SELECT status, ready_at IS NOT NULL AS ready, attempts FROM "${schema}".runs WHERE id = $1`, [id]);
+    expect(run).toEqual({ status: "QUEUED", ready: true, attempts: 1 });
+    const journal = await sql<{ kind: string; key: string; output: unknown }>(`SELECT kind, key, output FROM "${schema}".journal WHERE run_id = $1 ORDER BY seq`, [id]);
+    expect(journal.map((e) => [e.kind, e.key])).toEqual([["task", "before"], ["waitpoint", `forToken:${token.id}`]]);
+    expect(await wakeJobs(schema, id)).toBe(0);
+
+    await startTestEngine("wp_resume_worker", { schema, tasks: [definition] });
+    const done = await runs.poll(id, { timeoutMs: 20_000 });
+    expect(done).toMatchObject({ status: "SUCCESS", output: "approved", attempts: 1 });
+    expect(calls).toEqual({ before: 1, after: 1 });
+  });
+
+  it("a run in a queue with a concurrency limit, which only its queue's claim may start, is woken by job and resumes once", async () => {
+    const { definition, calls } = approval();
+    const schema = uniqueSchema("wp_resume_limited");
+    await startTestEngine("wp_resume_limited", { schema, tasks: [definition] });
+    const token = await wait.createToken();
+    const { id } = await definition.trigger({ token: token.id }, { queue: { name: "approvals", concurrencyLimit: 1 } });
+    await until(async () => ((await runs.retrieve(id)).status === "WAITING" ? true : undefined), 20_000);
+    await wait.completeToken(token.id, "approved");
+    expect(await runs.poll(id, { timeoutMs: 20_000 })).toMatchObject({ status: "SUCCESS", output: "approved", attempts: 1 });
+    expect(calls).toEqual({ before: 1, after: 1 });
+  });
+});
