@@ -27,8 +27,8 @@ const JOBS_FIRST_AFTER_MS = 100;
  * completion could not resume itself are woken by job, see waitpoints/wake-runs.ts): the next
  * fetch takes jobs first, and looks for ready runs only if something else may have brought some.
  * Looking anyway cost the woken run a round trip before its fetch, or, after it, delayed its
- * claim (same connections). Any other payload announces ready runs, which are claimed first
- * unless a backlog has kept jobs from a look for a while.
+ * claim (same connections). Any other payload announces ready runs, which an idle worker claims
+ * first for the same reason; under a backlog, jobs that have not had a look for a while go first.
  */
 export const JOBS_DUE = "jobs";
 
@@ -147,7 +147,8 @@ export class Dispatcher {
       if (free > 0) {
         this.#kicked = false;
         try {
-          const jobsFirst = this.#jobsDue || (this.#backlog && Date.now() - this.#jobsFetchedAt >= JOBS_FIRST_AFTER_MS);
+          const readyAnnounced = this.#anyDue && !this.#backlog;
+          const jobsFirst = this.#jobsDue || (!readyAnnounced && Date.now() - this.#jobsFetchedAt >= JOBS_FIRST_AFTER_MS);
           const jobsOnly = this.#jobsDue && !this.#anyDue && !this.#backlog;
           this.#jobsDue = false;
           this.#anyDue = false;
