@@ -4,11 +4,12 @@ import { startTestEngine } from "./helpers/engine.ts";
 import { sql, uniqueSchema } from "./helpers/db.ts";
 import { until } from "./helpers/until.ts";
 
-const approval = () => {
+const approval = (queue?: { concurrencyLimit: number }) => {
   const calls = { before: 0, after: 0 };
   const definition = task({
     id: "resume-approval",
     retry: { maxAttempts: 1 },
+    ...(queue ? { queue } : {}),
     run: async (p: { token: string }, { io }) => {
       await io.runTask("before", async () => ++calls.before);
       const result = await wait.forToken<string>(p.token);
@@ -49,11 +50,11 @@ describe("a token's completion resumes its runs", () => {
   });
 
   it("a run in a queue with a concurrency limit, which only its queue's claim may start, is woken by job and resumes once", async () => {
-    const { definition, calls } = approval();
+    const { definition, calls } = approval({ concurrencyLimit: 1 });
     const schema = uniqueSchema("wp_resume_limited");
     await startTestEngine("wp_resume_limited", { schema, tasks: [definition] });
     const token = await wait.createToken();
-    const { id } = await definition.trigger({ token: token.id }, { queue: { name: "approvals", concurrencyLimit: 1 } });
+    const { id } = await definition.trigger({ token: token.id });
     await until(async () => ((await runs.retrieve(id)).status === "WAITING" ? true : undefined), 20_000);
     await wait.completeToken(token.id, "approved");
     expect(await runs.poll(id, { timeoutMs: 20_000 })).toMatchObject({ status: "SUCCESS", output: "approved", attempts: 1 });
