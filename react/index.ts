@@ -39,6 +39,11 @@ export { useRetryRun } from "./hooks/use-retry-run.ts";
 export { useReplayRun } from "./hooks/use-replay-run.ts";
 export { useCancelRun } from "./hooks/use-cancel-run.ts";
 export { useWaitToken, type UseWaitTokenOptions, type WaitTokenResult } from "./hooks/use-wait-token.ts";
+export type { RealtimeRunsOptions, RealtimeRunsResult } from "./hooks/use-run-list.ts";
+export { useRealtimeRunsWithTag } from "./hooks/use-realtime-runs-with-tag.ts";
+export { useRealtimeBatch } from "./hooks/use-realtime-batch.ts";
+export { useTaskTrigger, type TaskTriggerOptions, type TaskTriggerPayload, type TaskTriggerResult } from "./hooks/use-task-trigger.ts";
+export { useRealtimeTaskTrigger, type RealtimeTaskTriggerResult } from "./hooks/use-realtime-task-trigger.ts";
 
 export {
   FINAL_RUN_STATUSES,

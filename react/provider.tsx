@@ -44,7 +44,7 @@ export function DurablyProvider({
   const value = useMemo<DurablyContextValue>(() => {
     const api = createHttpClient({ baseUrl, accessToken });
     const keys = durablyKeys(api.baseUrl);
-    return { api, keys, queryClient, live: createLiveUpdates({ queryClient, api, keys, createEventSource }) };
+    return { api, keys, queryClient, live: createLiveUpdates({ queryClient, api, keys, createEventSource }), createEventSource };
   }, [baseUrl, accessToken, queryClient, createEventSource]);
 
   // A new token may see more (or less): refetch what is on screen with it.

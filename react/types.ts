@@ -136,6 +136,8 @@ export interface SendEventResult {
 
 export interface RunHandle {
   id: string;
+  /** Set when a trigger token started the run: a token that reads this run only (`useRealtimeTaskTrigger` follows it). */
+  publicAccessToken?: string | undefined;
 }
 
 /** A message pushed on a run's SSE stream (or on `/api/runs/stream`, which only sends `run`). */

@@ -28,7 +28,7 @@ export function streamRunList(c: Context, runs: AsyncIterableIterator<Run>, gran
       // Said to the client, which cannot get past it by reconnecting (a batch or run that does not exist).
       const { code = "INTERNAL", message } = error as { code?: string; message: string };
       if (code === "INTERNAL") logger.warn("run list stream failed", { error: message });
-      stream.send({ event: "error", data: JSON.stringify({ error: { code, message: code === "INTERNAL" ? "The stream failed" : message } }) });
+      stream.send({ event: "failure", data: JSON.stringify({ error: { code, message: code === "INTERNAL" ? "The stream failed" : message } }) });
     } finally {
       clearInterval(ping);
     }

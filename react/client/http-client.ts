@@ -65,6 +65,8 @@ export interface DurablyHttpClient {
   retryRun(runId: string, options?: RequestOptions): Promise<RunHandle>;
   replayRun(runId: string, options?: RequestOptions): Promise<RunHandle>;
   cancelRun(runId: string, options?: RequestOptions): Promise<RunHandle>;
+  /** A batch's runs in batch order (the secret key, or a token scoped to the batch). */
+  getBatch(batchId: string, options?: RequestOptions): Promise<{ id: string; runs: Run[] }>;
   getWaitToken(tokenId: string, options?: RequestOptions): Promise<WaitpointToken>;
   /** Tokens newest first; `runId`: the tokens that run waited on. Needs the secret key. */
   listWaitTokens(params?: { runId?: string | undefined; status?: string | undefined; tags?: string | undefined; cursor?: string | null | undefined }, options?: RequestOptions): Promise<WaitpointsPage>;
@@ -132,6 +134,7 @@ export function createHttpClient(options: HttpClientOptions): DurablyHttpClient 
     retryRun: (runId, opts) => request("POST", `/api/runs/${id(runId)}/retry`, {}, opts),
     replayRun: (runId, opts) => request("POST", `/api/runs/${id(runId)}/replay`, {}, opts),
     cancelRun: (runId, opts) => request("POST", `/api/runs/${id(runId)}/cancel`, {}, opts),
+    getBatch: (batchId, opts) => request("GET", `/api/batches/${id(batchId)}`, undefined, opts),
     getWaitToken: (tokenId, opts) => request("GET", `/api/waitpoints/tokens/${id(tokenId)}`, undefined, opts),
     listWaitTokens(params = {}, opts) {
       const query = new URLSearchParams();

@@ -60,7 +60,7 @@ async function* connections(
         failingSince = undefined;
         retryMs = FIRST_RETRY_MS;
         if (event.event === "end") return;
-        if (event.event === "error") throw errorFromWire(500, JSON.parse(event.data), subject);
+        if (event.event === "failure") throw errorFromWire(500, JSON.parse(event.data), subject);
         if (event.event !== "run") continue;
         const run = runFromWire(JSON.parse(event.data) as WireRun);
         if (run.revision <= (seen.get(run.id) ?? 0)) continue;
