@@ -278,3 +278,28 @@ export interface RunLogPage {
   /** Pass as `cursor` for the lines after these; null when there were no more. */
   nextCursor: string | null;
 }
+
+/** A task as the dashboard's Tasks page shows it: what is deployed and how its recent runs went. */
+export interface TaskOverview {
+  id: string;
+  kind: "task" | "job";
+  eventName: string | null;
+  /** Every version an engine registered, newest first. */
+  versions: string[];
+  /** The newest version's queue and concurrency limit (null: none). */
+  queue: string | null;
+  concurrencyLimit: number | null;
+  /** Runs created in the window, by their status now. */
+  counts: Record<RunStatus, number>;
+  /** Durations of the window's finished runs, ms; null with none. */
+  p50Ms: number | null;
+  p95Ms: number | null;
+  /** Runs created in each twelfth of the window, oldest first. */
+  buckets: number[];
+}
+
+export interface TasksOverview {
+  /** The window's start: an hour before the answer. */
+  since: Date;
+  data: TaskOverview[];
+}

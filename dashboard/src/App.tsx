@@ -9,6 +9,9 @@ import { EventPage } from "./pages/EventPage.tsx";
 import { NotFoundPage } from "./pages/NotFoundPage.tsx";
 import { RunPage } from "./pages/RunPage.tsx";
 import { RunsPage } from "./pages/RunsPage.tsx";
+import { SchedulesPage } from "./pages/SchedulesPage.tsx";
+import { SearchPage } from "./pages/SearchPage.tsx";
+import { TasksPage } from "./pages/TasksPage.tsx";
 import { TriggerPage } from "./pages/TriggerPage.tsx";
 import { WaitpointsPage } from "./pages/WaitpointsPage.tsx";
 
@@ -29,6 +32,9 @@ export function App() {
         {route.page === "trigger" && <TriggerPage params={route.params} />}
         {route.page === "event" && <EventPage key={route.eventId} eventId={route.eventId} />}
         {route.page === "waitpoints" && <WaitpointsPage params={route.params} />}
+        {route.page === "tasks" && <TasksPage />}
+        {route.page === "schedules" && <SchedulesPage />}
+        {route.page === "search" && <SearchPage key={route.params.get("q") ?? ""} query={route.params.get("q") ?? ""} />}
         {route.page === "not-found" && <NotFoundPage path={route.path} />}
       </Layout>
     </DurablyProvider>

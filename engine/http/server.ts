@@ -23,6 +23,7 @@ import { parseLogQuery, parseLogsAfter, readRunLogs } from "./run-logs.ts";
 import { dashboardFile } from "./static-files.ts";
 import { StreamSlots } from "./stream-slots.ts";
 import { waitpointCallback, waitpointRoutes } from "./waitpoint-routes.ts";
+import { overviewRoutes } from "./overview-routes.ts";
 
 type Env = { Variables: { access: Access } };
 
@@ -202,6 +203,7 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
     return c.json(await service.sendEvent({ name: body.name, payload, ...(body.id ? { id: body.id } : {}) }));
   });
 
+  overviewRoutes(app, parts);
   app.get("/api/tasks", async (c) => {
     requireFull(c.get("access"), "Listing tasks");
     return c.json({ data: await service.listTasks() });

@@ -1,5 +1,6 @@
 import type { ReactNode } from "react";
 import type { Route } from "../lib/router.ts";
+import { HeaderSearch } from "./HeaderSearch.tsx";
 
 /** The top bar (brand, pages, sign-out) around the current page. */
 export function Layout({
@@ -33,8 +34,15 @@ export function Layout({
           <a href="#/waitpoints" className={current === "waitpoints" ? "active" : ""}>
             Waitpoints
           </a>
+          <a href="#/tasks" className={current === "tasks" ? "active" : ""}>
+            Tasks
+          </a>
+          <a href="#/schedules" className={current === "schedules" ? "active" : ""}>
+            Schedules
+          </a>
         </nav>
         <div className="topbar-end">
+          <HeaderSearch />
           {signedIn && (
             <button type="button" className="button-link" onClick={onSignOut}>
               Sign out

@@ -11,6 +11,9 @@ export type Route =
   | { page: "trigger"; params: URLSearchParams }
   | { page: "event"; eventId: string; params: URLSearchParams }
   | { page: "waitpoints"; params: URLSearchParams }
+  | { page: "tasks"; params: URLSearchParams }
+  | { page: "schedules"; params: URLSearchParams }
+  | { page: "search"; params: URLSearchParams }
   | { page: "not-found"; path: string; params: URLSearchParams };
 
 const NAVIGATE_EVENT = "durably:navigate";
@@ -37,6 +40,7 @@ export function parseRoute(hash: string): Route {
   if (first === "trigger" && segments.length === 1) return { page: "trigger", params };
   if (first === "events" && second && segments.length === 2) return { page: "event", eventId: second, params };
   if (first === "waitpoints" && segments.length === 1) return { page: "waitpoints", params };
+  if ((first === "tasks" || first === "schedules" || first === "search") && segments.length === 1) return { page: first, params };
   return { page: "not-found", path: pathPart, params };
 }
 
@@ -63,6 +67,9 @@ export const hrefs = {
   run: (runId: string) => `#/runs/${encodeURIComponent(runId)}`,
   trigger: (taskId?: string) => (taskId ? `#/trigger?task=${encodeURIComponent(taskId)}` : "#/trigger"),
   event: (eventId: string) => `#/events/${encodeURIComponent(eventId)}`,
+  tasks: () => "#/tasks",
+  schedules: () => "#/schedules",
+  search: (q: string) => `#/search?q=${encodeURIComponent(q)}`,
   waitpoints: (params?: URLSearchParams) => {
     const query = params?.toString();
     return `#/waitpoints${query ? `?${query}` : ""}`;

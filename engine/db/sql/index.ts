@@ -4,6 +4,7 @@ import { feedStatements } from "./feed.ts";
 import { journalStatements } from "./journal.ts";
 import { logStatements } from "./logs.ts";
 import { metadataStatements } from "./metadata.ts";
+import { overviewStatements } from "./overview.ts";
 import { runStatements } from "./runs.ts";
 import { scheduleStatements } from "./schedules.ts";
 import { statusStatements } from "./statuses.ts";
@@ -23,6 +24,7 @@ export function buildStatements(schema: string) {
     waitpoints: waitpointStatements(s),
     logs: logStatements(s),
     batches: batchStatements(s),
+    overview: overviewStatements(s),
   };
 }
 
