@@ -1,5 +1,5 @@
 import type { QueryResultRow } from "pg";
-import type { Backend, SendEventRequest, TriggerRequest } from "../sdk/backend.ts";
+import type { Backend, RunUpdate, SendEventRequest, TriggerRequest } from "../sdk/backend.ts";
 import { DurablyError, EventNotFoundError, InvalidPayloadError, InvalidRunStateError, RunNotFoundError, TaskNotFoundError, TimeoutError } from "../sdk/errors.ts";
 import type { CreateScheduleOptions, EventRecord, JournalEntry, ListRunsFilter, MetadataChange, Run, RunHead, RunList, RunStatus, RunStatuses, ScheduleRecord, TaskInfo } from "../sdk/types.ts";
 import { isFinalRunStatus } from "../wire/index.ts";
@@ -9,6 +9,7 @@ import { cancelRun } from "./orchestration/cancel-run.ts";
 import { forkRun } from "./orchestration/fork-run.ts";
 import { checkId, insertReadyRuns, insertRun, insertRunsWithoutKeys, prepareTrigger, type PendingJob, type RunInsert } from "./orchestration/insert-run.ts";
 import { Schedules, type SchedulesDeps } from "./schedules/schedules.ts";
+import { followRun, followRuns, type FollowDeps } from "./notify/follow-run.ts";
 import type { Listener } from "./notify/listener.ts";
 import { BatchNotFoundError, RunFeeds } from "./notify/run-feeds.ts";
 import { RunWaiters } from "./notify/run-waiters.ts";
@@ -34,6 +35,12 @@ export interface ServiceDeps extends SchedulesDeps {
   /** Where waitpoint callback URLs point (the `publicUrl` option, else the engine's HTTP address). */
   publicUrl?: () => string | undefined;
 }
+
+/**
+ * A subscriber waits on notifications alone, and a direct backend's LISTEN connection lets Node
+ * exit (a script that is done should): this timer keeps the process up while one waits.
+ */
+const holdProcess = () => setInterval(() => undefined, 2 ** 30);
 
 /** Where callback URLs point when nothing says: `durably start`'s default address. */
 const DEFAULT_PUBLIC_URL = "http://127.0.0.1:3030";
@@ -306,6 +313,33 @@ export class Service implements Backend {
         clearTimeout(timer);
       }
     }
+  }
+
+  async *subscribeToRunUpdates(id: string, options: { signal?: AbortSignal | undefined } = {}): AsyncGenerator<RunUpdate> {
+    checkId(id, "run id");
+    const deps = await this.#followDeps();
+    const hold = holdProcess();
+    try {
+      yield* followRun(deps, id, options.signal);
+    } finally {
+      clearInterval(hold);
+    }
+  }
+
+  async *subscribeToAllRuns(options: { signal?: AbortSignal | undefined } = {}): AsyncGenerator<Run> {
+    const deps = await this.#followDeps();
+    const hold = holdProcess();
+    try {
+      yield* followRuns(deps, (id) => this.retrieveRun(id), options.signal);
+    } finally {
+      clearInterval(hold);
+    }
+  }
+
+  async #followDeps(): Promise<FollowDeps> {
+    const { db, sql, channels, listener } = this.deps;
+    if (!listener) throw new DurablyError("NO_LISTENER", "Following runs needs a LISTEN connection, which this backend does not have");
+    return { db, sql, channels, listener: await listener() };
   }
 
   /** Made on the first `pollRun`, which opens a direct backend's LISTEN connection. */

@@ -1,5 +1,6 @@
 import type {
   CreateScheduleOptions,
+  JournalPush,
   CreateWaitTokenOptions,
   EventRecord,
   ListRunsFilter,
@@ -55,6 +56,12 @@ export interface TriggerPublicTokenOptions {
   multipleUse?: boolean | undefined;
 }
 
+/**
+ * A change on a run's live stream: the run as of a revision, or a journal entry as it was
+ * written, with the status or metadata it changed.
+ */
+export type RunUpdate = { type: "run"; run: Run } | ({ type: "journal" } & JournalPush);
+
 export interface SendEventRequest {
   name: string;
   payload: unknown;
@@ -95,6 +102,13 @@ export interface Backend {
   createTriggerPublicToken(taskId: string, options: TriggerPublicTokenOptions): Promise<string>;
   /** Resolves with the run once it is finished, or throws `TimeoutError`. */
   pollRun(id: string, timeoutMs: number): Promise<Run>;
+  /**
+   * The run's journal entries and the run itself, as they were and then as they change, pushed
+   * (LISTEN/NOTIFY directly, SSE over HTTP), until the run has finished or `signal` aborts.
+   */
+  subscribeToRunUpdates(id: string, options?: { signal?: AbortSignal | undefined }): AsyncIterable<RunUpdate>;
+  /** Every run that changes from now on, as it is after the change, until `signal` aborts. */
+  subscribeToAllRuns(options?: { signal?: AbortSignal | undefined }): AsyncIterable<Run>;
   /** Releases what the backend opened (pool, LISTEN connection); an engine's own closes with it. */
   close(): Promise<void>;
   createWaitToken(options: CreateWaitTokenOptions): Promise<WaitToken>;

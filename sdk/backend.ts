@@ -2,7 +2,7 @@ import { DurablyError } from "./errors.ts";
 import { httpBackend } from "./http/backend.ts";
 import type { Backend } from "./backend-types.ts";
 
-export type { Backend, PublicTokenOptions, SendEventRequest, TriggerPublicTokenOptions, TriggerRequest } from "./backend-types.ts";
+export type { Backend, PublicTokenOptions, RunUpdate, SendEventRequest, TriggerPublicTokenOptions, TriggerRequest } from "./backend-types.ts";
 
 /** Where `tasks`, `runs`, `schedules`, `auth` and clients without a `databaseUrl` find the engine. */
 export interface ConfigureOptions {

@@ -23,7 +23,7 @@ import {
   type RunHandle,
 } from "durably";
 import { createEngine, type Engine } from "durably/engine";
-import { disconnect } from "../sdk/backend.ts";
+import { disconnect, getBackend, type RunUpdate } from "../sdk/backend.ts";
 import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
 import { until } from "./helpers/until.ts";
 
@@ -281,6 +281,33 @@ describe.each(backends)("the %s backend", (name, use) => {
       missing: await outcome(wait.retrieveToken("waitpoint_contract_missing")),
       missingComplete: await outcome(wait.completeToken("waitpoint_contract_missing", 1)),
     }));
+  });
+
+  it("subscribeToRunUpdates pushes the journal and the run until it finishes; subscribeToAllRuns each run that changes", async () => {
+    const backend = await getBackend();
+    const abort = new AbortController();
+    const changed = new Set<string>();
+    const following = (async () => {
+      for await (const run of backend.subscribeToAllRuns({ signal: abort.signal })) changed.add(run.id);
+    })();
+    const token = await wait.createToken({});
+    const handle = await approval.trigger({ token: token.id });
+    const updates: RunUpdate[] = [];
+    for await (const update of backend.subscribeToRunUpdates(handle.id)) {
+      updates.push(update);
+      if (update.type === "run" && update.run.status === "WAITING") await wait.completeToken(token.id, { approved: true });
+    }
+    await until(async () => (changed.has(handle.id) ? true : undefined), 10_000);
+    abort.abort();
+    await following;
+    const last = updates.at(-1)!;
+    expect(last).toMatchObject({ type: "run", run: { id: handle.id, status: "SUCCESS", output: { approved: true } } });
+    const entries = updates.flatMap((u) => (u.type === "journal" ? [u.entry] : []));
+    expect(entries.every((e) => e.startedAt instanceof Date && e.finishedAt instanceof Date)).toBe(true);
+    expectSame("subscribe", { entries: entries.map((e) => [e.seq, e.kind, e.output]), last: last.type === "run" && { ...shape(last.run), payload: "" } });
+    expectSame("subscribe to a missing run", await outcome((async () => {
+      for await (const update of backend.subscribeToRunUpdates("run_nosuchrun")) void update;
+    })()));
   });
 
   it("schedules are created, listed and deleted", async () => {

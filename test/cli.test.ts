@@ -60,7 +60,7 @@ describe("durably CLI errors", () => {
   });
 
   it("an unknown runs command is named as such; --from-seq 0 and --limit 0 are refused as the server would", () => {
-    expectOneLine(cli(["runs", "frob"]), 'Unknown runs command "frob"; use list, get, retry, replay, cancel or fork');
+    expectOneLine(cli(["runs", "frob"]), 'Unknown runs command "frob"; use list, get, watch, retry, replay, cancel or fork');
     expectOneLine(cli(["runs", "fork", "run_x", "--from-seq", "0"]), "--from-seq must be an integer of at least 1");
     expectOneLine(cli(["runs", "list", "--limit", "0"]), "--limit must be an integer from 1 to 100");
     expectOneLine(cli(["runs", "list", "--bogus"]), /^Unknown option '--bogus'/);

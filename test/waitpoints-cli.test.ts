@@ -23,7 +23,7 @@ describe("durably waitpoints", () => {
 
     const listed = cli(schema, ["waitpoints", "list", "--tag", "cli"]);
     expect(listed.code).toBe(0);
-    expect(listed.out).toMatch(new RegExp(`^${token.id}  WAITING +\\S+  cli\\n$`));
+    expect(listed.out).toMatch(new RegExp(`^ID +STATUS +CREATED +TIMES OUT +TAGS\\n${token.id}  WAITING +\\S+ \\S+ +cli\\n$`));
     expect(JSON.parse(cli(schema, ["waitpoints", "get", token.id, "--json"]).out)).toMatchObject({ id: token.id, status: "WAITING", tags: ["cli"] });
 
     const completed = cli(schema, ["waitpoints", "complete", token.id, "--output", '{"approved":true}']);

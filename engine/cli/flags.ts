@@ -43,6 +43,7 @@ function parseFlags() {
       limit: { type: "string" },
       cursor: { type: "string" },
       output: { type: "string" },
+      watch: { type: "boolean" },
     },
   });
 }

@@ -10,8 +10,12 @@ Usage:
       an embedded PostgreSQL keeping data in --data-dir.
   durably migrate                       Apply database migrations.
   durably trigger <task-id> [--payload '<json>'] [--tag t]… [--idempotency-key k] [--max-duration seconds] [--priority seconds]
-  durably runs list [--status S] [--task id] [--tag t] [--limit n] [--cursor c]
+  durably runs list [--status S] [--task id] [--tag t] [--limit n] [--cursor c] [--watch]
+      A table of runs, newest first; --watch redraws it as runs change, until Ctrl-C.
   durably runs get <run-id>
+  durably runs watch <run-id>
+      Follows the run live: its io calls as they are written, its statuses with progress
+      bars, then its result. Exit code 0 when it succeeded, 1 when it failed, 2 when canceled.
   durably runs retry|replay|cancel <run-id>
   durably runs fork <run-id> --from-seq N
       A new run replaying the journal before seq N and executing again from there.
@@ -27,7 +31,7 @@ Usage:
       effects, and prints the first divergence of each run. Exits 1 on any.
 
 Options:
-  --json        Print JSON instead of text.
+  --json        Print JSON instead of text (runs watch and --watch: one JSON object a line).
   --schema s    Postgres schema (default "durably", or DURABLY_SCHEMA).
   --data-dir d  Without DATABASE_URL, every command uses the embedded PostgreSQL in d
                 (default .durably/pg): the one "durably start" runs, or else started

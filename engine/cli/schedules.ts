@@ -1,10 +1,16 @@
 import type { Json, ScheduleRecord } from "../../sdk/types.ts";
 import type { Cli } from "./context.ts";
 import { parseJson, unknownCommand, UsageError } from "./flags.ts";
+import { formatTable, type Column } from "./table.ts";
 
-function scheduleLine(s: ScheduleRecord): string {
-  return [s.id, s.task, `"${s.cron}"`, s.timezone, s.deduplicationKey, s.declarative ? "(declared on the task)" : ""].join("  ");
-}
+const COLUMNS: Column<ScheduleRecord>[] = [
+  { header: "ID", cell: (s) => s.id, max: 48 },
+  { header: "TASK", cell: (s) => s.task },
+  { header: "CRON", cell: (s) => s.cron },
+  { header: "TIMEZONE", cell: (s) => s.timezone },
+  { header: "DEDUPLICATION KEY", cell: (s) => s.deduplicationKey },
+  { header: "DECLARED", cell: (s) => (s.declarative ? "on the task" : "") },
+];
 
 /** `durably schedules list|create|delete`. */
 export async function schedulesCommand(cli: Cli, sub: string | undefined, arg: string | undefined): Promise<void> {
@@ -12,7 +18,7 @@ export async function schedulesCommand(cli: Cli, sub: string | undefined, arg: s
   switch (sub) {
     case "list": {
       const list = await cli.withService((s) => s.listSchedules(flags.task ? { task: flags.task } : {}));
-      cli.print(list, () => (list.length ? list.map(scheduleLine).join("\n") : "No schedules"));
+      cli.print(list, () => (list.length ? formatTable(list, COLUMNS) : "No schedules"));
       return;
     }
     case "create": {
@@ -23,7 +29,7 @@ export async function schedulesCommand(cli: Cli, sub: string | undefined, arg: s
         task: arg, cron: flags.cron!, timezone, deduplicationKey: flags["deduplication-key"] ?? `${arg}:${flags.cron}:${timezone}`,
         ...(payload === undefined ? {} : { payload }),
       }));
-      cli.print(created, () => scheduleLine(created));
+      cli.print(created, () => formatTable([created], COLUMNS));
       return;
     }
     case "delete": {

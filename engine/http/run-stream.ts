@@ -1,8 +1,9 @@
 import type { Context } from "hono";
-import type { JournalEntry, JournalPush, Metadata, MetadataChange, MetadataPush, PushedStatus, Run } from "../../sdk/types.ts";
+import type { JournalEntry, MetadataChange, MetadataPush, Run } from "../../sdk/types.ts";
 import { RunNotFoundError } from "../../sdk/errors.ts";
 import { fromJsonJournalRow, toMetadataChange, toRun, type JsonJournalRow, type RunReadRow } from "../db/rows.ts";
 import type { EngineParts } from "../parts.ts";
+import { journalPush } from "../notify/journal-push.ts";
 import { changedRuns } from "../notify/listener.ts";
 import { withoutServerDetails } from "./public-view.ts";
 import { readRunLogs } from "./run-logs.ts";
@@ -51,7 +52,7 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
     const sendEntry = (entry: JournalEntry) => {
       const whole = entry.kind === "metadata" && entry.revision > 1 && last === entry.revision * 2 - 1;
       last = whole ? entry.revision * 2 + 1 : entry.revision * 2;
-      stream.send({ event: "journal", id: String(last), data: json(journalMessage(entry)) });
+      stream.send({ event: "journal", id: String(last), data: json(journalPush(entry)) });
     };
 
     // A descendant's change to the run's metadata (metadata.parent / metadata.root) changed only
@@ -149,15 +150,6 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
 }
 
 type DescendantChangeRow = Parameters<typeof toMetadataChange>[0] & { revision: number };
-
-function journalMessage(entry: JournalEntry): JournalPush {
-  if (entry.kind === "status" && entry.output && typeof entry.output === "object") {
-    const value = entry.output as Omit<PushedStatus, "updatedAt">;
-    return { entry, status: { key: value.key, label: value.label, state: value.state, data: value.data, updatedAt: entry.finishedAt } };
-  }
-  if (entry.kind === "metadata") return { entry, metadata: entry.output as Metadata };
-  return { entry };
-}
 
 /**
  * Every run that changes, for the dashboard's list; coalesced so a busy run sends one update per

@@ -1,5 +1,7 @@
 import type { Backend } from "../../sdk/backend.ts";
 import { WAITPOINT_STATUSES, type WaitpointRecord, type WaitpointStatus } from "../../sdk/waitpoints.ts";
+import { formatTime, formatValue } from "../cli/format.ts";
+import { formatFields, formatTable, type Column } from "../cli/table.ts";
 
 /** What `durably waitpoints …` needs of the CLI around it (engine/cli/main.ts). */
 export interface CliContext {
@@ -10,9 +12,26 @@ export interface CliContext {
   parseJson(text: string | undefined, what: string): unknown;
 }
 
-function line(w: WaitpointRecord): string {
-  const timeout = w.timeoutAt ? `times out ${w.timeoutAt.toISOString()}` : "";
-  return [w.id, w.status.padEnd(9), w.createdAt.toISOString(), w.tags.join(","), timeout].filter(Boolean).join("  ");
+const COLUMNS: Column<WaitpointRecord>[] = [
+  { header: "ID", cell: (w) => w.id, max: 48 },
+  { header: "STATUS", cell: (w) => w.status },
+  { header: "CREATED", cell: (w) => formatTime(w.createdAt) },
+  { header: "TIMES OUT", cell: (w) => (w.timeoutAt ? formatTime(w.timeoutAt) : "") },
+  { header: "TAGS", cell: (w) => w.tags.join(", "), max: 30 },
+];
+
+function formatWaitpoint(w: WaitpointRecord): string {
+  return formatFields([
+    ["Waitpoint", w.id],
+    ["Status", w.status],
+    ["Created", formatTime(w.createdAt)],
+    ["Times out", w.timeoutAt && formatTime(w.timeoutAt)],
+    ["Completed", w.completedAt && formatTime(w.completedAt)],
+    ["Tags", w.tags.join(", ")],
+    ["Idempotency key", w.idempotencyKey],
+    ["Runs", w.runs.join(", ")],
+    ["Output", w.status === "COMPLETED" ? formatValue(w.output) : undefined],
+  ]);
 }
 
 /** `durably waitpoints list|get|complete`. */
@@ -25,7 +44,7 @@ export async function waitpointsCommand(cli: CliContext, sub: string | undefined
       ...(status ? { status } : {}), ...(flags.tag ? { tags: flags.tag } : {}), ...(flags.run ? { runId: flags.run } : {}),
       ...(flags.limit ? { limit: flags.limit } : {}), ...(flags.cursor ? { cursor: flags.cursor } : {}),
     }));
-    cli.print(list, () => (list.data.length ? list.data.map(line).join("\n") : "No waitpoints") + (list.nextCursor ? `\nmore: --cursor ${list.nextCursor}` : ""));
+    cli.print(list, () => (list.data.length ? formatTable(list.data, COLUMNS) : "No waitpoints") + (list.nextCursor ? `\nmore: --cursor ${list.nextCursor}` : ""));
     return;
   }
   if (sub !== "get" && sub !== "complete") {
@@ -34,7 +53,7 @@ export async function waitpointsCommand(cli: CliContext, sub: string | undefined
   if (!id) throw cli.usage(`durably waitpoints ${sub} needs a waitpoint id`);
   if (sub === "get") {
     const waitpoint = await cli.withBackend((b) => b.retrieveWaitToken(id));
-    cli.print(waitpoint, () => JSON.stringify(waitpoint, null, 2));
+    cli.print(waitpoint, () => formatWaitpoint(waitpoint));
     return;
   }
   if (flags.output === undefined) throw cli.usage("durably waitpoints complete needs --output '<json>'");

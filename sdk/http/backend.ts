@@ -2,6 +2,7 @@ import type { Backend, PublicTokenOptions, TriggerRequest } from "../backend-typ
 import { InvalidPayloadError, TimeoutError } from "../errors.ts";
 import type { ListRunsFilter, RunList } from "../types.ts";
 import { engineHttp, type HttpOptions } from "./request.ts";
+import { changedRuns, runUpdates } from "./run-updates.ts";
 import { followRun, followRuns } from "./subscriptions.ts";
 import { waitForEnd } from "./wait-for-end.ts";
 import { waitpointCalls } from "./waitpoints.ts";
@@ -89,6 +90,8 @@ export function httpBackend(options: HttpOptions): Backend {
         });
       }
     },
+    subscribeToRunUpdates: (runId, { signal } = {}) => runUpdates(http, runId, signal),
+    subscribeToAllRuns: ({ signal } = {}) => changedRuns(http, signal),
     // Nothing to release: fetch keeps no connection the app would have to close.
     async close() {},
     ...waitpointCalls(http),

@@ -1,26 +1,37 @@
-/** One Server-Sent Event: its type (`message` when none) and data. */
+/** One event of a Server-Sent Events body: its type, data and id. */
 export interface SseEvent {
   event: string;
   data: string;
+  id: string | undefined;
 }
 
-/** The events of an SSE body as they arrive; comments (pings) and ids are skipped. */
+/** The events of an SSE body as they arrive; comments (keep-alive pings) are skipped. */
 export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
   let buffer = "";
+  let event = "message";
+  let data: string[] = [];
+  let id: string | undefined;
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
     buffer += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffer.search(/\r?\n\r?\n/)) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, "");
-      let event = "message";
-      const data: string[] = [];
-      for (const line of block.split(/\r?\n/)) {
-        if (line.startsWith("event:")) event = line.slice(6).trim();
-        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+    let newline: number;
+    while ((newline = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, newline).replace(/\r$/, "");
+      buffer = buffer.slice(newline + 1);
+      if (line === "") {
+        if (data.length > 0) yield { event, data: data.join("\n"), id };
+        event = "message";
+        data = [];
+        id = undefined;
+        continue;
       }
-      if (data.length > 0) yield { event, data: data.join("\n") };
+      if (line.startsWith(":")) continue;
+      const colon = line.indexOf(":");
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+      if (field === "event") event = value;
+      else if (field === "data") data.push(value);
+      else if (field === "id") id = value;
     }
   }
 }

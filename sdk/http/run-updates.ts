@@ -1,0 +1,72 @@
+import type { RunUpdate } from "../backend-types.ts";
+import type { OnTheWire } from "../../wire/index.ts";
+import type { JournalPush, Run } from "../types.ts";
+import type { EngineHttp } from "./request.ts";
+import { sseEvents } from "./sse-events.ts";
+import { runFromWire, type WireRun } from "./wire-types.ts";
+
+type WirePush = OnTheWire<JournalPush>;
+
+function pushFromWire(wire: WirePush): JournalPush {
+  const { entry, status, metadata } = wire;
+  return {
+    entry: { ...entry, output: entry.output, startedAt: new Date(entry.startedAt), finishedAt: new Date(entry.finishedAt) },
+    // A run's stream pushes a status's current version, without its history.
+    ...(status ? { status: { key: status.key, label: status.label, state: status.state, data: status.data, updatedAt: new Date(status.updatedAt) } } : {}),
+    ...(metadata ? { metadata } : {}),
+  };
+}
+
+/**
+ * A run's SSE stream (`GET /api/runs/:id/stream`) as `RunUpdate`s. A stream the server closes
+ * before the run's end (a restart) is opened again after the last event id it sent, which
+ * resumes it with nothing missed and nothing sent twice.
+ */
+export async function* runUpdates(http: EngineHttp, runId: string, signal?: AbortSignal): AsyncGenerator<RunUpdate> {
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  signal?.addEventListener("abort", stop);
+  let lastEventId: string | undefined;
+  try {
+    while (!abort.signal.aborted) {
+      const query = lastEventId === undefined ? "" : `?lastEventId=${lastEventId}`;
+      const body = await http.stream(`/api/runs/${encodeURIComponent(runId)}/stream${query}`, abort.signal, { runId }).catch((error: unknown) => {
+        if (abort.signal.aborted) return undefined;
+        throw error;
+      });
+      if (!body) return;
+      try {
+        for await (const event of sseEvents(body)) {
+          if (event.event === "end") return;
+          if (event.event === "run") yield { type: "run", run: runFromWire(JSON.parse(event.data) as WireRun) };
+          else if (event.event === "journal") yield { type: "journal", ...pushFromWire(JSON.parse(event.data) as WirePush) };
+          if (event.id !== undefined) lastEventId = event.id;
+        }
+      } catch (error) {
+        if (abort.signal.aborted) return;
+        throw error;
+      }
+    }
+  } finally {
+    signal?.removeEventListener("abort", stop);
+    abort.abort();
+  }
+}
+
+/** `GET /api/runs/stream` as runs: each run that changes, as it is after the change. */
+export async function* changedRuns(http: EngineHttp, signal?: AbortSignal): AsyncGenerator<Run> {
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  signal?.addEventListener("abort", stop);
+  try {
+    const body = await http.stream("/api/runs/stream", abort.signal, {});
+    for await (const event of sseEvents(body)) {
+      if (event.event === "run") yield runFromWire(JSON.parse(event.data) as WireRun);
+    }
+  } catch (error) {
+    if (!abort.signal.aborted) throw error;
+  } finally {
+    signal?.removeEventListener("abort", stop);
+    abort.abort();
+  }
+}
