@@ -1,5 +1,6 @@
 import { batchItems } from "./batch.ts";
 import { notifyNewRun, notifyRun, selectNotifyingTogether } from "./notify.ts";
+import { readySince } from "./ready-since.ts";
 import { runWait } from "./waitpoints.ts";
 
 /**
@@ -11,12 +12,6 @@ import { runWait } from "./waitpoints.ts";
  */
 const lockOrder = (alias: string) => `${alias}.id COLLATE "C"`;
 
-/**
- * When a run became ready, less its priority in seconds: claims take the oldest first, so a run
- * of priority p goes ahead of runs that became ready up to p seconds before it (Trigger.dev's
- * time offset), and equal priorities keep their order.
- */
-const readySince = (priority: string) => `now() - make_interval(secs => ${priority})`;
 
 /**
  * A new run is ready to claim at once unless it is delayed or in a queue with a concurrency

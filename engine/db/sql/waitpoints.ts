@@ -1,4 +1,5 @@
 import { notifiedCte, sent } from "./notify.ts";
+import { readySince } from "./ready-since.ts";
 
 /**
  * Statements on `waitpoints`. `s` is the quoted schema.
@@ -83,7 +84,7 @@ export function waitpointStatements(s: string) {
           AND r.concurrency_limit IS NULL
         ORDER BY r.id COLLATE "C" FOR NO KEY UPDATE SKIP LOCKED
       ), resumed AS (
-        UPDATE ${s}.runs r SET status = 'QUEUED', ready_at = now(), updated_at = now(), revision = r.revision + 1, wait_token = NULL
+        UPDATE ${s}.runs r SET status = 'QUEUED', ready_at = ${readySince("r.priority")}, updated_at = now(), revision = r.revision + 1, wait_token = NULL
         FROM waiting WHERE r.id = waiting.id
         RETURNING r.id, r.revision, waiting.wait_seq, waiting.wait_started_at
       ), journaled AS (
