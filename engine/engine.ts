@@ -23,6 +23,7 @@ import type { Execution } from "./journal/execution.ts";
 import { startHttpServer, type HttpServer } from "./http/server.ts";
 import { exposeInternals } from "./internal.ts";
 import type { EngineParts } from "./parts.ts";
+import { StreamWriter } from "./streams/stream-writer.ts";
 
 export interface EngineOptions extends EngineOptionsInput {
   /** Tasks (from `task()`) to run; default: every task and job defined in this process. */
@@ -117,6 +118,7 @@ export class Engine {
           findDefinition: (id, version) => this.#find(id, version),
           hooks: this.#hooks,
           wakeAt: (date) => dispatcher.wakeAt(date),
+          streams: { writer: new StreamWriter(db, sql, channels.stream, o.streams.maxStreamBytes), maxChunkBytes: o.streams.maxChunkBytes },
         },
         {
           concurrency: o.concurrency, pollIntervalMs: o.pollIntervalMs, heartbeatSeconds: o.heartbeatSeconds,

@@ -44,6 +44,13 @@ const optionsSchema = z.object({
   concurrency: z.number().int().min(1).max(1000).default(10),
   maxMetadataBytes: z.number().int().min(2).default(4096),
   maxPayloadBytes: z.number().int().min(2).default(512 * 1024),
+  /** Limits on realtime streams (docs/streams.md), in bytes of each chunk's JSON text. */
+  streams: z
+    .object({
+      maxChunkBytes: z.number().int().min(2).default(64 * 1024),
+      maxStreamBytes: z.number().int().min(2).default(16 * 1024 * 1024),
+    })
+    .prefault({}),
   /** How often an idle worker looks for due work when no notification arrives. */
   pollIntervalMs: z.number().int().min(50).default(1000),
   /**

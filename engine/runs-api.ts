@@ -20,6 +20,8 @@ import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { Batcher } from "./db/batcher.ts";
 import type { CreateWaitTokenOptions, ListWaitTokensFilter, WaitpointList, WaitpointRecord, WaitToken } from "../sdk/waitpoints.ts";
 import { Waitpoints } from "./waitpoints/waitpoints.ts";
+import { StreamReads } from "./streams/stream-reads.ts";
+import type { StreamEvent } from "../wire/index.ts";
 
 const headOf = (run: Run): RunHead => ({ id: run.id, status: run.status, revision: run.revision });
 
@@ -49,6 +51,7 @@ const DEFAULT_PUBLIC_URL = "http://127.0.0.1:3030";
 export class Service implements Backend {
   readonly schedules: Schedules;
   readonly waitpoints: Waitpoints;
+  readonly streams: StreamReads;
   readonly #triggers: Batcher<TriggerRequest, { id: string; isCached: boolean }>;
   #waiters: Promise<RunWaiters> | undefined;
   #feeds: RunFeeds | undefined;
@@ -60,6 +63,7 @@ export class Service implements Backend {
       signer: deps.secretKey ? { secretKey: deps.secretKey, audience: audienceOf(deps.schema) } : undefined,
       publicUrl: () => deps.publicUrl?.() ?? DEFAULT_PUBLIC_URL,
     });
+    this.streams = new StreamReads(deps);
     this.#triggers = new Batcher((requests) => this.batchTrigger(requests), { maxBatch: 100, concurrency: 2 });
   }
 
@@ -288,6 +292,13 @@ export class Service implements Backend {
 
   setScheduleActive(id: string, active: boolean): Promise<ScheduleRecord> {
     return this.schedules.setActive(id, active);
+  }
+
+  async *followStream(runId: string, key: string, options: { after: number; signal?: AbortSignal }): AsyncGenerator<StreamEvent> {
+    for await (const event of this.streams.follow(runId, key, { after: options.after, resets: undefined }, options.signal)) {
+      if (event.type !== "chunk") yield event;
+      else yield { type: "chunk", index: event.index, data: JSON.parse(event.text) };
+    }
   }
 
   async pollRun(id: string, timeoutMs: number): Promise<Run> {

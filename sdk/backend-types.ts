@@ -9,6 +9,7 @@ import type {
   RunList,
   RunStatuses,
   ScheduleRecord,
+  StreamEvent,
   TriggerOptions,
   WaitpointList,
   WaitpointRecord,
@@ -118,4 +119,9 @@ export interface Backend {
   completeWaitToken(id: string, output: unknown): Promise<void>;
   retrieveWaitToken(id: string): Promise<WaitpointRecord>;
   listWaitTokens(filter: ListWaitTokensFilter): Promise<WaitpointList>;
+  /**
+   * A stream's chunks after `after`, then each as it commits, with a reset where chunks were
+   * superseded; ends after `end` (the run finished) or when `signal` aborts.
+   */
+  followStream(runId: string, key: string, options: { after: number; signal?: AbortSignal }): AsyncIterable<StreamEvent>;
 }

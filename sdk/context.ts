@@ -102,6 +102,10 @@ export interface RunScope {
   log(level: RunLogLevel, message: unknown, fields?: unknown): void;
   /** Suspends the run until the waitpoint token is completed or times out, then journals the outcome. */
   awaitToken(id: string): Promise<WaitTokenOutcome>;
+  /** Appends a chunk to one of the run's streams, once for its place in the run (docs/streams.md). */
+  appendStream(key: string, chunk: unknown): Promise<void>;
+  /** Appends every value of `source`; resolves once all are stored. */
+  pipeStream(key: string, source: AsyncIterable<unknown> | Iterable<unknown>): Promise<void>;
 }
 
 const scopes = new AsyncLocalStorage<RunScope>();

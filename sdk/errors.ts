@@ -28,6 +28,7 @@ export class AbortTaskRunError extends DurablyError {
 const NOT_RETRYABLE_CODES: ReadonlySet<string> = new Set([
   "ABORT_TASK_RUN", "METADATA_TOO_LARGE", "INVALID_PAYLOAD", "NON_DETERMINISM", "DUPLICATE_TASK", "OUTSIDE_RUN",
   "NOT_CONFIGURED", "INVALID_OPTIONS", "WAITPOINT_COMPLETED", "MAX_DURATION_EXCEEDED",
+  "STREAM_CHUNK_TOO_LARGE", "STREAM_TOO_LARGE",
 ]);
 
 /** False for an error no retry can cure: it fails its step, and its run, at once. */
@@ -69,6 +70,46 @@ export class MetadataTooLargeError extends DurablyError {
     super("METADATA_TOO_LARGE", `Metadata is ${size} bytes, over the limit of ${limit} bytes`);
     this.size = size;
     this.limit = limit;
+  }
+}
+
+/** One chunk appended to a stream is over the engine's `streams.maxChunkBytes` (its JSON text); nothing was stored. */
+export class StreamChunkTooLargeError extends DurablyError {
+  readonly key: string;
+  readonly size: number;
+  readonly limit: number;
+  constructor(key: string, size: number, limit: number) {
+    super("STREAM_CHUNK_TOO_LARGE", `A chunk of ${size} bytes appended to stream "${key}" is over the limit of ${limit} bytes per chunk`);
+    this.key = key;
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/** The chunk would take a stream over the engine's `streams.maxStreamBytes`; nothing was stored. */
+export class StreamTooLargeError extends DurablyError {
+  readonly key: string;
+  readonly limit: number;
+  constructor(key: string, limit: number) {
+    super("STREAM_TOO_LARGE", `Stream "${key}" would go over its limit of ${limit} bytes: the chunk was not stored`);
+    this.key = key;
+    this.limit = limit;
+  }
+}
+
+/**
+ * A stream being read dropped chunks the reader had already been given (a step attempt that
+ * appended them failed): read again from `fromIndex`, or pass `onReset` to `streams.read`.
+ */
+export class StreamResetError extends DurablyError {
+  readonly runId: string;
+  readonly key: string;
+  readonly fromIndex: number;
+  constructor(runId: string, key: string, fromIndex: number) {
+    super("STREAM_RESET", `Stream "${key}" of run ${runId} dropped its chunks from index ${fromIndex} on (a step attempt that appended them failed)`);
+    this.runId = runId;
+    this.key = key;
+    this.fromIndex = fromIndex;
   }
 }
 

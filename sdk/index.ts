@@ -11,6 +11,8 @@ export type { Duration } from "./wait.ts";
 export { WAITPOINT_STATUSES } from "./waitpoints.ts";
 export type { CreateWaitTokenOptions, ListWaitTokensFilter, WaitpointList, WaitpointRecord, WaitpointStatus, WaitToken, WaitTokenResult } from "./waitpoints.ts";
 export { runs } from "./runs.ts";
+export { streams } from "./streams.ts";
+export type { DefinedStream, PipeResult, StreamReadOptions, StreamSource } from "./streams.ts";
 export { schedules } from "./schedules.ts";
 export { configure, disconnect } from "./backend.ts";
 export type { ConfigureOptions, PublicTokenOptions, TriggerPublicTokenOptions } from "./backend.ts";
@@ -37,6 +39,9 @@ export {
   RunFailedError,
   RunNotFoundError,
   ScheduleNotFoundError,
+  StreamChunkTooLargeError,
+  StreamResetError,
+  StreamTooLargeError,
   TaskNotFoundError,
   TimeoutError,
   WaitpointCompletedError,
@@ -44,7 +49,7 @@ export {
   WaitpointTimeoutError,
 } from "./errors.ts";
 export type { JournalCall } from "./errors.ts";
-export { RUN_STATUSES } from "./types.ts";
+export { DEFAULT_STREAM_KEY, RUN_STATUSES } from "./types.ts";
 export type {
   ChildRunResult,
   CreateScheduleOptions,
@@ -66,5 +71,9 @@ export type {
   SerializedError,
   StatusState,
   StatusVersion,
+  StreamChunk,
+  StreamEvent,
+  StreamInfo,
+  StreamSnapshot,
   TriggerOptions,
 } from "./types.ts";

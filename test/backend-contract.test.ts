@@ -16,6 +16,7 @@ import {
   eventTrigger,
   runs,
   schedules,
+  streams,
   task,
   tasks,
   wait,
@@ -66,6 +67,13 @@ const approval = task({
   id: "contract-approval",
   run: async (payload: { token: string }) => (await wait.forToken<{ approved: boolean }>(payload.token)).unwrap(),
 });
+const streamer = task({
+  id: "contract-streamer",
+  run: async (payload: { n: number }) => {
+    for (let i = 1; i <= payload.n; i++) await streams.append("out", { i });
+    await streams.pipe(["a", "b"]).waitUntilComplete();
+  },
+});
 const client = new Client({ id: "contract" });
 client.defineJob({
   id: "contract-job",
@@ -79,7 +87,7 @@ let engine: Engine;
 
 beforeAll(async () => {
   engine = createEngine({
-    databaseUrl: TEST_DATABASE_URL, schema, tasks: [greet, sleepy, failing, parent, approval], clients: [client],
+    databaseUrl: TEST_DATABASE_URL, schema, tasks: [greet, sleepy, failing, parent, approval, streamer], clients: [client],
     http: { port: 0 }, secretKey: SECRET, logLevel: "error", pollIntervalMs: 200,
   });
   await engine.start();
@@ -126,6 +134,20 @@ const backends = [
 describe.each(backends)("the %s backend", (name, use) => {
   beforeAll(use);
   const tag = `contract-${name}`;
+
+  it("streams.read yields a run's chunks as they are appended, from `after` on, and ends with the run", async () => {
+    const collect = async <T>(iterable: AsyncIterable<T>) => {
+      const values: T[] = [];
+      for await (const value of iterable) values.push(value);
+      return values;
+    };
+    const { id } = await streamer.trigger({ n: 3 });
+    const read = await collect(await streams.read(id, "out"));
+    expect(read).toEqual([{ i: 1 }, { i: 2 }, { i: 3 }]);
+    expectSame("stream read", read);
+    expectSame("default stream after 1", await collect(await streams.read(id, undefined, { after: 1 })));
+    expectSame("stream of a missing run", await outcome(streams.read("run_missing", "out").then(collect)));
+  });
 
   it("task.trigger and tasks.trigger start runs whose result runs.poll and runs.retrieve return", async () => {
     const byTask = await greet.trigger({ name: "Ada" }, { tags: [tag], metadata: { from: "task" } });

@@ -102,6 +102,18 @@ CREATE TABLE :SCHEMA.run_metadata_history (
     child_run_id text,
     revision bigint
 );
+CREATE TABLE :SCHEMA.run_streams (
+    run_id text NOT NULL,
+    key text NOT NULL,
+    last_index bigint DEFAULT 0 NOT NULL,
+    chunks bigint DEFAULT 0 NOT NULL,
+    bytes bigint DEFAULT 0 NOT NULL,
+    max_bytes bigint NOT NULL,
+    resets integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT stream_size CHECK ((bytes <= max_bytes))
+);
 CREATE TABLE :SCHEMA.runs (
     id text NOT NULL,
     task_id text NOT NULL,
@@ -161,6 +173,17 @@ CREATE TABLE :SCHEMA.spent_tokens (
     expires_at timestamp with time zone NOT NULL,
     spent_at timestamp with time zone DEFAULT now() NOT NULL
 );
+CREATE TABLE :SCHEMA.stream_chunks (
+    run_id text NOT NULL,
+    key text NOT NULL,
+    chunk_index bigint NOT NULL,
+    step_seq integer NOT NULL,
+    attempt_token bigint NOT NULL,
+    n integer NOT NULL,
+    data text NOT NULL,
+    superseded_in integer,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
 CREATE TABLE :SCHEMA.tasks (
     id text NOT NULL,
     version text NOT NULL,
@@ -202,6 +225,8 @@ ALTER TABLE ONLY :SCHEMA.run_logs
     ADD CONSTRAINT run_logs_pkey PRIMARY KEY (run_id, seq, attempt, idx);
 ALTER TABLE ONLY :SCHEMA.run_metadata_history
     ADD CONSTRAINT run_metadata_history_pkey PRIMARY KEY (run_id, seq);
+ALTER TABLE ONLY :SCHEMA.run_streams
+    ADD CONSTRAINT run_streams_pkey PRIMARY KEY (run_id, key);
 ALTER TABLE ONLY :SCHEMA.runs
     ADD CONSTRAINT runs_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY :SCHEMA.schedules
@@ -210,6 +235,8 @@ ALTER TABLE ONLY :SCHEMA.schedules
     ADD CONSTRAINT schedules_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY :SCHEMA.spent_tokens
     ADD CONSTRAINT spent_tokens_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY :SCHEMA.stream_chunks
+    ADD CONSTRAINT stream_chunks_pkey PRIMARY KEY (run_id, key, chunk_index);
 ALTER TABLE ONLY :SCHEMA.tasks
     ADD CONSTRAINT tasks_pkey PRIMARY KEY (id, version);
 ALTER TABLE ONLY :SCHEMA.waitpoints
@@ -228,6 +255,8 @@ CREATE INDEX runs_status_idx ON :SCHEMA.runs USING btree (status, created_at DES
 CREATE INDEX runs_tags_idx ON :SCHEMA.runs USING gin (tags);
 CREATE INDEX runs_task_idx ON :SCHEMA.runs USING btree (task_id, created_at DESC);
 CREATE INDEX schedules_task_idx ON :SCHEMA.schedules USING btree (task_id);
+CREATE UNIQUE INDEX stream_chunks_place ON :SCHEMA.stream_chunks USING btree (run_id, step_seq, attempt_token, n);
+CREATE INDEX stream_chunks_superseded ON :SCHEMA.stream_chunks USING btree (run_id, key, superseded_in) WHERE (superseded_in IS NOT NULL);
 CREATE INDEX tasks_event_name_idx ON :SCHEMA.tasks USING btree (event_name) WHERE (event_name IS NOT NULL);
 CREATE UNIQUE INDEX waitpoints_idempotency_key ON :SCHEMA.waitpoints USING btree (idempotency_key) WHERE (idempotency_key IS NOT NULL);
 CREATE INDEX waitpoints_run_ids ON :SCHEMA.waitpoints USING gin (run_ids);
@@ -235,9 +264,13 @@ CREATE INDEX waitpoints_tags ON :SCHEMA.waitpoints USING gin (tags);
 CREATE TRIGGER runs_delete_records AFTER DELETE ON :SCHEMA.runs REFERENCING OLD TABLE AS deleted_runs FOR EACH STATEMENT EXECUTE FUNCTION :SCHEMA.delete_runs_records();
 ALTER TABLE ONLY :SCHEMA.run_logs
     ADD CONSTRAINT run_logs_run_id_fkey FOREIGN KEY (run_id) REFERENCES :SCHEMA.runs(id) ON DELETE CASCADE;
+ALTER TABLE ONLY :SCHEMA.run_streams
+    ADD CONSTRAINT run_streams_run_id_fkey FOREIGN KEY (run_id) REFERENCES :SCHEMA.runs(id) ON DELETE CASCADE;
 ALTER TABLE ONLY :SCHEMA.runs
     ADD CONSTRAINT runs_event_id_fkey FOREIGN KEY (event_id) REFERENCES :SCHEMA.events(id);
 ALTER TABLE ONLY :SCHEMA.runs
     ADD CONSTRAINT runs_forked_from_fkey FOREIGN KEY (forked_from) REFERENCES :SCHEMA.runs(id);
 ALTER TABLE ONLY :SCHEMA.runs
     ADD CONSTRAINT runs_parent_run_id_fkey FOREIGN KEY (parent_run_id) REFERENCES :SCHEMA.runs(id);
+ALTER TABLE ONLY :SCHEMA.stream_chunks
+    ADD CONSTRAINT stream_chunks_run_id_key_fkey FOREIGN KEY (run_id, key) REFERENCES :SCHEMA.run_streams(run_id, key) ON DELETE CASCADE;

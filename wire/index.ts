@@ -229,6 +229,62 @@ export interface JournalPush {
   metadata?: Metadata;
 }
 
+/** The stream `streams.append(chunk)` and `streams.pipe(source)` write to when given no key. */
+export const DEFAULT_STREAM_KEY = "default";
+
+/** One stream of a run, as `GET /api/runs/:id/streams` lists it. */
+export interface StreamInfo {
+  key: string;
+  /** The highest chunk index given out (0: none yet); superseded chunks leave gaps below it. */
+  lastIndex: number;
+  /** Live (not superseded) chunks, and their bytes as JSON text. */
+  chunks: number;
+  bytes: number;
+  /** How many times chunks of this stream were superseded. */
+  resets: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface StreamChunk<T = Json> {
+  /** From 1, growing in commit order. */
+  index: number;
+  data: T;
+}
+
+/** A page of a stream's live chunks, read in one snapshot with its run. */
+export interface StreamSnapshot<T = Json> {
+  runId: string;
+  key: string;
+  chunks: StreamChunk<T>[];
+  lastIndex: number;
+  resets: number;
+  /** More chunks follow: read again with `after` the last chunk's index. */
+  hasMore: boolean;
+  /** Final `status`: the stream is complete. */
+  run: RunHead;
+}
+
+/** The data of a `reset` event: drop every chunk with index ≥ `fromIndex`; the live ones from there follow. */
+export interface StreamReset {
+  fromIndex: number;
+  resets: number;
+}
+
+/** The data of an `end` event: the run finished and every chunk was sent. */
+export interface StreamEnd {
+  runId: string;
+  key: string;
+  status: FinalRunStatus;
+  lastIndex: number;
+}
+
+/** What following a stream yields, in the order its SSE route sends the events of the same names. */
+export type StreamEvent<T = Json> =
+  | ({ type: "chunk" } & StreamChunk<T>)
+  | ({ type: "reset" } & StreamReset)
+  | ({ type: "end" } & StreamEnd);
+
 /**
  * `T` as JSON carries it: dates become ISO strings, values typed `unknown` become `Json`
  * (so `{run.output && <pre>…</pre>}` stays a valid React child), and a field that may be

@@ -121,3 +121,9 @@ export const waitpointListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).optional(),
   cursor: z.string().max(200).optional(),
 });
+
+/** `?after=N&limit=M` on a stream's JSON read. */
+export const streamPageQuery = z.object({
+  after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+});

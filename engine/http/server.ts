@@ -22,13 +22,14 @@ import { parseLastEventId, streamAllRuns, streamRun, type StreamGrant } from "./
 import { parseLogQuery, parseLogsAfter, readRunLogs } from "./run-logs.ts";
 import { dashboardFile } from "./static-files.ts";
 import { StreamSlots } from "./stream-slots.ts";
+import { streamRoutes } from "./stream-routes.ts";
 import { waitpointCallback, waitpointRoutes } from "./waitpoint-routes.ts";
 import { overviewRoutes } from "./overview-routes.ts";
 
 type Env = { Variables: { access: Access } };
 
 /** The SSE routes: the only ones a credential may come in the URL for (EventSource sets no headers). */
-const STREAM_PATH = /^\/api\/(runs|runs\/[^/]+|events\/[^/]+|batches\/[^/]+|tags\/[^/]+)\/stream$/;
+const STREAM_PATH = /^\/api\/(runs|runs\/[^/]+|runs\/[^/]+\/streams\/[^/]+|events\/[^/]+|batches\/[^/]+|tags\/[^/]+)\/stream$/;
 
 function credentialOf(c: Context): Credential | undefined {
   const header = c.req.header("authorization");
@@ -149,6 +150,7 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
     const run = await readableRun(c, c.req.param("id"));
     return streamRun(c, parts, run.id, resume(c), grant(c), logsAfter);
   });
+  streamRoutes(app, parts, readableRun, grant);
   for (const action of ["retry", "replay", "cancel"] as const) {
     app.post(`/api/runs/:id/${action}`, async (c) => {
       requireFull(c.get("access"), `${action} of a run`);

@@ -11,6 +11,8 @@ import type { EntryWrite, JournalWriter } from "./recorder.ts";
 import { RunLog, type LogSink } from "./run-log.ts";
 import { attemptStep, fencedTransaction, stepTimeoutMs } from "./step-attempt.ts";
 import type { RunLogLevel } from "../../wire/index.ts";
+import { RunStreams } from "../streams/run-streams.ts";
+import type { StreamWriter } from "../streams/stream-writer.ts";
 
 /** Why an execution stopped before the run's code returned. */
 export type Interruption =
@@ -55,6 +57,8 @@ export interface ExecutionOptions {
   logs?: LogSink | undefined;
   /** Called when a wait suspends the run, so this process can wake it on time. */
   onWaitScheduled(wakeAt: Date): void;
+  /** Where stream appends are stored; without it (a replay-only check) they store nothing. */
+  streams?: { writer: StreamWriter; maxChunkBytes: number };
 }
 
 /** Errors from a step that used up its retries: they fail the run without a run-level retry. */
@@ -83,6 +87,7 @@ export class Execution implements RunScope {
   readonly #journal = new Map<number, RecordedCall>();
   readonly #options: ExecutionOptions;
   readonly #log: RunLog;
+  readonly #streams: RunStreams;
 
   constructor(options: ExecutionOptions) {
     this.#options = options;
@@ -97,6 +102,15 @@ export class Execution implements RunScope {
       warn: (message, fields) => this.log("warn", message, fields),
       error: (message, fields) => this.log("error", message, fields),
     };
+    this.#streams = new RunStreams({
+      runId: options.ctx.run.id,
+      writer: options.replayOnly ? undefined : options.streams?.writer,
+      maxChunkBytes: options.streams?.maxChunkBytes ?? Number.MAX_SAFE_INTEGER,
+      place: () => this.#seq,
+      // A retry or the recovery of a crashed worker counts an attempt; a wake-up after a wait does not.
+      resumed: options.ctx.attempt > 1,
+      completedSteps: () => [...this.#journal.values()].filter((c) => c.kind === "task" && c.status === "completed").map((c) => c.seq),
+    });
     this.io = {
       runTask: (key, fn, opts) => this.#runTask(key, fn, opts),
       createStatus: (key, input) => this.#writeStatus(key, key, input),
@@ -162,6 +176,29 @@ export class Execution implements RunScope {
 
   metadata(): Metadata {
     return this.#metadata;
+  }
+
+  // Not async: the promise returned is the one the streams track (and handle), so an append the
+  // code does not await cannot end the process as an unhandled rejection.
+  appendStream(key: string, chunk: unknown): Promise<void> {
+    try {
+      return this.#streams.append(key, chunk);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  pipeStream(key: string, source: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> {
+    try {
+      return this.#streams.pipe(key, source);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Waits for the run's stream appends before its end is recorded. */
+  settleStreams(): Promise<void> {
+    return this.#streams.settle();
   }
 
   writeMetadata(op: MetadataOp, key: string, value: Json | undefined): Promise<void> {
@@ -262,7 +299,9 @@ export class Execution implements RunScope {
     let value: T;
     this.#steps.add(controller);
     try {
-      value = await attemptStep(key, controller, timeoutMs, (signal) => this.#log.inStep(seq, attempt, () => fn({ attempt, signal })));
+      value = await this.#streams.inStep(seq, () =>
+        attemptStep(key, controller, timeoutMs, (signal) => this.#log.inStep(seq, attempt, () => fn({ attempt, signal }))),
+      );
     } catch (error) {
       return this.#taskFailed(seq, key, attempt, startedAt, error, options);
     } finally {
@@ -293,8 +332,10 @@ export class Execution implements RunScope {
       committed = await this.#options.recorder.writeInTransaction(async (tx) => {
         let value: T;
         try {
-          value = await attemptStep(key, controller, timeoutMs, (signal) =>
-            this.#log.inStep(seq, attempt, () => fn({ attempt, tx: fencedTransaction(tx, signal), signal })),
+          value = await this.#streams.inStep(seq, () =>
+            attemptStep(key, controller, timeoutMs, (signal) =>
+              this.#log.inStep(seq, attempt, () => fn({ attempt, tx: fencedTransaction(tx, signal), signal })),
+            ),
           );
         } catch (error) {
           failure = { error, fromStep: true };

@@ -23,10 +23,12 @@ const PROBE_TIMEOUT_MS = 5_000;
  * `run`: runs changed (`<runId>:<revision>`, `:end` added for a run that finished, several joined
  * by commas, see db/sql/notify.ts);
  * `wake`: new work is ready; `cancel`: a run was canceled (`<runId>`);
- * `logs`: runs got log lines (`<runId>:0`, several joined by commas).
+ * `logs`: runs got log lines (`<runId>:0`, several joined by commas);
+ * `stream`: a run's stream changed (`<runId>:<lastIndex>`, see db/sql/streams.ts), apart from the
+ * run channel so that a run's followers do not read the run again for every append.
  */
 export function channelsOf(schema: string) {
-  return { run: `${schema}_run`, wake: `${schema}_wake`, cancel: `${schema}_cancel`, logs: `${schema}_logs` };
+  return { run: `${schema}_run`, wake: `${schema}_wake`, cancel: `${schema}_cancel`, logs: `${schema}_logs`, stream: `${schema}_stream` };
 }
 
 export type Channels = ReturnType<typeof channelsOf>;

@@ -24,6 +24,7 @@ import type { LogSink } from "../journal/run-log.ts";
 import type { Scheduler } from "../jobs/pg-boss.ts";
 import type { RunJob, RunJobReason } from "../jobs/job-sender.ts";
 import { decode, encode, serializeError } from "../serialize.ts";
+import type { StreamWriter } from "../streams/stream-writer.ts";
 
 export interface ExecuteDeps {
   db: Database;
@@ -43,6 +44,8 @@ export interface ExecuteDeps {
   /** The engine's lifecycle hooks, called for every run before its task's own. */
   hooks?: LifecycleHooks;
   wakeAt(date: Date): void;
+  /** Stores the runs' stream appends. */
+  streams: { writer: StreamWriter; maxChunkBytes: number };
 }
 
 /** How long a run whose queue is full waits before trying for a slot again. */
@@ -112,6 +115,7 @@ export async function executeClaimed(
     logger,
     logs: deps.logs,
     onWaitScheduled: deps.wakeAt,
+    streams: deps.streams,
     ctx: runContextOf(row),
   });
 
@@ -141,8 +145,9 @@ export async function executeClaimed(
     } catch (failure) {
       return letGo({ type: "crashed", error: failure as Error });
     }
-    // A reader that sees the run finished finds all its lines.
+    // A reader that sees the run finished finds all its lines, and every chunk (appended without awaiting too).
     await execution.logsStored();
+    await execution.settleStreams();
     await recorder.release(status, output, error);
     return "done" as const;
   };

@@ -5,6 +5,7 @@ import { engineHttp, type HttpOptions } from "./request.ts";
 import { changedRuns, runUpdates } from "./run-updates.ts";
 import { followRun, followRuns } from "./subscriptions.ts";
 import { waitForEnd } from "./wait-for-end.ts";
+import { streamCalls } from "./streams.ts";
 import { waitpointCalls } from "./waitpoints.ts";
 import { eventFromWire, runFromWire, scheduleFromWire, statusesFromWire, type WireEvent, type WireRun, type WireSchedule, type WireStatuses } from "./wire-types.ts";
 
@@ -95,6 +96,7 @@ export function httpBackend(options: HttpOptions): Backend {
     // Nothing to release: fetch keeps no connection the app would have to close.
     async close() {},
     ...waitpointCalls(http),
+    ...streamCalls(http),
   };
 }
 

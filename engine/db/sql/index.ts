@@ -8,6 +8,7 @@ import { overviewStatements } from "./overview.ts";
 import { runStatements } from "./runs.ts";
 import { scheduleStatements } from "./schedules.ts";
 import { statusStatements } from "./statuses.ts";
+import { streamStatements } from "./streams.ts";
 import { waitpointStatements } from "./waitpoints.ts";
 
 /** Every SQL statement durably runs, by table, for one schema. */
@@ -25,6 +26,7 @@ export function buildStatements(schema: string) {
     logs: logStatements(s),
     batches: batchStatements(s),
     overview: overviewStatements(s),
+    streams: streamStatements(s),
   };
 }
 

@@ -1,0 +1,122 @@
+import { getBackend } from "./backend.ts";
+import { requireScope } from "./context.ts";
+import { StreamResetError } from "./errors.ts";
+import { checkStreamKey } from "./stream-key.ts";
+import { DEFAULT_STREAM_KEY, type StreamEvent } from "./types.ts";
+
+/** What a stream can be fed from: an async iterable (an AI SDK's `textStream`), a web ReadableStream, or an array. */
+export type StreamSource<T> = AsyncIterable<T> | Iterable<T> | ReadableStream<T>;
+
+export interface StreamReadOptions {
+  /** Start after this chunk index (default 0: from the first chunk). */
+  after?: number | undefined;
+  /** Ends the iteration. */
+  signal?: AbortSignal | undefined;
+  /**
+   * Called when chunks already yielded were superseded (a step attempt that appended them
+   * failed): drop what came from the `fromIndex`-th chunk on; the live chunks from there follow.
+   * Without it, the iteration throws `StreamResetError` instead.
+   */
+  onReset?: ((fromIndex: number) => void) | undefined;
+}
+
+export interface PipeResult {
+  /** Resolves once every value of the source is stored; rejects with the first that could not be. */
+  waitUntilComplete(): Promise<void>;
+}
+
+/** A stream with a fixed key, typed by its chunks: `streams.define<T>({ id })`. */
+export interface DefinedStream<T> {
+  readonly id: string;
+  /** Inside a run: stores one chunk, durable once the promise resolves. */
+  append(chunk: T): Promise<void>;
+  /** Inside a run: stores every value of `source` as a chunk, in order. */
+  pipe(source: StreamSource<T>): PipeResult;
+  /** The chunks of this stream of a run, as they are appended; ends when the run has finished and all were read. */
+  read(runId: string, options?: StreamReadOptions): Promise<AsyncIterable<T>>;
+}
+
+/** Not async: the promise is the run's own, which it handles, so an append not awaited cannot crash the process. */
+function appendTo(key: string, chunk: unknown): Promise<void> {
+  try {
+    return requireScope("streams.append").appendStream(checkStreamKey(key), chunk);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function pipeTo(key: string, source: StreamSource<unknown>): PipeResult {
+  const scope = requireScope("streams.pipe");
+  const piped = scope.pipeStream(checkStreamKey(key), iterableOf(source));
+  // The run waits for the pipe before it ends and fails if it failed: not awaiting it is no error.
+  piped.catch(() => undefined);
+  return { waitUntilComplete: () => piped };
+}
+
+async function readFrom<T>(runId: string, key: string, options: StreamReadOptions = {}): Promise<AsyncIterable<T>> {
+  checkStreamKey(key);
+  const backend = await getBackend();
+  const events = backend.followStream(runId, key, { after: options.after ?? 0, ...(options.signal ? { signal: options.signal } : {}) });
+  return valuesOf<T>(events, runId, key, options);
+}
+
+async function* valuesOf<T>(events: AsyncIterable<StreamEvent>, runId: string, key: string, options: StreamReadOptions): AsyncGenerator<T> {
+  let yielded = options.after ?? 0;
+  for await (const event of events) {
+    if (event.type === "end") return;
+    if (event.type === "chunk") {
+      yielded = event.index;
+      yield event.data as T;
+      continue;
+    }
+    if (event.fromIndex > yielded) continue;
+    if (!options.onReset) throw new StreamResetError(runId, key, event.fromIndex);
+    options.onReset(event.fromIndex);
+    yielded = event.fromIndex - 1;
+  }
+}
+
+function iterableOf<T>(source: StreamSource<T>): AsyncIterable<T> | Iterable<T> {
+  if (Symbol.asyncIterator in source || Symbol.iterator in source) return source as AsyncIterable<T> | Iterable<T>;
+  const reader = (source as ReadableStream<T>).getReader();
+  return (async function* () {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        yield value;
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  })();
+}
+
+/**
+ * Realtime streams (Trigger.dev v4's `streams`): a run appends chunks, stored in PostgreSQL and
+ * pushed to readers as they commit. A replayed run does not append again what it appended, and
+ * the chunks of a step attempt that failed are superseded (docs/streams.md).
+ */
+export const streams = {
+  define<T>(options: { id: string }): DefinedStream<T> {
+    const key = checkStreamKey(options.id);
+    return {
+      id: key,
+      append: (chunk) => appendTo(key, chunk),
+      pipe: (source) => pipeTo(key, source),
+      read: (runId, readOptions) => readFrom<T>(runId, key, readOptions),
+    };
+  },
+  /** `append(chunk)` to the run's default stream, or `append(key, chunk)`. */
+  append(...args: [chunk: unknown] | [key: string, chunk: unknown]): Promise<void> {
+    return args.length === 1 ? appendTo(DEFAULT_STREAM_KEY, args[0]) : appendTo(args[0], args[1]);
+  },
+  /** `pipe(source)` to the run's default stream, or `pipe(key, source)`. */
+  pipe(...args: [source: StreamSource<unknown>] | [key: string, source: StreamSource<unknown>]): PipeResult {
+    return args.length === 1 ? pipeTo(DEFAULT_STREAM_KEY, args[0]) : pipeTo(args[0], args[1]);
+  },
+  /** `read(runId)` the default stream, or `read(runId, key, options)`. */
+  read<T = unknown>(runId: string, key: string = DEFAULT_STREAM_KEY, options?: StreamReadOptions): Promise<AsyncIterable<T>> {
+    return readFrom<T>(runId, key, options);
+  },
+};
