@@ -13,11 +13,11 @@ export interface StreamReadOptions {
   /** Ends the iteration. */
   signal?: AbortSignal | undefined;
   /**
-   * Called when chunks already yielded were superseded (a step attempt that appended them
-   * failed): drop what came from the `fromIndex`-th chunk on; the live chunks from there follow.
+   * Called when values already yielded were superseded (a step attempt that appended them
+   * failed): keep the first `keep` values read, drop the rest; the live values after them follow.
    * Without it, the iteration throws `StreamResetError` instead.
    */
-  onReset?: ((fromIndex: number) => void) | undefined;
+  onReset?: ((keep: number) => void) | undefined;
 }
 
 export interface PipeResult {
@@ -61,18 +61,21 @@ async function readFrom<T>(runId: string, key: string, options: StreamReadOption
 }
 
 async function* valuesOf<T>(events: AsyncIterable<StreamEvent>, runId: string, key: string, options: StreamReadOptions): AsyncGenerator<T> {
-  let yielded = options.after ?? 0;
+  // The index of each value yielded, to tell how many a reset takes back.
+  const yielded: number[] = [];
   for await (const event of events) {
     if (event.type === "end") return;
     if (event.type === "chunk") {
-      yielded = event.index;
+      yielded.push(event.index);
       yield event.data as T;
       continue;
     }
-    if (event.fromIndex > yielded) continue;
+    let keep = yielded.length;
+    while (keep > 0 && yielded[keep - 1]! >= event.fromIndex) keep--;
+    if (keep === yielded.length) continue;
     if (!options.onReset) throw new StreamResetError(runId, key, event.fromIndex);
-    options.onReset(event.fromIndex);
-    yielded = event.fromIndex - 1;
+    yielded.length = keep;
+    options.onReset(keep);
   }
 }
 
