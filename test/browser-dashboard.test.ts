@@ -76,18 +76,18 @@ async function openDashboard({ signIn = true } = {}): Promise<Page> {
   return tab;
 }
 
-/** Trigger page: pick the task, write the payload, submit, follow the link to the new run. */
+/** Trigger page: pick the task, write the payload, submit, and be on the new run's page. */
 async function triggerFromDashboard(tab: Page, taskId: string, payload: unknown, tags?: string): Promise<string> {
   await tab.locator(".nav").getByRole("link", { name: "Trigger" }).click();
   await tab.getByTestId("trigger-task-select").selectOption(taskId);
   await tab.getByTestId("trigger-payload").fill(JSON.stringify(payload, null, 2));
   if (tags) await tab.getByTestId("trigger-tags").fill(tags);
   await tab.getByTestId("trigger-submit").click();
-  const link = tab.getByTestId("trigger-run-link").first();
-  const runId = (await link.textContent())!.trim();
-  await link.click();
-  await tab.waitForURL(new RegExp(`#/runs/${runId}$`));
-  return runId;
+  // A task's run opens at once; an event (a v2 job) lists the runs it started, to follow.
+  await tab.locator('[data-testid="trigger-run-link"], [data-testid="run-status"]').first().waitFor();
+  if (await tab.getByTestId("trigger-run-link").count()) await tab.getByTestId("trigger-run-link").first().click();
+  await tab.waitForURL(/#\/runs\/run_[0-9a-z]+$/);
+  return tab.url().split("/").at(-1)!;
 }
 
 /** Formats an instant the way the dashboard does, in the browser's own locale and time zone. */

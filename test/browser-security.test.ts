@@ -85,7 +85,7 @@ describe("the dashboard under its security policy", () => {
     await tab.locator(".nav").getByRole("link", { name: "Trigger" }).click();
     await tab.getByTestId("trigger-task-select").selectOption("gallery");
     await tab.getByTestId("trigger-submit").click();
-    await tab.getByTestId("trigger-run-link").first().click();
+    await tab.waitForURL(/#\/runs\/run_/);
     const status = tab.getByTestId("status-images");
     await status.getByText("loading", { exact: true }).waitFor({ timeout: 15_000 });
     // Only a stream can bring this: the page has what it fetched, and the run goes on after.

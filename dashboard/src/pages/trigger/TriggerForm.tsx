@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { useSendEvent, useTriggerTask, type TaskInfo } from "durably/react";
+import { hrefs, navigate } from "../../lib/router.ts";
 import { parseJsonInput } from "../../lib/json.ts";
 import { EMPTY_OPTION_INPUTS, parseTriggerOptions, type OptionInputs } from "./trigger-options.ts";
 import { TriggerOptionsFields } from "./TriggerOptionsFields.tsx";
@@ -53,7 +54,7 @@ export function TriggerForm({ tasks, initialTaskId }: { tasks: TaskInfo[]; initi
     setOutcome(null);
     trigger.mutate(
       { taskId: task.id, payload: parsed.value, ...(triggerOptions.options ? { options: triggerOptions.options } : {}) },
-      { onSuccess: (handle) => setOutcome({ kind: "run", runId: handle.id }), onError },
+      { onSuccess: (handle) => navigate(hrefs.run(handle.id)), onError },
     );
   };
 

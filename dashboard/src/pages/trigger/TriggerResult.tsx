@@ -1,28 +1,15 @@
 import { hrefs } from "../../lib/router.ts";
 
 export type TriggerOutcome =
-  | { kind: "run"; runId: string }
   | { kind: "event"; eventId: string; runIds: string[] }
   | { kind: "error"; message: string };
 
-/** Where the submitted payload went: the new run, or the event and the runs it started. */
+/** Where a sent event went: the event and the runs it started (a triggered task opens its run instead). */
 export function TriggerResult({ outcome }: { outcome: TriggerOutcome }) {
   if (outcome.kind === "error") {
     return (
       <div className="action-result failed" role="alert" data-testid="trigger-result">
         <span className="action-result-text">{outcome.message}</span>
-      </div>
-    );
-  }
-  if (outcome.kind === "run") {
-    return (
-      <div className="action-result ok" role="status" data-testid="trigger-result">
-        <span className="action-result-text">
-          Run started:{" "}
-          <a className="mono" href={hrefs.run(outcome.runId)} data-testid="trigger-run-link">
-            {outcome.runId}
-          </a>
-        </span>
       </div>
     );
   }
