@@ -79,38 +79,54 @@ export interface DurablyHttpClient {
   streamUrl(path: string, resume?: { lastEventId?: string | null | undefined; since?: number | null | undefined }): string;
 }
 
+/** A request the engine has not answered in this long fails, and is retried like any failure. */
+const REQUEST_TIMEOUT_MS = 15_000;
+
 export function createHttpClient(options: HttpClientOptions): DurablyHttpClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
   const accessToken = options.accessToken || undefined;
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
   const id = encodeURIComponent;
 
+  const where = baseUrl || "this origin";
+
   async function request<T>(method: "GET" | "POST", path: string, body: unknown, opts?: RequestOptions): Promise<T> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (accessToken) headers.authorization = `Bearer ${accessToken}`;
     if (body !== undefined) headers["content-type"] = "application/json";
-    let response: Response;
+    // An address that swallows packets would keep a fetch (and the hook) waiting for minutes.
+    const attempt = new AbortController();
+    const timer = setTimeout(() => attempt.abort(), REQUEST_TIMEOUT_MS);
+    const cancel = () => attempt.abort();
+    opts?.signal?.addEventListener("abort", cancel);
     try {
-      response = await doFetch(`${baseUrl}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: opts?.signal,
-      });
-    } catch (cause) {
-      // Aborts are react-query's business (it cancels stale fetches); let them through untouched.
-      if (cause instanceof DOMException && cause.name === "AbortError") throw cause;
-      throw new DurablyApiError("NETWORK_ERROR", `Could not reach the engine at ${baseUrl || "this origin"}`, 0, {
-        cause,
-      });
+      let response: Response;
+      try {
+        response = await doFetch(`${baseUrl}${path}`, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: attempt.signal,
+        });
+      } catch (cause) {
+        // Aborts are react-query's business (it cancels stale fetches); let them through untouched.
+        if (opts?.signal?.aborted) throw cause;
+        if (attempt.signal.aborted) {
+          throw new DurablyApiError("TIMEOUT", `The engine at ${where} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`, 0, { cause });
+        }
+        throw new DurablyApiError("NETWORK_ERROR", `Could not reach the engine at ${where}`, 0, { cause });
+      }
+      const text = await response.text();
+      const parsed = parseJson(text);
+      if (!response.ok) throw errorFromResponse(response, parsed, `${where} answered ${method} ${path}`);
+      if (parsed === undefined) {
+        throw new DurablyApiError("INVALID_RESPONSE", `${where} answered ${method} ${path} without JSON: is it a durably engine?`, response.status);
+      }
+      return parsed as T;
+    } finally {
+      clearTimeout(timer);
+      opts?.signal?.removeEventListener("abort", cancel);
     }
-    const text = await response.text();
-    const parsed = parseJson(text);
-    if (!response.ok) throw errorFromResponse(response, parsed);
-    if (parsed === undefined) {
-      throw new DurablyApiError("INVALID_RESPONSE", `Expected JSON from ${method} ${path}`, response.status);
-    }
-    return parsed as T;
   }
 
   return {
@@ -185,12 +201,16 @@ function parseJson(text: string): unknown {
   }
 }
 
-function errorFromResponse(response: Response, body: unknown): DurablyApiError {
+/**
+ * The engine's own error when it sent one; otherwise what answered instead says what is wrong: a
+ * proxy's 502 while the engine is down, or a 404 from a baseUrl that is not a durably engine.
+ */
+function errorFromResponse(response: Response, body: unknown, answered: string): DurablyApiError {
   const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
-  const code = typeof error?.code === "string" ? error.code : `HTTP_${response.status}`;
-  const message =
-    typeof error?.message === "string" ? error.message : response.statusText || `Request failed (${response.status})`;
-  return new DurablyApiError(code, message, response.status);
+  if (typeof error?.code === "string" && typeof error.message === "string") return new DurablyApiError(error.code, error.message, response.status);
+  const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
+  const hint = response.status >= 500 ? "is the engine running?" : "is it a durably engine?";
+  return new DurablyApiError(`HTTP_${response.status}`, `${answered} with ${status}: ${hint}`, response.status);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

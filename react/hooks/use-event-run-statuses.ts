@@ -2,9 +2,9 @@ import { useMemo } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { preferNewerSnapshot } from "../client/cache-updates.ts";
 import type { DurablyApiError } from "../client/http-client.ts";
-import { retryUnlessClientError } from "../client/query-client.ts";
+import { RETRY_UNTIL_ANSWERED } from "../client/query-client.ts";
 import type { RunStatusesSnapshot } from "../types.ts";
-import { toFetchResult } from "./fetch-result.ts";
+import { queryError, toFetchResult } from "./fetch-result.ts";
 import type { RunStatusesResult } from "./use-run-statuses.ts";
 import { useDurably } from "./use-durably.ts";
 import { useStatusesQuery } from "./use-statuses-query.ts";
@@ -27,12 +27,12 @@ export function useEventRunStatuses(eventId: string | undefined): RunStatusesRes
       enabled: eventId !== undefined,
       // The first run of an event never changes; its statuses are watched through the run.
       staleTime: Number.POSITIVE_INFINITY,
-      retry: retryUnlessClientError,
+      ...RETRY_UNTIL_ANSWERED,
     },
     queryClient,
   );
   const statuses = useStatusesQuery(event.data);
-  const error = statuses.error ?? event.error;
+  const error = queryError(statuses) ?? queryError(event);
   return useMemo(
     () => toFetchResult(statuses.data, error, { run: undefined, statuses: undefined }),
     [statuses.data, error],

@@ -1,10 +1,10 @@
 import { useMemo } from "react";
 import { useQuery } from "@tanstack/react-query";
 import type { DurablyApiError } from "../client/http-client.ts";
-import { retryUnlessClientError } from "../client/query-client.ts";
+import { RETRY_UNTIL_ANSWERED } from "../client/query-client.ts";
 import { fetchRunMetadataHistory, SNAPSHOT_STALE_MS } from "../queries.ts";
 import type { MetadataHistory } from "../types.ts";
-import { toFetchResult, type FetchResult } from "./fetch-result.ts";
+import { queryError, toFetchResult, type FetchResult } from "./fetch-result.ts";
 import { useDurably } from "./use-durably.ts";
 import { useLiveRun } from "./use-live-run.ts";
 
@@ -16,16 +16,18 @@ export type RunMetadataHistoryResult = FetchResult<MetadataHistory>;
  */
 export function useRunMetadataHistory(runId: string | undefined): RunMetadataHistoryResult {
   const context = useDurably();
-  const { data, error } = useQuery<MetadataHistory, DurablyApiError>(
+  const query = useQuery<MetadataHistory, DurablyApiError>(
     {
       queryKey: context.keys.runMetadataHistory(runId ?? ""),
       queryFn: fetchRunMetadataHistory(context, runId ?? ""),
       enabled: runId !== undefined,
       staleTime: SNAPSHOT_STALE_MS,
-      retry: retryUnlessClientError,
+      ...RETRY_UNTIL_ANSWERED,
     },
     context.queryClient,
   );
+  const { data } = query;
+  const error = queryError(query);
   useLiveRun(runId, data?.run.status);
   return useMemo(() => toFetchResult(data, error, { run: undefined, changes: undefined }), [data, error]);
 }

@@ -1,5 +1,5 @@
 import { useMemo } from "react";
-import { toFetchResult, type FetchResult } from "./fetch-result.ts";
+import { queryError, toFetchResult, type FetchResult } from "./fetch-result.ts";
 import { useStatusesQuery, type RunStatusesView } from "./use-statuses-query.ts";
 
 export type RunStatusesResult = FetchResult<RunStatusesView>;
@@ -9,6 +9,8 @@ export type RunStatusesResult = FetchResult<RunStatusesView>;
  * kept live over SSE while the run is unfinished.
  */
 export function useRunStatuses(runId: string | undefined): RunStatusesResult {
-  const { data, error } = useStatusesQuery(runId);
+  const query = useStatusesQuery(runId);
+  const { data } = query;
+  const error = queryError(query);
   return useMemo(() => toFetchResult(data, error, { run: undefined, statuses: undefined }), [data, error]);
 }

@@ -1,10 +1,10 @@
 import { useEffect, useMemo } from "react";
 import { useInfiniteQuery, useQuery, type InfiniteData } from "@tanstack/react-query";
 import type { DurablyApiError } from "../client/http-client.ts";
-import { retryUnlessClientError } from "../client/query-client.ts";
+import { RETRY_UNTIL_ANSWERED } from "../client/query-client.ts";
 import { normalizeFilters } from "../client/query-keys.ts";
 import type { Run, RunCounts, RunFilters, RunsPage } from "../types.ts";
-import { toFetchResult, type FetchResult } from "./fetch-result.ts";
+import { queryError, toFetchResult, type FetchResult } from "./fetch-result.ts";
 import { useDurably } from "./use-durably.ts";
 
 export type RunsResult = FetchResult<{ runs: Run[] }> & {
@@ -34,7 +34,7 @@ export function useRuns(filters: RunFilters = {}): RunsResult {
       },
       initialPageParam: null,
       getNextPageParam: (last) => last.nextCursor ?? undefined,
-      retry: retryUnlessClientError,
+      ...RETRY_UNTIL_ANSWERED,
     },
     queryClient,
   );
@@ -46,14 +46,15 @@ export function useRuns(filters: RunFilters = {}): RunsResult {
       queryFn: async ({ signal }) => (await api.listRuns({ ...countFilters, limit: 1 }, { signal })).counts,
       enabled: list.data !== undefined,
       staleTime: Number.POSITIVE_INFINITY,
-      retry: retryUnlessClientError,
+      ...RETRY_UNTIL_ANSWERED,
     },
     queryClient,
   );
 
   useEffect(() => live.watchRunList(), [live]);
 
-  const { data, error, hasNextPage, isFetchingNextPage, fetchNextPage } = list;
+  const { data, hasNextPage, isFetchingNextPage, fetchNextPage } = list;
+  const error = queryError(list);
   return useMemo(() => {
     const runs = data ? { runs: data.pages.flatMap((page) => page.data) } : undefined;
     return {

@@ -1,6 +1,6 @@
 import { useQuery, type UseQueryResult } from "@tanstack/react-query";
 import type { DurablyApiError } from "../client/http-client.ts";
-import { retryUnlessClientError } from "../client/query-client.ts";
+import { RETRY_UNTIL_ANSWERED } from "../client/query-client.ts";
 import { fetchRunStatuses, SNAPSHOT_STALE_MS } from "../queries.ts";
 import type { RunStatusesSnapshot, RunSummary, Status } from "../types.ts";
 import { useDurably } from "./use-durably.ts";
@@ -31,7 +31,7 @@ export function useStatusesQuery(runId: string | undefined): UseQueryResult<RunS
       enabled: runId !== undefined,
       select: selectView,
       staleTime: SNAPSHOT_STALE_MS,
-      retry: retryUnlessClientError,
+      ...RETRY_UNTIL_ANSWERED,
     },
     context.queryClient,
   );

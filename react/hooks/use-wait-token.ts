@@ -1,8 +1,9 @@
 import { useMemo } from "react";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { createHttpClient, type DurablyApiError } from "../client/http-client.ts";
-import { retryUnlessClientError } from "../client/query-client.ts";
+import { RETRY_UNTIL_ANSWERED } from "../client/query-client.ts";
 import type { JsonValue, WaitpointToken } from "../types.ts";
+import { queryError } from "./fetch-result.ts";
 import { useDurably } from "./use-durably.ts";
 
 export interface UseWaitTokenOptions {
@@ -39,7 +40,7 @@ export function useWaitToken(tokenId: string | undefined, options: UseWaitTokenO
       queryKey,
       queryFn: ({ signal }) => api.getWaitToken(tokenId ?? "", { signal }),
       enabled: tokenId !== undefined,
-      retry: retryUnlessClientError,
+      ...RETRY_UNTIL_ANSWERED,
     },
     context.queryClient,
   );
@@ -54,7 +55,7 @@ export function useWaitToken(tokenId: string | undefined, options: UseWaitTokenO
     complete: (output) => completion.mutate(output),
     isLoading: completion.isPending,
     isCompleted: completion.isSuccess || (read.data !== undefined && read.data.status !== "WAITING"),
-    error: completion.error ?? read.error ?? null,
+    error: completion.error ?? queryError(read),
     token: read.data,
   };
 }
