@@ -45,6 +45,7 @@ export class Engine {
   #dispatcher: Dispatcher | undefined;
   #http: HttpServer | undefined;
   #releaseConsole: (() => void) | undefined;
+  #bulkSweep: NodeJS.Timeout | undefined;
 
   constructor(options: EngineOptions) {
     const { tasks, clients, hooks, ...rest } = options;
@@ -90,6 +91,7 @@ export class Engine {
       secretKey: o.secretKey, schema: o.schema, listener: () => Promise.resolve(listener),
       publicUrl: () => o.publicUrl ?? this.url,
       onRunsReady: () => this.#dispatcher?.kick(),
+      logger: this.#logger, staleAfterSeconds: o.heartbeatSeconds * 3,
     });
     for (const d of this.#definitions) {
       await db.query(sql.events.registerTask, [d.id, d.version, d.kind, d.eventName, d.queue?.name ?? null, d.queue?.concurrencyLimit ?? null,
@@ -102,6 +104,10 @@ export class Engine {
     this.#scheduler = scheduler;
     this.#parts = { options: o, db, sql, service, listener, entries, logger: this.#logger, channels };
     if (!hasDefaultBackend()) setDefaultBackend(service);
+    // Bulk actions whose process died are taken over by any engine.
+    const sweep = () => void service.bulk.resumeAbandoned().catch((error: Error) => this.#logger.warn("bulk action sweep failed", { error: error.message }));
+    this.#bulkSweep = setInterval(sweep, o.recoverySeconds * 1000);
+    sweep();
     // Bound before the worker takes any run: a port in use fails the start with nothing run.
     if (o.http) this.#http = await startHttpServer(this.#parts, this.#definitions);
     if (o.worker) {
@@ -143,6 +149,8 @@ export class Engine {
     this.#parts = undefined;
     await this.#http?.close();
     this.#http = undefined;
+    clearInterval(this.#bulkSweep);
+    await parts.service.bulk.stop();
     await this.#dispatcher?.stop();
     this.#releaseConsole?.();
     this.#releaseConsole = undefined;

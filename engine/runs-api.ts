@@ -1,7 +1,8 @@
 import type { QueryResultRow } from "pg";
 import type { Backend, RunUpdate, SendEventRequest, TriggerRequest } from "../sdk/backend.ts";
-import { DurablyError, EventNotFoundError, InvalidPayloadError, InvalidRunStateError, RunNotFoundError, TaskNotFoundError, TimeoutError } from "../sdk/errors.ts";
-import type { CreateScheduleOptions, EventRecord, JournalEntry, ListRunsFilter, MetadataChange, Run, RunHead, RunList, RunStatus, RunStatuses, ScheduleRecord, TaskInfo } from "../sdk/types.ts";
+import type { BulkRequest } from "../sdk/backend-types.ts";
+import { DurablyError, EventNotFoundError, InvalidPayloadError, RunNotFoundError, TaskNotFoundError, TimeoutError } from "../sdk/errors.ts";
+import type { BulkAction, BulkDryRun, CreateScheduleOptions, EventRecord, JournalEntry, ListRunsFilter, MetadataChange, Run, RunHead, RunList, RunStatus, RunStatuses, ScheduleRecord, TaskInfo } from "../sdk/types.ts";
 import { isFinalRunStatus } from "../wire/index.ts";
 import { toEvent, toJournalEntry, toMetadataChange, toRun, toStatus, type JournalRow, type RunReadRow, type StatusRow } from "./db/rows.ts";
 import { newId } from "./ids.ts";
@@ -22,6 +23,9 @@ import type { CreateWaitTokenOptions, ListWaitTokensFilter, WaitpointList, Waitp
 import { Waitpoints } from "./waitpoints/waitpoints.ts";
 import { StreamReads } from "./streams/stream-reads.ts";
 import type { StreamEvent } from "../wire/index.ts";
+import { BulkActions } from "./bulk/bulk-actions.ts";
+import { retryRunIn } from "./bulk/act-on-run.ts";
+import type { Logger } from "./logger.ts";
 
 const headOf = (run: Run): RunHead => ({ id: run.id, status: run.status, revision: run.revision });
 
@@ -36,6 +40,10 @@ export interface ServiceDeps extends SchedulesDeps {
   close?: () => Promise<void>;
   /** Where waitpoint callback URLs point (the `publicUrl` option, else the engine's HTTP address). */
   publicUrl?: () => string | undefined;
+  /** Where background work (bulk actions) reports what went wrong. */
+  logger?: Logger | undefined;
+  /** After this long without a heartbeat a bulk action is taken over (its process died). */
+  staleAfterSeconds?: number | undefined;
 }
 
 /**
@@ -52,6 +60,7 @@ export class Service implements Backend {
   readonly schedules: Schedules;
   readonly waitpoints: Waitpoints;
   readonly streams: StreamReads;
+  readonly bulk: BulkActions;
   readonly #triggers: Batcher<TriggerRequest, { id: string; isCached: boolean }>;
   #waiters: Promise<RunWaiters> | undefined;
   #feeds: RunFeeds | undefined;
@@ -64,6 +73,7 @@ export class Service implements Backend {
       publicUrl: () => deps.publicUrl?.() ?? DEFAULT_PUBLIC_URL,
     });
     this.streams = new StreamReads(deps);
+    this.bulk = new BulkActions(deps);
     this.#triggers = new Batcher((requests) => this.batchTrigger(requests), { maxBatch: 100, concurrency: 2 });
   }
 
@@ -244,15 +254,9 @@ export class Service implements Backend {
 
   /** Resumes a failed or canceled run: completed steps replay, the failed step runs again. */
   async retryRun(id: string): Promise<{ id: string }> {
-    const { db, sql } = this.deps;
     const run = await this.#runRow(id);
-    return db.transaction(async (client) => {
-      const { rows } = await db.query(sql.runs.requeue, [id, this.deps.channels.run], client);
-      if (rows.length === 0) throw new InvalidRunStateError(`Run ${id} is ${run.status}; only FAILURE or CANCELED runs can be retried`);
-      await this.deps.scheduler.send(onClient(client), { runId: id, reason: "retry" });
-      await client.query("SELECT pg_notify($1, '')", [this.deps.channels.wake]);
-      return { id };
-    });
+    await this.deps.db.transaction((client) => retryRunIn(this.deps, client, id, run.status));
+    return { id };
   }
 
   /** Starts the same task again with the same payload, from an empty journal. */
@@ -276,6 +280,14 @@ export class Service implements Backend {
     const history = await this.getMetadataHistory(id);
     const initial = history.find((change) => change.op === "trigger")?.metadata ?? {};
     return forkRun(this.deps, original, initial, options.fromSeq);
+  }
+
+  bulkAction(request: BulkRequest): Promise<BulkAction | BulkDryRun> {
+    return this.bulk.create(request);
+  }
+
+  retrieveBulkAction(id: string): Promise<BulkAction> {
+    return this.bulk.retrieve(id);
   }
 
   createSchedule(options: CreateScheduleOptions): Promise<ScheduleRecord> {
@@ -402,6 +414,7 @@ export class Service implements Backend {
   }
 
   async close(): Promise<void> {
+    await this.bulk.stop();
     await this.deps.close?.();
   }
 

@@ -36,6 +36,26 @@ export type StatusState = Status["state"];
 export type PushedStatus = OnTheWire<wire.PushedStatus>;
 export type JournalEntry = OnTheWire<wire.JournalEntry>;
 export type MetadataChange = OnTheWire<wire.MetadataChange>;
+export type BulkAction = OnTheWire<wire.BulkAction>;
+export type BulkDryRun = wire.BulkDryRun;
+
+/** `POST /api/bulk-actions`: what to do to every run the filter matches (or to the runs named in `runIds`). */
+export interface BulkActionRequest {
+  action: wire.BulkActionKind;
+  filter: {
+    status?: RunStatus[] | undefined;
+    taskIdentifier?: string | undefined;
+    taskVersion?: string | undefined;
+    tag?: string | undefined;
+    from?: string | undefined;
+    to?: string | undefined;
+    metadataKey?: string | undefined;
+    metadataValue?: string | undefined;
+    runIds?: string[] | undefined;
+  };
+  fromSeq?: number | undefined;
+  dryRun?: boolean | undefined;
+}
 
 /** The run as the statuses routes describe it. */
 export interface RunSummary {

@@ -1,4 +1,8 @@
 import type {
+  BulkAction,
+  BulkActionKind,
+  BulkDryRun,
+  BulkRunsFilter,
   CreateScheduleOptions,
   JournalPush,
   CreateWaitTokenOptions,
@@ -63,6 +67,15 @@ export interface TriggerPublicTokenOptions {
  */
 export type RunUpdate = { type: "run"; run: Run } | ({ type: "journal" } & JournalPush);
 
+export interface BulkRequest {
+  action: BulkActionKind;
+  filter: BulkRunsFilter;
+  /** For a fork: the step each run is forked from. */
+  fromSeq?: number | undefined;
+  /** Counts the runs the filter matches and acts on none. */
+  dryRun?: boolean | undefined;
+}
+
 export interface SendEventRequest {
   name: string;
   payload: unknown;
@@ -118,6 +131,9 @@ export interface Backend {
   /** The first completion wins and wakes every waiting run; a later one throws `WaitpointCompletedError`. */
   completeWaitToken(id: string, output: unknown): Promise<void>;
   retrieveWaitToken(id: string): Promise<WaitpointRecord>;
+  /** Freezes the runs the filter matches and acts on each once, in the background; a dry run only counts them. */
+  bulkAction(request: BulkRequest): Promise<BulkAction | BulkDryRun>;
+  retrieveBulkAction(id: string): Promise<BulkAction>;
   listWaitTokens(filter: ListWaitTokensFilter): Promise<WaitpointList>;
   /**
    * A stream's chunks after `after`, then each as it commits, with a reset where chunks were

@@ -13,6 +13,7 @@ export type { CreateWaitTokenOptions, ListWaitTokensFilter, WaitpointList, Waitp
 export { runs } from "./runs.ts";
 export { streams } from "./streams.ts";
 export type { DefinedStream, PipeResult, StreamReadOptions, StreamSource } from "./streams.ts";
+export type { BulkForkOptions, BulkOptions } from "./bulk.ts";
 export { schedules } from "./schedules.ts";
 export { configure, disconnect } from "./backend.ts";
 export type { ConfigureOptions, PublicTokenOptions, TriggerPublicTokenOptions } from "./backend.ts";
@@ -51,6 +52,10 @@ export {
 export type { JournalCall } from "./errors.ts";
 export { DEFAULT_STREAM_KEY, RUN_STATUSES } from "./types.ts";
 export type {
+  BulkAction,
+  BulkActionKind,
+  BulkDryRun,
+  BulkRunsFilter,
   ChildRunResult,
   CreateScheduleOptions,
   EventRecord,

@@ -1,4 +1,5 @@
 import { getBackend } from "./backend.ts";
+import { bulk } from "./bulk.ts";
 import type { AnyTask, TaskOutput, TaskPayload } from "./tasks.ts";
 import type { RunHandle } from "./trigger.ts";
 import type { ListRunsFilter, Run, RunList } from "./types.ts";
@@ -80,4 +81,6 @@ export const runs = {
   async fork(id: string, options: { fromSeq: number }): Promise<{ id: string }> {
     return (await getBackend()).forkRun(id, options);
   },
+  /** Retry, cancel, replay or fork every run a filter matches, with progress. */
+  bulk,
 };

@@ -1,4 +1,8 @@
 export {
+  BULK_ACTION_KINDS,
+  type BulkAction,
+  type BulkActionKind,
+  type BulkDryRun,
   FINAL_RUN_STATUSES,
   isFinalRunStatus,
   JOURNAL_KINDS,
@@ -76,6 +80,13 @@ export interface ListRunsFilter {
   metadataValue?: string | undefined;
   limit?: number | undefined;
   cursor?: string | undefined;
+}
+
+/** The runs a bulk action acts on: `runs.list`'s filter (without paging), the task version, and ids. */
+export interface BulkRunsFilter extends Omit<ListRunsFilter, "limit" | "cursor"> {
+  taskVersion?: string | undefined;
+  /** Only these runs (at most 500), picked one by one. */
+  runIds?: string[] | undefined;
 }
 
 export interface RunList {

@@ -22,7 +22,7 @@ const PUBLIC = {
       "disconnect", "eventTrigger", "logger", "metadata", "runs", "schedules", "streams", "task", "tasks", "wait",
     ],
     types: [
-      "AnyTask", "BatchHandle", "BatchItem", "ChildRunResult", "ClientOptions", "ConfigureOptions", "CreateScheduleOptions",
+      "AnyTask", "BatchHandle", "BatchItem", "BulkAction", "BulkActionKind", "BulkDryRun", "BulkForkOptions", "BulkOptions", "BulkRunsFilter", "ChildRunResult", "ClientOptions", "ConfigureOptions", "CreateScheduleOptions",
       "CreateWaitTokenOptions", "DefinedStream", "Duration", "EventRecord", "EventTrigger", "HookParams", "IO", "Job",
       "JobOptions", "JournalCall", "JournalEntry", "Json", "LifecycleHooks", "ListRunsFilter", "ListWaitTokensFilter", "Logger",
       "Metadata", "MetadataChange", "PipeResult", "PublicTokenOptions", "QueueOptions", "RateLimitOptions", "RetryOptions",
@@ -53,7 +53,7 @@ const PUBLIC = {
       "useRunStatuses", "useRuns", "useSendEvent", "useTaskTrigger", "useTasks", "useTriggerTask", "useWaitToken",
     ],
     types: [
-      "DurablyContextValue", "DurablyEvent", "DurablyHttpClient", "DurablyKeys", "DurablyProviderProps",
+      "BulkAction", "BulkActionRequest", "BulkDryRun", "DurablyContextValue", "DurablyEvent", "DurablyHttpClient", "DurablyKeys", "DurablyProviderProps",
       "EventResult", "EventSourceFactory", "EventSourceLike", "FetchResult", "FinalRunStatus",
       "HttpClientOptions", "JournalEntry", "JournalKind", "JsonObject", "JsonPrimitive", "JsonValue",
       "ListRunsParams", "MetadataChange", "MetadataHistory", "MetadataOp", "PushedStatus", "RealtimeRunResult", "RealtimeRunsOptions",

@@ -46,6 +46,29 @@ CREATE TABLE :SCHEMA.batches (
     run_ids text[] NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL
 );
+CREATE TABLE :SCHEMA.bulk_action_items (
+    bulk_action_id text NOT NULL,
+    run_id text NOT NULL,
+    result_run_id text,
+    error text,
+    done_at timestamp with time zone
+);
+CREATE TABLE :SCHEMA.bulk_actions (
+    id text NOT NULL,
+    action text NOT NULL,
+    filter jsonb NOT NULL,
+    options jsonb DEFAULT '{}'::jsonb NOT NULL,
+    status text DEFAULT 'RUNNING'::text NOT NULL,
+    total integer NOT NULL,
+    succeeded integer DEFAULT 0 NOT NULL,
+    failed integer DEFAULT 0 NOT NULL,
+    owner uuid,
+    heartbeat_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT bulk_action_kind CHECK ((action = ANY (ARRAY['retry'::text, 'cancel'::text, 'replay'::text, 'fork'::text]))),
+    CONSTRAINT bulk_action_status CHECK ((status = ANY (ARRAY['RUNNING'::text, 'COMPLETED'::text])))
+);
 CREATE TABLE :SCHEMA.events (
     id text NOT NULL,
     name text NOT NULL,
@@ -215,6 +238,10 @@ CREATE TABLE :SCHEMA.waitpoints (
 );
 ALTER TABLE ONLY :SCHEMA.batches
     ADD CONSTRAINT batches_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY :SCHEMA.bulk_action_items
+    ADD CONSTRAINT bulk_action_items_pkey PRIMARY KEY (bulk_action_id, run_id);
+ALTER TABLE ONLY :SCHEMA.bulk_actions
+    ADD CONSTRAINT bulk_actions_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY :SCHEMA.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY :SCHEMA.journal
@@ -241,6 +268,8 @@ ALTER TABLE ONLY :SCHEMA.tasks
     ADD CONSTRAINT tasks_pkey PRIMARY KEY (id, version);
 ALTER TABLE ONLY :SCHEMA.waitpoints
     ADD CONSTRAINT waitpoints_pkey PRIMARY KEY (id);
+CREATE INDEX bulk_action_items_pending_idx ON :SCHEMA.bulk_action_items USING btree (bulk_action_id, run_id) WHERE (done_at IS NULL);
+CREATE INDEX bulk_actions_running_idx ON :SCHEMA.bulk_actions USING btree (heartbeat_at) WHERE (status = 'RUNNING'::text);
 CREATE INDEX journal_revision_idx ON :SCHEMA.journal USING btree (run_id, revision);
 CREATE INDEX run_logs_run_id_id_idx ON :SCHEMA.run_logs USING btree (run_id, id);
 CREATE INDEX runs_created_idx ON :SCHEMA.runs USING btree (created_at);
@@ -262,6 +291,8 @@ CREATE UNIQUE INDEX waitpoints_idempotency_key ON :SCHEMA.waitpoints USING btree
 CREATE INDEX waitpoints_run_ids ON :SCHEMA.waitpoints USING gin (run_ids);
 CREATE INDEX waitpoints_tags ON :SCHEMA.waitpoints USING gin (tags);
 CREATE TRIGGER runs_delete_records AFTER DELETE ON :SCHEMA.runs REFERENCING OLD TABLE AS deleted_runs FOR EACH STATEMENT EXECUTE FUNCTION :SCHEMA.delete_runs_records();
+ALTER TABLE ONLY :SCHEMA.bulk_action_items
+    ADD CONSTRAINT bulk_action_items_bulk_action_id_fkey FOREIGN KEY (bulk_action_id) REFERENCES :SCHEMA.bulk_actions(id) ON DELETE CASCADE;
 ALTER TABLE ONLY :SCHEMA.run_logs
     ADD CONSTRAINT run_logs_run_id_fkey FOREIGN KEY (run_id) REFERENCES :SCHEMA.runs(id) ON DELETE CASCADE;
 ALTER TABLE ONLY :SCHEMA.run_streams

@@ -285,6 +285,35 @@ export type StreamEvent<T = Json> =
   | ({ type: "reset" } & StreamReset)
   | ({ type: "end" } & StreamEnd);
 
+
+/** What `runs.bulk.*` does to each run its filter matches. */
+export const BULK_ACTION_KINDS = ["retry", "cancel", "replay", "fork"] as const;
+export type BulkActionKind = (typeof BULK_ACTION_KINDS)[number];
+
+/**
+ * A bulk action and its progress: the runs its filter matched when it was made (`total`), and
+ * how many were acted on so far. A run it could not act on (a retry of a run that succeeded)
+ * counts as failed.
+ */
+export interface BulkAction {
+  id: string;
+  action: BulkActionKind;
+  /** RUNNING until every run has been acted on (by this process or, after a crash, another). */
+  status: "RUNNING" | "COMPLETED";
+  total: number;
+  succeeded: number;
+  failed: number;
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+/** What a dry run of a bulk action found: the runs it would act on, acting on none. */
+export interface BulkDryRun {
+  action: BulkActionKind;
+  dryRun: true;
+  count: number;
+}
+
 /**
  * `T` as JSON carries it: dates become ISO strings, values typed `unknown` become `Json`
  * (so `{run.output && <pre>…</pre>}` stays a valid React child), and a field that may be

@@ -44,6 +44,10 @@ function parseFlags() {
       cursor: { type: "string" },
       output: { type: "string" },
       watch: { type: "boolean" },
+      "dry-run": { type: "boolean" },
+      "task-version": { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
     },
   });
 }

@@ -19,6 +19,9 @@ Usage:
   durably runs retry|replay|cancel <run-id>
   durably runs fork <run-id> --from-seq N
       A new run replaying the journal before seq N and executing again from there.
+  durably runs bulk retry|cancel|replay|fork [--status S] [--task id] [--task-version v] [--tag t] [--from date] [--to date] [--from-seq N] [--dry-run]
+      Acts on every run the filter matches, each once, and waits until all are done
+      (--dry-run only counts them). Exits 1 if some run could not be acted on.
   durably schedules list [--task id]
   durably schedules create <task-id> --cron "<expr>" [--timezone tz] [--payload '<json>'] [--deduplication-key k]
   durably schedules delete <schedule-id>

@@ -1,4 +1,5 @@
 import { RUN_STATUSES, type ListRunsFilter, type RunList, type RunStatus } from "../../sdk/types.ts";
+import { bulkCommand } from "./bulk.ts";
 import type { Cli } from "./context.ts";
 import { intFlag, unknownCommand, UsageError } from "./flags.ts";
 import { formatRun, RUN_COLUMNS } from "./run-view.ts";
@@ -27,6 +28,7 @@ export async function runsCommand(cli: Cli, sub: string | undefined, id: string 
     cli.print(list, () => formatList(list));
     return;
   }
+  if (sub === "bulk") return bulkCommand(cli, id);
   // Checked before the run id, which an unknown command would otherwise be told it lacks.
   if (!sub || !RUN_COMMANDS.includes(sub)) throw unknownCommand("runs", sub, "list, get, watch, retry, replay, cancel or fork");
   if (!id) throw new UsageError(`durably runs ${sub} needs a run id`);

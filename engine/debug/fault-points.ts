@@ -33,3 +33,8 @@ export function withFaultPoints<T extends object>(recorder: T, runId: string): T
     },
   });
 }
+
+/** A fault point outside an execution's recorder (a bulk action's commit of one run). */
+export async function atFaultPoint(point: FaultPoint, id: string): Promise<void> {
+  await handler?.(point, id);
+}

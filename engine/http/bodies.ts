@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { RUN_STATUSES } from "../../sdk/types.ts";
+import { BULK_ACTION_KINDS, RUN_STATUSES } from "../../sdk/types.ts";
 import { WAITPOINT_STATUSES } from "../../sdk/waitpoints.ts";
 import { HttpError } from "./http-errors.ts";
 import { MAX_PRIORITY } from "../orchestration/insert-run.ts";
@@ -127,3 +127,26 @@ export const streamPageQuery = z.object({
   after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
   limit: z.coerce.number().int().min(1).max(10_000).default(1000),
 });
+
+/** `POST /api/bulk-actions`: `runs.list`'s filter (JSON, no paging) and the task version. */
+export const bulkBody = z
+  .object({
+    action: z.enum(BULK_ACTION_KINDS),
+    filter: z
+      .object({
+        status: z.union([z.enum(RUN_STATUSES), z.array(z.enum(RUN_STATUSES)).max(RUN_STATUSES.length)]).optional(),
+        taskIdentifier: id.optional(),
+        taskVersion: id.optional(),
+        runIds: z.array(id).min(1).max(500).optional(),
+        tag: id.optional(),
+        eventId: id.optional(),
+        from: isoDate.optional(),
+        to: isoDate.optional(),
+        metadataKey: id.optional(),
+        metadataValue: z.string().max(1024).optional(),
+      })
+      .strict(),
+    fromSeq: z.number().int().min(1).optional(),
+    dryRun: z.boolean().optional(),
+  })
+  .strict();

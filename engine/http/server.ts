@@ -25,6 +25,7 @@ import { StreamSlots } from "./stream-slots.ts";
 import { streamRoutes } from "./stream-routes.ts";
 import { waitpointCallback, waitpointRoutes } from "./waitpoint-routes.ts";
 import { overviewRoutes } from "./overview-routes.ts";
+import { bulkRoutes } from "./bulk-routes.ts";
 
 type Env = { Variables: { access: Access } };
 
@@ -256,6 +257,7 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
   });
 
   waitpointRoutes(app, service, readBody);
+  bulkRoutes(app, service, readBody);
   waitpointCallback(app, service, readBody);
 
   app.get("*", async (c) => {

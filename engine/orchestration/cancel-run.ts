@@ -1,3 +1,4 @@
+import type pg from "pg";
 import type { InsertDeps } from "./insert-run.ts";
 import { wakeParent } from "./wake-parent.ts";
 
@@ -10,20 +11,23 @@ const CANCELED_ERROR = { name: "CanceledError", message: "Run canceled", code: "
  * A parent awaiting the canceled run is woken and sees it CANCELED.
  */
 export async function cancelRun(deps: InsertDeps, id: string): Promise<string[]> {
+  return deps.db.transaction((client) => cancelRunIn(deps, client, id));
+}
+
+/** `cancelRun` inside the caller's transaction (a bulk cancel marks its item in it). */
+export async function cancelRunIn(deps: InsertDeps, client: pg.PoolClient, id: string): Promise<string[]> {
   const { db, sql } = deps;
-  return db.transaction(async (client) => {
-    const { rows } = await db.query<{ id: string; parent_run_id: string | null; resume_parent: boolean }>(
-      sql.runs.cancel, [id, CANCELED_ERROR, deps.channels.run], client,
-    );
-    const canceled = rows.map((r) => r.id);
-    if (canceled.length === 0) return canceled;
-    await db.query(sql.runs.announceCancel, [deps.channels.cancel, canceled], client);
-    // Keyed by the run the cancel was asked for, so a cascaded cancel names its origin.
-    await db.query(sql.journal.cancelMarkers, [canceled, `runs.cancel(${id})`, CANCELED_ERROR], client);
-    const root = rows.find((r) => r.id === id);
-    if (root?.resume_parent && root.parent_run_id) {
-      await wakeParent({ ...deps, wakeChannel: deps.channels.wake }, client, root.parent_run_id);
-    }
-    return canceled;
-  });
+  const { rows } = await db.query<{ id: string; parent_run_id: string | null; resume_parent: boolean }>(
+    sql.runs.cancel, [id, CANCELED_ERROR, deps.channels.run], client,
+  );
+  const canceled = rows.map((r) => r.id);
+  if (canceled.length === 0) return canceled;
+  await db.query(sql.runs.announceCancel, [deps.channels.cancel, canceled], client);
+  // Keyed by the run the cancel was asked for, so a cascaded cancel names its origin.
+  await db.query(sql.journal.cancelMarkers, [canceled, `runs.cancel(${id})`, CANCELED_ERROR], client);
+  const root = rows.find((r) => r.id === id);
+  if (root?.resume_parent && root.parent_run_id) {
+    await wakeParent({ ...deps, wakeChannel: deps.channels.wake }, client, root.parent_run_id);
+  }
+  return canceled;
 }

@@ -1,5 +1,8 @@
 import {
   RUN_STATUSES,
+  type BulkAction,
+  type BulkActionRequest,
+  type BulkDryRun,
   type DurablyEvent,
   type MetadataHistory,
   type Run,
@@ -67,6 +70,9 @@ export interface DurablyHttpClient {
   cancelRun(runId: string, options?: RequestOptions): Promise<RunHandle>;
   /** A batch's runs in batch order (the secret key, or a token scoped to the batch). */
   getBatch(batchId: string, options?: RequestOptions): Promise<{ id: string; runs: Run[] }>;
+  /** Acts on every run a filter matches, in the background (a dry run only counts them). Needs the secret key. */
+  startBulkAction(body: BulkActionRequest, options?: RequestOptions): Promise<BulkAction | BulkDryRun>;
+  getBulkAction(bulkActionId: string, options?: RequestOptions): Promise<BulkAction>;
   getWaitToken(tokenId: string, options?: RequestOptions): Promise<WaitpointToken>;
   /** Tokens newest first; `runId`: the tokens that run waited on. Needs the secret key. */
   listWaitTokens(params?: { runId?: string | undefined; status?: string | undefined; tags?: string | undefined; cursor?: string | null | undefined }, options?: RequestOptions): Promise<WaitpointsPage>;
@@ -151,6 +157,8 @@ export function createHttpClient(options: HttpClientOptions): DurablyHttpClient 
     replayRun: (runId, opts) => request("POST", `/api/runs/${id(runId)}/replay`, {}, opts),
     cancelRun: (runId, opts) => request("POST", `/api/runs/${id(runId)}/cancel`, {}, opts),
     getBatch: (batchId, opts) => request("GET", `/api/batches/${id(batchId)}`, undefined, opts),
+    startBulkAction: (body, opts) => request("POST", "/api/bulk-actions", body, opts),
+    getBulkAction: (bulkActionId, opts) => request("GET", `/api/bulk-actions/${id(bulkActionId)}`, undefined, opts),
     getWaitToken: (tokenId, opts) => request("GET", `/api/waitpoints/tokens/${id(tokenId)}`, undefined, opts),
     listWaitTokens(params = {}, opts) {
       const query = new URLSearchParams();

@@ -7,6 +7,7 @@ import { followRun, followRuns } from "./subscriptions.ts";
 import { waitForEnd } from "./wait-for-end.ts";
 import { streamCalls } from "./streams.ts";
 import { waitpointCalls } from "./waitpoints.ts";
+import { bulkCalls } from "./bulk.ts";
 import { eventFromWire, runFromWire, scheduleFromWire, statusesFromWire, type WireEvent, type WireRun, type WireSchedule, type WireStatuses } from "./wire-types.ts";
 
 /** How long a poll waits before reading again when the engine has no stream to spare (429). */
@@ -97,6 +98,7 @@ export function httpBackend(options: HttpOptions): Backend {
     async close() {},
     ...waitpointCalls(http),
     ...streamCalls(http),
+    ...bulkCalls(http),
   };
 }
 

@@ -1,3 +1,4 @@
+import { useState } from "react";
 import { useRuns } from "durably/react";
 import { EmptyState } from "../components/EmptyState.tsx";
 import { ErrorState } from "../components/ErrorState.tsx";
@@ -7,6 +8,7 @@ import { hrefs, navigate } from "../lib/router.ts";
 import { hasAnyFilter, NO_FILTERS, readFilters, toApiFilters, writeFilters, type RunsPageFilters } from "./runs/filters.ts";
 import { RunFiltersBar } from "./runs/RunFiltersBar.tsx";
 import { StatusChips } from "./runs/StatusChips.tsx";
+import { BulkActionBar, bulkFilterOf } from "./runs/BulkActionBar.tsx";
 
 /** Every run, newest first, live; filters live in the URL so a filtered view can be shared. */
 export function RunsPage({ params }: { params: URLSearchParams }) {
@@ -14,6 +16,16 @@ export function RunsPage({ params }: { params: URLSearchParams }) {
   const result = useRuns(toApiFilters(filters));
   const setFilters = (next: RunsPageFilters) => navigate(hrefs.runs(writeFilters(next)), { replace: true });
   const filtered = hasAnyFilter(filters);
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [allMatching, setAllMatching] = useState(false);
+  const toggle = (id: string) => {
+    const next = new Set(selected);
+    if (!next.delete(id)) next.add(id);
+    setSelected(next);
+    setAllMatching(false);
+  };
+  const shownIds = (result.runs ?? []).map((run) => run.id);
+  const toggleAll = () => setSelected(shownIds.every((id) => selected.has(id)) ? new Set() : new Set(shownIds));
 
   return (
     <div className="page">
@@ -25,6 +37,18 @@ export function RunsPage({ params }: { params: URLSearchParams }) {
       </div>
       <StatusChips counts={result.counts} selected={filters.status} onChange={(status) => setFilters({ ...filters, status })} />
       <RunFiltersBar key={params.toString()} filters={filters} onChange={setFilters} />
+      {/* Outside the table: runs an action changes leave a filtered list while it is under way. */}
+      {(selected.size > 0 || allMatching) && (
+        <BulkActionBar
+          filter={bulkFilterOf(toApiFilters(filters))}
+          selected={[...selected]}
+          allMatching={allMatching}
+          onDone={() => {
+            setSelected(new Set());
+            setAllMatching(false);
+          }}
+        />
+      )}
 
       {result.fetchStatus === "loading" && <Loading label="Loading runs…" />}
       {result.fetchStatus === "error" && <ErrorState title="Could not load runs" error={result.error} />}
@@ -46,7 +70,12 @@ export function RunsPage({ params }: { params: URLSearchParams }) {
           )
         ) : (
           <>
-            <RunsTable runs={result.runs} testId="runs-table" />
+            {selected.size > 0 && !allMatching && (
+              <button type="button" className="button-link small" data-testid="select-all-matching" onClick={() => setAllMatching(true)}>
+                Select all runs matching the filters
+              </button>
+            )}
+            <RunsTable runs={result.runs} testId="runs-table" selection={{ selected, toggle, toggleAll }} />
             <div className="list-footer">
               <span className="muted small">
                 {result.runs.length} run{result.runs.length === 1 ? "" : "s"} shown

@@ -1,4 +1,5 @@
 import { batchStatements } from "./batches.ts";
+import { bulkStatements } from "./bulk.ts";
 import { eventStatements } from "./events.ts";
 import { feedStatements } from "./feed.ts";
 import { journalStatements } from "./journal.ts";
@@ -27,6 +28,7 @@ export function buildStatements(schema: string) {
     batches: batchStatements(s),
     overview: overviewStatements(s),
     streams: streamStatements(s),
+    bulk: bulkStatements(s),
   };
 }
 

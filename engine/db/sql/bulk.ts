@@ -1,0 +1,74 @@
+/**
+ * Statements on `bulk_actions` and `bulk_action_items` (runs.bulk.*). The filter is `runs.list`'s
+ * ($1 statuses, $2 task, $3 tag, $4 event, $5 from, $6 to, $7/$8 metadata key/value) plus $9 the
+ * task version and $10 run ids (runs picked one by one).
+ */
+export function bulkStatements(s: string) {
+  const matching = `
+      FROM ${s}.runs r
+      WHERE ($1::text[] IS NULL OR r.status = ANY($1))
+        AND ($2::text IS NULL OR r.task_id = $2)
+        AND ($3::text IS NULL OR r.tags @> ARRAY[$3::text])
+        AND ($4::text IS NULL OR r.event_id = $4)
+        AND ($5::timestamptz IS NULL OR r.created_at >= $5)
+        AND ($6::timestamptz IS NULL OR r.created_at < $6)
+        AND ($7::text IS NULL OR (r.metadata ? $7 AND (coalesce($8::text, '') = '' OR r.metadata ->> $7 = $8)))
+        AND ($9::text IS NULL OR r.task_version = $9)
+        AND ($10::text[] IS NULL OR r.id = ANY($10))`;
+  const columns = "id, action, status, total, succeeded, failed, created_at, finished_at";
+  return {
+    count: `SELECT count(*)::int AS count ${matching}`,
+
+    /** The action ($11 id, $12 kind, $13 filter, $14 options, $15 owner) with an item per run the filter matches now. */
+    create: `
+      WITH items AS (
+        INSERT INTO ${s}.bulk_action_items (bulk_action_id, run_id) SELECT $11, r.id ${matching}
+        RETURNING run_id
+      )
+      INSERT INTO ${s}.bulk_actions (id, action, filter, options, total, owner)
+      SELECT $11, $12, $13, $14, (SELECT count(*) FROM items), $15
+      RETURNING ${columns}`,
+
+    get: `SELECT ${columns}, options FROM ${s}.bulk_actions WHERE id = $1`,
+
+    /**
+     * Takes the action for $2 unless another process holds it with a heartbeat newer than $3
+     * seconds; returns it (with its options) when taken.
+     */
+    take: `
+      UPDATE ${s}.bulk_actions SET owner = $2, heartbeat_at = now()
+      WHERE id = $1 AND status = 'RUNNING' AND (owner IS NULL OR owner = $2 OR heartbeat_at < now() - make_interval(secs => $3))
+      RETURNING action, options`,
+
+    /** Actions whose process stopped refreshing them (it died) for $1 seconds. */
+    abandoned: `SELECT id FROM ${s}.bulk_actions WHERE status = 'RUNNING' AND heartbeat_at < now() - make_interval(secs => $1) ORDER BY id`,
+
+    pending: `SELECT run_id FROM ${s}.bulk_action_items WHERE bulk_action_id = $1 AND done_at IS NULL ORDER BY run_id LIMIT $2`,
+
+    /** Locks an item still to do, in the transaction that acts on its run; nothing once it is done. */
+    lockItem: `SELECT run_id FROM ${s}.bulk_action_items WHERE bulk_action_id = $1 AND run_id = $2 AND done_at IS NULL FOR UPDATE`,
+
+    /** Marks the item ($3 the run it started, $4 why it failed) and counts it, in the same transaction. */
+    finishItem: `
+      WITH item AS (
+        UPDATE ${s}.bulk_action_items SET done_at = now(), result_run_id = $3, error = $4
+        WHERE bulk_action_id = $1 AND run_id = $2
+      )
+      UPDATE ${s}.bulk_actions SET heartbeat_at = now(),
+        succeeded = succeeded + CASE WHEN $4::text IS NULL THEN 1 ELSE 0 END,
+        failed = failed + CASE WHEN $4::text IS NULL THEN 0 ELSE 1 END
+      WHERE id = $1`,
+
+    complete: `
+      UPDATE ${s}.bulk_actions SET status = 'COMPLETED', finished_at = now(), owner = NULL
+      WHERE id = $1 AND status = 'RUNNING'
+        AND NOT EXISTS (SELECT 1 FROM ${s}.bulk_action_items WHERE bulk_action_id = $1 AND done_at IS NULL)`,
+
+    /** Lets another process take the action at once (this one is stopping). */
+    release: `UPDATE ${s}.bulk_actions SET owner = NULL WHERE id = $1 AND owner = $2`,
+
+    items: `
+      SELECT run_id, result_run_id, error, done_at FROM ${s}.bulk_action_items
+      WHERE bulk_action_id = $1 ORDER BY run_id LIMIT $2`,
+  };
+}

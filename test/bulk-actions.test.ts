@@ -1,0 +1,119 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configure, DurablyError, InvalidPayloadError, runs, task, type BulkAction } from "durably";
+import { createEngine, type Engine } from "durably/engine";
+import { disconnect } from "../sdk/backend.ts";
+import { TEST_DATABASE_URL, dropSchemas, sql, uniqueSchema } from "./helpers/db.ts";
+import { startTestEngine } from "./helpers/engine.ts";
+import { until } from "./helpers/until.ts";
+
+const SECRET = "bulk-secret-key-0123456789";
+const schema = uniqueSchema("bulk");
+let broken = true;
+const flaky = task({
+  id: "bulk-flaky",
+  retry: { maxAttempts: 1 },
+  run: async () => {
+    if (broken) throw new Error("broken deploy");
+    return "fixed";
+  },
+});
+const other = task({ id: "bulk-other", retry: { maxAttempts: 1 }, run: async (): Promise<never> => { throw new Error("always"); } });
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = createEngine({ databaseUrl: TEST_DATABASE_URL, schema, tasks: [flaky, other], http: { port: 0 }, secretKey: SECRET, logLevel: "error", pollIntervalMs: 200 });
+  await engine.start();
+});
+afterAll(async () => {
+  await disconnect();
+  await engine?.stop();
+  await dropSchemas(schema);
+});
+
+const failedRuns = async (t: typeof flaky | typeof other, n: number) => {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) ids.push((await t.trigger({})).id);
+  for (const id of ids) expect((await runs.poll(id, { timeoutMs: 20_000 })).status).toBe("FAILURE");
+  return ids;
+};
+
+describe("runs.bulk", () => {
+  it("a dry run counts the runs a filter matches (task version included); retry then resumes exactly those, once each", async () => {
+    configure({ databaseUrl: TEST_DATABASE_URL, schema });
+    const failed = await failedRuns(flaky, 3);
+    const [untouched] = await failedRuns(other, 1);
+    const filter = { status: "FAILURE" as const, taskIdentifier: "bulk-flaky" };
+    expect(await runs.bulk.retry(filter, { dryRun: true })).toEqual({ action: "retry", dryRun: true, count: 3 });
+    expect((await runs.bulk.retry({ ...filter, taskVersion: "no-such-version" }, { dryRun: true })).count).toBe(0);
+
+    broken = false;
+    const started = await runs.bulk.retry(filter);
+    expect(started).toMatchObject({ action: "retry", total: 3 });
+    const progress: BulkAction[] = [];
+    const done = await runs.bulk.poll(started.id, { timeoutMs: 20_000, onProgress: (a) => progress.push(a) });
+    expect(done).toMatchObject({ status: "COMPLETED", total: 3, succeeded: 3, failed: 0 });
+    expect(done.finishedAt).toBeInstanceOf(Date);
+    for (const id of failed) {
+      const run = await runs.poll(id, { timeoutMs: 20_000 });
+      expect([run.status, run.output]).toEqual(["SUCCESS", "fixed"]);
+    }
+    expect((await runs.retrieve(untouched!)).status).toBe("FAILURE");
+
+    // A run the action cannot act on counts as failed; the others go on.
+    const again = await runs.bulk.poll((await runs.bulk.retry({ taskIdentifier: "bulk-flaky" })).id, { timeoutMs: 20_000 });
+    expect(again).toMatchObject({ total: 3, succeeded: 0, failed: 3 });
+  }, 90_000);
+
+  it("over HTTP: replay and cancel by filter with progress, a fork without fromSeq is refused, an unknown action id is 404", async () => {
+    configure({ baseUrl: engine.url!, secretKey: SECRET });
+    const [original] = await failedRuns(other, 1);
+    const tag = { taskIdentifier: "bulk-other", from: new Date(Date.now() - 60_000) };
+    const counted = await runs.bulk.replay(tag, { dryRun: true });
+    expect(counted.count).toBeGreaterThanOrEqual(2);
+    const replayed = await runs.bulk.poll((await runs.bulk.replay(tag)).id, { timeoutMs: 20_000 });
+    expect(replayed).toMatchObject({ status: "COMPLETED", total: counted.count, succeeded: counted.count });
+    const canceled = await runs.bulk.poll((await runs.bulk.cancel({ status: ["QUEUED", "EXECUTING"], taskIdentifier: "bulk-other" })).id, { timeoutMs: 20_000 });
+    expect(canceled.status).toBe("COMPLETED");
+    expect(canceled.succeeded + canceled.failed).toBe(canceled.total);
+
+    await expect(runs.bulk.fork({ taskIdentifier: "bulk-other" }, {} as { fromSeq: number })).rejects.toBeInstanceOf(InvalidPayloadError);
+    await expect(runs.bulk.retrieve("bulk_nope")).rejects.toMatchObject({ code: "BULK_ACTION_NOT_FOUND" });
+    await expect(runs.bulk.retrieve("bulk_nope")).rejects.toBeInstanceOf(DurablyError);
+    expect((await runs.retrieve(original!)).status).toBe("FAILURE");
+  }, 90_000);
+});
+
+describe("a bulk action whose process is killed with kill -9", () => {
+  const crashSchema = uniqueSchema("bulk_crash");
+  afterAll(() => dropSchemas(crashSchema));
+  const crash = task({ id: "bulk-crash", run: async () => "ok" });
+
+  it("is taken over by an engine once its heartbeat lapses, and each run is acted on exactly once", async () => {
+    await startTestEngine("bulk_crash", { schema: crashSchema, tasks: [crash], worker: false, heartbeatSeconds: 1, recoverySeconds: 1 });
+    configure({ databaseUrl: TEST_DATABASE_URL, schema: crashSchema });
+    const originals: string[] = [];
+    for (let i = 0; i < 12; i++) originals.push((await crash.trigger({})).id);
+
+    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./fixtures/bulk-crash-worker.ts", import.meta.url)), TEST_DATABASE_URL, crashSchema], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    await once(child.stdout!, "data");
+    child.kill("SIGKILL");
+    await once(child, "exit");
+    const [paused] = await sql<{ status: string; succeeded: number }>(`SELECT status, succeeded FROM "${crashSchema}".bulk_actions`);
+    expect(paused).toEqual({ status: "RUNNING", succeeded: 4 });
+
+    const done = await until(async () => {
+      const [row] = await sql<{ status: string; total: number; succeeded: number; failed: number }>(`SELECT status, total, succeeded, failed FROM "${crashSchema}".bulk_actions`);
+      return row?.status === "COMPLETED" ? row : undefined;
+    }, 30_000);
+    expect(done).toEqual({ status: "COMPLETED", total: 12, succeeded: 12, failed: 0 });
+    const forks = await sql<{ forked_from: string; n: number }>(
+      `SELECT forked_from, count(*)::int AS n FROM "${crashSchema}".runs WHERE forked_from IS NOT NULL GROUP BY forked_from ORDER BY forked_from`,
+    );
+    expect(forks).toEqual(originals.sort().map((id) => ({ forked_from: id, n: 1 })));
+  }, 60_000);
+});
