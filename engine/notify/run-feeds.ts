@@ -167,11 +167,18 @@ class TagHub {
   }
 
   async #read(): Promise<void> {
+    // Taken before the read: a run that changes again while it is under way is read once more after it.
     const ids = [...this.#changed];
+    this.#changed.clear();
     if (ids.length === 0) return;
-    const runs = await this.deps.readRuns(ids, this.tag);
-    // Taken only once read: a failed read is tried again with them.
-    for (const id of ids) this.#changed.delete(id);
+    let runs: Run[];
+    try {
+      runs = await this.deps.readRuns(ids, this.tag);
+    } catch (error) {
+      // Tried again with them.
+      for (const id of ids) this.#changed.add(id);
+      throw error;
+    }
     for (const run of runs) for (const queue of this.queues) queue.push(run);
   }
 }
