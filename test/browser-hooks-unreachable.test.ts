@@ -3,7 +3,7 @@ import { createServer as createHttpServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
-import { auth } from "durably";
+import { auth, Client, eventTrigger, wait } from "durably";
 import { createEngine, type Engine } from "durably/engine";
 import { client } from "../examples/meme-generator.ts";
 import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
@@ -38,9 +38,24 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** A job that shows a status, then waits for the test to complete its token before the next one. */
+const gated = new Client({ id: "gated" });
+gated.defineJob({
+  id: "gated-memes",
+  name: "Gated memes",
+  version: "1",
+  trigger: eventTrigger({ name: "gated-memes" }),
+  run: async (payload: { token: string }, io) => {
+    const status = await io.createStatus("generating-memes", { label: "Generating memes", state: "loading" });
+    await wait.forToken(payload.token);
+    await status.update("done", { state: "success" });
+    return { memes: 1 };
+  },
+});
+
 async function startEngine(options: { port?: number; worker: boolean }): Promise<Engine> {
   const engine = createEngine({
-    databaseUrl: TEST_DATABASE_URL, schema, clients: [client], secretKey: SECRET, logLevel: "error", pollIntervalMs: 200,
+    databaseUrl: TEST_DATABASE_URL, schema, clients: [client, gated], secretKey: SECRET, logLevel: "error", pollIntervalMs: 200,
     worker: options.worker, ...(options.port ? { http: { port: options.port } } : {}),
   });
   await engine.start();
@@ -93,6 +108,31 @@ describe("seed React components when the engine cannot be reached", () => {
       await tab.locator(section, { hasText: "Run status: SUCCESS" }).waitFor({ timeout: 30_000 });
     }
     expect(await tab.evaluate(() => (window as unknown as { loadingAfterError: boolean }).loadingAfterError)).toBe(false);
+    expect(errors).toEqual([]);
+    await tab.close();
+  }, 120_000);
+
+  it("follow a run on through an engine restart: the live stream reconnects and brings what happened meanwhile", async () => {
+    const port = await freePort();
+    const first = await startEngine({ port, worker: true });
+    const token = await wait.createToken({});
+    const { id: eventId } = await gated.sendEvent({ name: "gated-memes", payload: { token: token.id } });
+    const [run] = await gated.getEventRuns(eventId);
+    const publicToken = await auth.createPublicToken({ scopes: { read: { runs: [run!.id] } } });
+
+    const tab = await browser.newPage();
+    const errors: string[] = [];
+    tab.on("pageerror", (e) => errors.push(e.message));
+    await tab.goto(`${page.url}/?${new URLSearchParams({ api: first.url!, token: publicToken, run: run!.id, event: eventId })}`);
+    await tab.locator("#run-data", { hasText: "Run status: WAITING" }).waitFor({ timeout: 30_000 });
+    await expect(tab.locator("#run-data").textContent()).resolves.toContain("Generating memes: loading");
+
+    await first.stop();
+    engines.splice(engines.indexOf(first), 1);
+    await startEngine({ port, worker: true });
+    await wait.completeToken(token.id, {});
+    await tab.locator("#run-data", { hasText: "Run status: SUCCESS" }).waitFor({ timeout: 30_000 });
+    await expect(tab.locator("#run-data").textContent()).resolves.toContain("Generating memes: success");
     expect(errors).toEqual([]);
     await tab.close();
   }, 120_000);
