@@ -46,6 +46,7 @@ export class Engine {
   #http: HttpServer | undefined;
   #releaseConsole: (() => void) | undefined;
   #bulkSweep: NodeJS.Timeout | undefined;
+  #logs: LogWriter | undefined;
 
   constructor(options: EngineOptions) {
     const { tasks, clients, hooks, ...rest } = options;
@@ -118,7 +119,7 @@ export class Engine {
         {
           db, sql, scheduler, notifyChannel: channels.run, wakeChannel: channels.wake, logger: this.#logger,
           writes: new BatchedWrites(db, sql, channels.run, entries),
-          logs: new LogWriter(db, sql, channels.logs, this.#logger),
+          logs: (this.#logs = new LogWriter(db, sql, channels.logs, this.#logger)),
           maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
           running,
           findDefinition: (id, version) => this.#find(id, version),
@@ -154,6 +155,9 @@ export class Engine {
     await this.#dispatcher?.stop();
     this.#releaseConsole?.();
     this.#releaseConsole = undefined;
+    // Lines of runs that suspended are still on their way to the pool closed below.
+    await this.#logs?.drain();
+    this.#logs = undefined;
     await this.#scheduler?.stop();
     await parts.listener.stop();
     await parts.db.end();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { logger, runs, task } from "durably";
+import { logger, runs, task, wait } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
 import { sql } from "./helpers/db.ts";
 import { readSse } from "./helpers/sse.ts";
@@ -45,6 +45,16 @@ const consoleTask = task({
   run: async () => {
     console.log("from console %d", 42);
     console.error("an error", { x: 1 });
+    return null;
+  },
+});
+
+const LINES_BEFORE_WAIT = 20_000;
+const chattyThenWaits = task({
+  id: "chatty-then-waits",
+  run: async () => {
+    for (let i = 0; i < LINES_BEFORE_WAIT; i++) logger.info("line", { i });
+    await wait.for({ seconds: 600 });
     return null;
   },
 });
@@ -123,6 +133,15 @@ describe("run logs", () => {
     const { messages } = await read;
     const events = messages.filter((m) => m.event === "log" || m.event === "end").map((m) => (m.event === "log" ? JSON.parse(m.data).message : "end"));
     expect(events).toEqual(["first", "second", "end"]);
+  });
+
+  it("a stopping engine stores the lines of a run that suspended before it closes its pool", async () => {
+    const engine = await startTestEngine("run_logs_stop", { tasks: [chattyThenWaits] });
+    const handle = await chattyThenWaits.trigger({});
+    await until(async () => ((await runs.retrieve(handle.id)).status === "WAITING" ? true : undefined), 30_000, 5);
+    await engine.stop();
+    const [row] = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${engine.options.schema}".run_logs WHERE run_id = $1`, [handle.id]);
+    expect(row!.n).toBe(LINES_BEFORE_WAIT);
   });
 
   it("stores console output of run code when the engine captures it, and not otherwise", async () => {

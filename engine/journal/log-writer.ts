@@ -12,6 +12,7 @@ import type { LogLine, LogSink } from "./run-log.ts";
  */
 export class LogWriter implements LogSink {
   readonly #batcher: Batcher<LogLine, undefined>;
+  readonly #pending = new Set<Promise<void>>();
 
   constructor(db: Database, sql: Statements, channel: string, private readonly logger: Logger) {
     this.#batcher = new Batcher<LogLine, undefined>(
@@ -28,9 +29,20 @@ export class LogWriter implements LogSink {
   }
 
   write(line: LogLine): Promise<void> {
-    return this.#batcher.run(line).catch((error: Error) => {
-      // A lost line must not fail the run that logged it (its run may also have been deleted).
-      this.logger.warn("storing a run's log line failed", { runId: line.runId, error: error.message });
-    });
+    const stored = this.#batcher.run(line).then(
+      () => undefined,
+      (error: Error) => {
+        // A lost line must not fail the run that logged it (its run may also have been deleted).
+        this.logger.warn("storing a run's log line failed", { runId: line.runId, error: error.message });
+      },
+    );
+    this.#pending.add(stored);
+    void stored.finally(() => this.#pending.delete(stored));
+    return stored;
+  }
+
+  /** Resolves once every line written so far is stored: a stopping engine waits for it before closing its pool. */
+  async drain(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
   }
 }
