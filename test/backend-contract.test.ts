@@ -332,12 +332,16 @@ describe.each(backends)("the %s backend", (name, use) => {
     })()));
   });
 
-  it("schedules are created, listed and deleted", async () => {
+  it("schedules are created, listed, paused, resumed and deleted", async () => {
     const key = `contract-schedule-${name}`;
     const created = await schedules.create({ task: "contract-greet", cron: "0 0 1 1 *", deduplicationKey: key, payload: { name: "yearly" } });
     expect(created.createdAt).toBeInstanceOf(Date);
     const listed = await schedules.list({ task: "contract-greet" });
     expect(listed.find((s) => s.id === created.id)).toEqual(created);
+    expect(await schedules.deactivate(created.id)).toMatchObject({ id: created.id, active: false, nextRun: null });
+    const resumed = await schedules.activate(created.id);
+    expect(resumed).toMatchObject({ id: created.id, active: true });
+    expect(resumed.nextRun).toBeInstanceOf(Date);
     expect(await schedules.del(created.id)).toEqual({ id: created.id });
     const again = await outcome(schedules.del(created.id));
     expect(again).toMatchObject({ error: { scheduleId: created.id } });
