@@ -34,6 +34,12 @@ BEGIN
   RETURN NULL;
 END
 $$;
+CREATE FUNCTION :SCHEMA.delete_stream_chunks() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$ BEGIN
+    DELETE FROM :SCHEMA.stream_chunks c USING gone g WHERE c.run_id = g.run_id AND c.key = g.key;
+    RETURN NULL;
+  END $$;
 CREATE FUNCTION :SCHEMA.refuse_completed_entry(run_id text, seq integer) RETURNS text
     LANGUAGE plpgsql
     AS $$
@@ -290,6 +296,7 @@ CREATE INDEX tasks_event_name_idx ON :SCHEMA.tasks USING btree (event_name) WHER
 CREATE UNIQUE INDEX waitpoints_idempotency_key ON :SCHEMA.waitpoints USING btree (idempotency_key) WHERE (idempotency_key IS NOT NULL);
 CREATE INDEX waitpoints_run_ids ON :SCHEMA.waitpoints USING gin (run_ids);
 CREATE INDEX waitpoints_tags ON :SCHEMA.waitpoints USING gin (tags);
+CREATE TRIGGER run_streams_deleted AFTER DELETE ON :SCHEMA.run_streams REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION :SCHEMA.delete_stream_chunks();
 CREATE TRIGGER runs_delete_records AFTER DELETE ON :SCHEMA.runs REFERENCING OLD TABLE AS deleted_runs FOR EACH STATEMENT EXECUTE FUNCTION :SCHEMA.delete_runs_records();
 ALTER TABLE ONLY :SCHEMA.bulk_action_items
     ADD CONSTRAINT bulk_action_items_bulk_action_id_fkey FOREIGN KEY (bulk_action_id) REFERENCES :SCHEMA.bulk_actions(id) ON DELETE CASCADE;
@@ -303,5 +310,3 @@ ALTER TABLE ONLY :SCHEMA.runs
     ADD CONSTRAINT runs_forked_from_fkey FOREIGN KEY (forked_from) REFERENCES :SCHEMA.runs(id);
 ALTER TABLE ONLY :SCHEMA.runs
     ADD CONSTRAINT runs_parent_run_id_fkey FOREIGN KEY (parent_run_id) REFERENCES :SCHEMA.runs(id);
-ALTER TABLE ONLY :SCHEMA.stream_chunks
-    ADD CONSTRAINT stream_chunks_run_id_key_fkey FOREIGN KEY (run_id, key) REFERENCES :SCHEMA.run_streams(run_id, key) ON DELETE CASCADE;

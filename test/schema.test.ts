@@ -27,7 +27,7 @@ describe("migrations", () => {
     const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await client.connect();
     try {
-      expect(await migrate(client, schema)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22]);
+      expect(await migrate(client, schema)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23]);
       expect(await migrate(client, schema)).toEqual([]);
     } finally {
       await client.end();
@@ -37,7 +37,7 @@ describe("migrations", () => {
     expect(actual).toBe(readFileSync(SNAPSHOT, "utf8"));
   });
 
-  it("deletes a deleted run's journal and metadata history with it, and refuses states outside the allowed ones", async () => {
+  it("deletes a deleted run's journal, metadata history and streams with it, and refuses states outside the allowed ones", async () => {
     const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await client.connect();
     const s = `"${schema}"`;
@@ -46,10 +46,13 @@ describe("migrations", () => {
       for (const id of ["run_gone", "run_kept"]) {
         await client.query(`INSERT INTO ${s}.journal (run_id, seq, kind, key, status, revision, started_at) VALUES ($1, 1, 'task', 'a', 'completed', 1, now())`, [id]);
         await client.query(`INSERT INTO ${s}.run_metadata_history (run_id, seq, op, metadata) VALUES ($1, 0, 'set', '{}')`, [id]);
+        await client.query(`INSERT INTO ${s}.run_streams (run_id, key, last_index, max_bytes) VALUES ($1, 'out', 1, 100)`, [id]);
+        await client.query(`INSERT INTO ${s}.stream_chunks (run_id, key, chunk_index, step_seq, attempt_token, n, data) VALUES ($1, 'out', 1, 0, 0, 0, '1')`, [id]);
       }
       await client.query(`DELETE FROM ${s}.runs WHERE id = 'run_gone'`);
-      const left = await client.query(`SELECT run_id FROM ${s}.journal UNION ALL SELECT run_id FROM ${s}.run_metadata_history`);
-      expect(left.rows).toEqual([{ run_id: "run_kept" }, { run_id: "run_kept" }]);
+      const left = await client.query(`SELECT run_id FROM ${s}.journal UNION ALL SELECT run_id FROM ${s}.run_metadata_history
+        UNION ALL SELECT run_id FROM ${s}.run_streams UNION ALL SELECT run_id FROM ${s}.stream_chunks`);
+      expect(left.rows).toEqual(Array(4).fill({ run_id: "run_kept" }));
 
       await expect(client.query(`UPDATE ${s}.runs SET status = 'DONE' WHERE id = 'run_kept'`)).rejects.toThrow(/run_status/);
       await expect(client.query(`UPDATE ${s}.journal SET status = 'skipped'`)).rejects.toThrow(/entry_status/);

@@ -75,19 +75,29 @@ export class RunStreams {
     checkStreamKey(key);
     const step = steps.getStore();
     const piped = (async () => {
-      const inFlight = new Set<Promise<void>>();
+      let inFlight = 0;
+      let room: PromiseWithResolvers<void> | undefined;
       let failure: { error: unknown } | undefined;
+      const settled = () => {
+        inFlight--;
+        room?.resolve();
+      };
       for await (const value of source) {
         if (failure) break;
-        const write = this.append(key, value);
-        inFlight.add(write);
-        write.then(() => inFlight.delete(write), (error: unknown) => {
+        inFlight++;
+        this.append(key, value).then(settled, (error: unknown) => {
           failure ??= { error };
-          inFlight.delete(write);
+          settled();
         });
-        if (inFlight.size >= PIPE_WINDOW) await Promise.race(inFlight).catch(() => undefined);
+        while (inFlight >= PIPE_WINDOW) {
+          room = Promise.withResolvers<void>();
+          await room.promise;
+        }
       }
-      await Promise.allSettled(inFlight);
+      while (inFlight > 0) {
+        room = Promise.withResolvers<void>();
+        await room.promise;
+      }
       if (failure) throw failure.error;
     })();
     this.#track(piped, step?.owner === this ? step : undefined);

@@ -49,17 +49,25 @@ export class StreamWriter {
   }
 
   async #store(items: ChunkWrite[]): Promise<void[]> {
+    const streamNumbers = new Map<string, number>();
+    const streamNo = items.map((c) => {
+      const id = `${c.runId}\u0000${c.key}`;
+      let no = streamNumbers.get(id);
+      if (no === undefined) streamNumbers.set(id, (no = streamNumbers.size));
+      return no;
+    });
     try {
       await this.db.query(this.sql.streams.append, [
         items.map((c) => c.runId), items.map((c) => c.key), items.map((c) => c.stepSeq), items.map((c) => c.attemptToken),
-        items.map((c) => c.n), items.map((c) => c.data), this.maxStreamBytes, this.channel,
+        items.map((c) => c.n), items.map((c) => c.data), this.maxStreamBytes, this.channel, streamNo,
       ]);
     } catch (error) {
       // A batch over a limit fails whole; the batcher then sends its chunks one by one, and only
       // the one that does not fit fails, naming its stream.
-      if ((error as { constraint?: string }).constraint === "stream_size" && items.length === 1) {
-        throw new StreamTooLargeError(items[0]!.key, this.maxStreamBytes);
-      }
+      const { constraint } = error as { constraint?: string };
+      if (constraint === "stream_size" && items.length === 1) throw new StreamTooLargeError(items[0]!.key, this.maxStreamBytes);
+      // Another execution of the run (one whose lease ran out) stored this place between our look and our insert: it is stored.
+      if (constraint === "stream_chunks_place" && items.length === 1) return [undefined];
       throw error;
     }
     return items.map(() => undefined);

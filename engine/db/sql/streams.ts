@@ -31,20 +31,27 @@ export function streamStatements(s: string) {
   return {
     /**
      * Appends chunks of any runs and streams in one statement: $1 run ids, $2 keys, $3 step seqs,
-     * $4 attempt tokens, $5 places, $6 JSON texts, $7 the byte limit per stream, $8 the channel.
+     * $4 attempt tokens, $5 places, $6 JSON texts, $7 the byte limit per stream, $8 the channel,
+     * $9 a number per (run id, key) pair in the batch, to number each stream's chunks without
+     * sorting text.
      * A chunk whose place is taken (a replay) is skipped. Going over a stream's limit fails the
-     * statement on the `stream_size` check.
+     * statement on the `stream_size` check; a place taken meanwhile by another execution of the
+     * run, on `stream_chunks_place` (an ON CONFLICT clause would cost every chunk a speculative
+     * insertion: a third of the statement).
      */
     append: `
       WITH input AS (
-        SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::int[], $6::text[]) WITH ORDINALITY
-          AS i(run_id, key, step_seq, attempt_token, n, data, ord)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::int[], $6::text[], $9::int[]) WITH ORDINALITY
+          AS i(run_id, key, step_seq, attempt_token, n, data, stream_no, ord)
       ),
       fresh AS (
-        SELECT i.*, row_number() OVER (PARTITION BY i.run_id, i.key ORDER BY i.ord) AS k FROM input i
-        WHERE NOT EXISTS (
-          SELECT 1 FROM ${s}.stream_chunks c
-          WHERE c.run_id = i.run_id AND c.step_seq = i.step_seq AND c.attempt_token = i.attempt_token AND c.n = i.n)
+        SELECT i.*, row_number() OVER (PARTITION BY i.stream_no ORDER BY i.ord) AS k FROM input i
+        -- A probe of the place index per chunk: an anti-join would read the whole table.
+        LEFT JOIN LATERAL (
+          SELECT true AS taken FROM ${s}.stream_chunks c
+          WHERE c.run_id = i.run_id AND c.step_seq = i.step_seq AND c.attempt_token = i.attempt_token AND c.n = i.n LIMIT 1
+        ) p ON true
+        WHERE p.taken IS NULL
       ),
       totals AS (SELECT run_id, key, count(*) AS k, sum(octet_length(data)) AS b FROM fresh GROUP BY run_id, key),
       streams AS (
@@ -58,7 +65,6 @@ export function streamStatements(s: string) {
         INSERT INTO ${s}.stream_chunks (run_id, key, chunk_index, step_seq, attempt_token, n, data)
         SELECT f.run_id, f.key, st.last_index - t.k + f.k, f.step_seq, f.attempt_token, f.n, f.data
         FROM fresh f JOIN totals t USING (run_id, key) JOIN streams st USING (run_id, key)
-        ON CONFLICT DO NOTHING
         RETURNING 1
       ),
       ${notifyStreams("streams", "$8")}
