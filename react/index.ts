@@ -54,6 +54,8 @@ export {
   type BulkActionRequest,
   type BulkDryRun,
   type DurablyEvent,
+  type RepairPlan,
+  type RepairPoint,
   type FinalRunStatus,
   type JournalEntry,
   type JournalKind,

@@ -58,7 +58,7 @@ const PUBLIC = {
       "HttpClientOptions", "JournalEntry", "JournalKind", "JsonObject", "JsonPrimitive", "JsonValue",
       "ListRunsParams", "MetadataChange", "MetadataHistory", "MetadataOp", "PushedStatus", "RealtimeRunResult", "RealtimeRunsOptions",
       "RealtimeRunsResult", "RealtimeTaskTriggerResult",
-      "RequestOptions", "Run", "RunCounts", "RunError", "RunFilters", "RunHandle", "RunHead", "RunJournal",
+      "RepairPlan", "RepairPoint", "RequestOptions", "Run", "RunCounts", "RunError", "RunFilters", "RunHandle", "RunHead", "RunJournal",
       "RunJournalResult", "RunMetadataHistoryResult", "RunStatus", "RunStatusesResult", "RunStatusesSnapshot",
       "RunStatusesView", "RunStreamMessage", "RunStreamOptions", "RunSummary", "RunWait", "RunsPage", "RunsResult",
       "SendEventRequest", "SendEventResult", "Status", "StatusState", "StatusVersion", "StreamResumePoint",

@@ -45,6 +45,8 @@ function parseFlags() {
       output: { type: "string" },
       watch: { type: "boolean" },
       "dry-run": { type: "boolean" },
+      repair: { type: "boolean" },
+      yes: { type: "boolean", short: "y" },
       "task-version": { type: "string" },
       from: { type: "string" },
       to: { type: "string" },

@@ -32,6 +32,9 @@ Usage:
   durably check <entry files…> [--run id] [--task id] [--since ISO-date]
       Replays recorded journals against the code in the entry files, without side
       effects, and prints the first divergence of each run. Exits 1 on any.
+  durably check <entry files…> --repair [--task id] [--since ISO-date] [--yes]
+      For each failed run, the first step that would now run differently; once
+      confirmed (or with --yes), forks each run from its own step.
 
 Options:
   --json        Print JSON instead of text (runs watch and --watch: one JSON object a line).

@@ -4,6 +4,7 @@ import {
   type BulkActionRequest,
   type BulkDryRun,
   type DurablyEvent,
+  type RepairPlan,
   type MetadataHistory,
   type Run,
   type RunCounts,
@@ -73,6 +74,10 @@ export interface DurablyHttpClient {
   /** Acts on every run a filter matches, in the background (a dry run only counts them). Needs the secret key. */
   startBulkAction(body: BulkActionRequest, options?: RequestOptions): Promise<BulkAction | BulkDryRun>;
   getBulkAction(bulkActionId: string, options?: RequestOptions): Promise<BulkAction>;
+  /** Replays the task's failed runs against the engine's code: where each would first run differently. Needs the secret key. */
+  getRepairPlan(taskId: string, options?: RequestOptions): Promise<RepairPlan>;
+  /** Forks each run from its own step (a confirmed repair plan). Needs the secret key. */
+  repairRuns(taskId: string, runs: { runId: string; fromSeq: number }[], options?: RequestOptions): Promise<{ forks: { runId: string; fromSeq: number; forkId: string }[] }>;
   getWaitToken(tokenId: string, options?: RequestOptions): Promise<WaitpointToken>;
   /** Tokens newest first; `runId`: the tokens that run waited on. Needs the secret key. */
   listWaitTokens(params?: { runId?: string | undefined; status?: string | undefined; tags?: string | undefined; cursor?: string | null | undefined }, options?: RequestOptions): Promise<WaitpointsPage>;
@@ -159,6 +164,8 @@ export function createHttpClient(options: HttpClientOptions): DurablyHttpClient 
     getBatch: (batchId, opts) => request("GET", `/api/batches/${id(batchId)}`, undefined, opts),
     startBulkAction: (body, opts) => request("POST", "/api/bulk-actions", body, opts),
     getBulkAction: (bulkActionId, opts) => request("GET", `/api/bulk-actions/${id(bulkActionId)}`, undefined, opts),
+    getRepairPlan: (taskId, opts) => request("GET", `/api/tasks/${id(taskId)}/repair`, undefined, opts),
+    repairRuns: (taskId, runs, opts) => request("POST", `/api/tasks/${id(taskId)}/repair`, { runs }, opts),
     getWaitToken: (tokenId, opts) => request("GET", `/api/waitpoints/tokens/${id(tokenId)}`, undefined, opts),
     listWaitTokens(params = {}, opts) {
       const query = new URLSearchParams();

@@ -21,11 +21,15 @@ export interface DashboardUnderTest {
  */
 export async function startDashboard(
   name: string,
-  options: { clients?: Client[]; tasks: EngineOptions["tasks"]; secretKey: string; viewport?: { width: number; height: number } },
+  options: {
+    clients?: Client[]; tasks: EngineOptions["tasks"]; secretKey: string; viewport?: { width: number; height: number };
+    /** A schema an earlier deploy (another engine) already wrote to; dropped on close all the same. */
+    schema?: string;
+  },
 ): Promise<DashboardUnderTest> {
   const dashboardDir = here(`../../test-output/${name}-dist`);
   await build({ configFile: here("../../dashboard/vite.config.ts"), logLevel: "warn", build: { outDir: dashboardDir, emptyOutDir: true } });
-  const schema = uniqueSchema(name.replace(/-/g, "_"));
+  const schema = options.schema ?? uniqueSchema(name.replace(/-/g, "_"));
   const engine = createEngine({
     databaseUrl: TEST_DATABASE_URL,
     schema,

@@ -9,6 +9,7 @@ import { hasAnyFilter, NO_FILTERS, readFilters, toApiFilters, writeFilters, type
 import { RunFiltersBar } from "./runs/RunFiltersBar.tsx";
 import { StatusChips } from "./runs/StatusChips.tsx";
 import { BulkActionBar, bulkFilterOf } from "./runs/BulkActionBar.tsx";
+import { RepairPanel } from "./runs/RepairPanel.tsx";
 
 /** Every run, newest first, live; filters live in the URL so a filtered view can be shared. */
 export function RunsPage({ params }: { params: URLSearchParams }) {
@@ -18,6 +19,7 @@ export function RunsPage({ params }: { params: URLSearchParams }) {
   const filtered = hasAnyFilter(filters);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [allMatching, setAllMatching] = useState(false);
+  const [repairing, setRepairing] = useState(false);
   const toggle = (id: string) => {
     const next = new Set(selected);
     if (!next.delete(id)) next.add(id);
@@ -37,6 +39,12 @@ export function RunsPage({ params }: { params: URLSearchParams }) {
       </div>
       <StatusChips counts={result.counts} selected={filters.status} onChange={(status) => setFilters({ ...filters, status })} />
       <RunFiltersBar key={params.toString()} filters={filters} onChange={setFilters} />
+      {filters.task && !repairing && (
+        <button type="button" className="button" data-testid="repair-open" onClick={() => setRepairing(true)}>
+          Repair failed runs…
+        </button>
+      )}
+      {filters.task && repairing && <RepairPanel key={filters.task} taskId={filters.task} onClose={() => setRepairing(false)} />}
       {/* Outside the table: runs an action changes leave a filtered list while it is under way. */}
       {(selected.size > 0 || allMatching) && (
         <BulkActionBar
