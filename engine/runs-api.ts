@@ -8,6 +8,7 @@ import { toEvent, toJournalEntry, toMetadataChange, toRun, toStatus, type Journa
 import { newId } from "./ids.ts";
 import { cancelRun } from "./orchestration/cancel-run.ts";
 import { forkRun } from "./orchestration/fork-run.ts";
+import { debounceRun } from "./orchestration/debounce-run.ts";
 import { checkId, insertReadyRuns, insertRun, insertRunsWithoutKeys, prepareTrigger, type PendingJob, type RunInsert } from "./orchestration/insert-run.ts";
 import { Schedules, type SchedulesDeps } from "./schedules/schedules.ts";
 import { followRun, followRuns, type FollowDeps } from "./notify/follow-run.ts";
@@ -95,11 +96,12 @@ export class Service implements Backend {
     return this.deps.db.transaction(async (client) => {
       const results: { id: string; isCached: boolean }[] = new Array(prepared.length);
       const jobs: PendingJob[] = [];
-      const unkeyed = prepared.flatMap((run, i) => (run.idempotencyKey === null ? [i] : []));
+      const unkeyed = prepared.flatMap((run, i) => (run.idempotencyKey === null && !run.debounce ? [i] : []));
       const ids = await insertRunsWithoutKeys(this.deps, client, unkeyed.map((i) => prepared[i]!), jobs);
       unkeyed.forEach((i, n) => (results[i] = { id: ids[n]!, isCached: false }));
       for (const [i, run] of prepared.entries()) {
-        if (run.idempotencyKey !== null) results[i] = await insertRun(this.deps, client, run, jobs);
+        if (run.debounce) results[i] = await debounceRun(this.deps, client, { ...run, debounce: run.debounce }, jobs);
+        else if (run.idempotencyKey !== null) results[i] = await insertRun(this.deps, client, run, jobs);
       }
       await this.deps.scheduler.sendMany(onClient(client), jobs);
       if (batchId !== undefined) await this.deps.db.query(this.deps.sql.batches.insert, [batchId, results.map((r) => r.id)], client);

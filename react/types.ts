@@ -153,6 +153,8 @@ export interface TriggerOptions {
   maxDuration?: number | undefined;
   /** A head start in whole seconds over runs that became ready before it (default 0). */
   priority?: number | undefined;
+  /** Further triggers with the key return this run and push its start back by `delay`; "trailing" takes their payload. */
+  debounce?: { key: string; delay: number | string; mode?: "leading" | "trailing" | undefined } | undefined;
 }
 
 export interface TriggerTaskRequest {

@@ -67,6 +67,13 @@ export interface TriggerOptions {
    * to this many seconds before it (a whole number, default 0; equal priorities keep their order).
    */
   priority?: number | undefined;
+  /**
+   * Trigger.dev 4.3's debounce: further triggers with the same key (per task) while the run has not
+   * started return that run and push its start back to `delay` from now (seconds or "5s"), for at
+   * most 10 minutes after the first; "trailing" gives it each later trigger's payload, "leading"
+   * (the default) keeps the first.
+   */
+  debounce?: { key: string; delay: number | string; mode?: "leading" | "trailing" | undefined } | undefined;
 }
 
 export interface ListRunsFilter {

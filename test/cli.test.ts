@@ -59,6 +59,11 @@ describe("durably CLI errors", () => {
     expectOneLine(cli(["trigger", "any-task", "--priority", "1.5"]), "--priority must be a whole number of seconds, 0 or more");
   });
 
+  it("durably trigger refuses a --debounce-key without --debounce-delay, or an unknown --debounce-mode, before connecting", () => {
+    expectOneLine(cli(["trigger", "any-task", "--debounce-key", "k"]), "--debounce-key and --debounce-delay go together");
+    expectOneLine(cli(["trigger", "any-task", "--debounce-key", "k", "--debounce-delay", "5s", "--debounce-mode", "middle"]), "--debounce-mode must be leading or trailing");
+  });
+
   it("an unknown runs command is named as such; --from-seq 0 and --limit 0 are refused as the server would", () => {
     expectOneLine(cli(["runs", "frob"]), 'Unknown runs command "frob"; use list, get, watch, retry, replay, cancel or fork');
     expectOneLine(cli(["runs", "fork", "run_x", "--from-seq", "0"]), "--from-seq must be an integer of at least 1");

@@ -181,6 +181,8 @@ CREATE TABLE :SCHEMA.runs (
     wait_token text,
     wait_seq integer,
     wait_started_at timestamp with time zone,
+    debounce_key text,
+    start_after timestamp with time zone,
     CONSTRAINT run_priority CHECK ((priority >= 0))
 );
 CREATE TABLE :SCHEMA.schedules (
@@ -279,6 +281,7 @@ CREATE INDEX bulk_actions_running_idx ON :SCHEMA.bulk_actions USING btree (heart
 CREATE INDEX journal_revision_idx ON :SCHEMA.journal USING btree (run_id, revision);
 CREATE INDEX run_logs_run_id_id_idx ON :SCHEMA.run_logs USING btree (run_id, id);
 CREATE INDEX runs_created_idx ON :SCHEMA.runs USING btree (created_at);
+CREATE UNIQUE INDEX runs_debounce_idx ON :SCHEMA.runs USING btree (task_id, debounce_key) WHERE ((debounce_key IS NOT NULL) AND ((status)::text = 'QUEUED'::text) AND (started_at IS NULL));
 CREATE INDEX runs_event_idx ON :SCHEMA.runs USING btree (event_id) WHERE (event_id IS NOT NULL);
 CREATE INDEX runs_forked_from_idx ON :SCHEMA.runs USING btree (forked_from) WHERE (forked_from IS NOT NULL);
 CREATE UNIQUE INDEX runs_idempotency_idx ON :SCHEMA.runs USING btree (task_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);

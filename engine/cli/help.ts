@@ -10,6 +10,7 @@ Usage:
       an embedded PostgreSQL keeping data in --data-dir.
   durably migrate                       Apply database migrations.
   durably trigger <task-id> [--payload '<json>'] [--tag t]… [--idempotency-key k] [--max-duration seconds] [--priority seconds]
+                           [--debounce-key k --debounce-delay 5s [--debounce-mode leading|trailing]]
   durably runs list [--status S] [--task id] [--tag t] [--limit n] [--cursor c] [--watch]
       A table of runs, newest first; --watch redraws it as runs change, until Ctrl-C.
   durably runs get <run-id>

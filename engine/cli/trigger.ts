@@ -1,6 +1,17 @@
 import type { Cli } from "./context.ts";
 import { parseJson, UsageError } from "./flags.ts";
 
+/** `--debounce-key k --debounce-delay 5s [--debounce-mode trailing]`, checked by the engine like the SDK's option. */
+function debounceOf(flags: Cli["flags"]): { debounce?: { key: string; delay: string; mode?: "leading" | "trailing" } } {
+  const key = flags["debounce-key"];
+  const delay = flags["debounce-delay"];
+  const mode = flags["debounce-mode"];
+  if (key === undefined && delay === undefined && mode === undefined) return {};
+  if (key === undefined || delay === undefined) throw new UsageError("--debounce-key and --debounce-delay go together");
+  if (mode !== undefined && mode !== "leading" && mode !== "trailing") throw new UsageError("--debounce-mode must be leading or trailing");
+  return { debounce: { key, delay, ...(mode ? { mode } : {}) } };
+}
+
 /** `durably trigger <task-id>`. */
 export async function triggerCommand(cli: Cli, taskId: string | undefined): Promise<void> {
   const { flags } = cli;
@@ -14,7 +25,7 @@ export async function triggerCommand(cli: Cli, taskId: string | undefined): Prom
   const result = await cli.withService((s) =>
     s.trigger({ taskId, payload, options: {
       ...(flags.tag ? { tags: flags.tag } : {}), ...(key ? { idempotencyKey: key } : {}), ...(maxDuration ? { maxDuration } : {}),
-      ...(priority !== undefined ? { priority } : {}),
+      ...(priority !== undefined ? { priority } : {}), ...debounceOf(flags),
     } }),
   );
   cli.print(result, () => result.id);

@@ -20,6 +20,8 @@ export const triggerBody = z.object({
       concurrencyKey: id.optional(),
       maxDuration: z.number().positive().optional(),
       priority: z.number().int().nonnegative().max(MAX_PRIORITY).optional(),
+      debounce: z.object({ key: id, delay: z.union([z.number().positive(), z.string().max(64)]), mode: z.enum(["leading", "trailing"]).optional() })
+        .strict().optional(),
     })
     .strict()
     .optional(),

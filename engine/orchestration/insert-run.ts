@@ -2,7 +2,7 @@ import type pg from "pg";
 import type { TriggerRequest } from "../../sdk/backend.ts";
 import { InvalidPayloadError } from "../../sdk/errors.ts";
 import { maxDurationMs } from "../../sdk/max-duration.ts";
-import type { Metadata } from "../../sdk/types.ts";
+import type { Metadata, TriggerOptions } from "../../sdk/types.ts";
 import type { Database } from "../db/database.ts";
 import { insertRunRow, type InsertRunRow } from "../db/hot-path/insert-run.ts";
 import type { Statements } from "../db/sql/index.ts";
@@ -21,6 +21,7 @@ const MAX_TAGS = 10;
 export const MAX_ID_LENGTH = 256;
 /** A year: a head start on every run that became ready in the last year is as strict as any larger one. */
 export const MAX_PRIORITY = 31_536_000;
+const MAX_DEBOUNCE_DELAY_MS = 86_400_000;
 
 export interface InsertDeps {
   db: Database;
@@ -31,11 +32,20 @@ export interface InsertDeps {
   onRunsReady?: () => void;
 }
 
+/** A trigger's `debounce`, validated: its key, its delay, and whether the last trigger's payload wins. */
+export interface Debounce {
+  key: string;
+  delayMs: number;
+  trailing: boolean;
+}
+
 /** A run ready to insert: validated and serialized, so a batch fails before writing anything. */
 export interface RunInsert extends Omit<InsertRunRow, "id" | "payload" | "metadata" | "delayed"> {
   payload: Stored;
   metadata: Metadata;
   startAfter: Date | undefined;
+  /** Set for a debounced trigger, which `debounceRun` inserts (or folds into the run it pushes back). */
+  debounce?: Debounce | undefined;
 }
 
 export function prepareTrigger(
@@ -47,6 +57,8 @@ export function prepareTrigger(
   const options = request.options ?? {};
   if (options.idempotencyKey !== undefined) checkId(options.idempotencyKey, "idempotency key");
   if (options.concurrencyKey !== undefined) checkId(options.concurrencyKey, "concurrency key");
+  const debounce = parseDebounce(options.debounce);
+  if (debounce && options.delay !== undefined) throw new InvalidPayloadError("debounce has a delay of its own: pass delay or debounce, not both");
   return {
     taskId: request.taskId,
     version,
@@ -63,7 +75,8 @@ export function prepareTrigger(
     concurrencyKey: options.concurrencyKey ?? null,
     forkedFrom: null,
     scheduledFor: request.scheduledFor ?? null,
-    startAfter: parseDelay(options.delay),
+    startAfter: debounce ? new Date(Date.now() + debounce.delayMs) : parseDelay(options.delay),
+    ...(debounce ? { debounce } : {}),
     maxDurationMs: maxDurationMs(options.maxDuration),
     priority: checkPriority(options.priority),
   };
@@ -174,6 +187,25 @@ function parseDuration(value: number | string | undefined, what: string): Date |
   if (value === undefined) return null;
   if (typeof value !== "number" && typeof value !== "string") throw new InvalidPayloadError(`${what} must be seconds or a duration like "10m"`);
   return parseDelay(value) ?? null;
+}
+
+/** `{ key, delay, mode }`: delay in seconds or a duration such as "5s"; mode "leading" (the default) or "trailing". */
+function parseDebounce(value: TriggerOptions["debounce"]): Debounce | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "object" || value === null) throw new InvalidPayloadError("debounce must be { key, delay, mode? }");
+  checkId(value.key, "debounce key");
+  const mode = value.mode ?? "leading";
+  if (mode !== "leading" && mode !== "trailing") throw new InvalidPayloadError('debounce.mode must be "leading" or "trailing"');
+  const now = Date.now();
+  let delay: Date | undefined;
+  try {
+    delay = typeof value.delay === "number" || typeof value.delay === "string" ? parseDelay(value.delay, now) : undefined;
+  } catch {
+    // Said below, naming debounce.delay rather than a trigger's delay.
+  }
+  const delayMs = delay ? delay.getTime() - now : 0;
+  if (!(delayMs > 0 && delayMs <= MAX_DEBOUNCE_DELAY_MS)) throw new InvalidPayloadError('debounce.delay must be positive seconds or a duration like "5s", at most a day');
+  return { key: value.key, delayMs, trailing: mode === "trailing" };
 }
 
 /** Seconds, as in Trigger.dev; whole ones, since claims order runs by ready time to the second's fraction anyway. */

@@ -15,8 +15,15 @@ export async function withCompleteJournal(db: Database, sql: Statements, row: Cl
   return { ...row, journal: rows[0]!.journal };
 }
 
-/** "queue-full": `opensAt` is when the run's rate limit lets it start, when that is what held it back. */
-export type Claim = { type: "claimed"; row: ClaimedRow } | { type: "queue-full"; opensAt?: Date } | { type: "nothing-to-do" };
+/**
+ * "queue-full": `opensAt` is when the run's rate limit lets it start, when that is what held it
+ * back. "deferred": a debounced run whose start a later trigger pushed back to `until`.
+ */
+export type Claim =
+  | { type: "claimed"; row: ClaimedRow }
+  | { type: "queue-full"; opensAt?: Date }
+  | { type: "deferred"; until: Date }
+  | { type: "nothing-to-do" };
 
 interface Blocker {
   status: RunRow["status"];
@@ -24,6 +31,7 @@ interface Blocker {
   concurrency_key: string | null;
   concurrency_limit: number | null;
   rate_limit: number | null;
+  deferred_until: Date | null;
 }
 
 /**
@@ -43,6 +51,7 @@ export async function claimRun(
   const claimed = await writes.claim({ run_id: args.runId, lease: args.lease, counts: args.countsAsAttempt });
   if (claimed) return { type: "claimed", row: claimed };
   const blocker = (await db.query<Blocker>(sql.runs.claimBlocker, [args.runId])).rows[0];
+  if (blocker?.deferred_until) return { type: "deferred", until: blocker.deferred_until };
   const limited = blocker && (blocker.concurrency_limit !== null || blocker.rate_limit !== null);
   if (!limited || !["QUEUED", "WAITING"].includes(blocker.status)) return { type: "nothing-to-do" };
   return db.transaction(async (client) => {

@@ -72,6 +72,12 @@ export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: bo
   const countsAsAttempt = job.reason === "start" || job.reason === "retry" || redelivered ? 1 : 0;
   const claim = await claimRun(deps.db, deps.sql, deps.writes, deps.notifyChannel, { runId: job.runId, lease, countsAsAttempt, notifyChannel: deps.notifyChannel });
   if (claim.type === "nothing-to-do") return "done";
+  if (claim.type === "deferred") {
+    // Its job moves with the run's start; the run is still QUEUED, and its debounce key still pushes it back.
+    await deps.scheduler.send(null, { runId: job.runId, reason: job.reason }, claim.until);
+    deps.wakeAt(claim.until);
+    return "done";
+  }
   if (claim.type === "queue-full") {
     // The run stays QUEUED and tries again under a new job: when its rate limit opens, or shortly
     // for a free slot; jitter spreads the tries of runs held back together.

@@ -20,6 +20,9 @@ const lockOrder = (alias: string) => `${alias}.id COLLATE "C"`;
 const readyAt = (delayed: string, q: string, priority: string) =>
   `CASE WHEN NOT ${delayed} AND ${q}.concurrency_limit IS NULL AND ${q}.rate_limit IS NULL THEN ${readySince(priority)} END`;
 
+/** How long a stream of debounced triggers can hold a run back, from the first (as Trigger.dev's default). */
+const DEBOUNCE_MAX = "interval '10 minutes'";
+
 /** A run's queue and limits: the trigger's when it names a queue, else its registered task version's. */
 const queueOf = (w: string, t: string) => `LATERAL (SELECT CASE WHEN ${w}queue IS NULL THEN ${t}.queue ELSE ${w}queue END AS queue,
             CASE WHEN ${w}queue IS NULL THEN ${t}.concurrency_limit ELSE ${w}concurrency_limit END AS concurrency_limit,
@@ -34,6 +37,9 @@ const startedInPeriod = (s: string, r: string) => `
 
 // A run that never started before its ttl is left for its expire job, never claimed.
 const notExpired = `NOT (r.status = 'QUEUED' AND r.started_at IS NULL AND r.expires_at IS NOT NULL AND r.expires_at <= now())`;
+
+// A debounced run whose start a later trigger pushed back is left for the job moved with it.
+const notDeferred = `NOT (r.started_at IS NULL AND r.start_after IS NOT NULL AND r.start_after > now())`;
 
 /**
  * What every claim sets: the run executes under a new lease (fencing off any older execution).
@@ -130,7 +136,7 @@ const insertRuns = (s: string, onlyIfAllReady: boolean) => `
 export function runStatements(s: string) {
   const claim = (condition: string) => `
       UPDATE ${s}.runs r SET ${claimSet("$2", "$3", "NULL")}
-      WHERE r.id = $1 AND ${notExpired} AND ${condition}
+      WHERE r.id = $1 AND ${notExpired} AND ${notDeferred} AND ${condition}
       ${claimReturning(s)}, ${notifyRun("r", "$4")}`;
   const finished = `('SUCCESS', 'FAILURE', 'CANCELED')`;
   return {
@@ -189,7 +195,7 @@ export function runStatements(s: string) {
       claimed AS (
         UPDATE ${s}.runs r SET ${claimSet("w.lease", "w.counts", "NULL")}
         FROM w
-        WHERE r.id = w.run_id AND ${notExpired}
+        WHERE r.id = w.run_id AND ${notExpired} AND ${notDeferred}
           AND r.status IN ('QUEUED', 'WAITING', 'EXECUTING')
           AND (r.concurrency_limit IS NULL AND r.rate_limit IS NULL OR r.status = 'EXECUTING')
         ${claimReturning(s)}
@@ -246,7 +252,26 @@ export function runStatements(s: string) {
       ) < r.concurrency_limit) AND (r.rate_limit IS NULL OR r.started_at IS NOT NULL OR (SELECT count(*) ${startedInPeriod(s, "r")}) < r.rate_limit)`),
 
     /** Why `claim` took nothing: a run waiting for a slot in its queue, or one with nothing to do. */
-    claimBlocker: `SELECT status, queue, concurrency_key, concurrency_limit, rate_limit FROM ${s}.runs WHERE id = $1`,
+    claimBlocker: `
+      SELECT status, queue, concurrency_key, concurrency_limit, rate_limit,
+        CASE WHEN status = 'QUEUED' AND started_at IS NULL AND start_after > now() THEN start_after END AS deferred_until
+      FROM ${s}.runs WHERE id = $1`,
+
+    /**
+     * A further trigger with a run's debounce key, while that run has not started: its start moves
+     * to $3 ms from now, but never later than `DEBOUNCE_MAX` after the first trigger (unless the
+     * delay itself is longer) nor earlier than it was; $4, for a trailing debounce, is the payload.
+     */
+    debounce: `
+      UPDATE ${s}.runs r SET
+        start_after = greatest(r.start_after, least(now() + make_interval(secs => $3 / 1000.0),
+          r.created_at + greatest(make_interval(secs => $3 / 1000.0), ${DEBOUNCE_MAX}))),
+        payload = coalesce($4, r.payload), updated_at = now(), revision = r.revision + 1
+      WHERE r.task_id = $1 AND r.debounce_key = $2 AND r.status = 'QUEUED' AND r.started_at IS NULL
+      RETURNING r.id, ${notifyRun("r", "$5")}`,
+
+    /** Marks a run just inserted as the one its debounce key pushes back, to start at $3. */
+    markDebounced: `UPDATE ${s}.runs SET debounce_key = $2, start_after = $3 WHERE id = $1`,
 
     /**
      * When a run held back by its rate limit may start: when the oldest of the last `rate_limit`
