@@ -4,6 +4,7 @@ import { currentScope, type IO, type RunContext } from "./context.ts";
 import { DEFINITIONS, type Definable } from "./definable.ts";
 import { registerDefinition, validatePayload, type Definition, type PayloadSchema } from "./definition.ts";
 import type { RunStatuses, Run } from "./types.ts";
+import type { LifecycleHooks } from "./hooks.ts";
 
 export interface EventTrigger<TPayload> {
   readonly name: string;
@@ -20,7 +21,8 @@ export function eventTrigger<TSchema extends z.ZodType | undefined = undefined>(
   return { name: options.name, schema: options.schema };
 }
 
-export interface JobOptions<TPayload, TOutput> {
+/** A v2 job's options; its lifecycle hooks are a task's (`onStart`, `onSuccess`, `onFailure`, `onCancel`). */
+export interface JobOptions<TPayload, TOutput> extends LifecycleHooks<TPayload, TOutput> {
   id: string;
   name: string;
   version: string;
@@ -67,6 +69,8 @@ export class Client implements Definable {
       // async: a payload refused here fails the run, rather than throwing before it has a promise to fail.
       execute: async (payload, scope) =>
         options.run(validatePayload(options.trigger.schema, payload, `job "${options.id}"`) as TPayload, scope.io, scope.ctx),
+      // Widened: the engine calls them with this job's own payload and output, as they are typed.
+      hooks: { onStart: options.onStart, onSuccess: options.onSuccess, onFailure: options.onFailure, onCancel: options.onCancel } as LifecycleHooks,
     };
     this.#jobs.push(definition);
     registerDefinition(definition);

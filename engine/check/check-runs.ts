@@ -9,7 +9,7 @@ import { recordedCalls, type JournalTuple } from "../journal/recorded-call.ts";
 import type { JournalWriter } from "../journal/recorder.ts";
 import { createLogger } from "../logger.ts";
 import { decode } from "../serialize.ts";
-import { runContextOf } from "../worker/execute-run.ts";
+import { runContextOf } from "../worker/run-context.ts";
 
 export interface CheckFilter {
   runId?: string;

@@ -13,9 +13,10 @@ export const SCHEDULE_QUEUE = "durably-schedule";
 
 /**
  * Why a run job exists; a fresh attempt counts towards `attempts`, a wake-up does not. "expire"
- * cancels a run that has not started by its ttl instead of executing it.
+ * cancels a run that has not started by its ttl instead of executing it; "cancel" calls the
+ * `onCancel` hooks of a run canceled while no execution held it.
  */
-export type RunJobReason = "start" | "retry" | "wake" | "resume" | "expire";
+export type RunJobReason = "start" | "retry" | "wake" | "resume" | "expire" | "cancel";
 
 export interface RunJob {
   runId: string;

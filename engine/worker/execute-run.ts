@@ -6,7 +6,6 @@ import { retryDelayMs } from "../../sdk/retry.ts";
 import type { Database } from "../db/database.ts";
 import type { RunRow } from "../db/rows.ts";
 import type { Statements } from "../db/sql/index.ts";
-import type { RunContext } from "../../sdk/context.ts";
 import { Execution, exhaustedStepErrors, type Interruption } from "../journal/execution.ts";
 import type { LifecycleHooks } from "../../sdk/hooks.ts";
 import type { SerializedError } from "../../sdk/types.ts";
@@ -18,6 +17,8 @@ import { withFaultPoints } from "../debug/fault-points.ts";
 import { expireRun } from "../orchestration/expire-run.ts";
 import type { ClaimedRow } from "../db/rows.ts";
 import { claimRun, withCompleteJournal } from "./claim-run.ts";
+import { callCancelHooks, cancelHooksOf } from "./cancel-hooks.ts";
+import { runContextOf } from "./run-context.ts";
 import { executionBudget } from "./execution-budget.ts";
 import type { Logger } from "../logger.ts";
 import type { LogSink } from "../journal/run-log.ts";
@@ -66,6 +67,10 @@ export type JobOutcome = "done" | "give-back";
 export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: boolean, control: ExecutionControl = {}): Promise<JobOutcome> {
   if (job.reason === "expire") {
     await expireRun(deps, job.runId);
+    return "done";
+  }
+  if (job.reason === "cancel") {
+    await cancelHooksOf(deps, job.runId);
     return "done";
   }
   const lease = randomUUID();
@@ -141,7 +146,7 @@ export async function executeClaimed(
       });
       return held ? "give-back" : "done";
     }
-    if (why.type === "abandoned" && why.reason === "canceled") await hooks.canceled();
+    if (why.type === "abandoned" && why.reason === "canceled") await callCancelHooks(deps, row, definition);
     return "done";
   };
   /** Ends the run once its hook is called and recorded; a run the hook's record found gone is left to its holder. */
@@ -209,17 +214,6 @@ export async function executeClaimed(
     return "done";
   }
   return end(hooks.failed(error), "FAILURE", undefined, serializeError(error));
-}
-
-/** What `ctx` tells a run's code about itself. */
-export function runContextOf(row: RunRow): RunContext {
-  return {
-    run: { id: row.id, tags: row.tags, createdAt: row.created_at, idempotencyKey: row.idempotency_key },
-    attempt: row.attempts,
-    job: { id: row.task_id, version: row.task_version },
-    task: { id: row.task_id, version: row.task_version },
-    event: { id: row.event_id, name: row.event_name },
-  };
 }
 
 function divergenceFields(error: NonDeterminismError) {

@@ -40,11 +40,6 @@ export class RunHooks {
     return this.execution.runHook("onFailure", () => this.#each("onFailure", (hooks) => hooks.onFailure?.({ ...this.#params, error })), "after-code");
   }
 
-  /** Not journaled: the run is CANCELED and its lease gone, and only the execution the cancel reached calls it. */
-  canceled(): Promise<void> {
-    return this.#each("onCancel", (hooks) => hooks.onCancel?.(this.#params));
-  }
-
   #has(name: HookName): boolean {
     return this.#all.some((hooks) => hooks[name] !== undefined);
   }

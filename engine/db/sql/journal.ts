@@ -1,6 +1,6 @@
 import { batchItems } from "./batch.ts";
 import { journalEntryJson } from "./feed.ts";
-import { notifiedCte, sent } from "./notify.ts";
+import { notifiedCte, notifyRun, sent } from "./notify.ts";
 import { claimReadyCtes } from "./runs.ts";
 
 /** Statements on `journal`, the one source of truth for replay. */
@@ -45,6 +45,26 @@ export function journalStatements(s: string) {
         'cancel', $2, 'completed', $3, 1, r.revision, now()
       FROM ${s}.runs r WHERE r.id = ANY($1)
       ON CONFLICT (run_id, seq) DO NOTHING`,
+
+    /** Whether the run's journal records a call of the hook $2. */
+    hookRecorded: `SELECT 1 FROM ${s}.journal WHERE run_id = $1 AND kind = 'hook' AND key = $2`,
+
+    /**
+     * Records a call of the hook $2 (begun at $3) on a run no execution holds (`onCancel` of a
+     * CANCELED run), unless one is recorded already; the run's revision grows so live views see it.
+     */
+    hookOnEndedRun: `
+      WITH bumped AS (
+        UPDATE ${s}.runs r SET revision = r.revision + 1, updated_at = now()
+        WHERE r.id = $1 AND NOT EXISTS (SELECT 1 FROM ${s}.journal j WHERE j.run_id = $1 AND j.kind = 'hook' AND j.key = $2)
+        RETURNING r.id, r.revision, r.status
+      ), entry AS (
+        INSERT INTO ${s}.journal (run_id, seq, kind, key, status, attempts, revision, started_at, finished_at)
+        SELECT b.id, coalesce((SELECT max(j.seq) FROM ${s}.journal j WHERE j.run_id = b.id), 0) + 1, 'hook', $2, 'completed', 1,
+          b.revision, $3, now()
+        FROM bumped b
+      )
+      SELECT ${notifyRun("b", "$4")} FROM bumped b`,
 
     /** A fork's journal: the original's entries before the fork point, as they were. */
     copyBefore: `

@@ -343,13 +343,14 @@ export function runStatements(s: string) {
         SELECT id FROM ${s}.runs WHERE id = $1
         UNION SELECT c.id FROM ${s}.runs c JOIN tree t ON c.parent_run_id = t.id
       ), unfinished AS (
-        SELECT r.id FROM ${s}.runs r WHERE r.id IN (SELECT id FROM tree) AND r.status NOT IN ${finished}
+        SELECT r.id, r.status FROM ${s}.runs r WHERE r.id IN (SELECT id FROM tree) AND r.status NOT IN ${finished}
         ORDER BY ${lockOrder("r")} FOR NO KEY UPDATE OF r
       )
       UPDATE ${s}.runs r SET status = 'CANCELED', lease = NULL, finished_at = now(), updated_at = now(),
         revision = r.revision + 1, error = $2
       FROM unfinished WHERE r.id = unfinished.id
-      RETURNING r.id, r.parent_run_id, r.resume_parent, r.revision, ${notifyRun("r", "$3")}`,
+      RETURNING r.id, r.parent_run_id, r.resume_parent, r.revision, unfinished.status = 'EXECUTING' AS was_executing,
+        ${notifyRun("r", "$3")}`,
 
     /** Tells every engine which runs to stop, when the cancel commits. */
     announceCancel: `SELECT pg_notify($1, id) FROM unnest($2::text[]) AS id`,
