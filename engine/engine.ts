@@ -91,7 +91,17 @@ export class Engine {
       db, sql, scheduler, channels, maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
       secretKey: o.secretKey, schema: o.schema, listener: () => Promise.resolve(listener),
       publicUrl: () => o.publicUrl ?? this.url,
-      onRunsReady: () => this.#dispatcher?.kick(),
+      localStarts: {
+        reserve: (runs) => {
+          const mine = runs.map((run) => this.#find(run.taskId, run.version) !== undefined);
+          let slots = this.#dispatcher?.reserve(mine.filter(Boolean).length) ?? 0;
+          return mine.map((here) => here && slots-- > 0);
+        },
+        started: (reserved, rows, othersReady) => {
+          this.#dispatcher?.startReserved(reserved, rows);
+          if (othersReady) this.#dispatcher?.kick();
+        },
+      },
       logger: this.#logger, staleAfterSeconds: o.heartbeatSeconds * 3,
     });
     for (const d of this.#definitions) {

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { TriggerRequest } from "../../sdk/backend.ts";
 import { InvalidPayloadError } from "../../sdk/errors.ts";
@@ -5,6 +6,8 @@ import { maxDurationMs } from "../../sdk/max-duration.ts";
 import type { Metadata, TriggerOptions } from "../../sdk/types.ts";
 import type { Database } from "../db/database.ts";
 import { insertRunRow, type InsertRunRow } from "../db/hot-path/insert-run.ts";
+import { claimedFromJson } from "../db/hot-path/write-journal.ts";
+import type { ClaimedRow } from "../db/rows.ts";
 import type { Statements } from "../db/sql/index.ts";
 import { parseDelay } from "../delay.ts";
 import { newId } from "../ids.ts";
@@ -28,8 +31,23 @@ export interface InsertDeps {
   sql: Statements;
   scheduler: JobSender;
   channels: Channels;
-  /** Runs that can start at once were committed: this process's worker claims them without waiting for the notification. */
-  onRunsReady?: () => void;
+  /** This process's worker, which starts runs it triggers itself while it has free slots. */
+  localStarts?: LocalStarts;
+}
+
+/**
+ * A worker in the triggering process: a run it has a free slot and the code for is inserted
+ * already executing under a lease of its own (see `runs.insertReady`), which saves a claim's
+ * round trip and the wait for a notification.
+ */
+export interface LocalStarts {
+  /** Which of these runs to start here; each one takes a slot until `started` gives it back or uses it. */
+  reserve(runs: RunInsert[]): boolean[];
+  /**
+   * `reserved` slots were taken; `rows` are the runs inserted executing under them. `othersReady`:
+   * runs this process did not take were committed ready, for any worker, this one included.
+   */
+  started(reserved: number, rows: ClaimedRow[], othersReady: boolean): void;
 }
 
 /** A trigger's `debounce`, validated: its key, its delay, and whether the last trigger's payload wins. */
@@ -132,31 +150,45 @@ export async function insertRunsWithoutKeys(deps: InsertDeps, client: pg.PoolCli
 
 /**
  * Runs that need no job (ready at once, no ttl, no idempotency key) in one statement that commits
- * on its own: a burst of plain triggers costs one round trip. Undefined, with nothing inserted,
- * when some run turns out to need a job after all (its task has a concurrency limit).
+ * on its own: a burst of plain triggers costs one round trip, and those this process's worker can
+ * take start executing in it (`LocalStarts`). Undefined, with nothing inserted, when some run turns
+ * out to need a job after all (its task has a concurrency limit).
  */
 export async function insertReadyRuns(deps: InsertDeps, runs: RunInsert[]): Promise<string[] | undefined> {
   if (!runs.every(needsNoJob)) return undefined;
-  const rows = insertRows(runs);
-  const inserted = await deps.db.query<{ id: string; revision: string }>(deps.sql.runs.insertReady, [JSON.stringify(rows)]);
-  if (inserted.rows.length === 0) return undefined;
-  if (inserted.rows.length !== rows.length) throw new Error(`inserted ${inserted.rows.length} of ${rows.length} runs`);
-  deps.onRunsReady?.();
-  announce(deps, inserted.rows);
+  const here = deps.localStarts?.reserve(runs) ?? runs.map(() => false);
+  const reserved = here.filter(Boolean).length;
+  const rows = insertRows(runs).map((row, i) => ({ ...row, lease: here[i] ? randomUUID() : null }));
+  let inserted: { id: string; revision: string; started: Record<string, unknown> | null }[];
+  try {
+    inserted = (await deps.db.query<(typeof inserted)[number]>(deps.sql.runs.insertReady, [JSON.stringify(rows)])).rows;
+  } catch (error) {
+    deps.localStarts?.started(reserved, [], false);
+    throw error;
+  }
+  if (inserted.length === 0) {
+    deps.localStarts?.started(reserved, [], false);
+    return undefined;
+  }
+  if (inserted.length !== rows.length) throw new Error(`inserted ${inserted.length} of ${rows.length} runs`);
+  const othersReady = inserted.some((run) => run.started === null);
+  deps.localStarts?.started(reserved, inserted.flatMap((run) => (run.started ? [claimedFromJson(run.started)] : [])), othersReady);
+  announce(deps, inserted, othersReady);
   return rows.map((r) => r.id);
 }
 
 /**
- * Wakes workers and tells live views about runs already committed, without making the trigger
- * wait for Postgres's notify lock (see `runs.insertReady`). A lost announcement (the process
- * stopping, the connection failing) costs a worker's fallback poll, never a run.
+ * Tells live views about runs already committed and, when some wait for a worker, wakes the
+ * workers, without making the trigger wait for Postgres's notify lock (see `runs.insertReady`). A
+ * lost announcement (the process stopping, the connection failing) costs a worker's fallback
+ * poll, never a run.
  */
-function announce(deps: InsertDeps, runs: { id: string; revision: string }[]): void {
+function announce(deps: InsertDeps, runs: { id: string; revision: string }[], wake: boolean): void {
   const payloads: string[] = [];
   for (let i = 0; i < runs.length; i += 100) {
     payloads.push(runChangesPayload(runs.slice(i, i + 100).map((run) => ({ runId: run.id, revision: Number(run.revision) }))));
   }
-  deps.db.query(deps.sql.runs.announceRuns, [deps.channels.run, payloads, deps.channels.wake]).catch(() => undefined);
+  deps.db.query(deps.sql.runs.announceRuns, [deps.channels.run, payloads, deps.channels.wake, wake]).catch(() => undefined);
 }
 
 function needsNoJob(run: RunInsert): boolean {

@@ -105,6 +105,30 @@ export class Dispatcher {
     this.#wake?.();
   }
 
+  /**
+   * Takes up to `count` free slots for runs this process is about to insert executing (LocalStarts,
+   * orchestration/insert-run.ts); how many it took. None once stopping.
+   */
+  reserve(count: number): number {
+    if (!this.#running) return 0;
+    const taken = Math.max(0, Math.min(count, this.options.concurrency - this.#busy - this.#claiming));
+    this.#claiming += taken;
+    return taken;
+  }
+
+  /**
+   * Executes the runs inserted under slots `reserve` took and frees the slots left over. A worker
+   * that began stopping meanwhile hands them back instead, for any worker.
+   */
+  startReserved(reserved: number, rows: ClaimedRow[]): void {
+    this.#claiming -= reserved;
+    if (!this.#running) {
+      for (const row of rows) void this.#handBack({ run: { id: row.id, lease: row.lease! } });
+      return;
+    }
+    this.#startClaimed(rows);
+  }
+
   wakeAt(date: Date): void {
     this.#wakeUps.at(date);
   }
@@ -194,11 +218,15 @@ export class Dispatcher {
     } finally {
       this.#claiming -= max;
     }
+    this.#startClaimed(rows);
+    return rows.length;
+  }
+
+  #startClaimed(rows: ClaimedRow[]): void {
     for (const row of rows) {
       const run = { id: row.id, lease: row.lease! };
       this.#start(`run:${row.id}`, { run }, row.id, (control) => executeClaimed(this.deps, row, run.lease, "start", control));
     }
-    return rows.length;
   }
 
   #start(key: string, held: Held, runId: string, execute: (control: ExecutionControl) => Promise<JobOutcome>): void {

@@ -86,8 +86,8 @@ export async function writeJournalBatch(
 
 const TIMESTAMPS = ["created_at", "started_at", "finished_at", "updated_at", "scheduled_for", "idempotency_key_expires_at", "expires_at", "ready_at", "heartbeat_at"];
 
-/** A claimed run as the journal statement returns it (JSON), typed as node-postgres would have parsed its row. */
-function claimedFromJson(row: Record<string, unknown>): ClaimedRow {
+/** A claimed run as a statement returns it in JSON (a journal batch's claims, a run started by its insert), typed as node-postgres would have parsed its row. */
+export function claimedFromJson(row: Record<string, unknown>): ClaimedRow {
   const parsed: Record<string, unknown> = { ...row, revision: String(row.revision) };
   for (const column of TIMESTAMPS) if (typeof row[column] === "string") parsed[column] = new Date(row[column]);
   return parsed as unknown as ClaimedRow;

@@ -106,27 +106,33 @@ const metadataMatches = (key: string, value: string) =>
 /**
  * Inserts many runs without an idempotency key, read from $1 (JSON records), in `ins`. With
  * `onlyIfAllReady` it inserts nothing unless every run is ready at once, so that it can commit on
- * its own: a run that is not must be inserted in one transaction with its start job.
+ * its own: a run that is not must be inserted in one transaction with its start job. A record with
+ * a `lease` is inserted EXECUTING under it, as a claim would leave it: the triggering process has
+ * a free slot and the task's code, and starts the run itself (`started`, the row), saving the
+ * claim's round trip and the wait for a notification.
  */
 const insertRuns = (s: string, onlyIfAllReady: boolean) => `
       WITH w AS (
         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, task_id text, task_version text, event_id text,
           parent_run_id text, payload jsonb, metadata jsonb, tags text[], resume_parent boolean, expires_at timestamptz,
           queue text, concurrency_limit integer, concurrency_key text, forked_from text, scheduled_for timestamptz,
-          delayed boolean, max_duration_ms integer, priority integer, rate_limit integer, rate_period_ms integer, ord integer)
+          delayed boolean, max_duration_ms integer, priority integer, rate_limit integer, rate_period_ms integer, lease uuid, ord integer)
       ), ins AS (
-        INSERT INTO ${s}.runs (id, task_id, task_version, event_id, parent_run_id, payload, status, metadata, tags,
+        INSERT INTO ${s}.runs AS r (id, task_id, task_version, event_id, parent_run_id, payload, status, metadata, tags,
           resume_parent, expires_at, queue, concurrency_limit, concurrency_key, forked_from, scheduled_for, max_duration_ms,
-          priority, rate_limit, rate_period_ms, ready_at)
-        SELECT w.id, w.task_id, w.task_version, w.event_id, w.parent_run_id, w.payload, 'QUEUED', w.metadata, w.tags,
+          priority, rate_limit, rate_period_ms, ready_at, lease, attempts, started_at, heartbeat_at)
+        SELECT w.id, w.task_id, w.task_version, w.event_id, w.parent_run_id, w.payload,
+          CASE WHEN w.lease IS NULL THEN 'QUEUED' ELSE 'EXECUTING' END, w.metadata, w.tags,
           w.resume_parent, w.expires_at, q.queue, q.concurrency_limit, w.concurrency_key, w.forked_from, w.scheduled_for,
-          w.max_duration_ms, w.priority, q.rate_limit, q.rate_period_ms, ${readyAt("w.delayed", "q", "w.priority")}
+          w.max_duration_ms, w.priority, q.rate_limit, q.rate_period_ms,
+          CASE WHEN w.lease IS NULL THEN ${readyAt("w.delayed", "q", "w.priority")} END, w.lease,
+          CASE WHEN w.lease IS NULL THEN 0 ELSE 1 END, CASE WHEN w.lease IS NOT NULL THEN now() END, CASE WHEN w.lease IS NOT NULL THEN now() END
         FROM w LEFT JOIN ${s}.tasks t ON t.id = w.task_id AND t.version = w.task_version, ${queueOf("w.", "t")}
         ${onlyIfAllReady ? `WHERE NOT EXISTS (
           SELECT 1 FROM w LEFT JOIN ${s}.tasks t ON t.id = w.task_id AND t.version = w.task_version
           WHERE w.delayed OR w.queue IS NOT NULL OR t.concurrency_limit IS NOT NULL OR t.rate_limit IS NOT NULL)` : ""}
         ORDER BY w.ord
-        RETURNING id, revision, metadata, ready_at IS NOT NULL AS ready
+        RETURNING id, revision, metadata, ready_at IS NOT NULL AS ready, CASE WHEN lease IS NOT NULL THEN to_jsonb(r) END AS started
       ), hist AS (
         INSERT INTO ${s}.run_metadata_history (run_id, seq, op, metadata)
         SELECT id, 0, 'trigger', metadata FROM ins WHERE metadata <> '{}'::jsonb
@@ -172,10 +178,16 @@ export function runStatements(s: string) {
      * caller announces the runs once they are committed (`announceRuns`).
      */
     insertReady: `${insertRuns(s, true)}
-      SELECT id, revision FROM ins`,
+      SELECT id, revision, CASE WHEN started IS NOT NULL THEN started || jsonb_build_object(
+          'event_name', (SELECT e.name FROM ${s}.events e WHERE e.id = started->>'event_id'),
+          'journal', '[]'::jsonb, 'journal_revision', revision - 1) END AS started
+      FROM ins`,
 
-    /** $2 the runs, each `<id>:<revision>` and at most a hundred a notification; every worker wakes. */
-    announceRuns: `SELECT pg_notify($1, changes), pg_notify($3, '') FROM unnest($2::text[]) AS changes`,
+    /**
+     * $2 the runs, each `<id>:<revision>` and at most a hundred a notification; every worker wakes
+     * unless $4 is false (the triggering process started every run itself).
+     */
+    announceRuns: `SELECT pg_notify($1, changes), CASE WHEN $4::boolean THEN pg_notify($3, '') END FROM unnest($2::text[]) AS changes`,
 
     findByIdempotencyKey: `
       SELECT id, coalesce(idempotency_key_expires_at <= now(), false) AS expired
