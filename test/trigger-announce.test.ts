@@ -43,7 +43,7 @@ describe("triggering a run that can start at once", () => {
     const client = await connect();
     await migrate(client, schema);
     const heard = await listenTo(schema);
-    const run = { id: "run_quiet", task_id: "t", task_version: "1", payload: {}, metadata: {}, tags: [], resume_parent: false, delayed: false, ord: 0 };
+    const run = { id: "run_quiet", task_id: "t", task_version: "1", payload: {}, metadata: {}, tags: [], resume_parent: false, delayed: false, priority: 0, ord: 0 };
     const { rows } = await client.query(buildStatements(schema).runs.insertReady, [JSON.stringify([run])]);
     expect(rows.map((r: { id: string }) => r.id)).toEqual(["run_quiet"]);
     // Notifications arrive in commit order: once this one is heard, the insert's would have been.
