@@ -24,6 +24,19 @@ const gated = task({
   },
 });
 
+/** Released by the test: the steps of `slow` that run until then. */
+let start: () => void = () => undefined;
+let release: () => void = () => undefined;
+const slow = task({
+  id: "subs-slow",
+  run: async (_: unknown, { io }) => {
+    await io.runTask("first", () => new Promise<void>((resolve) => (start = resolve)));
+    await metadata.set("progress", 0.5);
+    await io.runTask("long", () => new Promise<void>((resolve) => (release = resolve)));
+    return "done";
+  },
+});
+
 /** A TCP proxy in front of the engine's HTTP server whose open connections the test can cut. */
 class CuttableProxy {
   readonly sockets = new Set<Socket>();
@@ -61,7 +74,7 @@ const proxy = new CuttableProxy();
 
 beforeAll(async () => {
   engine = createEngine({
-    databaseUrl: TEST_DATABASE_URL, schema, tasks: [gated], http: { port: 0 }, secretKey: SECRET, logLevel: "silent", pollIntervalMs: 200,
+    databaseUrl: TEST_DATABASE_URL, schema, tasks: [gated, slow], http: { port: 0 }, secretKey: SECRET, logLevel: "silent", pollIntervalMs: 200,
   });
   await engine.start();
   await proxy.start(new URL(engine.url!));
@@ -123,6 +136,22 @@ describe.each(backends)("subscriptions through the %s backend", (name, use, drop
     const last = sub.snapshots.at(-1)!;
     expect(last).toMatchObject({ id: handle.id, status: "SUCCESS", output: "done", metadata: { before: 3, after: 3 }, isCompleted: true });
     expect(last.revision).toBe(await finalRevision(handle.id));
+    expectGrowingRevisions(sub.snapshots);
+  });
+
+  it("subscribeToRun yields a metadata change at once, while the run's next step is still running", async () => {
+    const handle = await slow.trigger({});
+    const sub = collect(runs.subscribeToRun(handle));
+    // Subscribed while the run is in its first step: the metadata change comes after.
+    await until(async () => (sub.snapshots.at(-1)?.status === "EXECUTING" ? true : undefined), 20_000);
+    expect(sub.snapshots.at(-1)!.metadata).toEqual({});
+    start();
+    const progressed = await until(async () => sub.snapshots.find((r) => r.metadata.progress === 0.5), 20_000);
+    expect(progressed).toMatchObject({ status: "EXECUTING" });
+    expect((await runs.retrieve(handle)).status).toBe("EXECUTING");
+    release();
+    await sub.done;
+    expect(sub.snapshots.at(-1)).toMatchObject({ status: "SUCCESS", metadata: { progress: 0.5 } });
     expectGrowingRevisions(sub.snapshots);
   });
 

@@ -1,7 +1,7 @@
 import { DurablyError } from "../errors.ts";
 import type { Run } from "../types.ts";
 import type { EngineHttp } from "./request.ts";
-import { sseEvents } from "./sse-events.ts";
+import { sseEvents, type SseEvent } from "./sse-events.ts";
 import { errorFromWire, type RequestSubject } from "./wire-errors.ts";
 import { runFromWire, type WireRun } from "./wire-types.ts";
 
@@ -45,8 +45,12 @@ function cancellable<T>(make: (signal: AbortSignal) => AsyncGenerator<T>): Async
   };
 }
 
+/** The run an event carries: list streams send only `event: run`. */
+const runEvent = (event: SseEvent): Run | undefined => (event.event === "run" ? runFromWire(JSON.parse(event.data) as WireRun) : undefined);
+
 async function* connections(
   http: EngineHttp, pathFor: (seen: ReadonlyMap<string, number>) => string, subject: RequestSubject, seen: Map<string, number>, stop: AbortSignal,
+  snapshotOf: (event: SseEvent) => Run | undefined = runEvent,
 ): AsyncGenerator<Run> {
   let retryMs = FIRST_RETRY_MS;
   let failingSince: number | undefined;
@@ -61,9 +65,8 @@ async function* connections(
         retryMs = FIRST_RETRY_MS;
         if (event.event === "end") return;
         if (event.event === "failure") throw errorFromWire(500, JSON.parse(event.data), subject);
-        if (event.event !== "run") continue;
-        const run = runFromWire(JSON.parse(event.data) as WireRun);
-        if (run.revision <= (seen.get(run.id) ?? 0)) continue;
+        const run = snapshotOf(event);
+        if (!run || run.revision <= (seen.get(run.id) ?? 0)) continue;
         seen.set(run.id, run.revision);
         yield run;
       }
@@ -93,7 +96,26 @@ export function followRun(http: EngineHttp, runId: string, retrieve: (id: string
     if (first.isCompleted) return;
     const id = encodeURIComponent(runId);
     const seen = new Map([[runId, first.revision]]);
-    for await (const run of connections(http, (held) => `/api/runs/${id}/stream?since=${held.get(runId) ?? 0}`, { runId }, seen, signal)) {
+    let current = first;
+    // A metadata change sent as the run's whole change at its revision (id 2R+1, engine/http/run-stream.ts)
+    // is followed by no `run` event: it is the snapshot before it with that metadata.
+    const snapshotOf = (event: SseEvent): Run | undefined => {
+      if (event.event === "run") return runEvent(event);
+      if (Number(event.id) % 2 !== 1) return undefined;
+      if (event.event === "journal") {
+        const push = JSON.parse(event.data) as { entry: { revision: number; finishedAt: string | null }; metadata?: Run["metadata"] };
+        if (!push.metadata) return undefined;
+        return { ...current, metadata: push.metadata, revision: push.entry.revision, ...(push.entry.finishedAt ? { updatedAt: new Date(push.entry.finishedAt) } : {}) };
+      }
+      if (event.event === "metadata") {
+        const push = JSON.parse(event.data) as { change: { metadata: Run["metadata"]; at: string }; revision: number };
+        return { ...current, metadata: push.change.metadata, revision: push.revision, updatedAt: new Date(push.change.at) };
+      }
+      return undefined;
+    };
+    const path = (held: ReadonlyMap<string, number>) => `/api/runs/${id}/stream?since=${held.get(runId) ?? 0}`;
+    for await (const run of connections(http, path, { runId }, seen, signal, snapshotOf)) {
+      current = run;
       yield run;
       if (run.isCompleted) return;
     }
