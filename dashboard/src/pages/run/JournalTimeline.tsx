@@ -60,7 +60,14 @@ export function JournalTimeline({ run, logs = [], tabs }: { run: Run; logs?: Log
 
 function JournalTable({ entries, logs, span, now }: { entries: JournalEntry[]; logs: LogLine[]; span: Span; now: number }) {
   const shown = new Set(entries.map((entry) => entry.seq));
-  const linesAt = (seq: number) => logs.filter((line) => line.seq === seq);
+  // Grouped once: a chatty run has thousands of lines and as many entries.
+  const bySeq = new Map<number, LogLine[]>();
+  for (const line of logs) {
+    const group = bySeq.get(line.seq);
+    if (group) group.push(line);
+    else bySeq.set(line.seq, [line]);
+  }
+  const linesAt = (seq: number) => bySeq.get(seq) ?? [];
   return (
     <div className="table-wrap">
       <table className="table timeline" data-testid="journal">

@@ -7,6 +7,8 @@ import { matchesFilter, type LogFilter, type LogLine, type LogPage } from "./log
 /** More lines than a page shows usefully; past it the first ones are kept and the rest left out. */
 const MAX_LINES = 5000;
 const RECONNECT_MS = 1000;
+/** Lines pushed within this long are shown together: a chatty run would otherwise render once a line. */
+const PUBLISH_MS = 100;
 
 export type RunLogsState =
   | { fetchStatus: "loading"; lines: undefined; error: undefined; truncated: false }
@@ -26,7 +28,9 @@ export function useRunLogs(runId: string, filter: LogFilter, live: boolean): Run
     let stopped = false;
     let source: EventSourceLike | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let publishing: ReturnType<typeof setTimeout> | undefined;
     let lines: LogLine[] = [];
+    const pushed: LogLine[] = [];
     let cursor = "0";
     const publish = () => setState({ fetchStatus: "success", lines, error: undefined, truncated: lines.length >= MAX_LINES });
     const path = `/api/runs/${encodeURIComponent(runId)}`;
@@ -39,9 +43,13 @@ export function useRunLogs(runId: string, filter: LogFilter, live: boolean): Run
         const line = JSON.parse(event.data) as LogLine;
         if (BigInt(line.id) <= BigInt(cursor)) return;
         cursor = line.id;
-        if (!matchesFilter(line, filter) || lines.length >= MAX_LINES) return;
-        lines = [...lines, line];
-        publish();
+        if (!matchesFilter(line, filter) || lines.length + pushed.length >= MAX_LINES) return;
+        pushed.push(line);
+        publishing ??= setTimeout(() => {
+          publishing = undefined;
+          lines = [...lines, ...pushed.splice(0)];
+          publish();
+        }, PUBLISH_MS);
       });
       source.addEventListener("end", () => source?.close());
       source.onerror = () => {
@@ -70,6 +78,7 @@ export function useRunLogs(runId: string, filter: LogFilter, live: boolean): Run
     return () => {
       stopped = true;
       clearTimeout(timer);
+      clearTimeout(publishing);
       source?.close();
     };
     // `filter` is read through its parts: a new object with the same levels and text is the same filter.
