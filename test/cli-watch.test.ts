@@ -134,6 +134,18 @@ describe("durably runs list --watch", () => {
     expect(await terminal.waitFor((s) => s.includes("EXIT="))).toMatch(/EXIT=0$/);
   }, 120_000);
 
+  it("keeps the table within a short terminal, so each redraw erases the last one whole", async () => {
+    const { schema } = await engineWithWatched();
+    for (let i = 0; i < 6; i++) await startWatchedRun();
+    const terminal = new Terminal([process.execPath, bin, "runs", "list", "--watch", "--schema", schema], env(), { columns: 160, rows: 6 });
+    terminals.push(terminal);
+    await terminal.waitFor((s) => s.includes("more lines (a taller terminal shows them)"));
+    const { runId } = await startWatchedRun();
+    const screen = await terminal.waitFor((s) => new RegExp(`${runId} +(QUEUED|EXECUTING|WAITING)`).test(s));
+    expect(screen.match(/^ID +STATUS +TASK/gm)).toHaveLength(1);
+    expect(screen.match(/more lines/g)).toHaveLength(1);
+  }, 120_000);
+
   it("without a terminal, prints the table again under the time it was read", async () => {
     const { schema } = await engineWithWatched();
     const watch = follow(schema, ["runs", "list", "--watch"]);

@@ -13,6 +13,9 @@ export class LiveRegion {
   /** Prints `lines` above the region, where they stay, and draws the region again below them. */
   update(permanent: string[], region: string[]): void {
     const width = this.out.columns || 80;
+    // Rows scrolled off the top cannot be reached to erase: the region keeps within the screen.
+    const rows = this.out.rows || 24;
+    if (region.length > rows - 1) region = [...region.slice(0, rows - 2), `… ${region.length - rows + 2} more lines (a taller terminal shows them)`];
     const erase = this.#shown ? `\x1b[${this.#shown}A\r\x1b[J` : "";
     const body = [...permanent, ...region].map((line) => truncate(line, width - 1));
     this.out.write(erase + body.map((line) => line + "\n").join(""));
