@@ -31,6 +31,8 @@ export { useRealtimeRun, type RealtimeRunResult } from "./hooks/use-realtime-run
 export { useRuns, type RunsResult } from "./hooks/use-runs.ts";
 export { useRunJournal, type RunJournalResult } from "./hooks/use-run-journal.ts";
 export { useRunMetadataHistory, type RunMetadataHistoryResult } from "./hooks/use-run-metadata-history.ts";
+export { useRealtimeStream, type RealtimeStreamResult, type UseRealtimeStreamOptions } from "./hooks/use-realtime-stream.ts";
+export { useRealtimeRunWithStreams, type RealtimeRunWithStreamsResult } from "./hooks/use-realtime-run-with-streams.ts";
 export { useEvent, type EventResult } from "./hooks/use-event.ts";
 export { useTasks, type TasksResult } from "./hooks/use-tasks.ts";
 export { useTriggerTask, type TriggerTaskVariables } from "./hooks/use-trigger-task.ts";
@@ -46,6 +48,7 @@ export { useTaskTrigger, type TaskTriggerOptions, type TaskTriggerPayload, type 
 export { useRealtimeTaskTrigger, type RealtimeTaskTriggerResult } from "./hooks/use-realtime-task-trigger.ts";
 
 export {
+  DEFAULT_STREAM_KEY,
   FINAL_RUN_STATUSES,
   isFinalRunStatus,
   JOURNAL_KINDS,
@@ -83,6 +86,11 @@ export {
   type SendEventResult,
   type Status,
   type StatusState,
+  type StreamData,
+  type StreamEnd,
+  type StreamInfo,
+  type StreamPart,
+  type StreamSnapshot,
   type StatusVersion,
   type TaskInfo,
   type TaskKind,

@@ -21,6 +21,7 @@ export {
   type MetadataOp,
   type RunHead,
   type RunStatus,
+  DEFAULT_STREAM_KEY,
   WAITPOINT_STATUSES,
   type WaitpointStatus,
 } from "../wire/index.ts";
@@ -72,6 +73,25 @@ export interface BulkActionRequest {
   };
   fromSeq?: number | undefined;
   dryRun?: boolean | undefined;
+}
+
+/** One stream of a run, as `GET /api/runs/:id/streams` lists it. */
+export type StreamInfo = OnTheWire<wire.StreamInfo>;
+/** A chunk of a run's stream: `index` from 1 (with gaps where chunks were superseded), `data` as appended. */
+export interface StreamPart<T = JsonValue> {
+  index: number;
+  data: T;
+}
+export type StreamEnd = OnTheWire<wire.StreamEnd>;
+export type StreamSnapshot = OnTheWire<wire.StreamSnapshot>;
+
+/** What the cache holds of a stream a hook follows: its live parts, oldest first, and where to resume. */
+export interface StreamData {
+  parts: StreamPart[];
+  /** The id of the last event taken (`<resets>.<index>`), for a reconnect to resume after. */
+  lastEventId: string | null;
+  /** Set once the run finished and every chunk was sent. */
+  end: StreamEnd | null;
 }
 
 /** The run as the statuses routes describe it. */

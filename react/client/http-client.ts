@@ -13,6 +13,8 @@ import {
   type RunJournal,
   type RunStatusesSnapshot,
   type RunsPage,
+  type StreamInfo,
+  type StreamSnapshot,
   type SendEventRequest,
   type SendEventResult,
   type TaskInfo,
@@ -60,6 +62,10 @@ export interface DurablyHttpClient {
   getRunStatuses(runId: string, options?: RequestOptions): Promise<RunStatusesSnapshot>;
   getRunJournal(runId: string, options?: RequestOptions): Promise<RunJournal>;
   getRunMetadataHistory(runId: string, options?: RequestOptions): Promise<MetadataHistory>;
+  /** The run's streams, in the order of their first chunk. */
+  listRunStreams(runId: string, options?: RequestOptions): Promise<{ data: StreamInfo[] }>;
+  /** A page of a stream's live chunks after `after` (default 0), at most `limit` (default 1000). */
+  getRunStream(runId: string, key: string, params?: { after?: number; limit?: number }, options?: RequestOptions): Promise<StreamSnapshot>;
   getEvent(eventId: string, options?: RequestOptions): Promise<DurablyEvent>;
   getEventRuns(eventId: string, options?: RequestOptions): Promise<{ data: Run[] }>;
   getEventStatuses(eventId: string, options?: RequestOptions): Promise<RunStatusesSnapshot>;
@@ -152,6 +158,14 @@ export function createHttpClient(options: HttpClientOptions): DurablyHttpClient 
     getRunJournal: (runId, opts) => request("GET", `/api/runs/${id(runId)}/journal`, undefined, opts),
     getRunMetadataHistory: (runId, opts) =>
       request("GET", `/api/runs/${id(runId)}/metadata/history`, undefined, opts),
+    listRunStreams: (runId, opts) => request("GET", `/api/runs/${id(runId)}/streams`, undefined, opts),
+    getRunStream(runId, key, params = {}, opts) {
+      const query = new URLSearchParams();
+      if (params.after !== undefined) query.set("after", String(params.after));
+      if (params.limit !== undefined) query.set("limit", String(params.limit));
+      const text = query.toString();
+      return request("GET", `/api/runs/${id(runId)}/streams/${id(key)}${text ? `?${text}` : ""}`, undefined, opts);
+    },
     getEvent: (eventId, opts) => request("GET", `/api/events/${id(eventId)}`, undefined, opts),
     getEventRuns: (eventId, opts) => request("GET", `/api/events/${id(eventId)}/runs`, undefined, opts),
     getEventStatuses: (eventId, opts) => request("GET", `/api/events/${id(eventId)}/statuses`, undefined, opts),

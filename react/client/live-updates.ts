@@ -16,12 +16,15 @@ import {
 import type { DurablyHttpClient } from "./http-client.ts";
 import type { DurablyKeys } from "./query-keys.ts";
 import { subscribeToRunStream, type EventSourceFactory } from "./run-stream.ts";
+import { createStreamFollows, type StreamFollows } from "./stream-follows.ts";
 
 export interface LiveUpdates {
   /** Streams a run's changes into its cached run, statuses and journal until the returned function is called. */
   watchRun(runId: string): () => void;
   /** Streams every run change into the cached run lists, counts and event pages. */
   watchRunList(): () => void;
+  /** The runs' own streams (`streams.append` / `pipe`), one connection per stream followed. */
+  streams: StreamFollows;
 }
 
 export interface LiveUpdatesOptions {
@@ -248,6 +251,7 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
   }
 
   return {
+    streams: createStreamFollows({ queryClient, keys, createEventSource }),
     watchRun(runId) {
       let watch = runWatches.get(runId);
       if (!watch || watch.ended) {

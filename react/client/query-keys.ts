@@ -14,6 +14,8 @@ export function durablyKeys(scope: string) {
     runStatuses: (runId: string) => [...root, "run", runId, "statuses"] as const,
     runJournal: (runId: string) => [...root, "run", runId, "journal"] as const,
     runMetadataHistory: (runId: string) => [...root, "run", runId, "metadata-history"] as const,
+    runStreams: (runId: string) => [...root, "run", runId, "streams"] as const,
+    runStream: (runId: string, key: string) => [...root, "run", runId, "streams", key] as const,
     runLists: () => [...root, "runs", "list"] as const,
     runList: (filters: RunFilters) => [...root, "runs", "list", filters] as const,
     runCountsAll: () => [...root, "runs", "counts"] as const,
