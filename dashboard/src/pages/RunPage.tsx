@@ -5,6 +5,8 @@ import { EmptyState } from "../components/EmptyState.tsx";
 import { ErrorState } from "../components/ErrorState.tsx";
 import { JsonTree } from "../components/JsonTree.tsx";
 import { Loading } from "../components/Loading.tsx";
+import { MetadataRollup } from "../components/MetadataRollup.tsx";
+import { RunStreams } from "../components/RunStreams.tsx";
 import { MetadataSection } from "./run/MetadataSection.tsx";
 import { RunDetails } from "./run/RunDetails.tsx";
 import { RunErrorBlock } from "./run/RunErrorBlock.tsx";
@@ -42,7 +44,9 @@ export function RunPage({ runId }: { runId: string }) {
           <StatusesSection runId={run.id} />
           <WaitpointsSection run={run} />
           <RunTabs run={run} />
+          <RunStreams runId={run.id} />
           <MetadataSection run={run} />
+          <MetadataRollup runId={run.id} />
           <div className="two-col">
             <Card title="Payload" actions={<CopyButton text={JSON.stringify(run.payload, null, 2)} />}>
               <JsonTree value={run.payload} />

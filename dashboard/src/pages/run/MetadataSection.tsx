@@ -1,5 +1,6 @@
 import { useRunMetadataHistory, type Run } from "durably/react";
 import { Card } from "../../components/Card.tsx";
+import { ChangeMadeBy } from "../../components/MetadataRollup.tsx";
 import { ErrorState } from "../../components/ErrorState.tsx";
 import { JsonValueCell } from "../../components/JsonValueCell.tsx";
 import { KeyValueTable } from "../../components/KeyValueTable.tsx";
@@ -43,6 +44,7 @@ function MetadataHistoryTable({ runId }: { runId: string }) {
             <th>Op</th>
             <th>Key</th>
             <th>Value</th>
+            <th>By</th>
           </tr>
         </thead>
         <tbody>
@@ -58,6 +60,9 @@ function MetadataHistoryTable({ runId }: { runId: string }) {
               <td>
                 {/* "trigger" sets the whole object at once: show it rather than an empty value. */}
                 <JsonValueCell value={change.op === "del" ? undefined : change.op === "trigger" ? change.metadata : change.value} inline />
+              </td>
+              <td>
+                <ChangeMadeBy change={change} />
               </td>
             </tr>
           ))}
