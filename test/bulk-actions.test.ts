@@ -86,6 +86,21 @@ describe("runs.bulk", () => {
   }, 90_000);
 });
 
+describe("runs.bulk with runIds", () => {
+  it("acts only on the runs named, whatever else matches, and refuses more than 500 ids", async () => {
+    configure({ databaseUrl: TEST_DATABASE_URL, schema });
+    const [picked] = await failedRuns(other, 2);
+    const count = async () => (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".runs WHERE task_id = 'bulk-other'`))[0]!.n;
+    const before = await count();
+    const counted = await runs.bulk.replay({ runIds: [picked!, "run_unknown"], taskIdentifier: "bulk-other" }, { dryRun: true });
+    expect(counted.count).toBe(1);
+    const done = await runs.bulk.poll((await runs.bulk.replay({ runIds: [picked!] })).id, { timeoutMs: 20_000 });
+    expect(done).toMatchObject({ total: 1, succeeded: 1 });
+    expect(await count()).toBe(before + 1);
+    await expect(runs.bulk.cancel({ runIds: Array.from({ length: 501 }, (_, i) => `run_${i}`) })).rejects.toBeInstanceOf(InvalidPayloadError);
+  }, 60_000);
+});
+
 describe("a bulk action whose process is killed with kill -9", () => {
   const crashSchema = uniqueSchema("bulk_crash");
   afterAll(() => dropSchemas(crashSchema));
