@@ -158,6 +158,27 @@ describe("streams", () => {
     ]);
   });
 
+  it("a step that times out while its pipe's source stalls fails on time, its chunks superseded, and the run goes on", async () => {
+    const stalled = task({
+      id: "stream-stall",
+      run: async (_: unknown, { io }) => {
+        await io.runTask("step", async ({ attempt }) => {
+          async function* source() {
+            yield `a${attempt}`;
+            if (attempt === 1) await new Promise(() => undefined);
+          }
+          await streams.pipe("out", source()).waitUntilComplete();
+        }, { timeout: "500ms", retry: { maxAttempts: 2, minTimeoutInMs: 10, randomize: false } });
+        return "ok";
+      },
+    });
+    await startTestEngine("streams_stall", { tasks: [stalled] });
+    const { id } = await stalled.trigger({});
+    const run = await runs.poll(id, { timeoutMs: 30_000 });
+    expect(run.output).toBe("ok");
+    expect(await streams.read(id, "out").then(collect)).toEqual(["a2"]);
+  });
+
   it("a reader that already has a superseded chunk gets a reset, or a StreamResetError without onReset", async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));

@@ -12,7 +12,9 @@ interface StepAppends {
   /** Random per attempt, so an attempt re-run after a crash never takes its predecessor's places. */
   token: number;
   n: number;
+  /** Appends handed to the writer, and pipes still reading their source. */
   pending: Set<Promise<unknown>>;
+  pipes: Set<Promise<unknown>>;
   ended: boolean;
 }
 
@@ -66,7 +68,7 @@ export class RunStreams {
     }
     if (!writer) return Promise.resolve();
     const write = writer.append({ runId, key, ...at, data });
-    this.#track(write, step?.owner === this ? step : undefined);
+    this.#track(write, step?.owner === this ? step.pending : undefined);
     return write;
   }
 
@@ -100,7 +102,9 @@ export class RunStreams {
       }
       if (failure) throw failure.error;
     })();
-    this.#track(piped, step?.owner === this ? step : undefined);
+    // A step's pipe is the step's to wait for; the run waits only for pipes its own code started.
+    if (step?.owner === this) this.#track(piped, step.pipes, false);
+    else this.#track(piped, undefined);
     return piped;
   }
 
@@ -112,14 +116,17 @@ export class RunStreams {
     const { writer, runId } = this.#o;
     if (!writer) return attempt();
     await this.#sweep();
-    const step: StepAppends = { owner: this, seq, token: randomInt(1, 2 ** 47), n: 0, pending: new Set(), ended: false };
+    const step: StepAppends = { owner: this, seq, token: randomInt(1, 2 ** 47), n: 0, pending: new Set(), pipes: new Set(), ended: false };
     try {
       const value = await steps.run(step, attempt);
       // Chunks the step appended without awaiting are stored before it counts as done: a replay will not run it again.
-      while (step.pending.size > 0) await Promise.allSettled([...step.pending]);
+      while (step.pending.size > 0 || step.pipes.size > 0) await Promise.allSettled([...step.pending, ...step.pipes]);
       return value;
     } catch (error) {
       step.ended = true;
+      // Its appends are stored before they are superseded. Its pipes are not waited for: their
+      // source may never yield again (a stalled stream is why steps time out), and whatever they
+      // read next is refused.
       await Promise.allSettled(step.pending);
       if (step.n > 0) await writer.supersedeAttempt(runId, seq, step.token);
       throw error;
@@ -151,12 +158,12 @@ export class RunStreams {
     return swept;
   }
 
-  #track(write: Promise<unknown>, step: StepAppends | undefined): void {
-    this.#pending.add(write);
-    step?.pending.add(write);
+  #track(write: Promise<unknown>, stepSet: Set<Promise<unknown>> | undefined, runWaits = true): void {
+    if (runWaits) this.#pending.add(write);
+    stepSet?.add(write);
     const done = () => {
       this.#pending.delete(write);
-      step?.pending.delete(write);
+      stepSet?.delete(write);
     };
     // Handled here, so an append the code did not await cannot crash the process when it fails.
     write.then(done, done);
