@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { metadata, schedules, task } from "durably";
 import type { Page } from "playwright-core";
 import { startDashboard, type DashboardUnderTest } from "./helpers/dashboard.ts";
-import { DOCS_DIR, openSignedIn } from "./helpers/dashboard-tab.ts";
+import { SCREENSHOTS_DIR, openSignedIn } from "./helpers/dashboard-tab.ts";
 import { sql } from "./helpers/db.ts";
 import { until } from "./helpers/until.ts";
 import { serviceOf } from "../engine/internal.ts";
@@ -62,7 +62,7 @@ describe("the Tasks page", () => {
     expect(sparkline.reduce((a, b) => a + b, 0)).toBe(3);
     expect(sparkline.at(-1)).toBe(3);
     await expect(tab.getByTestId("task-row-quiet").getByTestId("task-counts").textContent()).resolves.toContain("no runs");
-    await tab.screenshot({ path: `${DOCS_DIR}/tasks-page.png`, animations: "disabled" });
+    await tab.screenshot({ path: `${SCREENSHOTS_DIR}/tasks-page.png`, animations: "disabled" });
     expect(pageErrors).toEqual([]);
     await tab.close();
   });
@@ -82,7 +82,7 @@ describe("the Schedules page", () => {
     await expect(nightly.getByTestId("schedule-next").textContent()).resolves.toMatch(/\d{4}/);
     const beating = tab.getByTestId("schedule-row-every-second");
     await expect.poll(() => beating.getByTestId("schedule-last").textContent(), { timeout: 10_000 }).not.toBe("never");
-    await tab.screenshot({ path: `${DOCS_DIR}/schedules-page.png`, animations: "disabled" });
+    await tab.screenshot({ path: `${SCREENSHOTS_DIR}/schedules-page.png`, animations: "disabled" });
 
     await nightly.getByTestId("schedule-toggle").click();
     await nightly.getByTestId("schedule-state").getByText("paused").waitFor();
@@ -130,7 +130,7 @@ describe("the header search", () => {
     await runs.waitFor();
     await expect(runs.textContent()).resolves.toContain(other.id);
     await expect(runs.textContent()).resolves.toContain(third.id);
-    await tab.screenshot({ path: `${DOCS_DIR}/search-page.png`, animations: "disabled" });
+    await tab.screenshot({ path: `${SCREENSHOTS_DIR}/search-page.png`, animations: "disabled" });
 
     await search(tab, "no-such-thing");
     await tab.getByText("Nothing found").waitFor();

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { logger, task } from "durably";
 import type { Page } from "playwright-core";
 import { startDashboard, type DashboardUnderTest } from "./helpers/dashboard.ts";
-import { DOCS_DIR, openSignedIn } from "./helpers/dashboard-tab.ts";
+import { SCREENSHOTS_DIR, openSignedIn } from "./helpers/dashboard-tab.ts";
 
 const SECRET = "run-logs-dashboard-secret-0123456789";
 
@@ -63,7 +63,7 @@ describe("run logs in the dashboard", () => {
       "import started", "parsing rows", "row 7 has no price; skipped", "parsed", "3 rows rejected by the warehouse", "import finished",
     ]);
     await tab.getByTestId("run-status").getByText("SUCCESS").waitFor({ timeout: 20_000 });
-    await tab.screenshot({ path: `${DOCS_DIR}/run-logs.png`, animations: "disabled" });
+    await tab.screenshot({ path: `${SCREENSHOTS_DIR}/run-logs.png`, animations: "disabled" });
 
     // Level filter: warn and error only.
     await tab.getByTestId("log-level-warn").click();

@@ -1,8 +1,11 @@
 import { fileURLToPath } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
 
-/** docs/: where the screenshots of the dashboard's pages are committed. */
-export const DOCS_DIR = fileURLToPath(new URL("../../docs", import.meta.url));
+/**
+ * Where the page tests save their screenshots: test-output/, so that a test run leaves the clone
+ * as it found it; with UPDATE_DOCS_SCREENSHOTS=1, docs/, where the committed ones live.
+ */
+export const SCREENSHOTS_DIR = fileURLToPath(new URL(process.env.UPDATE_DOCS_SCREENSHOTS === "1" ? "../../docs" : "../../test-output/screenshots", import.meta.url));
 
 /** A new tab on the dashboard, signed in with the secret key; errors the page throws go to `pageErrors`. */
 export async function openSignedIn(context: BrowserContext, url: string, secret: string, pageErrors: string[], hash = ""): Promise<Page> {
