@@ -374,6 +374,11 @@ export interface TaskOverview {
   /** The newest version's queue and concurrency limit (null: none). */
   queue: string | null;
   concurrencyLimit: number | null;
+  /** The queue's rate limit, with how many of its runs started in the period up to now. */
+  rateLimit: { limit: number; periodMs: number; startedInPeriod: number } | null;
+  /** Runs of the task QUEUED now, and the highest priority among them (null: none above 0). */
+  queued: number;
+  topPriority: number | null;
   /** Runs created in the window, by their status now. */
   counts: Record<RunStatus, number>;
   /** Durations of the window's finished runs, ms; null with none. */

@@ -14,6 +14,11 @@ interface TaskRow {
   event_name: string | null;
   queue: string | null;
   concurrency_limit: number | null;
+  rate_limit: number | null;
+  rate_period_ms: number | null;
+  started_in_period: number;
+  queued: number;
+  top_priority: number | null;
   versions: string[];
   counts: Partial<Record<RunStatus, number>>;
   p50_ms: number | null;
@@ -56,6 +61,11 @@ function toOverview(row: TaskRow): TaskOverview {
     versions: row.versions,
     queue: row.queue,
     concurrencyLimit: row.concurrency_limit,
+    rateLimit: row.rate_limit !== null && row.rate_period_ms !== null
+      ? { limit: row.rate_limit, periodMs: row.rate_period_ms, startedInPeriod: row.started_in_period }
+      : null,
+    queued: row.queued,
+    topPriority: row.top_priority,
     counts,
     p50Ms: row.p50_ms === null ? null : Math.round(row.p50_ms),
     p95Ms: row.p95_ms === null ? null : Math.round(row.p95_ms),

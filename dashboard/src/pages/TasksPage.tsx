@@ -71,6 +71,16 @@ export function TasksPage() {
                       <td className="small" data-testid="task-queue">
                         {task.queue ?? <span className="muted">—</span>}
                         {task.concurrencyLimit !== null && <span className="muted"> · limit {task.concurrencyLimit}</span>}
+                        {task.rateLimit && (
+                          <span className="muted" data-testid="task-rate-limit">
+                            {" "}· rate {task.rateLimit.startedInPeriod}/{task.rateLimit.limit} per {formatDuration(task.rateLimit.periodMs)}
+                          </span>
+                        )}
+                        {task.queued > 0 && (
+                          <span className="muted" data-testid="task-queued">
+                            {" "}· {task.queued} queued{task.topPriority !== null ? `, top priority ${task.topPriority} s` : ""}
+                          </span>
+                        )}
                       </td>
                       <td data-testid="task-counts">
                         <span className="status-counts">
