@@ -24,6 +24,7 @@ import { startHttpServer, type HttpServer } from "./http/server.ts";
 import { exposeInternals } from "./internal.ts";
 import type { EngineParts } from "./parts.ts";
 import { StreamWriter } from "./streams/stream-writer.ts";
+import { EngineMetrics } from "./metrics/engine-metrics.ts";
 
 export interface EngineOptions extends EngineOptionsInput {
   /** Tasks (from `task()`) to run; default: every task and job defined in this process. */
@@ -113,7 +114,8 @@ export class Engine {
     }
 
     this.#scheduler = scheduler;
-    this.#parts = { options: o, db, sql, service, listener, entries, logger: this.#logger, channels };
+    const metrics = new EngineMetrics(db, sql);
+    this.#parts = { options: o, db, sql, service, listener, entries, logger: this.#logger, channels, metrics };
     if (!hasDefaultBackend()) setDefaultBackend(service);
     // Bulk actions whose process died are taken over by any engine.
     const sweep = () => void service.bulk.resumeAbandoned().catch((error: Error) => this.#logger.warn("bulk action sweep failed", { error: error.message }));
@@ -128,12 +130,13 @@ export class Engine {
         new ReadyRuns(db, sql, channels),
         {
           db, sql, scheduler, notifyChannel: channels.run, wakeChannel: channels.wake, logger: this.#logger,
-          writes: new BatchedWrites(db, sql, channels.run, entries),
+          writes: new BatchedWrites(db, sql, channels.run, entries, metrics),
           logs: (this.#logs = new LogWriter(db, sql, channels.logs, this.#logger)),
           maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
           running,
           findDefinition: (id, version) => this.#find(id, version),
           hooks: this.#hooks,
+          metrics,
           wakeAt: (date) => dispatcher.wakeAt(date),
           streams: { writer: new StreamWriter(db, sql, channels.stream, o.streams.maxStreamBytes), maxChunkBytes: o.streams.maxChunkBytes },
         },

@@ -1,6 +1,7 @@
 import type { Database } from "./db/database.ts";
 import type { Statements } from "./db/sql/index.ts";
 import type { Logger } from "./logger.ts";
+import type { EngineMetrics } from "./metrics/engine-metrics.ts";
 import type { CommittedEntries } from "./notify/committed-entries.ts";
 import type { Channels, Listener } from "./notify/listener.ts";
 import type { ResolvedOptions } from "./options.ts";
@@ -16,4 +17,5 @@ export interface EngineParts {
   entries: CommittedEntries;
   logger: Logger;
   channels: Channels;
+  metrics: EngineMetrics;
 }

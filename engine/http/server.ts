@@ -48,7 +48,7 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
   // No secret key: open dev mode, where every request has full access (and only this machine may ask).
   const signer: TokenSigner | undefined = options.secretKey ? { secretKey: options.secretKey, audience: audienceOf(options.schema) } : undefined;
   const readBody = createBodyReader(limits);
-  const streams = new StreamSlots(limits);
+  const streams = new StreamSlots(limits, parts.metrics.sseSubscribers);
   const app = new Hono<Env>();
   app.onError((error, c) => errorResponse(c, error, logger));
   app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `No route ${c.req.method} ${c.req.path}` } }, 404));
@@ -261,6 +261,13 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
   bulkRoutes(app, service, readBody);
   repairRoutes(app, parts, definitions, readBody);
   waitpointCallback(app, service, readBody);
+
+  // Outside /api/ where Prometheus looks by default; it sends the secret key as `authorization: Bearer`.
+  app.get("/metrics", async (c) => {
+    requireFull(await resolveAccess(credentialOf(c), { streamPath: undefined }, { signer }), "Reading metrics");
+    const { body, contentType } = await parts.metrics.scrape();
+    return c.body(body, 200, { "content-type": contentType });
+  });
 
   app.get("*", async (c) => {
     if (c.req.path.startsWith("/api/")) return c.json({ error: { code: "NOT_FOUND", message: `No route GET ${c.req.path}` } }, 404);

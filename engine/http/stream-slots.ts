@@ -18,7 +18,11 @@ export class StreamSlots {
   #open = 0;
   readonly #perToken = new Map<string, number>();
 
-  constructor(private readonly limits: { streams: number; streamsPerToken: number }) {}
+  /** `gauge`, if given, follows how many streams are open. */
+  constructor(
+    private readonly limits: { streams: number; streamsPerToken: number },
+    private readonly gauge?: { inc(): void; dec(): void },
+  ) {}
 
   open(access: Access): StreamLease {
     const token = access.kind === "public" ? access.tokenId : undefined;
@@ -28,6 +32,7 @@ export class StreamSlots {
       throw tooMany(`This token has ${this.limits.streamsPerToken} streams open, its limit: close one first`);
     }
     this.#open += 1;
+    this.gauge?.inc();
     if (token !== undefined) this.#perToken.set(token, mine + 1);
     let released = false;
     return {
@@ -36,6 +41,7 @@ export class StreamSlots {
         if (released) return;
         released = true;
         this.#open -= 1;
+        this.gauge?.dec();
         if (token === undefined) return;
         const left = this.#perToken.get(token)! - 1;
         if (left === 0) this.#perToken.delete(token);

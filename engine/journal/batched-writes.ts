@@ -8,6 +8,7 @@ import { writeJournalBatch, writeJournalEntry, type EndItem, type JournalItem, t
 import type { ClaimedRow } from "../db/rows.ts";
 import type { Statements } from "../db/sql/index.ts";
 import type { CommittedEntries } from "../notify/committed-entries.ts";
+import type { EngineMetrics } from "../metrics/engine-metrics.ts";
 
 /** A request for ready runs riding a journal batch, for the slots a worker has free. */
 interface ClaimRequest {
@@ -51,6 +52,7 @@ export class BatchedWrites {
     private readonly sql: Statements,
     private readonly notifyChannel: string,
     private readonly entries?: CommittedEntries,
+    private readonly metrics?: EngineMetrics,
   ) {
     this.#lanes = Array.from({ length: LANES }, () => new Batcher<BatchItem, boolean | ClaimedRow[]>(
       async (items) => {
@@ -66,13 +68,25 @@ export class BatchedWrites {
 
   /** True if the write landed; false if the run was canceled or taken over (the lease fence). */
   write(item: JournalItem): Promise<boolean> {
-    return this.#laneOf(item.run_id).run(item) as Promise<boolean>;
+    return this.#counted(this.#laneOf(item.run_id).run(item) as Promise<boolean>);
   }
 
   /** The same write inside a caller's transaction, not batched; its entry is not published (it commits later). */
   async writeOn(client: pg.PoolClient, item: JournalItem): Promise<boolean> {
     const [landed] = await this.#writeMany([item], client);
+    // Counted before the caller's transaction commits: one that rolls back after a landed write is a crashed execution, rare enough for a rate.
+    if (landed === true) this.metrics?.journalWritten();
     return landed as boolean;
+  }
+
+  /** The write's result, counted once it landed. */
+  #counted(write: Promise<boolean>): Promise<boolean> {
+    const metrics = this.metrics;
+    if (!metrics) return write;
+    return write.then((landed) => {
+      if (landed) metrics.journalWritten();
+      return landed;
+    });
   }
 
   /**

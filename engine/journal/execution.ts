@@ -59,6 +59,8 @@ export interface ExecutionOptions {
   onWaitScheduled(wakeAt: Date): void;
   /** Where stream appends are stored; without it (a replay-only check) they store nothing. */
   streams?: { writer: StreamWriter; maxChunkBytes: number };
+  /** Hears how long each attempt of a step's code took, in seconds. */
+  observeStep?: (seconds: number, outcome: "completed" | "failed") => void;
 }
 
 /** Errors from a step that used up its retries: they fail the run without a run-level retry. */
@@ -285,6 +287,21 @@ export class Execution implements RunScope {
     return this.#stop({ type: "suspended" });
   }
 
+  /** An attempt of a step's code, timed for `observeStep`. */
+  async #timed<T>(attempt: () => Promise<T>): Promise<T> {
+    const observe = this.#options.observeStep;
+    if (!observe) return attempt();
+    const start = performance.now();
+    try {
+      const value = await attempt();
+      observe((performance.now() - start) / 1000, "completed");
+      return value;
+    } catch (error) {
+      observe((performance.now() - start) / 1000, "failed");
+      throw error;
+    }
+  }
+
   async #runTask<T>(key: string, fn: (task: TaskContext) => Promise<T> | T, options: RunTaskOptions | undefined): Promise<T> {
     const { seq, recorded } = this.#next("task", key);
     if (recorded?.status === "completed") return decode<T>(recorded.output) as T;
@@ -299,9 +316,9 @@ export class Execution implements RunScope {
     let value: T;
     this.#steps.add(controller);
     try {
-      value = await this.#streams.inStep(seq, () =>
+      value = await this.#timed(() => this.#streams.inStep(seq, () =>
         attemptStep(key, controller, timeoutMs, (signal) => this.#log.inStep(seq, attempt, () => fn({ attempt, signal }))),
-      );
+      ));
     } catch (error) {
       return this.#taskFailed(seq, key, attempt, startedAt, error, options);
     } finally {
@@ -332,11 +349,11 @@ export class Execution implements RunScope {
       committed = await this.#options.recorder.writeInTransaction(async (tx) => {
         let value: T;
         try {
-          value = await this.#streams.inStep(seq, () =>
+          value = await this.#timed(() => this.#streams.inStep(seq, () =>
             attemptStep(key, controller, timeoutMs, (signal) =>
               this.#log.inStep(seq, attempt, () => fn({ attempt, tx: fencedTransaction(tx, signal), signal })),
             ),
-          );
+          ));
         } catch (error) {
           failure = { error, fromStep: true };
           throw error;

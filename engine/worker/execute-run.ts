@@ -26,6 +26,7 @@ import type { Scheduler } from "../jobs/pg-boss.ts";
 import type { RunJob, RunJobReason } from "../jobs/job-sender.ts";
 import { decode, encode, serializeError } from "../serialize.ts";
 import type { StreamWriter } from "../streams/stream-writer.ts";
+import type { EngineMetrics } from "../metrics/engine-metrics.ts";
 
 export interface ExecuteDeps {
   db: Database;
@@ -47,6 +48,8 @@ export interface ExecuteDeps {
   wakeAt(date: Date): void;
   /** Stores the runs' stream appends. */
   streams: { writer: StreamWriter; maxChunkBytes: number };
+  /** Counts runs started and finished and times steps, for `/metrics`. */
+  metrics?: EngineMetrics;
 }
 
 /** How long a run whose queue is full waits before trying for a slot again. */
@@ -66,11 +69,13 @@ export type JobOutcome = "done" | "give-back";
 /** Claims the run behind one job and executes it. */
 export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: boolean, control: ExecutionControl = {}): Promise<JobOutcome> {
   if (job.reason === "expire") {
-    await expireRun(deps, job.runId);
+    const task = await expireRun(deps, job.runId);
+    if (task !== undefined) deps.metrics?.runFinished(task, "CANCELED");
     return "done";
   }
   if (job.reason === "cancel") {
-    await cancelHooksOf(deps, job.runId);
+    const task = await cancelHooksOf(deps, job.runId);
+    if (task !== undefined) deps.metrics?.runFinished(task, "CANCELED");
     return "done";
   }
   const lease = randomUUID();
@@ -128,7 +133,10 @@ export async function executeClaimed(
     onWaitScheduled: deps.wakeAt,
     streams: deps.streams,
     ctx: runContextOf(row),
+    ...(deps.metrics ? { observeStep: deps.metrics.stepTimer(row.task_id) } : {}),
   });
+  // Its first execution: later ones (after a wait, a retry or a crash) have a journal or a higher attempt.
+  if (row.attempts <= 1 && row.journal.length === 0) deps.metrics?.runStarted(row.task_id);
 
   const payload = decode(row.payload);
   const hooks = new RunHooks(deps.hooks ?? {}, definition.hooks, payload, execution, deps.logger);
@@ -146,7 +154,10 @@ export async function executeClaimed(
       });
       return held ? "give-back" : "done";
     }
-    if (why.type === "abandoned" && why.reason === "canceled") await callCancelHooks(deps, row, definition);
+    if (why.type === "abandoned" && why.reason === "canceled") {
+      deps.metrics?.runFinished(row.task_id, "CANCELED");
+      await callCancelHooks(deps, row, definition);
+    }
     return "done";
   };
   /** Ends the run once its hook is called and recorded; a run the hook's record found gone is left to its holder. */
@@ -159,7 +170,7 @@ export async function executeClaimed(
     // A reader that sees the run finished finds all its lines, and every chunk (appended without awaiting too).
     await execution.logsStored();
     await execution.settleStreams();
-    await recorder.release(status, output, error);
+    if (await recorder.release(status, output, error)) deps.metrics?.runFinished(row.task_id, status);
     return "done" as const;
   };
 

@@ -5,6 +5,7 @@ import { feedStatements } from "./feed.ts";
 import { journalStatements } from "./journal.ts";
 import { logStatements } from "./logs.ts";
 import { metadataStatements } from "./metadata.ts";
+import { metricsStatements } from "./metrics.ts";
 import { overviewStatements } from "./overview.ts";
 import { runStatements } from "./runs.ts";
 import { scheduleStatements } from "./schedules.ts";
@@ -21,6 +22,7 @@ export function buildStatements(schema: string) {
     statuses: statusStatements(s),
     events: eventStatements(s),
     metadata: metadataStatements(s),
+    metrics: metricsStatements(s),
     schedules: scheduleStatements(s),
     feed: feedStatements(s),
     waitpoints: waitpointStatements(s),

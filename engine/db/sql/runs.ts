@@ -330,7 +330,7 @@ export function runStatements(s: string) {
     expire: `
       UPDATE ${s}.runs r SET status = 'CANCELED', error = $2, finished_at = now(), updated_at = now(), revision = r.revision + 1
       WHERE r.id = $1 AND r.status = 'QUEUED' AND r.started_at IS NULL AND r.expires_at <= now()
-      RETURNING r.id, r.parent_run_id, r.resume_parent, ${notifyRun("r", "$3")}`,
+      RETURNING r.id, r.task_id, r.parent_run_id, r.resume_parent, ${notifyRun("r", "$3")}`,
 
     /** Metadata as it was before `seq`, for a fork. */
     metadataBefore: `
