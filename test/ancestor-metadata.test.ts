@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { QueryClient, QueryObserver } from "@tanstack/react-query";
 import { auth, metadata, runs, task } from "durably";
+import { connectBackend } from "../sdk/backend.ts";
 import { TEST_DATABASE_URL, sql, uniqueSchema } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { until } from "./helpers/until.ts";
@@ -190,5 +191,29 @@ describe("metadata.root", () => {
     stopWatching();
     for (const off of unsubscribe) off();
     queryClient.clear();
+  });
+});
+
+describe("a run's updates through the HTTP backend (durably runs watch)", () => {
+  it("carry a child's change to the run's metadata as the run, while the run still waits for the child", async () => {
+    const seen = gate();
+    const child = task({ id: "watched-child", run: async () => (await metadata.parent.set("fromChild", 1), await seen.opened) });
+    const parent = task({ id: "watched-parent", run: async () => child.triggerAndWait(null) });
+    const engine = await startTestEngine("ancestor_md_http", { tasks: [child, parent], http: { port: 0 }, secretKey: SECRET });
+    const http = await connectBackend({ baseUrl: engine.url!, secretKey: SECRET });
+    try {
+      const { id } = await parent.trigger(null);
+      let sawIt = false;
+      for await (const update of http.subscribeToRunUpdates(id)) {
+        if (update.type === "run" && update.run.status === "WAITING" && update.run.metadata.fromChild === 1 && !sawIt) {
+          sawIt = true;
+          seen.open();
+        }
+      }
+      expect(sawIt).toBe(true);
+    } finally {
+      seen.open();
+      await http.close();
+    }
   });
 });

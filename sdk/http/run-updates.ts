@@ -1,6 +1,6 @@
 import type { RunUpdate } from "../backend-types.ts";
 import type { OnTheWire } from "../../wire/index.ts";
-import type { JournalPush, Run } from "../types.ts";
+import type { JournalPush, MetadataPush, Run } from "../types.ts";
 import type { EngineHttp } from "./request.ts";
 import { sseEvents } from "./sse-events.ts";
 import { runFromWire, type WireRun } from "./wire-types.ts";
@@ -27,6 +27,7 @@ export async function* runUpdates(http: EngineHttp, runId: string, signal?: Abor
   const stop = () => abort.abort();
   signal?.addEventListener("abort", stop);
   let lastEventId: string | undefined;
+  let last: Run | undefined;
   try {
     while (!abort.signal.aborted) {
       const query = lastEventId === undefined ? "" : `?lastEventId=${lastEventId}`;
@@ -38,8 +39,13 @@ export async function* runUpdates(http: EngineHttp, runId: string, signal?: Abor
       try {
         for await (const event of sseEvents(body)) {
           if (event.event === "end") return;
-          if (event.event === "run") yield { type: "run", run: runFromWire(JSON.parse(event.data) as WireRun) };
+          if (event.event === "run") yield { type: "run", run: (last = runFromWire(JSON.parse(event.data) as WireRun)) };
           else if (event.event === "journal") yield { type: "journal", ...pushFromWire(JSON.parse(event.data) as WirePush) };
+          else if (event.event === "metadata" && last) {
+            // A child's change to this run's metadata, which no run event may follow: the run as of it.
+            const { change, revision } = JSON.parse(event.data) as OnTheWire<MetadataPush>;
+            yield { type: "run", run: (last = { ...last, metadata: change.metadata, updatedAt: new Date(change.at), revision }) };
+          }
           if (event.id !== undefined) lastEventId = event.id;
         }
       } catch (error) {
