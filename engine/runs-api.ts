@@ -310,8 +310,8 @@ export class Service implements Backend {
 
   async *followStream(runId: string, key: string, options: { after: number; signal?: AbortSignal }): AsyncGenerator<StreamEvent> {
     for await (const event of this.streams.follow(runId, key, { after: options.after, resets: undefined }, options.signal)) {
-      if (event.type !== "chunk") yield event;
-      else yield { type: "chunk", index: event.index, data: JSON.parse(event.text) };
+      if (event.type !== "chunks") yield event;
+      else for (const chunk of event.chunks) yield { type: "chunk", index: chunk.index, data: JSON.parse(chunk.text) };
     }
   }
 

@@ -68,6 +68,24 @@ describe("streams", () => {
     expect(await streams.read(id, "nothing").then(collect)).toEqual([]);
   });
 
+  it("a pipe running flat out keeps its chunks in order across the writer's batches", async () => {
+    const flood = task({
+      id: "stream-flood",
+      run: async () => {
+        async function* numbers() {
+          for (let i = 1; i <= 6000; i++) yield i;
+        }
+        await streams.pipe("n", numbers()).waitUntilComplete();
+      },
+    });
+    const engine = await startTestEngine("streams_flood", { tasks: [flood] });
+    const { id } = await flood.trigger({});
+    expect(await streams.read<number>(id, "n").then(collect)).toEqual(Array.from({ length: 6000 }, (_, i) => i + 1));
+    // More than one statement was needed, so two could have been in flight at once.
+    const [{ n }] = await sql<{ n: number }>(`SELECT count(DISTINCT xmin::text)::int AS n FROM "${engine.options.schema}".stream_chunks WHERE run_id = $1`, [id]) as [{ n: number }];
+    expect(n).toBeGreaterThan(2);
+  });
+
   it("over HTTP: lists, reads pages, follows over SSE and resumes after Last-Event-ID; a public token reads its run's streams only", async () => {
     const engine = await startTestEngine("streams_http", { tasks: [writer], http: { port: 0 }, secretKey: SECRET });
     const base = engine.url!;

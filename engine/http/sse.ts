@@ -11,6 +11,8 @@ export interface SseMessage {
 export interface SseStream {
   /** Queues one event; dropped once the stream has ended. */
   send(message: SseMessage): void;
+  /** Queues several events as one write: one queue entry (and one wait for room) for a page of them. */
+  sendAll(messages: SseMessage[]): void;
   /** A comment line, which clients ignore: keeps idle proxies from closing the connection. */
   ping(): void;
   /** Resolves once the client has taken enough of the queued events (at once while few are queued). */
@@ -61,6 +63,7 @@ export function sseResponse(c: Context, produce: (stream: SseStream) => Promise<
   );
   const stream: SseStream = {
     send: (message) => enqueue(formatEvent(message)),
+    sendAll: (messages) => enqueue(messages.map(formatEvent).join("")),
     ping: () => enqueue(": ping\n\n"),
     ready: () => {
       if (!open || (controller.desiredSize ?? 0) > 0) return Promise.resolve();

@@ -52,8 +52,9 @@ export function streamRoutes(
       try {
         for await (const event of reads.follow(run.id, key, cursor, abort.signal)) {
           await stream.ready();
-          if (event.type === "chunk") {
-            stream.send({ event: "chunk", id: `${event.resets}.${event.index}`, data: `{"index":${event.index},"data":${event.text}}` });
+          if (event.type === "chunks") {
+            const { resets } = event;
+            stream.sendAll(event.chunks.map(({ index, text }) => ({ event: "chunk", id: `${resets}.${index}`, data: `{"index":${index},"data":${text}}` })));
           } else if (event.type === "reset") {
             const { fromIndex, resets } = event;
             stream.send({ event: "reset", id: `${resets}.${fromIndex - 1}`, data: JSON.stringify({ fromIndex, resets }) });

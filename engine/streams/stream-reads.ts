@@ -9,8 +9,8 @@ import { checkId } from "../orchestration/insert-run.ts";
 
 /** A chunk as stored: its JSON text, sent to an SSE client as it is and parsed for everyone else. */
 export type StoredStreamEvent =
-  /** `resets`: the stream's, as of the read that found the chunk. */
-  | { type: "chunk"; index: number; text: string; resets: number }
+  /** The chunks one read found, in order; `resets`: the stream's as of that read. */
+  | { type: "chunks"; chunks: { index: number; text: string }[]; resets: number }
   | ({ type: "reset" } & StreamReset)
   | ({ type: "end" } & StreamEnd);
 
@@ -119,9 +119,10 @@ export class StreamReads {
           after = fromIndex - 1;
         }
         resets = row.resets;
-        for (let i = 0; i < row.indexes.length; i++) {
-          after = Number(row.indexes[i]);
-          yield { type: "chunk", index: after, text: row.data[i]!, resets: row.resets };
+        if (row.indexes.length > 0) {
+          const chunks = row.indexes.map((index, i) => ({ index: Number(index), text: row.data[i]! }));
+          after = chunks.at(-1)!.index;
+          yield { type: "chunks", chunks, resets: row.resets };
         }
         if (row.indexes.length === PAGE) dirty = true;
         else if (isFinalRunStatus(row.status)) {

@@ -1,3 +1,4 @@
+import type pg from "pg";
 import { StreamTooLargeError } from "../../sdk/errors.ts";
 import { Batcher } from "../db/batcher.ts";
 import type { Database } from "../db/database.ts";
@@ -16,14 +17,25 @@ export interface ChunkWrite {
 /** Chunks sent in one statement: a run piping as fast as it can fills it in about 50 ms here. */
 const MAX_BATCH = 2000;
 
+/** A connection held while statements are in flight on it (or waiting to be sent on it). */
+interface Lane {
+  connected: Promise<pg.PoolClient>;
+  users: number;
+  broken: Error | undefined;
+  onError: (error: Error) => void;
+}
+
 /**
  * Stores the chunks of every run this process executes. Appends made while a statement is in
- * flight go together in the next one (one commit for many chunks); one statement at a time, so
- * a run's chunks are numbered in the order it appended them. An append resolves once its chunk
- * is committed.
+ * flight go together in the next one (one commit for many chunks). Statements go on one
+ * connection while appends keep coming, two at a time: PostgreSQL runs a connection's statements
+ * in the order sent, so a run's chunks are numbered in the order it appended them, and the next
+ * batch is built and sent while the last one commits (one at a time left a quarter of a pipe's
+ * time to the gaps between statements). An append resolves once its chunk is committed.
  */
 export class StreamWriter {
   readonly #batcher: Batcher<ChunkWrite, void>;
+  #lane: Lane | undefined;
 
   constructor(
     private readonly db: Database,
@@ -31,7 +43,7 @@ export class StreamWriter {
     private readonly channel: string,
     private readonly maxStreamBytes: number,
   ) {
-    this.#batcher = new Batcher((items) => this.#store(items), { maxBatch: MAX_BATCH, concurrency: 1 });
+    this.#batcher = new Batcher((items) => this.#store(items), { maxBatch: MAX_BATCH, concurrency: 2 });
   }
 
   append(chunk: ChunkWrite): Promise<void> {
@@ -56,11 +68,12 @@ export class StreamWriter {
       if (no === undefined) streamNumbers.set(id, (no = streamNumbers.size));
       return no;
     });
+    const { lane, client } = await this.#enter();
     try {
       await this.db.query(this.sql.streams.append, [
         items.map((c) => c.runId), items.map((c) => c.key), items.map((c) => c.stepSeq), items.map((c) => c.attemptToken),
         items.map((c) => c.n), items.map((c) => c.data), this.maxStreamBytes, this.channel, streamNo,
-      ]);
+      ], client);
     } catch (error) {
       // A batch over a limit fails whole; the batcher then sends its chunks one by one, and only
       // the one that does not fit fails, naming its stream.
@@ -69,7 +82,39 @@ export class StreamWriter {
       // Another execution of the run (one whose lease ran out) stored this place between our look and our insert: it is stored.
       if (constraint === "stream_chunks_place" && items.length === 1) return [undefined];
       throw error;
+    } finally {
+      this.#leave(lane);
     }
     return items.map(() => undefined);
+  }
+
+  /** The connection statements go on now; taken from the pool when none is held. */
+  async #enter(): Promise<{ lane: Lane; client: pg.PoolClient }> {
+    const lane = (this.#lane ??= this.#connect());
+    // Counted before waiting: a statement ending meanwhile must not give the connection back.
+    lane.users++;
+    try {
+      return { lane, client: await lane.connected };
+    } catch (error) {
+      this.#leave(lane);
+      throw error;
+    }
+  }
+
+  #connect(): Lane {
+    const lane: Lane = { connected: this.db.pool.connect(), users: 0, broken: undefined, onError: (error) => (lane.broken ??= error) };
+    // A connection lost while held would otherwise be an unhandled 'error' event.
+    lane.connected.then((client) => client.on("error", lane.onError), () => undefined);
+    return lane;
+  }
+
+  /** Gives the connection back once nothing uses it (a broken one is discarded). */
+  #leave(lane: Lane): void {
+    if (--lane.users > 0) return;
+    if (this.#lane === lane) this.#lane = undefined;
+    lane.connected.then((client) => {
+      client.off("error", lane.onError);
+      client.release(lane.broken);
+    }, () => undefined);
   }
 }
