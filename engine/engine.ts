@@ -25,6 +25,7 @@ import { exposeInternals } from "./internal.ts";
 import type { EngineParts } from "./parts.ts";
 import { StreamWriter } from "./streams/stream-writer.ts";
 import { EngineMetrics } from "./metrics/engine-metrics.ts";
+import { loadOtelApi } from "./tracing/otel-api.ts";
 
 export interface EngineOptions extends EngineOptionsInput {
   /** Tasks (from `task()`) to run; default: every task and job defined in this process. */
@@ -70,6 +71,7 @@ export class Engine {
     }
     // First, before anything is written: behind a pooler without a direct URL this fails, saying so.
     const listener = new Listener(o.directUrl, this.#logger);
+    await loadOtelApi();
     await listener.start().catch(rethrowUnreachable(o.directUrl));
     const db = new Database(o.databaseUrl, o.poolSize, this.#logger, { namedStatements: !o.pooled });
     const sql = buildStatements(o.schema);

@@ -27,6 +27,7 @@ import type { StreamEvent } from "../wire/index.ts";
 import { BulkActions } from "./bulk/bulk-actions.ts";
 import { retryRunIn } from "./bulk/act-on-run.ts";
 import type { Logger } from "./logger.ts";
+import { callerTraceContext } from "./tracing/trace-context.ts";
 
 const headOf = (run: Run): RunHead => ({ id: run.id, status: run.status, revision: run.revision });
 
@@ -80,7 +81,7 @@ export class Service implements Backend {
 
   /** Triggers made together (a burst of requests) share one transaction and commit. */
   trigger(request: TriggerRequest): Promise<{ id: string; isCached: boolean }> {
-    return this.#triggers.run(request);
+    return this.#triggers.run(withCallerTrace(request));
   }
 
   /** `batchId`: the runs are a batch of that id (`triggerBatch`), recorded in their transaction. */
@@ -112,7 +113,7 @@ export class Service implements Backend {
   /** A batch from backend code: its runs, all or none, and an id to follow them by (`subscribeToBatch`). */
   async triggerBatch(requests: TriggerRequest[]): Promise<{ batchId: string; runs: { id: string; isCached: boolean }[] }> {
     const batchId = newId("batch");
-    return { batchId, runs: await this.batchTrigger(requests, batchId) };
+    return { batchId, runs: await this.batchTrigger(requests.map(withCallerTrace), batchId) };
   }
 
   subscribeToRun(id: string): AsyncIterableIterator<Run> {
@@ -445,4 +446,11 @@ export class Service implements Backend {
     if (!rows[0]) throw new TaskNotFoundError(taskId);
     return rows[0].version;
   }
+}
+
+/** A trigger from traced code carries its trace context, read here before the batcher leaves the caller's context. */
+function withCallerTrace(request: TriggerRequest): TriggerRequest {
+  if (request.traceContext !== undefined) return request;
+  const traceContext = callerTraceContext();
+  return traceContext ? { ...request, traceContext } : request;
 }

@@ -33,6 +33,8 @@ export interface TriggerRequest {
   queue?: QueueLimits | undefined;
   /** The occurrence a schedule fired this run for. */
   scheduledFor?: Date | undefined;
+  /** The triggering code's W3C trace context (`traceparent`), which the run's spans continue. */
+  traceContext?: Record<string, string> | null | undefined;
 }
 
 export interface PublicTokenOptions {

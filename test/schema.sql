@@ -183,6 +183,7 @@ CREATE TABLE :SCHEMA.runs (
     wait_started_at timestamp with time zone,
     debounce_key text,
     start_after timestamp with time zone,
+    trace_context jsonb,
     CONSTRAINT run_priority CHECK ((priority >= 0))
 );
 CREATE TABLE :SCHEMA.schedules (

@@ -9,6 +9,7 @@ import { channelsOf, Listener } from "../notify/listener.ts";
 import { resolveOptions, type ResolvedOptions } from "../options.ts";
 import { lazyJobSender } from "./lazy-jobs.ts";
 import { Service } from "../runs-api.ts";
+import { loadOtelApi } from "../tracing/otel-api.ts";
 
 /** Enough for a web backend's triggers and reads; a burst of triggers shares one transaction anyway. */
 const POOL_SIZE = 5;
@@ -25,6 +26,7 @@ export async function connect(options: ConfigureOptions): Promise<Backend> {
   const logger = createLogger(o.logLevel, { component: "durably-client" });
   const db = new Database(o.databaseUrl, POOL_SIZE, logger, { namedStatements: !o.pooled, exitOnIdle: true });
   try {
+    await loadOtelApi();
     await checkInstalled(db, o.schema, o.databaseUrl).catch(rethrowUnreachable(o.databaseUrl));
   } catch (error) {
     await db.end();

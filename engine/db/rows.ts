@@ -39,6 +39,8 @@ export interface RunRow {
   priority: number;
   /** Time spent executing in earlier executions (a bigint, so pg reads it as text). */
   executed_ms: string;
+  /** The W3C trace context of the code that triggered the run (OpenTelemetry), if it was traced. */
+  trace_context: Record<string, string> | null;
 }
 
 /** `journal_revision`: the run's revision when its journal was read (see `claimReturning` in sql/runs.ts). */

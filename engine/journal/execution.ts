@@ -13,6 +13,7 @@ import { attemptStep, fencedTransaction, stepTimeoutMs } from "./step-attempt.ts
 import type { RunLogLevel } from "../../wire/index.ts";
 import { RunStreams } from "../streams/run-streams.ts";
 import type { StreamWriter } from "../streams/stream-writer.ts";
+import type { IoTracing } from "../tracing/io-tracing.ts";
 
 /** Why an execution stopped before the run's code returned. */
 export type Interruption =
@@ -61,6 +62,8 @@ export interface ExecutionOptions {
   streams?: { writer: StreamWriter; maxChunkBytes: number };
   /** Hears how long each attempt of a step's code took, in seconds. */
   observeStep?: (seconds: number, outcome: "completed" | "failed") => void;
+  /** Spans for the io calls this execution runs; absent (the usual case) when no tracer is registered. */
+  tracing?: IoTracing | undefined;
 }
 
 /** Errors from a step that used up its retries: they fail the run without a run-level retry. */
@@ -90,9 +93,11 @@ export class Execution implements RunScope {
   readonly #options: ExecutionOptions;
   readonly #log: RunLog;
   readonly #streams: RunStreams;
+  readonly #tracing: IoTracing | undefined;
 
   constructor(options: ExecutionOptions) {
     this.#options = options;
+    this.#tracing = options.tracing;
     this.ctx = options.ctx;
     this.#metadata = options.metadata;
     for (const call of options.journal) this.#journal.set(call.seq, call);
@@ -114,7 +119,8 @@ export class Execution implements RunScope {
       completedSteps: () => [...this.#journal.values()].filter((c) => c.kind === "task" && c.status === "completed").map((c) => c.seq),
     });
     this.io = {
-      runTask: (key, fn, opts) => this.#runTask(key, fn, opts),
+      runTask: (key, fn, opts) =>
+        this.#tracing === undefined ? this.#runTask(key, fn, opts) : this.#traced("task", key, () => this.#runTask(key, fn, opts)),
       createStatus: (key, input) => this.#writeStatus(key, key, input),
       wait: (key, seconds) => this.waitUntil(key, new Date(Date.now() + seconds * 1000)),
       now: (key = "now") => this.journaled("now", key, async () => new Date()),
@@ -204,6 +210,11 @@ export class Execution implements RunScope {
   }
 
   writeMetadata(op: MetadataOp, key: string, value: Json | undefined): Promise<void> {
+    if (this.#tracing === undefined) return this.#writeMetadata(op, key, value);
+    return this.#traced("metadata", `${op}:${key}`, () => this.#writeMetadata(op, key, value));
+  }
+
+  #writeMetadata(op: MetadataOp, key: string, value: Json | undefined): Promise<void> {
     const { seq, recorded } = this.#next("metadata", `${op}:${key}`);
     if (this.#cannotAnswer(recorded)) return this.#endOfJournal(seq);
     if (recorded) {
@@ -225,6 +236,11 @@ export class Execution implements RunScope {
   }
 
   writeAncestorMetadata(target: MetadataTarget, op: MetadataOp, key: string, value: Json | undefined): Promise<void> {
+    if (this.#tracing === undefined) return this.#writeAncestorMetadata(target, op, key, value);
+    return this.#traced("ancestorMetadata", `${target}.${op}:${key}`, () => this.#writeAncestorMetadata(target, op, key, value));
+  }
+
+  #writeAncestorMetadata(target: MetadataTarget, op: MetadataOp, key: string, value: Json | undefined): Promise<void> {
     const journalKey = `${target}.${op}:${key}`;
     const { seq, recorded } = this.#next("ancestorMetadata", journalKey);
     if (this.#cannotAnswer(recorded)) return this.#endOfJournal(seq);
@@ -268,7 +284,12 @@ export class Execution implements RunScope {
     return this.#metadataWrites;
   }
 
-  async waitUntil(key: string, date: Date): Promise<void> {
+  waitUntil(key: string, date: Date): Promise<void> {
+    if (this.#tracing === undefined) return this.#waitUntil(key, date);
+    return this.#traced("wait", key, () => this.#waitUntil(key, date));
+  }
+
+  async #waitUntil(key: string, date: Date): Promise<void> {
     const { seq, recorded } = this.#next("wait", key);
     if (this.#cannotAnswer(recorded)) return this.#endOfJournal(seq);
     if (recorded) {
@@ -320,6 +341,7 @@ export class Execution implements RunScope {
         attemptStep(key, controller, timeoutMs, (signal) => this.#log.inStep(seq, attempt, () => fn({ attempt, signal }))),
       ));
     } catch (error) {
+      this.#tracing?.stepFailed(error);
       return this.#taskFailed(seq, key, attempt, startedAt, error, options);
     } finally {
       this.#steps.delete(controller);
@@ -370,6 +392,7 @@ export class Execution implements RunScope {
     } catch (error) {
       this.#steps.delete(controller);
       if (this.#canceled) return this.#stop({ type: "abandoned", reason: "canceled" });
+      if (failure?.fromStep) this.#tracing?.stepFailed(failure.error);
       if (failure?.fromStep) return this.#taskFailed(seq, key, attempt, startedAt, failure.error, options);
       if (failure) throw failure.error;
       return this.#stop({ type: "crashed", error: error as Error });
@@ -399,7 +422,12 @@ export class Execution implements RunScope {
     throw error;
   }
 
-  async #writeStatus(ioKey: string, statusKey: string, input: StatusInput): Promise<StatusHandle> {
+  #writeStatus(ioKey: string, statusKey: string, input: StatusInput): Promise<StatusHandle> {
+    if (this.#tracing === undefined) return this.#writeStatusEntry(ioKey, statusKey, input);
+    return this.#traced("status", ioKey, () => this.#writeStatusEntry(ioKey, statusKey, input), statusKey);
+  }
+
+  async #writeStatusEntry(ioKey: string, statusKey: string, input: StatusInput): Promise<StatusHandle> {
     const { seq, recorded } = this.#next("status", ioKey);
     if (this.#cannotAnswer(recorded)) return this.#endOfJournal(seq);
     let value: StatusValue;
@@ -420,7 +448,12 @@ export class Execution implements RunScope {
     return { key: statusKey, update: (key, update) => this.#writeStatus(key, statusKey, update) };
   }
 
-  async journaled<T>(kind: JournalKind, key: string, fn: (seq: number) => Promise<T>): Promise<T> {
+  journaled<T>(kind: JournalKind, key: string, fn: (seq: number) => Promise<T>): Promise<T> {
+    if (this.#tracing === undefined) return this.#journaled(kind, key, fn);
+    return this.#traced(kind, key, () => this.#journaled(kind, key, fn));
+  }
+
+  async #journaled<T>(kind: JournalKind, key: string, fn: (seq: number) => Promise<T>): Promise<T> {
     const { seq, recorded } = this.#next(kind, key);
     if (recorded?.status === "completed") return decode<T>(recorded.output) as T;
     if (this.#options.replayOnly) return this.#endOfJournal(seq);
@@ -431,7 +464,12 @@ export class Execution implements RunScope {
     return decode<T>(output) as T;
   }
 
-  async awaitRuns(key: string, ids: string[]): Promise<ChildRunResult[]> {
+  awaitRuns(key: string, ids: string[]): Promise<ChildRunResult[]> {
+    if (this.#tracing === undefined) return this.#awaitRuns(key, ids);
+    return this.#traced("waitRuns", key, () => this.#awaitRuns(key, ids));
+  }
+
+  async #awaitRuns(key: string, ids: string[]): Promise<ChildRunResult[]> {
     const { seq, recorded } = this.#next("waitRuns", key);
     if (recorded?.status === "completed") return decode<ChildRunResult[]>(recorded.output)!;
     if (this.#options.replayOnly) return this.#endOfJournal(seq);
@@ -448,7 +486,12 @@ export class Execution implements RunScope {
     return outcome;
   }
 
-  async awaitToken(id: string): Promise<WaitTokenOutcome> {
+  awaitToken(id: string): Promise<WaitTokenOutcome> {
+    if (this.#tracing === undefined) return this.#awaitToken(id);
+    return this.#traced("waitpoint", `forToken:${id}`, () => this.#awaitToken(id));
+  }
+
+  async #awaitToken(id: string): Promise<WaitTokenOutcome> {
     const { seq, recorded } = this.#next("waitpoint", `forToken:${id}`);
     if (recorded?.status === "completed") return decode<WaitTokenOutcome>(recorded.output)!;
     if (this.#options.replayOnly) return this.#endOfJournal(seq);
@@ -521,6 +564,16 @@ export class Execution implements RunScope {
     return next;
   }
 
+  /**
+   * An io call under a span, unless the journal answers it: a replay does not trace the calls it
+   * only reads back, so each call's span belongs to the attempt that ran it.
+   */
+  #traced<T>(kind: string, key: string, call: () => Promise<T>, statusKey?: string): Promise<T> {
+    const recorded = this.#journal.get(this.#nextFreeSeq(this.#seq));
+    if (recorded?.status === "completed" && recorded.kind === kind && recorded.key === key) return call();
+    return this.#tracing!.io(kind, key, call, statusKey);
+  }
+
   #cannotAnswer(recorded: RecordedCall | undefined): boolean {
     return this.#options.replayOnly === true && recorded?.status !== "completed";
   }
@@ -567,6 +620,7 @@ export class Execution implements RunScope {
   #stop(why: Interruption): Promise<never> {
     if (!this.#stopped) {
       this.#stopped = true;
+      this.#tracing?.interrupted(why);
       this.#interrupt(why);
     }
     return this.#never();

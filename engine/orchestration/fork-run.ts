@@ -1,3 +1,4 @@
+import { callerTraceContext } from "../tracing/trace-context.ts";
 import type pg from "pg";
 import { InvalidPayloadError } from "../../sdk/errors.ts";
 import type { Metadata } from "../../sdk/types.ts";
@@ -27,7 +28,7 @@ export async function forkRunIn(deps: InsertDeps, client: pg.PoolClient, origina
       rateLimit: original.rate_limit && original.rate_period_ms ? { limit: original.rate_limit, periodMs: original.rate_period_ms } : null,
     } : null,
     concurrencyKey: original.concurrency_key, forkedFrom: original.id, scheduledFor: original.scheduled_for, startAfter: undefined,
-    maxDurationMs: original.max_duration_ms, priority: original.priority,
+    maxDurationMs: original.max_duration_ms, priority: original.priority, traceContext: callerTraceContext(),
   });
   const args = [id, original.id, fromSeq];
   await db.query(sql.journal.copyBefore, args, client);

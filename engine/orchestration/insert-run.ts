@@ -97,6 +97,7 @@ export function prepareTrigger(
     ...(debounce ? { debounce } : {}),
     maxDurationMs: maxDurationMs(options.maxDuration),
     priority: checkPriority(options.priority),
+    traceContext: request.traceContext ?? null,
   };
 }
 
@@ -203,7 +204,7 @@ function insertRows(runs: RunInsert[]) {
     queue: run.queue?.name ?? null, concurrency_limit: run.queue?.concurrencyLimit ?? null, concurrency_key: run.concurrencyKey,
     rate_limit: run.queue?.rateLimit?.limit ?? null, rate_period_ms: run.queue?.rateLimit?.periodMs ?? null,
     forked_from: run.forkedFrom, scheduled_for: run.scheduledFor, delayed: run.startAfter !== undefined,
-    max_duration_ms: run.maxDurationMs, priority: run.priority, ord,
+    max_duration_ms: run.maxDurationMs, priority: run.priority, ord, trace_context: run.traceContext,
   }));
 }
 

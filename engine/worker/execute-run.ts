@@ -27,6 +27,7 @@ import type { RunJob, RunJobReason } from "../jobs/job-sender.ts";
 import { decode, encode, serializeError } from "../serialize.ts";
 import type { StreamWriter } from "../streams/stream-writer.ts";
 import type { EngineMetrics } from "../metrics/engine-metrics.ts";
+import { RunTracing } from "../tracing/run-tracing.ts";
 
 export interface ExecuteDeps {
   db: Database;
@@ -119,7 +120,23 @@ export async function executeClaimed(
     await recorder.release("QUEUED", undefined, null, { reason, startAfter: new Date(Date.now() + 5_000) });
     return "done";
   }
+  const tracing = RunTracing.start(row);
+  if (!tracing) return executeDefined(deps, row, definition, recorder, reason, control, undefined);
+  try {
+    return await executeDefined(deps, row, definition, recorder, reason, control, tracing);
+  } catch (error) {
+    tracing.failed(error);
+    throw error;
+  } finally {
+    tracing.end("crashed");
+  }
+}
 
+/** `executeClaimed` once the run's code is found; `tracing` ends the attempt's span with how it ended. */
+async function executeDefined(
+  deps: ExecuteDeps, row: ClaimedRow, definition: Definition, recorder: Recorder, reason: RunJobReason, control: ExecutionControl,
+  tracing: RunTracing | undefined,
+): Promise<JobOutcome> {
   const logger = deps.logger;
   const execution = new Execution({
     recorder,
@@ -134,6 +151,7 @@ export async function executeClaimed(
     streams: deps.streams,
     ctx: runContextOf(row),
     ...(deps.metrics ? { observeStep: deps.metrics.stepTimer(row.task_id) } : {}),
+    tracing,
   });
   // Its first execution: later ones (after a wait, a retry or a crash) have a journal or a higher attempt.
   if (row.attempts <= 1 && row.journal.length === 0) deps.metrics?.runStarted(row.task_id);
@@ -142,6 +160,8 @@ export async function executeClaimed(
   const hooks = new RunHooks(deps.hooks ?? {}, definition.hooks, payload, execution, deps.logger);
   /** What to do with the job once the execution stopped without the run's code returning or throwing. */
   const letGo = async (why: Interruption): Promise<JobOutcome> => {
+    if (why.type === "crashed") tracing?.failed(why.error);
+    tracing?.end(why.type === "abandoned" ? why.reason : why.type);
     if (why.type === "draining") return "give-back";
     if (why.type === "crashed") {
       // A write whose commit landed but whose result was lost may have handed the run on already
@@ -162,6 +182,8 @@ export async function executeClaimed(
   };
   /** Ends the run once its hook is called and recorded; a run the hook's record found gone is left to its holder. */
   const end = async (hook: Promise<boolean>, status: "SUCCESS" | "FAILURE", output: ReturnType<typeof encode> | undefined, error: SerializedError | null) => {
+    if (error) tracing?.failed(error);
+    tracing?.end(status === "SUCCESS" ? "succeeded" : "failed");
     try {
       if (!(await hook)) return "done" as const;
     } catch (failure) {
@@ -182,10 +204,11 @@ export async function executeClaimed(
   deps.running.set(row.id, execution);
   // A worker already stopping drains the executions in `running` itself; this one started too late to be among them.
   if (control.stopping?.()) execution.drain();
-  const ran = runInScope(execution, async () => {
+  const code = () => runInScope(execution, async () => {
     await hooks.start();
     return definition.execute(payload, execution);
-  }).then(
+  });
+  const ran = (tracing ? tracing.inRun(code) : code()).then(
     (value) => ({ type: "returned" as const, value }),
     (error: unknown) => ({ type: "threw" as const, error }),
   );
@@ -220,6 +243,8 @@ export async function executeClaimed(
   const stepExhausted = error instanceof RunFailedError || (typeof error === "object" && error !== null && exhaustedStepErrors.has(error));
   if (retry && !stepExhausted && isRetryable(error) && row.attempts < retry.maxAttempts) {
     const startAfter = new Date(Date.now() + retryDelayMs(retry, row.attempts));
+    tracing?.failed(error);
+    tracing?.end("retrying");
     await recorder.release("QUEUED", undefined, serializeError(error), { reason: "retry", startAfter });
     deps.wakeAt(startAfter);
     return "done";

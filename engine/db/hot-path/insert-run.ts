@@ -27,6 +27,8 @@ export interface InsertRunRow {
   maxDurationMs: number | null;
   /** Seconds ahead of runs that became ready before it (see `readySince` in sql/runs.ts). */
   priority: number;
+  /** The triggering code's W3C trace context, which the run's spans continue. */
+  traceContext: Record<string, string> | null;
 }
 
 /**
@@ -43,6 +45,7 @@ export async function insertRunRow(
     channels.run, channels.wake, run.resumeParent, run.idempotencyKeyExpiresAt, run.expiresAt,
     run.queue?.name ?? null, run.queue?.concurrencyLimit ?? null, run.concurrencyKey, run.forkedFrom, run.scheduledFor,
     run.delayed, run.maxDurationMs, run.priority, run.queue?.rateLimit?.limit ?? null, run.queue?.rateLimit?.periodMs ?? null,
+    run.traceContext,
   ], on);
   return rows[0];
 }

@@ -116,17 +116,19 @@ const insertRuns = (s: string, onlyIfAllReady: boolean) => `
         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, task_id text, task_version text, event_id text,
           parent_run_id text, payload jsonb, metadata jsonb, tags text[], resume_parent boolean, expires_at timestamptz,
           queue text, concurrency_limit integer, concurrency_key text, forked_from text, scheduled_for timestamptz,
-          delayed boolean, max_duration_ms integer, priority integer, rate_limit integer, rate_period_ms integer, lease uuid, ord integer)
+          delayed boolean, max_duration_ms integer, priority integer, rate_limit integer, rate_period_ms integer, lease uuid, ord integer,
+          trace_context jsonb)
       ), ins AS (
         INSERT INTO ${s}.runs AS r (id, task_id, task_version, event_id, parent_run_id, payload, status, metadata, tags,
           resume_parent, expires_at, queue, concurrency_limit, concurrency_key, forked_from, scheduled_for, max_duration_ms,
-          priority, rate_limit, rate_period_ms, ready_at, lease, attempts, started_at, heartbeat_at)
+          priority, rate_limit, rate_period_ms, ready_at, lease, attempts, started_at, heartbeat_at, trace_context)
         SELECT w.id, w.task_id, w.task_version, w.event_id, w.parent_run_id, w.payload,
           CASE WHEN w.lease IS NULL THEN 'QUEUED' ELSE 'EXECUTING' END, w.metadata, w.tags,
           w.resume_parent, w.expires_at, q.queue, q.concurrency_limit, w.concurrency_key, w.forked_from, w.scheduled_for,
           w.max_duration_ms, w.priority, q.rate_limit, q.rate_period_ms,
           CASE WHEN w.lease IS NULL THEN ${readyAt("w.delayed", "q", "w.priority")} END, w.lease,
-          CASE WHEN w.lease IS NULL THEN 0 ELSE 1 END, CASE WHEN w.lease IS NOT NULL THEN now() END, CASE WHEN w.lease IS NOT NULL THEN now() END
+          CASE WHEN w.lease IS NULL THEN 0 ELSE 1 END, CASE WHEN w.lease IS NOT NULL THEN now() END, CASE WHEN w.lease IS NOT NULL THEN now() END,
+          w.trace_context
         FROM w LEFT JOIN ${s}.tasks t ON t.id = w.task_id AND t.version = w.task_version, ${queueOf("w.", "t")}
         ${onlyIfAllReady ? `WHERE NOT EXISTS (
           SELECT 1 FROM w LEFT JOIN ${s}.tasks t ON t.id = w.task_id AND t.version = w.task_version
@@ -154,9 +156,9 @@ export function runStatements(s: string) {
       WITH ins AS (
         INSERT INTO ${s}.runs (id, task_id, task_version, event_id, parent_run_id, payload, status, metadata, tags, idempotency_key,
           resume_parent, idempotency_key_expires_at, expires_at, queue, concurrency_limit, concurrency_key, forked_from, scheduled_for,
-          max_duration_ms, priority, rate_limit, rate_period_ms, ready_at)
+          max_duration_ms, priority, rate_limit, rate_period_ms, ready_at, trace_context)
         SELECT $1, $2, $3, $4, $5, $6, 'QUEUED', $7, $8, $9, $12, $13, $14, q.queue, q.concurrency_limit, $17, $18, $19,
-          $21::integer, $22::integer, q.rate_limit, q.rate_period_ms, ${readyAt("$20::boolean", "q", "$22::integer")}
+          $21::integer, $22::integer, q.rate_limit, q.rate_period_ms, ${readyAt("$20::boolean", "q", "$22::integer")}, $25::jsonb
         FROM (SELECT $15::text AS queue, $16::integer AS concurrency_limit, $23::integer AS rate_limit, $24::integer AS rate_period_ms) AS w
           LEFT JOIN ${s}.tasks t ON t.id = $2 AND t.version = $3, ${queueOf("w.", "t")}
         ON CONFLICT (task_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
