@@ -76,7 +76,7 @@ export class Service implements Backend {
     });
     this.streams = new StreamReads(deps);
     this.bulk = new BulkActions(deps);
-    this.#triggers = new Batcher((requests) => this.batchTrigger(requests), { maxBatch: 100, concurrency: 2 });
+    this.#triggers = new Batcher((requests) => this.#insertTriggers(requests), { maxBatch: 100, concurrency: 2 });
   }
 
   /** Triggers made together (a burst of requests) share one transaction and commit. */
@@ -84,8 +84,12 @@ export class Service implements Backend {
     return this.#triggers.run(withCallerTrace(request));
   }
 
+  batchTrigger(requests: TriggerRequest[]): Promise<{ id: string; isCached: boolean }[]> {
+    return this.#insertTriggers(requests.map(withCallerTrace));
+  }
+
   /** `batchId`: the runs are a batch of that id (`triggerBatch`), recorded in their transaction. */
-  async batchTrigger(requests: TriggerRequest[], batchId?: string): Promise<{ id: string; isCached: boolean }[]> {
+  async #insertTriggers(requests: TriggerRequest[], batchId?: string): Promise<{ id: string; isCached: boolean }[]> {
     const prepared: RunInsert[] = [];
     for (const request of requests) {
       checkId(request.taskId, "task id");
@@ -113,7 +117,7 @@ export class Service implements Backend {
   /** A batch from backend code: its runs, all or none, and an id to follow them by (`subscribeToBatch`). */
   async triggerBatch(requests: TriggerRequest[]): Promise<{ batchId: string; runs: { id: string; isCached: boolean }[] }> {
     const batchId = newId("batch");
-    return { batchId, runs: await this.batchTrigger(requests.map(withCallerTrace), batchId) };
+    return { batchId, runs: await this.#insertTriggers(requests.map(withCallerTrace), batchId) };
   }
 
   subscribeToRun(id: string): AsyncIterableIterator<Run> {
@@ -448,7 +452,10 @@ export class Service implements Backend {
   }
 }
 
-/** A trigger from traced code carries its trace context, read here before the batcher leaves the caller's context. */
+/**
+ * A trigger from traced code carries its trace context, read here: the batcher inserting it runs
+ * in whichever caller's context started the batch.
+ */
 function withCallerTrace(request: TriggerRequest): TriggerRequest {
   if (request.traceContext !== undefined) return request;
   const traceContext = callerTraceContext();

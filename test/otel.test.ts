@@ -111,6 +111,24 @@ describe("OpenTelemetry", () => {
     expect(spans).toHaveLength(5);
   });
 
+  it("a child run continues its parent's trace, under the io call that triggered it", async () => {
+    const child = task({ id: "child-traced", run: async () => "child" });
+    const parent = task({
+      id: "parent-traced",
+      run: async () => child.triggerAndWait({}),
+    });
+    await startTestEngine("otel_child", { tasks: [parent, child] });
+    const { id } = await parent.trigger({});
+    expect((await runs.poll(id, { timeoutMs: 20_000 })).status).toBe("SUCCESS");
+    const [trigger] = await until(async () => {
+      const found = named(spansOf(id), "triggerAndWait child-traced");
+      return found.length === 1 ? found : undefined;
+    }, 10_000);
+    const childRun = await until(async () => exporter.getFinishedSpans().find((span) => span.name === "run child-traced"), 10_000);
+    expect(childRun.spanContext().traceId).toBe(trigger!.spanContext().traceId);
+    expect(parentOf(childRun)).toBe(trigger!.spanContext().spanId);
+  });
+
   it("a failed run's attempt span has an error status", async () => {
     const broken = task({
       id: "broken-traced",
