@@ -23,6 +23,7 @@ import type { Execution } from "./journal/execution.ts";
 import { startHttpServer, type HttpServer } from "./http/server.ts";
 import { exposeInternals } from "./internal.ts";
 import type { EngineParts } from "./parts.ts";
+import { RetentionLoop } from "./retention/retention-loop.ts";
 import { StreamWriter } from "./streams/stream-writer.ts";
 import { EngineMetrics } from "./metrics/engine-metrics.ts";
 import { loadOtelApi } from "./tracing/otel-api.ts";
@@ -48,6 +49,7 @@ export class Engine {
   #http: HttpServer | undefined;
   #releaseConsole: (() => void) | undefined;
   #bulkSweep: NodeJS.Timeout | undefined;
+  #retention: RetentionLoop | undefined;
   #logs: LogWriter | undefined;
 
   constructor(options: EngineOptions) {
@@ -109,7 +111,7 @@ export class Engine {
     });
     for (const d of this.#definitions) {
       await db.query(sql.events.registerTask, [d.id, d.version, d.kind, d.eventName, d.queue?.name ?? null, d.queue?.concurrencyLimit ?? null,
-        d.queue?.rateLimit?.limit ?? null, d.queue?.rateLimit?.periodMs ?? null]);
+        d.queue?.rateLimit?.limit ?? null, d.queue?.rateLimit?.periodMs ?? null, d.retentionMs ?? null]);
     }
     for (const d of this.#definitions) {
       if (d.schedule) await service.schedules.create({ task: d.id, ...d.schedule, deduplicationKey: `task:${d.id}` }, true);
@@ -154,6 +156,9 @@ export class Engine {
       if (o.captureConsole) this.#releaseConsole = captureConsole();
       dispatcher.start();
       this.#dispatcher = dispatcher;
+      this.#retention = new RetentionLoop({ db, sql }, o.schema, o.retention, this.#logger);
+      const retentions = [o.retention, ...this.#definitions.map((d) => d.retentionMs)].filter((ms) => ms !== undefined);
+      this.#retention.start(retentions.length > 0 ? Math.min(...retentions) : undefined);
       await service.schedules.work(scheduler.boss, this.#logger);
     }
   }
@@ -166,6 +171,8 @@ export class Engine {
     await this.#http?.close();
     this.#http = undefined;
     clearInterval(this.#bulkSweep);
+    await this.#retention?.stop();
+    this.#retention = undefined;
     await parts.service.bulk.stop();
     await this.#dispatcher?.stop();
     this.#releaseConsole?.();

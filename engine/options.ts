@@ -1,3 +1,4 @@
+import { durationMs } from "../sdk/retention.ts";
 import { z } from "zod";
 import { NotConfiguredError } from "../sdk/errors.ts";
 
@@ -51,6 +52,22 @@ const optionsSchema = z.object({
       maxStreamBytes: z.number().int().min(2).default(16 * 1024 * 1024),
     })
     .prefault({}),
+  /**
+   * Finished runs are purged this long after they finished (a task's own `retention` wins): seconds
+   * or a duration like "30d". Unset, runs are kept for ever. Resolved to ms.
+   */
+  retention: z
+    .union([z.number(), z.string()])
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      try {
+        return durationMs(value, "retention");
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   /** How often an idle worker looks for due work when no notification arrives. */
   pollIntervalMs: z.number().int().min(50).default(1000),
   /**

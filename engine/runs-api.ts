@@ -28,6 +28,8 @@ import { BulkActions } from "./bulk/bulk-actions.ts";
 import { retryRunIn } from "./bulk/act-on-run.ts";
 import type { Logger } from "./logger.ts";
 import { callerTraceContext } from "./tracing/trace-context.ts";
+import type { PurgeResult, PurgeRunsOptions } from "../sdk/purge.ts";
+import { purgeRuns } from "./retention/purge-runs.ts";
 
 const headOf = (run: Run): RunHead => ({ id: run.id, status: run.status, revision: run.revision });
 
@@ -295,6 +297,10 @@ export class Service implements Backend {
 
   retrieveBulkAction(id: string): Promise<BulkAction> {
     return this.bulk.retrieve(id);
+  }
+
+  purgeRuns(options: PurgeRunsOptions): Promise<PurgeResult> {
+    return purgeRuns(this.deps, options);
   }
 
   createSchedule(options: CreateScheduleOptions): Promise<ScheduleRecord> {

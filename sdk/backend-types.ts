@@ -1,3 +1,4 @@
+import type { PurgeResult, PurgeRunsOptions } from "./purge.ts";
 import type {
   BulkAction,
   BulkActionKind,
@@ -136,6 +137,8 @@ export interface Backend {
   /** Freezes the runs the filter matches and acts on each once, in the background; a dry run only counts them. */
   bulkAction(request: BulkRequest): Promise<BulkAction | BulkDryRun>;
   retrieveBulkAction(id: string): Promise<BulkAction>;
+  /** Deletes finished runs (and all they owned) that a filter picks; a dry run only counts them. */
+  purgeRuns(options: PurgeRunsOptions): Promise<PurgeResult>;
   listWaitTokens(filter: ListWaitTokensFilter): Promise<WaitpointList>;
   /**
    * A stream's chunks after `after`, then each as it commits, with a reset where chunks were

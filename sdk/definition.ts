@@ -24,6 +24,8 @@ export interface Definition {
   hooks?: LifecycleHooks;
   /** The task's `maxDuration` in ms; a trigger's own overrides it. */
   maxDurationMs?: number;
+  /** The task's `retention` in ms; the engine's applies without it. */
+  retentionMs?: number;
   /** Fires a run on this cron expression for as long as an engine runs this task. */
   schedule?: { cron: string; timezone: string };
 }

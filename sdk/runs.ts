@@ -1,5 +1,6 @@
 import { getBackend } from "./backend.ts";
 import { bulk } from "./bulk.ts";
+import { purge } from "./purge.ts";
 import type { AnyTask, TaskOutput, TaskPayload } from "./tasks.ts";
 import type { RunHandle } from "./trigger.ts";
 import type { ListRunsFilter, Run, RunList } from "./types.ts";
@@ -83,4 +84,6 @@ export const runs = {
   },
   /** Retry, cancel, replay or fork every run a filter matches, with progress. */
   bulk,
+  /** Deletes finished runs older than `olderThan` with all they owned (docs/retention.md). */
+  purge,
 };

@@ -28,9 +28,19 @@ CREATE FUNCTION :SCHEMA.batch_items(items jsonb) RETURNS SETOF jsonb
 CREATE FUNCTION :SCHEMA.delete_runs_records() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+  gone text[] := ARRAY(SELECT id FROM deleted_runs);
 BEGIN
   DELETE FROM :SCHEMA.journal j USING deleted_runs d WHERE j.run_id = d.id;
   DELETE FROM :SCHEMA.run_metadata_history h USING deleted_runs d WHERE h.run_id = d.id;
+  DELETE FROM :SCHEMA.batches WHERE run_ids <@ gone;
+  UPDATE :SCHEMA.batches SET run_ids = ARRAY(SELECT x FROM unnest(run_ids) x WHERE x <> ALL (gone)) WHERE run_ids && gone;
+  DELETE FROM :SCHEMA.bulk_action_items WHERE run_id = ANY (gone);
+  UPDATE :SCHEMA.bulk_action_items SET result_run_id = NULL WHERE result_run_id = ANY (gone);
+  DELETE FROM :SCHEMA.waitpoints WHERE run_ids && gone AND run_ids <@ gone AND status <> 'WAITING';
+  UPDATE :SCHEMA.waitpoints SET run_ids = ARRAY(SELECT x FROM unnest(run_ids) x WHERE x <> ALL (gone)) WHERE run_ids && gone;
+  DELETE FROM :SCHEMA.events e USING deleted_runs d
+    WHERE e.id = d.event_id AND NOT EXISTS (SELECT 1 FROM :SCHEMA.runs r WHERE r.event_id = e.id);
   RETURN NULL;
 END
 $$;
@@ -226,6 +236,7 @@ CREATE TABLE :SCHEMA.tasks (
     concurrency_limit integer,
     rate_limit integer,
     rate_period_ms integer,
+    retention_ms bigint,
     CONSTRAINT tasks_concurrency_limit_check CHECK ((concurrency_limit > 0)),
     CONSTRAINT tasks_kind_check CHECK ((kind = ANY (ARRAY['task'::text, 'job'::text]))),
     CONSTRAINT tasks_rate_limit_check CHECK ((rate_limit > 0)),

@@ -53,6 +53,7 @@ function parseFlags() {
       "task-version": { type: "string" },
       from: { type: "string" },
       to: { type: "string" },
+      "older-than": { type: "string" },
     },
   });
 }

@@ -6,6 +6,7 @@ import { describeError } from "./describe-error.ts";
 import { intFlag, parseCommandLine, parseJson, UsageError } from "./flags.ts";
 import { HELP } from "./help.ts";
 import { migrateCommand } from "./migrate.ts";
+import { purgeCommand } from "./purge.ts";
 import { runsCommand } from "./runs.ts";
 import { schedulesCommand } from "./schedules.ts";
 import { startCommand } from "./start.ts";
@@ -17,7 +18,7 @@ import { triggerCommand } from "./trigger.ts";
 const { values: flags, positionals } = parseCommandLine();
 const cli = createCli(flags);
 
-const COMMANDS = ["start", "migrate", "trigger", "runs", "schedules", "check", "waitpoints"];
+const COMMANDS = ["start", "migrate", "trigger", "runs", "schedules", "check", "waitpoints", "purge"];
 
 async function main(): Promise<void> {
   const [command] = positionals;
@@ -52,6 +53,8 @@ async function run(): Promise<void> {
       return schedulesCommand(cli, sub, arg);
     case "check":
       return checkCommand(cli, positionals.slice(1));
+    case "purge":
+      return purgeCommand(cli);
     case "waitpoints":
       return waitpointsCommand({
         flags: { ...flags, limit: intFlag(flags.limit, "limit", 1, 100) },

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BULK_ACTION_KINDS, RUN_STATUSES } from "../../sdk/types.ts";
+import { BULK_ACTION_KINDS, FINAL_RUN_STATUSES, RUN_STATUSES } from "../../sdk/types.ts";
 import { WAITPOINT_STATUSES } from "../../sdk/waitpoints.ts";
 import { HttpError } from "./http-errors.ts";
 import { MAX_PRIORITY } from "../orchestration/insert-run.ts";
@@ -149,6 +149,16 @@ export const bulkBody = z
       })
       .strict(),
     fromSeq: z.number().int().min(1).optional(),
+    dryRun: z.boolean().optional(),
+  })
+  .strict();
+
+/** `runs.purge`: the age is checked by the engine, which names the accepted forms. */
+export const purgeBody = z
+  .object({
+    olderThan: z.union([z.number(), z.string().max(64)]),
+    task: id.optional(),
+    status: z.union([z.enum(FINAL_RUN_STATUSES), z.array(z.enum(FINAL_RUN_STATUSES)).min(1).max(FINAL_RUN_STATUSES.length)]).optional(),
     dryRun: z.boolean().optional(),
   })
   .strict();

@@ -26,6 +26,7 @@ import { streamRoutes } from "./stream-routes.ts";
 import { waitpointCallback, waitpointRoutes } from "./waitpoint-routes.ts";
 import { overviewRoutes } from "./overview-routes.ts";
 import { bulkRoutes } from "./bulk-routes.ts";
+import { purgeRoutes } from "./purge-routes.ts";
 import { repairRoutes } from "./repair-routes.ts";
 
 type Env = { Variables: { access: Access } };
@@ -259,6 +260,7 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
 
   waitpointRoutes(app, service, readBody);
   bulkRoutes(app, service, readBody);
+  purgeRoutes(app, service, readBody);
   repairRoutes(app, parts, definitions, readBody);
   waitpointCallback(app, service, readBody);
 

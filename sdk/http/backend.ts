@@ -8,6 +8,7 @@ import { waitForEnd } from "./wait-for-end.ts";
 import { streamCalls } from "./streams.ts";
 import { waitpointCalls } from "./waitpoints.ts";
 import { bulkCalls } from "./bulk.ts";
+import { purgeCalls } from "./purge.ts";
 import { eventFromWire, runFromWire, scheduleFromWire, statusesFromWire, type WireEvent, type WireRun, type WireSchedule, type WireStatuses } from "./wire-types.ts";
 
 /** How long a poll waits before reading again when the engine has no stream to spare (429). */
@@ -99,6 +100,7 @@ export function httpBackend(options: HttpOptions): Backend {
     ...waitpointCalls(http),
     ...streamCalls(http),
     ...bulkCalls(http),
+    ...purgeCalls(http),
   };
 }
 

@@ -1,4 +1,5 @@
 import { batchStatements } from "./batches.ts";
+import { bossSchemaOf, RUN_QUEUE } from "../../jobs/job-sender.ts";
 import { bulkStatements } from "./bulk.ts";
 import { eventStatements } from "./events.ts";
 import { feedStatements } from "./feed.ts";
@@ -7,6 +8,7 @@ import { logStatements } from "./logs.ts";
 import { metadataStatements } from "./metadata.ts";
 import { metricsStatements } from "./metrics.ts";
 import { overviewStatements } from "./overview.ts";
+import { retentionStatements } from "./retention.ts";
 import { runStatements } from "./runs.ts";
 import { scheduleStatements } from "./schedules.ts";
 import { statusStatements } from "./statuses.ts";
@@ -31,6 +33,7 @@ export function buildStatements(schema: string) {
     overview: overviewStatements(s),
     streams: streamStatements(s),
     bulk: bulkStatements(s),
+    retention: retentionStatements(s, `"${bossSchemaOf(schema)}"`, RUN_QUEUE),
   };
 }
 

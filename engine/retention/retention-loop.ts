@@ -1,0 +1,42 @@
+import type { Logger } from "../logger.ts";
+import { applyRetention, type PurgeDeps } from "./purge-runs.ts";
+
+const MAX_INTERVAL_MS = 60_000;
+const MIN_INTERVAL_MS = 1_000;
+
+/**
+ * Applies retention in the background of a worker engine: a pass at start, then at a tenth of the
+ * shortest retention it knows of (at least every minute), never two passes at once.
+ */
+export class RetentionLoop {
+  #timer: NodeJS.Timeout | undefined;
+  #pass: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: PurgeDeps,
+    private readonly schema: string,
+    private readonly engineMs: number | undefined,
+    private readonly logger: Logger,
+  ) {}
+
+  /** `shortestMs`: the shortest retention among the engine's and its own tasks'. */
+  start(shortestMs: number | undefined): void {
+    const every = Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, (shortestMs ?? MAX_INTERVAL_MS * 10) / 10));
+    this.#timer = setInterval(() => this.#run(), every);
+    this.#run();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#pass;
+  }
+
+  #run(): void {
+    if (this.#pass) return;
+    this.#pass = applyRetention(this.deps, this.schema, this.engineMs)
+      .then((purged) => void (purged > 0 && this.logger.info("retention purged runs", { purged })))
+      .catch((error: Error) => this.logger.warn("retention pass failed", { error: error.message }))
+      .finally(() => (this.#pass = undefined));
+  }
+}
