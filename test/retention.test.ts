@@ -148,9 +148,19 @@ describe("runs.purge", () => {
     }
     const dry = await post({ olderThan: "5d", task: "ret-leaf", dryRun: true });
     expect([dry.status, await dry.json()]).toEqual([200, { count: 1, dryRun: true }]);
-    const done = await post({ olderThan: "5d", task: "ret-leaf", status: ["SUCCESS"] });
-    expect([done.status, await done.json()]).toEqual([200, { count: 1, dryRun: false }]);
+    // The SDK over HTTP gives the same answers.
+    configure({ baseUrl: engine.url!, secretKey: SECRET });
+    try {
+      expect(await runs.purge({ olderThan: 5 * 86_400, task: "ret-leaf", dryRun: true })).toEqual({ count: 1, dryRun: true });
+      await expect(runs.purge({ olderThan: "5 days" })).rejects.toThrow(/olderThan must be at least one second/);
+      expect(await runs.purge({ olderThan: "5d", task: "ret-leaf", status: ["SUCCESS"] })).toEqual({ count: 1, dryRun: false });
+    } finally {
+      await disconnect();
+      configure({ databaseUrl: TEST_DATABASE_URL, schema });
+    }
     expect(await sql(`SELECT id FROM "${schema}".runs WHERE id = $1`, [id])).toEqual([]);
+    const again = await post({ olderThan: "5d", task: "ret-leaf" });
+    expect([again.status, await again.json()]).toEqual([200, { count: 0, dryRun: false }]);
   }, 60_000);
 });
 
