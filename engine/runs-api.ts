@@ -28,7 +28,7 @@ import { BulkActions } from "./bulk/bulk-actions.ts";
 import { retryRunIn } from "./bulk/act-on-run.ts";
 import type { Logger } from "./logger.ts";
 import { callerTraceContext } from "./tracing/trace-context.ts";
-import type { PurgeResult, PurgeRunsOptions } from "../sdk/purge.ts";
+import type { PurgeResult, PurgeRunsOptions } from "../sdk/types.ts";
 import { purgeRuns } from "./retention/purge-runs.ts";
 
 const headOf = (run: Run): RunHead => ({ id: run.id, status: run.status, revision: run.revision });

@@ -1,4 +1,4 @@
-import type { PurgeResult, PurgeRunsOptions } from "./purge.ts";
+import type { PurgeResult, PurgeRunsOptions } from "./types.ts";
 import type {
   BulkAction,
   BulkActionKind,

@@ -14,7 +14,6 @@ export { runs } from "./runs.ts";
 export { streams } from "./streams.ts";
 export type { DefinedStream, PipeResult, StreamReadOptions, StreamSource } from "./streams.ts";
 export type { BulkForkOptions, BulkOptions } from "./bulk.ts";
-export type { PurgeResult, PurgeRunsOptions } from "./purge.ts";
 export type { RetentionDuration } from "./retention.ts";
 export { schedules } from "./schedules.ts";
 export { configure, disconnect } from "./backend.ts";
@@ -59,6 +58,8 @@ export type {
   BulkDryRun,
   BulkRunsFilter,
   ChildRunResult,
+  PurgeResult,
+  PurgeRunsOptions,
   CreateScheduleOptions,
   EventRecord,
   Json,

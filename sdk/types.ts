@@ -37,7 +37,7 @@ export {
   type TaskInfo,
   type WaitpointStatus,
 } from "../wire/index.ts";
-import type { Json, Metadata, Run, RunHead, RunStatus, RunStatusView, SerializedError, WaitpointStatus } from "../wire/index.ts";
+import type { FinalRunStatus, Json, Metadata, Run, RunHead, RunStatus, RunStatusView, SerializedError, WaitpointStatus } from "../wire/index.ts";
 
 export interface RunStatuses {
   /** The run at the moment the statuses were read. */
@@ -186,3 +186,21 @@ export interface ListWaitTokensFilter {
 
 /** What a run's journal records for `wait.forToken`: the outcome, without the methods added on top. */
 export type WaitTokenOutcome = { ok: true; output: unknown } | { ok: false };
+
+export interface PurgeRunsOptions {
+  /** Runs that finished longer ago than this: seconds, or a duration like "30d" (a `RetentionDuration`). */
+  olderThan: number | string;
+  /** Only runs of this task (with the runs they started, whatever their task). */
+  task?: string | undefined;
+  /** Only runs that ended so; unfinished runs are never purged. */
+  status?: FinalRunStatus | FinalRunStatus[] | undefined;
+  /** Counts the runs that would go and deletes none. */
+  dryRun?: boolean | undefined;
+}
+
+export interface PurgeResult {
+  /** Runs deleted, or that would be on a dry run (runs they started included). */
+  count: number;
+  dryRun: boolean;
+}
+

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { InvalidPayloadError } from "../../sdk/errors.ts";
-import type { PurgeResult, PurgeRunsOptions } from "../../sdk/purge.ts";
+import type { PurgeResult, PurgeRunsOptions } from "../../sdk/types.ts";
 import { durationMs } from "../../sdk/retention.ts";
 import { FINAL_RUN_STATUSES, type FinalRunStatus } from "../../sdk/types.ts";
 import type { Database } from "../db/database.ts";

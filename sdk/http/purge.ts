@@ -1,5 +1,5 @@
 import type { Backend } from "../backend-types.ts";
-import type { PurgeResult } from "../purge.ts";
+import type { PurgeResult } from "../types.ts";
 import type { EngineHttp } from "./request.ts";
 
 /** `runs.purge` over HTTP: `POST /api/runs/purge`. */
