@@ -27,6 +27,7 @@ import { RetentionLoop } from "./retention/retention-loop.ts";
 import { StreamWriter } from "./streams/stream-writer.ts";
 import { EngineMetrics } from "./metrics/engine-metrics.ts";
 import { loadOtelApi } from "./tracing/otel-api.ts";
+import { Alerts } from "./alerts/alerts.ts";
 
 export interface EngineOptions extends EngineOptionsInput {
   /** Tasks (from `task()`) to run; default: every task and job defined in this process. */
@@ -128,6 +129,7 @@ export class Engine {
     // Bound before the worker takes any run: a port in use fails the start with nothing run.
     if (o.http) this.#http = await startHttpServer(this.#parts, this.#definitions);
     if (o.worker) {
+      const alerts = o.alerts.length > 0 ? new Alerts(db, sql, scheduler, o.alerts, this.#logger) : undefined;
       const running = new Map<string, Execution>();
       const dispatcher = new Dispatcher(
         scheduler,
@@ -141,6 +143,7 @@ export class Engine {
           findDefinition: (id, version) => this.#find(id, version),
           hooks: this.#hooks,
           metrics,
+          ...(alerts ? { alerts } : {}),
           wakeAt: (date) => dispatcher.wakeAt(date),
           streams: { writer: new StreamWriter(db, sql, channels.stream, o.streams.maxStreamBytes), maxChunkBytes: o.streams.maxChunkBytes },
         },
@@ -160,6 +163,7 @@ export class Engine {
       const retentions = [o.retention, ...this.#definitions.map((d) => d.retentionMs)].filter((ms) => ms !== undefined);
       this.#retention.start(retentions.length > 0 ? Math.min(...retentions) : undefined);
       await service.schedules.work(scheduler.boss, this.#logger);
+      await alerts?.work(scheduler.boss);
     }
   }
 

@@ -1,6 +1,7 @@
 import { durationMs } from "../sdk/retention.ts";
 import { z } from "zod";
 import { NotConfiguredError } from "../sdk/errors.ts";
+import { ALERT_EVENTS } from "./alerts/alert-events.ts";
 
 const schemaName = z
   .string()
@@ -99,6 +100,15 @@ const optionsSchema = z.object({
   worker: z.boolean().optional(),
   /** Store what a run's code writes with `console.*` in the run's logs (instead of the process's stdout). */
   captureConsole: z.boolean().default(false),
+  /** Webhooks for runs that fail, time out or are canceled, signed with `secret` (docs/observability.md#alerts). */
+  alerts: z
+    .array(z.object({
+      url: z.string().regex(/^https?:\/\/[^/]/, "must be an http(s) URL"),
+      events: z.array(z.enum(ALERT_EVENTS)).min(1, `name at least one of ${ALERT_EVENTS.join(", ")}`),
+      tasks: z.array(z.string().min(1)).min(1).optional(),
+      secret: z.string().min(16, "must be at least 16 characters"),
+    }))
+    .default([]),
 });
 
 /** Refuses a role with a part it does not run, rather than leave that part silently off. */

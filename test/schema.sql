@@ -57,6 +57,20 @@ BEGIN
   RAISE EXCEPTION 'journal entry % of run % is already completed', seq, run_id USING ERRCODE = 'DU001';
 END
 $$;
+CREATE TABLE :SCHEMA.alert_deliveries (
+    id text NOT NULL,
+    event text NOT NULL,
+    run_id text NOT NULL,
+    task_id text NOT NULL,
+    url text NOT NULL,
+    body text NOT NULL,
+    status text DEFAULT 'PENDING'::text NOT NULL,
+    attempts jsonb DEFAULT '[]'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    delivered_at timestamp with time zone,
+    CONSTRAINT alert_delivery_status CHECK ((status = ANY (ARRAY['PENDING'::text, 'DELIVERED'::text, 'FAILED'::text]))),
+    CONSTRAINT alert_event CHECK ((event = ANY (ARRAY['run.failed'::text, 'run.timed_out'::text, 'run.canceled'::text])))
+);
 CREATE TABLE :SCHEMA.batches (
     id text NOT NULL,
     run_ids text[] NOT NULL,
@@ -256,6 +270,8 @@ CREATE TABLE :SCHEMA.waitpoints (
     completed_at timestamp with time zone,
     CONSTRAINT waitpoint_status CHECK ((status = ANY (ARRAY['WAITING'::text, 'COMPLETED'::text, 'TIMED_OUT'::text])))
 );
+ALTER TABLE ONLY :SCHEMA.alert_deliveries
+    ADD CONSTRAINT alert_deliveries_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY :SCHEMA.batches
     ADD CONSTRAINT batches_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY :SCHEMA.bulk_action_items
@@ -288,6 +304,7 @@ ALTER TABLE ONLY :SCHEMA.tasks
     ADD CONSTRAINT tasks_pkey PRIMARY KEY (id, version);
 ALTER TABLE ONLY :SCHEMA.waitpoints
     ADD CONSTRAINT waitpoints_pkey PRIMARY KEY (id);
+CREATE INDEX alert_deliveries_run_idx ON :SCHEMA.alert_deliveries USING btree (run_id);
 CREATE INDEX bulk_action_items_pending_idx ON :SCHEMA.bulk_action_items USING btree (bulk_action_id, run_id) WHERE (done_at IS NULL);
 CREATE INDEX bulk_actions_running_idx ON :SCHEMA.bulk_actions USING btree (heartbeat_at) WHERE (status = 'RUNNING'::text);
 CREATE INDEX journal_revision_idx ON :SCHEMA.journal USING btree (run_id, revision);
@@ -313,6 +330,8 @@ CREATE INDEX waitpoints_run_ids ON :SCHEMA.waitpoints USING gin (run_ids);
 CREATE INDEX waitpoints_tags ON :SCHEMA.waitpoints USING gin (tags);
 CREATE TRIGGER run_streams_deleted AFTER DELETE ON :SCHEMA.run_streams REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION :SCHEMA.delete_stream_chunks();
 CREATE TRIGGER runs_delete_records AFTER DELETE ON :SCHEMA.runs REFERENCING OLD TABLE AS deleted_runs FOR EACH STATEMENT EXECUTE FUNCTION :SCHEMA.delete_runs_records();
+ALTER TABLE ONLY :SCHEMA.alert_deliveries
+    ADD CONSTRAINT alert_deliveries_run_id_fkey FOREIGN KEY (run_id) REFERENCES :SCHEMA.runs(id) ON DELETE CASCADE;
 ALTER TABLE ONLY :SCHEMA.bulk_action_items
     ADD CONSTRAINT bulk_action_items_bulk_action_id_fkey FOREIGN KEY (bulk_action_id) REFERENCES :SCHEMA.bulk_actions(id) ON DELETE CASCADE;
 ALTER TABLE ONLY :SCHEMA.run_logs

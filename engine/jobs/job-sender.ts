@@ -11,6 +11,14 @@ export const RUN_QUEUE = "durably-run";
 /** One job per upcoming schedule occurrence (see schedules/schedules.ts). */
 export const SCHEDULE_QUEUE = "durably-schedule";
 
+/** One job per alert webhook delivery, retried with backoff (see alerts/alerts.ts). */
+export const ALERT_QUEUE = "durably-alert";
+
+/** The delivery an alert job sends. */
+export interface AlertJob {
+  deliveryId: string;
+}
+
 /**
  * Why a run job exists; a fresh attempt counts towards `attempts`, a wake-up does not. "expire"
  * cancels a run that has not started by its ttl instead of executing it; "cancel" calls the

@@ -2,7 +2,7 @@ import { PgBoss, type Db, type JobWithMetadata } from "pg-boss";
 import type pg from "pg";
 import type { Logger } from "../logger.ts";
 import { Batcher } from "../db/batcher.ts";
-import { bossSchemaOf, onClient, RUN_QUEUE, SCHEDULE_QUEUE, type JobSender, type RunJob, type TickJob } from "./job-sender.ts";
+import { ALERT_QUEUE, bossSchemaOf, onClient, RUN_QUEUE, SCHEDULE_QUEUE, type AlertJob, type JobSender, type RunJob, type TickJob } from "./job-sender.ts";
 
 export interface BossOptions {
   /**
@@ -18,6 +18,12 @@ export interface BossOptions {
   /** Where pg-boss runs its statements instead of a pool of its own (see `sendOnly`). */
   db?: Db;
 }
+
+/**
+ * Attempts of an alert after its first, with backoff from about 1 s doubling up to an hour (pg-boss
+ * adds jitter): the last is 3 to 4 hours after the first.
+ */
+export const ALERT_RETRY_LIMIT = 14;
 
 /** pg-boss holds the run jobs: start, retry and wake-up times, and hands runs of dead workers back. */
 export class Scheduler implements JobSender {
@@ -68,6 +74,14 @@ export class Scheduler implements JobSender {
       deleteAfterSeconds: 60 * 60 * 24,
     });
     await this.boss.createQueue(SCHEDULE_QUEUE, { retryLimit: 20, retryDelay: 1, expireInSeconds: 60, deleteAfterSeconds: 60 * 60 });
+    await this.boss.createQueue(ALERT_QUEUE, {
+      retryLimit: ALERT_RETRY_LIMIT, retryDelay: 1, retryBackoff: true, retryDelayMax: 60 * 60,
+      expireInSeconds: 60, deleteAfterSeconds: 60 * 60 * 24 * 7,
+    });
+  }
+
+  async sendAlert(db: Db, job: AlertJob): Promise<void> {
+    await this.boss.send(ALERT_QUEUE, job, { db });
   }
 
   async send(db: Db | null, job: RunJob, startAfter?: Date): Promise<void> {

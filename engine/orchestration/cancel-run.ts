@@ -3,7 +3,7 @@ import { onClient } from "../jobs/job-sender.ts";
 import type { InsertDeps } from "./insert-run.ts";
 import { wakeParent } from "./wake-parent.ts";
 
-const CANCELED_ERROR = { name: "CanceledError", message: "Run canceled", code: "CANCELED" };
+export const CANCELED_ERROR = { name: "CanceledError", message: "Run canceled", code: "CANCELED" };
 
 /**
  * Cancels a run and every unfinished run below it, in one transaction. Each canceled run gets a

@@ -39,13 +39,13 @@ export async function callCancelHooks(deps: CancelHookDeps, row: RunRow, definit
   await deps.db.query(deps.sql.journal.hookOnEndedRun, [row.id, "onCancel", startedAt, deps.notifyChannel]);
 }
 
-/** The `cancel` job of a run canceled while no execution held it; answers the run's task if it is CANCELED. */
-export async function cancelHooksOf(deps: CancelHookDeps, runId: string): Promise<string | undefined> {
+/** The `cancel` job of a run canceled while no execution held it; answers the run if it is CANCELED. */
+export async function cancelHooksOf(deps: CancelHookDeps, runId: string): Promise<RunReadRow | undefined> {
   const { rows } = await deps.db.query<RunReadRow>(deps.sql.runs.get, [runId]);
   const row = rows[0];
   if (row?.status !== "CANCELED") return undefined;
   const definition = deps.findDefinition(row.task_id, row.task_version);
   if (!definition) deps.logger.warn("no code for this canceled run's task in this process; only the engine's onCancel is called", { runId, task: row.task_id });
   await callCancelHooks(deps, row, definition);
-  return row.task_id;
+  return row;
 }

@@ -8,13 +8,14 @@ import type { RunRow } from "../db/rows.ts";
 import type { Statements } from "../db/sql/index.ts";
 import { Execution, exhaustedStepErrors, type Interruption } from "../journal/execution.ts";
 import type { LifecycleHooks } from "../../sdk/hooks.ts";
-import type { SerializedError } from "../../sdk/types.ts";
+import type { RunStatus, SerializedError } from "../../sdk/types.ts";
 import { RunHooks } from "./run-hooks.ts";
 import type { BatchedWrites } from "../journal/batched-writes.ts";
 import { recordedCalls } from "../journal/recorded-call.ts";
 import { Recorder } from "../journal/recorder.ts";
 import { withFaultPoints } from "../debug/fault-points.ts";
-import { expireRun } from "../orchestration/expire-run.ts";
+import { EXPIRED_ERROR, expireRun } from "../orchestration/expire-run.ts";
+import { CANCELED_ERROR } from "../orchestration/cancel-run.ts";
 import type { ClaimedRow } from "../db/rows.ts";
 import { claimRun, withCompleteJournal } from "./claim-run.ts";
 import { callCancelHooks, cancelHooksOf } from "./cancel-hooks.ts";
@@ -28,6 +29,7 @@ import { decode, encode, serializeError } from "../serialize.ts";
 import type { StreamWriter } from "../streams/stream-writer.ts";
 import type { EngineMetrics } from "../metrics/engine-metrics.ts";
 import { RunTracing } from "../tracing/run-tracing.ts";
+import type { Alerts } from "../alerts/alerts.ts";
 
 export interface ExecuteDeps {
   db: Database;
@@ -51,6 +53,8 @@ export interface ExecuteDeps {
   streams: { writer: StreamWriter; maxChunkBytes: number };
   /** Counts runs started and finished and times steps, for `/metrics`. */
   metrics?: EngineMetrics;
+  /** Sends the alert webhooks of runs that fail, time out or are canceled. */
+  alerts?: Alerts;
 }
 
 /** How long a run whose queue is full waits before trying for a slot again. */
@@ -71,12 +75,12 @@ export type JobOutcome = "done" | "give-back";
 export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: boolean, control: ExecutionControl = {}): Promise<JobOutcome> {
   if (job.reason === "expire") {
     const task = await expireRun(deps, job.runId);
-    if (task !== undefined) deps.metrics?.runFinished(task, "CANCELED");
+    if (task !== undefined) await ended(deps, { id: job.runId, task_id: task }, "CANCELED", EXPIRED_ERROR);
     return "done";
   }
   if (job.reason === "cancel") {
-    const task = await cancelHooksOf(deps, job.runId);
-    if (task !== undefined) deps.metrics?.runFinished(task, "CANCELED");
+    const canceled = await cancelHooksOf(deps, job.runId);
+    if (canceled) await ended(deps, canceled, "CANCELED", canceled.error);
     return "done";
   }
   const lease = randomUUID();
@@ -175,7 +179,7 @@ async function executeDefined(
       return held ? "give-back" : "done";
     }
     if (why.type === "abandoned" && why.reason === "canceled") {
-      deps.metrics?.runFinished(row.task_id, "CANCELED");
+      await ended(deps, row, "CANCELED", CANCELED_ERROR);
       await callCancelHooks(deps, row, definition);
     }
     return "done";
@@ -192,7 +196,7 @@ async function executeDefined(
     // A reader that sees the run finished finds all its lines, and every chunk (appended without awaiting too).
     await execution.logsStored();
     await execution.settleStreams();
-    if (await recorder.release(status, output, error)) deps.metrics?.runFinished(row.task_id, status);
+    if (await recorder.release(status, output, error)) await ended(deps, row, status, error);
     return "done" as const;
   };
 
@@ -218,7 +222,9 @@ async function executeDefined(
   if (deps.running.get(row.id) === execution) deps.running.delete(row.id);
   if (outcome.type !== "returned" && outcome.type !== "threw") return letGo(outcome);
   // Metadata writes the code did not await (`metadata.parent.set(…)` as Trigger.dev's examples write it) land before the run ends.
-  const stopped = await Promise.race([execution.metadataWritten().then(() => null), execution.interrupted]);
+  // Out of time, the budget's own abort has interrupted the execution: that is the timeout, not a reason to let go of the run.
+  const timedOut = outcome.type === "threw" && outcome.error instanceof MaxDurationExceededError;
+  const stopped = timedOut ? null : await Promise.race([execution.metadataWritten().then(() => null), execution.interrupted]);
   if (stopped) return letGo(stopped);
 
   if (outcome.type === "returned") execution.checkFullyReplayed();
@@ -250,6 +256,12 @@ async function executeDefined(
     return "done";
   }
   return end(hooks.failed(error), "FAILURE", undefined, serializeError(error));
+}
+
+/** A run this process ended (or saw canceled): counted, and alerted if an alert asks for it. */
+async function ended(deps: ExecuteDeps, run: { id: string; task_id: string }, status: RunStatus, error: SerializedError | null): Promise<void> {
+  deps.metrics?.runFinished(run.task_id, status);
+  await deps.alerts?.runEnded(run, status, error);
 }
 
 function divergenceFields(error: NonDeterminismError) {

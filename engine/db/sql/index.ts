@@ -1,3 +1,4 @@
+import { alertStatements } from "./alerts.ts";
 import { batchStatements } from "./batches.ts";
 import { bossSchemaOf, RUN_QUEUE } from "../../jobs/job-sender.ts";
 import { bulkStatements } from "./bulk.ts";
@@ -20,6 +21,7 @@ export function buildStatements(schema: string) {
   const s = `"${schema}"`;
   return {
     runs: runStatements(s),
+    alerts: alertStatements(s),
     journal: journalStatements(s),
     statuses: statusStatements(s),
     events: eventStatements(s),
