@@ -1,4 +1,4 @@
-/** Alert webhooks' deliveries (migrations/000026_alert_deliveries.sql). */
+/** Alert webhooks' deliveries (migrations/000027_alert_deliveries.sql). */
 export function alertStatements(s: string) {
   return {
     /** $1 id, $2 event, $3 run, $4 task, $5 url, $6 body. */
