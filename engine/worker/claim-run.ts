@@ -45,10 +45,10 @@ export async function claimRun(
   sql: Statements,
   writes: BatchedWrites,
   namespace: string,
-  args: { runId: string; lease: string; countsAsAttempt: number; notifyChannel: string },
+  args: { runId: string; lease: string; countsAsAttempt: number; takeover: boolean; notifyChannel: string },
 ): Promise<Claim> {
   const values = [args.runId, args.lease, args.countsAsAttempt, args.notifyChannel];
-  const claimed = await writes.claim({ run_id: args.runId, lease: args.lease, counts: args.countsAsAttempt });
+  const claimed = await writes.claim({ run_id: args.runId, lease: args.lease, counts: args.countsAsAttempt, takeover: args.takeover });
   if (claimed) return { type: "claimed", row: claimed };
   const blocker = (await db.query<Blocker>(sql.runs.claimBlocker, [args.runId])).rows[0];
   if (blocker?.deferred_until) return { type: "deferred", until: blocker.deferred_until };

@@ -85,7 +85,7 @@ export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: bo
   }
   const lease = randomUUID();
   const countsAsAttempt = job.reason === "start" || job.reason === "retry" || redelivered ? 1 : 0;
-  const claim = await claimRun(deps.db, deps.sql, deps.writes, deps.notifyChannel, { runId: job.runId, lease, countsAsAttempt, notifyChannel: deps.notifyChannel });
+  const claim = await claimRun(deps.db, deps.sql, deps.writes, deps.notifyChannel, { runId: job.runId, lease, countsAsAttempt, takeover: redelivered, notifyChannel: deps.notifyChannel });
   if (claim.type === "nothing-to-do") return "done";
   if (claim.type === "deferred") {
     // Its job moves with the run's start; the run is still QUEUED, and its debounce key still pushes it back.

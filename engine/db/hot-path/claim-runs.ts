@@ -8,6 +8,13 @@ export interface ClaimItem {
   lease: string;
   /** 1 when this execution is a new attempt (a start, a retry, a crash), 0 for a wake-up. */
   counts: number;
+  /**
+   * Whether the claim may take the run from an execution that still holds it: only a job pg-boss
+   * delivers again, because the worker that held it stopped heartbeating. A job sent for an earlier
+   * moment of the run (the wake-up of a wait a cancel cut short, say) finds its run executing
+   * again after a retry, and taking it over would run that execution's current step twice.
+   */
+  takeover: boolean;
 }
 
 /**

@@ -205,12 +205,12 @@ export function runStatements(s: string) {
      * fences off any older execution still alive. Limited queues go through `claimLimited`.
      */
     claimMany: `
-      WITH w AS (${batchItems(s, "$1", "run_id text, lease uuid, counts integer")}),
+      WITH w AS (${batchItems(s, "$1", "run_id text, lease uuid, counts integer, takeover boolean")}),
       claimed AS (
         UPDATE ${s}.runs r SET ${claimSet("w.lease", "w.counts", "NULL")}
         FROM w
         WHERE r.id = w.run_id AND ${notExpired} AND ${notDeferred}
-          AND r.status IN ('QUEUED', 'WAITING', 'EXECUTING')
+          AND (r.status IN ('QUEUED', 'WAITING') OR r.status = 'EXECUTING' AND w.takeover)
           AND (r.concurrency_limit IS NULL AND r.rate_limit IS NULL OR r.status = 'EXECUTING')
         ${claimReturning(s)}
       )${selectNotifyingTogether("claimed", "$2")}`,
