@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { configure, logger, metadata, runs, streams, task, wait } from "durably";
+import { Client, configure, eventTrigger, logger, metadata, runs, streams, task, wait } from "durably";
 import { createEngine, type Engine } from "durably/engine";
 import { disconnect } from "../sdk/backend.ts";
 import { dropSchemas, sql, TEST_DATABASE_URL, uniqueSchema } from "./helpers/db.ts";
@@ -42,10 +42,13 @@ const starter = task({
   run: async (payload: { delay?: string }) => (await leaf.trigger({}, payload.delay ? { delay: payload.delay } : {})).id,
 });
 
+const client = new Client({ id: "retention" });
+client.defineJob({ id: "ret-job", name: "Retention job", version: "1", trigger: eventTrigger({ name: "ret.event" }), run: async (payload: { n: number }) => payload.n });
+
 let engine: Engine;
 beforeAll(async () => {
   engine = createEngine({
-    databaseUrl: TEST_DATABASE_URL, schema, tasks: [child, leaf, parent, starter], http: { port: 0 }, secretKey: SECRET,
+    databaseUrl: TEST_DATABASE_URL, schema, tasks: [child, leaf, parent, starter], clients: [client], http: { port: 0 }, secretKey: SECRET,
     logLevel: "error", pollIntervalMs: 200,
   });
   await engine.start();
@@ -103,16 +106,26 @@ describe("runs.purge", () => {
     const recent = (await leaf.trigger({})).id;
     expect(await finished(recent)).toBe("SUCCESS");
     const [queuedChild] = await childrenOf(waitingParent);
+    // An old event's run goes with its event; a recent event and its run stay.
+    const eventRun = async (n: number) => {
+      const event = await client.sendEvent({ name: "ret.event", payload: { n } });
+      const [run] = await client.getEventRuns(event.id);
+      expect(await finished(run!.id)).toBe("SUCCESS");
+      return { eventId: event.id, runId: run!.id };
+    };
+    const oldEvent = await eventRun(1);
+    const recentEvent = await eventRun(2);
 
-    const purged = [oldParent, oldChild!, fork, ...batchIds];
+    const purged = [oldParent, oldChild!, fork, ...batchIds, oldEvent.runId];
     await ageDays([...purged, waitingParent, queuedChild!, recentParent], 40);
     // Nothing of these runs may change while the snapshots are compared.
     await engine.stop();
     try {
       const before = await snapshot();
-      for (const id of purged) expect(Object.values(before).flat().filter((row) => mentions(row, [id])).length).toBeGreaterThan(1);
+      for (const id of purged) expect(Object.values(before).flat().filter((row) => mentions(row, [id])).length).toBeGreaterThan(0);
       expect(before.stream_chunks!.some((row) => mentions(row, [oldChild!]))).toBe(true);
       expect(before.waitpoints!.some((row) => mentions(row, [oldParent]))).toBe(true);
+    expect(before.events!.filter((row) => mentions(row, [oldEvent.eventId, recentEvent.eventId]))).toHaveLength(2);
 
       // The status filter picks roots: only the failed leaf matches, and it goes alone.
       expect(await runs.purge({ olderThan: "30d", status: "FAILURE", dryRun: true })).toEqual({ count: 1, dryRun: true });
@@ -122,10 +135,11 @@ describe("runs.purge", () => {
 
       expect(await runs.purge({ olderThan: "30d" })).toEqual({ count: purged.length, dryRun: false });
       const after = await snapshot();
-      const expected = Object.fromEntries(Object.entries(before).map(([table, rows]) => [table, rows.filter((row) => !mentions(row, purged))]));
+      const gone = [...purged, oldEvent.eventId];
+    const expected = Object.fromEntries(Object.entries(before).map(([table, rows]) => [table, rows.filter((row) => !mentions(row, gone))]));
       expect(after).toEqual(expected);
       const left = await sql<{ id: string }>(`SELECT id FROM "${schema}".runs ORDER BY id`);
-      expect(left.map((r) => r.id)).toEqual([waitingParent, queuedChild!, recentParent, recentChild!, recent].sort());
+      expect(left.map((r) => r.id)).toEqual([waitingParent, queuedChild!, recentParent, recentChild!, recent, recentEvent.runId].sort());
       expect(await runs.purge({ olderThan: "30d" })).toEqual({ count: 0, dryRun: false });
 
       await expect(runs.purge({ olderThan: "soon" })).rejects.toThrow(/olderThan must be at least one second/);
