@@ -151,6 +151,24 @@ describe("OpenTelemetry", () => {
   });
 });
 
+describe("with @opentelemetry/api but no tracer provider registered", () => {
+  it("makes no tracing for an execution, which then takes the untraced path of every io call", async () => {
+    const { loadOtelApi } = await import("../engine/tracing/otel-api.ts");
+    const { RunTracing } = await import("../engine/tracing/run-tracing.ts");
+    expect(await loadOtelApi()).not.toBeNull();
+    const run = { id: "run_1", task_id: "t", task_version: "1", attempts: 1, trace_context: null };
+    trace.disable();
+    try {
+      expect(RunTracing.start(run)).toBeUndefined();
+    } finally {
+      trace.setGlobalTracerProvider(provider);
+    }
+    const tracing = RunTracing.start(run);
+    expect(tracing).toBeDefined();
+    tracing?.end("succeeded");
+  });
+});
+
 describe("without @opentelemetry/api", () => {
   it("loads nothing and traces nothing, and triggers carry no trace context", async () => {
     vi.resetModules();
