@@ -111,14 +111,21 @@ describe("statements that lock several runs take them in one order", () => {
     expect(db.deadlocks).toEqual([]);
   });
 
-  it("the heartbeat does not deadlock with another party", async () => {
-    const leases = await executing("run_beat_b", "run_beat_a");
+  it("the heartbeat never waits for a locked run, so not even a party locking against the id order deadlocks with it", async () => {
+    // A child run's change to its parent's metadata locks the child, then the parent.
+    const leases = await executing("run_skip_a", "run_skip_b");
     const ready = new ReadyRuns(db, statements, channels);
-    let beat: Promise<void> | undefined;
-    await lockInOrder("run_beat_a", "run_beat_b", async () => {
-      beat = ready.heartbeat([{ id: "run_beat_b", lease: leases.run_beat_b! }, { id: "run_beat_a", lease: leases.run_beat_a! }]);
-    });
-    await beat;
+    const other = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await other.connect();
+    try {
+      await other.query("BEGIN");
+      await other.query(`UPDATE "${schema}".runs SET updated_at = now() WHERE id = 'run_skip_b'`);
+      await ready.heartbeat([{ id: "run_skip_a", lease: leases.run_skip_a! }, { id: "run_skip_b", lease: leases.run_skip_b! }]);
+      await other.query(`UPDATE "${schema}".runs SET updated_at = now() WHERE id = 'run_skip_a'`);
+      await other.query("COMMIT");
+    } finally {
+      await other.end();
+    }
     expect(db.deadlocks).toEqual([]);
   });
 

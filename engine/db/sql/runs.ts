@@ -224,12 +224,15 @@ export function runStatements(s: string) {
 
     /**
      * The worker executing these runs (id, lease pairs) is alive; no revision: nothing a reader sees
-     * changed. Locks the runs in id order (see `lockOrder`) before touching them.
+     * changed. A run whose row is locked is being written right now: it is skipped, not waited
+     * for, and its next heartbeat (a third of the lapse) counts. So the heartbeat waits for no
+     * lock and can deadlock with nothing, not even a child's change to its parent's metadata,
+     * which locks the child before the parent.
      */
     heartbeat: `
       WITH held AS (
         SELECT r.id FROM ${s}.runs r JOIN unnest($1::text[], $2::uuid[]) AS h(id, lease) ON r.id = h.id AND r.lease = h.lease
-        WHERE r.status = 'EXECUTING' ORDER BY ${lockOrder("r")} FOR NO KEY UPDATE OF r
+        WHERE r.status = 'EXECUTING' FOR NO KEY UPDATE OF r SKIP LOCKED
       )
       UPDATE ${s}.runs r SET heartbeat_at = now() FROM held WHERE r.id = held.id`,
 
