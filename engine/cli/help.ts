@@ -39,6 +39,11 @@ Usage:
   durably check <entry files…> --repair [--task id] [--since ISO-date] [--yes]
       For each failed run, the first step that would now run differently; once
       confirmed (or with --yes), forks each run from its own step.
+  durably audit verify [--run id | --since ISO-date]
+      Recomputes the hash chain of each run's statuses and metadata changes; exits 1
+      naming the first broken link (run, table, seq) when one was edited or deleted.
+  durably audit export <run-id> [--format json|csv] [--output file]
+      The run's full status and metadata history, with the hash of each version.
 
 Options:
   --json        Print JSON instead of text (runs watch and --watch: one JSON object a line).

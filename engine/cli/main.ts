@@ -1,5 +1,6 @@
 import { inspect } from "node:util";
 import { waitpointsCommand } from "../waitpoints/cli-command.ts";
+import { auditCommand } from "./audit.ts";
 import { checkCommand } from "./check.ts";
 import { createCli } from "./context.ts";
 import { describeError } from "./describe-error.ts";
@@ -18,7 +19,7 @@ import { triggerCommand } from "./trigger.ts";
 const { values: flags, positionals } = parseCommandLine();
 const cli = createCli(flags);
 
-const COMMANDS = ["start", "migrate", "trigger", "runs", "schedules", "check", "waitpoints", "purge"];
+const COMMANDS = ["start", "migrate", "trigger", "runs", "schedules", "check", "waitpoints", "purge", "audit"];
 
 async function main(): Promise<void> {
   const [command] = positionals;
@@ -51,6 +52,8 @@ async function run(): Promise<void> {
       return runsCommand(cli, sub, arg);
     case "schedules":
       return schedulesCommand(cli, sub, arg);
+    case "audit":
+      return auditCommand(cli, sub, arg);
     case "check":
       return checkCommand(cli, positionals.slice(1));
     case "purge":

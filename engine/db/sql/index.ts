@@ -1,4 +1,5 @@
 import { alertStatements } from "./alerts.ts";
+import { auditStatements } from "./audit.ts";
 import { batchStatements } from "./batches.ts";
 import { bossSchemaOf, RUN_QUEUE } from "../../jobs/job-sender.ts";
 import { bulkStatements } from "./bulk.ts";
@@ -36,6 +37,7 @@ export function buildStatements(schema: string) {
     streams: streamStatements(s),
     bulk: bulkStatements(s),
     retention: retentionStatements(s, `"${bossSchemaOf(schema)}"`, RUN_QUEUE),
+    audit: auditStatements(s),
   };
 }
 

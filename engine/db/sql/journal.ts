@@ -1,3 +1,4 @@
+import { chained, metadataContent, statusContent } from "./audit.ts";
 import { batchItems } from "./batch.ts";
 import { journalEntryJson } from "./feed.ts";
 import { notifiedCte, notifyRun, sent } from "./notify.ts";
@@ -98,7 +99,7 @@ const stillExecuting = `run.status = 'EXECUTING' COLLATE "C"`;
 const replaceFailedEntry = (s: string) => `ON CONFLICT (run_id, seq) DO UPDATE SET
         status = CASE WHEN old.status = 'failed' THEN excluded.status ELSE ${s}.refuse_completed_entry(old.run_id, old.seq) END,
         output = excluded.output, error = excluded.error, attempts = excluded.attempts, revision = excluded.revision,
-        started_at = excluded.started_at, finished_at = now()`;
+        started_at = excluded.started_at, finished_at = now(), audit_hash = excluded.audit_hash`;
 
 /** The SQLSTATE of a write refused for meeting a completed entry (see `replaceFailedEntry`). */
 export const ENTRY_COMPLETED = "DU001";
@@ -120,6 +121,23 @@ const pushedEntry = (followed: string) =>
  */
 const mergedMetadata = (s: string, op: string, key: string, value: string) => `${s}.apply_metadata_op(run.metadata, ${op}, ${key}, ${value})`;
 
+/**
+ * The SET of a run's metadata and chain head for a write of the given values: a status entry or a
+ * metadata change moves the head to its own hash (engine/db/sql/audit.ts), which the version row
+ * then stores; any other entry leaves it. The merged metadata is computed once, for both.
+ */
+function chainedVersion(
+  s: string, metadata: boolean,
+  v: { run: string; seq: string; kind: string; key: string; status: string; output: string; md: string; op: string; mdKey: string; value: string },
+): string {
+  const status = `CASE WHEN ${v.kind} = 'status' THEN ${chained("run.audit_hash", statusContent(v.run, v.seq, v.key, v.status, v.output, "now()"))} ELSE run.audit_hash END`;
+  if (!metadata) return `audit_hash = ${status}`;
+  return `(metadata, audit_hash) = (
+          SELECT m.md, CASE WHEN ${v.md} IS NULL THEN ${status}
+            ELSE ${chained("run.audit_hash", metadataContent(v.run, v.seq, v.op, v.mdKey, v.value, "m.md", "NULL", "now()"))} END
+          FROM (SELECT CASE WHEN ${v.md} IS NULL THEN run.metadata ELSE ${mergedMetadata(s, v.op, v.mdKey, v.value)} END AS md) AS m)`;
+}
+
 function writeJournal(s: string, metadata: boolean): string {
   return `
     WITH w AS (
@@ -131,24 +149,24 @@ function writeJournal(s: string, metadata: boolean): string {
         lease = CASE WHEN w.next_status IS NULL THEN run.lease ELSE NULL END,
         output = CASE WHEN w.seq IS NULL THEN coalesce(w.run_output, run.output) ELSE run.output END,
         error = CASE WHEN w.seq IS NULL THEN w.run_error ELSE run.error END,
-        finished_at = CASE WHEN w.next_status IN ('SUCCESS', 'FAILURE', 'CANCELED') THEN now() ELSE run.finished_at END${metadata ? `,
-        metadata = CASE WHEN w.md IS NULL THEN run.metadata ELSE ${mergedMetadata(s, "w.md_op", "w.md_key", "w.md_value")} END` : ""}
+        finished_at = CASE WHEN w.next_status IN ('SUCCESS', 'FAILURE', 'CANCELED') THEN now() ELSE run.finished_at END,
+        ${chainedVersion(s, metadata, { run: "w.run_id", seq: "w.seq", kind: "w.kind", key: "w.key", status: "w.status", output: "w.output", md: "w.md", op: "w.md_op", mdKey: "w.md_key", value: "w.md_value" })}
       FROM w WHERE run.id = w.run_id AND run.lease = w.lease AND ${stillExecuting}
       RETURNING run.id, run.revision, w.seq IS NULL AS ended, run.status IN ('SUCCESS', 'FAILURE', 'CANCELED') AS finished, w.seq, w.kind, w.key, w.status AS entry_status,
-        w.output AS entry_output, w.error AS entry_error, w.attempts, w.started_at AS entry_started_at${metadata ? `,
+        w.output AS entry_output, w.error AS entry_error, w.attempts, w.started_at AS entry_started_at, run.audit_hash${metadata ? `,
         CASE WHEN w.md IS NOT NULL THEN run.metadata END AS md, w.md_op, w.md_key, w.md_value` : ""}
     ), j AS (
-      INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output, error, attempts, revision, started_at)
+      INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output, error, attempts, revision, started_at, audit_hash)
       SELECT r.id, r.seq, r.kind, r.key, r.entry_status, ${metadata ? "CASE WHEN r.md IS NULL THEN r.entry_output ELSE jsonb_build_object('json', r.md) END" : "r.entry_output"},
-        r.entry_error, r.attempts, r.revision, r.entry_started_at
+        r.entry_error, r.attempts, r.revision, r.entry_started_at, CASE WHEN r.kind = 'status'${metadata ? " AND r.md IS NULL" : ""} THEN r.audit_hash END
       FROM r WHERE NOT r.ended
       ${replaceFailedEntry(s)}
       RETURNING run_id, revision, ${pushedEntry("old.run_id = ANY($4::text[])")}
     ), landed AS (
       SELECT run_id, revision, entry, false AS finished FROM j UNION ALL SELECT id, revision, NULL, finished FROM r WHERE ended
     )${metadata ? `, mh AS (
-      INSERT INTO ${s}.run_metadata_history (run_id, seq, op, key, value, metadata, revision)
-      SELECT r.id, r.seq, r.md_op, r.md_key, r.md_value, r.md, r.revision FROM r JOIN j ON j.run_id = r.id
+      INSERT INTO ${s}.run_metadata_history (run_id, seq, op, key, value, metadata, revision, audit_hash)
+      SELECT r.id, r.seq, r.md_op, r.md_key, r.md_value, r.md, r.revision, r.audit_hash FROM r JOIN j ON j.run_id = r.id
       WHERE r.md IS NOT NULL
     )` : ""}
     , ${claimReadyCtes(s, "$3::integer")}
@@ -165,18 +183,19 @@ function writeOne(s: string, metadata: boolean): string {
     WITH r AS (
       UPDATE ${s}.runs AS run SET revision = run.revision + 1, updated_at = now(),
         status = coalesce($11::text, run.status),
-        lease = CASE WHEN $11::text IS NULL THEN run.lease ELSE NULL END${metadata ? `,
-        metadata = CASE WHEN $13::jsonb IS NULL THEN run.metadata ELSE ${mergedMetadata(s, "$14", "$15", "$16::jsonb")} END` : ""}
+        lease = CASE WHEN $11::text IS NULL THEN run.lease ELSE NULL END,
+        ${chainedVersion(s, metadata, { run: "$1::text", seq: "$3::integer", kind: "$4::text", key: "$5::text", status: `$6::${s}.entry_status`, output: "$7::jsonb", md: "$13::jsonb", op: "$14::text", mdKey: "$15::text", value: "$16::jsonb" })}
       WHERE run.id = $1 AND run.lease = $2 AND run.status = 'EXECUTING'
-      RETURNING run.id, run.revision${metadata ? ", run.metadata AS md" : ""}
+      RETURNING run.id, run.revision, run.audit_hash${metadata ? ", run.metadata AS md" : ""}
     ), j AS (
-      INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output, error, attempts, revision, started_at)
-      SELECT r.id, $3, $4, $5, $6, ${metadata ? "CASE WHEN $13::jsonb IS NULL THEN $7 ELSE jsonb_build_object('json', r.md) END" : "$7"}, $8, $9, r.revision, $10 FROM r
+      INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output, error, attempts, revision, started_at, audit_hash)
+      SELECT r.id, $3, $4, $5, $6, ${metadata ? "CASE WHEN $13::jsonb IS NULL THEN $7 ELSE jsonb_build_object('json', r.md) END" : "$7"}, $8, $9, r.revision, $10,
+        CASE WHEN $4::text = 'status'${metadata ? " AND $13::jsonb IS NULL" : ""} THEN r.audit_hash END FROM r
       ${replaceFailedEntry(s)}
       RETURNING run_id, revision, ${pushedEntry(`$${metadata ? 17 : 13}::boolean`)}
     )${metadata ? `, mh AS (
-      INSERT INTO ${s}.run_metadata_history (run_id, seq, op, key, value, metadata, revision)
-      SELECT j.run_id, $3, $14, $15, $16::jsonb, r.md, j.revision FROM j, r
+      INSERT INTO ${s}.run_metadata_history (run_id, seq, op, key, value, metadata, revision, audit_hash)
+      SELECT j.run_id, $3, $14, $15, $16::jsonb, r.md, j.revision, r.audit_hash FROM j, r
     )` : ""}
     SELECT j.run_id, j.revision, j.entry, pg_notify($12, j.run_id || ':' || j.revision) FROM j`;
 }

@@ -1,3 +1,4 @@
+import { chained, metadataContent } from "./audit.ts";
 import { notifyRun } from "./notify.ts";
 
 /** Statements on `run_metadata_history`, the audit trail of every metadata change, and on another run's metadata. */
@@ -31,11 +32,12 @@ export function metadataStatements(s: string) {
      */
     changeByDescendant: `
       WITH r AS (
-        UPDATE ${s}.runs r SET metadata = $2::jsonb, revision = r.revision + 1, updated_at = now()
-        WHERE r.id = $1 RETURNING r.id, r.revision, r.status, r.updated_at
+        UPDATE ${s}.runs r SET metadata = $2::jsonb, revision = r.revision + 1, updated_at = now(),
+          audit_hash = ${chained("r.audit_hash", metadataContent("r.id", "-(r.revision + 1)", "$3", "$4", "$5", "$2", "$6", "now()"))}
+        WHERE r.id = $1 RETURNING r.id, r.revision, r.status, r.updated_at, r.audit_hash
       ), h AS (
-        INSERT INTO ${s}.run_metadata_history (run_id, seq, op, key, value, metadata, at, child_run_id, revision)
-        SELECT r.id, -r.revision, $3, $4, $5::jsonb, $2::jsonb, r.updated_at, $6, r.revision FROM r
+        INSERT INTO ${s}.run_metadata_history (run_id, seq, op, key, value, metadata, at, child_run_id, revision, audit_hash)
+        SELECT r.id, -r.revision, $3, $4, $5::jsonb, $2::jsonb, r.updated_at, $6, r.revision, r.audit_hash FROM r
       )
       SELECT r.revision, ${notifyRun("r", "$7")} FROM r`,
   };

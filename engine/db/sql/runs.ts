@@ -1,3 +1,4 @@
+import { chained, metadataContent } from "./audit.ts";
 import { batchItems } from "./batch.ts";
 import { notifyNewRun, notifyRun, selectNotifyingTogether } from "./notify.ts";
 import { readySince } from "./ready-since.ts";
@@ -103,6 +104,10 @@ export function claimReadyCtes(s: string, limit: string): string {
 const metadataMatches = (key: string, value: string) =>
   `(r.metadata ? ${key} AND (coalesce(${value}::text, '') = '' OR r.metadata ->> ${key} = ${value}))`;
 
+/** A new run's chain head: the hash of its trigger's metadata, the first version (none when empty). */
+const triggerHash = (id: string, metadata: string) =>
+  `CASE WHEN ${metadata} <> '{}'::jsonb THEN ${chained("NULL", metadataContent(id, "0", "'trigger'", "NULL", "NULL", metadata, "NULL", "now()"))} END`;
+
 /**
  * Inserts many runs without an idempotency key, read from $1 (JSON records), in `ins`. With
  * `onlyIfAllReady` it inserts nothing unless every run is ready at once, so that it can commit on
@@ -121,23 +126,23 @@ const insertRuns = (s: string, onlyIfAllReady: boolean) => `
       ), ins AS (
         INSERT INTO ${s}.runs AS r (id, task_id, task_version, event_id, parent_run_id, payload, status, metadata, tags,
           resume_parent, expires_at, queue, concurrency_limit, concurrency_key, forked_from, scheduled_for, max_duration_ms,
-          priority, rate_limit, rate_period_ms, ready_at, lease, attempts, started_at, heartbeat_at, trace_context)
+          priority, rate_limit, rate_period_ms, ready_at, lease, attempts, started_at, heartbeat_at, trace_context, audit_hash)
         SELECT w.id, w.task_id, w.task_version, w.event_id, w.parent_run_id, w.payload,
           CASE WHEN w.lease IS NULL THEN 'QUEUED' ELSE 'EXECUTING' END, w.metadata, w.tags,
           w.resume_parent, w.expires_at, q.queue, q.concurrency_limit, w.concurrency_key, w.forked_from, w.scheduled_for,
           w.max_duration_ms, w.priority, q.rate_limit, q.rate_period_ms,
           CASE WHEN w.lease IS NULL THEN ${readyAt("w.delayed", "q", "w.priority")} END, w.lease,
           CASE WHEN w.lease IS NULL THEN 0 ELSE 1 END, CASE WHEN w.lease IS NOT NULL THEN now() END, CASE WHEN w.lease IS NOT NULL THEN now() END,
-          w.trace_context
+          w.trace_context, ${triggerHash("w.id", "w.metadata")}
         FROM w LEFT JOIN ${s}.tasks t ON t.id = w.task_id AND t.version = w.task_version, ${queueOf("w.", "t")}
         ${onlyIfAllReady ? `WHERE NOT EXISTS (
           SELECT 1 FROM w LEFT JOIN ${s}.tasks t ON t.id = w.task_id AND t.version = w.task_version
           WHERE w.delayed OR w.queue IS NOT NULL OR t.concurrency_limit IS NOT NULL OR t.rate_limit IS NOT NULL)` : ""}
         ORDER BY w.ord
-        RETURNING id, revision, metadata, ready_at IS NOT NULL AS ready, CASE WHEN lease IS NOT NULL THEN to_jsonb(r) END AS started
+        RETURNING id, revision, metadata, audit_hash, ready_at IS NOT NULL AS ready, CASE WHEN lease IS NOT NULL THEN to_jsonb(r) - 'audit_hash' END AS started
       ), hist AS (
-        INSERT INTO ${s}.run_metadata_history (run_id, seq, op, metadata)
-        SELECT id, 0, 'trigger', metadata FROM ins WHERE metadata <> '{}'::jsonb
+        INSERT INTO ${s}.run_metadata_history (run_id, seq, op, metadata, audit_hash)
+        SELECT id, 0, 'trigger', metadata, audit_hash FROM ins WHERE metadata <> '{}'::jsonb
       )`;
 
 /** Statements on `runs`: the lifecycle of a run. `s` is the quoted schema. */
@@ -156,16 +161,17 @@ export function runStatements(s: string) {
       WITH ins AS (
         INSERT INTO ${s}.runs (id, task_id, task_version, event_id, parent_run_id, payload, status, metadata, tags, idempotency_key,
           resume_parent, idempotency_key_expires_at, expires_at, queue, concurrency_limit, concurrency_key, forked_from, scheduled_for,
-          max_duration_ms, priority, rate_limit, rate_period_ms, ready_at, trace_context)
+          max_duration_ms, priority, rate_limit, rate_period_ms, ready_at, trace_context, audit_hash)
         SELECT $1, $2, $3, $4, $5, $6, 'QUEUED', $7, $8, $9, $12, $13, $14, q.queue, q.concurrency_limit, $17, $18, $19,
-          $21::integer, $22::integer, q.rate_limit, q.rate_period_ms, ${readyAt("$20::boolean", "q", "$22::integer")}, $25::jsonb
+          $21::integer, $22::integer, q.rate_limit, q.rate_period_ms, ${readyAt("$20::boolean", "q", "$22::integer")}, $25::jsonb,
+          ${triggerHash("$1::text", "$7::jsonb")}
         FROM (SELECT $15::text AS queue, $16::integer AS concurrency_limit, $23::integer AS rate_limit, $24::integer AS rate_period_ms) AS w
           LEFT JOIN ${s}.tasks t ON t.id = $2 AND t.version = $3, ${queueOf("w.", "t")}
         ON CONFLICT (task_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-        RETURNING id, revision, metadata, ready_at IS NOT NULL AS ready
+        RETURNING id, revision, metadata, audit_hash, ready_at IS NOT NULL AS ready
       ), hist AS (
-        INSERT INTO ${s}.run_metadata_history (run_id, seq, op, metadata)
-        SELECT id, 0, 'trigger', metadata FROM ins WHERE metadata <> '{}'::jsonb
+        INSERT INTO ${s}.run_metadata_history (run_id, seq, op, metadata, audit_hash)
+        SELECT id, 0, 'trigger', metadata, audit_hash FROM ins WHERE metadata <> '{}'::jsonb
       )
       SELECT id, revision, ready, ${notifyNewRun("ins", "$10")}, pg_notify($11, '') FROM ins`,
 
