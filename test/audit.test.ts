@@ -113,7 +113,7 @@ describe("audit chain", () => {
 
   it("versions older than the chain are not checked, and verify says how many", async () => {
     const id = (await sql<{ id: string }>(`SELECT id FROM "${schema}".runs WHERE task_id = 'audited' AND forked_from IS NULL ORDER BY id COLLATE "C" OFFSET 4 LIMIT 1`))[0]!.id;
-    // As a run written before migration 27 looks: no hash anywhere.
+    // As a run written before migration 28 looks: no hash anywhere.
     await sql(`UPDATE "${schema}".journal SET audit_hash = NULL WHERE run_id = $1`, [id]);
     await sql(`UPDATE "${schema}".run_metadata_history SET audit_hash = NULL WHERE run_id = $1`, [id]);
     await sql(`UPDATE "${schema}".runs SET audit_hash = NULL WHERE id = $1`, [id]);

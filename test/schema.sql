@@ -117,7 +117,8 @@ CREATE TABLE :SCHEMA.journal (
     revision bigint NOT NULL,
     started_at timestamp with time zone NOT NULL,
     finished_at timestamp with time zone DEFAULT now() NOT NULL,
-    attempts_before_retry integer DEFAULT 0 NOT NULL
+    attempts_before_retry integer DEFAULT 0 NOT NULL,
+    audit_hash bytea
 );
 CREATE TABLE :SCHEMA.migrations (
     version integer NOT NULL,
@@ -153,7 +154,8 @@ CREATE TABLE :SCHEMA.run_metadata_history (
     metadata jsonb NOT NULL,
     at timestamp with time zone DEFAULT now() NOT NULL,
     child_run_id text,
-    revision bigint
+    revision bigint,
+    audit_hash bytea
 );
 CREATE TABLE :SCHEMA.run_streams (
     run_id text NOT NULL,
@@ -208,6 +210,7 @@ CREATE TABLE :SCHEMA.runs (
     debounce_key text,
     start_after timestamp with time zone,
     trace_context jsonb,
+    audit_hash bytea,
     CONSTRAINT run_priority CHECK ((priority >= 0))
 );
 CREATE TABLE :SCHEMA.schedules (

@@ -16,7 +16,7 @@ export interface VerifyResult {
   runs: number;
   /** Versions whose hashes were checked. */
   verified: number;
-  /** Versions written before the audit chain existed (migration 27), which no hash covers. */
+  /** Versions written before the audit chain existed (migration 28), which no hash covers. */
   unhashed: number;
   broken: BrokenLink | null;
 }
