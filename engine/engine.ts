@@ -159,7 +159,7 @@ export class Engine {
       if (o.captureConsole) this.#releaseConsole = captureConsole();
       dispatcher.start();
       this.#dispatcher = dispatcher;
-      this.#retention = new RetentionLoop({ db, sql }, o.schema, o.retention, this.#logger);
+      this.#retention = new RetentionLoop({ db, sql }, o.schema, o.retention, this.#logger, (count) => metrics.runsPurged(count));
       const retentions = [o.retention, ...this.#definitions.map((d) => d.retentionMs)].filter((ms) => ms !== undefined);
       this.#retention.start(retentions.length > 0 ? Math.min(...retentions) : undefined);
       await service.schedules.work(scheduler.boss, this.#logger);

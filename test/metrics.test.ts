@@ -95,6 +95,17 @@ describe("GET /metrics", () => {
     expect((await fetch(`${engine.url}/metrics`, { headers: { authorization: `Bearer ${publicToken}` } })).status).toBe(403);
   });
 
+  it("counts the runs retention purged", async () => {
+    const brief = task({ id: "metrics-brief", retention: "1s", run: async () => "done" });
+    const engine = await startTestEngine("metrics_purge", { tasks: [brief], http: { port: 0 }, secretKey: SECRET });
+    const ids = [(await brief.trigger(null)).id, (await brief.trigger(null)).id];
+    for (const id of ids) await runs.poll(id, { timeoutMs: 20_000 });
+    const read = async () => (await fetch(`${engine.url}/metrics`, { headers: { authorization: `Bearer ${SECRET}` } })).text();
+    await until(async () => (sample(await read(), "durably_runs_purged_total") === 2 ? true : undefined), 20_000);
+    const [left] = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${engine.options.schema}".runs`);
+    expect(left!.n).toBe(0);
+  });
+
   it("keeps each engine's metrics apart in one process", async () => {
     const first = await startTestEngine("metrics_a", { tasks: [ok], http: { port: 0 }, secretKey: SECRET });
     const second = await startTestEngine("metrics_b", { tasks: [ok], http: { port: 0 }, secretKey: SECRET });

@@ -19,6 +19,7 @@ export class EngineMetrics {
   readonly #finished: Counter<"task" | "status">;
   readonly #steps: Histogram<"task" | "outcome">;
   readonly #journalWrites: Counter;
+  readonly #purged: Counter;
   readonly #queueDepth: Gauge<"queue">;
   readonly #queueAge: Gauge<"queue">;
   /** Open SSE streams: `inc` when one opens, `dec` when it ends. */
@@ -35,6 +36,7 @@ export class EngineMetrics {
       buckets: STEP_BUCKETS, registers,
     });
     this.#journalWrites = new Counter({ name: "durably_journal_writes_total", help: "Journal entries committed by this process", registers });
+    this.#purged = new Counter({ name: "durably_runs_purged_total", help: "Runs the retention loop of this process purged, with every row they owned", registers });
     this.#queueDepth = new Gauge({ name: "durably_queue_depth", help: "QUEUED runs whose start time has come, by queue", labelNames: ["queue"], registers });
     this.#queueAge = new Gauge({
       name: "durably_queue_oldest_age_seconds", help: "Age of the oldest QUEUED run whose start time has come, by queue", labelNames: ["queue"], registers,
@@ -59,6 +61,10 @@ export class EngineMetrics {
 
   journalWritten(): void {
     this.#journalWrites.inc();
+  }
+
+  runsPurged(count: number): void {
+    this.#purged.inc(count);
   }
 
   /** The text exposition, with the queues read now. */

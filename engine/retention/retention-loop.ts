@@ -17,6 +17,8 @@ export class RetentionLoop {
     private readonly schema: string,
     private readonly engineMs: number | undefined,
     private readonly logger: Logger,
+    /** Hears how many runs each pass purged. */
+    private readonly onPurged?: (count: number) => void,
   ) {}
 
   /** `shortestMs`: the shortest retention among the engine's and its own tasks'. */
@@ -35,7 +37,11 @@ export class RetentionLoop {
   #run(): void {
     if (this.#pass) return;
     this.#pass = applyRetention(this.deps, this.schema, this.engineMs)
-      .then((purged) => void (purged > 0 && this.logger.info("retention purged runs", { purged })))
+      .then((purged) => {
+        if (purged === 0) return;
+        this.onPurged?.(purged);
+        this.logger.info("retention purged runs", { purged });
+      })
       .catch((error: Error) => this.logger.warn("retention pass failed", { error: error.message }))
       .finally(() => (this.#pass = undefined));
   }
