@@ -54,14 +54,17 @@ describe("waitpoint guarantees", () => {
       },
     });
     const engine = await startTestEngine("wp_race", { tasks: [racer], concurrency: 20 });
-    const tokens = await Promise.all(Array.from({ length: 24 }, () => wait.createToken({ timeout: "3s" })));
+    // Long enough for 24 runs to be waiting before the first completion on a busy machine.
+    const tokens = await Promise.all(Array.from({ length: 24 }, () => wait.createToken({ timeout: "8s" })));
     const ids = await Promise.all(tokens.map((t) => racer.trigger({ token: t.id }).then((h) => h.id)));
     for (const id of ids) await until(() => isWaiting(id), 20_000);
     // Completions spread from well before each token's timeout to after it.
     const completions = await Promise.all(
       tokens.map(async (token, i) => {
         const { timeoutAt } = await wait.retrieveToken(token.id);
-        const at = timeoutAt!.getTime() + (i - 16) * 25;
+        // From 2.4 s before the timeout to 1 s after it: a completion call slowed by a busy
+        // machine still lands on both sides.
+        const at = timeoutAt!.getTime() + (i - 16) * 150;
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
         return wait.completeToken(token.id, `done ${i}`).then(
           () => "COMPLETED" as const,
