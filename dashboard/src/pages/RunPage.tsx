@@ -1,3 +1,4 @@
+import { useState } from "react";
 import { DurablyApiError, useRealtimeRun } from "durably/react";
 import { Card } from "../components/Card.tsx";
 import { CopyButton } from "../components/CopyButton.tsx";
@@ -7,6 +8,7 @@ import { JsonTree } from "../components/JsonTree.tsx";
 import { Loading } from "../components/Loading.tsx";
 import { MetadataRollup } from "../components/MetadataRollup.tsx";
 import { RunStreams } from "../components/RunStreams.tsx";
+import { AsOfSlider } from "./run/AsOfSlider.tsx";
 import { MetadataSection } from "./run/MetadataSection.tsx";
 import { RunDetails } from "./run/RunDetails.tsx";
 import { RunErrorBlock } from "./run/RunErrorBlock.tsx";
@@ -18,6 +20,8 @@ import { WaitpointsSection } from "./run/WaitpointsSection.tsx";
 /** One run, live while it executes: header and actions, statuses, timeline, metadata, data. */
 export function RunPage({ runId }: { runId: string }) {
   const { fetchStatus, error, run } = useRealtimeRun(runId);
+  // The moment the statuses and metadata are shown as of; undefined: live.
+  const [at, setAt] = useState<Date | undefined>(undefined);
 
   if (fetchStatus === "loading") return <Loading label="Loading run…" />;
   if (fetchStatus === "error") {
@@ -41,11 +45,12 @@ export function RunPage({ runId }: { runId: string }) {
       {run.error && <RunErrorBlock error={run.error} />}
       <div className="run-grid">
         <div className="run-main">
-          <StatusesSection runId={run.id} />
+          <AsOfSlider runId={run.id} at={at} onChange={setAt} />
+          <StatusesSection runId={run.id} at={at} />
           <WaitpointsSection run={run} />
           <RunTabs run={run} />
           <RunStreams runId={run.id} />
-          <MetadataSection run={run} />
+          <MetadataSection run={run} at={at} />
           <MetadataRollup runId={run.id} />
           <div className="two-col">
             <Card title="Payload" actions={<CopyButton text={JSON.stringify(run.payload, null, 2)} />}>

@@ -7,14 +7,15 @@ import { KeyValueTable } from "../../components/KeyValueTable.tsx";
 import { Loading } from "../../components/Loading.tsx";
 import { formatClock, formatDateTime } from "../../lib/format.ts";
 
-/** The run's metadata now (live), and every change that led to it. */
-export function MetadataSection({ run }: { run: Run }) {
-  const entries = Object.entries(run.metadata);
+/** The run's metadata now (live), or as of `at`, and every change that led to it. */
+export function MetadataSection({ run, at }: { run: Run; at?: Date | undefined }) {
+  const { changes } = useRunMetadataHistory(run.id, { at });
+  const entries = Object.entries(at === undefined ? run.metadata : (changes?.at(-1)?.metadata ?? {}));
   return (
     <Card title="Metadata">
       <div className="metadata-grid">
         <div>
-          <h3>Current</h3>
+          <h3>{at === undefined ? "Current" : "Then"}</h3>
           {entries.length === 0 ? (
             <p className="muted">No metadata.</p>
           ) : (
@@ -23,15 +24,15 @@ export function MetadataSection({ run }: { run: Run }) {
         </div>
         <div>
           <h3>Changes</h3>
-          <MetadataHistoryTable runId={run.id} />
+          <MetadataHistoryTable runId={run.id} at={at} />
         </div>
       </div>
     </Card>
   );
 }
 
-function MetadataHistoryTable({ runId }: { runId: string }) {
-  const { fetchStatus, error, changes } = useRunMetadataHistory(runId);
+function MetadataHistoryTable({ runId, at }: { runId: string; at: Date | undefined }) {
+  const { fetchStatus, error, changes } = useRunMetadataHistory(runId, { at });
   if (fetchStatus === "loading") return <Loading />;
   if (fetchStatus === "error") return <ErrorState title="Could not load metadata history" error={error} />;
   if (changes.length === 0) return <p className="muted">No changes.</p>;
