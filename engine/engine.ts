@@ -98,11 +98,8 @@ export class Engine {
       secretKey: o.secretKey, schema: o.schema, listener: () => Promise.resolve(listener),
       publicUrl: () => o.publicUrl ?? this.url,
       localStarts: {
-        reserve: (runs) => {
-          const mine = runs.map((run) => this.#find(run.taskId, run.version) !== undefined);
-          let slots = this.#dispatcher?.reserve(mine.filter(Boolean).length) ?? 0;
-          return mine.map((here) => here && slots-- > 0);
-        },
+        taskIds: new Set(this.#definitions.map((d) => d.id)),
+        reserve: (count) => this.#dispatcher?.reserve(count) ?? 0,
         started: (reserved, rows, othersReady) => {
           this.#dispatcher?.startReserved(reserved, rows);
           if (othersReady) this.#dispatcher?.kick();

@@ -60,4 +60,34 @@ describe("a token's completion resumes its runs", () => {
     expect(await runs.poll(id, { timeoutMs: 20_000 })).toMatchObject({ status: "SUCCESS", output: "approved", attempts: 1 });
     expect(calls).toEqual({ before: 1, after: 1 });
   });
+
+  it("in a process whose worker has a free slot and the task's code, the completion's own statement starts the run there: no claim", async () => {
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const calls = { before: 0, after: 0 };
+    const definition = task({
+      id: "resume-here",
+      run: async (p: { token: string }, { io }) => {
+        await io.runTask("before", async () => ++calls.before);
+        const result = await wait.forToken<string>(p.token);
+        await io.runTask("after", async () => (++calls.after, await gate));
+        return result.unwrap();
+      },
+    });
+    // No poll for a minute: a claim in flight holds every free slot until it returns.
+    const engine = await startTestEngine("wp_resume_here", { tasks: [definition], concurrency: 2, pollIntervalMs: 60_000 });
+    const token = await wait.createToken();
+    const { id } = await definition.trigger({ token: token.id });
+    await until(async () => ((await runs.retrieve(id)).status === "WAITING" ? true : undefined), 20_000);
+    await wait.completeToken(token.id, "approved");
+    // The run's change and the token's completion share their statement's now().
+    const [row] = await sql<{ status: string; attempts: number; in_completion: boolean }>(
+      `SELECT r.status, r.attempts, r.updated_at = w.completed_at AS in_completion FROM "${engine.options.schema}".runs r, "${engine.options.schema}".waitpoints w
+       WHERE r.id = $1 AND w.id = $2`, [id, token.id]);
+    expect(row).toEqual({ status: "EXECUTING", attempts: 1, in_completion: true });
+    await until(async () => (calls.after === 1 ? true : undefined), 10_000);
+    open();
+    expect(await runs.poll(id, { timeoutMs: 20_000 })).toMatchObject({ status: "SUCCESS", output: "approved", attempts: 1 });
+    expect(calls).toEqual({ before: 1, after: 1 });
+  });
 });

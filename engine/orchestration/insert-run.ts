@@ -41,11 +41,13 @@ export interface InsertDeps {
  * round trip and the wait for a notification.
  */
 export interface LocalStarts {
-  /** Which of these runs to start here; each one takes a slot until `started` gives it back or uses it. */
-  reserve(runs: RunInsert[]): boolean[];
+  /** The tasks this process has code for. */
+  readonly taskIds: ReadonlySet<string>;
+  /** Takes up to `count` free slots for runs about to be written executing here; how many it took. */
+  reserve(count: number): number;
   /**
-   * `reserved` slots were taken; `rows` are the runs inserted executing under them. `othersReady`:
-   * runs this process did not take were committed ready, for any worker, this one included.
+   * `reserved` slots were taken; `rows` are the runs written executing under them, to start once
+   * committed. `othersReady`: runs this process did not take were committed ready, for any worker.
    */
   started(reserved: number, rows: ClaimedRow[], othersReady: boolean): void;
 }
@@ -157,8 +159,11 @@ export async function insertRunsWithoutKeys(deps: InsertDeps, client: pg.PoolCli
  */
 export async function insertReadyRuns(deps: InsertDeps, runs: RunInsert[]): Promise<string[] | undefined> {
   if (!runs.every(needsNoJob)) return undefined;
-  const here = deps.localStarts?.reserve(runs) ?? runs.map(() => false);
-  const reserved = here.filter(Boolean).length;
+  const local = deps.localStarts;
+  const mine = runs.map((run) => local?.taskIds.has(run.taskId) === true);
+  const reserved = local?.reserve(mine.filter(Boolean).length) ?? 0;
+  let slots = reserved;
+  const here = mine.map((yes) => yes && slots-- > 0);
   const rows = insertRows(runs).map((row, i) => ({ ...row, lease: here[i] ? randomUUID() : null }));
   let inserted: { id: string; revision: string; started: Record<string, unknown> | null }[];
   try {

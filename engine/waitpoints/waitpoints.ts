@@ -2,7 +2,11 @@ import { InvalidPayloadError, WaitpointCompletedError, WaitpointNotFoundError } 
 import type { CreateWaitTokenOptions, ListWaitTokensFilter, WaitpointList, WaitpointRecord, WaitToken } from "../../sdk/waitpoints.ts";
 import { WAITPOINT_STATUSES } from "../../sdk/waitpoints.ts";
 import { createPublicToken, MAX_TOKEN_SECONDS, type TokenSigner } from "../auth/tokens.ts";
+import { randomUUID } from "node:crypto";
 import { Batcher } from "../db/batcher.ts";
+import { claimedFromJson } from "../db/hot-path/write-journal.ts";
+import type { ClaimedRow } from "../db/rows.ts";
+import type { LocalStarts } from "../orchestration/insert-run.ts";
 import type { Database } from "../db/database.ts";
 import type { Statements } from "../db/sql/index.ts";
 import { parseDelay } from "../delay.ts";
@@ -26,7 +30,12 @@ export interface WaitpointsDeps {
   schema: string;
   /** Where the callback URLs point: the `publicUrl` option, else the engine's HTTP address. */
   publicUrl: () => string;
+  /** This process's worker, which resumes the runs a completion here wakes itself while it has free slots. */
+  localStarts?: LocalStarts | undefined;
 }
+
+/** At most this many of a token's runs resume in the completing process; the rest go to any worker. */
+const LOCAL_RESUMES = 8;
 
 /** The path a token's callback URL adds to the public URL; served without an API key (http/server.ts). */
 export const callbackPath = (id: string, secret: string) => `/callbacks/waitpoints/${encodeURIComponent(id)}/${secret}`;
@@ -84,29 +93,44 @@ export class Waitpoints {
    * makes them ready (`complete` in db/sql/waitpoints.ts); the few it cannot are woken by job.
    */
   async #settle(items: { id: string; output: Stored }[]): Promise<Settled[]> {
-    const { db, sql, channels } = this.deps;
+    const { db, sql, channels, localStarts } = this.deps;
     const order = items.map((_, i) => i).sort((a, b) => (items[a]!.id < items[b]!.id ? -1 : items[a]!.id > items[b]!.id ? 1 : 0));
-    return db.transaction(async (client) => {
-      const results: Settled[] = new Array(items.length);
-      const woken: string[] = [];
-      for (const i of order) {
-        const { id, output } = items[i]!;
-        // What the run would journal itself on waking (recorder.awaitToken): the same bytes.
-        const outcome = encode({ ok: true, output: decode(output) }, "waitpoint outcome");
-        const completed = await db.query<{ run_ids: string[]; resumed: string[] }>(sql.waitpoints.complete, [id, output, outcome, channels.run, channels.wake], client);
-        const row = completed.rows[0];
-        if (row) {
-          const resumed = new Set(row.resumed);
-          woken.push(...row.run_ids.filter((runId) => !resumed.has(runId)));
-          results[i] = "settled";
-          continue;
+    const taskIds = [...(localStarts?.taskIds ?? [])];
+    let reserved = 0;
+    const started: ClaimedRow[] = [];
+    try {
+      const results = await db.transaction(async (client) => {
+        const results: Settled[] = new Array(items.length);
+        const woken: string[] = [];
+        for (const i of order) {
+          const { id, output } = items[i]!;
+          // What the run would journal itself on waking (recorder.awaitToken): the same bytes.
+          const outcome = encode({ ok: true, output: decode(output) }, "waitpoint outcome");
+          const slots = localStarts?.reserve(LOCAL_RESUMES) ?? 0;
+          reserved += slots;
+          const leases = Array.from({ length: slots }, () => randomUUID());
+          const completed = await db.query<{ run_ids: string[]; resumed: string[]; started: Record<string, unknown>[] }>(
+            sql.waitpoints.complete, [id, output, outcome, channels.run, channels.wake, taskIds, leases], client);
+          const row = completed.rows[0];
+          if (row) {
+            const resumed = new Set(row.resumed);
+            woken.push(...row.run_ids.filter((runId) => !resumed.has(runId)));
+            started.push(...row.started.map(claimedFromJson));
+            results[i] = "settled";
+            continue;
+          }
+          const { rows } = await db.query<WaitpointRow>(sql.waitpoints.get, [id], client);
+          results[i] = !rows[0] ? "not-found" : rows[0].status === "TIMED_OUT" ? "TIMED_OUT" : "COMPLETED";
         }
-        const { rows } = await db.query<WaitpointRow>(sql.waitpoints.get, [id], client);
-        results[i] = !rows[0] ? "not-found" : rows[0].status === "TIMED_OUT" ? "TIMED_OUT" : "COMPLETED";
-      }
-      await wakeRuns({ db, sql, scheduler: this.deps.scheduler, wakeChannel: channels.wake }, client, woken);
+        await wakeRuns({ db, sql, scheduler: this.deps.scheduler, wakeChannel: channels.wake }, client, woken);
+        return results;
+      });
+      localStarts?.started(reserved, started, false);
       return results;
-    });
+    } catch (error) {
+      localStarts?.started(reserved, [], false);
+      throw error;
+    }
   }
 
   /** Whether `secret` is the one in this token's callback URL; false for a token that does not exist. */

@@ -1,6 +1,7 @@
 import { chained, metadataContent } from "./audit.ts";
 import { batchItems } from "./batch.ts";
 import { notifyNewRun, notifyRun, selectNotifyingTogether } from "./notify.ts";
+import { journalTuples } from "./journal-tuples.ts";
 import { readySince } from "./ready-since.ts";
 import { runWait } from "./waitpoints.ts";
 
@@ -55,15 +56,6 @@ const claimSet = (lease: string, counts: string, heartbeat: "now()" | "NULL") =>
         started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1,
         ready_at = NULL, heartbeat_at = ${heartbeat}`;
 
-/**
- * A run's journal to replay, oldest first, each entry a JSON array in the order of `JournalTuple`
- * (journal/recorded-call.ts). Arrays are half the text of objects and Postgres builds them in half
- * the time, which counts when a 10,000-step run resumes.
- */
-const journalTuples = (s: string, runId: string) => `
-        (SELECT coalesce(json_agg(json_build_array(j.seq, j.kind, j.key, j.status, j.output, j.error, j.attempts, j.attempts_before_retry)
-                  ORDER BY j.seq), '[]'::json)
-           FROM ${s}.journal j WHERE j.run_id = ${runId})`;
 
 /**
  * What a claim returns: the run, its event's name and its journal, to replay. The journal is read

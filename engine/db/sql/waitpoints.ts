@@ -1,5 +1,6 @@
 import { notifiedCte, sent } from "./notify.ts";
 import { readySince } from "./ready-since.ts";
+import { journalTuples } from "./journal-tuples.ts";
 
 /**
  * Statements on `waitpoints`. `s` is the quoted schema.
@@ -66,12 +67,15 @@ export function waitpointStatements(s: string) {
 
     /**
      * Completes a waiting token that is not due, and resumes its runs in the same statement: each
-     * run still WAITING on it (`wait_token`, set by `suspendOnToken` in ./runs.ts) gets its wait's journal
-     * entry with the outcome ($3) and becomes ready, so a worker's one claim replays it past the
-     * wait (`wait_seq` stays, so that claim continues the run's attempt: `claimSet` in ./runs.ts). A run in a limited queue must start through its queue's claim, and a locked run is
-     * being changed right now (a cancel, an execution woken early): those are skipped, not waited
-     * for (the token is locked first, a run's execution locks its run first), and `run_ids`
-     * minus `resumed` are woken by job. $4 the run channel, $5 the wake channel.
+     * run still WAITING on it (`wait_token`, set by `suspendOnToken` in ./runs.ts) gets its wait's
+     * journal entry with the outcome ($3). A run of a task this process has code for ($6, task ids)
+     * takes one of the leases $7 (slots its worker reserved) and is written EXECUTING, returned in
+     * `started` as a claim returns a run, for this process to start once committed; the others
+     * become ready for any worker's claim, keeping `wait_seq` so that claim continues the run's
+     * attempt (`claimSet` in ./runs.ts). A run in a limited queue must start through its queue's
+     * claim, and a locked run is being changed right now (a cancel, an execution woken early):
+     * those are skipped, not waited for (the token is locked first, a run's execution locks its run
+     * first), and `run_ids` minus `resumed` are woken by job. $4 the run channel, $5 the wake channel.
      */
     complete: `
       WITH settled AS (
@@ -79,20 +83,37 @@ export function waitpointStatements(s: string) {
         WHERE w.id = $1 AND w.status = 'WAITING' AND (w.timeout_at IS NULL OR NOT ${due})
         RETURNING w.run_ids
       ), waiting AS (
-        SELECT r.id, r.wait_seq, r.wait_started_at FROM ${s}.runs r
+        SELECT r.id, r.wait_seq, r.wait_started_at, r.task_id = ANY($6::text[]) AS here FROM ${s}.runs r
         WHERE r.id = ANY((SELECT run_ids FROM settled)::text[]) AND r.status = 'WAITING' AND r.wait_token = $1
           AND r.concurrency_limit IS NULL
         ORDER BY r.id COLLATE "C" FOR NO KEY UPDATE SKIP LOCKED
+      ), leased AS (
+        SELECT w.*, CASE WHEN w.here THEN ($7::uuid[])[row_number() OVER (PARTITION BY w.here ORDER BY w.id COLLATE "C")] END AS lease
+        FROM waiting w
       ), resumed AS (
-        UPDATE ${s}.runs r SET status = 'QUEUED', ready_at = ${readySince("r.priority")}, updated_at = now(), revision = r.revision + 1, wait_token = NULL
-        FROM waiting WHERE r.id = waiting.id
-        RETURNING r.id, r.revision, waiting.wait_seq, waiting.wait_started_at
+        UPDATE ${s}.runs r SET status = CASE WHEN l.lease IS NULL THEN 'QUEUED' ELSE 'EXECUTING' END,
+          ready_at = CASE WHEN l.lease IS NULL THEN ${readySince("r.priority")} END, lease = l.lease,
+          heartbeat_at = CASE WHEN l.lease IS NOT NULL THEN now() END, wait_token = NULL,
+          wait_seq = CASE WHEN l.lease IS NULL THEN r.wait_seq END, wait_started_at = CASE WHEN l.lease IS NULL THEN r.wait_started_at END,
+          updated_at = now(), revision = r.revision + 1
+        FROM leased l WHERE r.id = l.id
+        RETURNING r.*, l.wait_seq AS entry_seq, l.wait_started_at AS entry_started_at
       ), journaled AS (
         INSERT INTO ${s}.journal (run_id, seq, kind, key, status, output, attempts, revision, started_at)
-        SELECT id, wait_seq, 'waitpoint', 'forToken:' || $1, 'completed', $3, 1, revision, wait_started_at FROM resumed
+        SELECT id, entry_seq, 'waitpoint', 'forToken:' || $1, 'completed', $3, 1, revision, entry_started_at FROM resumed
         ON CONFLICT (run_id, seq) DO NOTHING
-      ), ${notifiedCte("resumed", "$4", { alsoNotify: "$5" })}
-      SELECT s.run_ids, coalesce((SELECT array_agg(id) FROM resumed), '{}') AS resumed, ${sent} FROM settled s`,
+      ), woke AS (
+        SELECT pg_notify($5, '') FROM resumed WHERE lease IS NULL LIMIT 1
+      ), ${notifiedCte("resumed", "$4")}
+      SELECT s.run_ids, coalesce((SELECT array_agg(id) FROM resumed), '{}') AS resumed,
+        (SELECT coalesce(jsonb_agg(to_jsonb(x) - 'entry_seq' - 'entry_started_at' || jsonb_build_object(
+            'event_name', (SELECT e.name FROM ${s}.events e WHERE e.id = x.event_id),
+            'journal', ${journalTuples(s, "x.id")}::jsonb || jsonb_build_array(jsonb_build_array(
+              x.entry_seq, 'waitpoint', 'forToken:' || $1, 'completed', $3::jsonb, NULL, 1, 0)),
+            'journal_revision', x.revision - 1)), '[]'::jsonb)
+          FROM resumed x WHERE x.lease IS NOT NULL) AS started,
+        ${sent}, (SELECT count(*) FROM woke) AS woke
+      FROM settled s`,
 
     /** A token's runs are woken by job (`wakeRuns`): the next fetch of any worker takes jobs first. */
     jobsDue: `SELECT pg_notify($1, 'jobs')`,
