@@ -3,7 +3,7 @@ import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { runs, task } from "durably";
 import { encode } from "../engine/serialize.ts";
-import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
+import { TEST_DATABASE_URL, dropSchemas, sql as query, uniqueSchema } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { partsOf } from "../engine/internal.ts";
 
@@ -40,6 +40,9 @@ describe("a run taken over while its older execution is writing", () => {
       ]);
       expect(rowCount).toBe(1);
 
+      // The older execution's worker went silent: pg-boss delivers the job again, the one kind of
+      // job that may take a run from an execution still holding it.
+      await query(`UPDATE "${schema}_boss".job SET retry_count = 1 WHERE data->>'runId' = $1`, [id]);
       await startTestEngine("claim_race_worker", { schema, tasks: [twoSteps], pollIntervalMs: 100 });
       await waitForClaimBlocked(id);
       await older.query("COMMIT");

@@ -2,6 +2,8 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "durably/engine";
 import { buildStatements } from "../engine/db/sql/index.ts";
+import { Scheduler } from "../engine/jobs/pg-boss.ts";
+import { createLogger } from "../engine/logger.ts";
 import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
 
 const schema = uniqueSchema("statements");
@@ -11,6 +13,10 @@ beforeAll(async () => {
   client = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await client.connect();
   await migrate(client, schema);
+  // Some statements read pg-boss's tables too (a purge deletes its runs' jobs).
+  const boss = new Scheduler({ databaseUrl: TEST_DATABASE_URL, schema, heartbeatSeconds: 30, recoverySeconds: 30, supervise: false }, createLogger("error"));
+  await boss.start();
+  await boss.boss.stop({ graceful: false });
 });
 
 afterAll(async () => {
