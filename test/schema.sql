@@ -6,21 +6,25 @@ CREATE DOMAIN :SCHEMA.entry_status AS text
 CREATE DOMAIN :SCHEMA.run_status AS text
 	CONSTRAINT run_status_check CHECK ((VALUE = ANY (ARRAY['QUEUED'::text, 'EXECUTING'::text, 'WAITING'::text, 'SUCCESS'::text, 'FAILURE'::text, 'CANCELED'::text])));
 CREATE FUNCTION :SCHEMA.apply_metadata_op(m jsonb, op text, k text, v jsonb) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
     AS $$
-  SELECT CASE op
-    WHEN 'set' THEN m || jsonb_build_object(k, coalesce(v, 'null'::jsonb))
-    WHEN 'del' THEN m - k
-    WHEN 'increment' THEN m || jsonb_build_object(k, to_jsonb(
-      CASE WHEN jsonb_typeof(m -> k) = 'number' THEN (m ->> k)::numeric ELSE 0 END + coalesce((v #>> '{}')::numeric, 1)))
-    WHEN 'append' THEN m || jsonb_build_object(k,
+BEGIN
+  CASE op
+    WHEN 'set' THEN RETURN m || jsonb_build_object(k, coalesce(v, 'null'::jsonb));
+    WHEN 'del' THEN RETURN m - k;
+    WHEN 'increment' THEN RETURN m || jsonb_build_object(k, to_jsonb(
+      CASE WHEN jsonb_typeof(m -> k) = 'number' THEN (m ->> k)::numeric ELSE 0 END + coalesce((v #>> '{}')::numeric, 1)));
+    WHEN 'append' THEN RETURN m || jsonb_build_object(k,
       CASE WHEN m -> k IS NULL THEN '[]'::jsonb WHEN jsonb_typeof(m -> k) = 'array' THEN m -> k ELSE jsonb_build_array(m -> k) END
-        || jsonb_build_array(coalesce(v, 'null'::jsonb)))
-    WHEN 'remove' THEN CASE WHEN jsonb_typeof(m -> k) = 'array' THEN m || jsonb_build_object(k,
-      (SELECT coalesce(jsonb_agg(e ORDER BY i), '[]'::jsonb) FROM jsonb_array_elements(m -> k) WITH ORDINALITY AS a(e, i)
-       WHERE e IS DISTINCT FROM coalesce(v, 'null'::jsonb))) ELSE m END
-    ELSE m
-  END
+        || jsonb_build_array(coalesce(v, 'null'::jsonb)));
+    WHEN 'remove' THEN
+      IF jsonb_typeof(m -> k) IS DISTINCT FROM 'array' THEN RETURN m; END IF;
+      RETURN m || jsonb_build_object(k,
+        (SELECT coalesce(jsonb_agg(e ORDER BY i), '[]'::jsonb) FROM jsonb_array_elements(m -> k) WITH ORDINALITY AS a(e, i)
+         WHERE e IS DISTINCT FROM coalesce(v, 'null'::jsonb)));
+    ELSE RETURN m;
+  END CASE;
+END
 $$;
 CREATE FUNCTION :SCHEMA.batch_items(items jsonb) RETURNS SETOF jsonb
     LANGUAGE plpgsql IMMUTABLE STRICT ROWS 1 PARALLEL SAFE
