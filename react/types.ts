@@ -40,16 +40,7 @@ export type MetadataChange = OnTheWire<wire.MetadataChange>;
 export type BulkAction = OnTheWire<wire.BulkAction>;
 export type BulkDryRun = wire.BulkDryRun;
 
-/** One failed run of a repair plan: where the current code first runs differently, and so where to fork it from. */
-export interface RepairPoint {
-  runId: string;
-  taskId: string;
-  version: string;
-  fromSeq: number;
-  reason: "diverged" | "failed-step" | "after-journal";
-  recorded: { kind: string; key: string } | null;
-  current: { kind: string; key: string } | null;
-}
+export type RepairPoint = wire.RepairPoint;
 
 /** `GET /api/tasks/:id/repair`: the failed runs to fork, and those the engine could not replay. */
 export interface RepairPlan {

@@ -290,6 +290,24 @@ export type StreamEvent<T = Json> =
 export const BULK_ACTION_KINDS = ["retry", "cancel", "replay", "fork"] as const;
 export type BulkActionKind = (typeof BULK_ACTION_KINDS)[number];
 
+/** Where a failed run would first run differently under the current code, and so where to fork it from. */
+export interface RepairPoint {
+  runId: string;
+  taskId: string;
+  version: string;
+  fromSeq: number;
+  /**
+   * `diverged`: the code now makes another call at `fromSeq` than the journal holds;
+   * `failed-step`: the calls match and the step at `fromSeq` failed, so it runs again;
+   * `after-journal`: every recorded call matches and succeeded: the code after them runs again.
+   */
+  reason: "diverged" | "failed-step" | "after-journal";
+  /** The recorded call at `fromSeq`, if any. */
+  recorded: { kind: string; key: string } | null;
+  /** With `diverged`: what the code calls there now. */
+  current: { kind: string; key: string } | null;
+}
+
 /**
  * A bulk action and its progress: the runs its filter matched when it was made (`total`), and
  * how many were acted on so far. A run it could not act on (a retry of a run that succeeded)

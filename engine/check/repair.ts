@@ -1,26 +1,10 @@
 import type { Definition } from "../../sdk/definition.ts";
-import type { JournalCall } from "../../sdk/errors.ts";
+import type { RepairPoint } from "../../wire/index.ts";
 import type { Database } from "../db/database.ts";
 import type { Statements } from "../db/sql/index.ts";
 import { checkRuns, type CheckFilter, type CheckResult, type Divergence } from "./check-runs.ts";
 
-/** Where a failed run would first run differently under the current code, and so where to fork it from. */
-export interface RepairPoint {
-  runId: string;
-  taskId: string;
-  version: string;
-  fromSeq: number;
-  /**
-   * `diverged`: the code now makes another call at `fromSeq` than the journal holds;
-   * `failed-step`: the calls match and the step at `fromSeq` failed, so it runs again;
-   * `after-journal`: every recorded call matches and succeeded: the code after them runs again.
-   */
-  reason: "diverged" | "failed-step" | "after-journal";
-  /** The recorded call at `fromSeq`, if any. */
-  recorded: JournalCall | null;
-  /** With `diverged`: what the code calls there now. */
-  current: JournalCall | null;
-}
+export type { RepairPoint };
 
 export interface RepairPlan {
   points: RepairPoint[];

@@ -1,47 +1,10 @@
 import type { Backend } from "../backend-types.ts";
 import type { StreamEvent } from "../types.ts";
 import type { EngineHttp } from "./request.ts";
+import { sseEvents } from "./sse-events.ts";
 
 /** How long a follower waits before opening its stream again after the connection dropped. */
 const RECONNECT_MS = 500;
-
-/** A parsed SSE event: its name, id and data lines joined. */
-interface SseEvent {
-  event: string;
-  id: string | undefined;
-  data: string;
-}
-
-/** The events of an SSE body, as they arrive; an event cut by the end of the body is dropped. */
-export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  let event = "message";
-  let id: string | undefined;
-  let data: string[] = [];
-  for await (const bytes of body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(bytes, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, end).replace(/\r$/, "");
-      buffer = buffer.slice(end + 1);
-      if (line === "") {
-        if (data.length > 0) yield { event, id, data: data.join("\n") };
-        event = "message";
-        id = undefined;
-        data = [];
-        continue;
-      }
-      if (line.startsWith(":")) continue;
-      const colon = line.indexOf(":");
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
-      if (field === "event") event = value;
-      else if (field === "data") data.push(value);
-      else if (field === "id") id = value;
-    }
-  }
-}
 
 /** Following a run's stream through the engine's HTTP API (docs/streams.md): its SSE route, resumed after a dropped connection. */
 export function streamCalls(http: EngineHttp): Pick<Backend, "followStream"> {
