@@ -1,18 +1,13 @@
+import { runFilter } from "./run-filter.ts";
+
 /**
  * Statements on `bulk_actions` and `bulk_action_items` (runs.bulk.*). The filter is `runs.list`'s
- * ($1 statuses, $2 task, $3 tag, $4 event, $5 from, $6 to, $7/$8 metadata key/value) plus $9 the
- * task version and $10 run ids (runs picked one by one).
+ * ($1–$8, `runFilter`) plus $9 the task version and $10 run ids (runs picked one by one).
  */
 export function bulkStatements(s: string) {
   const matching = `
       FROM ${s}.runs r
-      WHERE ($1::text[] IS NULL OR r.status = ANY($1))
-        AND ($2::text IS NULL OR r.task_id = $2)
-        AND ($3::text IS NULL OR r.tags @> ARRAY[$3::text])
-        AND ($4::text IS NULL OR r.event_id = $4)
-        AND ($5::timestamptz IS NULL OR r.created_at >= $5)
-        AND ($6::timestamptz IS NULL OR r.created_at < $6)
-        AND ($7::text IS NULL OR (r.metadata ? $7 AND (coalesce($8::text, '') = '' OR r.metadata ->> $7 = $8)))
+      WHERE ${runFilter}
         AND ($9::text IS NULL OR r.task_version = $9)
         AND ($10::text[] IS NULL OR r.id = ANY($10))`;
   const columns = "id, action, status, total, succeeded, failed, created_at, finished_at";

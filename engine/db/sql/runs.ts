@@ -3,6 +3,7 @@ import { batchItems } from "./batch.ts";
 import { notifyNewRun, notifyRun, selectNotifyingTogether } from "./notify.ts";
 import { journalTuples } from "./journal-tuples.ts";
 import { readySince } from "./ready-since.ts";
+import { metadataMatches, runFilter } from "./run-filter.ts";
 import { runWait } from "./waitpoints.ts";
 
 /**
@@ -87,14 +88,6 @@ export function claimReadyCtes(s: string, limit: string): string {
       )`;
 }
 
-/**
- * The metadata filter of the run lists: the key alone (or with an empty value, as a cleared input
- * sends it) selects every run whose metadata has the key, whatever its value; with a value, runs
- * whose value reads as that text (`->>`). The dashboard's live updates (`runMatchesFilters`,
- * react/client/cache-updates.ts) read the filter the same way.
- */
-const metadataMatches = (key: string, value: string) =>
-  `(r.metadata ? ${key} AND (coalesce(${value}::text, '') = '' OR r.metadata ->> ${key} = ${value}))`;
 
 /** A new run's chain head: the hash of its trigger's metadata, the first version (none when empty). */
 const triggerHash = (id: string, metadata: string) =>
@@ -388,13 +381,7 @@ export function runStatements(s: string) {
 
     list: `
       SELECT r.*, NULL AS event_name, ${runWait(s, "r")} FROM ${s}.runs r
-      WHERE ($1::text[] IS NULL OR r.status = ANY($1))
-        AND ($2::text IS NULL OR r.task_id = $2)
-        AND ($3::text IS NULL OR r.tags @> ARRAY[$3::text])
-        AND ($4::text IS NULL OR r.event_id = $4)
-        AND ($5::timestamptz IS NULL OR r.created_at >= $5)
-        AND ($6::timestamptz IS NULL OR r.created_at < $6)
-        AND ($7::text IS NULL OR ${metadataMatches("$7", "$8")})
+      WHERE ${runFilter}
         AND ($9::text IS NULL OR r.id < $9)
       ORDER BY r.id DESC
       LIMIT $10`,
