@@ -172,13 +172,11 @@ export async function insertReadyRuns(deps: InsertDeps, runs: RunInsert[]): Prom
     deps.localStarts?.started(reserved, [], false);
     throw error;
   }
-  if (inserted.length === 0) {
-    deps.localStarts?.started(reserved, [], false);
-    return undefined;
-  }
-  if (inserted.length !== rows.length) throw new Error(`inserted ${inserted.length} of ${rows.length} runs`);
+  // Whatever was inserted executing starts, and every slot reserved for the rest is freed.
   const othersReady = inserted.some((run) => run.started === null);
   deps.localStarts?.started(reserved, inserted.flatMap((run) => (run.started ? [claimedFromJson(run.started)] : [])), othersReady);
+  if (inserted.length === 0) return undefined;
+  if (inserted.length !== rows.length) throw new Error(`inserted ${inserted.length} of ${rows.length} runs`);
   announce(deps, inserted, othersReady);
   return rows.map((r) => r.id);
 }
