@@ -118,3 +118,28 @@ describe("streams and token expiry", () => {
     }
   });
 });
+
+describe("streams carried on a run's connection", () => {
+  it("a token scoped to run A reads A's streams on A's connection, and never run B's, whatever it asks for", async () => {
+    const held = heldTask("held-carried");
+    const engine = await startTestEngine("sec_sse_carried", { tasks: [held.task], http: { port: 0 }, secretKey: SECRET });
+    try {
+      const { id: a } = await held.task.trigger(null, { tags: ["a"] });
+      const { id: b } = await held.task.trigger(null, { tags: ["b"] });
+      const token = encodeURIComponent(await auth.createPublicToken({ scopes: { read: { runs: [a] } } }));
+      const url = (run: string, query: string) => `${engine.url}/api/runs/${run}/stream?${query}&token=${token}`;
+      const mine = await open(url(a, "streams=out,default"), "");
+      expect(mine.status).toBe(200);
+      mine.close();
+      for (const query of ["streams=out", "streams=out&run=0", "streams=out&run=0&lastEventId=_0.0"]) {
+        const other = await open(url(b, query), "");
+        expect(other.refusal).toMatchObject({ status: 403, body: { error: { code: "FORBIDDEN" } } });
+      }
+      // A tag token reads the streams of its tag's runs only.
+      const tagToken = encodeURIComponent(await auth.createPublicToken({ scopes: { read: { tags: ["a"] } } }));
+      expect((await fetch(`${engine.url}/api/runs/${b}/stream?streams=out&run=0&token=${tagToken}`)).status).toBe(403);
+    } finally {
+      held.release();
+    }
+  });
+});

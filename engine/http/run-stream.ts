@@ -7,6 +7,7 @@ import { journalPush } from "../notify/journal-push.ts";
 import { changedRuns } from "../notify/listener.ts";
 import { withoutServerDetails } from "./public-view.ts";
 import { readRunLogs } from "./run-logs.ts";
+import { connectionId, followCarriedStreams, type RunResume } from "./run-stream-keys.ts";
 import { sseResponse } from "./sse.ts";
 import type { StreamLease } from "./stream-slots.ts";
 
@@ -21,28 +22,62 @@ const jsonFor = (grant: StreamGrant) => (value: unknown) => JSON.stringify(grant
 /**
  * Event ids encode a revision R of the run: `2R` for the journal entry written at R, `2R+1`
  * for the run as it was at R. Ids only grow, and a client resuming with `Last-Event-ID` gets
- * exactly the entries after it plus the run as it is now: no gap, nothing stale.
+ * exactly the entries after it plus the run as it is now: no gap, nothing stale. A connection
+ * that carries streams too adds their positions (`run-stream-keys.ts`).
  */
-export function parseLastEventId(header: string | undefined, query: { lastEventId?: string; since?: string }): number {
-  const raw = header ?? query.lastEventId;
-  if (raw !== undefined && /^\d{1,15}$/.test(raw)) return Number(raw);
-  if (query.since !== undefined && /^\d{1,15}$/.test(query.since)) return Number(query.since) * 2 + 1;
-  return 0;
+export interface RunStreamOptions {
+  /** A log cursor: the run's log lines after it are sent too, as `log` events without ids. */
+  logsAfter?: string | undefined;
+  /** Streams of the run to carry too (`?streams=`), with `resume.streams` their positions. */
+  keys?: readonly string[] | undefined;
+  /** False (`?run=0`): the streams only, and the run's `end` once they have all ended. */
+  runChanges?: boolean | undefined;
 }
 
 const KEEPALIVE_MS = 15_000;
 
-/** With `logsAfter` (a log cursor), the run's log lines after it are sent too, as `log` events without ids. */
-export function streamRun(c: Context, parts: EngineParts, runId: string, lastEventId: number, grant: StreamGrant, logsAfter?: string): Response {
+/**
+ * A run's changes over SSE, and the streams of `options.keys` with them: one connection for a
+ * page that follows the run and its streams. It ends (`end`) once the run has finished and every
+ * carried stream was sent to its end.
+ */
+export function streamRun(c: Context, parts: EngineParts, runId: string, resume: RunResume, grant: StreamGrant, options: RunStreamOptions = {}): Response {
   const json = jsonFor(grant);
+  const keys = options.keys ?? [];
+  const runChanges = options.runChanges ?? true;
   return sseResponse(c, async (stream) => {
-    let last = lastEventId;
-    let logCursor = logsAfter;
+    let last = resume.run;
+    const positions = resume.streams.map((position) => ({ ...position }));
+    const idOf = () => connectionId(last, positions);
+    let logCursor = runChanges ? options.logsAfter : undefined;
     let dirty = true;
     let flushing: Promise<void> | undefined;
     let closed = false;
     let finish: () => void = () => undefined;
     const done = new Promise<void>((resolve) => (finish = resolve));
+    const abort = new AbortController();
+
+    // The run's `end` comes last: after the run's final change and every carried stream's end.
+    let runEnded: { id: string; status: string } | undefined;
+    let streamsLeft = keys.length;
+    const endIfDone = () => {
+      if (closed || streamsLeft > 0 || !runEnded) return;
+      stream.send({ event: "end", data: JSON.stringify(runEnded) });
+      closed = true;
+      finish();
+    };
+    followCarriedStreams(stream, {
+      runId, keys, positions, idOf, reads: parts.service.streams, logger: parts.logger, signal: abort.signal,
+      onEnd: (end) => {
+        streamsLeft -= 1;
+        if (!runChanges) runEnded = { id: runId, status: end.status };
+        endIfDone();
+      },
+      onFail: () => {
+        closed = true;
+        finish();
+      },
+    });
 
     // A metadata entry sent right after the run as of the revision before it is the run's whole
     // change at its revision (metadata, updatedAt = the entry's finishedAt, revision; no io call
@@ -52,7 +87,7 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
     const sendEntry = (entry: JournalEntry) => {
       const whole = entry.kind === "metadata" && entry.revision > 1 && last === entry.revision * 2 - 1;
       last = whole ? entry.revision * 2 + 1 : entry.revision * 2;
-      stream.send({ event: "journal", id: String(last), data: json(journalPush(entry)) });
+      stream.send({ event: "journal", id: idOf(), data: json(journalPush(entry)) });
     };
 
     // A descendant's change to the run's metadata (metadata.parent / metadata.root) changed only
@@ -61,7 +96,7 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
       if (revision * 2 <= last) return;
       last = last === revision * 2 - 1 ? revision * 2 + 1 : revision * 2;
       const push: MetadataPush = { change, revision };
-      stream.send({ event: "metadata", id: String(last), data: json(push) });
+      stream.send({ event: "metadata", id: idOf(), data: json(push) });
     };
 
     const flush = async (): Promise<void> => {
@@ -91,17 +126,18 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
           await stream.ready();
         }
         if (run.revision * 2 + 1 > last) {
-          stream.send({ event: "run", id: String(run.revision * 2 + 1), data: json(run) });
           last = run.revision * 2 + 1;
+          stream.send({ event: "run", id: idOf(), data: json(run) });
         }
         if (run.isCompleted) {
-          stream.send({ event: "end", data: JSON.stringify({ id: run.id, status: run.status }) });
-          closed = true;
-          finish();
+          runEnded = { id: run.id, status: run.status };
+          endIfDone();
+          return;
         }
       }
     };
     const kick = () => {
+      if (runEnded) return;
       dirty = true;
       flushing ??= flush()
         .catch((error: Error) => {
@@ -117,7 +153,7 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
 
     // A change whose run the stream has sent already (a metadata entry pushed from its write's
     // result) needs no read; a notification without a revision (NaN) always reads.
-    const off = parts.listener.onRun(parts.channels.run, runId, (change) => {
+    const off = !runChanges ? () => undefined : parts.listener.onRun(parts.channels.run, runId, (change) => {
       if (!(change.revision * 2 + 1 <= last)) kick();
     });
     // An entry this process committed goes out at once when it is the very next change the
@@ -125,22 +161,23 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, lastEve
     // follows when the NOTIFY comes, unless the entry stands for it (`sendEntry`). That NOTIFY
     // often arrives before the write's own result and starts a read: the entry still goes out
     // now, and the read skips it. Otherwise the stream reads, unless a read already sent it.
-    const offEntries = parts.entries.subscribe(runId, (row) => {
+    const offEntries = !runChanges ? () => undefined : parts.entries.subscribe(runId, (row) => {
       const revision = Number(row.revision);
-      if (closed || last >= revision * 2) return;
+      if (closed || runEnded || last >= revision * 2) return;
       if (last !== revision * 2 - 1) return kick();
       sendEntry(fromJsonJournalRow(row));
     });
     const offLogs = logCursor === undefined ? () => undefined : parts.listener.onRun(parts.channels.logs, runId, kick);
     // Notifications sent while the connection was down are lost: look again after reconnecting.
-    const offReconnect = parts.listener.onReconnect(kick);
+    const offReconnect = !runChanges ? () => undefined : parts.listener.onReconnect(kick);
     const ping = setInterval(stream.ping, KEEPALIVE_MS);
     void stream.closed.then(() => {
       closed = true;
       finish();
     });
-    kick();
+    if (runChanges) kick();
     await done;
+    abort.abort();
     off();
     offLogs();
     offEntries();
