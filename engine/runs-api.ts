@@ -30,6 +30,10 @@ import type { Logger } from "./logger.ts";
 import { callerTraceContext } from "./tracing/trace-context.ts";
 import type { PurgeResult, PurgeRunsOptions } from "../sdk/types.ts";
 import { purgeRuns } from "./retention/purge-runs.ts";
+import type { AuditHistory, AuditVerifyResult } from "../wire/index.ts";
+import type { AuditVerifyFilter } from "../sdk/backend-types.ts";
+import { verifyAudit } from "./audit/verify.ts";
+import { auditCsv, auditHistory } from "./audit/export.ts";
 
 const headOf = (run: Run): RunHead => ({ id: run.id, status: run.status, revision: run.revision });
 
@@ -301,6 +305,28 @@ export class Service implements Backend {
 
   purgeRuns(options: PurgeRunsOptions): Promise<PurgeResult> {
     return purgeRuns(this.deps, options);
+  }
+
+  async verifyAudit(filter: AuditVerifyFilter): Promise<AuditVerifyResult> {
+    if (filter.runId !== undefined && filter.since !== undefined) {
+      throw new InvalidPayloadError("runId and since go apart: a run, or the runs created since a date");
+    }
+    if (filter.since !== undefined && !(filter.since instanceof Date && !Number.isNaN(filter.since.getTime()))) {
+      throw new InvalidPayloadError("since must be a valid Date");
+    }
+    const result = await verifyAudit(this.deps.db, this.deps.sql, filter);
+    if (filter.runId !== undefined && result.runs === 0) throw new RunNotFoundError(filter.runId);
+    return result;
+  }
+
+  async exportAudit(runId: string): Promise<AuditHistory> {
+    const history = await auditHistory(this.deps.db, this.deps.sql, runId);
+    if (!history) throw new RunNotFoundError(runId);
+    return history;
+  }
+
+  async exportAuditCsv(runId: string): Promise<string> {
+    return auditCsv((await this.exportAudit(runId)).versions);
   }
 
   createSchedule(options: CreateScheduleOptions): Promise<ScheduleRecord> {

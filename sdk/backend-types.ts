@@ -1,4 +1,4 @@
-import type { PurgeResult, PurgeRunsOptions } from "./types.ts";
+import type { AuditHistory, AuditVerifyResult, PurgeResult, PurgeRunsOptions } from "./types.ts";
 import type {
   BulkAction,
   BulkActionKind,
@@ -79,6 +79,12 @@ export interface BulkRequest {
   dryRun?: boolean | undefined;
 }
 
+/** Which audit chains `audit.verify` recomputes: one run (and a fork's origins), the runs created since a date, or all. */
+export interface AuditVerifyFilter {
+  runId?: string | undefined;
+  since?: Date | undefined;
+}
+
 export interface SendEventRequest {
   name: string;
   payload: unknown;
@@ -140,6 +146,12 @@ export interface Backend {
   /** Deletes finished runs (and all they owned) that a filter picks; a dry run only counts them. */
   purgeRuns(options: PurgeRunsOptions): Promise<PurgeResult>;
   listWaitTokens(filter: ListWaitTokensFilter): Promise<WaitpointList>;
+  /** Recomputes audit chains and names the first link that does not hold (docs/audit.md). */
+  verifyAudit(filter: AuditVerifyFilter): Promise<AuditVerifyResult>;
+  /** A run's status and metadata history in chain order, with its hashes. */
+  exportAudit(runId: string): Promise<AuditHistory>;
+  /** The same history as CSV (RFC 4180), as `durably audit export --format csv` writes it. */
+  exportAuditCsv(runId: string): Promise<string>;
   /**
    * A stream's chunks after `after`, then each as it commits, with a reset where chunks were
    * superseded; ends after `end` (the run finished) or when `signal` aborts.

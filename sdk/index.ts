@@ -19,6 +19,7 @@ export { schedules } from "./schedules.ts";
 export { configure, disconnect } from "./backend.ts";
 export type { ConfigureOptions, PublicTokenOptions, TriggerPublicTokenOptions } from "./backend.ts";
 export { auth } from "./auth.ts";
+export { audit } from "./audit.ts";
 export type { IO, Logger, RunContext, RunTaskOptions, StatusHandle, StatusInput, TaskContext, TransactionClient } from "./context.ts";
 export type { RetryOptions } from "./retry.ts";
 export type { QueueOptions, RateLimitOptions } from "./queue.ts";
@@ -53,6 +54,10 @@ export {
 export type { JournalCall } from "./errors.ts";
 export { DEFAULT_STREAM_KEY, RUN_STATUSES } from "./types.ts";
 export type {
+  AuditBrokenLink,
+  AuditHistory,
+  AuditVerifyResult,
+  AuditVersion,
   BulkAction,
   BulkActionKind,
   BulkDryRun,

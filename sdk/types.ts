@@ -1,4 +1,8 @@
 export {
+  type AuditBrokenLink,
+  type AuditHistory,
+  type AuditVerifyResult,
+  type AuditVersion,
   BULK_ACTION_KINDS,
   type BulkAction,
   type BulkActionKind,

@@ -151,6 +151,45 @@ describe("audit chain", () => {
   }, 60_000);
 });
 
+describe("a fork's audit chain", () => {
+  it("continues its origin's chain at the fork point, and verify walks from the fork into its origin", async () => {
+    await startTestEngine("audit", { schema, tasks: [audited, auditedChild] });
+    const origin = await finished({ children: false });
+    const fromSeq = (await sql<{ seq: number }>(`SELECT seq FROM "${schema}".journal WHERE run_id = $1 AND kind = 'task'`, [origin]))[0]!.seq + 1;
+    const fork = (await runs.fork(origin, { fromSeq })).id;
+    expect((await runs.poll(fork, { timeoutMs: 60_000 })).status).toBe("SUCCESS");
+
+    // The link: the origin's last version before the fork point, which the fork keeps.
+    const before = (await versionsOf(origin)).filter((v) => v.seq >= 0 && v.seq < fromSeq).at(-1)!;
+    const [link] = await sql<{ origin: string; hash: string }>(`
+      SELECT encode(f.audit_origin, 'hex') AS origin, encode(coalesce(j.audit_hash, h.audit_hash), 'hex') AS hash FROM "${schema}".runs f
+      LEFT JOIN "${schema}".journal j ON $2 = 'journal' AND j.run_id = f.forked_from AND j.seq = $3
+      LEFT JOIN "${schema}".run_metadata_history h ON $2 = 'run_metadata_history' AND h.run_id = f.forked_from AND h.seq = $3
+      WHERE f.id = $1`, [fork, before.tbl, before.seq]);
+    expect(link!.origin).toMatch(/^[0-9a-f]{64}$/);
+    expect(link!.origin).toBe(link!.hash);
+    const exported = JSON.parse(cli(["audit", "export", fork]).out);
+    expect(exported.origin).toEqual({ runId: origin, hash: link!.origin });
+
+    // Verifying the fork walks into its origin: two runs.
+    expect(cli(["audit", "verify", "--run", fork])).toMatchObject({ code: 0, out: expect.stringMatching(/^OK: \d+ version\(s\) of 2 run\(s\) verified\n$/) });
+
+    // An edit of the origin before the fork point is found from the fork.
+    const edited = (await versionsOf(origin)).filter((v) => v.tbl === "run_metadata_history" && v.seq > 0 && v.seq < fromSeq)[0]!;
+    await sql(`UPDATE "${schema}".run_metadata_history SET value = '"tampered"' WHERE run_id = $1 AND seq = $2`, [origin, edited.seq]);
+    expect(cli(["audit", "verify", "--run", fork]).out).toMatch(`BROKEN: run ${origin}, run_metadata_history seq ${edited.seq}:`);
+
+    // An origin whose version at the fork point was rehashed no longer holds the fork's link.
+    const table = before.tbl === "journal" ? "journal" : "run_metadata_history";
+    await sql(`UPDATE "${schema}".${table} SET audit_hash = sha256('rewritten') WHERE run_id = $1 AND seq = $2`, [origin, before.seq]);
+    const unlinked = cli(["audit", "verify", "--run", fork]);
+    expect(unlinked.code).toBe(1);
+    expect(unlinked.out).toBe(
+      `BROKEN: run ${fork}, runs: its chain starts from a hash that its origin ${origin} no longer holds: a version of the origin before the fork point was edited or deleted\n`,
+    );
+  }, 120_000);
+});
+
 function expectOneLine(result: ReturnType<typeof cli>, line: string): void {
   expect(result.code).toBe(1);
   const [first, ...rest] = result.err.trimEnd().split("\n");

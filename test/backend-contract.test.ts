@@ -11,7 +11,9 @@ import {
   ScheduleNotFoundError,
   TaskNotFoundError,
   TimeoutError,
+  audit,
   auth,
+  metadata,
   configure,
   eventTrigger,
   runs,
@@ -25,7 +27,7 @@ import {
 } from "durably";
 import { createEngine, type Engine } from "durably/engine";
 import { disconnect, getBackend, type RunUpdate } from "../sdk/backend.ts";
-import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
+import { TEST_DATABASE_URL, dropSchemas, sql, uniqueSchema } from "./helpers/db.ts";
 import { until } from "./helpers/until.ts";
 
 /**
@@ -74,6 +76,15 @@ const streamer = task({
     await streams.pipe(["a", "b"]).waitUntilComplete();
   },
 });
+const audited = task({
+  id: "contract-audited",
+  run: async (_: null, { io }) => {
+    const status = await io.createStatus("step", { label: "Working", state: "loading" });
+    await metadata.set("phase", "working");
+    await status.update("step-done", { state: "success" });
+    await metadata.set("phase", "done");
+  },
+});
 const client = new Client({ id: "contract" });
 client.defineJob({
   id: "contract-job",
@@ -87,7 +98,7 @@ let engine: Engine;
 
 beforeAll(async () => {
   engine = createEngine({
-    databaseUrl: TEST_DATABASE_URL, schema, tasks: [greet, sleepy, failing, parent, approval, streamer], clients: [client],
+    databaseUrl: TEST_DATABASE_URL, schema, tasks: [greet, sleepy, failing, parent, approval, streamer, audited], clients: [client],
     http: { port: 0 }, secretKey: SECRET, logLevel: "error", pollIntervalMs: 200,
   });
   await engine.start();
@@ -243,6 +254,38 @@ describe.each(backends)("the %s backend", (name, use) => {
     const forked = await runs.poll(fork.id, { timeoutMs: 30_000 });
     expect(forked.forkedFrom).toBe(original.id);
     expectSame("fork", { run: shape(forked), zero: await outcome(runs.fork(original.id, { fromSeq: 0 })) });
+  });
+
+  it("audit.verify passes an untouched run and names a history row updated by hand; audit.export gives the history as JSON and CSV", async () => {
+    const { id } = await audited.trigger(null, { metadata: { owner: "ops" } });
+    const run = await runs.poll(id, { timeoutMs: 30_000 });
+    expect(run.status).toBe("SUCCESS");
+    const intact = await audit.verify({ runId: id });
+    expect(intact).toEqual({ runs: 1, verified: 5, unhashed: 0, broken: null });
+    expect(await audit.verify({ since: run.createdAt })).toEqual(intact);
+
+    const history = await audit.export(id);
+    expect(history.versions.map((v) => v.op ?? v.kind)).toEqual(["trigger", "status", "set", "status", "set"]);
+    expect(history.head).toBe(history.versions.at(-1)!.hash);
+    const csv = await audit.export(id, { format: "csv" });
+    const lines = csv.split("\r\n");
+    expect(lines[0]).toBe("table,seq,revision,at,kind,key,status,value,op,metadata,childRunId,hash");
+    history.versions.forEach((version, n) => expect(lines[n + 1]!.endsWith(`,${version.hash}`)).toBe(true));
+
+    const edited = history.versions.find((v) => v.op === "set")!;
+    await sql(`UPDATE "${schema}".run_metadata_history SET value = '"tampered"' WHERE run_id = $1 AND seq = $2`, [id, edited.seq]);
+    const broken = await audit.verify({ runId: id });
+    expect(broken.broken).toEqual({
+      runId: id, table: "run_metadata_history", seq: edited.seq,
+      reason: "its hash does not follow from its content and the previous version's hash: it or a version before it was edited or deleted",
+    });
+    expectSame("audit", {
+      intact, broken: { ...broken, broken: { ...broken.broken, runId: "<run>" } },
+      versions: history.versions.map(({ table, seq, kind, key, status, value, op, metadata }) => ({ table, seq, kind, key, status, value, op, metadata })),
+      csvLines: lines.length,
+      missing: [await outcome(audit.verify({ runId: "run_missing" })), await outcome(audit.export("run_missing")), await outcome(audit.export("run_missing", { format: "csv" }))],
+      bad: [await outcome(audit.verify({ runId: id, since: new Date() })), await outcome(audit.verify({ since: new Date("yesterday") }))],
+    });
   });
 
   it("children triggered inside a run go through the engine running it, and wake their parent", async () => {

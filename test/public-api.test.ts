@@ -18,11 +18,11 @@ const PUBLIC = {
       "InvalidRunStateError", "MaxDurationExceededError", "MetadataTooLargeError", "NonDeterminismError", "NotConfiguredError",
       "OutsideRunError", "RUN_STATUSES", "RunFailedError", "RunNotFoundError", "ScheduleNotFoundError",
       "StreamChunkTooLargeError", "StreamResetError", "StreamTooLargeError", "TaskNotFoundError", "TimeoutError",
-      "WAITPOINT_STATUSES", "WaitpointCompletedError", "WaitpointNotFoundError", "WaitpointTimeoutError", "auth", "configure",
+      "WAITPOINT_STATUSES", "WaitpointCompletedError", "WaitpointNotFoundError", "WaitpointTimeoutError", "audit", "auth", "configure",
       "disconnect", "eventTrigger", "logger", "metadata", "runs", "schedules", "streams", "task", "tasks", "wait",
     ],
     types: [
-      "AnyTask", "BatchHandle", "BatchItem", "BulkAction", "BulkActionKind", "BulkDryRun", "BulkForkOptions", "BulkOptions", "BulkRunsFilter", "ChildRunResult", "ClientOptions", "ConfigureOptions", "CreateScheduleOptions",
+      "AnyTask", "AuditBrokenLink", "AuditHistory", "AuditVerifyResult", "AuditVersion", "BatchHandle", "BatchItem", "BulkAction", "BulkActionKind", "BulkDryRun", "BulkForkOptions", "BulkOptions", "BulkRunsFilter", "ChildRunResult", "ClientOptions", "ConfigureOptions", "CreateScheduleOptions",
       "CreateWaitTokenOptions", "DefinedStream", "Duration", "EventRecord", "EventTrigger", "HookParams", "IO", "Job",
       "JobOptions", "JournalCall", "JournalEntry", "Json", "LifecycleHooks", "ListRunsFilter", "ListWaitTokensFilter", "Logger",
       "Metadata", "MetadataChange", "PipeResult", "PublicTokenOptions", "PurgeResult", "PurgeRunsOptions", "QueueOptions", "RateLimitOptions", "RetentionDuration", "RetryOptions",

@@ -215,6 +215,7 @@ CREATE TABLE :SCHEMA.runs (
     start_after timestamp with time zone,
     trace_context jsonb,
     audit_hash bytea,
+    audit_origin bytea,
     CONSTRAINT run_priority CHECK ((priority >= 0))
 );
 CREATE TABLE :SCHEMA.schedules (

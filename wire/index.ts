@@ -411,3 +411,54 @@ export interface TasksOverview {
   since: Date;
   data: TaskOverview[];
 }
+
+/** One version of a run's audit trail (docs/audit.md) as an auditor receives it, with the hash that chains it. */
+export interface AuditVersion {
+  table: "journal" | "run_metadata_history";
+  seq: number;
+  revision: number | null;
+  at: string;
+  kind: "status" | "metadata";
+  key: string | null;
+  /** A status entry's state (`completed`); null for metadata. */
+  status: string | null;
+  /** A status: the status as it became; metadata: the value the change set. */
+  value: Json | null;
+  /** A metadata change's operation (`set`, `increment`, `trigger`…). */
+  op: string | null;
+  /** The whole metadata after a change. */
+  metadata: Json | null;
+  childRunId: string | null;
+  /** Hex; null for a version written before the audit chain existed. */
+  hash: string | null;
+}
+
+/** A run's full status and metadata history in chain order (`durably audit export`). */
+export interface AuditHistory {
+  runId: string;
+  /** The run's chain head (hex): the last version's hash, a commitment to the whole history. */
+  head: string | null;
+  /** A fork's chain starts from its origin's hash at the fork point: that run and hash (hex). */
+  origin: { runId: string; hash: string } | null;
+  versions: AuditVersion[];
+}
+
+/** The first link of a run's audit chain that does not hold. */
+export interface AuditBrokenLink {
+  runId: string;
+  /** `journal` (a status), `run_metadata_history` (a metadata change), or `runs` (the chain head, or a fork's link to its origin). */
+  table: "journal" | "run_metadata_history" | "runs";
+  /** The version's journal position; for the head, the last version's (null when there is none). */
+  seq: number | null;
+  reason: string;
+}
+
+/** What `durably audit verify` found. */
+export interface AuditVerifyResult {
+  runs: number;
+  /** Versions whose hashes were checked. */
+  verified: number;
+  /** Versions written before the audit chain existed (migration 28), which no hash covers. */
+  unhashed: number;
+  broken: AuditBrokenLink | null;
+}

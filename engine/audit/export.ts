@@ -1,38 +1,19 @@
+import type { AuditHistory, AuditVersion, Json } from "../../wire/index.ts";
 import type { Database } from "../db/database.ts";
 import type { Statements } from "../db/sql/index.ts";
 
-/** One version of a run's history as an auditor receives it, with the hash that chains it. */
-export interface AuditVersion {
-  table: "journal" | "run_metadata_history";
-  seq: number;
-  revision: number | null;
-  at: string;
-  kind: "status" | "metadata";
-  key: string | null;
-  /** A status entry's state (`completed`); null for metadata. */
-  status: string | null;
-  /** A status: the status as it became; metadata: the value the change set. */
-  value: unknown;
-  /** A metadata change's operation (`set`, `increment`, `trigger`…). */
-  op: string | null;
-  /** The whole metadata after a change. */
-  metadata: unknown;
-  childRunId: string | null;
-  /** Hex; null for a version written before the audit chain existed. */
-  hash: string | null;
-}
-
 /** A run's full status and metadata history in chain order; null when there is no such run. */
-export async function auditHistory(db: Database, sql: Statements, runId: string): Promise<{ runId: string; head: string | null; versions: AuditVersion[] } | null> {
-  const head = await db.query<{ head: string | null }>(sql.audit.head, [runId]);
-  if (head.rows.length === 0) return null;
+export async function auditHistory(db: Database, sql: Statements, runId: string): Promise<AuditHistory | null> {
+  const { rows: [run] } = await db.query<{ head: string | null; forked_from: string | null; origin: string | null }>(sql.audit.head, [runId]);
+  if (!run) return null;
   const { rows } = await db.query<Record<string, unknown>>(sql.audit.export, [runId]);
   return {
-    runId, head: head.rows[0]!.head,
+    runId, head: run.head,
+    origin: run.origin && run.forked_from ? { runId: run.forked_from, hash: run.origin } : null,
     versions: rows.map((r) => ({
       table: r.tbl as AuditVersion["table"], seq: r.seq as number, revision: r.revision === null ? null : Number(r.revision),
       at: (r.at as Date).toISOString(), kind: r.kind as AuditVersion["kind"], key: r.key as string | null, status: r.status as string | null,
-      value: r.value ?? null, op: r.op as string | null, metadata: r.metadata ?? null, childRunId: r.child_run_id as string | null, hash: r.hash as string | null,
+      value: (r.value ?? null) as Json | null, op: r.op as string | null, metadata: (r.metadata ?? null) as Json | null, childRunId: r.child_run_id as string | null, hash: r.hash as string | null,
     })),
   };
 }

@@ -162,3 +162,13 @@ export const purgeBody = z
     dryRun: z.boolean().optional(),
   })
   .strict();
+
+/** `GET /api/audit/verify`: one run, or the runs created since an ISO date, or every run. */
+export const auditVerifyQuery = z
+  .object({
+    run: id.optional(),
+    since: z.string().max(64).refine((text) => !Number.isNaN(new Date(text).getTime()), "must be an ISO date").transform((text) => new Date(text)).optional(),
+  })
+  .strict();
+
+export const auditExportQuery = z.object({ format: z.enum(["json", "csv"]).default("json") }).strict();

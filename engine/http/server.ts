@@ -29,6 +29,7 @@ import { overviewRoutes } from "./overview-routes.ts";
 import { bulkRoutes } from "./bulk-routes.ts";
 import { purgeRoutes } from "./purge-routes.ts";
 import { repairRoutes } from "./repair-routes.ts";
+import { auditRoutes } from "./audit-routes.ts";
 
 type Env = { Variables: { access: Access } };
 
@@ -266,6 +267,7 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
   waitpointRoutes(app, service, readBody);
   bulkRoutes(app, service, readBody);
   purgeRoutes(app, service, readBody);
+  auditRoutes(app, service);
   repairRoutes(app, parts, definitions, readBody);
   waitpointCallback(app, service, readBody);
 

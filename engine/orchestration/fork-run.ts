@@ -9,8 +9,8 @@ import { insertRun, type InsertDeps } from "./insert-run.ts";
 /**
  * A new run of the same task version and payload whose journal is a copy of the original's
  * entries before `fromSeq` (statuses included, and the metadata those entries wrote), so it replays
- * them and executes again from `fromSeq`: for fixing a bug and resuming from a step. The copies
- * start the fork's own audit chain.
+ * them and executes again from `fromSeq`: for fixing a bug and resuming from a step. The copies'
+ * audit chain continues the original's at the fork point (engine/db/sql/audit.ts).
  */
 export async function forkRun(deps: InsertDeps, original: RunRow, initialMetadata: Metadata, fromSeq: number): Promise<{ id: string }> {
   if (!Number.isInteger(fromSeq) || fromSeq < 1) throw new InvalidPayloadError("fromSeq must be a positive integer (seq 1 is the first io call)");
@@ -35,6 +35,6 @@ export async function forkRunIn(deps: InsertDeps, client: pg.PoolClient, origina
   await db.query(sql.journal.copyBefore, args, client);
   await db.query(sql.metadata.copyBefore, args, client);
   await db.query(sql.runs.metadataBefore, args, client);
-  await db.query(sql.audit.rechain, [id], client);
+  await db.query(sql.audit.rechain, [id, original.id, fromSeq], client);
   return { id };
 }

@@ -9,6 +9,7 @@ import { streamCalls } from "./streams.ts";
 import { waitpointCalls } from "./waitpoints.ts";
 import { bulkCalls } from "./bulk.ts";
 import { purgeCalls } from "./purge.ts";
+import { auditCalls } from "./audit.ts";
 import { eventFromWire, runFromWire, scheduleFromWire, statusesFromWire, type WireEvent, type WireRun, type WireSchedule, type WireStatuses } from "./wire-types.ts";
 
 /** How long a poll waits before reading again when the engine has no stream to spare (429). */
@@ -101,6 +102,7 @@ export function httpBackend(options: HttpOptions): Backend {
     ...streamCalls(http),
     ...bulkCalls(http),
     ...purgeCalls(http),
+    ...auditCalls(http),
   };
 }
 

@@ -9,6 +9,8 @@ export interface HttpOptions {
 /** An engine's HTTP API (docs/http-api.md) through `fetch`: JSON in and out, errors as DurablyErrors. */
 export interface EngineHttp {
   json<T>(method: "GET" | "POST" | "DELETE", path: string, options?: { body?: unknown; subject?: RequestSubject }): Promise<T>;
+  /** A route that answers with text (a CSV export); its errors come as JSON. */
+  text(path: string, options?: { subject?: RequestSubject }): Promise<string>;
   /** The body of an SSE route, open until the server ends it or `signal` aborts. */
   stream(path: string, signal: AbortSignal, subject: RequestSubject): Promise<ReadableStream<Uint8Array>>;
 }
@@ -42,6 +44,11 @@ export function engineHttp(options: HttpOptions): EngineHttp {
       }
       if (!response.ok) throw errorFromWire(response.status, parsed, subject);
       return parsed as T;
+    },
+    async text(path, { subject = {} } = {}) {
+      const response = await send(path, { headers: { ...auth, accept: "text/csv, application/json" } });
+      if (!response.ok) throw errorFromWire(response.status, await response.json().catch(() => undefined), subject);
+      return response.text();
     },
     async stream(path, signal, subject) {
       const response = await send(path, { headers: { ...auth, accept: "text/event-stream" }, signal });

@@ -6,6 +6,10 @@
  * position and commit time included, as jsonb text (deterministic for a given value); times as
  * epoch seconds, so that no session's TimeZone changes them. A version's place in the chain is
  * its run revision, then its seq (a fork's copied versions share revision 1): `versionOrder`.
+ *
+ * A fork's chain starts from its origin's hash at the fork point (the origin's last version before
+ * `fromSeq`) instead of the empty string; the fork keeps that hash (`runs.audit_origin`), so verify
+ * checks that the origin still holds a version with it and walks on into the origin's chain.
  */
 
 /** A status entry's content, from the values of its journal row. */
@@ -21,16 +25,16 @@ export const metadataContent = (
 /** The hash of a version whose run's chain head is `head`. */
 export const chained = (head: string, content: string) => `sha256(coalesce(${head}, '\\x'::bytea) || ${content})`;
 
-/** A run's versions with their content, in chain order ($1 the run). */
-const versions = (s: string) => `
+/** The versions of the run `run` (a parameter) with their content; order them with `versionOrder`. */
+const versions = (s: string, run = "$1") => `
       SELECT 'journal' AS tbl, j.seq, coalesce(j.revision, 0) AS revision, j.audit_hash,
         ${statusContent("j.run_id", "j.seq", "j.key", "j.status", "j.output", "j.finished_at")} AS content
-      FROM ${s}.journal j WHERE j.run_id = $1 AND j.kind = 'status'
+      FROM ${s}.journal j WHERE j.run_id = ${run} AND j.kind = 'status'
       UNION ALL
       SELECT 'run_metadata_history', h.seq, coalesce(h.revision, 0), h.audit_hash,
         ${metadataContent("h.run_id", "h.seq", "h.op", "h.key", "h.value", "h.metadata", "h.child_run_id", "h.at")}
-      FROM ${s}.run_metadata_history h WHERE h.run_id = $1`;
-const versionOrder = (v: string) => `${v}.revision, ${v}.seq, ${v}.tbl`;
+      FROM ${s}.run_metadata_history h WHERE h.run_id = ${run}`;
+const versionOrder = (v: string, direction = "") => `${v}.revision ${direction}, ${v}.seq ${direction}, ${v}.tbl ${direction}`;
 
 export function auditStatements(s: string) {
   return {
@@ -39,19 +43,34 @@ export function auditStatements(s: string) {
       SELECT id FROM ${s}.runs
       WHERE ($1::text IS NULL OR id = $1) AND ($2::timestamptz IS NULL OR created_at >= $2) AND id > coalesce($3::text, '')
       ORDER BY id COLLATE "C" LIMIT 500`,
-    /** A run's chain head and versions in chain order, each with the content its hash covers. */
-    chain: `
-      SELECT r.audit_hash AS head, v.tbl, v.seq, v.audit_hash, v.content
-      FROM ${s}.runs r LEFT JOIN LATERAL (${versions(s)}) AS v ON true WHERE r.id = $1 ORDER BY ${versionOrder("v")}`,
     /**
-     * Chains a fork's versions anew (its trigger's metadata, then the statuses and metadata changes
-     * it copied), in the fork's transaction before anything else can write to it.
+     * A run's chain head, where its chain starts (a fork's origin hash) and its versions in chain
+     * order, each with the content its hash covers.
+     */
+    chain: `
+      SELECT r.audit_hash AS head, r.audit_origin AS origin, r.forked_from, v.tbl, v.seq, v.audit_hash, v.content
+      FROM ${s}.runs r LEFT JOIN LATERAL (${versions(s)}) AS v ON true WHERE r.id = $1 ORDER BY ${versionOrder("v")}`,
+    /** The version of run $1 whose hash is $2 (where a fork's chain starts), if it still holds one. */
+    origin: `
+      SELECT 'journal' AS tbl, seq FROM ${s}.journal WHERE run_id = $1 AND kind = 'status' AND audit_hash = $2
+      UNION ALL
+      SELECT 'run_metadata_history', seq FROM ${s}.run_metadata_history WHERE run_id = $1 AND audit_hash = $2
+      LIMIT 1`,
+    /**
+     * Chains the versions of fork $1 (its trigger's metadata, then the statuses and metadata
+     * changes it copied) onto the hash of its origin $2's last version before the fork point $3,
+     * and keeps that hash; in the fork's transaction before anything else can write to it. An
+     * origin without a hashed version there (written before the chain existed) gives a chain of
+     * the fork's own, as before migration 30.
      */
     rechain: `
-      WITH RECURSIVE v AS (
+      WITH RECURSIVE origin AS (
+        SELECT (SELECT o.audit_hash FROM (${versions(s, "$2")}) AS o WHERE o.seq >= 0 AND o.seq < $3
+          ORDER BY ${versionOrder("o", "DESC")} LIMIT 1) AS h
+      ), v AS (
         SELECT row_number() OVER (ORDER BY ${versionOrder("x")}) AS n, tbl, seq, content FROM (${versions(s)}) AS x
       ), c AS (
-        SELECT n, tbl, seq, sha256(content) AS h FROM v WHERE n = 1
+        SELECT n, tbl, seq, ${chained("(SELECT h FROM origin)", "content")} AS h FROM v WHERE n = 1
         UNION ALL
         SELECT v.n, v.tbl, v.seq, sha256(c.h || v.content) FROM c JOIN v ON v.n = c.n + 1
       ), j AS (
@@ -59,9 +78,11 @@ export function auditStatements(s: string) {
       ), m AS (
         UPDATE ${s}.run_metadata_history h SET audit_hash = c.h FROM c WHERE c.tbl = 'run_metadata_history' AND h.run_id = $1 AND h.seq = c.seq
       )
-      UPDATE ${s}.runs SET audit_hash = (SELECT h FROM c ORDER BY n DESC LIMIT 1) WHERE id = $1`,
-    /** A run's chain head, hex. */
-    head: `SELECT encode(audit_hash, 'hex') AS head FROM ${s}.runs WHERE id = $1`,
+      UPDATE ${s}.runs SET audit_origin = (SELECT h FROM origin),
+        audit_hash = coalesce((SELECT h FROM c ORDER BY n DESC LIMIT 1), (SELECT h FROM origin))
+      WHERE id = $1`,
+    /** A run's chain head and, for a fork, its origin and the origin's hash its chain starts from; hex. */
+    head: `SELECT encode(audit_hash, 'hex') AS head, forked_from, encode(audit_origin, 'hex') AS origin FROM ${s}.runs WHERE id = $1`,
     /** A run's full history for an auditor: statuses and metadata changes in chain order, with their hashes. */
     export: `
       SELECT 'journal' AS tbl, j.seq, j.revision, j.finished_at AS at, 'status' AS kind, j.key, j.status::text AS status,
