@@ -1,7 +1,9 @@
+import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { metadata, runs, task } from "durably";
 import { startDashboard, type DashboardUnderTest } from "./helpers/dashboard.ts";
 import { SCREENSHOTS_DIR, openSignedIn } from "./helpers/dashboard-tab.ts";
+import { sql } from "./helpers/db.ts";
 
 const SECRET = "audit-dashboard-secret-0123456789";
 
@@ -72,6 +74,41 @@ describe("the run page's time slider", () => {
     await asOf.getByText("Live").waitFor();
     await metadataNow.getByText("done").waitFor();
     await expect.poll(() => changes.count()).toBe(3);
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+});
+
+describe("the run page's audit trail", () => {
+  it("verifies the run's chain (intact, then the history row edited by hand), and exports it as JSON and CSV downloads", async () => {
+    const { id } = await resizer.trigger(null, { metadata: { owner: "ops" } });
+    expect((await runs.poll(id, { timeoutMs: 60_000 })).status).toBe("SUCCESS");
+    const tab = await openSignedIn(dashboard.context, dashboard.engine.url!, SECRET, pageErrors, `#/runs/${id}`);
+    const trail = tab.getByTestId("audit-trail");
+    const result = trail.getByTestId("audit-result");
+
+    await trail.getByTestId("audit-verify").click();
+    await result.getByText("Intact.").waitFor({ timeout: 20_000 });
+    expect(await result.textContent()).toContain("5 versions");
+
+    const [json] = await Promise.all([tab.waitForEvent("download"), trail.getByTestId("audit-export-json").click()]);
+    expect(json.suggestedFilename()).toBe(`audit-${id}.json`);
+    const history = JSON.parse(await readFile((await json.path())!, "utf8"));
+    expect(history.versions.map((v: { op: string | null; kind: string }) => v.op ?? v.kind)).toEqual(["trigger", "status", "set", "status", "set"]);
+    const [csv] = await Promise.all([tab.waitForEvent("download"), trail.getByTestId("audit-export-csv").click()]);
+    expect(csv.suggestedFilename()).toBe(`audit-${id}.csv`);
+    const lines = (await readFile((await csv.path())!, "utf8")).split("\r\n");
+    expect(lines[0]).toBe("table,seq,revision,at,kind,key,status,value,op,metadata,childRunId,hash");
+    expect(lines.slice(1, -1).map((line) => line.split(",").at(-1))).toEqual(history.versions.map((v: { hash: string }) => v.hash));
+
+    const { schema } = dashboard.engine.options;
+    const edited = history.versions.find((v: { op: string | null }) => v.op === "set");
+    await sql(`UPDATE "${schema}".run_metadata_history SET value = '"tampered"' WHERE run_id = $1 AND seq = $2`, [id, edited.seq]);
+    await trail.getByTestId("audit-verify").click();
+    await result.getByText("Broken").waitFor();
+    expect(await result.getAttribute("role")).toBe("alert");
+    expect(await result.textContent()).toContain(`Broken at run_metadata_history seq ${edited.seq}: its hash does not follow from its content`);
+    await trail.scrollIntoViewIfNeeded();
+    await trail.screenshot({ path: `${SCREENSHOTS_DIR}/audit-verify.png`, animations: "disabled" });
     expect(pageErrors).toEqual([]);
   }, 120_000);
 });

@@ -9,6 +9,7 @@ import { Loading } from "../components/Loading.tsx";
 import { MetadataRollup } from "../components/MetadataRollup.tsx";
 import { RunStreams } from "../components/RunStreams.tsx";
 import { AsOfSlider } from "./run/AsOfSlider.tsx";
+import { AuditSection } from "./run/AuditSection.tsx";
 import { MetadataSection } from "./run/MetadataSection.tsx";
 import { RunDetails } from "./run/RunDetails.tsx";
 import { RunErrorBlock } from "./run/RunErrorBlock.tsx";
@@ -71,6 +72,7 @@ export function RunPage({ runId }: { runId: string }) {
         </div>
         <aside className="run-side">
           <RunDetails run={run} />
+          <AuditSection runId={run.id} />
         </aside>
       </div>
     </div>
