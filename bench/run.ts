@@ -12,7 +12,7 @@ import { RESULT_PREFIX, type Row } from "./lib/row.ts";
  * or an embedded PostgreSQL in .durably/bench-pg when it is unset, prints one table and writes
  * bench/results/latest.json.
  */
-const BENCHMARKS = ["trigger-latency", "step-overhead", "status-metadata", "throughput", "replay", "waiting-runs", "push-latency", "caller-workload", "waiters", "pooler", "waitpoints", "run-logs", "streams", "subscribers"];
+const BENCHMARKS = ["trigger-latency", "step-overhead", "status-metadata", "throughput", "replay", "journal-size", "waiting-runs", "push-latency", "caller-workload", "waiters", "pooler", "waitpoints", "run-logs", "streams", "subscribers"];
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
 

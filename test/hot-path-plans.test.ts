@@ -1,6 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "durably/engine";
+import { REVISION_INDEXED_AFTER } from "../engine/db/sql/feed.ts";
 import { buildStatements } from "../engine/db/sql/index.ts";
 import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
 
@@ -94,8 +95,31 @@ describe("a journal batch", () => {
 describe("a live subscriber catching up on a long run", () => {
   it("reads the journal entries after its revision through an index, not the whole journal", async () => {
     const plan = await genericPlan(`p_${Math.random().toString(36).slice(2, 8)}`, statements.feed.runSince, 2);
-    const onJournal = plan.split("\n").findIndex((line) => / on journal\b/.test(line));
-    expect(onJournal).toBeGreaterThanOrEqual(0);
-    expect(plan.split("\n").slice(onJournal, onJournal + 3).join("\n")).toMatch(/Index Cond: .*revision > /);
+    const lines = plan.split("\n");
+    const onJournal = lines.flatMap((line, i) => (/ on journal\b/.test(line) ? [lines.slice(i, i + 3).join("\n")] : []));
+    // The run's first entries through the primary key, at most REVISION_INDEXED_AFTER of them;
+    // the rest through the revision index, which holds only those.
+    expect(onJournal).toHaveLength(2);
+    expect(onJournal[0]).toMatch(new RegExp(`journal_pkey on journal[^]*Index Cond: .*seq <= ${REVISION_INDEXED_AFTER}\\)`));
+    expect(onJournal[1]).toMatch(/journal_late_revision_idx on journal[^]*Index Cond: .*revision > /);
+  });
+
+  it("gets every entry after its revision, in revision order, on both sides of the indexed seq", async () => {
+    const s = `"${schema}"`;
+    const n = REVISION_INDEXED_AFTER * 2;
+    // Entries out of seq order by revision, as parallel io calls and a retried step leave them.
+    await client.query(`INSERT INTO ${s}.runs (id, task_id, task_version, payload, status, revision) VALUES ('run_since', 'task', '1', '{}', 'EXECUTING', $1)`, [n + 10]);
+    await client.query(`
+      INSERT INTO ${s}.journal (run_id, seq, kind, key, status, output, attempts, revision, started_at)
+      SELECT 'run_since', i, 'task', 'step-' || i, 'completed', '{"json": null}', 1, CASE WHEN i % 7 = 0 THEN $1 - i % 5 ELSE i END, now()
+      FROM generate_series(1, $2) AS i`, [n + 10, n]);
+    for (const after of [0, REVISION_INDEXED_AFTER - 3, REVISION_INDEXED_AFTER + 3, n]) {
+      const { rows: [run] } = await client.query<{ entries: { seq: number; revision: number }[] }>(statements.feed.runSince, ["run_since", after]);
+      const { rows: expected } = await client.query<{ seq: number }>(
+        `SELECT seq FROM ${s}.journal WHERE run_id = 'run_since' AND revision > $1 ORDER BY revision, seq`, [after]);
+      expect(run!.entries.map((e) => e.seq).sort((a, b) => a - b)).toEqual(expected.map((e) => e.seq).sort((a, b) => a - b));
+      const revisions = run!.entries.map((e) => Number(e.revision));
+      expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
+    }
   });
 });

@@ -315,7 +315,7 @@ ALTER TABLE ONLY :SCHEMA.waitpoints
 CREATE INDEX alert_deliveries_run_idx ON :SCHEMA.alert_deliveries USING btree (run_id);
 CREATE INDEX bulk_action_items_pending_idx ON :SCHEMA.bulk_action_items USING btree (bulk_action_id, run_id) WHERE (done_at IS NULL);
 CREATE INDEX bulk_actions_running_idx ON :SCHEMA.bulk_actions USING btree (heartbeat_at) WHERE (status = 'RUNNING'::text);
-CREATE INDEX journal_revision_idx ON :SCHEMA.journal USING btree (run_id, revision);
+CREATE INDEX journal_late_revision_idx ON :SCHEMA.journal USING btree (run_id, revision) WHERE (seq > 64);
 CREATE INDEX run_logs_run_id_id_idx ON :SCHEMA.run_logs USING btree (run_id, id);
 CREATE INDEX runs_created_idx ON :SCHEMA.runs USING btree (created_at);
 CREATE UNIQUE INDEX runs_debounce_idx ON :SCHEMA.runs USING btree (task_id, debounce_key) WHERE ((debounce_key IS NOT NULL) AND ((status)::text = 'QUEUED'::text) AND (started_at IS NULL));
