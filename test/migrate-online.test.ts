@@ -18,14 +18,14 @@ const entry = (runId: string) =>
   `INSERT INTO ${s}.journal (run_id, seq, kind, key, status, revision, started_at) VALUES ('${runId}', 1, 'task', 'a', 'completed', 1, now())`;
 
 describe("a no-transaction migration on an existing database", () => {
-  it("builds the journal's index while journal writes go on, and records its version once built (migration 30)", async () => {
+  it("builds the journal's index while journal writes go on, and records its version once built (migration 31)", async () => {
     const [migrator, holder, writer] = await Promise.all([connect(), connect(), connect()]);
     try {
       await migrate(migrator, schema);
       // The journal as migration 29 left it.
       await migrator.query(`DROP INDEX ${s}.journal_late_revision_idx`);
       await migrator.query(`CREATE INDEX journal_revision_idx ON ${s}.journal (run_id, revision)`);
-      await migrator.query(`DELETE FROM ${s}.migrations WHERE version = 30`);
+      await migrator.query(`DELETE FROM ${s}.migrations WHERE version = 31`);
 
       // A write in flight: an index build waits for it, and a plain CREATE INDEX would hold
       // every later write behind it until it commits.
@@ -41,10 +41,10 @@ describe("a no-transaction migration on an existing database", () => {
 
       await writer.query("SET statement_timeout = '10s'");
       await writer.query(entry("run_meanwhile"));
-      expect((await writer.query(`SELECT version FROM ${s}.migrations WHERE version = 30`)).rows).toEqual([]);
+      expect((await writer.query(`SELECT version FROM ${s}.migrations WHERE version = 31`)).rows).toEqual([]);
 
       await holder.query("COMMIT");
-      expect(await migrating).toEqual([30]);
+      expect(await migrating).toEqual([31]);
       const { rows } = await writer.query<{ name: string; valid: boolean; def: string }>(`
         SELECT c.relname AS name, i.indisvalid AS valid, pg_get_indexdef(i.indexrelid) AS def
         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = '${s}.journal'::regclass ORDER BY c.relname`);

@@ -1,7 +1,7 @@
 import { runWait } from "./waitpoints.ts";
 
 /**
- * The journal's revision index (migration 30) holds only the entries after this seq: a run's
+ * The journal's revision index (migration 31) holds only the entries after this seq: a run's
  * first entries are read whole through the primary key, at most this many rows (about 0.1 ms
  * warm, the worst case of entries on as many pages), so that a run of a usual length costs the
  * index nothing; past them the index keeps a catch-up on a long run from reading its whole journal.
