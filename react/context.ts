@@ -3,7 +3,7 @@ import type { QueryClient } from "@tanstack/react-query";
 import type { DurablyHttpClient } from "./client/http-client.ts";
 import type { LiveUpdates } from "./client/live-updates.ts";
 import type { DurablyKeys } from "./client/query-keys.ts";
-import type { EventSourceFactory } from "./client/run-stream.ts";
+import type { EventSourceFactory } from "./client/sse-reader.ts";
 
 export interface DurablyContextValue {
   api: DurablyHttpClient;

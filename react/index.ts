@@ -12,13 +12,8 @@ export {
   type ListRunsParams,
   type RequestOptions,
 } from "./client/http-client.ts";
-export {
-  subscribeToRunStream,
-  type EventSourceFactory,
-  type EventSourceLike,
-  type RunStreamOptions,
-  type StreamResumePoint,
-} from "./client/run-stream.ts";
+export { subscribeToRunStream, type RunStreamOptions, type StreamResumePoint } from "./client/run-stream.ts";
+export type { EventSourceFactory, EventSourceLike } from "./client/sse-reader.ts";
 export { durablyKeys, type DurablyKeys } from "./client/query-keys.ts";
 export type { DurablyContextValue } from "./context.ts";
 

@@ -4,7 +4,7 @@ import { createHttpClient } from "./client/http-client.ts";
 import { createLiveUpdates } from "./client/live-updates.ts";
 import { createDurablyQueryClient } from "./client/query-client.ts";
 import { durablyKeys } from "./client/query-keys.ts";
-import type { EventSourceFactory } from "./client/run-stream.ts";
+import type { EventSourceFactory } from "./client/sse-reader.ts";
 import { DurablyContext, type DurablyContextValue } from "./context.ts";
 
 export interface DurablyProviderProps {

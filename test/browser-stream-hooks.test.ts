@@ -1,6 +1,6 @@
 // useRealtimeStream and useRealtimeRunWithStreams in Chromium, on a customer's page with public
-// tokens: text and JSON chunks arrive live, a failed step's chunks go with its reset, hooks share
-// one connection per stream, and a token for another run reads nothing.
+// tokens: text and JSON chunks arrive live, a failed step's chunks go with its reset, the hooks
+// share the run's one connection for the run and its streams, and a token for another run reads nothing.
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
@@ -52,7 +52,7 @@ afterAll(async () => {
 });
 
 describe("stream hooks in Chromium", () => {
-  it("show text and JSON chunks live, drop a failed step's chunks at its reset, and share one connection per stream", async () => {
+  it("show text and JSON chunks live, drop a failed step's chunks at its reset, and share the run's one connection", async () => {
     const engine = await startTestEngine("browser_stream_hooks", { tasks: [writer, other], http: { port: 0 }, secretKey: SECRET });
     const { id } = await writer.trigger(null);
     const { id: otherId } = await other.trigger(null);
@@ -62,15 +62,28 @@ describe("stream hooks in Chromium", () => {
     const tab = await browser.newPage();
     const errors: string[] = [];
     tab.on("pageerror", (e) => errors.push(e.message));
-    // Every EventSource the page opens, by path.
+    // Every EventSource the page opens, by path and token, and the most open at once per path and token.
     await tab.addInitScript(() => {
-      const opened: string[] = ((window as unknown as { opened: string[] }).opened = []);
+      const w = window as unknown as { opened: string[]; open: Record<string, number>; most: Record<string, number> };
+      w.opened = [];
+      w.open = {};
+      w.most = {};
       const Original = window.EventSource;
       window.EventSource = class extends Original {
+        readonly #at: string;
+        #closed = false;
         constructor(url: string | URL, init?: EventSourceInit) {
           super(url, init);
           const { pathname, searchParams } = new URL(String(url));
-          opened.push(`${pathname} ${searchParams.get("token")}`);
+          this.#at = `${pathname} ${searchParams.get("token")}`;
+          w.opened.push(this.#at);
+          w.open[this.#at] = (w.open[this.#at] ?? 0) + 1;
+          w.most[this.#at] = Math.max(w.most[this.#at] ?? 0, w.open[this.#at]!);
+        }
+        override close() {
+          if (!this.#closed) w.open[this.#at]! -= 1;
+          this.#closed = true;
+          super.close();
         }
       } as typeof EventSource;
     });
@@ -90,13 +103,18 @@ describe("stream hooks in Chromium", () => {
     await expect(tab.locator("#tokens .text").textContent()).resolves.toBe("Hello, world!");
     await expect(tab.locator("#with-streams .rows").textContent()).resolves.toBe('[{"n":1,"attempt":2}]');
 
-    const opened = await tab.evaluate(() => (window as unknown as { opened: string[] }).opened);
+    const { opened, most } = await tab.evaluate(() => {
+      const w = window as unknown as { opened: string[]; most: Record<string, number> };
+      return { opened: w.opened, most: w.most };
+    });
     const count = (path: string, withToken = token) => opened.filter((p) => p === `${path} ${withToken}`).length;
-    expect(count(`/api/runs/${id}/streams/ai/stream`)).toBe(1);
-    expect(count(`/api/runs/${id}/streams/rows/stream`)).toBe(1);
-    expect(count(`/api/runs/${id}/stream`)).toBe(1);
+    // The run, "ai" and "rows" came on the run's connection, never more than one open at a time:
+    // reopened as the hooks joined (the run's snapshot, then the list of its streams), never per stream.
+    expect(opened.filter((p) => p.includes("/streams/"))).toEqual([]);
+    expect(most[`/api/runs/${id}/stream ${token}`]).toBe(1);
+    expect(count(`/api/runs/${id}/stream`)).toBeLessThanOrEqual(4);
     // The other run's token is refused once, and not tried again.
-    expect(count(`/api/runs/${id}/streams/ai/stream`, otherToken)).toBe(1);
+    expect(count(`/api/runs/${id}/stream`, otherToken)).toBe(1);
     expect(errors).toEqual([]);
     await tab.close();
   });

@@ -7,9 +7,9 @@ import { auth, streams, task } from "durably";
 import { createLiveUpdates } from "../react/client/live-updates.ts";
 import { createHttpClient, DurablyApiError, type DurablyHttpClient } from "../react/client/http-client.ts";
 import { durablyKeys } from "../react/client/query-keys.ts";
-import type { EventSourceLike } from "../react/client/run-stream.ts";
+import type { EventSourceLike } from "../react/client/sse-reader.ts";
 import type { StreamData } from "../react/types.ts";
-import { FakeEventSource as FakeES } from "./helpers/react.ts";
+import { FakeEventSource as FakeES, makeRun } from "./helpers/react.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { until } from "./helpers/until.ts";
 
@@ -30,47 +30,72 @@ describe("following a run's stream (fake EventSource)", () => {
   });
   afterEach(() => vi.useRealTimers());
 
-  it("shares one connection per stream, folds chunks and resets, resumes after the last event, and closes with the last follower", () => {
-    const { live, api, data } = harness();
-    const stopA = live.streams.follow(api, "run_1", "ai", () => undefined);
-    const stopB = live.streams.follow(api, "run_1", "ai", () => undefined);
-    const other = live.streams.follow(api, "run_1", "logs", () => undefined);
-    expect(FakeES.all.map((es) => es.url)).toEqual(["http://x/api/runs/run_1/streams/ai/stream?token=tok", "http://x/api/runs/run_1/streams/logs/stream?token=tok"]);
-    const es = FakeES.all[0]!;
+  it("carries every stream followed and the run on one connection per run, resumes each part after a drop, reopens once per change of what it carries, and closes with the last follower", async () => {
+    const { live, api, data, queryClient, keys } = harness();
+    const noop = () => undefined;
+    const stopA = live.streams.follow(api, "run_1", "ai", noop);
+    const stopB = live.streams.follow(api, "run_1", "ai", noop);
+    const other = live.streams.follow(api, "run_1", "logs", noop);
+    // The first follower opens the run's connection at once; the next key reopens it, once.
+    expect(FakeES.all.map((es) => es.url)).toEqual(["http://x/api/runs/run_1/stream?streams=ai&run=0&token=tok"]);
+    await Promise.resolve();
+    expect(FakeES.all.map((es) => es.url)).toEqual([
+      "http://x/api/runs/run_1/stream?streams=ai&run=0&token=tok", "http://x/api/runs/run_1/stream?streams=ai,logs&run=0&token=tok",
+    ]);
+    expect(FakeES.all[0]!.closed).toBe(true);
+    const es = FakeES.all[1]!;
     es.onopen?.(new Event("open"));
-    es.emit("chunk", { index: 1, data: "a" }, "0.1");
-    es.emit("chunk", { index: 2, data: "b" }, "0.2");
-    es.emit("chunk", { index: 3, data: "c" }, "0.3");
+    es.emit("chunk", { key: "ai", index: 1, data: "a" }, "0_0.1_0.0");
+    es.emit("chunk", { key: "ai", index: 2, data: "b" }, "0_0.2_0.0");
+    es.emit("chunk", { key: "logs", index: 1, data: "L" }, "0_0.2_0.1");
+    es.emit("chunk", { key: "ai", index: 3, data: "c" }, "0_0.3_0.1");
     // A replay superseded chunks 2 and 3: they go, the live ones follow.
-    es.emit("reset", { fromIndex: 2, resets: 1 }, "1.1");
-    es.emit("chunk", { index: 4, data: "B" }, "1.4");
+    es.emit("reset", { key: "ai", fromIndex: 2, resets: 1 }, "0_1.1_0.1");
+    es.emit("chunk", { key: "ai", index: 4, data: "B" }, "0_1.4_0.1");
     expect(data("run_1", "ai")?.parts).toEqual([{ index: 1, data: "a" }, { index: 4, data: "B" }]);
+    expect(data("run_1", "logs")?.parts).toEqual([{ index: 1, data: "L" }]);
 
     es.onerror?.(new Event("error"));
     vi.advanceTimersByTime(250);
     const again = FakeES.all[2]!;
-    expect(again.url).toBe("http://x/api/runs/run_1/streams/ai/stream?token=tok&lastEventId=1.4");
+    expect(again.url).toBe("http://x/api/runs/run_1/stream?streams=ai,logs&run=0&token=tok&lastEventId=_1.4_0.1");
     // A chunk re-sent after the reconnect is not taken twice.
-    again.emit("chunk", { index: 4, data: "B" }, "1.4");
-    again.emit("chunk", { index: 5, data: "C" }, "1.5");
+    again.emit("chunk", { key: "ai", index: 4, data: "B" }, "0_1.4_0.1");
+    again.emit("chunk", { key: "ai", index: 5, data: "C" }, "0_1.5_0.1");
     expect(data("run_1", "ai")?.parts.map((p) => p.data)).toEqual(["a", "B", "C"]);
 
-    stopA();
-    expect(again.closed).toBe(false);
-    stopB();
-    expect(again.closed).toBe(true);
-    // Followed again later: it resumes after what the cache holds.
-    const stopC = live.streams.follow(api, "run_1", "ai", () => undefined);
-    const resumed = FakeES.all[3]!;
-    expect(resumed.url).toBe("http://x/api/runs/run_1/streams/ai/stream?token=tok&lastEventId=1.5");
-    resumed.emit("end", { runId: "run_1", key: "ai", status: "SUCCESS", lastIndex: 5 });
-    expect(resumed.closed).toBe(true);
-    expect(data("run_1", "ai")?.end).toEqual({ runId: "run_1", key: "ai", status: "SUCCESS", lastIndex: 5 });
-    stopC();
-    // A finished stream is not opened again.
-    live.streams.follow(api, "run_1", "ai", () => undefined)();
+    // The run's hooks join the same connection, from their snapshot's revision, reopened once.
+    queryClient.setQueryData(keys.run("run_1"), makeRun({ revision: 5 }));
+    const watch = live.watchRun("run_1");
+    await Promise.resolve();
+    const withRun = FakeES.all[3]!;
     expect(FakeES.all).toHaveLength(4);
+    expect(withRun.url).toBe("http://x/api/runs/run_1/stream?streams=ai,logs&token=tok&lastEventId=_1.5_0.1&since=5");
+    withRun.emit("run", makeRun({ revision: 6, metadata: { n: 1 } }), "13_1.5_0.1");
+    withRun.emit("chunk", { key: "logs", index: 2, data: "M" }, "13_1.5_0.2");
+    expect(queryClient.getQueryData<{ revision: number }>(keys.run("run_1"))?.revision).toBe(6);
+    expect(data("run_1", "logs")?.parts.map((p) => p.data)).toEqual(["L", "M"]);
+
+    stopA();
+    expect(withRun.closed).toBe(false);
+    stopB();
+    await Promise.resolve();
+    // Without "ai" now: the run resumes after the last id taken, "logs" after its last chunk.
+    expect(withRun.closed).toBe(true);
+    expect(FakeES.all[4]!.url).toBe("http://x/api/runs/run_1/stream?streams=logs&token=tok&lastEventId=13_0.2");
+    FakeES.all[4]!.emit("stream-end", { runId: "run_1", key: "logs", status: "SUCCESS", lastIndex: 2 }, "15_0.2");
+    FakeES.all[4]!.emit("end", { id: "run_1", status: "SUCCESS" });
+    expect(FakeES.all[4]!.closed).toBe(true);
+    expect(data("run_1", "logs")?.end).toEqual({ runId: "run_1", key: "logs", status: "SUCCESS", lastIndex: 2 });
+    watch();
     other();
+    // Followed again later: "ai" resumes after what the cache holds; a finished stream is not opened again.
+    const stopC = live.streams.follow(api, "run_1", "ai", noop);
+    live.streams.follow(api, "run_1", "logs", noop)();
+    expect(FakeES.all).toHaveLength(6);
+    expect(FakeES.all[5]!.url).toBe("http://x/api/runs/run_1/stream?streams=ai&run=0&token=tok&lastEventId=_1.5");
+    stopC();
+    expect(FakeES.all[5]!.closed).toBe(true);
   });
 
   it("tells its followers when the credential may not read the stream, and stops trying", async () => {
@@ -90,20 +115,33 @@ describe("following a run's stream (fake EventSource)", () => {
   });
 });
 
-/** An EventSource over fetch, for Node: the hooks' follower reads a real engine through it. */
+/**
+ * An EventSource over fetch, for Node: the hooks' follower reads a real engine through it. Every
+ * event it hands on is logged, and `drop` cuts its connection as a network would.
+ */
 class FetchEventSource implements EventSourceLike {
+  static all: FetchEventSource[] = [];
+  static log: { type: string; data: unknown; id: string }[] = [];
   onopen: ((event: Event) => void) | null = null;
   onerror: ((event: Event) => void) | null = null;
+  closed = false;
   readonly #listeners = new Map<string, ((event: MessageEvent<string>) => void)[]>();
   readonly #abort = new AbortController();
-  constructor(url: string) {
+  constructor(readonly url: string) {
+    FetchEventSource.all.push(this);
     void this.#read(url).catch(() => this.#abort.signal.aborted || this.onerror?.(new Event("error")));
   }
   addEventListener(type: string, listener: (event: MessageEvent<string>) => void) {
     this.#listeners.set(type, [...(this.#listeners.get(type) ?? []), listener]);
   }
   close() {
+    this.closed = true;
     this.#abort.abort();
+  }
+  drop() {
+    this.closed = true;
+    this.#abort.abort();
+    this.onerror?.(new Event("error"));
   }
   async #read(url: string) {
     const response = await fetch(url, { headers: { accept: "text/event-stream" }, signal: this.#abort.signal });
@@ -119,6 +157,7 @@ class FetchEventSource implements EventSourceLike {
         for (const line of buffer.slice(0, end).split("\n")) if (line && !line.startsWith(":")) fields.set(line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2));
         buffer = buffer.slice(end + 2);
         const event = { data: fields.get("data") ?? "", lastEventId: fields.get("id") ?? "" } as MessageEvent<string>;
+        if (fields.has("data") && !this.#abort.signal.aborted) FetchEventSource.log.push({ type: fields.get("event") ?? "message", data: JSON.parse(event.data), id: event.lastEventId });
         if (fields.has("data")) for (const listener of this.#listeners.get(fields.get("event") ?? "message") ?? []) listener(event);
       }
     }
@@ -157,5 +196,76 @@ describe("following a real engine's stream", () => {
     await until(async () => (queryClient.getQueryData<StreamData>(keys.runStream(id, "out"))?.end ? true : undefined), 20_000);
     expect(parts()).toEqual(["start", "try 2", "end"]);
     stop();
+  });
+
+  it("follows the run and two of its streams on one connection, which a dropped connection resumes with no chunk or run change missed or repeated", async () => {
+    const gates = [Promise.withResolvers<void>(), Promise.withResolvers<void>()];
+    const phased = task({
+      id: "react-shared-connection",
+      run: async (_: null, { io }) => {
+        for (let phase = 0; phase < 3; phase++) {
+          for (let i = 0; i < 5; i++) {
+            await streams.append("a", `a${phase}.${i}`);
+            await streams.append("b", `b${phase}.${i}`);
+          }
+          await io.createStatus(`phase${phase}`, { label: `phase ${phase}`, state: "loading" });
+          if (phase < 2) await gates[phase]!.promise;
+        }
+        return "done";
+      },
+    });
+    const engine = await startTestEngine("react_shared_connection", { tasks: [phased], http: { port: 0 }, secretKey: SECRET });
+    const subscribers = async () => {
+      const text = await (await fetch(`${engine.url}/metrics`, { headers: { authorization: `Bearer ${SECRET}` } })).text();
+      return Number(/^durably_sse_subscribers (\d+)$/m.exec(text)?.[1]);
+    };
+    const { id } = await phased.trigger(null);
+    const token = await auth.createPublicToken({ scopes: { read: { runs: [id] } } });
+    const api = createHttpClient({ baseUrl: engine.url!, accessToken: token });
+    const queryClient = new QueryClient();
+    const keys = durablyKeys(api.baseUrl);
+    queryClient.setQueryData(keys.run(id), await api.getRun(id));
+    const held = await api.getRunJournal(id);
+    queryClient.setQueryData(keys.runJournal(id), held);
+    FetchEventSource.all = [];
+    FetchEventSource.log = [];
+    const live = createLiveUpdates({ queryClient, api, keys, createEventSource: (url) => new FetchEventSource(url) });
+    const parts = (key: string) => queryClient.getQueryData<StreamData>(keys.runStream(id, key))?.parts.map((p) => p.data) ?? [];
+    const open = () => FetchEventSource.all.filter((es) => !es.closed);
+    const stops = [live.watchRun(id), live.streams.follow(api, id, "a", () => undefined), live.streams.follow(api, id, "b", () => undefined)];
+
+    await until(async () => (parts("a").length === 5 && parts("b").length === 5 ? true : undefined), 20_000);
+    // One connection, counted by the engine, carries the run's changes and both streams.
+    await until(async () => ((await subscribers()) === 1 ? true : undefined), 10_000);
+    expect(open()).toHaveLength(1);
+    expect(open()[0]!.url).toMatch(/\/stream\?streams=a,b&token=/);
+    await until(async () => (queryClient.getQueryData<{ revision: number }>(keys.run(id))!.revision > held.run.revision ? true : undefined), 10_000);
+
+    // Dropped while the run goes on, and again just as it finishes.
+    open()[0]!.drop();
+    gates[0]!.resolve();
+    await until(async () => (parts("a").length === 10 && parts("b").length === 10 ? true : undefined), 20_000);
+    gates[1]!.resolve();
+    open()[0]!.drop();
+    await until(async () => (queryClient.getQueryData<StreamData>(keys.runStream(id, "b"))?.end && queryClient.getQueryData<StreamData>(keys.runStream(id, "a"))?.end ? true : undefined), 20_000);
+    await until(async () => (queryClient.getQueryData<{ status: string }>(keys.run(id))?.status === "SUCCESS" ? true : undefined), 20_000);
+
+    const expected = (key: string) => [0, 1, 2].flatMap((phase) => [0, 1, 2, 3, 4].map((i) => `${key}${phase}.${i}`));
+    expect(parts("a")).toEqual(expected("a"));
+    expect(parts("b")).toEqual(expected("b"));
+    // What came over the wire: each chunk and each journal entry once, across the connections.
+    const chunks = FetchEventSource.log.filter((e) => e.type === "chunk").map((e) => e.data as { key: string; index: number });
+    expect(chunks.filter((c) => c.key === "a").map((c) => c.index)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+    expect(chunks.filter((c) => c.key === "b").map((c) => c.index)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+    const pushed = FetchEventSource.log.filter((e) => e.type === "journal").map((e) => (e.data as { entry: { revision: number } }).entry.revision);
+    expect(new Set(pushed).size).toBe(pushed.length);
+    const final = await api.getRunJournal(id);
+    expect([...held.entries.map((e) => e.revision), ...pushed].sort((x, y) => x - y)).toEqual(final.entries.map((e) => e.revision).sort((x, y) => x - y));
+    const runs = FetchEventSource.log.filter((e) => e.type === "run").map((e) => (e.data as { revision: number }).revision);
+    expect(new Set(runs).size).toBe(runs.length);
+    // The run's alone, then with both streams (added together: one reconnect), then one after each drop.
+    expect(FetchEventSource.all.length).toBe(4);
+    for (const stop of stops) stop();
+    await until(async () => ((await subscribers()) === 0 ? true : undefined), 10_000);
   });
 });

@@ -90,8 +90,8 @@ export interface DurablyHttpClient {
   /** The first completion wins; a later one is refused (409, `WAITPOINT_COMPLETED`). */
   completeWaitToken(tokenId: string, output: unknown, options?: RequestOptions): Promise<{ success: true }>;
   /**
-   * The URL of an SSE route, with `?token=` (EventSource cannot set headers) and the resume
-   * point: `?lastEventId=` (an id the stream sent) or `?since=` (a run revision already held).
+   * The URL of an SSE route (`path` may hold a query), with `?token=` (EventSource cannot set headers) and the resume
+   * point: `?lastEventId=` (an id the stream sent) and/or `?since=` (a run revision already held).
    */
   streamUrl(path: string, resume?: { lastEventId?: string | null | undefined; since?: number | null | undefined }): string;
 }
@@ -193,9 +193,12 @@ export function createHttpClient(options: HttpClientOptions): DurablyHttpClient 
       const params = new URLSearchParams();
       if (accessToken) params.set("token", accessToken);
       if (resume.lastEventId) params.set("lastEventId", resume.lastEventId);
-      else if (resume.since !== undefined && resume.since !== null) params.set("since", String(resume.since));
+      // Both for a run's stream with streams whose id leaves the run's part to `since` (`run-connection.ts`).
+      if (resume.since !== undefined && resume.since !== null) params.set("since", String(resume.since));
       const query = params.toString();
-      return `${baseUrl}${path}${query ? `?${query}` : ""}`;
+      if (!query) return baseUrl + path;
+      // A path may come with its own query (a run's stream with `?streams=`).
+      return `${baseUrl}${path}${path.includes("?") ? "&" : "?"}${query}`;
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
  * One SSE connection per watched run (and one for the runs list), shared by every hook that
- * watches it, folding pushed messages into the react-query cache with `cache-updates.ts`.
+ * watches it and every stream of the run a hook follows, folding pushed messages into the
+ * react-query cache with `cache-updates.ts`.
  */
 import { partialMatchKey, type QueryClient, type QueryKey } from "@tanstack/react-query";
 import type { DurablyEvent, MetadataHistory, Run, RunFilters, RunJournal, RunStatusesSnapshot, RunStreamMessage } from "../types.ts";
@@ -13,18 +14,28 @@ import {
   applyRunToList,
   type RunsListData,
 } from "./cache-updates.ts";
-import type { DurablyHttpClient } from "./http-client.ts";
+import type { DurablyApiError, DurablyHttpClient } from "./http-client.ts";
 import type { DurablyKeys } from "./query-keys.ts";
-import { subscribeToRunStream, type EventSourceFactory } from "./run-stream.ts";
-import { createStreamFollows, type StreamFollows } from "./stream-follows.ts";
+import { createRunConnections } from "./run-connection.ts";
+import { subscribeToRunStream } from "./run-stream.ts";
+import type { EventSourceFactory } from "./sse-reader.ts";
 
 export interface LiveUpdates {
   /** Streams a run's changes into its cached run, statuses and journal until the returned function is called. */
   watchRun(runId: string): () => void;
   /** Streams every run change into the cached run lists, counts and event pages. */
   watchRunList(): () => void;
-  /** The runs' own streams (`streams.append` / `pipe`), one connection per stream followed. */
+  /** The runs' own streams (`streams.append` / `pipe`), on their run's connection. */
   streams: StreamFollows;
+}
+
+export interface StreamFollows {
+  /**
+   * Follows a run's stream into its cache entry (`keys.runStream`) until the returned function is
+   * called, on the run's connection for `api`'s credential: hooks following the run or its
+   * streams share it. `onError` hears a stream the credential may not read.
+   */
+  follow(api: DurablyHttpClient, runId: string, key: string, onError: (error: DurablyApiError) => void): () => void;
 }
 
 export interface LiveUpdatesOptions {
@@ -54,6 +65,7 @@ interface RunWatch extends Watch {
 export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
   const { queryClient, api, keys, createEventSource } = options;
   const runWatches = new Map<string, RunWatch>();
+  const connections = createRunConnections({ queryClient, keys, createEventSource });
   let listWatch: Watch | null = null;
 
   function update<T>(key: QueryKey, apply: (current: T) => T): void {
@@ -137,8 +149,7 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
     };
 
     const open = () => {
-      stopStream = subscribeToRunStream({
-        url: (resume) => api.streamUrl(`/api/runs/${encodeURIComponent(runId)}/stream`, resume),
+      stopStream = connections.of(api, runId).followRun({
         since: resumeRevision(runId),
         onMessage,
         // Whatever the stream could not carry (a missed end, the final metadata history) is fetched once.
@@ -146,7 +157,6 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
           watch.ended = true;
           void queryClient.invalidateQueries({ queryKey: keys.runScope(runId) });
         },
-        createEventSource,
       });
     };
 
@@ -251,7 +261,7 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
   }
 
   return {
-    streams: createStreamFollows({ queryClient, keys, createEventSource }),
+    streams: { follow: (streamApi, runId, key, onError) => connections.of(streamApi, runId).followStream(key, onError) },
     watchRun(runId) {
       let watch = runWatches.get(runId);
       if (!watch || watch.ended) {

@@ -1,7 +1,8 @@
 import type { Run } from "../types.ts";
 import { applyMessageToRun } from "./cache-updates.ts";
 import { DurablyApiError, type DurablyHttpClient } from "./http-client.ts";
-import { subscribeToRunStream, type EventSourceFactory } from "./run-stream.ts";
+import { subscribeToRunStream } from "./run-stream.ts";
+import type { EventSourceFactory } from "./sse-reader.ts";
 
 export interface WatchRunsOptions {
   /** The runs as they are now; a refusal (403, 404) here ends the watch before any stream opens. */

@@ -3,7 +3,7 @@ import { useQueries, useQuery } from "@tanstack/react-query";
 import type { DurablyApiError } from "../client/http-client.ts";
 import { RETRY_UNTIL_ANSWERED } from "../client/query-client.ts";
 import { queryError } from "./fetch-result.ts";
-import { EMPTY_STREAM } from "../client/stream-follows.ts";
+import { EMPTY_STREAM } from "../client/run-connection.ts";
 import { isFinalRunStatus, type JsonValue, type Run, type StreamData, type StreamInfo } from "../types.ts";
 import { useDurably } from "./use-durably.ts";
 import { useRealtimeRun } from "./use-realtime-run.ts";
@@ -19,8 +19,8 @@ export interface RealtimeRunWithStreamsResult<TStreams extends Record<string, un
 }
 
 /**
- * The run (as `useRealtimeRun`, on the run's SSE connection shared with every hook following it)
- * and every stream it writes, each followed on its own connection shared with `useRealtimeStream`.
+ * The run (as `useRealtimeRun`) and every stream it writes, all on the run's one SSE connection,
+ * shared with every other hook following the run or its streams.
  */
 export function useRealtimeRunWithStreams<TStreams extends Record<string, unknown> = Record<string, JsonValue>>(
   runId: string | undefined,

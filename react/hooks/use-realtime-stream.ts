@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { createHttpClient, type DurablyApiError } from "../client/http-client.ts";
-import { EMPTY_STREAM } from "../client/stream-follows.ts";
+import { EMPTY_STREAM } from "../client/run-connection.ts";
 import { DEFAULT_STREAM_KEY, type JsonValue, type StreamData, type StreamEnd } from "../types.ts";
 import { useDurably } from "./use-durably.ts";
 
@@ -23,7 +23,8 @@ export interface RealtimeStreamResult<T> {
 
 /**
  * A run's stream (`streams.define({ id })`, `streams.append(key, …)`; `key` "default" when left
- * out), kept current over its own SSE connection, shared by every hook following the same stream.
+ * out), kept current over the run's SSE connection for the credential: one connection carries
+ * the run's changes (when a hook follows them) and every stream of the run hooks follow.
  * A dropped connection resumes after the last chunk taken; a `reset` (a failed step's chunks
  * superseded on replay) drops the parts it names, so `parts` ends as an uninterrupted run's.
  */

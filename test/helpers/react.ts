@@ -1,4 +1,4 @@
-import type { EventSourceLike } from "../../react/client/run-stream.ts";
+import type { EventSourceLike } from "../../react/client/sse-reader.ts";
 import type { JournalEntry, Run } from "../../react/types.ts";
 
 /** Stands in for the browser's EventSource, so a test decides when each event arrives. */
