@@ -2,6 +2,7 @@ import type { RunUpdate } from "../backend-types.ts";
 import type { OnTheWire } from "../../wire/index.ts";
 import type { JournalPush, MetadataPush, Run } from "../types.ts";
 import type { EngineHttp } from "./request.ts";
+import { followSse } from "./follow-sse.ts";
 import { sseEvents } from "./sse-events.ts";
 import { runFromWire, type WireRun } from "./wire-types.ts";
 
@@ -18,44 +19,23 @@ function pushFromWire(wire: WirePush): JournalPush {
 }
 
 /**
- * A run's SSE stream (`GET /api/runs/:id/stream`) as `RunUpdate`s. A stream the server closes
- * before the run's end (a restart) is opened again after the last event id it sent, which
- * resumes it with nothing missed and nothing sent twice.
+ * A run's SSE stream (`GET /api/runs/:id/stream`) as `RunUpdate`s. A stream that drops before
+ * the run's end (a restart) is opened again after the last event id it sent, which resumes it
+ * with nothing missed and nothing sent twice.
  */
 export async function* runUpdates(http: EngineHttp, runId: string, signal?: AbortSignal): AsyncGenerator<RunUpdate> {
-  const abort = new AbortController();
-  const stop = () => abort.abort();
-  signal?.addEventListener("abort", stop);
-  let lastEventId: string | undefined;
+  const path = (lastEventId: string | undefined) =>
+    `/api/runs/${encodeURIComponent(runId)}/stream${lastEventId === undefined ? "" : `?lastEventId=${encodeURIComponent(lastEventId)}`}`;
   let last: Run | undefined;
-  try {
-    while (!abort.signal.aborted) {
-      const query = lastEventId === undefined ? "" : `?lastEventId=${lastEventId}`;
-      const body = await http.stream(`/api/runs/${encodeURIComponent(runId)}/stream${query}`, abort.signal, { runId }).catch((error: unknown) => {
-        if (abort.signal.aborted) return undefined;
-        throw error;
-      });
-      if (!body) return;
-      try {
-        for await (const event of sseEvents(body)) {
-          if (event.event === "end") return;
-          if (event.event === "run") yield { type: "run", run: (last = runFromWire(JSON.parse(event.data) as WireRun)) };
-          else if (event.event === "journal") yield { type: "journal", ...pushFromWire(JSON.parse(event.data) as WirePush) };
-          else if (event.event === "metadata" && last) {
-            // A child's change to this run's metadata, which no run event may follow: the run as of it.
-            const { change, revision } = JSON.parse(event.data) as OnTheWire<MetadataPush>;
-            yield { type: "run", run: (last = { ...last, metadata: change.metadata, updatedAt: new Date(change.at), revision }) };
-          }
-          if (event.id !== undefined) lastEventId = event.id;
-        }
-      } catch (error) {
-        if (abort.signal.aborted) return;
-        throw error;
-      }
+  for await (const event of followSse(http, path, { runId }, signal)) {
+    if (event.event === "end") return;
+    if (event.event === "run") yield { type: "run", run: (last = runFromWire(JSON.parse(event.data) as WireRun)) };
+    else if (event.event === "journal") yield { type: "journal", ...pushFromWire(JSON.parse(event.data) as WirePush) };
+    else if (event.event === "metadata" && last) {
+      // A child's change to this run's metadata, which no run event may follow: the run as of it.
+      const { change, revision } = JSON.parse(event.data) as OnTheWire<MetadataPush>;
+      yield { type: "run", run: (last = { ...last, metadata: change.metadata, updatedAt: new Date(change.at), revision }) };
     }
-  } finally {
-    signal?.removeEventListener("abort", stop);
-    abort.abort();
   }
 }
 

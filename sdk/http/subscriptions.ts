@@ -1,19 +1,9 @@
-import { DurablyError } from "../errors.ts";
 import type { Run } from "../types.ts";
+import { followSse } from "./follow-sse.ts";
 import type { EngineHttp } from "./request.ts";
-import { sseEvents, type SseEvent } from "./sse-events.ts";
-import { errorFromWire, type RequestSubject } from "./wire-errors.ts";
+import type { SseEvent } from "./sse-events.ts";
+import type { RequestSubject } from "./wire-errors.ts";
 import { runFromWire, type WireRun } from "./wire-types.ts";
-
-const FIRST_RETRY_MS = 100;
-const MAX_RETRY_MS = 5_000;
-/** Connections failing in a row for this long end the subscription with the last error. */
-const GIVE_UP_MS = 60_000;
-
-/** Errors that a new connection may get past: the engine restarting, a cut connection, a full server. */
-function isPassing(error: unknown): boolean {
-  return !(error instanceof DurablyError) || ["ENGINE_UNREACHABLE", "TOO_MANY_STREAMS", "INTERNAL"].includes(error.code);
-}
 
 /**
  * Run snapshots from an SSE route (`event: run`, ended by `event: end`), reconnecting when the
@@ -52,39 +42,12 @@ async function* connections(
   http: EngineHttp, pathFor: (seen: ReadonlyMap<string, number>) => string, subject: RequestSubject, seen: Map<string, number>, stop: AbortSignal,
   snapshotOf: (event: SseEvent) => Run | undefined = runEvent,
 ): AsyncGenerator<Run> {
-  let retryMs = FIRST_RETRY_MS;
-  let failingSince: number | undefined;
-  while (!stop.aborted) {
-    const abort = new AbortController();
-    const onStop = () => abort.abort();
-    stop.addEventListener("abort", onStop);
-    try {
-      const body = await http.stream(pathFor(seen), abort.signal, subject);
-      for await (const event of sseEvents(body)) {
-        failingSince = undefined;
-        retryMs = FIRST_RETRY_MS;
-        if (event.event === "end") return;
-        if (event.event === "failure") throw errorFromWire(500, JSON.parse(event.data), subject);
-        const run = snapshotOf(event);
-        if (!run || run.revision <= (seen.get(run.id) ?? 0)) continue;
-        seen.set(run.id, run.revision);
-        yield run;
-      }
-    } catch (error) {
-      if (stop.aborted) return;
-      if (!isPassing(error)) throw error;
-      failingSince ??= Date.now();
-      if (Date.now() - failingSince > GIVE_UP_MS) throw error;
-    } finally {
-      stop.removeEventListener("abort", onStop);
-      abort.abort();
-    }
-    // The stream ended without `end` (the server stopped, or a read of it failed): connect again.
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, retryMs);
-      stop.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
-    });
-    retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
+  for await (const event of followSse(http, () => pathFor(seen), subject, stop)) {
+    if (event.event === "end") return;
+    const run = snapshotOf(event);
+    if (!run || run.revision <= (seen.get(run.id) ?? 0)) continue;
+    seen.set(run.id, run.revision);
+    yield run;
   }
 }
 
