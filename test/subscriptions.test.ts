@@ -1,8 +1,8 @@
 import { createServer, Socket as NetSocket, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { configure, metadata, runs, task, tasks, wait, type Run } from "durably";
+import { configure, metadata, runs, streams, task, tasks, wait, type Run } from "durably";
 import { createEngine, type Engine } from "durably/engine";
-import { disconnect } from "../sdk/backend.ts";
+import { disconnect, getBackend } from "../sdk/backend.ts";
 import { TEST_DATABASE_URL, dropSchemas, sql, uniqueSchema } from "./helpers/db.ts";
 import { until } from "./helpers/until.ts";
 
@@ -20,6 +20,16 @@ const gated = task({
     for (let i = 1; i <= 3; i++) await metadata.set("before", i);
     await wait.forToken(payload.gate);
     for (let i = 1; i <= 3; i++) await metadata.set("after", i);
+    return "done";
+  },
+});
+
+const streamed = task({
+  id: "subs-streamed",
+  run: async (payload: { gate: string }) => {
+    for (let i = 1; i <= 3; i++) await streams.append("out", i), await metadata.set("before", i);
+    await wait.forToken(payload.gate);
+    for (let i = 4; i <= 6; i++) await streams.append("out", i), await metadata.set("after", i);
     return "done";
   },
 });
@@ -74,7 +84,7 @@ const proxy = new CuttableProxy();
 
 beforeAll(async () => {
   engine = createEngine({
-    databaseUrl: TEST_DATABASE_URL, schema, tasks: [gated, slow], http: { port: 0 }, secretKey: SECRET, logLevel: "silent", pollIntervalMs: 200,
+    databaseUrl: TEST_DATABASE_URL, schema, tasks: [gated, slow, streamed], http: { port: 0 }, secretKey: SECRET, logLevel: "silent", pollIntervalMs: 200,
   });
   await engine.start();
   await proxy.start(new URL(engine.url!));
@@ -137,6 +147,29 @@ describe.each(backends)("subscriptions through the %s backend", (name, use, drop
     expect(last).toMatchObject({ id: handle.id, status: "SUCCESS", output: "done", metadata: { before: 3, after: 3 }, isCompleted: true });
     expect(last.revision).toBe(await finalRevision(handle.id));
     expectGrowingRevisions(sub.snapshots);
+  });
+
+  it("a run's updates and its stream, followed across a dropped connection, bring each journal entry and each chunk once", async () => {
+    const gate = await wait.createToken({ timeout: "1h" });
+    const { id } = await streamed.trigger({ gate: gate.id });
+    const backend = await getBackend();
+    const entries: number[] = [];
+    const updates = (async () => {
+      for await (const update of backend.subscribeToRunUpdates(id)) if (update.type === "journal") entries.push(update.entry.revision);
+    })();
+    const chunks: number[] = [];
+    const read = (async () => {
+      for await (const chunk of await streams.read<number>(id, "out")) chunks.push(chunk);
+    })();
+    const journal = async () =>
+      (await sql<{ revision: number }>(`SELECT revision::int FROM "${schema}".journal WHERE run_id = $1 ORDER BY revision`, [id])).map((row) => row.revision);
+    // Waiting, with everything before the wait taken.
+    await until(async () => (chunks.length === 3 && (await runs.retrieve(id)).status === "WAITING" && entries.length === (await journal()).length ? true : undefined), 20_000);
+    expect(await dropConnections()).toBeGreaterThan(0);
+    await wait.completeToken(gate.id, {});
+    await Promise.all([updates, read]);
+    expect(chunks).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(entries).toEqual(await journal());
   });
 
   it("subscribeToRun yields a metadata change at once, while the run's next step is still running", async () => {
