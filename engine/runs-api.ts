@@ -303,6 +303,16 @@ export class Service implements Backend {
     return this.bulk.retrieve(id);
   }
 
+  async *followBulkAction(id: string, options: { signal?: AbortSignal | undefined } = {}): AsyncGenerator<BulkAction> {
+    const { listener } = await this.#followDeps();
+    const hold = holdProcess();
+    try {
+      yield* this.bulk.follow(listener, id, options.signal);
+    } finally {
+      clearInterval(hold);
+    }
+  }
+
   purgeRuns(options: PurgeRunsOptions): Promise<PurgeResult> {
     return purgeRuns(this.deps, options);
   }

@@ -143,6 +143,8 @@ export interface Backend {
   /** Freezes the runs the filter matches and acts on each once, in the background; a dry run only counts them. */
   bulkAction(request: BulkRequest): Promise<BulkAction | BulkDryRun>;
   retrieveBulkAction(id: string): Promise<BulkAction>;
+  /** The action as it is, then as its progress is pushed (LISTEN/NOTIFY directly, SSE over HTTP), until it completes or `signal` aborts. */
+  followBulkAction(id: string, options?: { signal?: AbortSignal | undefined }): AsyncIterable<BulkAction>;
   /** Deletes finished runs (and all they owned) that a filter picks; a dry run only counts them. */
   purgeRuns(options: PurgeRunsOptions): Promise<PurgeResult>;
   listWaitTokens(filter: ListWaitTokensFilter): Promise<WaitpointList>;

@@ -30,15 +30,29 @@ export const bulk = {
   fork: <O extends BulkForkOptions>(filter: BulkRunsFilter, options: O) => start("fork", filter, options) as Promise<BulkResult<O>>,
   /** The action's progress. */
   retrieve: async (id: string): Promise<BulkAction> => (await getBackend()).retrieveBulkAction(id),
-  /** Resolves once every run has been acted on; default timeout 60 s. */
+  /**
+   * The action as it is, then each time its progress is pushed (at most about ten a second),
+   * ending with the completed action. `break` to stop following.
+   */
+  async *subscribe(id: string): AsyncGenerator<BulkAction> {
+    yield* (await getBackend()).followBulkAction(id);
+  },
+  /** Resolves once every run has been acted on, waiting on pushed progress; default timeout 60 s. */
   async poll(id: string, options: { timeoutMs?: number | undefined; onProgress?: ((action: BulkAction) => void) | undefined } = {}): Promise<BulkAction> {
-    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-    for (;;) {
-      const action = await bulk.retrieve(id);
-      options.onProgress?.(action);
-      if (action.status === "COMPLETED") return action;
-      if (Date.now() > deadline) throw new TimeoutError(`Bulk action ${id} did not finish in time (${action.succeeded + action.failed} of ${action.total} done)`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    const abort = new AbortController();
+    let last: BulkAction | undefined;
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    try {
+      for await (const action of (await getBackend()).followBulkAction(id, { signal: abort.signal })) {
+        last = action;
+        options.onProgress?.(action);
+        if (action.status === "COMPLETED") return action;
+      }
+    } finally {
+      clearTimeout(timer);
     }
+    const done = last ? ` (${last.succeeded + last.failed} of ${last.total} done)` : "";
+    throw new TimeoutError(`Bulk action ${id} did not finish within ${timeoutMs} ms${done}`);
   },
 };

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configure, DurablyError, InvalidPayloadError, runs, task, type BulkAction } from "durably";
 import { createEngine, type Engine } from "durably/engine";
@@ -83,6 +84,67 @@ describe("runs.bulk", () => {
     await expect(runs.bulk.retrieve("bulk_nope")).rejects.toMatchObject({ code: "BULK_ACTION_NOT_FOUND" });
     await expect(runs.bulk.retrieve("bulk_nope")).rejects.toBeInstanceOf(DurablyError);
     expect((await runs.retrieve(original!)).status).toBe("FAILURE");
+  }, 90_000);
+});
+
+/** Holds a run's row locked, as a long transaction would: a bulk action reaching it waits. */
+async function holdRun(runId: string): Promise<() => Promise<void>> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  await client.query("BEGIN");
+  await client.query(`SELECT 1 FROM "${schema}".runs WHERE id = $1 FOR UPDATE`, [runId]);
+  return async () => {
+    await client.query("COMMIT");
+    await client.end();
+  };
+}
+
+/** The next value, or a failure naming what never came: the push, since nothing else wakes a follower. */
+async function nextWithin<T>(iterator: AsyncIterator<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeUp = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} was not pushed within 20 s`)), 20_000)));
+  try {
+    const next = await Promise.race([iterator.next(), timeUp]);
+    if (next.done) throw new Error(`the subscription ended before ${what}`);
+    return next.value;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe.each([
+  ["direct", () => configure({ databaseUrl: TEST_DATABASE_URL, schema })],
+  ["HTTP", () => configure({ baseUrl: engine.url!, secretKey: SECRET })],
+] as const)("bulk progress through the %s backend", (_name, use) => {
+  it("is pushed as the action goes (runs.bulk.subscribe), with no timer: a follower wakes only on the NOTIFY", async () => {
+    use();
+    const ids = (await failedRuns(other, 3)).sort();
+    const releaseSecond = await holdRun(ids[1]!);
+    const releaseThird = await holdRun(ids[2]!);
+    const action = await runs.bulk.retry({ runIds: ids });
+    const progress = runs.bulk.subscribe(action.id)[Symbol.asyncIterator]();
+    try {
+      expect(await nextWithin(progress, "the action as it is")).toMatchObject({ id: action.id, status: "RUNNING", total: 3 });
+      // The first run is done and the action waits on the second. Its last push is made old, so
+      // that finishing the second pushes at once (pushes are at most one per 100 ms).
+      await until(async () => ((await runs.bulk.retrieve(action.id)).succeeded === 1 ? true : undefined), 20_000);
+      await sql(`UPDATE "${schema}".bulk_actions SET heartbeat_at = now() - interval '1 second' WHERE id = $1`, [action.id]);
+      await releaseSecond();
+      let pushed: BulkAction;
+      do pushed = await nextWithin(progress, "the second run's progress");
+      while (pushed.succeeded < 2);
+      expect(pushed).toMatchObject({ status: "RUNNING", succeeded: 2, failed: 0 });
+
+      await releaseThird();
+      do pushed = await nextWithin(progress, "the completed action");
+      while (pushed.status !== "COMPLETED");
+      expect(pushed).toMatchObject({ succeeded: 3, total: 3 });
+      expect((await progress.next()).done).toBe(true);
+    } finally {
+      await releaseSecond().catch(() => undefined);
+      await releaseThird().catch(() => undefined);
+      await progress.return?.(undefined);
+    }
   }, 90_000);
 });
 

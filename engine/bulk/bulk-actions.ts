@@ -6,6 +6,8 @@ import { atFaultPoint } from "../debug/fault-points.ts";
 import { newId } from "../ids.ts";
 import type { Logger } from "../logger.ts";
 import { actOnRun, type ActDeps } from "./act-on-run.ts";
+import { changeSignal } from "../notify/follow-run.ts";
+import type { Listener } from "../notify/listener.ts";
 
 /** Runs picked one by one in a bulk action; more are picked by a filter. */
 const MAX_RUN_IDS = 500;
@@ -73,6 +75,35 @@ export class BulkActions {
     return toBulkAction(rows[0]);
   }
 
+  /**
+   * The action as it is, then each time its progress is pushed (NOTIFY on the bulk channel,
+   * routed by the LISTEN hub), until it has completed or `signal` aborts. No timer: without the
+   * push it would wait for ever, so a follower costs nothing between two pushes.
+   */
+  async *follow(listener: Listener, id: string, signal?: AbortSignal): AsyncGenerator<BulkAction> {
+    const changed = changeSignal(true);
+    const off = listener.on(this.deps.channels.bulk, (payload) => payload === id && changed.signal());
+    // Notifications sent while the LISTEN connection was down are lost: read again once it is back.
+    const offReconnect = listener.onReconnect(changed.signal);
+    signal?.addEventListener("abort", changed.signal);
+    try {
+      // The first follower of the channel sends its LISTEN: a change committed after it is heard.
+      await listener.listening();
+      let last: BulkAction | undefined;
+      for (;;) {
+        await changed.wait();
+        if (signal?.aborted) return;
+        const action = await this.retrieve(id);
+        if (!last || action.status !== last.status || action.succeeded + action.failed !== last.succeeded + last.failed) yield (last = action);
+        if (action.status === "COMPLETED") return;
+      }
+    } finally {
+      off();
+      offReconnect();
+      signal?.removeEventListener("abort", changed.signal);
+    }
+  }
+
   /** Takes over every action whose process stopped working on it. */
   async resumeAbandoned(): Promise<void> {
     const { rows } = await this.deps.db.query<{ id: string }>(this.deps.sql.bulk.abandoned, [this.#staleAfter()]);
@@ -111,7 +142,7 @@ export class BulkActions {
           await this.#actOnOne(id, action.action, run_id, action.options);
         }
       }
-      await db.query(sql.bulk.complete, [id]);
+      await db.query(sql.bulk.complete, [id, this.deps.channels.bulk]);
     } finally {
       if (this.#stopped) await db.query(sql.bulk.release, [id, this.#owner]).catch(() => undefined);
     }
@@ -133,7 +164,7 @@ export class BulkActions {
         await client.query("ROLLBACK TO SAVEPOINT act");
         error = thrown.message;
       }
-      await db.query(sql.bulk.finishItem, [id, runId, result, error], client);
+      await db.query(sql.bulk.finishItem, [id, runId, result, error, this.deps.channels.bulk], client);
       await atFaultPoint("before-commit:bulk-item", runId);
     });
   }

@@ -36,9 +36,8 @@ export async function bulkCommand(cli: Cli, action: string | undefined): Promise
     const started = await service.bulkAction(request);
     if ("dryRun" in started) return started;
     let action: BulkAction = started;
-    while (action.status !== "COMPLETED") {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      action = await service.retrieveBulkAction(started.id);
+    // Progress is pushed (LISTEN/NOTIFY); the follow ends with the completed action.
+    for await (action of service.followBulkAction(started.id)) {
       if (process.stderr.isTTY) process.stderr.write(`\r${action.succeeded + action.failed}/${action.total}`);
     }
     if (process.stderr.isTTY) process.stderr.write("\n");

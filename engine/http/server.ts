@@ -34,7 +34,7 @@ import { auditRoutes } from "./audit-routes.ts";
 type Env = { Variables: { access: Access } };
 
 /** The SSE routes: the only ones a credential may come in the URL for (EventSource sets no headers). */
-const STREAM_PATH = /^\/api\/(runs|runs\/[^/]+|runs\/[^/]+\/streams\/[^/]+|events\/[^/]+|batches\/[^/]+|tags\/[^/]+)\/stream$/;
+const STREAM_PATH = /^\/api\/(runs|runs\/[^/]+|runs\/[^/]+\/streams\/[^/]+|events\/[^/]+|batches\/[^/]+|tags\/[^/]+|bulk-actions\/[^/]+)\/stream$/;
 
 function credentialOf(c: Context): Credential | undefined {
   const header = c.req.header("authorization");
@@ -265,7 +265,7 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
   });
 
   waitpointRoutes(app, service, readBody);
-  bulkRoutes(app, service, readBody);
+  bulkRoutes(app, service, readBody, grant, logger);
   purgeRoutes(app, service, readBody);
   auditRoutes(app, service);
   repairRoutes(app, parts, definitions, readBody);

@@ -15,7 +15,7 @@ export interface FollowDeps {
 }
 
 /** Resolves the next `wait()` once `signal()` was called since the last one (or at once when `pending`). */
-function changeSignal(pending: boolean) {
+export function changeSignal(pending: boolean) {
   let wake: (() => void) | undefined;
   return {
     signal() {

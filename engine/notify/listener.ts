@@ -25,10 +25,13 @@ const PROBE_TIMEOUT_MS = 5_000;
  * `wake`: new work is ready; `cancel`: a run was canceled (`<runId>`);
  * `logs`: runs got log lines (`<runId>:0`, several joined by commas);
  * `stream`: a run's stream changed (`<runId>:<lastIndex>`, see db/sql/streams.ts), apart from the
- * run channel so that a run's followers do not read the run again for every append.
+ * run channel so that a run's followers do not read the run again for every append;
+ * `bulk`: a bulk action progressed or completed (`<bulkActionId>`, see db/sql/bulk.ts).
  */
 export function channelsOf(schema: string) {
-  return { run: `${schema}_run`, wake: `${schema}_wake`, cancel: `${schema}_cancel`, logs: `${schema}_logs`, stream: `${schema}_stream` };
+  return {
+    run: `${schema}_run`, wake: `${schema}_wake`, cancel: `${schema}_cancel`, logs: `${schema}_logs`, stream: `${schema}_stream`, bulk: `${schema}_bulk`,
+  };
 }
 
 export type Channels = ReturnType<typeof channelsOf>;

@@ -1,5 +1,6 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { useDurably, type BulkAction, type BulkActionRequest, type RunFilters } from "durably/react";
+import { useBulkProgress } from "./use-bulk-progress.ts";
 
 type Kind = "retry" | "replay" | "cancel";
 const LABELS: Record<Kind, string> = { retry: "Retry", replay: "Replay", cancel: "Cancel" };
@@ -12,7 +13,8 @@ type Step =
 
 /**
  * Acts on the runs picked in the table, or on every run the filters match: asks the engine how
- * many runs that is (a dry run), acts once confirmed, and follows the action's progress.
+ * many runs that is (a dry run), acts once confirmed, and follows the action's progress as the
+ * engine pushes it.
  */
 export function BulkActionBar({ filter, selected, allMatching, onDone }: {
   filter: BulkActionRequest["filter"];
@@ -20,24 +22,11 @@ export function BulkActionBar({ filter, selected, allMatching, onDone }: {
   allMatching: boolean;
   onDone: () => void;
 }) {
-  const { api, queryClient } = useDurably();
+  const { api } = useDurably();
   const [step, setStep] = useState<Step>({ kind: "idle" });
   const scope: BulkActionRequest["filter"] = allMatching ? filter : { runIds: selected };
-  const running = step.kind === "running" ? step.action : null;
-
-  useEffect(() => {
-    if (!running || running.status === "COMPLETED") return;
-    const timer = setTimeout(() => {
-      api.getBulkAction(running.id).then(
-        (action) => {
-          setStep({ kind: "running", action });
-          if (action.status === "COMPLETED") void queryClient.invalidateQueries();
-        },
-        (error: Error) => setStep({ kind: "failed", message: error.message }),
-      );
-    }, 300);
-    return () => clearTimeout(timer);
-  }, [api, queryClient, running]);
+  // The action as started, then as the engine pushes its progress.
+  const running = useBulkProgress(step.kind === "running" ? step.action : null);
 
   const ask = (action: Kind) =>
     api.startBulkAction({ action, filter: scope, dryRun: true }).then(
