@@ -2,7 +2,7 @@ import type { Backend } from "../backend-types.ts";
 import type { OnTheWire } from "../../wire/index.ts";
 import type { BulkAction, BulkDryRun } from "../types.ts";
 import type { EngineHttp } from "./request.ts";
-import { sseEvents } from "./sse-events.ts";
+import { followSse } from "./follow-sse.ts";
 
 type WireBulk = OnTheWire<BulkAction> | BulkDryRun;
 
@@ -28,32 +28,12 @@ export function bulkCalls(http: EngineHttp): Pick<Backend, "bulkAction" | "retri
 }
 
 /**
- * The action's SSE stream as actions. A stream the server closes before the action completed (a
- * restart) is opened again: it starts with the action as it is then, so nothing is missed.
+ * The action's SSE stream as actions, through the reconnecting reader: a stream that drops before
+ * the action completed (a restart) is opened again and starts with the action as it is then.
  */
 async function* followBulkAction(http: EngineHttp, id: string, signal?: AbortSignal): AsyncGenerator<BulkAction> {
-  const abort = new AbortController();
-  const stop = () => abort.abort();
-  signal?.addEventListener("abort", stop);
-  try {
-    while (!abort.signal.aborted) {
-      const body = await http.stream(`/api/bulk-actions/${encodeURIComponent(id)}/stream`, abort.signal, {}).catch((error: unknown) => {
-        if (abort.signal.aborted) return undefined;
-        throw error;
-      });
-      if (!body) return;
-      try {
-        for await (const event of sseEvents(body)) {
-          if (event.event === "end") return;
-          if (event.event === "bulk") yield fromWire(JSON.parse(event.data) as OnTheWire<BulkAction>);
-        }
-      } catch (error) {
-        if (abort.signal.aborted) return;
-        throw error;
-      }
-    }
-  } finally {
-    signal?.removeEventListener("abort", stop);
-    abort.abort();
+  for await (const event of followSse(http, () => `/api/bulk-actions/${encodeURIComponent(id)}/stream`, {}, signal)) {
+    if (event.event === "end") return;
+    if (event.event === "bulk") yield fromWire(JSON.parse(event.data) as OnTheWire<BulkAction>);
   }
 }
