@@ -50,6 +50,7 @@ export class Engine {
   #http: HttpServer | undefined;
   #releaseConsole: (() => void) | undefined;
   #bulkSweep: NodeJS.Timeout | undefined;
+  #alerts: Alerts | undefined;
   #retention: RetentionLoop | undefined;
   #logs: LogWriter | undefined;
 
@@ -126,7 +127,7 @@ export class Engine {
     // Bound before the worker takes any run: a port in use fails the start with nothing run.
     if (o.http) this.#http = await startHttpServer(this.#parts, this.#definitions);
     if (o.worker) {
-      const alerts = o.alerts.length > 0 ? new Alerts(db, sql, scheduler, o.alerts, this.#logger) : undefined;
+      const alerts = o.alerts.length > 0 ? new Alerts(db, sql, scheduler, o.alerts, this.#logger, o.recoverySeconds) : undefined;
       const running = new Map<string, Execution>();
       const dispatcher = new Dispatcher(
         scheduler,
@@ -160,7 +161,11 @@ export class Engine {
       const retentions = [o.retention, ...this.#definitions.map((d) => d.retentionMs)].filter((ms) => ms !== undefined);
       this.#retention.start(retentions.length > 0 ? Math.min(...retentions) : undefined);
       await service.schedules.work(scheduler.boss, this.#logger);
-      await alerts?.work(scheduler.boss);
+      if (alerts) {
+        await alerts.work(scheduler.boss);
+        await alerts.startSweeping(o.recoverySeconds * 1000);
+        this.#alerts = alerts;
+      }
     }
   }
 
@@ -172,6 +177,8 @@ export class Engine {
     await this.#http?.close();
     this.#http = undefined;
     clearInterval(this.#bulkSweep);
+    await this.#alerts?.stopSweeping();
+    this.#alerts = undefined;
     await this.#retention?.stop();
     this.#retention = undefined;
     await parts.service.bulk.stop();

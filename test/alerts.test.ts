@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { runs, task } from "durably";
+import { setFaultHandler, type FaultPoint } from "../engine/debug/fault-points.ts";
 import { sql } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { until } from "./helpers/until.ts";
@@ -25,7 +26,10 @@ function verify(header: string | undefined, body: string, secret: string): boole
 }
 
 const servers: { close(): void }[] = [];
-afterEach(() => servers.splice(0).forEach((s) => s.close()));
+afterEach(() => {
+  servers.splice(0).forEach((s) => s.close());
+  setFaultHandler(undefined);
+});
 
 /** A webhook receiver that answers 500 to its first request and checks every signature. */
 async function receiver() {
@@ -116,6 +120,45 @@ describe("alert webhooks", () => {
     await until(async () => ((await deliveries(delayed.id)).every((d) => d.status === "DELIVERED") ? true : undefined), 10_000);
     expect(await deliveries(ignoredOk.id)).toEqual([]);
     expect(await deliveries(ignoredFailure.id)).toEqual([]);
+  });
+
+  it("sends the alert of a run whose process died between the run's end and recording its alert, once, and none for ends before the url was known", async () => {
+    const { url, received } = await receiver();
+    const before = await startTestEngine("alerts_sweep", { tasks: [bad], recoverySeconds: 1 });
+    const schema = before.options.schema;
+    const earlier = await bad.trigger(null);
+    expect((await runs.poll(earlier.id, { timeoutMs: 20_000 })).status).toBe("FAILURE");
+    await before.stop();
+
+    let crashes = 0;
+    setFaultHandler((point: FaultPoint) => {
+      if (point !== "after-commit:release" || crashes > 0) return;
+      crashes++;
+      throw Object.assign(new Error("injected crash after the run's end committed"), { code: "57P01" });
+    });
+    const engine = await startTestEngine("alerts_sweep", {
+      schema, tasks: [bad], recoverySeconds: 1, alerts: [{ url: `${url}/hooks`, events: ["run.failed"], secret: SECRET }],
+    });
+    const crashed = await bad.trigger(null);
+    expect((await runs.poll(crashed.id, { timeoutMs: 20_000 })).status).toBe("FAILURE");
+    expect(crashes).toBe(1);
+    const delivered = await until(async () => {
+      const rows = await sql<{ run_id: string; status: string }>(`SELECT run_id, status FROM "${schema}".alert_deliveries`);
+      return rows.some((r) => r.status === "DELIVERED") ? rows : undefined;
+    }, 30_000);
+    expect(delivered.map((r) => r.run_id)).toEqual([crashed.id]);
+    expect(received.at(-1)!.body).toMatchObject({ type: "run.failed", run: { id: crashed.id } });
+
+    // Later sweeps find it recorded: a later run's alert is the only new one.
+    const later = await bad.trigger(null);
+    await runs.poll(later.id, { timeoutMs: 20_000 });
+    const rows = await until(async () => {
+      const all = await sql<{ run_id: string }>(`SELECT run_id FROM "${schema}".alert_deliveries WHERE status = 'DELIVERED' ORDER BY run_id`);
+      return all.length === 2 ? all : undefined;
+    }, 30_000);
+    expect(rows.map((r) => r.run_id)).toEqual([crashed.id, later.id].sort());
+    await engine.stop();
+    expect(await sql(`SELECT 1 FROM "${schema}".alert_deliveries WHERE run_id = $1`, [earlier.id])).toEqual([]);
   });
 
   it("refuses an alert without events or with a short secret", async () => {

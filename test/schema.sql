@@ -61,6 +61,10 @@ BEGIN
   RAISE EXCEPTION 'journal entry % of run % is already completed', seq, run_id USING ERRCODE = 'DU001';
 END
 $$;
+CREATE TABLE :SCHEMA.alert_cursors (
+    url text NOT NULL,
+    swept_to timestamp with time zone NOT NULL
+);
 CREATE TABLE :SCHEMA.alert_deliveries (
     id text NOT NULL,
     event text NOT NULL,
@@ -72,6 +76,7 @@ CREATE TABLE :SCHEMA.alert_deliveries (
     attempts jsonb DEFAULT '[]'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     delivered_at timestamp with time zone,
+    run_finished_at timestamp with time zone,
     CONSTRAINT alert_delivery_status CHECK ((status = ANY (ARRAY['PENDING'::text, 'DELIVERED'::text, 'FAILED'::text]))),
     CONSTRAINT alert_event CHECK ((event = ANY (ARRAY['run.failed'::text, 'run.timed_out'::text, 'run.canceled'::text])))
 );
@@ -278,6 +283,8 @@ CREATE TABLE :SCHEMA.waitpoints (
     completed_at timestamp with time zone,
     CONSTRAINT waitpoint_status CHECK ((status = ANY (ARRAY['WAITING'::text, 'COMPLETED'::text, 'TIMED_OUT'::text])))
 );
+ALTER TABLE ONLY :SCHEMA.alert_cursors
+    ADD CONSTRAINT alert_cursors_pkey PRIMARY KEY (url);
 ALTER TABLE ONLY :SCHEMA.alert_deliveries
     ADD CONSTRAINT alert_deliveries_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY :SCHEMA.batches
@@ -312,11 +319,13 @@ ALTER TABLE ONLY :SCHEMA.tasks
     ADD CONSTRAINT tasks_pkey PRIMARY KEY (id, version);
 ALTER TABLE ONLY :SCHEMA.waitpoints
     ADD CONSTRAINT waitpoints_pkey PRIMARY KEY (id);
+CREATE UNIQUE INDEX alert_deliveries_end_idx ON :SCHEMA.alert_deliveries USING btree (run_id, url, run_finished_at);
 CREATE INDEX alert_deliveries_run_idx ON :SCHEMA.alert_deliveries USING btree (run_id);
 CREATE INDEX bulk_action_items_pending_idx ON :SCHEMA.bulk_action_items USING btree (bulk_action_id, run_id) WHERE (done_at IS NULL);
 CREATE INDEX bulk_actions_running_idx ON :SCHEMA.bulk_actions USING btree (heartbeat_at) WHERE (status = 'RUNNING'::text);
 CREATE INDEX journal_late_revision_idx ON :SCHEMA.journal USING btree (run_id, revision) WHERE (seq > 64);
 CREATE INDEX run_logs_run_id_id_idx ON :SCHEMA.run_logs USING btree (run_id, id);
+CREATE INDEX runs_alertable_idx ON :SCHEMA.runs USING btree (finished_at) WHERE ((status)::text = ANY (ARRAY['FAILURE'::text, 'CANCELED'::text]));
 CREATE INDEX runs_created_idx ON :SCHEMA.runs USING btree (created_at);
 CREATE UNIQUE INDEX runs_debounce_idx ON :SCHEMA.runs USING btree (task_id, debounce_key) WHERE ((debounce_key IS NOT NULL) AND ((status)::text = 'QUEUED'::text) AND (started_at IS NULL));
 CREATE INDEX runs_event_idx ON :SCHEMA.runs USING btree (event_id) WHERE (event_id IS NOT NULL);
