@@ -47,7 +47,7 @@ export async function purgeRuns(deps: PurgeDeps, options: PurgeRunsOptions): Pro
   }
   let count = 0;
   for (let after: PurgeCursor = [null, null]; ; ) {
-    const batch = await purgeBatch(deps, params, after);
+    const batch = await retriedOnNewReference(() => purgeBatch(deps, params, after));
     count += batch.count;
     if (!batch.next) return { count, dryRun: false };
     after = batch.next;
@@ -55,12 +55,12 @@ export async function purgeRuns(deps: PurgeDeps, options: PurgeRunsOptions): Pro
 }
 
 /** Where the next batch starts: the last candidate root looked at (created_at, id). */
-type PurgeCursor = [Date | null, string | null];
+type PurgeCursor = [string | null, string | null];
 
 interface PurgeRow {
   count: number;
   scanned: number;
-  last_at: Date | null;
+  last_at: string | null;
   last_id: string | null;
 }
 
@@ -69,6 +69,24 @@ async function purgeBatch(deps: PurgeDeps, params: PurgeParams, after: PurgeCurs
   const row = rows[0]!;
   const next: PurgeCursor | undefined = row.scanned < PURGE_BATCH ? undefined : [row.last_at, row.last_id];
   return { count: row.count, next };
+}
+
+const FOREIGN_KEY_VIOLATION = "23503";
+const BATCH_ATTEMPTS = 3;
+
+/**
+ * Runs a batch again when it failed on a foreign key: a run referencing one the batch deletes (a
+ * fork of it, made meanwhile) committed after the batch's snapshot, so the tree the batch computed
+ * missed it. The next attempt's snapshot sees it, and its origin stays with it.
+ */
+async function retriedOnNewReference<T>(batch: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await batch();
+    } catch (error) {
+      if (attempt === BATCH_ATTEMPTS || (error as { code?: unknown }).code !== FOREIGN_KEY_VIOLATION) throw error;
+    }
+  }
 }
 
 /**
@@ -84,10 +102,10 @@ export async function applyRetention(deps: PurgeDeps, schema: string, engineMs: 
   const params: PurgeParams = [null, engineMs ?? null, null, null, new Date(Date.now() - shortest)];
   let purged = 0;
   for (let after: PurgeCursor = [null, null]; ; ) {
-    const batch = await db.transaction(async (client) => {
+    const batch = await retriedOnNewReference(() => db.transaction(async (client) => {
       const lock = await db.query<{ locked: boolean }>(sql.retention.lock, [`durably-retention:${schema}`], client);
       return lock.rows[0]!.locked ? purgeBatch(deps, params, after, client) : undefined;
-    });
+    }));
     purged += batch?.count ?? 0;
     if (!batch?.next) return purged;
     after = batch.next;

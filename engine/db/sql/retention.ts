@@ -44,12 +44,16 @@ export function retentionStatements(s: string, boss: string, runQueue: string) {
     /**
      * Deletes the trees of the next $6 candidate roots after ($7 created_at, $8 id) and their
      * pg-boss jobs; returns how many runs went, how many roots were looked at and the last one (to
-     * go on from: trees not yet whole stay behind). Runs another transaction holds (a retry, a
-     * fork) are skipped with their whole tree, never waited for.
+     * go on from: trees not yet whole stay behind), its created_at as text: a Date would drop the
+     * microseconds, and a batch of roots created in one transaction (one created_at) that stay
+     * behind would be scanned again for ever. Runs another transaction holds (a retry, a fork) are
+     * skipped with their whole tree, never waited for; a run changed since the statement's
+     * snapshot (retried, so no longer finished) is locked in its new version, which the due
+     * condition checks again, so it stays with its tree.
      */
     purge: `WITH RECURSIVE ${trees("LIMIT $6")},
     members AS (SELECT t.root, t.id FROM tree t JOIN whole USING (root)),
-    locked AS (SELECT r.id FROM ${s}.runs r WHERE r.id IN (SELECT id FROM members) FOR UPDATE SKIP LOCKED),
+    locked AS (SELECT r.id FROM ${s}.runs r WHERE r.id IN (SELECT id FROM members) AND ${due("r")} FOR UPDATE SKIP LOCKED),
     complete AS (
       SELECT m.root FROM members m LEFT JOIN locked l ON l.id = m.id GROUP BY m.root HAVING bool_and(l.id IS NOT NULL)
     ),
@@ -61,7 +65,7 @@ export function retentionStatements(s: string, boss: string, runQueue: string) {
       DELETE FROM ${boss}.job j WHERE j.name = '${runQueue}' AND j.data ->> 'runId' IN (SELECT id FROM gone)
     )
     SELECT (SELECT count(*) FROM gone)::int AS count, (SELECT count(*) FROM roots)::int AS scanned,
-      (SELECT created_at FROM roots ORDER BY created_at DESC, id DESC LIMIT 1) AS last_at,
+      (SELECT created_at::text FROM roots ORDER BY created_at DESC, id DESC LIMIT 1) AS last_at,
       (SELECT id FROM roots ORDER BY created_at DESC, id DESC LIMIT 1) AS last_id`,
   };
 }
