@@ -113,6 +113,31 @@ describe("following a run's stream (fake EventSource)", () => {
     expect(FakeES.all).toHaveLength(1);
     stop();
   });
+
+  it("drops a key it cannot read (400) from the run's connection, and opens it again for the keys followed after", async () => {
+    const base = createHttpClient({ baseUrl: "http://x", accessToken: "tok" });
+    const api: DurablyHttpClient = {
+      ...base,
+      getRunStream: (_runId, key) =>
+        key === "bad" ? Promise.reject(new DurablyApiError("INVALID_PAYLOAD", "A stream key is …", 400)) : base.getRunStream("run_1", key),
+    };
+    const { live } = harness(api);
+    const errors: DurablyApiError[] = [];
+    const stopBad = live.streams.follow(api, "run_1", "bad", (error) => errors.push(error));
+    FakeES.all[0]!.onerror?.(new Event("error"));
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(errors.map((e) => e.status)).toEqual([400]);
+    expect(FakeES.all).toHaveLength(1);
+    // The failed key is still followed (its hook shows the error): the next key opens the connection anew.
+    const stopGood = live.streams.follow(api, "run_1", "good", () => undefined);
+    await Promise.resolve();
+    expect(FakeES.all.map((es) => es.url)).toEqual([
+      "http://x/api/runs/run_1/stream?streams=bad&run=0&token=tok", "http://x/api/runs/run_1/stream?streams=good&run=0&token=tok",
+    ]);
+    stopGood();
+    stopBad();
+    expect(FakeES.all[1]!.closed).toBe(true);
+  });
 });
 
 /**

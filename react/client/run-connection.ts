@@ -169,7 +169,9 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
       });
     }
     const next = wanted();
-    return next.run || next.keys.length > 0;
+    if (next.run || next.keys.length > 0) return true;
+    settle();
+    return false;
   };
 
   /** Opens, reopens or closes the connection for what is wanted now. */

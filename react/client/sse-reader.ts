@@ -84,7 +84,12 @@ export function createSseReader(options: SseReaderOptions): SseReader {
         }, delay);
       };
       if (opened || !options.mayRetry) return retry();
-      void options.mayRetry().then((may) => (may ? retry() : reader.stop()), retry);
+      void options.mayRetry().then((may) => {
+        // Reconnected (or stopped) meanwhile: the answer is about a connection that is gone.
+        if (stopped || source !== null) return;
+        if (may) retry();
+        else reader.stop();
+      }, retry);
     };
     for (const [type, handle] of Object.entries(options.on)) {
       es.addEventListener(type, (event) => {
