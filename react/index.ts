@@ -3,7 +3,7 @@
  * HTTP; never imports engine code.
  */
 export { DurablyProvider, type DurablyProviderProps } from "./provider.tsx";
-export { createDurablyQueryClient } from "./client/query-client.ts";
+export { createDurablyQueryClient, RETRY_UNTIL_ANSWERED } from "./client/query-client.ts";
 export {
   createHttpClient,
   DurablyApiError,
@@ -17,7 +17,7 @@ export type { EventSourceFactory, EventSourceLike } from "./client/sse-reader.ts
 export { durablyKeys, type DurablyKeys } from "./client/query-keys.ts";
 export type { DurablyContextValue } from "./context.ts";
 
-export type { FetchResult } from "./hooks/fetch-result.ts";
+export { queryError, type FetchResult } from "./hooks/fetch-result.ts";
 export { useDurably } from "./hooks/use-durably.ts";
 export { useRunStatuses, type RunStatusesResult } from "./hooks/use-run-statuses.ts";
 export type { RunStatusesView } from "./hooks/use-statuses-query.ts";

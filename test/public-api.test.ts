@@ -46,8 +46,8 @@ const PUBLIC = {
   react: {
     entry: "durably/react",
     values: [
-      "DEFAULT_STREAM_KEY", "DurablyApiError", "DurablyProvider", "FINAL_RUN_STATUSES", "JOURNAL_KINDS", "RUN_STATUSES",
-      "WAITPOINT_STATUSES", "createDurablyQueryClient", "createHttpClient", "durablyKeys", "isFinalRunStatus",
+      "DEFAULT_STREAM_KEY", "DurablyApiError", "DurablyProvider", "FINAL_RUN_STATUSES", "JOURNAL_KINDS", "RETRY_UNTIL_ANSWERED", "RUN_STATUSES",
+      "WAITPOINT_STATUSES", "createDurablyQueryClient", "createHttpClient", "durablyKeys", "isFinalRunStatus", "queryError",
       "subscribeToRunStream", "useCancelRun", "useDurably", "useEvent", "useEventRunStatuses",
       "useRealtimeBatch", "useRealtimeRun", "useRealtimeRunWithStreams", "useRealtimeRunsWithTag", "useRealtimeStream", "useRealtimeTaskTrigger",
       "useReplayRun", "useRetryRun", "useRunJournal", "useRunMetadataHistory", "useRunStatuses", "useRuns",

@@ -1,9 +1,10 @@
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useMutation } from "@tanstack/react-query";
 import { useDurably } from "durably/react";
 import { EmptyState } from "../components/EmptyState.tsx";
 import { ErrorState } from "../components/ErrorState.tsx";
 import { Loading } from "../components/Loading.tsx";
 import { apiRequest } from "../lib/api-request.ts";
+import { useEngineQuery } from "../lib/use-engine-query.ts";
 import { formatDateTime } from "../lib/format.ts";
 import { hrefs } from "../lib/router.ts";
 /** A schedule as `GET /api/schedules` sends it (ScheduleRecord, dates as ISO strings). */
@@ -25,10 +26,7 @@ const REFRESH_MS = 5_000;
 export function SchedulesPage() {
   const { api, keys, queryClient } = useDurably();
   const queryKey = [...keys.root, "schedules"];
-  const result = useQuery(
-    { queryKey, queryFn: () => apiRequest<{ data: Schedule[] }>(api, "GET", "/api/schedules"), refetchInterval: REFRESH_MS },
-    queryClient,
-  );
+  const result = useEngineQuery({ queryKey, queryFn: () => apiRequest<{ data: Schedule[] }>(api, "GET", "/api/schedules"), refetchInterval: REFRESH_MS });
   const act = useMutation(
     {
       mutationFn: ({ id, action }: { id: string; action: "activate" | "deactivate" | "delete" }) =>
@@ -46,8 +44,8 @@ export function SchedulesPage() {
         <h1>Schedules</h1>
       </div>
       {act.isError && <ErrorState title="The action failed" error={act.error} />}
-      {result.isPending && <Loading label="Loading schedules…" />}
-      {result.isError && <ErrorState title="Could not load the schedules" error={result.error} />}
+      {result.loading && <Loading label="Loading schedules…" />}
+      {result.error && <ErrorState title="Could not load the schedules" error={result.error} />}
       {result.data &&
         (result.data.data.length === 0 ? (
           <EmptyState title="No schedules">

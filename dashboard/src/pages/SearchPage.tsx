@@ -1,11 +1,11 @@
 import { useEffect } from "react";
-import { useQuery } from "@tanstack/react-query";
 import { useDurably, type Run } from "durably/react";
 import { EmptyState } from "../components/EmptyState.tsx";
 import { ErrorState } from "../components/ErrorState.tsx";
 import { Loading } from "../components/Loading.tsx";
 import { RunsTable } from "../components/RunsTable.tsx";
 import { apiRequest } from "../lib/api-request.ts";
+import { useEngineQuery } from "../lib/use-engine-query.ts";
 import { formatDateTime } from "../lib/format.ts";
 import { hrefs, navigate } from "../lib/router.ts";
 
@@ -19,11 +19,12 @@ interface SearchAnswer {
  * the history, so Back returns to where the search was made); several are listed.
  */
 export function SearchPage({ query }: { query: string }) {
-  const { api, keys, queryClient } = useDurably();
-  const result = useQuery(
-    { queryKey: [...keys.root, "search", query], queryFn: () => apiRequest<SearchAnswer>(api, "GET", `/api/search?q=${encodeURIComponent(query)}`), enabled: query !== "" },
-    queryClient,
-  );
+  const { api, keys } = useDurably();
+  const result = useEngineQuery({
+    queryKey: [...keys.root, "search", query],
+    queryFn: () => apiRequest<SearchAnswer>(api, "GET", `/api/search?q=${encodeURIComponent(query)}`),
+    enabled: query !== "",
+  });
   const answer = result.data;
   const only = answer && answer.runs.length + answer.events.length === 1 ? (answer.runs[0] ? hrefs.run(answer.runs[0].id) : hrefs.event(answer.events[0]!.id)) : undefined;
   useEffect(() => {
@@ -35,8 +36,8 @@ export function SearchPage({ query }: { query: string }) {
       <div className="page-header">
         <h1>Search: {query}</h1>
       </div>
-      {result.isPending && <Loading label="Searching…" />}
-      {result.isError && <ErrorState title="Could not search" error={result.error} />}
+      {result.loading && <Loading label="Searching…" />}
+      {result.error && <ErrorState title="Could not search" error={result.error} />}
       {answer && !only && answer.runs.length === 0 && answer.events.length === 0 && (
         <EmptyState title="Nothing found">
           <p>

@@ -1,10 +1,10 @@
-import { useQuery } from "@tanstack/react-query";
 import { RUN_STATUSES, useDurably } from "durably/react";
 import { EmptyState } from "../components/EmptyState.tsx";
 import { ErrorState } from "../components/ErrorState.tsx";
 import { Loading } from "../components/Loading.tsx";
 import { Sparkline } from "../components/Sparkline.tsx";
 import { apiRequest } from "../lib/api-request.ts";
+import { useEngineQuery } from "../lib/use-engine-query.ts";
 import { formatDuration } from "../lib/format.ts";
 import { hrefs } from "../lib/router.ts";
 import type { OnTheWire, TasksOverview } from "../../../wire/index.ts";
@@ -15,15 +15,12 @@ const REFRESH_MS = 10_000;
 
 /** What is deployed and how it runs: every task's versions, queue, and its runs of the last hour. */
 export function TasksPage() {
-  const { api, keys, queryClient } = useDurably();
-  const result = useQuery(
-    {
-      queryKey: [...keys.root, "tasks", "overview"],
-      queryFn: () => apiRequest<Overview>(api, "GET", "/api/tasks/overview"),
-      refetchInterval: REFRESH_MS,
-    },
-    queryClient,
-  );
+  const { api, keys } = useDurably();
+  const result = useEngineQuery({
+    queryKey: [...keys.root, "tasks", "overview"],
+    queryFn: () => apiRequest<Overview>(api, "GET", "/api/tasks/overview"),
+    refetchInterval: REFRESH_MS,
+  });
 
   return (
     <div className="page">
@@ -31,8 +28,8 @@ export function TasksPage() {
         <h1>Tasks</h1>
         <span className="muted small">Runs created in the last hour</span>
       </div>
-      {result.isPending && <Loading label="Loading tasks…" />}
-      {result.isError && <ErrorState title="Could not load the tasks" error={result.error} />}
+      {result.loading && <Loading label="Loading tasks…" />}
+      {result.error && <ErrorState title="Could not load the tasks" error={result.error} />}
       {result.data &&
         (result.data.data.length === 0 ? (
           <EmptyState title="No tasks yet">

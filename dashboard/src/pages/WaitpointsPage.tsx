@@ -1,4 +1,3 @@
-import { useInfiniteQuery } from "@tanstack/react-query";
 import { useDurably, WAITPOINT_STATUSES, type WaitpointsPage as Page } from "durably/react";
 import { EmptyState } from "../components/EmptyState.tsx";
 import { ErrorState } from "../components/ErrorState.tsx";
@@ -6,21 +5,18 @@ import { Loading } from "../components/Loading.tsx";
 import { Tags } from "../components/Tags.tsx";
 import { formatDateTime } from "../lib/format.ts";
 import { hrefs, navigate } from "../lib/router.ts";
+import { useEngineInfiniteQuery } from "../lib/use-engine-query.ts";
 
 /** Every waitpoint token, newest first, by status and tag; the filters live in the URL. */
 export function WaitpointsPage({ params }: { params: URLSearchParams }) {
-  const { api, keys, queryClient } = useDurably();
+  const { api, keys } = useDurably();
   const status = params.get("status") ?? "";
   const tag = params.get("tag") ?? "";
-  const result = useInfiniteQuery(
-    {
-      queryKey: [...keys.root, "waitpoints", "list", status, tag],
-      queryFn: ({ pageParam, signal }) => api.listWaitTokens({ status, tags: tag, cursor: pageParam }, { signal }),
-      initialPageParam: null as string | null,
-      getNextPageParam: (last: Page) => last.nextCursor,
-    },
-    queryClient,
-  );
+  const result = useEngineInfiniteQuery({
+    queryKey: [...keys.root, "waitpoints", "list", status, tag],
+    queryFn: ({ pageParam, signal }) => api.listWaitTokens({ status, tags: tag, cursor: pageParam }, { signal }),
+    getNextPageParam: (last: Page) => last.nextCursor,
+  });
   const setFilter = (key: "status" | "tag", value: string) => {
     const next = new URLSearchParams(params);
     if (value) next.set(key, value);
@@ -47,9 +43,9 @@ export function WaitpointsPage({ params }: { params: URLSearchParams }) {
           <input defaultValue={tag} key={tag} onBlur={(e) => setFilter("tag", e.target.value.trim())} data-testid="waitpoints-tag" />
         </label>
       </form>
-      {result.isPending && <Loading label="Loading waitpoints…" />}
-      {result.isError && <ErrorState title="Could not load waitpoints" error={result.error} />}
-      {result.isSuccess && tokens.length === 0 && <EmptyState title="No waitpoint tokens match" />}
+      {result.loading && <Loading label="Loading waitpoints…" />}
+      {result.error && <ErrorState title="Could not load waitpoints" error={result.error} />}
+      {result.data && tokens.length === 0 && <EmptyState title="No waitpoint tokens match" />}
       {tokens.length > 0 && (
         <div className="table-wrap">
           <table className="table" data-testid="waitpoints-table">
@@ -77,7 +73,7 @@ export function WaitpointsPage({ params }: { params: URLSearchParams }) {
       )}
       {result.hasNextPage && (
         <div className="list-footer">
-          <button type="button" className="button" onClick={() => void result.fetchNextPage()} disabled={result.isFetchingNextPage}>
+          <button type="button" className="button" onClick={result.fetchNextPage} disabled={result.isFetchingNextPage}>
             {result.isFetchingNextPage ? "Loading…" : "Load more"}
           </button>
         </div>

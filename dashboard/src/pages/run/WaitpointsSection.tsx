@@ -1,25 +1,23 @@
 import { useState } from "react";
-import { useQuery } from "@tanstack/react-query";
 import { useDurably, useWaitToken, type Run, type WaitpointToken } from "durably/react";
 import { Card } from "../../components/Card.tsx";
 import { JsonTree } from "../../components/JsonTree.tsx";
 import { Tags } from "../../components/Tags.tsx";
 import { formatDateTime } from "../../lib/format.ts";
 import { parseJsonInput } from "../../lib/json.ts";
+import { useEngineQuery } from "../../lib/use-engine-query.ts";
 
 /**
  * The waitpoint tokens this run waited on (newest first), read again whenever the run changes:
  * while it waits, one can be completed here with a JSON body, which resumes the run.
  */
 export function WaitpointsSection({ run }: { run: Run }) {
-  const { api, keys, queryClient } = useDurably();
-  const { data } = useQuery(
-    {
-      queryKey: [...keys.runScope(run.id), "waitpoints", run.revision],
-      queryFn: ({ signal }) => api.listWaitTokens({ runId: run.id }, { signal }),
-    },
-    queryClient,
-  );
+  const { api, keys } = useDurably();
+  // The run page says when the engine cannot be reached; this section appears once it answers.
+  const { data } = useEngineQuery({
+    queryKey: [...keys.runScope(run.id), "waitpoints", run.revision],
+    queryFn: ({ signal }) => api.listWaitTokens({ runId: run.id }, { signal }),
+  });
   if (!data || data.data.length === 0) return null;
   return (
     <Card title="Waitpoints" testId="run-waitpoints">

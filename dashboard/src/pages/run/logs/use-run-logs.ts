@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { useDurably, type EventSourceLike } from "durably/react";
+import { queryError, RETRY_UNTIL_ANSWERED, useDurably, type DurablyApiError, type EventSourceLike } from "durably/react";
 import { apiRequest } from "../../../lib/api-request.ts";
 import { streamSourceWithKey } from "../../../lib/stream-source.ts";
 import { matchesFilter, type LogFilter, type LogLine, type LogPage } from "./log-types.ts";
@@ -58,7 +58,10 @@ export function useRunLogs(runId: string, filter: LogFilter, live: boolean): Run
       };
     };
 
-    (async () => {
+    // An engine that does not answer is asked again, as the hooks do: every few seconds, saying
+    // why once three retries are spent, until it is back.
+    let failures = 0;
+    const load = async () => {
       const query = new URLSearchParams({ limit: "1000" });
       if (levels) query.set("level", levels);
       if (filter.search) query.set("search", filter.search);
@@ -72,9 +75,17 @@ export function useRunLogs(runId: string, filter: LogFilter, live: boolean): Run
       }
       publish();
       if (live) follow();
-    })().catch((error: Error) => {
-      if (!stopped) setState({ fetchStatus: "error", lines: undefined, error, truncated: false });
-    });
+    };
+    const attempt = () =>
+      load().catch((failure: DurablyApiError) => {
+        if (stopped) return;
+        // A 4xx is said at once and not asked again: retrying cannot fix it.
+        const retrying = RETRY_UNTIL_ANSWERED.retry(failures, failure);
+        const error = retrying ? queryError({ error: null, failureCount: ++failures, failureReason: failure }) : failure;
+        if (error) setState({ fetchStatus: "error", lines: undefined, error, truncated: false });
+        if (retrying) timer = setTimeout(attempt, RETRY_UNTIL_ANSWERED.retryDelay(failures));
+      });
+    void attempt();
     return () => {
       stopped = true;
       clearTimeout(timer);
