@@ -81,6 +81,17 @@ describe("claiming ready runs", () => {
   });
 });
 
+describe("claiming in a queue with a concurrency or rate limit", () => {
+  it.each([
+    ["claim", statements.queues.claim, 5],
+    ["wait for its turn", statements.queues.waitTurn, 1],
+  ])("%s finds the run first in line by walking the queue's index in rank order, without sorting", async (_, text, params) => {
+    const plan = await genericPlan(`p_${Math.random().toString(36).slice(2, 8)}`, text, params);
+    expect(plan).toMatch(/Index Scan using runs_queue_turn_idx on runs c/);
+    expect(plan).not.toMatch(/Sort/);
+  });
+});
+
 describe("a journal batch", () => {
   it("compares no item with another: its journal rows come straight from the runs update", async () => {
     for (const text of [quietStatements.journal.writeMany, quietStatements.journal.writeManyWithMetadata]) {

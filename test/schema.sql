@@ -221,6 +221,7 @@ CREATE TABLE :SCHEMA.runs (
     trace_context jsonb,
     audit_hash bytea,
     audit_origin bytea,
+    queue_ready_at timestamp with time zone,
     CONSTRAINT run_priority CHECK ((priority >= 0))
 );
 CREATE TABLE :SCHEMA.schedules (
@@ -333,6 +334,7 @@ CREATE INDEX runs_forked_from_idx ON :SCHEMA.runs USING btree (forked_from) WHER
 CREATE UNIQUE INDEX runs_idempotency_idx ON :SCHEMA.runs USING btree (task_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
 CREATE INDEX runs_parent_idx ON :SCHEMA.runs USING btree (parent_run_id) WHERE (parent_run_id IS NOT NULL);
 CREATE INDEX runs_queue_executing_idx ON :SCHEMA.runs USING btree (queue, concurrency_key) WHERE ((status)::text = 'EXECUTING'::text);
+CREATE INDEX runs_queue_turn_idx ON :SCHEMA.runs USING btree (queue, COALESCE(concurrency_key, ''::text), queue_ready_at, id) WHERE ((queue_ready_at IS NOT NULL) AND ((status)::text = ANY (ARRAY['QUEUED'::text, 'WAITING'::text])));
 CREATE INDEX runs_rate_started_idx ON :SCHEMA.runs USING btree (queue, concurrency_key, started_at) WHERE (rate_limit IS NOT NULL);
 CREATE INDEX runs_ready_idx ON :SCHEMA.runs USING btree (ready_at, id) WHERE (((status)::text = 'QUEUED'::text) AND (ready_at IS NOT NULL));
 CREATE INDEX runs_status_idx ON :SCHEMA.runs USING btree (status, created_at DESC);

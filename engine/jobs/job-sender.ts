@@ -22,9 +22,10 @@ export interface AlertJob {
 /**
  * Why a run job exists; a fresh attempt counts towards `attempts`, a wake-up does not. "expire"
  * cancels a run that has not started by its ttl instead of executing it; "cancel" calls the
- * `onCancel` hooks of a run canceled while no execution held it.
+ * `onCancel` hooks of a run canceled while no execution held it. "turn" starts a run waiting in a
+ * limited queue whose turn came (the job of a run behind it found room), if it is still waiting.
  */
-export type RunJobReason = "start" | "retry" | "wake" | "resume" | "expire" | "cancel";
+export type RunJobReason = "start" | "retry" | "wake" | "resume" | "expire" | "cancel" | "turn";
 
 export interface RunJob {
   runId: string;

@@ -17,11 +17,12 @@ export async function withCompleteJournal(db: Database, sql: Statements, row: Cl
 
 /**
  * "queue-full": `opensAt` is when the run's rate limit lets it start, when that is what held it
- * back. "deferred": a debounced run whose start a later trigger pushed back to `until`.
+ * back; `turnOf` the run of its queue that ranks before it and could start now, when that is what
+ * held it back. "deferred": a debounced run whose start a later trigger pushed back to `until`.
  */
 export type Claim =
   | { type: "claimed"; row: ClaimedRow }
-  | { type: "queue-full"; opensAt?: Date }
+  | { type: "queue-full"; opensAt?: Date; turnOf?: string }
   | { type: "deferred"; until: Date }
   | { type: "nothing-to-do" };
 
@@ -37,29 +38,36 @@ interface Blocker {
 /**
  * Takes the run for one execution. A run without a concurrency or rate limit is one (batched)
  * statement; a run in a limited queue is claimed under that queue's advisory lock, so that two
- * workers never both see a free slot or room in the rate limit's period. "queue-full" leaves the
- * run QUEUED for the caller to try again: shortly, or when its rate limit opens.
+ * workers never both see a free slot or room in the rate limit's period, and only when no run of
+ * its queue ranks before it (priority, then readiness: see db/sql/queues.ts). "queue-full" leaves
+ * the run QUEUED for the caller to try again: shortly, or when its rate limit opens. `turn`: the
+ * job is a turn job (another run's job found room and the run first in line), which only takes a
+ * run still waiting in its queue and otherwise leaves it to its own job.
  */
 export async function claimRun(
   db: Database,
   sql: Statements,
   writes: BatchedWrites,
   namespace: string,
-  args: { runId: string; lease: string; countsAsAttempt: number; takeover: boolean; notifyChannel: string },
+  args: { runId: string; lease: string; countsAsAttempt: number; takeover: boolean; notifyChannel: string; turn?: boolean },
 ): Promise<Claim> {
-  const values = [args.runId, args.lease, args.countsAsAttempt, args.notifyChannel];
   const claimed = await writes.claim({ run_id: args.runId, lease: args.lease, counts: args.countsAsAttempt, takeover: args.takeover });
   if (claimed) return { type: "claimed", row: claimed };
+  const turn = args.turn === true;
   const blocker = (await db.query<Blocker>(sql.runs.claimBlocker, [args.runId])).rows[0];
-  if (blocker?.deferred_until) return { type: "deferred", until: blocker.deferred_until };
+  if (blocker?.deferred_until) return turn ? { type: "nothing-to-do" } : { type: "deferred", until: blocker.deferred_until };
   const limited = blocker && (blocker.concurrency_limit !== null || blocker.rate_limit !== null);
   if (!limited || !["QUEUED", "WAITING"].includes(blocker.status)) return { type: "nothing-to-do" };
   return db.transaction(async (client) => {
     await db.query(sql.runs.queueLock, [`${namespace}:${blocker.queue}:${blocker.concurrency_key ?? ""}`], client);
-    const claimed = await db.query<ClaimedRow>(sql.runs.claimLimited, values, client);
+    const values = [args.runId, args.lease, args.countsAsAttempt, args.notifyChannel, turn];
+    const claimed = await db.query<ClaimedRow>(sql.queues.claim, values, client);
     if (claimed.rows[0]) return { type: "claimed", row: claimed.rows[0] };
+    if (turn) return { type: "nothing-to-do" };
+    const first = await db.query<{ turn_of: string }>(sql.queues.waitTurn, [args.runId], client);
+    if (first.rows[0]) return { type: "queue-full", turnOf: first.rows[0].turn_of };
     if (blocker.rate_limit === null) return { type: "queue-full" };
-    const { rows } = await db.query<{ opens_at: Date }>(sql.runs.rateLimitOpensAt, [args.runId], client);
+    const { rows } = await db.query<{ opens_at: Date }>(sql.queues.rateLimitOpensAt, [args.runId], client);
     return rows[0] ? { type: "queue-full", opensAt: rows[0].opens_at } : { type: "queue-full" };
   });
 }

@@ -85,7 +85,9 @@ export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: bo
   }
   const lease = randomUUID();
   const countsAsAttempt = job.reason === "start" || job.reason === "retry" || redelivered ? 1 : 0;
-  const claim = await claimRun(deps.db, deps.sql, deps.writes, deps.notifyChannel, { runId: job.runId, lease, countsAsAttempt, takeover: redelivered, notifyChannel: deps.notifyChannel });
+  const claim = await claimRun(deps.db, deps.sql, deps.writes, deps.notifyChannel, {
+    runId: job.runId, lease, countsAsAttempt, takeover: redelivered, notifyChannel: deps.notifyChannel, turn: job.reason === "turn",
+  });
   if (claim.type === "nothing-to-do") return "done";
   if (claim.type === "deferred") {
     // Its job moves with the run's start; the run is still QUEUED, and its debounce key still pushes it back.
@@ -94,6 +96,13 @@ export async function executeRun(deps: ExecuteDeps, job: RunJob, redelivered: bo
     return "done";
   }
   if (claim.type === "queue-full") {
+    // Room for the run first in line, whose own job may be most of a retry interval away: it
+    // starts now, through a job of its own (a run only ever executes under a job for it, which
+    // hands it over again if its worker dies).
+    if (claim.turnOf) {
+      await deps.scheduler.send(null, { runId: claim.turnOf, reason: "turn" });
+      deps.wakeAt(new Date());
+    }
     // The run stays QUEUED and tries again under a new job: when its rate limit opens, or shortly
     // for a free slot; jitter spreads the tries of runs held back together.
     const startAfter = claim.opensAt

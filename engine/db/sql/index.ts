@@ -11,6 +11,7 @@ import { metadataStatements } from "./metadata.ts";
 import { metricsStatements } from "./metrics.ts";
 import { overviewStatements } from "./overview.ts";
 import { retentionStatements } from "./retention.ts";
+import { queueStatements } from "./queues.ts";
 import { runStatements } from "./runs.ts";
 import { scheduleStatements } from "./schedules.ts";
 import { statusStatements } from "./statuses.ts";
@@ -22,6 +23,7 @@ export function buildStatements(schema: string) {
   const s = `"${schema}"`;
   return {
     runs: runStatements(s),
+    queues: queueStatements(s),
     alerts: alertStatements(s),
     journal: journalStatements(s),
     statuses: statusStatements(s),

@@ -2,7 +2,7 @@ import { chained, metadataContent } from "./audit.ts";
 import { batchItems } from "./batch.ts";
 import { notifyNewRun, notifyRun, selectNotifyingTogether } from "./notify.ts";
 import { journalTuples } from "./journal-tuples.ts";
-import { readySince } from "./ready-since.ts";
+import { queueReadyAt, readySince } from "./ready-since.ts";
 import { metadataMatches, runFilter } from "./run-filter.ts";
 import { runWait } from "./waitpoints.ts";
 
@@ -33,16 +33,17 @@ const queueOf = (w: string, t: string) => `LATERAL (SELECT CASE WHEN ${w}queue I
             CASE WHEN ${w}queue IS NULL THEN ${t}.rate_period_ms ELSE ${w}rate_period_ms END AS rate_period_ms) AS q`;
 
 /** The runs of `r`'s queue (and concurrency key) that started within its rate limit's period. */
-const startedInPeriod = (s: string, r: string) => `
+export const startedInPeriod = (s: string, r: string) => `
         FROM ${s}.runs o
         WHERE o.queue = ${r}.queue AND o.concurrency_key IS NOT DISTINCT FROM ${r}.concurrency_key AND o.rate_limit IS NOT NULL
           AND o.started_at > now() - make_interval(secs => ${r}.rate_period_ms / 1000.0)`;
 
 // A run that never started before its ttl is left for its expire job, never claimed.
-const notExpired = `NOT (r.status = 'QUEUED' AND r.started_at IS NULL AND r.expires_at IS NOT NULL AND r.expires_at <= now())`;
+export const notExpired = (r: string) =>
+  `NOT (${r}.status = 'QUEUED' AND ${r}.started_at IS NULL AND ${r}.expires_at IS NOT NULL AND ${r}.expires_at <= now())`;
 
 // A debounced run whose start a later trigger pushed back is left for the job moved with it.
-const notDeferred = `NOT (r.started_at IS NULL AND r.start_after IS NOT NULL AND r.start_after > now())`;
+export const notDeferred = (r: string) => `NOT (${r}.started_at IS NULL AND ${r}.start_after IS NOT NULL AND ${r}.start_after > now())`;
 
 /**
  * What every claim sets: the run executes under a new lease (fencing off any older execution).
@@ -51,7 +52,7 @@ const notDeferred = `NOT (r.started_at IS NULL AND r.start_after IS NOT NULL AND
  * `heartbeat` is now() for a run claimed from the ready runs (its worker keeps it alive) and NULL
  * for one started by a pg-boss job (the job's heartbeat does).
  */
-const claimSet = (lease: string, counts: string, heartbeat: "now()" | "NULL") => `
+export const claimSet = (lease: string, counts: string, heartbeat: "now()" | "NULL") => `
         status = 'EXECUTING', lease = ${lease}, attempts = r.attempts + CASE WHEN r.wait_seq IS NULL THEN ${counts} ELSE 0 END,
         wait_token = NULL, wait_seq = NULL, wait_started_at = NULL,
         started_at = coalesce(r.started_at, now()), updated_at = now(), revision = r.revision + 1,
@@ -65,7 +66,7 @@ const claimSet = (lease: string, counts: string, heartbeat: "now()" | "NULL") =>
  * the run's revision in that same snapshot, tells: one behind the claimed row's revision, or the
  * journal must be read again (`journalOf`).
  */
-const claimReturning = (s: string) => `
+export const claimReturning = (s: string) => `
       RETURNING r.*,
         (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name,${journalTuples(s, "r.id")} AS journal,
         (SELECT seen.revision FROM ${s}.runs seen WHERE seen.id = r.id) AS journal_revision`;
@@ -79,7 +80,7 @@ const claimReturning = (s: string) => `
 export function claimReadyCtes(s: string, limit: string): string {
   return `picked AS (
         SELECT id, gen_random_uuid() AS lease FROM ${s}.runs r
-        WHERE r.status = 'QUEUED' AND r.ready_at IS NOT NULL AND r.ready_at <= now() AND ${notExpired}
+        WHERE r.status = 'QUEUED' AND r.ready_at IS NOT NULL AND r.ready_at <= now() AND ${notExpired("r")}
         ORDER BY r.ready_at, r.id LIMIT ${limit} FOR UPDATE SKIP LOCKED
       ), claimed AS (
         UPDATE ${s}.runs r SET ${claimSet("picked.lease", "1", "now()")}
@@ -111,12 +112,12 @@ const insertRuns = (s: string, onlyIfAllReady: boolean) => `
       ), ins AS (
         INSERT INTO ${s}.runs AS r (id, task_id, task_version, event_id, parent_run_id, payload, status, metadata, tags,
           resume_parent, expires_at, queue, concurrency_limit, concurrency_key, forked_from, scheduled_for, max_duration_ms,
-          priority, rate_limit, rate_period_ms, ready_at, lease, attempts, started_at, heartbeat_at, trace_context, audit_hash)
+          priority, rate_limit, rate_period_ms, ready_at, queue_ready_at, lease, attempts, started_at, heartbeat_at, trace_context, audit_hash)
         SELECT w.id, w.task_id, w.task_version, w.event_id, w.parent_run_id, w.payload,
           CASE WHEN w.lease IS NULL THEN 'QUEUED' ELSE 'EXECUTING' END, w.metadata, w.tags,
           w.resume_parent, w.expires_at, q.queue, q.concurrency_limit, w.concurrency_key, w.forked_from, w.scheduled_for,
           w.max_duration_ms, w.priority, q.rate_limit, q.rate_period_ms,
-          CASE WHEN w.lease IS NULL THEN ${readyAt("w.delayed", "q", "w.priority")} END, w.lease,
+          CASE WHEN w.lease IS NULL THEN ${readyAt("w.delayed", "q", "w.priority")} END, ${queueReadyAt("w.delayed", "q", "w.priority")}, w.lease,
           CASE WHEN w.lease IS NULL THEN 0 ELSE 1 END, CASE WHEN w.lease IS NOT NULL THEN now() END, CASE WHEN w.lease IS NOT NULL THEN now() END,
           w.trace_context, ${triggerHash("w.id", "w.metadata")}
         FROM w LEFT JOIN ${s}.tasks t ON t.id = w.task_id AND t.version = w.task_version, ${queueOf("w.", "t")}
@@ -132,10 +133,6 @@ const insertRuns = (s: string, onlyIfAllReady: boolean) => `
 
 /** Statements on `runs`: the lifecycle of a run. `s` is the quoted schema. */
 export function runStatements(s: string) {
-  const claim = (condition: string) => `
-      UPDATE ${s}.runs r SET ${claimSet("$2", "$3", "NULL")}
-      WHERE r.id = $1 AND ${notExpired} AND ${notDeferred} AND ${condition}
-      ${claimReturning(s)}, ${notifyRun("r", "$4")}`;
   const finished = `('SUCCESS', 'FAILURE', 'CANCELED')`;
   return {
     /**
@@ -146,9 +143,10 @@ export function runStatements(s: string) {
       WITH ins AS (
         INSERT INTO ${s}.runs (id, task_id, task_version, event_id, parent_run_id, payload, status, metadata, tags, idempotency_key,
           resume_parent, idempotency_key_expires_at, expires_at, queue, concurrency_limit, concurrency_key, forked_from, scheduled_for,
-          max_duration_ms, priority, rate_limit, rate_period_ms, ready_at, trace_context, audit_hash)
+          max_duration_ms, priority, rate_limit, rate_period_ms, ready_at, queue_ready_at, trace_context, audit_hash)
         SELECT $1, $2, $3, $4, $5, $6, 'QUEUED', $7, $8, $9, $12, $13, $14, q.queue, q.concurrency_limit, $17, $18, $19,
-          $21::integer, $22::integer, q.rate_limit, q.rate_period_ms, ${readyAt("$20::boolean", "q", "$22::integer")}, $25::jsonb,
+          $21::integer, $22::integer, q.rate_limit, q.rate_period_ms, ${readyAt("$20::boolean", "q", "$22::integer")},
+          ${queueReadyAt("$20::boolean", "q", "$22::integer")}, $25::jsonb,
           ${triggerHash("$1::text", "$7::jsonb")}
         FROM (SELECT $15::text AS queue, $16::integer AS concurrency_limit, $23::integer AS rate_limit, $24::integer AS rate_period_ms) AS w
           LEFT JOIN ${s}.tasks t ON t.id = $2 AND t.version = $3, ${queueOf("w.", "t")}
@@ -193,14 +191,14 @@ export function runStatements(s: string) {
 
     /**
      * Takes runs for one execution each (`claim`, for runs jobs fetched together): a new lease
-     * fences off any older execution still alive. Limited queues go through `claimLimited`.
+     * fences off any older execution still alive. Limited queues go through `queues.claim` (./queues.ts).
      */
     claimMany: `
       WITH w AS (${batchItems(s, "$1", "run_id text, lease uuid, counts integer, takeover boolean")}),
       claimed AS (
         UPDATE ${s}.runs r SET ${claimSet("w.lease", "w.counts", "NULL")}
         FROM w
-        WHERE r.id = w.run_id AND ${notExpired} AND ${notDeferred}
+        WHERE r.id = w.run_id AND ${notExpired("r")} AND ${notDeferred("r")}
           AND (r.status IN ('QUEUED', 'WAITING') OR r.status = 'EXECUTING' AND w.takeover)
           AND (r.concurrency_limit IS NULL AND r.rate_limit IS NULL OR r.status = 'EXECUTING')
         ${claimReturning(s)}
@@ -249,16 +247,6 @@ export function runStatements(s: string) {
       FROM lapsed WHERE r.id = lapsed.id
       RETURNING r.id, ${notifyRun("r", "$2")}, pg_notify($3, '')`,
 
-    /**
-     * Takes a run of a limited queue if the queue has a free slot and, for a run's first start, room
-     * in its rate limit's period (a retry or a wake-up is no new start). Run under the queue's
-     * advisory lock, in a statement of its own, so the counts see every claim committed before it.
-     */
-    claimLimited: claim(`r.status IN ('QUEUED', 'WAITING') AND (r.concurrency_limit IS NULL OR (
-        SELECT count(*) FROM ${s}.runs o
-        WHERE o.queue = r.queue AND o.concurrency_key IS NOT DISTINCT FROM r.concurrency_key AND o.status = 'EXECUTING'
-      ) < r.concurrency_limit) AND (r.rate_limit IS NULL OR r.started_at IS NOT NULL OR (SELECT count(*) ${startedInPeriod(s, "r")}) < r.rate_limit)`),
-
     /** Why `claim` took nothing: a run waiting for a slot in its queue, or one with nothing to do. */
     claimBlocker: `
       SELECT status, queue, concurrency_key, concurrency_limit, rate_limit,
@@ -269,27 +257,18 @@ export function runStatements(s: string) {
      * A further trigger with a run's debounce key, while that run has not started: its start moves
      * to $3 ms from now, but never later than `DEBOUNCE_MAX` after the first trigger (unless the
      * delay itself is longer) nor earlier than it was; $4, for a trailing debounce, is the payload.
+     * In a limited queue it is no longer ready there: it ranks from its new start (./queues.ts).
      */
     debounce: `
       UPDATE ${s}.runs r SET
         start_after = greatest(r.start_after, least(now() + make_interval(secs => $3 / 1000.0),
           r.created_at + greatest(make_interval(secs => $3 / 1000.0), ${DEBOUNCE_MAX}))),
-        payload = coalesce($4, r.payload), updated_at = now(), revision = r.revision + 1
+        payload = coalesce($4, r.payload), updated_at = now(), revision = r.revision + 1, queue_ready_at = NULL
       WHERE r.task_id = $1 AND r.debounce_key = $2 AND r.status = 'QUEUED' AND r.started_at IS NULL
       RETURNING r.id, ${notifyRun("r", "$5")}`,
 
     /** Marks a run just inserted as the one its debounce key pushes back, to start at $3. */
     markDebounced: `UPDATE ${s}.runs SET debounce_key = $2, start_after = $3 WHERE id = $1`,
-
-    /**
-     * When a run held back by its rate limit may start: when the oldest of the last `rate_limit`
-     * starts leaves the period. No row when the period has room (a full queue held it back).
-     */
-    rateLimitOpensAt: `
-      SELECT o.started_at + make_interval(secs => r.rate_period_ms / 1000.0) AS opens_at
-      FROM ${s}.runs r, LATERAL (SELECT o.started_at ${startedInPeriod(s, "r")}
-        ORDER BY o.started_at DESC OFFSET r.rate_limit - 1 LIMIT 1) o
-      WHERE r.id = $1 AND r.rate_limit IS NOT NULL AND r.started_at IS NULL`,
 
     queueLock: `SELECT pg_advisory_xact_lock(hashtext($1))`,
 
@@ -363,13 +342,16 @@ export function runStatements(s: string) {
     /** Tells every engine which runs to stop, when the cancel commits. */
     announceCancel: `SELECT pg_notify($1, id) FROM unnest($2::text[]) AS id`,
 
-    /** A failed run resumes: failed journal entries stay and are re-executed, completed ones replay. */
+    /**
+     * A failed run resumes: failed journal entries stay and are re-executed, completed ones replay.
+     * A run canceled while it waited in a limited queue ranks there from its retry job, not from then.
+     */
     requeue: `
       WITH reset AS (
         UPDATE ${s}.journal SET attempts_before_retry = attempts WHERE run_id = $1 AND status = 'failed'
           AND EXISTS (SELECT 1 FROM ${s}.runs WHERE id = $1 AND status IN ('FAILURE', 'CANCELED')))
       UPDATE ${s}.runs r SET status = 'QUEUED', error = NULL, output = NULL, finished_at = NULL, lease = NULL,
-        updated_at = now(), revision = r.revision + 1, executed_ms = 0
+        updated_at = now(), revision = r.revision + 1, executed_ms = 0, queue_ready_at = NULL
       WHERE r.id = $1 AND r.status IN ('FAILURE', 'CANCELED')
       RETURNING r.id, ${notifyRun("r", "$2")}`,
 
