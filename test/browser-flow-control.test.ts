@@ -12,12 +12,22 @@ const emails = task({
   run: async (to: string) => to,
 });
 
+/** A lookup with a 30 s timeout that answers at once, then a call that hangs past its 300 ms on every attempt. */
+const hangs = task({
+  id: "hanging-call",
+  retry: { maxAttempts: 2, minTimeoutInMs: 10, maxTimeoutInMs: 10 },
+  run: async (_: null, { io }) => {
+    await io.runTask("lookup", async () => "found", { timeout: "30s" });
+    return io.runTask("call", ({ signal }) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason))), { timeout: "300ms" });
+  },
+});
+
 let dashboard: DashboardUnderTest;
 const pageErrors: string[] = [];
 const open = (hash = "") => openSignedIn(dashboard.context, dashboard.engine.url!, SECRET, pageErrors, hash);
 
 beforeAll(async () => {
-  dashboard = await startDashboard("flow_control", { tasks: [emails], secretKey: SECRET });
+  dashboard = await startDashboard("flow_control", { tasks: [emails, hangs], secretKey: SECRET });
 }, 120_000);
 
 afterAll(async () => {
@@ -41,6 +51,23 @@ describe("flow control in the dashboard", () => {
     await expect(details.textContent()).resolves.toContain("Priority30 s ahead");
     await expect(details.textContent()).resolves.toContain("Max duration1m 30s of execution");
     expect((await runs.retrieve(urgent.id)).status).toBe("QUEUED");
+    expect(pageErrors).toEqual([]);
+    await tab.close();
+  });
+
+  it("shows each step's timeout on the run page, and a step that timed out as timed out", async () => {
+    const run = await hangs.trigger(null);
+    const failed = await runs.poll(run.id, { timeoutMs: 30_000 });
+    expect(failed.status).toBe("FAILURE");
+    const tab = await open(`#/runs/${run.id}`);
+    const lookup = tab.getByTestId("journal-entry-1");
+    const call = tab.getByTestId("journal-entry-2");
+    await call.waitFor();
+    await expect(lookup.getByTestId("step-timeout").textContent()).resolves.toBe(" / 30.0s timeout");
+    await expect(lookup.getByTestId("step-timed-out").count()).resolves.toBe(0);
+    await expect(call.getByTestId("step-timeout").textContent()).resolves.toBe(" / 300ms timeout");
+    await expect(call.getByTestId("step-timed-out").textContent()).resolves.toBe("Timed out after 300ms");
+    await expect(call.textContent()).resolves.toContain('TimeoutError: Step "call" timed out after 300 ms');
     expect(pageErrors).toEqual([]);
     await tab.close();
   });

@@ -127,7 +127,8 @@ CREATE TABLE :SCHEMA.journal (
     started_at timestamp with time zone NOT NULL,
     finished_at timestamp with time zone DEFAULT now() NOT NULL,
     attempts_before_retry integer DEFAULT 0 NOT NULL,
-    audit_hash bytea
+    audit_hash bytea,
+    timeout_ms integer
 );
 CREATE TABLE :SCHEMA.migrations (
     version integer NOT NULL,

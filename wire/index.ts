@@ -168,6 +168,8 @@ export interface JournalEntry {
   startedAt: Date;
   finishedAt: Date;
   revision: number;
+  /** A step's `timeout` (`io.runTask(key, fn, { timeout })`) in ms; null for an entry without one. */
+  timeoutMs: number | null;
 }
 
 export interface StatusVersion {

@@ -115,6 +115,7 @@ export interface JournalRow {
   started_at: Date;
   finished_at: Date;
   revision: string;
+  timeout_ms: number | null;
 }
 
 /** A journal row as JSON (`journalEntryJson` in sql/feed.ts): timestamps arrive as strings. */
@@ -136,6 +137,7 @@ export function toJournalEntry(row: JournalRow): JournalEntry {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     revision: Number(row.revision),
+    timeoutMs: row.timeout_ms ?? null,
   };
 }
 

@@ -350,7 +350,7 @@ export class Execution implements RunScope {
     if (this.#canceled) return this.#stop({ type: "abandoned", reason: "canceled" });
     // Both paths hand back the decoded copy, so the first execution behaves as every replay will.
     const output = encode(value, `output of task "${key}"`, this.#options.maxPayloadBytes);
-    await this.#commit({ seq, kind: "task", key, status: "completed", output, attempts: attempt, startedAt });
+    await this.#commit({ seq, kind: "task", key, status: "completed", output, attempts: attempt, startedAt, timeoutMs });
     return decode<T>(output) as T;
   }
 
@@ -383,7 +383,7 @@ export class Execution implements RunScope {
         if (this.#canceled) throw new Error("the run ended while this step ran");
         try {
           const output = encode(value, `output of task "${key}"`, this.#options.maxPayloadBytes);
-          return { entry: { seq, kind: "task", key, status: "completed", output, attempts: attempt, startedAt }, value: output };
+          return { entry: { seq, kind: "task", key, status: "completed", output, attempts: attempt, startedAt, timeoutMs }, value: output };
         } catch (error) {
           failure = { error, fromStep: false };
           throw error;
@@ -408,7 +408,9 @@ export class Execution implements RunScope {
     // Canceled, or out of time: a step its signal made throw has not failed, the run has ended.
     if (this.#canceled) return this.#stop({ type: "abandoned", reason: "canceled" });
     const policy = resolveRetry(options?.retry, this.#options.stepRetry ?? DEFAULT_RETRY);
-    const failed: EntryWrite = { seq, kind: "task", key, status: "failed", error: serializeError(error), attempts: attempt, startedAt };
+    const failed: EntryWrite = {
+      seq, kind: "task", key, status: "failed", error: serializeError(error), attempts: attempt, startedAt, timeoutMs: stepTimeoutMs(options?.timeout),
+    };
     const attemptThisRound = attempt - (this.#journal.get(seq)?.attemptsBeforeRetry ?? 0);
     if (attemptThisRound < policy.maxAttempts && isRetryable(error)) {
       const startAfter = new Date(Date.now() + retryDelayMs(policy, attemptThisRound));

@@ -24,6 +24,8 @@ export interface EntryWrite {
   error?: SerializedError;
   attempts: number;
   startedAt: Date;
+  /** A step's `timeout` in ms, kept to show. */
+  timeoutMs?: number | undefined;
 }
 
 export interface MetadataWrite {
@@ -224,6 +226,7 @@ export class Recorder {
     return {
       run_id: this.runId, lease: this.lease, seq: e.seq, kind: e.kind, key: e.key, status: e.status,
       output: e.output ?? null, error: e.error ?? null, attempts: e.attempts, started_at: e.startedAt, next_status: nextStatus,
+      ...(e.timeoutMs !== undefined ? { timeout_ms: e.timeoutMs } : {}),
     };
   }
 

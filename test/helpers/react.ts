@@ -66,6 +66,7 @@ export function makeEntry(overrides: Partial<JournalEntry> = {}): JournalEntry {
     startedAt: "2025-01-01T00:00:02.000Z",
     finishedAt: "2025-01-01T00:00:02.000Z",
     revision: 6,
+    timeoutMs: null,
     ...overrides,
   };
 }

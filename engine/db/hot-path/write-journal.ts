@@ -17,6 +17,8 @@ export interface JournalItem {
   attempts: number;
   started_at: Date;
   next_status: string | null;
+  /** A step's timeout; absent for every other entry, so a batch's JSON carries nothing for them. */
+  timeout_ms?: number;
   md?: unknown;
   md_op?: string;
   md_key?: string;
@@ -54,7 +56,7 @@ export async function writeJournalEntry(
   ];
   const text = item.md === undefined ? sql.journal.writeOne : sql.journal.writeOneWithMetadata;
   if (item.md !== undefined) values.push(jsonParam(item.md), item.md_op, item.md_key, jsonParam(item.md_value));
-  values.push(followed);
+  values.push(followed, item.timeout_ms ?? null);
   const result = await db.query<Landed>(text, values, on).catch((error: { code?: string }) => {
     // A batch meeting a completed entry fails as a whole; the batcher then sends its writes one
     // by one, so that only the write that met it comes here refused.

@@ -31,7 +31,8 @@ export function journalStatements(s: string) {
      * on its own, a transactional step) skips the batch's JSON decoding and aggregation.
      * $1 run, $2 lease, $3 seq, $4 kind, $5 key, $6 status, $7 output, $8 error, $9 attempts,
      * $10 started_at, $11 next_status, $12 channel; with metadata $13 metadata, $14 op, $15 key, $16 value;
-     * last ($13, or $17 with metadata) whether a live stream in this process follows the run.
+     * then ($13, or $17 with metadata) whether a live stream in this process follows the run, and
+     * last ($14, or $18) the step's timeout in ms.
      */
     writeOne: writeOne(s, false),
     writeOneWithMetadata: writeOne(s, true),
@@ -69,12 +70,12 @@ export function journalStatements(s: string) {
 
     /** A fork's journal: the original's entries before the fork point, as they were. */
     copyBefore: `
-      INSERT INTO ${s}.journal (run_id, seq, kind, key, status, output, error, attempts, revision, started_at, finished_at)
-      SELECT $1, seq, kind, key, status, output, error, attempts, 1, started_at, finished_at
+      INSERT INTO ${s}.journal (run_id, seq, kind, key, status, output, error, attempts, revision, started_at, finished_at, timeout_ms)
+      SELECT $1, seq, kind, key, status, output, error, attempts, 1, started_at, finished_at, timeout_ms
       FROM ${s}.journal WHERE run_id = $2 AND seq < $3`,
 
     list: `
-      SELECT seq, kind, key, status, output, error, attempts, started_at, finished_at, revision
+      SELECT seq, kind, key, status, output, error, attempts, started_at, finished_at, revision, timeout_ms
       FROM ${s}.journal WHERE run_id = $1 ORDER BY seq`,
   };
 }
@@ -99,7 +100,7 @@ const stillExecuting = `run.status = 'EXECUTING' COLLATE "C"`;
 const replaceFailedEntry = (s: string) => `ON CONFLICT (run_id, seq) DO UPDATE SET
         status = CASE WHEN old.status = 'failed' THEN excluded.status ELSE ${s}.refuse_completed_entry(old.run_id, old.seq) END,
         output = excluded.output, error = excluded.error, attempts = excluded.attempts, revision = excluded.revision,
-        started_at = excluded.started_at, finished_at = now(), audit_hash = excluded.audit_hash`;
+        started_at = excluded.started_at, finished_at = now(), timeout_ms = excluded.timeout_ms, audit_hash = excluded.audit_hash`;
 
 /** The SQLSTATE of a write refused for meeting a completed entry (see `replaceFailedEntry`). */
 export const ENTRY_COMPLETED = "DU001";
@@ -142,7 +143,7 @@ function writeJournal(s: string, metadata: boolean): string {
   return `
     WITH w AS (
       ${batchItems(s, "$1", `run_id text, lease uuid, seq integer, kind text, key text, status text, output jsonb, error jsonb,
-        attempts integer, started_at timestamptz, next_status text, run_output jsonb, run_error jsonb${metadata ? ", md jsonb, md_op text, md_key text, md_value jsonb" : ""}`)}
+        attempts integer, started_at timestamptz, next_status text, run_output jsonb, run_error jsonb, timeout_ms integer${metadata ? ", md jsonb, md_op text, md_key text, md_value jsonb" : ""}`)}
     ), r AS (
       UPDATE ${s}.runs AS run SET revision = run.revision + 1, updated_at = now(),
         status = coalesce(w.next_status, run.status),
@@ -153,12 +154,12 @@ function writeJournal(s: string, metadata: boolean): string {
         ${chainedVersion(s, metadata, { run: "w.run_id", seq: "w.seq", kind: "w.kind", key: "w.key", status: "w.status", output: "w.output", md: "w.md", op: "w.md_op", mdKey: "w.md_key", value: "w.md_value" })}
       FROM w WHERE run.id = w.run_id AND run.lease = w.lease AND ${stillExecuting}
       RETURNING run.id, run.revision, w.seq IS NULL AS ended, run.status IN ('SUCCESS', 'FAILURE', 'CANCELED') AS finished, w.seq, w.kind, w.key, w.status AS entry_status,
-        w.output AS entry_output, w.error AS entry_error, w.attempts, w.started_at AS entry_started_at, run.audit_hash${metadata ? `,
+        w.output AS entry_output, w.error AS entry_error, w.attempts, w.started_at AS entry_started_at, w.timeout_ms, run.audit_hash${metadata ? `,
         CASE WHEN w.md IS NOT NULL THEN run.metadata END AS md, w.md_op, w.md_key, w.md_value` : ""}
     ), j AS (
-      INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output, error, attempts, revision, started_at, audit_hash)
+      INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output, error, attempts, revision, started_at, timeout_ms, audit_hash)
       SELECT r.id, r.seq, r.kind, r.key, r.entry_status, ${metadata ? "CASE WHEN r.md IS NULL THEN r.entry_output ELSE jsonb_build_object('json', r.md) END" : "r.entry_output"},
-        r.entry_error, r.attempts, r.revision, r.entry_started_at, CASE WHEN r.kind = 'status'${metadata ? " AND r.md IS NULL" : ""} THEN r.audit_hash END
+        r.entry_error, r.attempts, r.revision, r.entry_started_at, r.timeout_ms, CASE WHEN r.kind = 'status'${metadata ? " AND r.md IS NULL" : ""} THEN r.audit_hash END
       FROM r WHERE NOT r.ended
       ${replaceFailedEntry(s)}
       RETURNING run_id, revision, ${pushedEntry("old.run_id = ANY($4::text[])")}
@@ -188,9 +189,9 @@ function writeOne(s: string, metadata: boolean): string {
       WHERE run.id = $1 AND run.lease = $2 AND run.status = 'EXECUTING'
       RETURNING run.id, run.revision, run.audit_hash${metadata ? ", run.metadata AS md" : ""}
     ), j AS (
-      INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output, error, attempts, revision, started_at, audit_hash)
+      INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output, error, attempts, revision, started_at, timeout_ms, audit_hash)
       SELECT r.id, $3, $4, $5, $6, ${metadata ? "CASE WHEN $13::jsonb IS NULL THEN $7 ELSE jsonb_build_object('json', r.md) END" : "$7"}, $8, $9, r.revision, $10,
-        CASE WHEN $4::text = 'status'${metadata ? " AND $13::jsonb IS NULL" : ""} THEN r.audit_hash END FROM r
+        $${metadata ? 18 : 14}::integer, CASE WHEN $4::text = 'status'${metadata ? " AND $13::jsonb IS NULL" : ""} THEN r.audit_hash END FROM r
       ${replaceFailedEntry(s)}
       RETURNING run_id, revision, ${pushedEntry(`$${metadata ? 17 : 13}::boolean`)}
     )${metadata ? `, mh AS (

@@ -5,13 +5,16 @@ import { KindLabel } from "./KindLabel.tsx";
 
 /**
  * One journal entry as a table row with its bar. A failed entry's stack opens in a row of its
- * own under it, across the whole table: squeezed into the error column it was unreadable.
+ * own under it, across the whole table: squeezed into the error column it was unreadable. A step
+ * with a `timeout` shows it beside its duration, and an attempt it cut short says so first.
  */
 export function JournalRow({ entry, spanStart, spanLength, end }: { entry: JournalEntry; spanStart: number; spanLength: number; end: number }) {
   const [open, setOpen] = useState(false);
   const start = Date.parse(entry.startedAt);
   const left = ((start - spanStart) / spanLength) * 100;
   const width = ((end - start) / spanLength) * 100;
+  const timeoutMs = entry.timeoutMs ?? null;
+  const timedOut = entry.status === "failed" && entry.error?.code === "TIMEOUT";
   return (
     <>
       <tr className={entry.status === "failed" ? "row-failed" : ""} data-testid={`journal-entry-${entry.seq}`}>
@@ -33,9 +36,21 @@ export function JournalRow({ entry, spanStart, spanLength, end }: { entry: Journ
             />
           </div>
         </td>
-        <td className="num small">{formatDuration(end - start)}</td>
+        <td className="num small">
+          {formatDuration(end - start)}
+          {timeoutMs !== null && (
+            <span className="step-timeout" data-testid="step-timeout" title="The step's timeout: an attempt still running then fails with a TimeoutError and is retried by its policy">
+              {" "}/ {formatDuration(timeoutMs)} timeout
+            </span>
+          )}
+        </td>
         <td className={`num ${entry.attempts > 1 ? "attempts-many" : ""}`}>{entry.attempts}</td>
         <td className="error-cell">
+          {timedOut && (
+            <span className="timed-out" data-testid="step-timed-out">
+              Timed out{timeoutMs !== null ? ` after ${formatDuration(timeoutMs)}` : ""}
+            </span>
+          )}
           {entry.error && (
             <button
               type="button"
