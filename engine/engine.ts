@@ -25,6 +25,7 @@ import { exposeInternals } from "./internal.ts";
 import type { EngineParts } from "./parts.ts";
 import { RetentionLoop } from "./retention/retention-loop.ts";
 import { StreamWriter } from "./streams/stream-writer.ts";
+import { CommittedChunks } from "./streams/committed-chunks.ts";
 import { EngineMetrics } from "./metrics/engine-metrics.ts";
 import { loadOtelApi } from "./tracing/otel-api.ts";
 import { Alerts } from "./alerts/alerts.ts";
@@ -94,9 +95,10 @@ export class Engine {
       throw unreachable(error, o.databaseUrl) ?? error;
     }
     const entries = new CommittedEntries();
+    const committedChunks = new CommittedChunks();
     const service = new Service({
       db, sql, scheduler, channels, maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
-      secretKey: o.secretKey, schema: o.schema, listener: () => Promise.resolve(listener),
+      secretKey: o.secretKey, schema: o.schema, listener: () => Promise.resolve(listener), committedChunks,
       publicUrl: () => o.publicUrl ?? this.url,
       localStarts: {
         taskIds: new Set(this.#definitions.map((d) => d.id)),
@@ -143,7 +145,7 @@ export class Engine {
           metrics,
           ...(alerts ? { alerts } : {}),
           wakeAt: (date) => dispatcher.wakeAt(date),
-          streams: { writer: new StreamWriter(db, sql, channels.stream, o.streams.maxStreamBytes), maxChunkBytes: o.streams.maxChunkBytes },
+          streams: { writer: new StreamWriter(db, sql, channels.stream, o.streams.maxStreamBytes, committedChunks), maxChunkBytes: o.streams.maxChunkBytes },
         },
         {
           concurrency: o.concurrency, pollIntervalMs: o.pollIntervalMs, heartbeatSeconds: o.heartbeatSeconds,

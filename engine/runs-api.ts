@@ -23,6 +23,7 @@ import { Batcher } from "./db/batcher.ts";
 import type { CreateWaitTokenOptions, ListWaitTokensFilter, WaitpointList, WaitpointRecord, WaitToken } from "../sdk/waitpoints.ts";
 import { Waitpoints } from "./waitpoints/waitpoints.ts";
 import { StreamReads } from "./streams/stream-reads.ts";
+import type { CommittedChunks } from "./streams/committed-chunks.ts";
 import type { StreamEvent } from "../wire/index.ts";
 import { BulkActions } from "./bulk/bulk-actions.ts";
 import { retryRunIn } from "./bulk/act-on-run.ts";
@@ -44,6 +45,8 @@ export interface ServiceDeps extends SchedulesDeps {
   schema: string;
   /** For `pollRun`; without it polling falls back to a timer. */
   listener?: () => Promise<Listener>;
+  /** Stream chunks this process's runs committed, handed to its stream followers. */
+  committedChunks?: CommittedChunks | undefined;
   /** Releases what a standalone backend opened (`connect()`); engines close their own. */
   close?: () => Promise<void>;
   /** Where waitpoint callback URLs point (the `publicUrl` option, else the engine's HTTP address). */

@@ -6,6 +6,7 @@ import type { Database } from "../db/database.ts";
 import type { Statements } from "../db/sql/index.ts";
 import type { Channels, Listener } from "../notify/listener.ts";
 import { checkId } from "../orchestration/insert-run.ts";
+import type { CommittedChunks, CommittedChunksBatch } from "./committed-chunks.ts";
 
 /** A chunk as stored: its JSON text, sent to an SSE client as it is and parsed for everyone else. */
 export type StoredStreamEvent =
@@ -52,6 +53,8 @@ export interface StreamReadsDeps {
   channels: Channels;
   /** Wakes followers; without one they read every 250 ms. */
   listener?: () => Promise<Listener>;
+  /** Chunks this process's own appends committed, handed to followers without a read. */
+  committedChunks?: CommittedChunks | undefined;
 }
 
 /** Reading a run's streams: a page at a time, or followed as chunks commit. */
@@ -94,21 +97,54 @@ export class StreamReads {
       dirty = true;
       wake?.();
     };
+    const handed: CommittedChunksBatch[] = [];
+    let handedChunks = 0;
     const offs = listener
       ? [listener.onRun(channels.stream, runId, kick), listener.onRun(channels.run, runId, (change) => change.finished && kick()), listener.onReconnect(kick)]
       : [];
+    const committed = this.deps.committedChunks;
+    if (committed) {
+      offs.push(committed.subscribe(runId, (batch) => {
+        if (batch.key !== key) return;
+        handedChunks += batch.chunks?.length ?? 0;
+        handed.push(batch);
+        // A reader that does not keep up (a slow client) reads from the table later instead of
+        // holding a run's chunks in memory.
+        if (handedChunks > PAGE) {
+          handed.length = handedChunks = 0;
+          kick();
+        } else wake?.();
+      }));
+    }
     signal?.addEventListener("abort", kick);
     let { after, resets } = cursor;
     try {
       for (;;) {
+        if (!dirty && handed.length > 0) {
+          // Chunks this process committed follow on from what the reader has: sent without a
+          // read. The NOTIFY of their commit still comes and reads (it may be a reset from
+          // elsewhere, which it cannot be told from); what it finds then was sent already.
+          const next = takeHanded(handed.splice(0), after, resets);
+          handedChunks = 0;
+          if (next === undefined) dirty = true;
+          else if (next.length > 0) {
+            after = next.at(-1)!.index;
+            yield { type: "chunks", chunks: next, resets: resets! };
+          }
+          continue;
+        }
         if (!dirty) {
           let timer: NodeJS.Timeout | undefined;
           await new Promise<void>((resolve) => {
             wake = resolve;
-            timer = setTimeout(resolve, listener ? SAFETY_READ_MS : 250);
+            timer = setTimeout(() => {
+              dirty = true;
+              resolve();
+            }, listener ? SAFETY_READ_MS : 250);
           });
           clearTimeout(timer);
           wake = undefined;
+          continue;
         }
         if (signal?.aborted) return;
         dirty = false;
@@ -144,4 +180,24 @@ export class StreamReads {
     if (!rows[0]) throw new RunNotFoundError(runId);
     return rows[0];
   }
+}
+
+/**
+ * The chunks of `batches` after `after`, if they follow on from it at the reader's `resets`;
+ * undefined when the reader must read instead (a gap: chunks committed elsewhere, or superseded
+ * ones skipped; other resets; a batch whose indexes are unknown).
+ */
+function takeHanded(batches: CommittedChunksBatch[], after: number, resets: number | undefined): { index: number; text: string }[] | undefined {
+  const out: { index: number; text: string }[] = [];
+  let last = after;
+  for (const batch of batches) {
+    if (batch.resets !== resets || !batch.chunks) return undefined;
+    for (const chunk of batch.chunks) {
+      if (chunk.index <= last) continue;
+      if (chunk.index !== last + 1) return undefined;
+      out.push(chunk);
+      last = chunk.index;
+    }
+  }
+  return out;
 }

@@ -3,6 +3,7 @@ import { StreamTooLargeError } from "../../sdk/errors.ts";
 import { Batcher } from "../db/batcher.ts";
 import type { Database } from "../db/database.ts";
 import type { Statements } from "../db/sql/index.ts";
+import type { CommittedChunks } from "./committed-chunks.ts";
 
 /** One chunk to store, at its place in the run (see migrations/000014_streams.sql). */
 export interface ChunkWrite {
@@ -42,6 +43,8 @@ export class StreamWriter {
     private readonly sql: Statements,
     private readonly channel: string,
     private readonly maxStreamBytes: number,
+    /** This process's followers, handed the chunks once committed. */
+    private readonly committed?: CommittedChunks,
   ) {
     this.#batcher = new Batcher((items) => this.#store(items), { maxBatch: MAX_BATCH, concurrency: 2 });
   }
@@ -69,11 +72,13 @@ export class StreamWriter {
       return no;
     });
     const { lane, client } = await this.#enter();
+    let stored: [streamNo: number, lastIndex: number, count: number, resets: number][];
     try {
-      await this.db.query(this.sql.streams.append, [
+      const { rows } = await this.db.query<{ streams: typeof stored }>(this.sql.streams.append, [
         items.map((c) => c.runId), items.map((c) => c.key), items.map((c) => c.stepSeq), items.map((c) => c.attemptToken),
         items.map((c) => c.n), items.map((c) => c.data), this.maxStreamBytes, this.channel, streamNo,
       ], client);
+      stored = rows[0]!.streams;
     } catch (error) {
       // A batch over a limit fails whole; the batcher then sends its chunks one by one, and only
       // the one that does not fit fails, naming its stream.
@@ -85,7 +90,36 @@ export class StreamWriter {
     } finally {
       this.#leave(lane);
     }
+    this.#handOver(items, streamNo, stored);
     return items.map(() => undefined);
+  }
+
+  /**
+   * Gives followers in this process what the statement committed. A stream that stored all its
+   * chunks of the statement holds them at the indexes before its last one, in order; one that
+   * skipped some (a replay) cannot tell which took which index, and its followers read again.
+   */
+  #handOver(items: ChunkWrite[], streamNo: number[], stored: [number, number, number, number][]): void {
+    const committed = this.committed;
+    if (!committed) return;
+    const byStream = new Map<number, ChunkWrite[]>();
+    items.forEach((item, i) => {
+      if (!committed.follows(item.runId)) return;
+      const list = byStream.get(streamNo[i]!);
+      if (list) list.push(item);
+      else byStream.set(streamNo[i]!, [item]);
+    });
+    if (byStream.size === 0) return;
+    for (const [no, lastIndex, count, resets] of stored) {
+      const chunks = byStream.get(no);
+      if (!chunks) continue;
+      const { runId, key } = chunks[0]!;
+      const first = lastIndex - count + 1;
+      committed.publish(runId, {
+        key, resets,
+        chunks: count === chunks.length ? chunks.map((c, i) => ({ index: first + i, text: c.data })) : undefined,
+      });
+    }
   }
 
   /** The connection statements go on now; taken from the pool when none is held. */

@@ -33,7 +33,8 @@ export function streamStatements(s: string) {
      * Appends chunks of any runs and streams in one statement: $1 run ids, $2 keys, $3 step seqs,
      * $4 attempt tokens, $5 places, $6 JSON texts, $7 the byte limit per stream, $8 the channel,
      * $9 a number per (run id, key) pair in the batch, to number each stream's chunks without
-     * sorting text.
+     * sorting text. Returns `streams`: `[stream no, last index, chunks stored, resets]` for each
+     * stream that got chunks, which then hold the indexes up to its last index in the order given.
      * A chunk whose place is taken (a replay) is skipped. Going over a stream's limit fails the
      * statement on the `stream_size` check; a place taken meanwhile by another execution of the
      * run, on `stream_chunks_place` (an ON CONFLICT clause would cost every chunk a speculative
@@ -53,22 +54,23 @@ export function streamStatements(s: string) {
         ) p ON true
         WHERE p.taken IS NULL
       ),
-      totals AS (SELECT run_id, key, count(*) AS k, sum(octet_length(data)) AS b FROM fresh GROUP BY run_id, key),
+      totals AS (SELECT run_id, key, min(stream_no) AS stream_no, count(*) AS k, sum(octet_length(data)) AS b FROM fresh GROUP BY run_id, key),
       streams AS (
         INSERT INTO ${s}.run_streams AS st (run_id, key, last_index, chunks, bytes, max_bytes)
         SELECT run_id, key, k, k, b, $7 FROM totals
         ON CONFLICT (run_id, key) DO UPDATE SET last_index = st.last_index + excluded.last_index, chunks = st.chunks + excluded.chunks,
           bytes = st.bytes + excluded.bytes, max_bytes = excluded.max_bytes, updated_at = now()
-        RETURNING st.run_id, st.key, st.last_index
+        RETURNING st.run_id, st.key, st.last_index, st.resets
       ),
       stored AS (
         INSERT INTO ${s}.stream_chunks (run_id, key, chunk_index, step_seq, attempt_token, n, data)
         SELECT f.run_id, f.key, st.last_index - t.k + f.k, f.step_seq, f.attempt_token, f.n, f.data
         FROM fresh f JOIN totals t USING (run_id, key) JOIN streams st USING (run_id, key)
-        RETURNING 1
       ),
       ${notifyStreams("streams", "$8")}
-      SELECT (SELECT count(*) FROM stored)::int AS stored, (SELECT count(*) FROM notified) AS sent`,
+      SELECT (SELECT count(*) FROM notified) AS sent,
+        (SELECT coalesce(json_agg(json_build_array(t.stream_no, st.last_index, t.k, st.resets)), '[]') FROM totals t JOIN streams st USING (run_id, key)
+        ) AS streams`,
 
     /** The chunks of one failed step attempt: $1 run id, $2 step seq, $3 attempt token, $4 channel. */
     supersedeAttempt: supersede("c.step_seq = $2 AND c.attempt_token = $3", "$4"),
