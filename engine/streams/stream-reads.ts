@@ -44,6 +44,8 @@ interface ListRow {
 
 /** Chunks read in one statement while catching up. */
 const PAGE = 1000;
+/** Chunk text a follower holds from this process's appends before it leaves them to a read. */
+const MAX_HANDED_BYTES = 1 << 20;
 /** Followers read again this often even when nothing was heard, in case a notification was lost. */
 const SAFETY_READ_MS = 5_000;
 
@@ -98,7 +100,7 @@ export class StreamReads {
       wake?.();
     };
     const handed: CommittedChunksBatch[] = [];
-    let handedChunks = 0;
+    let handedBytes = 0;
     const offs = listener
       ? [listener.onRun(channels.stream, runId, kick), listener.onRun(channels.run, runId, (change) => change.finished && kick()), listener.onReconnect(kick)]
       : [];
@@ -106,12 +108,12 @@ export class StreamReads {
     if (committed) {
       offs.push(committed.subscribe(runId, (batch) => {
         if (batch.key !== key) return;
-        handedChunks += batch.chunks?.length ?? 0;
+        for (const chunk of batch.chunks ?? []) handedBytes += chunk.text.length;
         handed.push(batch);
         // A reader that does not keep up (a slow client) reads from the table later instead of
         // holding a run's chunks in memory.
-        if (handedChunks > PAGE) {
-          handed.length = handedChunks = 0;
+        if (handedBytes > MAX_HANDED_BYTES) {
+          handed.length = handedBytes = 0;
           kick();
         } else wake?.();
       }));
@@ -125,7 +127,7 @@ export class StreamReads {
           // read. The NOTIFY of their commit still comes and reads (it may be a reset from
           // elsewhere, which it cannot be told from); what it finds then was sent already.
           const next = takeHanded(handed.splice(0), after, resets);
-          handedChunks = 0;
+          handedBytes = 0;
           if (next === undefined) dirty = true;
           else if (next.length > 0) {
             after = next.at(-1)!.index;
