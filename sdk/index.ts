@@ -12,7 +12,7 @@ export { WAITPOINT_STATUSES } from "./waitpoints.ts";
 export type { CreateWaitTokenOptions, ListWaitTokensFilter, WaitpointList, WaitpointRecord, WaitpointStatus, WaitToken, WaitTokenResult } from "./waitpoints.ts";
 export { runs } from "./runs.ts";
 export { streams } from "./streams.ts";
-export type { DefinedStream, PipeResult, StreamReadOptions, StreamSource } from "./streams.ts";
+export type { AsyncIterableStream, DefinedStream, PipeResult, PipeStreamResult, StreamReadOptions, StreamSource } from "./streams.ts";
 export type { BulkForkOptions, BulkOptions } from "./bulk.ts";
 export type { RetentionDuration } from "./retention.ts";
 export { schedules } from "./schedules.ts";

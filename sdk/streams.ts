@@ -1,6 +1,6 @@
 import { getBackend } from "./backend.ts";
 import { requireScope } from "./context.ts";
-import { StreamResetError } from "./errors.ts";
+import { DurablyError, StreamResetError } from "./errors.ts";
 import { checkStreamKey } from "./stream-key.ts";
 import { DEFAULT_STREAM_KEY, type StreamEvent } from "./types.ts";
 
@@ -20,10 +20,23 @@ export interface StreamReadOptions {
   onReset?: ((keep: number) => void) | undefined;
 }
 
-export interface PipeResult {
+/** A web `ReadableStream` that is also an `AsyncIterable`, as Trigger.dev's `AsyncIterableStream`. */
+export type AsyncIterableStream<T> = AsyncIterable<T> & ReadableStream<T>;
+
+/** What `pipe` returns: Trigger.dev v4's `PipeStreamResult`. */
+export interface PipeStreamResult<T> {
+  /**
+   * The values of the source as the pipe reads them, for the run's own code to use as well
+   * (`const { stream } = streams.pipe(...)`). Take it at once: it holds every value from the first
+   * until read, and is refused once the pipe has read a value without it.
+   */
+  readonly stream: AsyncIterableStream<T>;
   /** Resolves once every value of the source is stored; rejects with the first that could not be. */
   waitUntilComplete(): Promise<void>;
 }
+
+/** @deprecated `PipeStreamResult<T>`, Trigger.dev v4's name. */
+export type PipeResult<T = unknown> = PipeStreamResult<T>;
 
 /** A stream with a fixed key, typed by its chunks: `streams.define<T>({ id })`. */
 export interface DefinedStream<T> {
@@ -31,7 +44,7 @@ export interface DefinedStream<T> {
   /** Inside a run: stores one chunk, durable once the promise resolves. */
   append(chunk: T): Promise<void>;
   /** Inside a run: stores every value of `source` as a chunk, in order. */
-  pipe(source: StreamSource<T>): PipeResult;
+  pipe(source: StreamSource<T>): PipeStreamResult<T>;
   /** The chunks of this stream of a run, as they are appended; ends when the run has finished and all were read. */
   read(runId: string, options?: StreamReadOptions): Promise<AsyncIterable<T>>;
 }
@@ -45,12 +58,63 @@ function appendTo(key: string, chunk: unknown): Promise<void> {
   }
 }
 
-function pipeTo(key: string, source: StreamSource<unknown>): PipeResult {
+function pipeTo<T>(key: string, source: StreamSource<T>): PipeStreamResult<T> {
   const scope = requireScope("streams.pipe");
-  const piped = scope.pipeStream(checkStreamKey(key), iterableOf(source));
+  const local = new LocalCopy<T>();
+  const piped = scope.pipeStream(checkStreamKey(key), local.through(iterableOf(source)));
   // The run waits for the pipe before it ends and fails if it failed: not awaiting it is no error.
-  piped.catch(() => undefined);
-  return { waitUntilComplete: () => piped };
+  piped.catch((error: unknown) => local.fail(error));
+  return {
+    get stream() {
+      return local.take(key);
+    },
+    waitUntilComplete: () => piped,
+  };
+}
+
+/**
+ * The copy of a pipe's values that `stream` gives the run's code. Made only when asked for, so
+ * a pipe nobody reads locally (most) holds nothing in memory.
+ */
+class LocalCopy<T> {
+  #controller: ReadableStreamDefaultController<T> | undefined;
+  #stream: AsyncIterableStream<T> | undefined;
+  #read = false;
+  #open = true;
+
+  take(key: string): AsyncIterableStream<T> {
+    if (this.#stream) return this.#stream;
+    if (this.#read) {
+      throw new DurablyError("PIPE_STREAM_TAKEN_LATE", `The pipe to stream "${key}" has read values already: take its \`stream\` as soon as pipe() returns`);
+    }
+    // Node's ReadableStream is async-iterable (Node ≥ 22 is required); TypeScript's DOM types lack it.
+    const stream = new ReadableStream<T>({ start: (controller) => void (this.#controller = controller) }) as AsyncIterableStream<T>;
+    return (this.#stream = stream);
+  }
+
+  async *through(source: AsyncIterable<T> | Iterable<T>): AsyncGenerator<T> {
+    try {
+      for await (const value of source) {
+        this.#read = true;
+        if (this.#open) this.#controller?.enqueue(value);
+        yield value;
+      }
+      this.#end()?.close();
+    } catch (error) {
+      this.fail(error);
+      throw error;
+    }
+  }
+
+  fail(error: unknown): void {
+    this.#end()?.error(error);
+  }
+
+  #end(): ReadableStreamDefaultController<T> | undefined {
+    if (!this.#open) return undefined;
+    this.#open = false;
+    return this.#controller;
+  }
 }
 
 async function readFrom<T>(runId: string, key: string, options: StreamReadOptions = {}): Promise<AsyncIterable<T>> {
@@ -115,7 +179,7 @@ export const streams = {
     return args.length === 1 ? appendTo(DEFAULT_STREAM_KEY, args[0]) : appendTo(args[0], args[1]);
   },
   /** `pipe(source)` to the run's default stream, or `pipe(key, source)`. */
-  pipe(...args: [source: StreamSource<unknown>] | [key: string, source: StreamSource<unknown>]): PipeResult {
+  pipe<T>(...args: [source: StreamSource<T>] | [key: string, source: StreamSource<T>]): PipeStreamResult<T> {
     return args.length === 1 ? pipeTo(DEFAULT_STREAM_KEY, args[0]) : pipeTo(args[0], args[1]);
   },
   /** `read(runId)` the default stream, or `read(runId, key, options)`. */

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { auth, runs, streams, StreamChunkTooLargeError, StreamResetError, task, wait } from "durably";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import { auth, runs, streams, StreamChunkTooLargeError, StreamResetError, task, wait, type AsyncIterableStream, type PipeStreamResult } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
 import { sql } from "./helpers/db.ts";
 
@@ -84,6 +84,43 @@ describe("streams", () => {
     // More than one statement was needed, so two could have been in flight at once.
     const [{ n }] = await sql<{ n: number }>(`SELECT count(DISTINCT xmin::text)::int AS n FROM "${engine.options.schema}".stream_chunks WHERE run_id = $1`, [id]) as [{ n: number }];
     expect(n).toBeGreaterThan(2);
+  });
+
+  it("pipe returns Trigger.dev v4's { stream, waitUntilComplete }: the run reads the values it pipes, typed", async () => {
+    const words = streams.define<string>({ id: "words" });
+    const copied = task({
+      id: "stream-pipe-copy",
+      run: async () => {
+        const { stream, waitUntilComplete } = words.pipe(["a", "b", "c"]);
+        expectTypeOf(stream).toEqualTypeOf<AsyncIterableStream<string>>();
+        expectTypeOf(waitUntilComplete).toEqualTypeOf<() => Promise<void>>();
+        const seen: string[] = [];
+        for await (const word of stream) seen.push(word);
+        await waitUntilComplete();
+        // An ad-hoc key infers its chunks from the source; a ReadableStream source works too.
+        const piped = streams.pipe("numbers", new ReadableStream<number>({ start: (c) => (c.enqueue(1), c.enqueue(2), c.close()) }));
+        expectTypeOf(piped).toEqualTypeOf<PipeStreamResult<number>>();
+        const numbers = await collect(piped.stream);
+        await piped.waitUntilComplete();
+        // A pipe whose stream is not taken at once holds nothing for it, and says so when asked late.
+        const late = streams.pipe(["x", "y"]);
+        await late.waitUntilComplete();
+        let refused = "";
+        try {
+          void late.stream;
+        } catch (error) {
+          refused = (error as { code: string }).code;
+        }
+        return { seen, numbers, refused };
+      },
+    });
+    await startTestEngine("streams_pipe_copy", { tasks: [copied] });
+    const { id } = await copied.trigger({});
+    const run = await runs.poll(id, { timeoutMs: 20_000 });
+    expect(run.output).toEqual({ seen: ["a", "b", "c"], numbers: [1, 2], refused: "PIPE_STREAM_TAKEN_LATE" });
+    expect(await words.read(id).then(collect)).toEqual(["a", "b", "c"]);
+    expect(await streams.read(id, "numbers").then(collect)).toEqual([1, 2]);
+    expect(await streams.read(id).then(collect)).toEqual(["x", "y"]);
   });
 
   it("over HTTP: lists, reads pages, follows over SSE and resumes after Last-Event-ID; a public token reads its run's streams only", async () => {
