@@ -18,7 +18,7 @@ import { RunWaiters } from "./notify/run-waiters.ts";
 import { onClient } from "./jobs/job-sender.ts";
 import { encode } from "./serialize.ts";
 import { audienceOf, createPublicToken, createTriggerToken, type PublicTokenRequest, type TokenSigner, type TriggerTokenRequest } from "./auth/tokens.ts";
-import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { countRuns, listRuns, type RunCountsResult } from "./run-list.ts";
 import { Batcher } from "./db/batcher.ts";
 import type { CreateWaitTokenOptions, ListWaitTokensFilter, WaitpointList, WaitpointRecord, WaitToken } from "../sdk/waitpoints.ts";
 import { Waitpoints } from "./waitpoints/waitpoints.ts";
@@ -206,27 +206,12 @@ export class Service implements Backend {
     return toRun(await this.#runRow(id));
   }
 
-  async listRuns(filter: ListRunsFilter): Promise<RunList> {
-    const limit = Math.min(Math.max(filter.limit ?? 20, 1), 100);
-    const statuses = filter.status === undefined ? null : Array.isArray(filter.status) ? filter.status : [filter.status];
-    const after = filter.cursor ? decodeCursor(filter.cursor) : null;
-    const { rows } = await this.deps.db.query<RunReadRow>(this.deps.sql.runs.list, [
-      statuses, filter.taskIdentifier ?? null, filter.tag ?? null, filter.eventId ?? null, filter.from ?? null,
-      filter.to ?? null, filter.metadataKey ?? null, filter.metadataValue ?? null, after, limit + 1,
-    ]);
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return { data: page.map(toRun), nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+  listRuns(filter: ListRunsFilter): Promise<RunList> {
+    return listRuns(this.deps.db, this.deps.sql, filter);
   }
 
-  async countRuns(filter: ListRunsFilter): Promise<Record<RunStatus, number>> {
-    const { rows } = await this.deps.db.query<{ status: RunStatus; count: number }>(this.deps.sql.runs.countByStatus, [
-      filter.taskIdentifier ?? null, filter.tag ?? null, filter.eventId ?? null, filter.from ?? null, filter.to ?? null,
-      filter.metadataKey ?? null, filter.metadataValue ?? null,
-    ]);
-    const counts: Record<RunStatus, number> = { QUEUED: 0, EXECUTING: 0, WAITING: 0, SUCCESS: 0, FAILURE: 0, CANCELED: 0 };
-    for (const row of rows) counts[row.status] = row.count;
-    return counts;
+  countRuns(filter: ListRunsFilter): Promise<RunCountsResult> {
+    return countRuns(this.deps.db, this.deps.sql, filter);
   }
 
   /** Run and statuses from one snapshot, so `run.revision` says exactly what the statuses include. */

@@ -220,6 +220,7 @@ describe("runs list cache", () => {
     data: runs,
     nextCursor,
     counts: { QUEUED: 0, EXECUTING: 0, WAITING: 0, SUCCESS: 0, FAILURE: 0, CANCELED: 0 },
+    estimatedCounts: [],
   });
   const list = (...pages: ReturnType<typeof page>[]): RunsListData => ({
     pages,
@@ -232,6 +233,14 @@ describe("runs list cache", () => {
     const fresh = makeRun({ id: "run_c", createdAt: "2025-01-03T00:00:00.000Z", status: "QUEUED" });
     const next = applyRunToList(list(page([newer, older])), fresh, {});
     expect(next?.pages[0]?.data.map((r) => r.id)).toEqual(["run_c", "run_b", "run_a"]);
+  });
+
+  it("places a pushed run by when it was created, then by id for runs created together, as the engine pages", () => {
+    // An id made by another process's clock may sort after a run the database created later.
+    const between = makeRun({ id: "run_z", createdAt: "2025-01-01T12:00:00.000Z", status: "QUEUED" });
+    expect(applyRunToList(list(page([newer, older])), between, {})?.pages[0]?.data.map((r) => r.id)).toEqual(["run_b", "run_z", "run_a"]);
+    const sameMoment = makeRun({ id: "run_9", createdAt: older.createdAt, status: "QUEUED" });
+    expect(applyRunToList(list(page([newer, older])), sameMoment, {})?.pages[0]?.data.map((r) => r.id)).toEqual(["run_b", "run_a", "run_9"]);
   });
 
   it("updates a row in place and drops it once it stops matching the status filter", () => {

@@ -323,7 +323,10 @@ ALTER TABLE ONLY :SCHEMA.waitpoints
     ADD CONSTRAINT waitpoints_pkey PRIMARY KEY (id);
 CREATE UNIQUE INDEX alert_deliveries_end_idx ON :SCHEMA.alert_deliveries USING btree (run_id, url, run_finished_at);
 CREATE INDEX alert_deliveries_run_idx ON :SCHEMA.alert_deliveries USING btree (run_id);
+CREATE INDEX batches_run_ids_idx ON :SCHEMA.batches USING gin (run_ids);
 CREATE INDEX bulk_action_items_pending_idx ON :SCHEMA.bulk_action_items USING btree (bulk_action_id, run_id) WHERE (done_at IS NULL);
+CREATE INDEX bulk_action_items_result_idx ON :SCHEMA.bulk_action_items USING btree (result_run_id) WHERE (result_run_id IS NOT NULL);
+CREATE INDEX bulk_action_items_run_idx ON :SCHEMA.bulk_action_items USING btree (run_id);
 CREATE INDEX bulk_actions_running_idx ON :SCHEMA.bulk_actions USING btree (heartbeat_at) WHERE (status = 'RUNNING'::text);
 CREATE INDEX journal_late_revision_idx ON :SCHEMA.journal USING btree (run_id, revision) WHERE (seq > 64);
 CREATE INDEX run_logs_run_id_id_idx ON :SCHEMA.run_logs USING btree (run_id, id);
@@ -333,6 +336,7 @@ CREATE UNIQUE INDEX runs_debounce_idx ON :SCHEMA.runs USING btree (task_id, debo
 CREATE INDEX runs_event_idx ON :SCHEMA.runs USING btree (event_id) WHERE (event_id IS NOT NULL);
 CREATE INDEX runs_forked_from_idx ON :SCHEMA.runs USING btree (forked_from) WHERE (forked_from IS NOT NULL);
 CREATE UNIQUE INDEX runs_idempotency_idx ON :SCHEMA.runs USING btree (task_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
+CREATE INDEX runs_metadata_idx ON :SCHEMA.runs USING gin (metadata);
 CREATE INDEX runs_parent_idx ON :SCHEMA.runs USING btree (parent_run_id) WHERE (parent_run_id IS NOT NULL);
 CREATE INDEX runs_queue_executing_idx ON :SCHEMA.runs USING btree (queue, concurrency_key) WHERE ((status)::text = 'EXECUTING'::text);
 CREATE INDEX runs_queue_turn_idx ON :SCHEMA.runs USING btree (queue, COALESCE(concurrency_key, ''::text), queue_ready_at, id) WHERE ((queue_ready_at IS NOT NULL) AND ((status)::text = ANY (ARRAY['QUEUED'::text, 'WAITING'::text])));

@@ -105,8 +105,9 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
     if (access.kind === "public" && !(filter.tag && access.scopes.read.tags?.includes(filter.tag))) {
       throw new ForbiddenError("Listing runs with a public token needs a tag filter the token is scoped to");
     }
-    const [list, counts] = await Promise.all([service.listRuns(filter), service.countRuns(filter)]);
-    return reply(c, { ...list, counts });
+    // Counts come with the first page only: the pages after it are the same list further down.
+    const [list, counted] = await Promise.all([service.listRuns(filter), filter.cursor ? null : service.countRuns(filter)]);
+    return reply(c, { ...list, counts: counted?.counts ?? null, estimatedCounts: counted?.estimated ?? [] });
   });
   app.get("/api/runs/stream", (c) => {
     requireFull(c.get("access"), "Streaming every run");

@@ -213,8 +213,10 @@ export function runMatchesFilters(run: Run, filters: RunFilters): boolean {
   return true;
 }
 
-/** Newest first: the order `GET /api/runs` pages in (run ids sort by creation; descending). */
+/** Newest first: the order `GET /api/runs` pages in (created, then id for runs created together). */
 export function compareRunsNewestFirst(a: Run, b: Run): number {
+  const created = Date.parse(b.createdAt) - Date.parse(a.createdAt);
+  if (created !== 0) return created;
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }
 

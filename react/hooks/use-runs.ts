@@ -3,13 +3,23 @@ import { useInfiniteQuery, useQuery, type InfiniteData } from "@tanstack/react-q
 import type { DurablyApiError } from "../client/http-client.ts";
 import { RETRY_UNTIL_ANSWERED } from "../client/query-client.ts";
 import { normalizeFilters } from "../client/query-keys.ts";
-import type { Run, RunCounts, RunFilters, RunsPage } from "../types.ts";
+import type { Run, RunCounts, RunFilters, RunsPage, RunStatus } from "../types.ts";
 import { queryError, toFetchResult, type FetchResult } from "./fetch-result.ts";
 import { useDurably } from "./use-durably.ts";
+
+/** What the counts query keeps: a first page's counts and which of them are estimates. */
+interface PageCounts {
+  counts: RunCounts;
+  estimated: readonly RunStatus[];
+}
+
+const NONE: readonly RunStatus[] = [];
 
 export type RunsResult = FetchResult<{ runs: Run[] }> & {
   /** Runs per status for the same filters, status filter left out (so each chip keeps its count). */
   counts: RunCounts | undefined;
+  /** Statuses whose count is PostgreSQL's estimate, not an exact count (`RunsPage.estimatedCounts`). */
+  estimatedCounts: readonly RunStatus[];
   hasNextPage: boolean;
   isFetchingNextPage: boolean;
   fetchNextPage: () => void;
@@ -29,7 +39,7 @@ export function useRuns(filters: RunFilters = {}): RunsResult {
       queryFn: async ({ pageParam, signal }) => {
         const page = await api.listRuns({ ...normalized, cursor: pageParam }, { signal });
         // The engine counts without the status filter, so a first page's counts are the chips' counts.
-        if (pageParam === null) queryClient.setQueryData(keys.runCounts(countFilters), page.counts);
+        if (page.counts) queryClient.setQueryData<PageCounts>(keys.runCounts(countFilters), { counts: page.counts, estimated: page.estimatedCounts });
         return page;
       },
       initialPageParam: null,
@@ -40,10 +50,13 @@ export function useRuns(filters: RunFilters = {}): RunsResult {
   );
 
   // Seeded by the list; refetched alone (one small request) when pushed changes make it stale.
-  const counts = useQuery<RunCounts, DurablyApiError>(
+  const counts = useQuery<PageCounts, DurablyApiError>(
     {
       queryKey: keys.runCounts(countFilters),
-      queryFn: async ({ signal }) => (await api.listRuns({ ...countFilters, limit: 1 }, { signal })).counts,
+      queryFn: async ({ signal }) => {
+        const page = await api.listRuns({ ...countFilters, limit: 1 }, { signal });
+        return { counts: page.counts!, estimated: page.estimatedCounts };
+      },
       enabled: list.data !== undefined,
       staleTime: Number.POSITIVE_INFINITY,
       ...RETRY_UNTIL_ANSWERED,
@@ -59,7 +72,8 @@ export function useRuns(filters: RunFilters = {}): RunsResult {
     const runs = data ? { runs: data.pages.flatMap((page) => page.data) } : undefined;
     return {
       ...toFetchResult(runs, error, { runs: undefined }),
-      counts: counts.data,
+      counts: counts.data?.counts,
+      estimatedCounts: counts.data?.estimated ?? NONE,
       hasNextPage,
       isFetchingNextPage,
       fetchNextPage: () => void fetchNextPage(),

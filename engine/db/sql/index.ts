@@ -12,6 +12,7 @@ import { metricsStatements } from "./metrics.ts";
 import { overviewStatements } from "./overview.ts";
 import { retentionStatements } from "./retention.ts";
 import { queueStatements } from "./queues.ts";
+import { runListStatements } from "./run-list.ts";
 import { runStatements } from "./runs.ts";
 import { scheduleStatements } from "./schedules.ts";
 import { statusStatements } from "./statuses.ts";
@@ -24,6 +25,7 @@ export function buildStatements(schema: string) {
   return {
     runs: runStatements(s),
     queues: queueStatements(s),
+    runList: runListStatements(s),
     alerts: alertStatements(s),
     journal: journalStatements(s),
     statuses: statusStatements(s),

@@ -1,15 +1,17 @@
 /**
- * The metadata filter of the run lists: the key alone (or with an empty value, as a cleared input
- * sends it) selects every run whose metadata has the key, whatever its value; with a value, runs
- * whose value reads as that text (`->>`). The dashboard's live updates (`runMatchesFilters`,
- * react/client/cache-updates.ts) read the filter the same way.
+ * The metadata filter: the key alone (or with an empty value, as a cleared input sends it) selects
+ * every run whose metadata has the key, whatever its value; with a value, runs whose value reads
+ * as that text (`->>`). The dashboard's live updates (`runMatchesFilters`,
+ * react/client/cache-updates.ts) read the filter the same way, and so do the run lists
+ * (run-list.ts), which write only the conditions of the fields given.
  */
-export const metadataMatches = (key: string, value: string) =>
+const metadataMatches = (key: string, value: string) =>
   `(r.metadata ? ${key} AND (coalesce(${value}::text, '') = '' OR r.metadata ->> ${key} = ${value}))`;
 
 /**
- * The filter of the run lists on runs aliased `r`: $1 statuses, $2 task, $3 tag, $4 event, $5/$6
- * created from/to, $7/$8 metadata key/value. `runs.list` pages by it, the bulk actions act by it.
+ * The run lists' filter on runs aliased `r`, as one statement for every combination: $1 statuses,
+ * $2 task, $3 tag, $4 event, $5/$6 created from/to, $7/$8 metadata key/value. The bulk actions act
+ * by it, once per action; a list's page, asked for again and again, uses run-list.ts instead.
  */
 export const runFilter = `($1::text[] IS NULL OR r.status = ANY($1))
         AND ($2::text IS NULL OR r.task_id = $2)

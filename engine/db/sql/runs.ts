@@ -3,7 +3,6 @@ import { batchItems } from "./batch.ts";
 import { notifyNewRun, notifyRun, selectNotifyingTogether } from "./notify.ts";
 import { journalTuples } from "./journal-tuples.ts";
 import { queueReadyAt, readySince } from "./ready-since.ts";
-import { metadataMatches, runFilter } from "./run-filter.ts";
 import { runWait } from "./waitpoints.ts";
 
 /**
@@ -360,23 +359,6 @@ export function runStatements(s: string) {
       FROM ${s}.runs r WHERE r.id = $1`,
 
     state: `SELECT status, lease FROM ${s}.runs WHERE id = $1`,
-
-    list: `
-      SELECT r.*, NULL AS event_name, ${runWait(s, "r")} FROM ${s}.runs r
-      WHERE ${runFilter}
-        AND ($9::text IS NULL OR r.id < $9)
-      ORDER BY r.id DESC
-      LIMIT $10`,
-
-    countByStatus: `
-      SELECT r.status, count(*)::int AS count FROM ${s}.runs r
-      WHERE ($1::text IS NULL OR r.task_id = $1)
-        AND ($2::text IS NULL OR r.tags @> ARRAY[$2::text])
-        AND ($3::text IS NULL OR r.event_id = $3)
-        AND ($4::timestamptz IS NULL OR r.created_at >= $4)
-        AND ($5::timestamptz IS NULL OR r.created_at < $5)
-        AND ($6::text IS NULL OR ${metadataMatches("$6", "$7")})
-      GROUP BY r.status`,
 
     /**
      * Runs for `durably check`, each with its journal; an empty one is checked too: a run that
