@@ -1,0 +1,147 @@
+// The run lists on a filled table (bench/seed-rows.ts): every page of every filter is the runs the
+// filter matches, newest first, each once; counts are exact below EXACT_BELOW and PostgreSQL's
+// estimates above it, labelled so, and come with the first page only.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedRows } from "../bench/seed-rows.ts";
+import { Database } from "../engine/db/database.ts";
+import { buildStatements, type Statements } from "../engine/db/sql/index.ts";
+import { metadataPath } from "../engine/db/sql/run-list.ts";
+import { createLogger } from "../engine/logger.ts";
+import { countRuns, EXACT_BELOW, listRuns } from "../engine/run-list.ts";
+import type { ListRunsFilter, RunStatus } from "../sdk/types.ts";
+import { RUN_STATUSES } from "../wire/index.ts";
+import { TEST_DATABASE_URL, dropSchemas, sql, uniqueSchema } from "./helpers/db.ts";
+import { startTestEngine } from "./helpers/engine.ts";
+
+const schema = uniqueSchema("run_list");
+const s = `"${schema}"`;
+const SECRET = "test-secret-key-0123456789";
+let db: Database;
+let statements: Statements;
+
+beforeAll(async () => {
+  await seedRows(TEST_DATABASE_URL, schema, { runs: 4_000, journalPerRun: 4, days: 10, chunk: 4_000 });
+  // Runs created in one transaction share created_at; others share a millisecond but not the microsecond.
+  await sql(`INSERT INTO ${s}.runs (id, task_id, task_version, payload, status, created_at, metadata, tags)
+    SELECT 'run_' || lpad(g::text, 26, '0'), 'together', '1', '{}', 'QUEUED', timestamptz '2030-01-01 00:00:00.0015' + (g % 2) * interval '1 microsecond',
+      jsonb_build_object('flag', g % 2 = 0, 'n', g, 'obj', jsonb_build_object('a', g)), ARRAY['together']
+    FROM generate_series(1, 30) g`);
+  await sql(`ANALYZE ${s}.runs`);
+  db = new Database(TEST_DATABASE_URL, 4, createLogger("silent"));
+  statements = buildStatements(schema);
+}, 120_000);
+
+afterAll(async () => {
+  await db.pool.end();
+  await dropSchemas(schema);
+});
+
+/** Every run of the filter, by walking its pages. */
+async function walk(filter: ListRunsFilter, limit = 97): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listRuns(db, statements, { ...filter, limit, ...(cursor ? { cursor } : {}) });
+    ids.push(...page.data.map((r) => r.id));
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return ids;
+}
+
+/** The same list straight from SQL: `where` on runs `r`, newest first. */
+const expected = async (where: string, values: unknown[] = []) =>
+  (await sql<{ id: string }>(`SELECT id FROM ${s}.runs r WHERE ${where} ORDER BY created_at DESC, id DESC`, values)).map((r) => r.id);
+
+describe("run lists", () => {
+  it("page through every run of each filter, newest first, each run once, runs created together included", async () => {
+    const from = new Date(Date.now() - 5 * 86_400_000);
+    const to = new Date(Date.now() - 2 * 86_400_000);
+    const cases: [ListRunsFilter, string, unknown[]][] = [
+      [{}, "true", []],
+      [{ status: "FAILURE" }, "status = 'FAILURE'", []],
+      [{ status: ["CANCELED", "QUEUED"] }, "status IN ('CANCELED', 'QUEUED')", []],
+      [{ taskIdentifier: "nightly-report" }, "task_id = 'nightly-report'", []],
+      [{ tag: "env:prod" }, "'env:prod' = ANY(tags)", []],
+      [{ taskIdentifier: "together" }, "task_id = 'together'", []],
+      [{ from, to }, "created_at >= $1 AND created_at < $2", [from, to]],
+      [{ metadataKey: "region", metadataValue: "eu-west" }, "metadata ->> 'region' = 'eu-west'", []],
+      [{ metadataKey: "obj" }, "metadata ? 'obj'", []],
+      [{ status: "SUCCESS", taskIdentifier: "send-email", metadataKey: "region" }, "status = 'SUCCESS' AND task_id = 'send-email' AND metadata ? 'region'", []],
+    ];
+    for (const [filter, where, values] of cases) {
+      const want = await expected(where, values);
+      expect(want.length).toBeGreaterThan(0);
+      expect(await walk(filter, filter.taskIdentifier === "together" ? 7 : 97)).toEqual(want);
+    }
+  }, 60_000);
+
+  it("read a metadata value as its text, whether it is a string, a number or a boolean", async () => {
+    const byValue = (key: string, value: string) => walk({ metadataKey: key, metadataValue: value });
+    expect(await byValue("customerId", "cus_17")).toEqual(await expected("metadata ->> 'customerId' = 'cus_17'"));
+    expect(await byValue("progress", "0.5")).toEqual(await expected("metadata ->> 'progress' = '0.5'"));
+    expect((await byValue("n", "7")).length).toBe(1);
+    expect(await byValue("flag", "true")).toEqual(await expected("metadata ->> 'flag' = 'true'"));
+    // An object's text: no jsonpath equality covers it, and the `->>` check alone still finds it.
+    expect(await byValue("obj", '{"a": 3}')).toEqual(await expected(`metadata ->> 'obj' = '{"a": 3}'`));
+    expect(metadataPath("obj", '{"a": 3}')).toBeNull();
+    expect(await byValue("n", "07")).toEqual([]);
+  });
+
+  it("use the run-list indexes on a big table: a rare metadata value through the metadata index", async () => {
+    const plan = statements.runList.page({ statuses: null, task: null, tag: null, eventId: null, from: null, to: null, metadataKey: "customerId", metadataValue: "cus_17" }, null, 21);
+    const text = (await sql<{ "QUERY PLAN": string }>(`EXPLAIN ${plan.text}`, plan.values)).map((r) => r["QUERY PLAN"]).join("\n");
+    expect(text).toMatch(/runs_metadata_idx/);
+  });
+});
+
+describe("run counts", () => {
+  const exact = async (where: string) => {
+    const rows = await sql<{ status: RunStatus; n: number }>(`SELECT status, count(*)::int AS n FROM ${s}.runs r WHERE ${where} GROUP BY status`);
+    const counts = Object.fromEntries(RUN_STATUSES.map((st) => [st, 0])) as Record<RunStatus, number>;
+    for (const row of rows) counts[row.status] = row.n;
+    return counts;
+  };
+
+  it("are exact for statuses under EXACT_BELOW runs, and PostgreSQL's estimates, labelled, for the others", async () => {
+    const { counts, estimated } = await countRuns(db, statements, {});
+    const truth = await exact("true");
+    expect(truth.SUCCESS).toBeGreaterThan(EXACT_BELOW * 2);
+    expect(truth.CANCELED).toBeLessThan(EXACT_BELOW / 2);
+    expect(estimated).toContain("SUCCESS");
+    for (const status of RUN_STATUSES) {
+      if (estimated.includes(status)) {
+        expect(Math.abs(counts[status] - truth[status]) / truth[status]).toBeLessThan(0.2);
+      } else {
+        expect(counts[status]).toBe(truth[status]);
+      }
+    }
+    expect(estimated).not.toContain("CANCELED");
+    expect(estimated).not.toContain("EXECUTING");
+  });
+
+  it("are exact when every status of the filter is small, the status filter left out", async () => {
+    const [{ customer }] = (await sql<{ customer: string }>(`SELECT metadata ->> 'customerId' AS customer FROM ${s}.runs WHERE metadata ? 'customerId' LIMIT 1`)) as [{ customer: string }];
+    for (const [filter, where] of [
+      [{ tag: "env:staging" }, "'env:staging' = ANY(tags)"],
+      [{ metadataKey: "customerId", metadataValue: customer }, `metadata ->> 'customerId' = '${customer}'`],
+      [{ taskIdentifier: "together", status: "SUCCESS" }, "task_id = 'together'"],
+    ] as [ListRunsFilter, string][]) {
+      expect(await countRuns(db, statements, filter)).toEqual({ counts: await exact(where), estimated: [] });
+    }
+  });
+});
+
+describe("GET /api/runs", () => {
+  it("counts on the first page only, and says which counts are estimates", async () => {
+    const engine = await startTestEngine("run_list_http", { schema, role: "api", http: { port: 0 }, secretKey: SECRET });
+    const get = async (path: string) => (await fetch(engine.url + path, { headers: { authorization: `Bearer ${SECRET}` } })).json();
+    const first = await get("/api/runs?limit=5");
+    expect(first.counts.CANCELED).toBeGreaterThan(0);
+    expect(first.estimatedCounts).toContain("SUCCESS");
+    const next = await get(`/api/runs?limit=5&cursor=${first.nextCursor}`);
+    expect(next.data).toHaveLength(5);
+    expect(next.counts).toBeNull();
+    expect(next.estimatedCounts).toEqual([]);
+    expect((await fetch(`${engine.url}/api/runs?cursor=run_x`, { headers: { authorization: `Bearer ${SECRET}` } })).status).toBe(400);
+  });
+});
