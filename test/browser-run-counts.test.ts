@@ -1,0 +1,45 @@
+// The Runs page on a filled table (bench/seed-rows.ts): a status of a thousand runs or more shows
+// PostgreSQL's estimate, rounded and marked "~" with a title saying so; the smaller ones their
+// exact count; the pages after the first ("Load more") leave the counts as they were.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedRows } from "../bench/seed-rows.ts";
+import { startDashboard, type DashboardUnderTest } from "./helpers/dashboard.ts";
+import { openSignedIn } from "./helpers/dashboard-tab.ts";
+import { TEST_DATABASE_URL, sql, uniqueSchema } from "./helpers/db.ts";
+
+const SECRET = "run-counts-dashboard-secret-0123456789";
+const schema = uniqueSchema("run_counts");
+let dashboard: DashboardUnderTest;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  await seedRows(TEST_DATABASE_URL, schema, { runs: 3_000, journalPerRun: 4, days: 10 });
+  dashboard = await startDashboard("run-counts", { tasks: [], secretKey: SECRET, schema });
+}, 180_000);
+
+afterAll(async () => {
+  await dashboard?.close();
+});
+
+describe("the Runs page's status chips", () => {
+  it("mark estimated counts with ~ and a title, show exact ones as they are, and keep them while more runs load", async () => {
+    const [{ canceled }] = (await sql<{ canceled: number }>(`SELECT count(*)::int AS canceled FROM "${schema}".runs WHERE status = 'CANCELED'`)) as [{ canceled: number }];
+    const tab = await openSignedIn(dashboard.context, dashboard.engine.url!, SECRET, pageErrors, "#/runs");
+    const count = (status: string) => tab.getByTestId(`status-chip-${status}`).locator(".chip-count");
+    await tab.getByTestId("runs-table").waitFor();
+    await expect(count("SUCCESS").textContent()).resolves.toMatch(/^~\d{1,3}(,\d{3})*$/);
+    await expect(count("SUCCESS").getAttribute("data-estimated")).resolves.toBe("true");
+    await expect(count("SUCCESS").getAttribute("title")).resolves.toMatch(/^Estimated by PostgreSQL/);
+    await expect(count("ALL").textContent()).resolves.toMatch(/^~/);
+    await expect(count("CANCELED").textContent()).resolves.toBe(String(canceled));
+    await expect(count("CANCELED").getAttribute("data-estimated")).resolves.toBeNull();
+    await expect(count("QUEUED").textContent()).resolves.toBe("0");
+
+    const before = await count("SUCCESS").textContent();
+    await tab.getByTestId("load-more").click();
+    await tab.getByText("50 runs shown").waitFor();
+    await expect(count("SUCCESS").textContent()).resolves.toBe(before);
+    await expect(count("CANCELED").textContent()).resolves.toBe(String(canceled));
+    expect(pageErrors).toEqual([]);
+  });
+});
