@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 const TAIL_LENGTH = 16;
@@ -30,4 +30,12 @@ export function newId(prefix: string): string {
     time = Math.floor(time / 32);
   }
   return `${prefix}_${head}${lastTail.map((d) => ALPHABET[d]).join("")}`;
+}
+
+/** The same id for the same key, in newId's alphabet and length (not time-sortable): for things made again after a crash. */
+export function keyedId(prefix: string, key: string): string {
+  const digest = createHash("sha256").update(key).digest();
+  let tail = "";
+  for (let i = 0; i < 26; i++) tail += ALPHABET[digest[i]! % 32];
+  return `${prefix}_${tail}`;
 }

@@ -5,7 +5,7 @@ import { DurablyError, EventNotFoundError, InvalidPayloadError, RunNotFoundError
 import type { BulkAction, BulkDryRun, CreateScheduleOptions, EventRecord, JournalEntry, ListRunsFilter, MetadataChange, Run, RunHead, RunList, RunStatus, RunStatuses, ScheduleRecord, TaskInfo } from "../sdk/types.ts";
 import { isFinalRunStatus } from "../wire/index.ts";
 import { toEvent, toJournalEntry, toMetadataChange, toRun, toStatus, type JournalRow, type RunReadRow, type StatusRow } from "./db/rows.ts";
-import { newId } from "./ids.ts";
+import { keyedId, newId } from "./ids.ts";
 import { cancelRun } from "./orchestration/cancel-run.ts";
 import { forkRun } from "./orchestration/fork-run.ts";
 import { debounceRun } from "./orchestration/debounce-run.ts";
@@ -123,9 +123,14 @@ export class Service implements Backend {
     });
   }
 
-  /** A batch from backend code: its runs, all or none, and an id to follow them by (`subscribeToBatch`). */
-  async triggerBatch(requests: TriggerRequest[]): Promise<{ batchId: string; runs: { id: string; isCached: boolean }[] }> {
-    const batchId = newId("batch");
+  /**
+   * A batch: its runs, all or none, and an id to follow them by (`subscribeToBatch`). A keyed
+   * batch (a run's, keyed by its place in the run) has an id made from the key: the run's code,
+   * made again after a crash, gets the same batch back, its runs found by their own keys.
+   */
+  async triggerBatch(requests: TriggerRequest[], options: { idempotencyKey?: string } = {}): Promise<{ batchId: string; runs: { id: string; isCached: boolean }[] }> {
+    if (options.idempotencyKey !== undefined) checkId(options.idempotencyKey, "batch idempotency key");
+    const batchId = options.idempotencyKey === undefined ? newId("batch") : keyedId("batch", options.idempotencyKey);
     return { batchId, runs: await this.#insertTriggers(requests.map(withCallerTrace), batchId) };
   }
 

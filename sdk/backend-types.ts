@@ -104,8 +104,11 @@ export interface Backend {
   cancelRun(id: string): Promise<{ id: string }>;
   /** Triggers every request in one transaction: all runs exist, or none. */
   batchTrigger(requests: TriggerRequest[]): Promise<{ id: string; isCached: boolean }[]>;
-  /** `batchTrigger` from backend code: the runs form a batch, followed by `subscribeToBatch`. */
-  triggerBatch(requests: TriggerRequest[]): Promise<{ batchId: string; runs: { id: string; isCached: boolean }[] }>;
+  /**
+   * `batchTrigger`: the runs form a batch, followed by `subscribeToBatch`. The same
+   * `idempotencyKey` gives the same batch id (a run's batch, its trigger made again after a crash).
+   */
+  triggerBatch(requests: TriggerRequest[], options?: { idempotencyKey?: string }): Promise<{ batchId: string; runs: { id: string; isCached: boolean }[] }>;
   /** Snapshots of the run, each newer than the last; ends after the one where it finished. */
   subscribeToRun(id: string): AsyncIterableIterator<Run>;
   /** Snapshots of the runs carrying `tag`, newest runs first, then as they change; never ends by itself. */

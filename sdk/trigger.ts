@@ -7,8 +7,9 @@ export interface BatchItem<TPayload> {
   options?: TriggerOptions | undefined;
 }
 
-/** The runs `batchTrigger` started; `batchId` (from backend code; not inside a run) follows them with `runs.subscribeToBatch`. */
+/** The runs `batchTrigger` started; `batchId` follows them with `runs.subscribeToBatch`. */
 export interface BatchHandle<THandle = { id: string }> {
+  /** Absent only for a batch a run triggered before batches made in runs had ids (replayed from its journal). */
   batchId?: string;
   runs: THandle[];
 }
@@ -33,17 +34,36 @@ export function triggersFor<TPayload>(taskId: string, request: (payload: TPayloa
    * From inside a run, triggers are journaled and keyed by the call's position, so a replayed
    * parent gets the same children back instead of starting new ones.
    */
-  const children = (scope: RunScope, kind: JournalKind, items: BatchItem<TPayload>[], resumeParent: boolean) => {
-    const requests = items.map((item) => request(item.payload, item.options));
+  const keyedChildren = (scope: RunScope, kind: JournalKind, items: BatchItem<TPayload>[], resumeParent: boolean, seq: number) => {
     const parentRunId = scope.ctx.run.id;
-    return scope.journaled(kind, taskId, async (seq) => {
-      const backend = await getRunBackend();
-      const keyed = requests.map((r, i) => ({
+    return items.map((item, i) => {
+      const r = request(item.payload, item.options);
+      return {
         ...r, parentRunId, resumeParent,
         options: { ...r.options, idempotencyKey: r.options?.idempotencyKey ?? (kind === "trigger" ? `${parentRunId}:${seq}` : `${parentRunId}:${seq}:${i}`) },
-      }));
-      return (await backend.batchTrigger(keyed)).map(({ id }) => id);
+      };
     });
+  };
+  const children = (scope: RunScope, kind: JournalKind, items: BatchItem<TPayload>[], resumeParent: boolean) =>
+    scope.journaled(kind, taskId, async (seq) => {
+      const backend = await getRunBackend();
+      return (await backend.batchTrigger(keyedChildren(scope, kind, items, resumeParent, seq))).map(({ id }) => id);
+    });
+  /**
+   * A run's `batchTrigger` is a batch like one from backend code, its id keyed by the call's
+   * place in the run and journaled with its runs: a replay returns both. An entry journaled
+   * before batches made in runs had ids holds the run ids alone.
+   */
+  const batchOfRun = async (scope: RunScope, items: BatchItem<TPayload>[]): Promise<BatchHandle> => {
+    const recorded = await scope.journaled<{ batchId: string; ids: string[] } | string[]>("batchTrigger", taskId, async (seq) => {
+      const backend = await getRunBackend();
+      const { batchId, runs } = await backend.triggerBatch(keyedChildren(scope, "batchTrigger", items, false, seq), {
+        idempotencyKey: `${scope.ctx.run.id}:${seq}`,
+      });
+      return { batchId, ids: runs.map(({ id }) => id) };
+    });
+    if (Array.isArray(recorded)) return { runs: recorded.map((id) => ({ id })) };
+    return { batchId: recorded.batchId, runs: recorded.ids.map((id) => ({ id })) };
   };
 
   return {
@@ -59,7 +79,7 @@ export function triggersFor<TPayload>(taskId: string, request: (payload: TPayloa
     },
     async batchTrigger(items) {
       const scope = currentScope();
-      if (scope) return { runs: (await children(scope, "batchTrigger", items, false)).map((id) => ({ id })) };
+      if (scope) return batchOfRun(scope, items);
       const { batchId, runs } = await (await getBackend()).triggerBatch(items.map((item) => request(item.payload, item.options)));
       return { batchId, runs: runs.map(({ id }) => ({ id })) };
     },

@@ -186,6 +186,18 @@ describe.each(backends)("the %s backend", (name, use) => {
     expectSame("batch", finished.map(shape));
   });
 
+  it("triggerBatch with an idempotency key gives the same batch id again (a run's batch made again after a crash)", async () => {
+    const backend = await getBackend();
+    const key = `contract-batch-${Math.random().toString(36).slice(2)}`;
+    const items = [{ taskId: "contract-greet", payload: { name: "k" }, options: { idempotencyKey: `${key}:0` } }];
+    const first = await backend.triggerBatch(items, { idempotencyKey: key });
+    const again = await backend.triggerBatch(items, { idempotencyKey: key });
+    expect(again).toEqual({ batchId: first.batchId, runs: [{ id: first.runs[0]!.id, isCached: true }] });
+    const other = await backend.triggerBatch(items);
+    expect(other.batchId).not.toBe(first.batchId);
+    await runs.poll(first.runs[0]!.id, { timeoutMs: 30_000 });
+  });
+
   it("a delayed run and a run with a ttl start through the job queue", async () => {
     const until = await greet.trigger({ name: "at" }, { delay: new Date(Date.now() + 2_000) });
     expect((await runs.retrieve(until)).status).toBe("QUEUED");

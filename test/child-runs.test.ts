@@ -69,6 +69,33 @@ describe("child runs", () => {
     expect(run.output).toEqual([0, 1, 4, "no threes", 16]);
   });
 
+  it("batchTrigger inside a run gives a batch id, the same when the run replays, followed by subscribeToBatch", async () => {
+    const leaf = task({ id: "batch-leaf", run: async (n: number) => n * 10 });
+    const seen: (string | undefined)[] = [];
+    const root = task({
+      id: "batch-root",
+      run: async () => {
+        const handle = await leaf.batchTrigger([{ payload: 1 }, { payload: 2 }]);
+        seen.push(handle.batchId);
+        // The wait suspends the run: it resumes by replaying the journal, batchTrigger included.
+        await wait.for({ seconds: 0.1 });
+        return { batchId: handle.batchId, ids: handle.runs.map((r) => r.id) };
+      },
+    });
+    const engine = await startTestEngine("batch_in_run", { tasks: [leaf, root] });
+    const { id } = await root.trigger({});
+    const run = await runs.poll(id, { timeoutMs: 20_000 });
+    const { batchId, ids } = run.output as { batchId: string; ids: string[] };
+    expect(batchId).toMatch(/^batch_/);
+    expect(seen).toEqual([batchId, batchId]);
+    const snapshots = new Map<string, string>();
+    for await (const child of runs.subscribeToBatch(batchId)) snapshots.set(child.id, child.status);
+    expect([...snapshots.keys()].sort()).toEqual([...ids].sort());
+    expect([...snapshots.values()]).toEqual(["SUCCESS", "SUCCESS"]);
+    const [row] = await sql<{ run_ids: string[] }>(`SELECT run_ids FROM "${engine.options.schema}".batches WHERE id = $1`, [batchId]);
+    expect(row!.run_ids).toEqual(ids);
+  });
+
   it("batchTrigger from outside a run starts every run", async () => {
     const echo = task({ id: "echo-batch", run: async (n: number) => n });
     await startTestEngine("batch_outside", { tasks: [echo] });

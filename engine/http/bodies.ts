@@ -28,7 +28,7 @@ export const triggerBody = z.object({
 }).strict();
 
 /** A batch is one transaction; Trigger.dev caps its batches at 500 items too. */
-export const batchTriggerBody = z.object({ items: z.array(triggerBody).min(1).max(500) }).strict();
+export const batchTriggerBody = z.object({ items: z.array(triggerBody).min(1).max(500), idempotencyKey: id.optional() }).strict();
 
 export const eventBody = z.object({ name: id, payload: z.unknown().optional(), id: id.optional() }).strict();
 

@@ -238,9 +238,9 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
   });
   app.post("/api/tasks/:id/batch", async (c) => {
     requireFull(c.get("access"), "Triggering a task");
-    const { items } = await readBody(c, batchTriggerBody);
+    const { items, idempotencyKey } = await readBody(c, batchTriggerBody);
     const trigger = triggerOf(c.req.param("id"));
-    return c.json(await service.triggerBatch(items.map(trigger)));
+    return c.json(await service.triggerBatch(items.map(trigger), idempotencyKey === undefined ? {} : { idempotencyKey }));
   });
 
   const requireSigner = (): TokenSigner => {

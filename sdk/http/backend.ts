@@ -28,12 +28,12 @@ export function httpBackend(options: HttpOptions): Backend {
 
   const retrieveRun = async (runId: string) => runFromWire(await http.json<WireRun>("GET", `/api/runs/${id(runId)}`, { subject: { runId } }));
 
-  const triggerBatch = async (requests: TriggerRequest[]) => {
+  const triggerBatch = async (requests: TriggerRequest[], options: { idempotencyKey?: string } = {}) => {
     const [first] = requests;
     if (!first) throw new InvalidPayloadError("A batch needs at least one item");
     if (requests.some((r) => r.taskId !== first.taskId)) throw new InvalidPayloadError("A batch sent over HTTP holds runs of one task");
     const items = requests.map((r) => ({ payload: r.payload, ...(r.options ? { options: r.options } : {}) }));
-    return post<{ batchId: string; runs: { id: string; isCached: boolean }[] }>(`/api/tasks/${id(first.taskId)}/batch`, { items }, { taskId: first.taskId });
+    return post<{ batchId: string; runs: { id: string; isCached: boolean }[] }>(`/api/tasks/${id(first.taskId)}/batch`, { items, ...options }, { taskId: first.taskId });
   };
 
   return {
