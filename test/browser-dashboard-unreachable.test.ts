@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { configure, disconnect, schedules, task } from "durably";
+import { configure, disconnect, logger, runs, schedules, task } from "durably";
 import { createEngine, type Engine, type EngineOptions } from "durably/engine";
 import { client } from "../examples/meme-generator.ts";
 import { TEST_DATABASE_URL } from "./helpers/db.ts";
@@ -10,7 +10,13 @@ import { startDashboard, type DashboardUnderTest } from "./helpers/dashboard.ts"
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const SECRET = "dashboard-secret-key-0123456789";
 
-const nightly = task({ id: "unreachable-nightly", run: async () => "done" });
+const nightly = task({
+  id: "unreachable-nightly",
+  run: async () => {
+    logger.info("nightly report written");
+    return "done";
+  },
+});
 
 let dashboard: DashboardUnderTest;
 let restarted: Engine | undefined;
@@ -68,16 +74,20 @@ describe("the dashboard when its engine stops answering", () => {
     await tab.close();
   }, 120_000);
 
-  it("every other page (tasks, schedules, search, waitpoints) says the engine did not answer, and shows its data once it is back, by itself", async () => {
+  it("every other page (tasks, schedules, search, waitpoints, a run's Logs tab) says the engine did not answer, and shows its data once it is back, by itself", async () => {
     // Made through the running engine: a stopped engine no longer serves as this process's backend.
     configure({ baseUrl: restarted!.url!, secretKey: SECRET });
     await schedules.create({ task: "unreachable-nightly", cron: "0 2 * * *", deduplicationKey: "nightly" });
+    const { id: logged } = await nightly.trigger(null);
+    expect((await runs.poll(logged, { timeoutMs: 30_000 })).status).toBe("SUCCESS");
     const errors: string[] = [];
     const pages: { hash: string; cannot: string; data: (tab: Page) => Promise<void> }[] = [
       { hash: "#/tasks", cannot: "Could not load the tasks", data: (tab) => tab.getByTestId("task-row-unreachable-nightly").waitFor({ timeout: 30_000 }) },
       { hash: "#/schedules", cannot: "Could not load the schedules", data: (tab) => tab.getByTestId("schedule-row-nightly").waitFor({ timeout: 30_000 }) },
       { hash: "#/search?q=no-such-thing", cannot: "Could not search", data: (tab) => tab.getByText("Nothing found").waitFor({ timeout: 30_000 }) },
       { hash: "#/waitpoints", cannot: "Could not load waitpoints", data: (tab) => tab.getByText("No waitpoint tokens match").waitFor({ timeout: 30_000 }) },
+      // A run page read before the stop keeps the run; its Logs tab, opened while down, reads the logs then.
+      { hash: `#/runs/${logged}`, cannot: "Could not load the logs", data: (tab) => tab.getByTestId("log-line").first().waitFor({ timeout: 30_000 }) },
     ];
     // Each page's tab is loaded and signed in while the engine answers (it serves the dashboard too).
     const tabs = await Promise.all(pages.map(async () => {
@@ -90,10 +100,15 @@ describe("the dashboard when its engine stops answering", () => {
       return tab;
     }));
 
+    const runTab = tabs[pages.length - 1]!;
+    await runTab.evaluate((hash) => (location.hash = hash), pages.at(-1)!.hash);
+    await runTab.getByTestId("run-status").filter({ hasText: "SUCCESS" }).waitFor({ timeout: 15_000 });
+
     await restarted!.stop();
-    await Promise.all(tabs.map((tab, n) => tab.evaluate((hash) => (location.hash = hash), pages[n]!.hash)));
+    await Promise.all(tabs.slice(0, -1).map((tab, n) => tab.evaluate((hash) => (location.hash = hash), pages[n]!.hash)));
+    await runTab.getByTestId("run-tab-logs").click();
     for (const [n, { cannot }] of pages.entries()) {
-      const alert = tabs[n]!.getByRole("alert");
+      const alert = tabs[n]!.getByRole("alert").filter({ hasText: cannot });
       await alert.waitFor({ timeout: 30_000 });
       await expect(alert.textContent()).resolves.toContain(cannot);
       await expect(alert.textContent()).resolves.toContain("The engine did not answer. Is it running?");
