@@ -151,6 +151,28 @@ describe("audit chain", () => {
   }, 60_000);
 });
 
+describe("the audit routes", () => {
+  it("are for the secret key only, and send the CSV export as a file", async () => {
+    const secret = "audit-routes-secret-0123456789";
+    const engine = await startTestEngine("audit", { schema, tasks: [audited, auditedChild], http: { port: 0 }, secretKey: secret });
+    const id = (await sql<{ id: string }>(`SELECT id FROM "${schema}".runs WHERE task_id = 'audited' ORDER BY id COLLATE "C" DESC LIMIT 1`))[0]!.id;
+    const get = (path: string, key: string) => fetch(`${engine.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+    const tokenResponse = await fetch(`${engine.url}/api/tokens`, {
+      method: "POST", headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" }, body: JSON.stringify({ scopes: { read: { runs: [id] } } }),
+    });
+    const { token } = (await tokenResponse.json()) as { token: string };
+    for (const path of ["/api/audit/verify", `/api/audit/verify?run=${id}`, `/api/runs/${id}/audit`, `/api/runs/${id}/audit?format=csv`]) {
+      expect((await get(path, token)).status, path).toBe(403);
+    }
+    const csv = await get(`/api/runs/${id}/audit?format=csv`, secret);
+    expect(csv.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect(csv.headers.get("content-disposition")).toBe(`attachment; filename="audit-${id}.csv"`);
+    expect((await csv.text()).split("\r\n")[0]).toBe("table,seq,revision,at,kind,key,status,value,op,metadata,childRunId,hash");
+    expect((await get("/api/audit/verify?since=yesterday", secret)).status).toBe(400);
+    expect((await get(`/api/runs/${id}/audit?format=xml`, secret)).status).toBe(400);
+  }, 60_000);
+});
+
 describe("a fork's audit chain", () => {
   it("continues its origin's chain at the fork point, and verify walks from the fork into its origin", async () => {
     await startTestEngine("audit", { schema, tasks: [audited, auditedChild] });

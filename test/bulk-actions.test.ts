@@ -148,6 +148,26 @@ describe.each([
   }, 90_000);
 });
 
+describe("GET /api/bulk-actions/:id/stream", () => {
+  it("is for the secret key only (or a stream token for it), and 404 for an unknown action", async () => {
+    configure({ baseUrl: engine.url!, secretKey: SECRET });
+    const action = await runs.bulk.cancel({ runIds: ["run_none"] });
+    const path = `/api/bulk-actions/${action.id}/stream`;
+    const post = async (route: string, body: unknown) =>
+      (await (await fetch(`${engine.url}${route}`, { method: "POST", headers: { authorization: `Bearer ${SECRET}`, "content-type": "application/json" }, body: JSON.stringify(body) })).json()) as { token: string };
+    const { token: publicToken } = await post("/api/tokens", { scopes: { read: { tags: ["any"] } } });
+    expect((await fetch(`${engine.url}${path}`, { headers: { authorization: `Bearer ${publicToken}` } })).status).toBe(403);
+    expect((await fetch(`${engine.url}/api/bulk-actions/bulk_nope/stream`, { headers: { authorization: `Bearer ${SECRET}` } })).status).toBe(404);
+    // The dashboard's EventSource: a stream token for this path, in the URL.
+    const { token } = await post("/api/tokens/stream", { path });
+    const stream = await fetch(`${engine.url}${path}?token=${token}`);
+    expect(stream.headers.get("content-type")).toBe("text/event-stream");
+    const text = await stream.text();
+    expect(text).toContain("event: bulk\n");
+    expect(text).toMatch(/event: end\n/);
+  }, 30_000);
+});
+
 describe("runs.bulk with runIds", () => {
   it("acts only on the runs named, whatever else matches, and refuses more than 500 ids", async () => {
     configure({ databaseUrl: TEST_DATABASE_URL, schema });
