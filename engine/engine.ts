@@ -98,7 +98,7 @@ export class Engine {
     const committedChunks = new CommittedChunks();
     const service = new Service({
       db, sql, scheduler, channels, maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
-      secretKey: o.secretKey, schema: o.schema, listener: () => Promise.resolve(listener), committedChunks,
+      secretKey: o.secretKey, schema: o.schema, listener: () => Promise.resolve(listener), committedChunks, keepHistoryMs: o.retention.keepHistoryMs,
       publicUrl: () => o.publicUrl ?? this.url,
       localStarts: {
         taskIds: new Set(this.#definitions.map((d) => d.id)),
@@ -112,7 +112,7 @@ export class Engine {
     });
     for (const d of this.#definitions) {
       await db.query(sql.events.registerTask, [d.id, d.version, d.kind, d.eventName, d.queue?.name ?? null, d.queue?.concurrencyLimit ?? null,
-        d.queue?.rateLimit?.limit ?? null, d.queue?.rateLimit?.periodMs ?? null, d.retentionMs ?? null]);
+        d.queue?.rateLimit?.limit ?? null, d.queue?.rateLimit?.periodMs ?? null, d.retentionMs ?? null, d.keepHistoryMs ?? null]);
     }
     for (const d of this.#definitions) {
       if (d.schedule) await service.schedules.create({ task: d.id, ...d.schedule, deduplicationKey: `task:${d.id}` }, true);
@@ -159,8 +159,9 @@ export class Engine {
       if (o.captureConsole) this.#releaseConsole = captureConsole();
       dispatcher.start();
       this.#dispatcher = dispatcher;
-      this.#retention = new RetentionLoop({ db, sql }, o.schema, o.retention, this.#logger, (count) => metrics.runsPurged(count));
-      const retentions = [o.retention, ...this.#definitions.map((d) => d.retentionMs)].filter((ms) => ms !== undefined);
+      this.#retention = new RetentionLoop({ db, sql }, o.schema, o.retention, this.#logger, metrics.purge);
+      const retentions = [o.retention.runsMs, o.retention.keepHistoryMs, ...this.#definitions.flatMap((d) => [d.retentionMs, d.keepHistoryMs])]
+        .filter((ms) => ms !== undefined);
       this.#retention.start(retentions.length > 0 ? Math.min(...retentions) : undefined);
       await service.schedules.work(scheduler.boss, this.#logger);
       if (alerts) {

@@ -1,4 +1,4 @@
-import { durationMs } from "../sdk/retention.ts";
+import { retentionMs } from "../sdk/retention.ts";
 import { z } from "zod";
 import { NotConfiguredError } from "../sdk/errors.ts";
 import { ALERT_EVENTS } from "./alerts/alert-events.ts";
@@ -55,15 +55,16 @@ const optionsSchema = z.object({
     .prefault({}),
   /**
    * Finished runs are purged this long after they finished (a task's own `retention` wins): seconds
-   * or a duration like "30d". Unset, runs are kept for ever. Resolved to ms.
+   * or a duration like "30d", or `{ runs: "30d", keepStatusHistory: "1y" }` to keep the purged
+   * runs' status and metadata history longer. Unset, runs are kept for ever. Resolved to ms.
    */
   retention: z
-    .union([z.number(), z.string()])
+    .union([z.number(), z.string(), z.object({ runs: z.union([z.number(), z.string()]).optional(), keepStatusHistory: z.union([z.number(), z.string()]).optional() }).strict()])
     .optional()
     .transform((value, ctx) => {
-      if (value === undefined) return undefined;
+      if (value === undefined) return { runsMs: undefined, keepHistoryMs: undefined };
       try {
-        return durationMs(value, "retention");
+        return retentionMs(value, "retention");
       } catch (error) {
         ctx.addIssue({ code: "custom", message: (error as Error).message });
         return z.NEVER;

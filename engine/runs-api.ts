@@ -36,9 +36,11 @@ import type { AuditVerifyFilter } from "../sdk/backend-types.ts";
 import { verifyAudit } from "./audit/verify.ts";
 import { auditCsv, auditHistory } from "./audit/export.ts";
 
-const headOf = (run: Run): RunHead => ({ id: run.id, status: run.status, revision: run.revision });
+const headOf = (run: RunHead): RunHead => ({ id: run.id, status: run.status, revision: run.revision });
 
 export interface ServiceDeps extends SchedulesDeps {
+  /** The engine's `retention.keepStatusHistory` (ms), for a purge that names none. */
+  keepHistoryMs?: number | undefined;
   /** Signs public access tokens; without it none can be made. */
   secretKey?: string | undefined;
   /** Public tokens name it as their audience, so another schema's engine refuses them. */
@@ -221,7 +223,7 @@ export class Service implements Backend {
 
   /** Run and statuses from one snapshot, so `run.revision` says exactly what the statuses include. */
   async getRunStatuses(id: string): Promise<RunStatuses> {
-    const { run, rows } = await this.#snapshot<StatusRow>(id, this.deps.sql.statuses.ofRun);
+    const { run, rows } = await this.#snapshot<StatusRow>(id, this.deps.sql.statuses.ofRun, true);
     return { run: { ...headOf(run), output: run.output, wait: run.wait }, statuses: rows.map(toStatus) };
   }
 
@@ -241,7 +243,7 @@ export class Service implements Backend {
 
   /** The metadata history and the run's state from one snapshot, as `getJournalSnapshot`. */
   async getMetadataHistorySnapshot(id: string): Promise<{ run: RunHead; changes: MetadataChange[] }> {
-    const { run, rows } = await this.#snapshot<Parameters<typeof toMetadataChange>[0]>(id, this.deps.sql.metadata.history);
+    const { run, rows } = await this.#snapshot<Parameters<typeof toMetadataChange>[0]>(id, this.deps.sql.metadata.history, true);
     return { run: headOf(run), changes: rows.map(toMetadataChange) };
   }
 
@@ -307,7 +309,7 @@ export class Service implements Backend {
   }
 
   purgeRuns(options: PurgeRunsOptions): Promise<PurgeResult> {
-    return purgeRuns(this.deps, options);
+    return purgeRuns(this.deps, options, this.deps.keepHistoryMs);
   }
 
   async verifyAudit(filter: AuditVerifyFilter): Promise<AuditVerifyResult> {
@@ -461,15 +463,25 @@ export class Service implements Backend {
   }
 
   /** The run and what `statement` ($1 the run id) reads of it, in one snapshot. */
-  async #snapshot<R extends QueryResultRow>(id: string, statement: string): Promise<{ run: Run; rows: R[] }> {
+  /**
+   * The run and the rows `statement` reads of it, from one snapshot. `kept`: a purged run whose
+   * history is kept (`keepStatusHistory`) answers too, as its final status and revision, with no
+   * output (that went with the run).
+   */
+  async #snapshot<R extends QueryResultRow>(id: string, statement: string, kept = false): Promise<{ run: RunHead & Pick<Run, "output" | "wait">; rows: R[] }> {
     checkId(id, "run id");
     const { db, sql } = this.deps;
     return db.transaction(async (client) => {
       await client.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
       const runs = await db.query<RunReadRow>(sql.runs.get, [id], client);
-      if (!runs.rows[0]) throw new RunNotFoundError(id);
+      let run: (RunHead & Pick<Run, "output" | "wait">) | undefined = runs.rows[0] && toRun(runs.rows[0]);
+      if (!run && kept) {
+        const { rows: [head] } = await db.query<RunHead>(sql.keptHistories.head, [id], client);
+        run = head && { ...head, output: undefined, wait: null };
+      }
+      if (!run) throw new RunNotFoundError(id);
       const { rows } = await db.query<R>(statement, [id], client);
-      return { run: toRun(runs.rows[0]), rows };
+      return { run, rows };
     });
   }
 

@@ -26,6 +26,8 @@ export interface Definition {
   maxDurationMs?: number;
   /** The task's `retention` in ms; the engine's applies without it. */
   retentionMs?: number;
+  /** The task's `retention.keepStatusHistory` in ms; the engine's applies without it. */
+  keepHistoryMs?: number;
   /** Fires a run on this cron expression for as long as an engine runs this task. */
   schedule?: { cron: string; timezone: string };
 }

@@ -14,7 +14,7 @@ export { runs } from "./runs.ts";
 export { streams } from "./streams.ts";
 export type { AsyncIterableStream, DefinedStream, PipeResult, PipeStreamResult, StreamReadOptions, StreamSource } from "./streams.ts";
 export type { BulkForkOptions, BulkOptions } from "./bulk.ts";
-export type { RetentionDuration } from "./retention.ts";
+export type { RetentionDuration, RetentionOptions } from "./retention.ts";
 export { schedules } from "./schedules.ts";
 export { configure, disconnect } from "./backend.ts";
 export type { ConfigureOptions, PublicTokenOptions, TriggerPublicTokenOptions } from "./backend.ts";

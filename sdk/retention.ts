@@ -17,3 +17,21 @@ export function durationMs(value: RetentionDuration, what: string): number {
   }
   return Math.round(ms);
 }
+
+/**
+ * `retention` of a task or an engine: how long finished runs stay (a duration alone), or that and
+ * how long the history of the purged runs stays (`keepStatusHistory`: their status entries and
+ * metadata history, still readable and verifiable; docs/retention.md).
+ */
+export type RetentionOptions = RetentionDuration | { runs?: RetentionDuration | undefined; keepStatusHistory?: RetentionDuration | undefined };
+
+/** `retention` in ms: the runs' and their history's; `what` names the option in errors. */
+export function retentionMs(value: RetentionOptions, what: string): { runsMs: number | undefined; keepHistoryMs: number | undefined } {
+  if (typeof value !== "object" || value === null) return { runsMs: durationMs(value, what), keepHistoryMs: undefined };
+  const unknown = Object.keys(value).filter((key) => key !== "runs" && key !== "keepStatusHistory");
+  if (unknown.length > 0) throw new InvalidPayloadError(`${what} takes runs and keepStatusHistory (got ${unknown.join(", ")})`);
+  return {
+    runsMs: value.runs === undefined ? undefined : durationMs(value.runs, `${what}.runs`),
+    keepHistoryMs: value.keepStatusHistory === undefined ? undefined : durationMs(value.keepStatusHistory, `${what}.keepStatusHistory`),
+  };
+}

@@ -6,7 +6,7 @@ import { RunFailedError } from "./errors.ts";
 import type { LifecycleHooks } from "./hooks.ts";
 import { maxDurationMs } from "./max-duration.ts";
 import { resolveQueue, type QueueOptions } from "./queue.ts";
-import { durationMs, type RetentionDuration } from "./retention.ts";
+import { retentionMs, type RetentionOptions } from "./retention.ts";
 import { resolveRetry, type RetryOptions } from "./retry.ts";
 import { triggersFor, type BatchHandle, type BatchItem, type RunHandle } from "./trigger.ts";
 export type { BatchHandle };
@@ -42,9 +42,10 @@ export interface TaskOptions<TPayload, TOutput, TId extends string = string> ext
   maxDuration?: number | undefined;
   /**
    * Purge this task's finished runs this long after they finished (seconds, or "30d"), instead
-   * of the engine's `retention`; see docs/retention.md.
+   * of the engine's `retention`; `{ runs: "30d", keepStatusHistory: "1y" }` also keeps their
+   * status and metadata history that long after they finished. See docs/retention.md.
    */
-  retention?: RetentionDuration | undefined;
+  retention?: RetentionOptions | undefined;
   /** Fires a run on this cron (five fields, or six with seconds first) with a `ScheduledPayload`. */
   schedule?: { cron: string; timezone?: string | undefined } | undefined;
   run: (payload: TPayload, context: TaskRunContext) => Promise<TOutput>;
@@ -70,7 +71,7 @@ export function task<TPayload = unknown, TOutput = unknown, TId extends string =
   const version = options.version ?? "1";
   const maxDuration = maxDurationMs(options.maxDuration);
   const queue = resolveQueue(options.id, options.queue);
-  const retentionMs = options.retention === undefined ? undefined : durationMs(options.retention, `retention of task "${options.id}"`);
+  const retention = options.retention === undefined ? undefined : retentionMs(options.retention, `retention of task "${options.id}"`);
   const definition: Definition = {
     kind: "task",
     id: options.id,
@@ -84,7 +85,8 @@ export function task<TPayload = unknown, TOutput = unknown, TId extends string =
       options.run(validatePayload(options.schema, payload, `task "${options.id}"`) as TPayload, { ctx: scope.ctx, io: scope.io }),
     ...(queue ? { queue } : {}),
     ...(maxDuration !== null ? { maxDurationMs: maxDuration } : {}),
-    ...(retentionMs !== undefined ? { retentionMs } : {}),
+    ...(retention?.runsMs !== undefined ? { retentionMs: retention.runsMs } : {}),
+    ...(retention?.keepHistoryMs !== undefined ? { keepHistoryMs: retention.keepHistoryMs } : {}),
     // Widened: the engine calls them with this task's own payload and output, as they are typed.
     hooks: { onStart: options.onStart, onSuccess: options.onSuccess, onFailure: options.onFailure, onCancel: options.onCancel } as LifecycleHooks,
     ...(options.schedule ? { schedule: { cron: options.schedule.cron, timezone: options.schedule.timezone ?? "UTC" } } : {}),

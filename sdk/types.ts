@@ -200,6 +200,12 @@ export interface PurgeRunsOptions {
   status?: FinalRunStatus | FinalRunStatus[] | undefined;
   /** Counts the runs that would go and deletes none. */
   dryRun?: boolean | undefined;
+  /**
+   * Keeps the purged runs' status and metadata history this long after they finished (a task's
+   * own `retention.keepStatusHistory` wins); through an engine's HTTP API the engine's applies
+   * when this is not given.
+   */
+  keepStatusHistory?: number | string | undefined;
 }
 
 export interface PurgeResult {

@@ -95,15 +95,28 @@ describe("GET /metrics", () => {
     expect((await fetch(`${engine.url}/metrics`, { headers: { authorization: `Bearer ${publicToken}` } })).status).toBe(403);
   });
 
-  it("counts the runs retention purged", async () => {
-    const brief = task({ id: "metrics-brief", retention: "1s", run: async () => "done" });
+  it("meters retention's progress: runs purged, rows deleted by table, the last batch's duration and the backlog", async () => {
+    const brief = task({ id: "metrics-brief", retention: "1s", run: async (_: null, { io }) => {
+      await io.runTask("a", async () => 1);
+      await io.runTask("b", async () => 2);
+      return "done";
+    } });
     const engine = await startTestEngine("metrics_purge", { tasks: [brief], http: { port: 0 }, secretKey: SECRET });
-    const ids = [(await brief.trigger(null)).id, (await brief.trigger(null)).id];
+    const ids = [(await brief.trigger(null, { metadata: { n: 1 } })).id, (await brief.trigger(null, { metadata: { n: 2 } })).id];
     for (const id of ids) await runs.poll(id, { timeoutMs: 20_000 });
     const read = async () => (await fetch(`${engine.url}/metrics`, { headers: { authorization: `Bearer ${SECRET}` } })).text();
-    await until(async () => (sample(await read(), "durably_runs_purged_total") === 2 ? true : undefined), 20_000);
+    const text = await until(async () => {
+      const t = await read();
+      return sample(t, "durably_runs_purged_total") === 2 ? t : undefined;
+    }, 20_000);
     const [left] = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${engine.options.schema}".runs`);
     expect(left!.n).toBe(0);
+    // Two steps each, and the trigger's metadata each.
+    expect(sample(text, "durably_purge_rows_deleted_total", { table: "runs" })).toBe(2);
+    expect(sample(text, "durably_purge_rows_deleted_total", { table: "journal" })).toBe(4);
+    expect(sample(text, "durably_purge_rows_deleted_total", { table: "run_metadata_history" })).toBe(2);
+    expect(sample(text, "durably_purge_last_batch_seconds")).toBeGreaterThan(0);
+    expect(sample(text, "durably_purge_backlog_runs")).toBe(0);
   });
 
   it("keeps each engine's metrics apart in one process", async () => {

@@ -25,7 +25,7 @@ const PUBLIC = {
       "AnyTask", "AsyncIterableStream", "AuditBrokenLink", "AuditHistory", "AuditVerifyResult", "AuditVersion", "BatchHandle", "BatchItem", "BulkAction", "BulkActionKind", "BulkDryRun", "BulkForkOptions", "BulkOptions", "BulkRunsFilter", "ChildRunResult", "ClientOptions", "ConfigureOptions", "CreateScheduleOptions",
       "CreateWaitTokenOptions", "DefinedStream", "Duration", "EventRecord", "EventTrigger", "HookParams", "IO", "Job",
       "JobOptions", "JournalCall", "JournalEntry", "Json", "LifecycleHooks", "ListRunsFilter", "ListWaitTokensFilter", "Logger",
-      "Metadata", "MetadataChange", "PipeResult", "PipeStreamResult", "PublicTokenOptions", "PurgeResult", "PurgeRunsOptions", "QueueOptions", "RateLimitOptions", "RetentionDuration", "RetryOptions",
+      "Metadata", "MetadataChange", "PipeResult", "PipeStreamResult", "PublicTokenOptions", "PurgeResult", "PurgeRunsOptions", "QueueOptions", "RateLimitOptions", "RetentionDuration", "RetentionOptions", "RetryOptions",
       "Run", "RunContext", "RunHandle", "RunHead", "RunList", "RunStatus", "RunStatusView", "RunStatuses", "RunTaskOptions",
       "RunWait", "ScheduleRecord", "ScheduledPayload", "SerializedError", "StatusHandle", "StatusInput", "StatusState",
       "StatusVersion", "StreamChunk", "StreamEvent", "StreamInfo", "StreamReadOptions", "StreamSnapshot", "StreamSource", "Task",

@@ -35,8 +35,10 @@ CREATE FUNCTION :SCHEMA.delete_runs_records() RETURNS trigger
 DECLARE
   gone text[] := ARRAY(SELECT id FROM deleted_runs);
 BEGIN
-  DELETE FROM :SCHEMA.journal j USING deleted_runs d WHERE j.run_id = d.id;
-  DELETE FROM :SCHEMA.run_metadata_history h USING deleted_runs d WHERE h.run_id = d.id;
+  DELETE FROM :SCHEMA.journal j USING deleted_runs d WHERE j.run_id = d.id
+    AND NOT (j.kind = 'status' AND EXISTS (SELECT 1 FROM :SCHEMA.kept_histories k WHERE k.run_id = d.id));
+  DELETE FROM :SCHEMA.run_metadata_history h USING deleted_runs d WHERE h.run_id = d.id
+    AND NOT EXISTS (SELECT 1 FROM :SCHEMA.kept_histories k WHERE k.run_id = d.id);
   DELETE FROM :SCHEMA.batches WHERE run_ids <@ gone;
   UPDATE :SCHEMA.batches SET run_ids = ARRAY(SELECT x FROM unnest(run_ids) x WHERE x <> ALL (gone)) WHERE run_ids && gone;
   DELETE FROM :SCHEMA.bulk_action_items WHERE run_id = ANY (gone);
@@ -129,6 +131,18 @@ CREATE TABLE :SCHEMA.journal (
     attempts_before_retry integer DEFAULT 0 NOT NULL,
     audit_hash bytea,
     timeout_ms integer
+);
+CREATE TABLE :SCHEMA.kept_histories (
+    run_id text NOT NULL,
+    task_id text NOT NULL,
+    status :SCHEMA.run_status NOT NULL,
+    revision bigint NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone NOT NULL,
+    audit_hash bytea,
+    audit_origin bytea,
+    forked_from text,
+    keep_until timestamp with time zone NOT NULL
 );
 CREATE TABLE :SCHEMA.migrations (
     version integer NOT NULL,
@@ -266,6 +280,7 @@ CREATE TABLE :SCHEMA.tasks (
     rate_limit integer,
     rate_period_ms integer,
     retention_ms bigint,
+    keep_history_ms bigint,
     CONSTRAINT tasks_concurrency_limit_check CHECK ((concurrency_limit > 0)),
     CONSTRAINT tasks_kind_check CHECK ((kind = ANY (ARRAY['task'::text, 'job'::text]))),
     CONSTRAINT tasks_rate_limit_check CHECK ((rate_limit > 0)),
@@ -299,6 +314,8 @@ ALTER TABLE ONLY :SCHEMA.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY :SCHEMA.journal
     ADD CONSTRAINT journal_pkey PRIMARY KEY (run_id, seq);
+ALTER TABLE ONLY :SCHEMA.kept_histories
+    ADD CONSTRAINT kept_histories_pkey PRIMARY KEY (run_id);
 ALTER TABLE ONLY :SCHEMA.migrations
     ADD CONSTRAINT migrations_pkey PRIMARY KEY (version);
 ALTER TABLE ONLY :SCHEMA.run_logs
@@ -329,6 +346,7 @@ CREATE INDEX bulk_action_items_result_idx ON :SCHEMA.bulk_action_items USING btr
 CREATE INDEX bulk_action_items_run_idx ON :SCHEMA.bulk_action_items USING btree (run_id);
 CREATE INDEX bulk_actions_running_idx ON :SCHEMA.bulk_actions USING btree (heartbeat_at) WHERE (status = 'RUNNING'::text);
 CREATE INDEX journal_late_revision_idx ON :SCHEMA.journal USING btree (run_id, revision) WHERE (seq > 64);
+CREATE INDEX kept_histories_until_idx ON :SCHEMA.kept_histories USING btree (keep_until);
 CREATE INDEX run_logs_run_id_id_idx ON :SCHEMA.run_logs USING btree (run_id, id);
 CREATE INDEX runs_alertable_idx ON :SCHEMA.runs USING btree (finished_at) WHERE ((status)::text = ANY (ARRAY['FAILURE'::text, 'CANCELED'::text]));
 CREATE INDEX runs_created_idx ON :SCHEMA.runs USING btree (created_at);

@@ -54,6 +54,7 @@ function parseFlags() {
       from: { type: "string" },
       to: { type: "string" },
       "older-than": { type: "string" },
+      "keep-status-history": { type: "string" },
       format: { type: "string" },
     },
   });

@@ -23,9 +23,10 @@ Usage:
   durably runs bulk retry|cancel|replay|fork [--status S] [--task id] [--task-version v] [--tag t] [--from date] [--to date] [--from-seq N] [--dry-run]
       Acts on every run the filter matches, each once, and waits until all are done
       (--dry-run only counts them). Exits 1 if some run could not be acted on.
-  durably purge --older-than 30d [--task id] [--status SUCCESS,FAILURE,CANCELED] [--dry-run]
+  durably purge --older-than 30d [--task id] [--status SUCCESS,FAILURE,CANCELED] [--keep-status-history 1y] [--dry-run]
       Deletes runs that finished longer ago than that, with the runs they started and
       everything they owned; unfinished runs are never purged. Prints how many went.
+      --keep-status-history keeps their status and metadata history that long after they finished.
   durably schedules list [--task id]
   durably schedules create <task-id> --cron "<expr>" [--timezone tz] [--payload '<json>'] [--deduplication-key k]
   durably schedules delete <schedule-id>

@@ -160,6 +160,7 @@ export const purgeBody = z
     task: id.optional(),
     status: z.union([z.enum(FINAL_RUN_STATUSES), z.array(z.enum(FINAL_RUN_STATUSES)).min(1).max(FINAL_RUN_STATUSES.length)]).optional(),
     dryRun: z.boolean().optional(),
+    keepStatusHistory: z.union([z.number(), z.string().max(64)]).optional(),
   })
   .strict();
 

@@ -81,6 +81,13 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
     await requireRun(access, run, (batchId) => service.batchHasRun(batchId, run.id));
     return run;
   };
+  /**
+   * The run whose status or metadata history is read. With the secret key it may be a purged run
+   * whose history is kept (the service answers from that); a public token needs the run itself,
+   * whose tags and batch its scopes are checked against.
+   */
+  const readableHistory = async (c: Context<Env>, id: string): Promise<string> =>
+    c.get("access").kind === "public" ? (await readableRun(c, id)).id : id;
   /** An event with only the runs the caller may read; a public token that may read none of them gets 403. */
   const readableEvent = async (c: Context<Env>, eventId: string) => {
     const access = c.get("access");
@@ -134,18 +141,13 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
     return streamRunList(c, service.subscribeToBatch(batchId), grant(c), logger);
   });
   app.get("/api/runs/:id", async (c) => reply(c, await readableRun(c, c.req.param("id"))));
-  app.get("/api/runs/:id/statuses", async (c) => {
-    const run = await readableRun(c, c.req.param("id"));
-    return reply(c, await service.getRunStatuses(run.id));
-  });
+  app.get("/api/runs/:id/statuses", async (c) => reply(c, await service.getRunStatuses(await readableHistory(c, c.req.param("id")))));
   app.get("/api/runs/:id/journal", async (c) => {
     const run = await readableRun(c, c.req.param("id"));
     return reply(c, await service.getJournalSnapshot(run.id));
   });
-  app.get("/api/runs/:id/metadata/history", async (c) => {
-    const run = await readableRun(c, c.req.param("id"));
-    return reply(c, await service.getMetadataHistorySnapshot(run.id));
-  });
+  app.get("/api/runs/:id/metadata/history", async (c) =>
+    reply(c, await service.getMetadataHistorySnapshot(await readableHistory(c, c.req.param("id")))));
   app.get("/api/runs/:id/logs", async (c) => {
     const filter = parseLogQuery(c.req.query());
     const run = await readableRun(c, c.req.param("id"));

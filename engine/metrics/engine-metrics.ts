@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { RunStatus } from "../../sdk/types.ts";
 import type { Database } from "../db/database.ts";
 import type { Statements } from "../db/sql/index.ts";
+import type { PurgeProgress } from "../retention/purge-runs.ts";
 
 /** Seconds: from a cached lookup (1 ms) to a slow API call or a long computation. */
 const STEP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -20,6 +21,11 @@ export class EngineMetrics {
   readonly #steps: Histogram<"task" | "outcome">;
   readonly #journalWrites: Counter;
   readonly #purged: Counter;
+  readonly #purgedRows: Counter<"table">;
+  readonly #purgeBatchSeconds: Gauge;
+  readonly #purgeBacklog: Gauge;
+  /** What the retention loop reports as it purges. */
+  readonly purge: PurgeProgress;
   readonly #queueDepth: Gauge<"queue">;
   readonly #queueAge: Gauge<"queue">;
   /** Open SSE streams: `inc` when one opens, `dec` when it ends. */
@@ -37,6 +43,25 @@ export class EngineMetrics {
     });
     this.#journalWrites = new Counter({ name: "durably_journal_writes_total", help: "Journal entries committed by this process", registers });
     this.#purged = new Counter({ name: "durably_runs_purged_total", help: "Runs the retention loop of this process purged, with every row they owned", registers });
+    this.#purgedRows = new Counter({
+      name: "durably_purge_rows_deleted_total", help: "Rows the retention loop of this process deleted, by table", labelNames: ["table"], registers,
+    });
+    this.#purgeBatchSeconds = new Gauge({ name: "durably_purge_last_batch_seconds", help: "How long the retention loop's last batch took", registers });
+    this.#purgeBacklog = new Gauge({
+      name: "durably_purge_backlog_runs",
+      help: "Estimate: due runs without a parent when the retention pass started, less the trees purged since; 0 once a pass went through", registers,
+    });
+    let backlog = 0;
+    this.purge = {
+      passStarted: (roots) => this.#purgeBacklog.set((backlog = roots)),
+      batchDone: ({ roots, rows, seconds }) => {
+        this.#purged.inc(rows.runs ?? 0);
+        for (const [table, count] of Object.entries(rows)) if (count) this.#purgedRows.inc({ table }, count);
+        this.#purgeBatchSeconds.set(seconds);
+        this.#purgeBacklog.set((backlog = Math.max(0, backlog - roots)));
+      },
+      passDone: () => this.#purgeBacklog.set((backlog = 0)),
+    };
     this.#queueDepth = new Gauge({ name: "durably_queue_depth", help: "QUEUED runs whose start time has come, by queue", labelNames: ["queue"], registers });
     this.#queueAge = new Gauge({
       name: "durably_queue_oldest_age_seconds", help: "Age of the oldest QUEUED run whose start time has come, by queue", labelNames: ["queue"], registers,
@@ -61,10 +86,6 @@ export class EngineMetrics {
 
   journalWritten(): void {
     this.#journalWrites.inc();
-  }
-
-  runsPurged(count: number): void {
-    this.#purged.inc(count);
   }
 
   /** The text exposition, with the queues read now. */

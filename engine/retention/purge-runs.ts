@@ -19,8 +19,28 @@ export interface PurgeDeps {
   sql: Statements;
 }
 
-/** The filter as the statements' $1..$5: an age in ms, the engine's retention, task, statuses, created-at bound. */
-type PurgeParams = [number | null, number | null, string | null, string[] | null, Date];
+/**
+ * The filter as the purge statement's $1..$5: an age in ms, the engine's retention, task,
+ * statuses, created-at bound; and its $9, how long to keep the purged runs' history when their
+ * task says nothing.
+ */
+interface PurgeFilter {
+  params: [number | null, number | null, string | null, string[] | null, Date];
+  keepHistoryMs: number | null;
+}
+
+/** Rows one batch deleted, by table. */
+export type PurgedRows = Partial<Record<"runs" | "journal" | "run_metadata_history" | "kept_histories", number>>;
+
+/** What the retention loop reports as it goes (the purge metrics). */
+export interface PurgeProgress {
+  /** A pass starts with about this many due runs without a parent (their children go with them). */
+  passStarted(backlog: number): void;
+  /** A batch committed: the trees' roots and every row it deleted, and how long it took. */
+  batchDone(batch: { roots: number; rows: PurgedRows; seconds: number }): void;
+  /** The pass went through every due run: what stays waits for a child or a fork. */
+  passDone(): void;
+}
 
 function statusesOf(status: PurgeRunsOptions["status"]): FinalRunStatus[] | null {
   if (status === undefined) return null;
@@ -33,21 +53,28 @@ function statusesOf(status: PurgeRunsOptions["status"]): FinalRunStatus[] | null
   return list;
 }
 
-/** `runs.purge`: every due tree, a batch at a time, or their count on a dry run. */
-export async function purgeRuns(deps: PurgeDeps, options: PurgeRunsOptions): Promise<PurgeResult> {
+/**
+ * `runs.purge`: every due tree, a batch at a time, or their count on a dry run. The purged runs'
+ * history stays as long as their task's `keepStatusHistory`, else the purge's, else `engineKeepMs`.
+ */
+export async function purgeRuns(deps: PurgeDeps, options: PurgeRunsOptions, engineKeepMs?: number): Promise<PurgeResult> {
   if (typeof options !== "object" || options === null || options.olderThan === undefined) {
     throw new InvalidPayloadError('A purge needs olderThan: seconds, or a duration like "30d"');
   }
   const ageMs = durationMs(options.olderThan, "olderThan");
+  const keepMs = options.keepStatusHistory === undefined ? engineKeepMs : durationMs(options.keepStatusHistory, "keepStatusHistory");
   if (options.task !== undefined) checkId(options.task, "task id");
-  const params: PurgeParams = [ageMs, null, options.task ?? null, statusesOf(options.status), new Date(Date.now() - ageMs)];
+  const filter: PurgeFilter = {
+    params: [ageMs, null, options.task ?? null, statusesOf(options.status), new Date(Date.now() - ageMs)],
+    keepHistoryMs: keepMs ?? null,
+  };
   if (options.dryRun) {
-    const { rows } = await deps.db.query<{ count: number }>(deps.sql.retention.count, params);
+    const { rows } = await deps.db.query<{ count: number }>(deps.sql.retention.count, filter.params);
     return { count: rows[0]!.count, dryRun: true };
   }
   let count = 0;
   for (let after: PurgeCursor = [null, null]; ; ) {
-    const batch = await retriedOnNewReference(() => purgeBatch(deps, params, after));
+    const batch = await retriedOnNewReference(() => purgeBatch(deps, filter, after));
     count += batch.count;
     if (!batch.next) return { count, dryRun: false };
     after = batch.next;
@@ -59,16 +86,20 @@ type PurgeCursor = [string | null, string | null];
 
 interface PurgeRow {
   count: number;
+  roots: number;
   scanned: number;
+  journal: number;
+  run_metadata_history: number;
   last_at: string | null;
   last_id: string | null;
 }
 
-async function purgeBatch(deps: PurgeDeps, params: PurgeParams, after: PurgeCursor, client?: pg.PoolClient) {
-  const { rows } = await deps.db.query<PurgeRow>(deps.sql.retention.purge, [...params, PURGE_BATCH, ...after], client);
+async function purgeBatch(deps: PurgeDeps, filter: PurgeFilter, after: PurgeCursor, client?: pg.PoolClient) {
+  const { rows } = await deps.db.query<PurgeRow>(deps.sql.retention.purge, [...filter.params, PURGE_BATCH, ...after, filter.keepHistoryMs], client);
   const row = rows[0]!;
   const next: PurgeCursor | undefined = row.scanned < PURGE_BATCH ? undefined : [row.last_at, row.last_id];
-  return { count: row.count, next };
+  const deleted: PurgedRows = { runs: row.count, journal: row.journal, run_metadata_history: row.run_metadata_history };
+  return { count: row.count, roots: row.roots, deleted, next };
 }
 
 const FOREIGN_KEY_VIOLATION = "23503";
@@ -89,25 +120,49 @@ async function retriedOnNewReference<T>(batch: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The engine's `retention`, resolved. */
+export interface EngineRetention {
+  runsMs: number | undefined;
+  keepHistoryMs: number | undefined;
+}
+
 /**
- * One pass of retention (tasks' own, else `engineMs`): batches until none is left, each in a
- * transaction holding the schema's retention lock, so engines sharing a database take turns and
- * a second one skips its pass instead of racing the first. Returns the runs purged.
+ * One pass of retention (tasks' own, else the engine's): kept histories whose time has come, then
+ * due runs in batches, each in a transaction holding the schema's retention lock, so engines
+ * sharing a database take turns and a second one skips its pass instead of racing the first.
+ * Returns the runs purged.
  */
-export async function applyRetention(deps: PurgeDeps, schema: string, engineMs: number | undefined): Promise<number> {
+export async function applyRetention(deps: PurgeDeps, schema: string, engine: EngineRetention, progress?: PurgeProgress): Promise<number> {
   const { db, sql } = deps;
+  const timed = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
+    const started = performance.now();
+    const result = await work();
+    return [result, (performance.now() - started) / 1000];
+  };
+  for (;;) {
+    const [expired, seconds] = await timed(() => db.query<Required<PurgedRows>>(sql.retention.expireKept, [PURGE_BATCH]));
+    const rows = expired.rows[0]!;
+    if (rows.kept_histories > 0) progress?.batchDone({ roots: 0, rows, seconds });
+    if (rows.kept_histories < PURGE_BATCH) break;
+  }
   const { rows } = await db.query<{ min: string | null }>(sql.retention.anyTaskRetention);
-  const shortest = Math.min(engineMs ?? Infinity, rows[0]!.min === null ? Infinity : Number(rows[0]!.min));
+  const shortest = Math.min(engine.runsMs ?? Infinity, rows[0]!.min === null ? Infinity : Number(rows[0]!.min));
   if (shortest === Infinity) return 0;
-  const params: PurgeParams = [null, engineMs ?? null, null, null, new Date(Date.now() - shortest)];
+  const bound = new Date(Date.now() - shortest);
+  const filter: PurgeFilter = { params: [null, engine.runsMs ?? null, null, null, bound], keepHistoryMs: engine.keepHistoryMs ?? null };
+  if (progress) progress.passStarted((await db.query<{ roots: number }>(sql.retention.backlog, [engine.runsMs ?? null, bound])).rows[0]!.roots);
   let purged = 0;
   for (let after: PurgeCursor = [null, null]; ; ) {
-    const batch = await retriedOnNewReference(() => db.transaction(async (client) => {
+    const [batch, seconds] = await timed(() => retriedOnNewReference(() => db.transaction(async (client) => {
       const lock = await db.query<{ locked: boolean }>(sql.retention.lock, [`durably-retention:${schema}`], client);
-      return lock.rows[0]!.locked ? purgeBatch(deps, params, after, client) : undefined;
-    }));
+      return lock.rows[0]!.locked ? purgeBatch(deps, filter, after, client) : undefined;
+    })));
+    if (batch) progress?.batchDone({ roots: batch.roots, rows: batch.deleted, seconds });
     purged += batch?.count ?? 0;
-    if (!batch?.next) return purged;
+    if (!batch?.next) {
+      if (batch) progress?.passDone();
+      return purged;
+    }
     after = batch.next;
   }
 }

@@ -1,5 +1,5 @@
 import type { Logger } from "../logger.ts";
-import { applyRetention, type PurgeDeps } from "./purge-runs.ts";
+import { applyRetention, type EngineRetention, type PurgeDeps, type PurgeProgress } from "./purge-runs.ts";
 
 const MAX_INTERVAL_MS = 60_000;
 const MIN_INTERVAL_MS = 1_000;
@@ -15,13 +15,13 @@ export class RetentionLoop {
   constructor(
     private readonly deps: PurgeDeps,
     private readonly schema: string,
-    private readonly engineMs: number | undefined,
+    private readonly engine: EngineRetention,
     private readonly logger: Logger,
-    /** Hears how many runs each pass purged. */
-    private readonly onPurged?: (count: number) => void,
+    /** Hears each batch (the purge metrics). */
+    private readonly progress?: PurgeProgress,
   ) {}
 
-  /** `shortestMs`: the shortest retention among the engine's and its own tasks'. */
+  /** `shortestMs`: the shortest retention (or history keep) among the engine's and its own tasks'. */
   start(shortestMs: number | undefined): void {
     const every = Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, (shortestMs ?? MAX_INTERVAL_MS * 10) / 10));
     this.#timer = setInterval(() => this.#run(), every);
@@ -36,10 +36,9 @@ export class RetentionLoop {
 
   #run(): void {
     if (this.#pass) return;
-    this.#pass = applyRetention(this.deps, this.schema, this.engineMs)
+    this.#pass = applyRetention(this.deps, this.schema, this.engine, this.progress)
       .then((purged) => {
         if (purged === 0) return;
-        this.onPurged?.(purged);
         this.logger.info("retention purged runs", { purged });
       })
       .catch((error: Error) => this.logger.warn("retention pass failed", { error: error.message }))

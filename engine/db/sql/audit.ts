@@ -36,11 +36,23 @@ const versions = (s: string, run = "$1") => `
       FROM ${s}.run_metadata_history h WHERE h.run_id = ${run}`;
 const versionOrder = (v: string, direction = "") => `${v}.revision ${direction}, ${v}.seq ${direction}, ${v}.tbl ${direction}`;
 
+/**
+ * The run rows verify and export read: the run, or once it was purged with its history kept
+ * (`keepStatusHistory`), its `kept_histories` row, which holds the same chain head and fork link.
+ */
+const runsOrKept = (s: string) => `(
+      SELECT id, created_at, audit_hash, audit_origin, forked_from FROM ${s}.runs
+      UNION ALL
+      SELECT run_id, created_at, audit_hash, audit_origin, forked_from FROM ${s}.kept_histories)`;
+
 export function auditStatements(s: string) {
   return {
-    /** The runs to verify, oldest first: one ($1), or created since $2, or all; $3 the last id of the previous page. */
+    /**
+     * The runs to verify, oldest first: one ($1), or created since $2, or all; $3 the last id of
+     * the previous page. Purged runs whose history is kept are verified too.
+     */
     runs: `
-      SELECT id FROM ${s}.runs
+      SELECT id FROM ${runsOrKept(s)} AS r
       WHERE ($1::text IS NULL OR id = $1) AND ($2::timestamptz IS NULL OR created_at >= $2) AND id > coalesce($3::text, '')
       ORDER BY id COLLATE "C" LIMIT 500`,
     /**
@@ -49,7 +61,7 @@ export function auditStatements(s: string) {
      */
     chain: `
       SELECT r.audit_hash AS head, r.audit_origin AS origin, r.forked_from, v.tbl, v.seq, v.audit_hash, v.content
-      FROM ${s}.runs r LEFT JOIN LATERAL (${versions(s)}) AS v ON true WHERE r.id = $1 ORDER BY ${versionOrder("v")}`,
+      FROM ${runsOrKept(s)} AS r LEFT JOIN LATERAL (${versions(s)}) AS v ON true WHERE r.id = $1 ORDER BY ${versionOrder("v")}`,
     /** The version of run $1 whose hash is $2 (where a fork's chain starts), if it still holds one. */
     origin: `
       SELECT 'journal' AS tbl, seq FROM ${s}.journal WHERE run_id = $1 AND kind = 'status' AND audit_hash = $2
@@ -82,7 +94,7 @@ export function auditStatements(s: string) {
         audit_hash = coalesce((SELECT h FROM c ORDER BY n DESC LIMIT 1), (SELECT h FROM origin))
       WHERE id = $1`,
     /** A run's chain head and, for a fork, its origin and the origin's hash its chain starts from; hex. */
-    head: `SELECT encode(audit_hash, 'hex') AS head, forked_from, encode(audit_origin, 'hex') AS origin FROM ${s}.runs WHERE id = $1`,
+    head: `SELECT encode(audit_hash, 'hex') AS head, forked_from, encode(audit_origin, 'hex') AS origin FROM ${runsOrKept(s)} AS r WHERE id = $1`,
     /** A run's full history for an auditor: statuses and metadata changes in chain order, with their hashes. */
     export: `
       SELECT 'journal' AS tbl, j.seq, j.revision, j.finished_at AS at, 'status' AS kind, j.key, j.status::text AS status,

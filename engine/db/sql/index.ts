@@ -6,6 +6,7 @@ import { bulkStatements } from "./bulk.ts";
 import { eventStatements } from "./events.ts";
 import { feedStatements } from "./feed.ts";
 import { journalStatements } from "./journal.ts";
+import { keptHistoryStatements } from "./kept-histories.ts";
 import { logStatements } from "./logs.ts";
 import { metadataStatements } from "./metadata.ts";
 import { metricsStatements } from "./metrics.ts";
@@ -42,6 +43,7 @@ export function buildStatements(schema: string) {
     bulk: bulkStatements(s),
     retention: retentionStatements(s, `"${bossSchemaOf(schema)}"`, RUN_QUEUE),
     audit: auditStatements(s),
+    keptHistories: keptHistoryStatements(s),
   };
 }
 
