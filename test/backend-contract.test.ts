@@ -134,6 +134,7 @@ const shape = (run: Run) => ({
   error: run.error && { name: run.error.name, message: run.error.message }, metadata: run.metadata,
   tags: run.tags.map((tag) => tag.replace(/direct|HTTP/, "<backend>")),
   isCompleted: run.isCompleted, isSuccess: run.isSuccess, isFailed: run.isFailed,
+  isQueued: run.isQueued, isExecuting: run.isExecuting, isWaiting: run.isWaiting, isCancelled: run.isCancelled,
   dates: [run.createdAt, run.startedAt, run.finishedAt, run.updatedAt].map((d) => (d === null ? null : d instanceof Date)),
 });
 
@@ -196,6 +197,34 @@ describe.each(backends)("the %s backend", (name, use) => {
     const other = await backend.triggerBatch(items);
     expect(other.batchId).not.toBe(first.batchId);
     await runs.poll(first.runs[0]!.id, { timeoutMs: 30_000 });
+  });
+
+  it("subscribeToRun, subscribeToRunsWithTag and subscribeToBatch give runs.retrieve's Run, createdAt and all", async () => {
+    const shapeTag = `contract-shape-${Math.random().toString(36).slice(2)}`;
+    const { batchId, runs: [handle] } = await greet.batchTrigger([{ payload: { name: "shape" }, options: { tags: [shapeTag] } }]);
+    const last = async (iterator: AsyncIterableIterator<Run>) => {
+      let snapshot: Run | undefined;
+      for await (const run of iterator) {
+        snapshot = run;
+        if (run.isCompleted) break;
+      }
+      return snapshot!;
+    };
+    const snapshots = {
+      run: await last(runs.subscribeToRun(handle!.id)),
+      tag: await last(runs.subscribeToRunsWithTag(shapeTag)),
+      batch: await last(runs.subscribeToBatch(batchId!)),
+    };
+    const retrieved = await runs.retrieve(handle!.id);
+    expect(retrieved.createdAt).toBeInstanceOf(Date);
+    expect(retrieved.updatedAt).toBeInstanceOf(Date);
+    // The fields of Trigger.dev's run shape that durably has, its status flags included.
+    expect(retrieved).toMatchObject({
+      id: handle!.id, status: "SUCCESS", taskIdentifier: "contract-greet", payload: { name: "shape" }, output: "hello shape",
+      metadata: {}, tags: [shapeTag], idempotencyKey: null, error: null,
+      isCompleted: true, isSuccess: true, isFailed: false, isQueued: false, isExecuting: false, isWaiting: false, isCancelled: false,
+    });
+    for (const [from, snapshot] of Object.entries(snapshots)) expect(snapshot, from).toEqual(retrieved);
   });
 
   it("a delayed run and a run with a ttl start through the job queue", async () => {

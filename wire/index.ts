@@ -120,6 +120,11 @@ export interface Run<TPayload = unknown, TOutput = unknown> {
   isCompleted: boolean;
   isSuccess: boolean;
   isFailed: boolean;
+  /** The status as Trigger.dev's run flags have it: QUEUED, EXECUTING, WAITING, CANCELED. */
+  isQueued: boolean;
+  isExecuting: boolean;
+  isWaiting: boolean;
+  isCancelled: boolean;
   /** Grows by one on every change to the run; also the SSE event id. */
   revision: number;
   /** The run `runs.fork` copied this one from. */
