@@ -43,6 +43,7 @@ Usage:
   durably audit verify [--run id | --since ISO-date]
       Recomputes the hash chain of each run's statuses and metadata changes; exits 1
       naming the first broken link (run, table, seq) when one was edited or deleted.
+      --run on a fork walks on into the run it was forked from.
   durably audit export <run-id> [--format json|csv] [--output file]
       The run's full status and metadata history, with the hash of each version.
 
