@@ -24,7 +24,10 @@ const limited = (id: string, queue: Parameters<typeof task>[0]["queue"]) => task
 const oneAtATime = limited("one-at-a-time", { concurrencyLimit: 1 });
 const perUser = limited("one-per-user", { name: "one-per-user", concurrencyLimit: 1 });
 const oneAPeriod = limited("one-a-period", { rateLimit: { limit: 1, period: "1500ms" } });
-const tasks = [oneAtATime, perUser, oneAPeriod];
+// Two versions of a queue's limit, as while a deploy rolls out: each run keeps the one it was triggered under.
+const sharedOne = limited("shared-one", { name: "shared", concurrencyLimit: 1 });
+const sharedTwo = limited("shared-two", { name: "shared", concurrencyLimit: 2 });
+const tasks = [oneAtATime, perUser, oneAPeriod, sharedOne, sharedTwo];
 
 /** Two engine processes on one schema, each with room for more than the queue allows. */
 async function twoEngines(name: string): Promise<string> {
@@ -119,6 +122,22 @@ describe("priority in a queue with a concurrency limit", () => {
     await allHeldBack(schema, [old.id, ahead.id, behind.id]);
     open();
     expect(await startOrder(schema, [old.id, ahead.id, behind.id])).toEqual(["priority 90", "waited 60 s", "priority 45"]);
+  });
+});
+
+describe("priority in a queue whose runs carry different limits", () => {
+  it("a run first in line that its own limit keeps from starting does not hold back one that may start", async () => {
+    const schema = await twoEngines("turn_mixed");
+    shut();
+    const blocker = await sharedTwo.trigger("blocker");
+    await started(blocker.id);
+    // One run executes: a limit of 1 is full, a limit of 2 has room.
+    const high = await sharedOne.trigger("high", { priority: 30 });
+    const low = await sharedTwo.trigger("low");
+    expect((await runs.poll(low.id, { timeoutMs: 30_000 })).status).toBe("SUCCESS");
+    expect((await runs.retrieve(high.id)).status).toBe("QUEUED");
+    open();
+    expect(await startOrder(schema, [blocker.id, low.id, high.id])).toEqual(["blocker", "low", "high"]);
   });
 });
 

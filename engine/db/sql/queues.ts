@@ -17,7 +17,8 @@ const takesRoom = (r: string) => `(${r}.concurrency_limit IS NOT NULL OR ${r}.ra
 /**
  * The best run of `r`'s queue and key that ranks before `r` and could start now (room permitting):
  * one that became ready there (its job fell due, or it was triggered) and is not held back by a
- * debounce, its ttl or a rate limit without room. An index scan of runs_queue_turn_idx in rank
+ * debounce, its ttl or its own limits (task versions sharing a queue may differ: a run that
+ * cannot start must not hold back one that can). An index scan of runs_queue_turn_idx in rank
  * order: it keys on `coalesce(concurrency_key, '')` because neither `IS NOT DISTINCT FROM` nor
  * `IS NULL` lets the planner read the rank order from the index (it sorted every waiting run).
  */
@@ -28,7 +29,7 @@ const ahead = (s: string, r: string) => `(
             AND c.queue_ready_at IS NOT NULL AND c.status IN ('QUEUED', 'WAITING')
             AND (c.queue_ready_at, c.id) < (${queueReadySince(r)}, ${r}.id)
             AND ${notExpired("c")} AND ${notDeferred("c")}
-            AND (c.rate_limit IS NULL OR c.started_at IS NOT NULL OR ${rateRoom(s, "c")})
+            AND ${slotFree(s, "c")} AND (c.rate_limit IS NULL OR c.started_at IS NOT NULL OR ${rateRoom(s, "c")})
           ORDER BY c.queue_ready_at, c.id LIMIT 1)`;
 
 /**
