@@ -27,7 +27,7 @@ import { RetentionLoop } from "./retention/retention-loop.ts";
 import { StreamWriter } from "./streams/stream-writer.ts";
 import { CommittedChunks } from "./streams/committed-chunks.ts";
 import { EngineMetrics } from "./metrics/engine-metrics.ts";
-import { loadOtelApi } from "./tracing/otel-api.ts";
+import { loadOtelApi } from "../sdk/tracing/otel-api.ts";
 import { Alerts } from "./alerts/alerts.ts";
 
 export interface EngineOptions extends EngineOptionsInput {

@@ -28,7 +28,7 @@ import type { StreamEvent } from "../wire/index.ts";
 import { BulkActions } from "./bulk/bulk-actions.ts";
 import { retryRunIn } from "./bulk/act-on-run.ts";
 import type { Logger } from "./logger.ts";
-import { callerTraceContext } from "./tracing/trace-context.ts";
+import { callerTraceContext } from "../sdk/tracing/trace-context.ts";
 import type { PurgeResult, PurgeRunsOptions } from "../sdk/types.ts";
 import { purgeRuns } from "./retention/purge-runs.ts";
 import type { AuditHistory, AuditVerifyResult } from "../wire/index.ts";

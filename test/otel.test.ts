@@ -3,7 +3,9 @@ import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { runs, task } from "durably";
+import { configure, runs, task } from "durably";
+import { disconnect } from "../sdk/backend.ts";
+import { TEST_DATABASE_URL } from "./helpers/db.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { until } from "./helpers/until.ts";
 
@@ -151,9 +153,56 @@ describe("OpenTelemetry", () => {
   });
 });
 
+describe("OpenTelemetry over HTTP", () => {
+  const SECRET = "otel-http-secret-0123456789abcdef";
+  const overHttp = task({ id: "traced-http", run: async (_: unknown, { io }) => io.runTask("step", async () => 1) });
+  const runSpan = (id: string) => until(async () => named(spansOf(id), "run traced-http")[0], 10_000);
+
+  it("a trigger request's traceparent header carries its trace into the run; a malformed one is ignored", async () => {
+    const engine = await startTestEngine("otel_http", { tasks: [overHttp], http: { port: 0 }, secretKey: SECRET });
+    const post = async (path: string, body: unknown, traceparent: string) => {
+      const response = await fetch(`${engine.url}${path}`, {
+        method: "POST", body: JSON.stringify(body),
+        headers: { authorization: `Bearer ${SECRET}`, "content-type": "application/json", traceparent, tracestate: "vendor=1" },
+      });
+      expect(response.status).toBe(200);
+      return response.json() as Promise<{ id?: string; runs?: { id: string }[] }>;
+    };
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const parent = "00f067aa0ba902b7";
+    const { id } = await post("/api/tasks/traced-http/trigger", { payload: {} }, `00-${traceId}-${parent}-01`);
+    const { runs: batch } = await post("/api/tasks/traced-http/batch", { items: [{ payload: {} }] }, `00-${traceId}-${parent}-01`);
+    const { id: malformed } = await post("/api/tasks/traced-http/trigger", { payload: {} }, `00-${"0".repeat(32)}-${parent}-01`);
+    for (const runId of [id!, batch![0]!.id]) {
+      const span = await runSpan(runId);
+      expect([span.spanContext().traceId, parentOf(span)]).toEqual([traceId, parent]);
+    }
+    const own = await runSpan(malformed!);
+    expect([own.spanContext().traceId === traceId, own.parentSpanContext]).toEqual([false, undefined]);
+  });
+
+  it("the SDK's HTTP backend sends the caller's active trace context with trigger and batchTrigger", async () => {
+    const engine = await startTestEngine("otel_http_sdk", { tasks: [overHttp], http: { port: 0 }, secretKey: SECRET });
+    configure({ baseUrl: engine.url!, secretKey: SECRET });
+    try {
+      const caller = trace.getTracer("test").startSpan("http caller");
+      const [single, batch] = await context.with(trace.setSpan(context.active(), caller), () =>
+        Promise.all([overHttp.trigger({}), overHttp.batchTrigger([{ payload: {} }])]));
+      caller.end();
+      for (const runId of [single.id, batch.runs[0]!.id]) {
+        const span = await runSpan(runId);
+        expect([span.spanContext().traceId, parentOf(span)]).toEqual([caller.spanContext().traceId, caller.spanContext().spanId]);
+      }
+    } finally {
+      await disconnect();
+      configure({ databaseUrl: TEST_DATABASE_URL });
+    }
+  });
+});
+
 describe("with @opentelemetry/api but no tracer provider registered", () => {
   it("makes no tracing for an execution, which then takes the untraced path of every io call", async () => {
-    const { loadOtelApi } = await import("../engine/tracing/otel-api.ts");
+    const { loadOtelApi } = await import("../sdk/tracing/otel-api.ts");
     const { RunTracing } = await import("../engine/tracing/run-tracing.ts");
     expect(await loadOtelApi()).not.toBeNull();
     const run = { id: "run_1", task_id: "t", task_version: "1", attempts: 1, trace_context: null };
@@ -176,9 +225,9 @@ describe("without @opentelemetry/api", () => {
       throw new Error("Cannot find package '@opentelemetry/api'");
     });
     try {
-      const { loadOtelApi } = await import("../engine/tracing/otel-api.ts");
+      const { loadOtelApi } = await import("../sdk/tracing/otel-api.ts");
       const { RunTracing } = await import("../engine/tracing/run-tracing.ts");
-      const { callerTraceContext } = await import("../engine/tracing/trace-context.ts");
+      const { callerTraceContext } = await import("../sdk/tracing/trace-context.ts");
       expect(await loadOtelApi()).toBeNull();
       const caller = trace.getTracer("test").startSpan("caller");
       context.with(trace.setSpan(context.active(), caller), () => expect(callerTraceContext()).toBeNull());

@@ -9,7 +9,7 @@ import { channelsOf, Listener } from "../notify/listener.ts";
 import { resolveOptions, type ResolvedOptions } from "../options.ts";
 import { lazyJobSender } from "./lazy-jobs.ts";
 import { Service } from "../runs-api.ts";
-import { loadOtelApi } from "../tracing/otel-api.ts";
+import { loadOtelApi } from "../../sdk/tracing/otel-api.ts";
 
 /** Enough for a web backend's triggers and reads; a burst of triggers shares one transaction anyway. */
 const POOL_SIZE = 5;

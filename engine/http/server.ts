@@ -30,6 +30,7 @@ import { bulkRoutes } from "./bulk-routes.ts";
 import { purgeRoutes } from "./purge-routes.ts";
 import { repairRoutes } from "./repair-routes.ts";
 import { auditRoutes } from "./audit-routes.ts";
+import { triggerTrace } from "./trace-headers.ts";
 
 type Env = { Variables: { access: Access } };
 
@@ -235,14 +236,15 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
     const taskId = c.req.param("id");
     if (access.kind === "public") return c.json(await publicTrigger(access, taskId, await readBody(c, triggerBody), { service, signer: requireSigner(), triggerOf }));
     const body = await readBody(c, triggerBody);
-    const { id, isCached } = await service.trigger(triggerOf(taskId)(body));
+    const { id, isCached } = await service.trigger({ ...triggerOf(taskId)(body), ...triggerTrace(c) });
     return c.json({ id, isCached });
   });
   app.post("/api/tasks/:id/batch", async (c) => {
     requireFull(c.get("access"), "Triggering a task");
     const { items, idempotencyKey } = await readBody(c, batchTriggerBody);
     const trigger = triggerOf(c.req.param("id"));
-    return c.json(await service.triggerBatch(items.map(trigger), idempotencyKey === undefined ? {} : { idempotencyKey }));
+    const trace = triggerTrace(c);
+    return c.json(await service.triggerBatch(items.map((item) => ({ ...trigger(item), ...trace })), idempotencyKey === undefined ? {} : { idempotencyKey }));
   });
 
   const requireSigner = (): TokenSigner => {

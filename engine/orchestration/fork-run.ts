@@ -1,4 +1,4 @@
-import { callerTraceContext } from "../tracing/trace-context.ts";
+import { callerTraceContext } from "../../sdk/tracing/trace-context.ts";
 import type pg from "pg";
 import { InvalidPayloadError } from "../../sdk/errors.ts";
 import type { Metadata } from "../../sdk/types.ts";

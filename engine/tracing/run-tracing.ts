@@ -1,7 +1,7 @@
 import type { Context, Span, Tracer } from "@opentelemetry/api";
-import { otelApi, type OtelApi } from "./otel-api.ts";
+import { otelApi, type OtelApi } from "../../sdk/tracing/otel-api.ts";
 import type { IoTracing } from "./io-tracing.ts";
-import type { TraceContext } from "./trace-context.ts";
+import type { TraceContext } from "../../sdk/tracing/trace-context.ts";
 
 const TRACER_NAME = "durably";
 

@@ -10,6 +10,8 @@ import { waitpointCalls } from "./waitpoints.ts";
 import { bulkCalls } from "./bulk.ts";
 import { purgeCalls } from "./purge.ts";
 import { auditCalls } from "./audit.ts";
+import { loadOtelApi } from "../tracing/otel-api.ts";
+import { callerTraceContext } from "../tracing/trace-context.ts";
 import { eventFromWire, runFromWire, scheduleFromWire, statusesFromWire, type WireEvent, type WireRun, type WireSchedule, type WireStatuses } from "./wire-types.ts";
 
 /** How long a poll waits before reading again when the engine has no stream to spare (429). */
@@ -23,7 +25,16 @@ const BUSY_WAIT_MS = 1_000;
 export function httpBackend(options: HttpOptions): Backend {
   const http = engineHttp(options);
   const id = encodeURIComponent;
-  const post = <T>(path: string, body: unknown, subject: { runId?: string; taskId?: string } = {}) => http.json<T>("POST", path, { body, subject });
+  const post = <T>(path: string, body: unknown, subject: { runId?: string; taskId?: string } = {}, headers?: Record<string, string>) =>
+    http.json<T>("POST", path, { body, subject, headers });
+  /**
+   * A trigger carries the caller's trace context as `traceparent` / `tracestate` headers, which the
+   * engine stores with the run, as a direct backend does (docs/observability.md).
+   */
+  const traceHeaders = async () => {
+    await loadOtelApi();
+    return callerTraceContext() ?? undefined;
+  };
   const runAction = (runId: string, action: string, body: unknown = {}) => post<{ id: string }>(`/api/runs/${id(runId)}/${action}`, body, { runId });
 
   const retrieveRun = async (runId: string) => runFromWire(await http.json<WireRun>("GET", `/api/runs/${id(runId)}`, { subject: { runId } }));
@@ -33,13 +44,14 @@ export function httpBackend(options: HttpOptions): Backend {
     if (!first) throw new InvalidPayloadError("A batch needs at least one item");
     if (requests.some((r) => r.taskId !== first.taskId)) throw new InvalidPayloadError("A batch sent over HTTP holds runs of one task");
     const items = requests.map((r) => ({ payload: r.payload, ...(r.options ? { options: r.options } : {}) }));
-    return post<{ batchId: string; runs: { id: string; isCached: boolean }[] }>(`/api/tasks/${id(first.taskId)}/batch`, { items, ...options }, { taskId: first.taskId });
+    return post<{ batchId: string; runs: { id: string; isCached: boolean }[] }>(
+      `/api/tasks/${id(first.taskId)}/batch`, { items, ...options }, { taskId: first.taskId }, await traceHeaders());
   };
 
   return {
     async trigger(request) {
       const body = { payload: request.payload, ...(request.options ? { options: request.options } : {}) };
-      return post<{ id: string; isCached: boolean }>(`/api/tasks/${id(request.taskId)}/trigger`, body, { taskId: request.taskId });
+      return post<{ id: string; isCached: boolean }>(`/api/tasks/${id(request.taskId)}/trigger`, body, { taskId: request.taskId }, await traceHeaders());
     },
     batchTrigger: async (requests) => (requests.length === 0 ? [] : (await triggerBatch(requests)).runs),
     triggerBatch,

@@ -8,7 +8,8 @@ export interface HttpOptions {
 
 /** An engine's HTTP API (docs/http-api.md) through `fetch`: JSON in and out, errors as DurablyErrors. */
 export interface EngineHttp {
-  json<T>(method: "GET" | "POST" | "DELETE", path: string, options?: { body?: unknown; subject?: RequestSubject }): Promise<T>;
+  /** `headers`: more request headers (a trigger's W3C trace context). */
+  json<T>(method: "GET" | "POST" | "DELETE", path: string, options?: { body?: unknown; subject?: RequestSubject; headers?: Record<string, string> | undefined }): Promise<T>;
   /** A route that answers with text (a CSV export); its errors come as JSON. */
   text(path: string, options?: { subject?: RequestSubject }): Promise<string>;
   /** The body of an SSE route, open until the server ends it or `signal` aborts. */
@@ -29,10 +30,13 @@ export function engineHttp(options: HttpOptions): EngineHttp {
   };
 
   return {
-    async json<T>(method: "GET" | "POST" | "DELETE", path: string, { body, subject = {} }: { body?: unknown; subject?: RequestSubject } = {}): Promise<T> {
+    async json<T>(
+      method: "GET" | "POST" | "DELETE", path: string,
+      { body, subject = {}, headers }: { body?: unknown; subject?: RequestSubject; headers?: Record<string, string> | undefined } = {},
+    ): Promise<T> {
       const response = await send(path, {
         method,
-        headers: { ...auth, accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        headers: { ...headers, ...auth, accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       const text = await response.text();

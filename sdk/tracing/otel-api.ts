@@ -7,7 +7,7 @@ let loading: Promise<typeof OtelApi | null> | undefined;
 
 /**
  * `@opentelemetry/api` is an optional peer dependency: imported once, on demand, so durably runs
- * without it (null). The engine and a direct backend await this before their first trigger.
+ * without it (null). The engine and both backends await this before their first trigger.
  */
 export function loadOtelApi(): Promise<typeof OtelApi | null> {
   return (loading ??= import("@opentelemetry/api").then(
