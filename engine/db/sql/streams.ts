@@ -30,7 +30,8 @@ export function streamStatements(s: string) {
 
   return {
     /**
-     * Appends chunks of any runs and streams in one statement: $1 run ids, $2 keys, $3 step seqs,
+     * Appends chunks of any runs and streams in one statement (a PL/pgSQL function, migration
+     * 38, so that it is planned once per connection, not on every execution): $1 run ids, $2 keys, $3 step seqs,
      * $4 attempt tokens, $5 places, $6 JSON texts, $7 the byte limit per stream, $8 the channel,
      * $9 a number per (run id, key) pair in the batch, to number each stream's chunks without
      * sorting text. Returns `streams`: `[stream no, last index, chunks stored, resets]` for each
@@ -40,37 +41,7 @@ export function streamStatements(s: string) {
      * run, on `stream_chunks_place` (an ON CONFLICT clause would cost every chunk a speculative
      * insertion: a third of the statement).
      */
-    append: `
-      WITH input AS (
-        SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::int[], $6::text[], $9::int[]) WITH ORDINALITY
-          AS i(run_id, key, step_seq, attempt_token, n, data, stream_no, ord)
-      ),
-      fresh AS (
-        SELECT i.*, row_number() OVER (PARTITION BY i.stream_no ORDER BY i.ord) AS k FROM input i
-        -- A probe of the place index per chunk: an anti-join would read the whole table.
-        LEFT JOIN LATERAL (
-          SELECT true AS taken FROM ${s}.stream_chunks c
-          WHERE c.run_id = i.run_id AND c.step_seq = i.step_seq AND c.attempt_token = i.attempt_token AND c.n = i.n LIMIT 1
-        ) p ON true
-        WHERE p.taken IS NULL
-      ),
-      totals AS (SELECT run_id, key, min(stream_no) AS stream_no, count(*) AS k, sum(octet_length(data)) AS b FROM fresh GROUP BY run_id, key),
-      streams AS (
-        INSERT INTO ${s}.run_streams AS st (run_id, key, last_index, chunks, bytes, max_bytes)
-        SELECT run_id, key, k, k, b, $7 FROM totals
-        ON CONFLICT (run_id, key) DO UPDATE SET last_index = st.last_index + excluded.last_index, chunks = st.chunks + excluded.chunks,
-          bytes = st.bytes + excluded.bytes, max_bytes = excluded.max_bytes, updated_at = now()
-        RETURNING st.run_id, st.key, st.last_index, st.resets
-      ),
-      stored AS (
-        INSERT INTO ${s}.stream_chunks (run_id, key, chunk_index, step_seq, attempt_token, n, data)
-        SELECT f.run_id, f.key, st.last_index - t.k + f.k, f.step_seq, f.attempt_token, f.n, f.data
-        FROM fresh f JOIN totals t USING (run_id, key) JOIN streams st USING (run_id, key)
-      ),
-      ${notifyStreams("streams", "$8")}
-      SELECT (SELECT count(*) FROM notified) AS sent,
-        (SELECT coalesce(json_agg(json_build_array(t.stream_no, st.last_index, t.k, st.resets)), '[]') FROM totals t JOIN streams st USING (run_id, key)
-        ) AS streams`,
+    append: `SELECT ${s}.append_stream_chunks($1, $2, $3, $4, $5, $6, $7, $8, $9) AS streams`,
 
     /** The chunks of one failed step attempt: $1 run id, $2 step seq, $3 attempt token, $4 channel. */
     supersedeAttempt: supersede("c.step_seq = $2 AND c.attempt_token = $3", "$4"),
