@@ -9,6 +9,7 @@ import { keyedId, newId } from "./ids.ts";
 import { cancelRun } from "./orchestration/cancel-run.ts";
 import { forkRun } from "./orchestration/fork-run.ts";
 import { debounceRun } from "./orchestration/debounce-run.ts";
+import { RunAnnouncements } from "./orchestration/announce-runs.ts";
 import { checkId, insertReadyRuns, insertRun, insertRunsWithoutKeys, prepareTrigger, type PendingJob, type RunInsert } from "./orchestration/insert-run.ts";
 import { Schedules, type SchedulesDeps } from "./schedules/schedules.ts";
 import { followRun, followRuns, type FollowDeps } from "./notify/follow-run.ts";
@@ -75,6 +76,7 @@ export class Service implements Backend {
   readonly streams: StreamReads;
   readonly bulk: BulkActions;
   readonly #triggers: Batcher<TriggerRequest, { id: string; isCached: boolean }>;
+  readonly #announcements: RunAnnouncements;
   #waiters: Promise<RunWaiters> | undefined;
   #feeds: RunFeeds | undefined;
 
@@ -88,6 +90,7 @@ export class Service implements Backend {
     this.streams = new StreamReads(deps);
     this.bulk = new BulkActions(deps);
     this.#triggers = new Batcher((requests) => this.#insertTriggers(requests), { maxBatch: 100, concurrency: 2 });
+    this.#announcements = new RunAnnouncements(deps.db, deps.sql, deps.channels);
   }
 
   /** Triggers made together (a burst of requests) share one transaction and commit. */
@@ -107,7 +110,7 @@ export class Service implements Backend {
       const version = request.taskVersion ?? (await this.#latestVersion(request.taskId));
       prepared.push(prepareTrigger(request, version, this.deps));
     }
-    const ready = batchId === undefined ? await insertReadyRuns(this.deps, prepared) : undefined;
+    const ready = batchId === undefined ? await insertReadyRuns(this.deps, prepared, this.#announcements) : undefined;
     if (ready) return ready.map((id) => ({ id, isCached: false }));
     return this.deps.db.transaction(async (client) => {
       const results: { id: string; isCached: boolean }[] = new Array(prepared.length);

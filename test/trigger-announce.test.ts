@@ -8,6 +8,9 @@ import { startTestEngine } from "./helpers/engine.ts";
 import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
 import { until } from "./helpers/until.ts";
 import { partsOf, serviceOf } from "../engine/internal.ts";
+import { Database } from "../engine/db/database.ts";
+import { createLogger } from "../engine/logger.ts";
+import { RunAnnouncements } from "../engine/orchestration/announce-runs.ts";
 
 const clients: pg.Client[] = [];
 const schemas: string[] = [];
@@ -78,5 +81,27 @@ describe("triggering a run that can start at once", () => {
     await partsOf(engine).listener.stop();
     const run = await finished((await quick.trigger({})).id);
     expect(run.output).toBe("ran");
+  });
+
+  // A caller triggering one run after another would otherwise pay a statement per trigger.
+  it("announces runs triggered one after another together when they wake no worker", async () => {
+    const schema = uniqueSchema("trigger_gathered");
+    schemas.push(schema);
+    await migrate(await connect(), schema);
+    const heard = await listenTo(schema);
+    const db = new Database(TEST_DATABASE_URL, 2, createLogger("error"));
+    try {
+      const channels = channelsOf(schema);
+      const announcements = new RunAnnouncements(db, buildStatements(schema), channels);
+      announcements.announce([{ id: "run_a", revision: "1" }], false);
+      announcements.announce([{ id: "run_b", revision: "1" }], false);
+      await until(async () => (heard.length > 0 ? true : undefined), 5_000);
+      // Notifications arrive in commit order: once the marker is heard, nothing else is coming.
+      await db.query("SELECT pg_notify($1, 'marker')", [channels.run]);
+      await until(async () => (heard.some((n) => n.payload === "marker") ? true : undefined), 5_000);
+      expect(heard).toEqual([{ channel: channels.run, payload: "run_a:1,run_b:1" }, { channel: channels.run, payload: "marker" }]);
+    } finally {
+      await db.end();
+    }
   });
 });

@@ -18,7 +18,8 @@ export interface PendingJob {
   startAfter: Date | undefined;
 }
 import { checkMetadata, encode, hasLoneSurrogate, type Stored } from "../serialize.ts";
-import { runChangesPayload, type Channels } from "../notify/listener.ts";
+import type { Channels } from "../notify/listener.ts";
+import type { RunAnnouncements } from "./announce-runs.ts";
 
 const MAX_TAGS = 10;
 export const MAX_ID_LENGTH = 256;
@@ -157,7 +158,7 @@ export async function insertRunsWithoutKeys(deps: InsertDeps, client: pg.PoolCli
  * take start executing in it (`LocalStarts`). Undefined, with nothing inserted, when some run turns
  * out to need a job after all (its task has a concurrency limit).
  */
-export async function insertReadyRuns(deps: InsertDeps, runs: RunInsert[]): Promise<string[] | undefined> {
+export async function insertReadyRuns(deps: InsertDeps, runs: RunInsert[], announcements: RunAnnouncements): Promise<string[] | undefined> {
   if (!runs.every(needsNoJob)) return undefined;
   const local = deps.localStarts;
   const mine = runs.map((run) => local?.taskIds.has(run.taskId) === true);
@@ -177,22 +178,8 @@ export async function insertReadyRuns(deps: InsertDeps, runs: RunInsert[]): Prom
   deps.localStarts?.started(reserved, inserted.flatMap((run) => (run.started ? [claimedFromJson(run.started)] : [])), othersReady);
   if (inserted.length === 0) return undefined;
   if (inserted.length !== rows.length) throw new Error(`inserted ${inserted.length} of ${rows.length} runs`);
-  announce(deps, inserted, othersReady);
+  announcements.announce(inserted, othersReady);
   return rows.map((r) => r.id);
-}
-
-/**
- * Tells live views about runs already committed and, when some wait for a worker, wakes the
- * workers, without making the trigger wait for Postgres's notify lock (see `runs.insertReady`). A
- * lost announcement (the process stopping, the connection failing) costs a worker's fallback
- * poll, never a run.
- */
-function announce(deps: InsertDeps, runs: { id: string; revision: string }[], wake: boolean): void {
-  const payloads: string[] = [];
-  for (let i = 0; i < runs.length; i += 100) {
-    payloads.push(runChangesPayload(runs.slice(i, i + 100).map((run) => ({ runId: run.id, revision: Number(run.revision) }))));
-  }
-  deps.db.query(deps.sql.runs.announceRuns, [deps.channels.run, payloads, deps.channels.wake, wake]).catch(() => undefined);
 }
 
 function needsNoJob(run: RunInsert): boolean {
