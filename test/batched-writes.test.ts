@@ -149,7 +149,7 @@ describe("a write that meets a completed entry", () => {
     expect(await writes.write(entry(run, 1))).toBe(true);
     const before = await sql(`SELECT revision, metadata, status FROM "${schema}".runs WHERE id = $1`, [run.id]);
 
-    const stale: JournalItem = { ...entry(run, 1), md: { a: 0 }, md_op: "set", md_key: "a", md_value: 0 };
+    const stale: JournalItem = { ...entry(run, 1), md: true, md_op: "set", md_key: "a", md_value: 0 };
     expect(await writes.write(stale)).toBe(false);
     expect(await writes.write({ ...entry(run, 1), next_status: "WAITING" })).toBe(false);
     // The same lane (ids ending in odd characters): the first write goes alone, the next two together.

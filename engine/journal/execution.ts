@@ -229,8 +229,8 @@ export class Execution implements RunScope {
     // Chained so that the runs row always ends with the latest metadata, whatever the commit order.
     return this.#chainMetadataWrite(() =>
       this.#commit(
-        { seq, kind: "metadata", key: `${op}:${key}`, status: "completed", output: encode(next, "metadata"), attempts: 1, startedAt },
-        { metadata: { metadata: next, op: rowOp, key, value } },
+        { seq, kind: "metadata", key: `${op}:${key}`, status: "completed", attempts: 1, startedAt },
+        { metadata: { op: rowOp, key, value } },
       ),
     );
   }

@@ -4,7 +4,7 @@ import type { Statements } from "../db/sql/index.ts";
 import type { Scheduler } from "../jobs/pg-boss.ts";
 import { onClient, type RunJobReason } from "../jobs/job-sender.ts";
 import type { Stored } from "../serialize.ts";
-import type { ChildRunResult, JournalKind, Metadata, RunStatus, SerializedError } from "../../sdk/types.ts";
+import type { ChildRunResult, JournalKind, RunStatus, SerializedError } from "../../sdk/types.ts";
 import { isFinalRunStatus } from "../../wire/index.ts";
 import { wakeParent } from "../orchestration/wake-parent.ts";
 import { childResults, type ChildRow } from "../orchestration/child-results.ts";
@@ -28,8 +28,8 @@ export interface EntryWrite {
   timeoutMs?: number | undefined;
 }
 
+/** A metadata change, applied by the write to the run's metadata as it is; its entry records what came out. */
 export interface MetadataWrite {
-  metadata: Metadata;
   op: string;
   key: string;
   value: unknown;
@@ -78,7 +78,7 @@ export class Recorder {
     const item = this.#item(entry, null);
     if (extra?.metadata) {
       const m = extra.metadata;
-      Object.assign(item, { md: m.metadata, md_op: m.op, md_key: m.key, md_value: m.value ?? null });
+      Object.assign(item, { md: true, md_op: m.op, md_key: m.key, md_value: m.value ?? null });
     }
     return this.writes.write(item).then((landed) => landed || this.#refused());
   }

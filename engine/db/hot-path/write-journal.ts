@@ -19,7 +19,8 @@ export interface JournalItem {
   next_status: string | null;
   /** A step's timeout; absent for every other entry, so a batch's JSON carries nothing for them. */
   timeout_ms?: number;
-  md?: unknown;
+  /** Set when the write changes the run's metadata (by `md_op` of `md_key` with `md_value`). */
+  md?: true;
   md_op?: string;
   md_key?: string;
   md_value?: unknown;
@@ -55,7 +56,7 @@ export async function writeJournalEntry(
     item.started_at, item.next_status, channel,
   ];
   const text = item.md === undefined ? sql.journal.writeOne : sql.journal.writeOneWithMetadata;
-  if (item.md !== undefined) values.push(jsonParam(item.md), item.md_op, item.md_key, jsonParam(item.md_value));
+  if (item.md !== undefined) values.push(item.md, item.md_op, item.md_key, jsonParam(item.md_value));
   values.push(followed, item.timeout_ms ?? null);
   const result = await db.query<Landed>(text, values, on).catch((error: { code?: string }) => {
     // A batch meeting a completed entry fails as a whole; the batcher then sends its writes one
