@@ -77,6 +77,11 @@ export class Service implements Backend {
   readonly bulk: BulkActions;
   readonly #triggers: Batcher<TriggerRequest, { id: string; isCached: boolean }>;
   readonly #announcements: RunAnnouncements;
+  /**
+   * Reads of whole runs made together (a caller's polls, woken by their runs' ends) share one
+   * statement: a backend awaiting a thousand results made a thousand round trips.
+   */
+  readonly #reads: Batcher<string, RunReadRow | undefined>;
   #waiters: Promise<RunWaiters> | undefined;
   #feeds: RunFeeds | undefined;
 
@@ -91,6 +96,7 @@ export class Service implements Backend {
     this.bulk = new BulkActions(deps);
     this.#triggers = new Batcher((requests) => this.#insertTriggers(requests), { maxBatch: 100, concurrency: 2 });
     this.#announcements = new RunAnnouncements(deps.db, deps.sql, deps.channels);
+    this.#reads = new Batcher((ids) => this.#readRuns(ids), { maxBatch: 100, concurrency: 2 });
   }
 
   /** Triggers made together (a burst of requests) share one transaction and commit. */
@@ -490,9 +496,15 @@ export class Service implements Backend {
 
   async #runRow(id: string): Promise<RunReadRow> {
     checkId(id, "run id");
-    const { rows } = await this.deps.db.query<RunReadRow>(this.deps.sql.runs.get, [id]);
-    if (!rows[0]) throw new RunNotFoundError(id);
-    return rows[0];
+    const row = await this.#reads.run(id);
+    if (!row) throw new RunNotFoundError(id);
+    return row;
+  }
+
+  async #readRuns(ids: string[]): Promise<(RunReadRow | undefined)[]> {
+    const { rows } = await this.deps.db.query<RunReadRow>(this.deps.sql.runs.getMany, [ids]);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id));
   }
 
   async #latestVersion(taskId: string): Promise<string> {

@@ -125,8 +125,30 @@ describe("waiting for runs", () => {
     const query = vi.spyOn(db, "query");
     try {
       await expect(serviceOf(engine).pollRun(id, 10_000)).resolves.toMatchObject({ status: "SUCCESS" });
-      const reads = query.mock.calls.filter(([text, values]) => (text === sql.runs.get || text === sql.runs.state) && values?.[0] === id);
+      const reads = query.mock.calls.filter(([text, values]) =>
+        (text === sql.runs.getMany && (values?.[0] as string[]).includes(id)) || (text === sql.runs.state && values?.[0] === id));
       expect(reads).toHaveLength(2);
+    } finally {
+      query.mockRestore();
+    }
+  });
+
+  it("runs.poll calls made together read their runs in one statement, not one each", async () => {
+    const quick = task({ id: "read-together", run: async () => "done" });
+    const engine = await startTestEngine("waiters_together", { tasks: [quick] });
+    const { db, sql: statements } = partsOf(engine);
+    const ids = (await Promise.all(Array.from({ length: 20 }, () => quick.trigger({})))).map((handle) => handle.id);
+    await until(async () => {
+      const [{ done }] = await sql<{ done: number }>(`SELECT count(*)::int AS done FROM "${engine.options.schema}".runs WHERE status = 'SUCCESS'`);
+      return done === ids.length ? true : undefined;
+    }, 20_000);
+    const query = vi.spyOn(db, "query");
+    try {
+      const runs = await Promise.all(ids.map((id) => serviceOf(engine).pollRun(id, 10_000)));
+      expect(runs.map((run) => run.id)).toEqual(ids);
+      const reads = query.mock.calls.filter(([text]) => text === statements.runs.get || text === statements.runs.getMany);
+      // The first two go at once (two statements may be in flight), the other eighteen together.
+      expect(reads.length).toBeLessThanOrEqual(3);
     } finally {
       query.mockRestore();
     }

@@ -358,6 +358,11 @@ export function runStatements(s: string) {
       SELECT r.*, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name, ${runWait(s, "r")}
       FROM ${s}.runs r WHERE r.id = $1`,
 
+    /** `get` of the runs $1, in no particular order: reads made together (polls waking at once) share one statement. */
+    getMany: `
+      SELECT r.*, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name, ${runWait(s, "r")}
+      FROM ${s}.runs r WHERE r.id = ANY($1::text[])`,
+
     state: `SELECT status, lease FROM ${s}.runs WHERE id = $1`,
 
     /**
