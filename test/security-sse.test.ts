@@ -128,10 +128,12 @@ describe("streams carried on a run's connection", () => {
       const { id: b } = await held.task.trigger(null, { tags: ["b"] });
       const token = encodeURIComponent(await auth.createPublicToken({ scopes: { read: { runs: [a] } } }));
       const url = (run: string, query: string) => `${engine.url}/api/runs/${run}/stream?${query}&token=${token}`;
-      const mine = await open(url(a, "streams=out,default"), "");
-      expect(mine.status).toBe(200);
-      mine.close();
-      for (const query of ["streams=out", "streams=out&run=0", "streams=out&run=0&lastEventId=_0.0"]) {
+      for (const query of ["streams=out,default", "streams=*"]) {
+        const mine = await open(url(a, query), "");
+        expect(mine.status).toBe(200);
+        mine.close();
+      }
+      for (const query of ["streams=out", "streams=out&run=0", "streams=out&run=0&lastEventId=_0.0", "streams=*", "streams=*&run=0&lastEventId=~out=0.1"]) {
         const other = await open(url(b, query), "");
         expect(other.refusal).toMatchObject({ status: 403, body: { error: { code: "FORBIDDEN" } } });
       }

@@ -8,58 +8,89 @@ import type { SseStream } from "./sse.ts";
 /** Streams one run connection carries at most: each is a read per change, and their positions go in every event id. */
 export const MAX_CARRIED_STREAMS = 32;
 
+/**
+ * What a run connection carries besides the run: the streams `?streams=a,b` names, in its order,
+ * or (`?streams=*`) every stream of the run, each from when it appears.
+ */
+export type CarriedKeys = { all: false; keys: string[] } | { all: true };
+
+export const NO_STREAMS: CarriedKeys = { all: false, keys: [] };
+
 /** Where a run connection resumes: its run's changes (an id of `run-stream.ts`) and each carried stream. */
 export interface RunResume {
   run: number;
-  /** One per key of `?streams=`, in its order. */
-  streams: StreamCursor[];
+  /** Each carried stream's position, by key; a stream missing starts at its first chunk. */
+  streams: Map<string, StreamCursor>;
 }
 
-/** `?streams=a,b`: the keys a run connection carries besides the run, once each, in the order given. */
-export function parseCarriedKeys(raw: string | undefined): string[] {
-  if (raw === undefined || raw === "") return [];
+/** `?streams=a,b` (once each, in the order given) or `?streams=*`. */
+export function parseCarriedKeys(raw: string | undefined): CarriedKeys {
+  if (raw === undefined || raw === "") return NO_STREAMS;
+  if (raw === "*") return { all: true };
   const keys = [...new Set(raw.split(","))];
   if (keys.length > MAX_CARRIED_STREAMS) {
     throw new HttpError(400, "INVALID_REQUEST", `A run's stream carries at most ${MAX_CARRIED_STREAMS} streams; ${keys.length} were asked for`);
   }
-  return keys.map(checkStreamKey);
+  return { all: false, keys: keys.map(checkStreamKey) };
 }
 
 const POSITION = /^(\d{1,9})\.(\d{1,15})$/;
+const KEYED_POSITION = /^([A-Za-z0-9_.:-]{1,100})=(\d{1,9})\.(\d{1,15})$/;
 
 /**
- * A connection that carries streams gives each event the id `<run>_<resets>.<index>_…`: the
- * run's position (a `2R`/`2R+1` id of `run-stream.ts`), then each stream's, in the order of
- * `?streams=`, as they stand once the event is taken. The last id a client holds is so where
- * every part of it resumes, whichever part sent last. The run's part may be left empty (a
- * client that has the streams' positions and only a snapshot of the run): `since` says it then.
- * Positions missing at the end (streams added since) start at the stream's first chunk.
+ * The id of each event on a connection that carries streams holds every position, as they stand
+ * once the event is taken, so the last id a client holds is where every part resumes, whichever
+ * part sent last. It starts with the run's position (a `2R`/`2R+1` id of `run-stream.ts`), which
+ * may be left empty (a client that has the streams' positions and only a snapshot of the run):
+ * `since` says it then.
+ *
+ * - Named streams: `<run>_<resets>.<index>_…`, each stream's position in the order of
+ *   `?streams=`; positions missing at the end (streams added since) start at the first chunk.
+ * - Every stream (`*`): `<run>~<key>=<resets>.<index>~…`, keyed, since the streams are found
+ *   as they appear and their order could differ between two connections (two appends committing
+ *   in another order than they started). Keys hold no `~` or `=`. A stream still at `0.0` is left
+ *   out, as is any stream the client has not seen yet: both start at their first chunk.
  */
 export function parseRunResume(
-  header: string | undefined, query: { lastEventId?: string; since?: string }, keyCount: number,
+  header: string | undefined, query: { lastEventId?: string; since?: string }, carried: CarriedKeys = NO_STREAMS,
 ): RunResume {
-  const [runPart, ...positions] = (header ?? query.lastEventId ?? "").split("_");
-  const streams = Array.from({ length: keyCount }, (_, i): StreamCursor => {
-    const match = POSITION.exec(positions[i] ?? "");
-    return match ? { resets: Number(match[1]), after: Number(match[2]) } : { resets: 0, after: 0 };
-  });
+  const id = header ?? query.lastEventId ?? "";
+  const streams = new Map<string, StreamCursor>();
+  let runPart: string | undefined;
+  if (carried.all) {
+    const [first, ...positions] = id.split("~");
+    runPart = first;
+    for (const part of positions) {
+      const match = KEYED_POSITION.exec(part);
+      if (match && streams.size < MAX_CARRIED_STREAMS) streams.set(match[1]!, { resets: Number(match[2]), after: Number(match[3]) });
+    }
+  } else {
+    const [first, ...positions] = id.split("_");
+    runPart = first;
+    carried.keys.forEach((key, i) => {
+      const match = POSITION.exec(positions[i] ?? "");
+      streams.set(key, match ? { resets: Number(match[1]), after: Number(match[2]) } : { resets: 0, after: 0 });
+    });
+  }
   if (runPart !== undefined && /^\d{1,15}$/.test(runPart)) return { run: Number(runPart), streams };
   if (query.since !== undefined && /^\d{1,15}$/.test(query.since)) return { run: Number(query.since) * 2 + 1, streams };
   return { run: 0, streams };
 }
 
-/** The id of an event on a run connection: the run's position alone, or with every carried stream's. */
-export function connectionId(run: number, streams: readonly StreamCursor[]): string {
+/** The id of an event on a run connection: the run's position alone, or with every carried stream's (`parseRunResume`). */
+export function connectionId(run: number, streams: ReadonlyMap<string, StreamCursor>, all: boolean): string {
   let id = String(run);
-  for (const { resets, after } of streams) id += `_${resets ?? 0}.${after}`;
+  for (const [key, { resets = 0, after }] of streams) {
+    if (!all) id += `_${resets}.${after}`;
+    else if (resets > 0 || after > 0) id += `~${key}=${resets}.${after}`;
+  }
   return id;
 }
 
 export interface CarriedStreamsOptions {
   runId: string;
-  keys: readonly string[];
   /** Each key's position, moved as its events are sent; `idOf` reads them. */
-  positions: StreamCursor[];
+  positions: Map<string, StreamCursor>;
   idOf: () => string;
   reads: StreamReads;
   logger: Logger;
@@ -71,14 +102,48 @@ export interface CarriedStreamsOptions {
 }
 
 /**
- * Follows each carried stream onto the run's connection: `chunk` `{ key, index, data }`,
- * `reset` `{ key, fromIndex, resets }` and `stream-end` (`StreamEnd`), the same events the
- * stream's own route sends, with the key.
+ * Follows carried streams onto the run's connection: `chunk` `{ key, index, data }`, `reset`
+ * `{ key, fromIndex, resets }` and `stream-end` (`StreamEnd`), the same events the stream's own
+ * route sends, with the key.
  */
-export function followCarriedStreams(stream: SseStream, options: CarriedStreamsOptions): void {
-  const { runId, keys, positions, idOf, reads, signal } = options;
-  keys.forEach(async (key, i) => {
-    const position = positions[i]!;
+export class CarriedStreams {
+  readonly #stream: SseStream;
+  readonly #o: CarriedStreamsOptions;
+  readonly #carried = new Set<string>();
+  #ended = 0;
+
+  constructor(stream: SseStream, options: CarriedStreamsOptions) {
+    this.#stream = stream;
+    this.#o = options;
+  }
+
+  /** Streams carried, ended or not. */
+  get size(): number {
+    return this.#carried.size;
+  }
+
+  /** Whether every stream carried was sent to its end. */
+  get allEnded(): boolean {
+    return this.#ended === this.#carried.size;
+  }
+
+  has(key: string): boolean {
+    return this.#carried.has(key);
+  }
+
+  /** Carries `key` from its position in `positions` (its first chunk when it has none). */
+  carry(key: string): void {
+    if (this.#carried.has(key)) return;
+    this.#carried.add(key);
+    const { positions } = this.#o;
+    let position = positions.get(key);
+    if (!position) positions.set(key, (position = { resets: 0, after: 0 }));
+    void this.#follow(key, position);
+  }
+
+  async #follow(key: string, position: StreamCursor): Promise<void> {
+    const { runId, idOf, reads, signal } = this.#o;
+    const stream = this.#stream;
     const keyText = JSON.stringify(key);
     try {
       for await (const event of reads.follow(runId, key, position, signal)) {
@@ -99,13 +164,14 @@ export function followCarriedStreams(stream: SseStream, options: CarriedStreamsO
           const { status, lastIndex } = event;
           const end: StreamEnd = { runId, key, status, lastIndex };
           stream.send({ event: "stream-end", id: idOf(), data: JSON.stringify(end) });
-          options.onEnd(end);
+          this.#ended += 1;
+          this.#o.onEnd(end);
         }
       }
     } catch (error) {
       if (signal.aborted) return;
-      options.logger.warn("stream follower failed", { runId, key, error: (error as Error).message });
-      options.onFail();
+      this.#o.logger.warn("stream follower failed", { runId, key, error: (error as Error).message });
+      this.#o.onFail();
     }
-  });
+  }
 }

@@ -7,7 +7,8 @@ import { journalPush } from "../notify/journal-push.ts";
 import { changedRuns } from "../notify/listener.ts";
 import { withoutServerDetails } from "./public-view.ts";
 import { readRunLogs } from "./run-logs.ts";
-import { connectionId, followCarriedStreams, type RunResume } from "./run-stream-keys.ts";
+import { carryAllStreams } from "./run-stream-all.ts";
+import { CarriedStreams, connectionId, NO_STREAMS, type CarriedKeys, type RunResume } from "./run-stream-keys.ts";
 import { sseResponse } from "./sse.ts";
 import type { StreamLease } from "./stream-slots.ts";
 
@@ -29,7 +30,7 @@ export interface RunStreamOptions {
   /** A log cursor: the run's log lines after it are sent too, as `log` events without ids. */
   logsAfter?: string | undefined;
   /** Streams of the run to carry too (`?streams=`), with `resume.streams` their positions. */
-  keys?: readonly string[] | undefined;
+  carried?: CarriedKeys | undefined;
   /** False (`?run=0`): the streams only, and the run's `end` once they have all ended. */
   runChanges?: boolean | undefined;
 }
@@ -37,18 +38,18 @@ export interface RunStreamOptions {
 const KEEPALIVE_MS = 15_000;
 
 /**
- * A run's changes over SSE, and the streams of `options.keys` with them: one connection for a
+ * A run's changes over SSE, and the streams of `options.carried` with them: one connection for a
  * page that follows the run and its streams. It ends (`end`) once the run has finished and every
  * carried stream was sent to its end.
  */
 export function streamRun(c: Context, parts: EngineParts, runId: string, resume: RunResume, grant: StreamGrant, options: RunStreamOptions = {}): Response {
   const json = jsonFor(grant);
-  const keys = options.keys ?? [];
+  const carriedKeys = options.carried ?? NO_STREAMS;
   const runChanges = options.runChanges ?? true;
   return sseResponse(c, async (stream) => {
     let last = resume.run;
-    const positions = resume.streams.map((position) => ({ ...position }));
-    const idOf = () => connectionId(last, positions);
+    const positions = new Map([...resume.streams].map(([key, position]) => [key, { ...position }]));
+    const idOf = () => connectionId(last, positions, carriedKeys.all);
     let logCursor = runChanges ? options.logsAfter : undefined;
     let dirty = true;
     let flushing: Promise<void> | undefined;
@@ -56,28 +57,46 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, resume:
     let finish: () => void = () => undefined;
     const done = new Promise<void>((resolve) => (finish = resolve));
     const abort = new AbortController();
+    const fail = () => {
+      closed = true;
+      finish();
+    };
 
-    // The run's `end` comes last: after the run's final change and every carried stream's end.
+    // The run's `end` comes last: after the run's final change and every carried stream's end
+    // (with `*`, once a look after the run finished has found every stream it wrote).
     let runEnded: { id: string; status: string } | undefined;
-    let streamsLeft = keys.length;
+    let allFound = !carriedKeys.all;
     const endIfDone = () => {
-      if (closed || streamsLeft > 0 || !runEnded) return;
+      if (closed || !runEnded || !allFound || !carried.allEnded) return;
       stream.send({ event: "end", data: JSON.stringify(runEnded) });
       closed = true;
       finish();
     };
-    followCarriedStreams(stream, {
-      runId, keys, positions, idOf, reads: parts.service.streams, logger: parts.logger, signal: abort.signal,
+    const carried: CarriedStreams = new CarriedStreams(stream, {
+      runId, positions, idOf, reads: parts.service.streams, logger: parts.logger, signal: abort.signal,
       onEnd: (end) => {
-        streamsLeft -= 1;
         if (!runChanges) runEnded = { id: runId, status: end.status };
         endIfDone();
       },
-      onFail: () => {
-        closed = true;
-        finish();
-      },
+      onFail: fail,
     });
+    if (carriedKeys.all) {
+      const stopLooking = carryAllStreams(stream, {
+        parts, runId, carried, positions, idOf, signal: abort.signal,
+        onComplete: (status) => {
+          allFound = true;
+          if (!runChanges) runEnded = { id: runId, status };
+          endIfDone();
+        },
+        onFail: (error) => {
+          parts.logger.warn("run stream failed", { runId, error: error.message });
+          fail();
+        },
+      });
+      abort.signal.addEventListener("abort", stopLooking);
+    } else {
+      for (const key of carriedKeys.keys) carried.carry(key);
+    }
 
     // A metadata entry sent right after the run as of the revision before it is the run's whole
     // change at its revision (metadata, updatedAt = the entry's finishedAt, revision; no io call

@@ -19,7 +19,7 @@ import { HttpError, errorResponse } from "./http-errors.ts";
 import { withoutServerDetails } from "./public-view.ts";
 import { createBodyReader } from "./read-body.ts";
 import { streamAllRuns, streamRun, type StreamGrant } from "./run-stream.ts";
-import { parseCarriedKeys, parseRunResume } from "./run-stream-keys.ts";
+import { parseCarriedKeys, parseRunResume, type CarriedKeys } from "./run-stream-keys.ts";
 import { parseLogQuery, parseLogsAfter, readRunLogs } from "./run-logs.ts";
 import { dashboardFile } from "./static-files.ts";
 import { StreamSlots } from "./stream-slots.ts";
@@ -70,7 +70,7 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
   /** JSON for the caller: a public token never sees server file paths in errors. */
   const reply = (c: Context<Env>, value: unknown) => c.json(c.get("access").kind === "public" ? withoutServerDetails(value) : value);
   const grant = (c: Context<Env>): StreamGrant => ({ lease: streams.open(c.get("access")), publicView: c.get("access").kind === "public" });
-  const resume = (c: Context<Env>, keyCount = 0) => parseRunResume(c.req.header("last-event-id"), c.req.query(), keyCount);
+  const resume = (c: Context<Env>, carried?: CarriedKeys) => parseRunResume(c.req.header("last-event-id"), c.req.query(), carried);
 
   /** A run the caller may read. A public token gets 403 for a missing run too: ids it may not read do not tell whether they exist. */
   const readableRun = async (c: Context<Env>, id: string): Promise<Run> => {
@@ -157,11 +157,11 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
   app.get("/api/runs/:id/stream", async (c) => {
     const logsAfter = parseLogsAfter(c.req.query("logs"));
     // Whoever may read the run may read its streams: the run's check below covers them.
-    const keys = parseCarriedKeys(c.req.query("streams"));
+    const carried = parseCarriedKeys(c.req.query("streams"));
     const runChanges = c.req.query("run") !== "0";
-    if (!runChanges && keys.length === 0) throw new HttpError(400, "INVALID_REQUEST", "run=0 leaves nothing to send without ?streams=");
+    if (!runChanges && !carried.all && carried.keys.length === 0) throw new HttpError(400, "INVALID_REQUEST", "run=0 leaves nothing to send without ?streams=");
     const run = await readableRun(c, c.req.param("id"));
-    return streamRun(c, parts, run.id, resume(c, keys.length), grant(c), { logsAfter, keys, runChanges });
+    return streamRun(c, parts, run.id, resume(c, carried), grant(c), { logsAfter, carried, runChanges });
   });
   streamRoutes(app, parts, readableRun, grant);
   for (const action of ["retry", "replay", "cancel"] as const) {

@@ -58,6 +58,15 @@ export function streamStatements(s: string) {
       WHERE run_id = $1 ORDER BY created_at, key`,
 
     /**
+     * A run's status and its streams' keys, in the order they were first appended to, in one
+     * snapshot: a run finishes only once its appends are stored, so with a final status every
+     * key is there. No row: no such run.
+     */
+    keysOf: `
+      SELECT r.status, coalesce((SELECT array_agg(st.key ORDER BY st.created_at, st.key) FROM ${s}.run_streams st WHERE st.run_id = r.id), '{}') AS keys
+      FROM ${s}.runs r WHERE r.id = $1`,
+
+    /**
      * One read of a stream, in one snapshot with its run: $1 run id, $2 key, $3 the index read up
      * to, $4 the most chunks, $5 the resets the reader has seen (null: it has seen them all).
      * `reset_from` is the first index superseded since then; the chunks start after it when it is

@@ -1,0 +1,90 @@
+import { RunNotFoundError } from "../../sdk/errors.ts";
+import type { RunStatus } from "../../sdk/types.ts";
+import { isFinalRunStatus, type FinalRunStatus } from "../../wire/index.ts";
+import type { EngineParts } from "../parts.ts";
+import { MAX_CARRIED_STREAMS, type CarriedStreams } from "./run-stream-keys.ts";
+import type { SseStream } from "./sse.ts";
+
+/** Looked at again this often even when nothing was heard, in case a notification was lost (as stream followers do). */
+const SAFETY_LOOK_MS = 5_000;
+
+export interface AllStreamsOptions {
+  parts: EngineParts;
+  runId: string;
+  carried: CarriedStreams;
+  /** Each carried stream's position: those of the resume point are carried first. */
+  positions: Map<string, unknown>;
+  idOf: () => string;
+  signal: AbortSignal;
+  /** The run has finished and every stream it wrote is carried. */
+  onComplete: (status: FinalRunStatus) => void;
+  onFail: (error: Error) => void;
+}
+
+/**
+ * `?streams=*`: every stream of the run, announced (`stream` `{ key }`) and carried from when
+ * the connection first sees it: those the resume point names (carried before, by the connection
+ * the client had), then the run's others in the order they were first appended to, then each new
+ * one once its first chunks have committed (the stream channel's notification names the run).
+ * Once the run has finished, one more look finds every stream it wrote. At most
+ * `MAX_CARRIED_STREAMS`, the first found. Returns what stops it.
+ */
+export function carryAllStreams(stream: SseStream, options: AllStreamsOptions): () => void {
+  const { parts, runId, carried, positions, idOf, signal } = options;
+  let resumed: string[] | undefined = [...positions.keys()];
+  let dirty = true;
+  let looking: Promise<void> | undefined;
+  let complete = false;
+
+  const announce = (key: string) => {
+    if (carried.has(key) || carried.size >= MAX_CARRIED_STREAMS) return;
+    stream.send({ event: "stream", id: idOf(), data: JSON.stringify({ key }) });
+    carried.carry(key);
+  };
+  const look = async () => {
+    while (dirty && !complete && !signal.aborted) {
+      dirty = false;
+      const { rows } = await parts.db.query<{ status: RunStatus; keys: string[] }>(parts.sql.streams.keysOf, [runId]);
+      if (!rows[0]) throw new RunNotFoundError(runId);
+      if (signal.aborted) return;
+      const { status, keys } = rows[0];
+      if (resumed) {
+        // A resume point naming a stream the run does not have (a made-up id) carries nothing of it.
+        const listed = new Set(keys);
+        for (const key of resumed) if (!listed.has(key)) positions.delete(key);
+        for (const key of resumed) if (listed.has(key)) announce(key);
+        resumed = undefined;
+      }
+      for (const key of keys) announce(key);
+      if (isFinalRunStatus(status)) {
+        complete = true;
+        options.onComplete(status);
+      }
+    }
+  };
+  const kick = () => {
+    if (complete || signal.aborted) return;
+    dirty = true;
+    looking ??= look()
+      .catch((error: Error) => {
+        if (!signal.aborted) options.onFail(error);
+      })
+      .finally(() => {
+        looking = undefined;
+        if (dirty && !complete && !signal.aborted) kick();
+      });
+  };
+
+  const offs = [
+    parts.listener.onRun(parts.channels.stream, runId, kick),
+    parts.listener.onRun(parts.channels.run, runId, (change) => change.finished && kick()),
+    // Notifications sent while the listener's connection was down are lost: look again.
+    parts.listener.onReconnect(kick),
+  ];
+  const safety = setInterval(kick, SAFETY_LOOK_MS);
+  kick();
+  return () => {
+    for (const off of offs) off();
+    clearInterval(safety);
+  };
+}

@@ -1,0 +1,167 @@
+// A run's SSE route carrying every stream of the run (`?streams=*`): streams announced as they
+// appear, ids keyed by stream that resume every part of the connection, also from ids taken
+// before some streams existed.
+import { describe, expect, it } from "vitest";
+import { runs, streams, task } from "durably";
+import { startTestEngine } from "./helpers/engine.ts";
+import { readSse, type SseMessage } from "./helpers/sse.ts";
+
+const SECRET = "all-streams-secret-key-0123456789";
+
+const gates = [Promise.withResolvers<void>(), Promise.withResolvers<void>()];
+const growing = task({
+  id: "all-streams-growing",
+  run: async (_: null, { io }) => {
+    await streams.append("a", "a1");
+    await io.createStatus("first", { label: "first", state: "loading" });
+    await gates[0]!.promise;
+    await streams.append("b.rows", { n: 1 });
+    await streams.append("a", "a2");
+    // The first attempt's chunk is superseded: a reader that had it gets a reset.
+    await io.runTask("step", async ({ attempt }) => {
+      await streams.append("c_out", `c-try${attempt}`);
+      if (attempt === 1) throw new Error("superseded");
+    }, { retry: { maxAttempts: 2, minTimeoutInMs: 10, randomize: false } });
+    await gates[1]!.promise;
+    await streams.pipe("b.rows", [{ n: 2 }, { n: 3 }]).waitUntilComplete();
+    await streams.append("d:last", "d1");
+    await io.createStatus("last", { label: "last", state: "success" });
+    return "ok";
+  },
+});
+
+const quiet = task({
+  id: "all-streams-none",
+  run: async (_: null, { io }) => {
+    await io.createStatus("only", { label: "only", state: "success" });
+    return "ok";
+  },
+});
+
+const data = (m: SseMessage) => JSON.parse(m.data) as Record<string, unknown>;
+
+/**
+ * What a client makes of a connection's events, as the hooks do: each stream's parts (a reset
+ * drops those from its index), each journal entry's last revision, the last run revision. A
+ * chunk at or below one held (sent twice) throws, as does a journal entry sent twice.
+ */
+function follow(messages: SseMessage[]) {
+  const parts: Record<string, { index: number; data: unknown }[]> = {};
+  const journal: Record<number, number> = {};
+  let revision = 0;
+  let run = -1;
+  for (const m of messages) {
+    const d = m.event === "end" || m.event === "message" ? {} : data(m);
+    if (m.event === "chunk") {
+      const list = (parts[d.key as string] ??= []);
+      if ((list.at(-1)?.index ?? 0) >= (d.index as number)) throw new Error(`chunk ${String(d.key)}#${String(d.index)} came twice`);
+      list.push({ index: d.index as number, data: d.data });
+    }
+    if (m.event === "reset") parts[d.key as string] = (parts[d.key as string] ?? []).filter((p) => p.index < (d.fromIndex as number));
+    if (m.event === "journal") {
+      const entry = d.entry as { seq: number; revision: number };
+      if (entry.revision <= revision) throw new Error(`journal entry at revision ${entry.revision} came twice`);
+      journal[entry.seq] = revision = entry.revision;
+    }
+    if (m.event === "run") run = d.revision as number;
+  }
+  const values = Object.fromEntries(Object.entries(parts).map(([key, list]) => [key, list.map((p) => p.data)]));
+  return { values, journal, run };
+}
+
+/** A stream's announcement comes before any other event of it, on every connection. */
+function expectAnnouncedFirst(messages: SseMessage[]) {
+  const announced = new Set<string>();
+  for (const m of messages) {
+    if (m.event === "stream") announced.add(data(m).key as string);
+    if (m.event === "chunk" || m.event === "reset" || m.event === "stream-end") expect(announced.has(data(m).key as string)).toBe(true);
+  }
+}
+
+const UNINTERRUPTED = { "a": ["a1", "a2"], "b.rows": [{ n: 1 }, { n: 2 }, { n: 3 }], "c_out": ["c-try2"], "d:last": ["d1"] };
+
+describe("a run's stream carrying every stream of the run", () => {
+  it("announces each stream as it appears and resumes, from any event's id, even one taken before a stream existed, with exactly the rest", async () => {
+    const engine = await startTestEngine("all_streams", { tasks: [growing], http: { port: 0 }, secretKey: SECRET });
+    const headers = { authorization: `Bearer ${SECRET}` };
+    const { id } = await growing.trigger(null);
+    const url = `${engine.url}/api/runs/${id}/stream?streams=*`;
+
+    // Followed live over three connections, each resuming after the last event of the one before,
+    // while streams appear: "b.rows" and "c_out" after the first cut, "d:last" after the second.
+    const live: SseMessage[] = [];
+    const connections: SseMessage[][] = [];
+    const read = async (stop: (m: SseMessage) => boolean) => {
+      const lastId = live.at(-1)?.id;
+      const { messages } = await readSse(url, { headers: lastId ? { ...headers, "last-event-id": lastId } : headers, stop });
+      connections.push(messages);
+      live.push(...messages);
+    };
+    await read((m) => m.event === "chunk" && data(m).data === "a1");
+    gates[0]!.resolve();
+    await read((m) => m.event === "chunk" && data(m).data === "c-try2");
+    gates[1]!.resolve();
+    await read(() => false);
+    expect(live.at(-1)?.event).toBe("end");
+    for (const messages of connections) expectAnnouncedFirst(messages);
+    expect(connections[0]!.filter((m) => m.event === "stream").map((m) => data(m).key)).toEqual(["a"]);
+    expect(connections[2]!.filter((m) => m.event === "stream").map((m) => data(m).key)).toEqual(expect.arrayContaining(["a", "b.rows", "c_out", "d:last"]));
+    const followed = follow(live);
+    expect(followed.values).toEqual(UNINTERRUPTED);
+    await runs.poll(id, { timeoutMs: 20_000 });
+
+    // Read whole once finished: the streams in the order they started, ids keyed by stream.
+    const { messages: whole } = await readSse(url, { headers });
+    expect(whole.filter((m) => m.event === "stream").map((m) => data(m).key)).toEqual(["a", "b.rows", "c_out", "d:last"]);
+    expectAnnouncedFirst(whole);
+    expect(data(whole.at(-1)!)).toEqual({ id, status: "SUCCESS" });
+    expect(whole.filter((m) => m.event === "stream-end").map((m) => data(m).key).sort()).toEqual(["a", "b.rows", "c_out", "d:last"]);
+    for (const m of whole.slice(0, -1)) expect(m.id).toMatch(/^\d+(~[A-Za-z0-9_.:-]+=\d+\.\d+)*$/);
+    const all = follow(whole);
+    expect(all.values).toEqual(UNINTERRUPTED);
+    expect(followed.journal).toEqual(all.journal);
+    expect(followed.run).toBe(all.run);
+
+    // A connection cut after any event, of the live ones or the whole read, resumes from that
+    // event's id with exactly what the client lacks.
+    for (const transcript of [live, whole]) {
+      for (let cut = 0; cut < transcript.length - 1; cut++) {
+        const { messages: rest } = await readSse(url, { headers: { ...headers, "last-event-id": transcript[cut]!.id! } });
+        expect(rest.at(-1)?.event).toBe("end");
+        expectAnnouncedFirst(rest);
+        const joined = follow([...transcript.slice(0, cut + 1), ...rest]);
+        expect(joined.values).toEqual(UNINTERRUPTED);
+        expect(joined.journal).toEqual(all.journal);
+        expect(joined.run).toBe(all.run);
+      }
+    }
+  });
+
+  it("with run=0 carries every stream only, then the end; a run without streams ends at once; a made-up stream in the id is not carried", async () => {
+    const engine = await startTestEngine("all_streams_only", { tasks: [growing, quiet], http: { port: 0 }, secretKey: SECRET });
+    const headers = { authorization: `Bearer ${SECRET}` };
+    gates[0]!.resolve();
+    gates[1]!.resolve();
+    const { id } = await growing.trigger(null);
+    await runs.poll(id, { timeoutMs: 20_000 });
+    const base = `${engine.url}/api/runs/${id}/stream?streams=*&run=0`;
+    const { messages } = await readSse(base, { headers });
+    expect(new Set(messages.map((m) => m.event))).toEqual(new Set(["stream", "chunk", "stream-end", "end"]));
+    expect(follow(messages).values).toEqual(UNINTERRUPTED);
+    expect(messages.at(-1)?.event).toBe("end");
+
+    // Resumed with the run's part empty: "a" after its first chunk, the others whole; "zz" is no stream of the run.
+    const { messages: rest } = await readSse(`${base}&lastEventId=${encodeURIComponent("~a=0.1~zz=0.4")}`, { headers });
+    expect(follow(rest).values).toEqual({ ...UNINTERRUPTED, a: ["a2"] });
+    expect(rest.filter((m) => m.event === "stream").map((m) => data(m).key)).toEqual(["a", "b.rows", "c_out", "d:last"]);
+    for (const m of rest.slice(0, -1)) expect(m.id).not.toContain("zz");
+
+    const none = await quiet.trigger(null);
+    await runs.poll(none.id, { timeoutMs: 20_000 });
+    const { messages: nothing } = await readSse(`${engine.url}/api/runs/${none.id}/stream?streams=*&run=0`, { headers });
+    expect(nothing.map((m) => m.event)).toEqual(["end"]);
+    const { messages: runOnly } = await readSse(`${engine.url}/api/runs/${none.id}/stream?streams=*`, { headers });
+    expect(runOnly.at(-1)?.event).toBe("end");
+    expect(runOnly.some((m) => m.event === "stream")).toBe(false);
+  });
+});
