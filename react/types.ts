@@ -85,6 +85,16 @@ export interface StreamData {
   end: StreamEnd | null;
 }
 
+/** What the cache holds of every stream of a run (`useRealtimeRunWithStreams`): the keys, in the order the streams appeared. */
+export interface StreamKeys {
+  keys: string[];
+  /** Set once the run finished and every stream had sent its end. */
+  end: boolean;
+}
+
+/** One line a run's code logged, as `GET /api/runs/:id/logs` and the run's stream (`?logs=`) send it. */
+export type RunLogLine = OnTheWire<wire.RunLogLine>;
+
 /** The run as the statuses routes describe it. */
 export interface RunSummary {
   id: string;

@@ -162,6 +162,8 @@ describe("metadata.root", () => {
     const unsubscribe = observers.map((observer) => observer.subscribe(() => undefined));
     await until(async () => (observers.every((o) => o.getCurrentResult().data !== undefined) ? true : undefined), 10_000);
     const stopWatching = live.watchRun(id);
+    // The connection opens once the hooks that mount together have all joined: a microtask later.
+    await Promise.resolve();
     const eventSource = FakeEventSource.all.at(-1)!;
     requests.length = 0;
 

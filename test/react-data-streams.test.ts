@@ -7,8 +7,8 @@ import { auth, streams, task } from "durably";
 import { createLiveUpdates } from "../react/client/live-updates.ts";
 import { createHttpClient, DurablyApiError, type DurablyHttpClient } from "../react/client/http-client.ts";
 import { durablyKeys } from "../react/client/query-keys.ts";
-import type { EventSourceLike } from "../react/client/sse-reader.ts";
 import type { StreamData } from "../react/types.ts";
+import { FetchEventSource } from "./helpers/fetch-event-source.ts";
 import { FakeEventSource as FakeES, makeRun } from "./helpers/react.ts";
 import { startTestEngine } from "./helpers/engine.ts";
 import { until } from "./helpers/until.ts";
@@ -36,14 +36,11 @@ describe("following a run's stream (fake EventSource)", () => {
     const stopA = live.streams.follow(api, "run_1", "ai", noop);
     const stopB = live.streams.follow(api, "run_1", "ai", noop);
     const other = live.streams.follow(api, "run_1", "logs", noop);
-    // The first follower opens the run's connection at once; the next key reopens it, once.
-    expect(FakeES.all.map((es) => es.url)).toEqual(["http://x/api/runs/run_1/stream?streams=ai&run=0&token=tok"]);
+    // Followers joining in one tick open one connection for all of them.
+    expect(FakeES.all).toHaveLength(0);
     await Promise.resolve();
-    expect(FakeES.all.map((es) => es.url)).toEqual([
-      "http://x/api/runs/run_1/stream?streams=ai&run=0&token=tok", "http://x/api/runs/run_1/stream?streams=ai,logs&run=0&token=tok",
-    ]);
-    expect(FakeES.all[0]!.closed).toBe(true);
-    const es = FakeES.all[1]!;
+    expect(FakeES.all.map((es) => es.url)).toEqual(["http://x/api/runs/run_1/stream?streams=ai,logs&run=0&token=tok"]);
+    const es = FakeES.all[0]!;
     es.onopen?.(new Event("open"));
     es.emit("chunk", { key: "ai", index: 1, data: "a" }, "0_0.1_0.0");
     es.emit("chunk", { key: "ai", index: 2, data: "b" }, "0_0.2_0.0");
@@ -57,7 +54,7 @@ describe("following a run's stream (fake EventSource)", () => {
 
     es.onerror?.(new Event("error"));
     vi.advanceTimersByTime(250);
-    const again = FakeES.all[2]!;
+    const again = FakeES.all[1]!;
     expect(again.url).toBe("http://x/api/runs/run_1/stream?streams=ai,logs&run=0&token=tok&lastEventId=_1.4_0.1");
     // A chunk re-sent after the reconnect is not taken twice.
     again.emit("chunk", { key: "ai", index: 4, data: "B" }, "0_1.4_0.1");
@@ -68,8 +65,8 @@ describe("following a run's stream (fake EventSource)", () => {
     queryClient.setQueryData(keys.run("run_1"), makeRun({ revision: 5 }));
     const watch = live.watchRun("run_1");
     await Promise.resolve();
-    const withRun = FakeES.all[3]!;
-    expect(FakeES.all).toHaveLength(4);
+    const withRun = FakeES.all[2]!;
+    expect(FakeES.all).toHaveLength(3);
     expect(withRun.url).toBe("http://x/api/runs/run_1/stream?streams=ai,logs&token=tok&lastEventId=_1.5_0.1&since=5");
     withRun.emit("run", makeRun({ revision: 6, metadata: { n: 1 } }), "13_1.5_0.1");
     withRun.emit("chunk", { key: "logs", index: 2, data: "M" }, "13_1.5_0.2");
@@ -82,20 +79,21 @@ describe("following a run's stream (fake EventSource)", () => {
     await Promise.resolve();
     // Without "ai" now: the run resumes after the last id taken, "logs" after its last chunk.
     expect(withRun.closed).toBe(true);
-    expect(FakeES.all[4]!.url).toBe("http://x/api/runs/run_1/stream?streams=logs&token=tok&lastEventId=13_0.2");
-    FakeES.all[4]!.emit("stream-end", { runId: "run_1", key: "logs", status: "SUCCESS", lastIndex: 2 }, "15_0.2");
-    FakeES.all[4]!.emit("end", { id: "run_1", status: "SUCCESS" });
-    expect(FakeES.all[4]!.closed).toBe(true);
+    expect(FakeES.all[3]!.url).toBe("http://x/api/runs/run_1/stream?streams=logs&token=tok&lastEventId=13_0.2");
+    FakeES.all[3]!.emit("stream-end", { runId: "run_1", key: "logs", status: "SUCCESS", lastIndex: 2 }, "15_0.2");
+    FakeES.all[3]!.emit("end", { id: "run_1", status: "SUCCESS" });
+    expect(FakeES.all[3]!.closed).toBe(true);
     expect(data("run_1", "logs")?.end).toEqual({ runId: "run_1", key: "logs", status: "SUCCESS", lastIndex: 2 });
     watch();
     other();
     // Followed again later: "ai" resumes after what the cache holds; a finished stream is not opened again.
     const stopC = live.streams.follow(api, "run_1", "ai", noop);
     live.streams.follow(api, "run_1", "logs", noop)();
-    expect(FakeES.all).toHaveLength(6);
-    expect(FakeES.all[5]!.url).toBe("http://x/api/runs/run_1/stream?streams=ai&run=0&token=tok&lastEventId=_1.5");
+    await Promise.resolve();
+    expect(FakeES.all).toHaveLength(5);
+    expect(FakeES.all[4]!.url).toBe("http://x/api/runs/run_1/stream?streams=ai&run=0&token=tok&lastEventId=_1.5");
     stopC();
-    expect(FakeES.all[5]!.closed).toBe(true);
+    expect(FakeES.all[4]!.closed).toBe(true);
   });
 
   it("tells its followers when the credential may not read the stream, and stops trying", async () => {
@@ -107,6 +105,7 @@ describe("following a run's stream (fake EventSource)", () => {
     const { live } = harness(api);
     const errors: DurablyApiError[] = [];
     const stop = live.streams.follow(api, "run_1", "ai", (error) => errors.push(error));
+    await Promise.resolve();
     FakeES.all[0]!.onerror?.(new Event("error"));
     await vi.advanceTimersByTimeAsync(10_000);
     expect(errors.map((e) => e.status)).toEqual([403]);
@@ -124,6 +123,7 @@ describe("following a run's stream (fake EventSource)", () => {
     const { live } = harness(api);
     const errors: DurablyApiError[] = [];
     const stopBad = live.streams.follow(api, "run_1", "bad", (error) => errors.push(error));
+    await Promise.resolve();
     FakeES.all[0]!.onerror?.(new Event("error"));
     await vi.advanceTimersByTimeAsync(10_000);
     expect(errors.map((e) => e.status)).toEqual([400]);
@@ -139,55 +139,6 @@ describe("following a run's stream (fake EventSource)", () => {
     expect(FakeES.all[1]!.closed).toBe(true);
   });
 });
-
-/**
- * An EventSource over fetch, for Node: the hooks' follower reads a real engine through it. Every
- * event it hands on is logged, and `drop` cuts its connection as a network would.
- */
-class FetchEventSource implements EventSourceLike {
-  static all: FetchEventSource[] = [];
-  static log: { type: string; data: unknown; id: string }[] = [];
-  onopen: ((event: Event) => void) | null = null;
-  onerror: ((event: Event) => void) | null = null;
-  closed = false;
-  readonly #listeners = new Map<string, ((event: MessageEvent<string>) => void)[]>();
-  readonly #abort = new AbortController();
-  constructor(readonly url: string) {
-    FetchEventSource.all.push(this);
-    void this.#read(url).catch(() => this.#abort.signal.aborted || this.onerror?.(new Event("error")));
-  }
-  addEventListener(type: string, listener: (event: MessageEvent<string>) => void) {
-    this.#listeners.set(type, [...(this.#listeners.get(type) ?? []), listener]);
-  }
-  close() {
-    this.closed = true;
-    this.#abort.abort();
-  }
-  drop() {
-    this.closed = true;
-    this.#abort.abort();
-    this.onerror?.(new Event("error"));
-  }
-  async #read(url: string) {
-    const response = await fetch(url, { headers: { accept: "text/event-stream" }, signal: this.#abort.signal });
-    if (!response.ok || !response.body) throw new Error(String(response.status));
-    this.onopen?.(new Event("open"));
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for await (const chunk of response.body) {
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const fields = new Map<string, string>();
-        for (const line of buffer.slice(0, end).split("\n")) if (line && !line.startsWith(":")) fields.set(line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2));
-        buffer = buffer.slice(end + 2);
-        const event = { data: fields.get("data") ?? "", lastEventId: fields.get("id") ?? "" } as MessageEvent<string>;
-        if (fields.has("data") && !this.#abort.signal.aborted) FetchEventSource.log.push({ type: fields.get("event") ?? "message", data: JSON.parse(event.data), id: event.lastEventId });
-        if (fields.has("data")) for (const listener of this.#listeners.get(fields.get("event") ?? "message") ?? []) listener(event);
-      }
-    }
-  }
-}
 
 describe("following a real engine's stream", () => {
   it("ends with the stream of an uninterrupted run when a failed step's chunks are superseded, read with a public token", async () => {
@@ -288,8 +239,8 @@ describe("following a real engine's stream", () => {
     expect([...held.entries.map((e) => e.revision), ...pushed].sort((x, y) => x - y)).toEqual(final.entries.map((e) => e.revision).sort((x, y) => x - y));
     const runs = FetchEventSource.log.filter((e) => e.type === "run").map((e) => (e.data as { revision: number }).revision);
     expect(new Set(runs).size).toBe(runs.length);
-    // The run's alone, then with both streams (added together: one reconnect), then one after each drop.
-    expect(FetchEventSource.all.length).toBe(4);
+    // The run's and both streams (joined together: one connection), then one after each drop.
+    expect(FetchEventSource.all.length).toBe(3);
     for (const stop of stops) stop();
     await until(async () => ((await subscribers()) === 0 ? true : undefined), 10_000);
   });

@@ -55,6 +55,7 @@ describe("durably/react SSE subscription", () => {
     const live = createLiveUpdates({ queryClient: qc, api, keys, createEventSource: (u) => new FakeES(u) });
     const a = live.watchRun("run_1");
     const b = live.watchRun("run_1");
+    await Promise.resolve();
     expect(FakeES.all.length).toBe(1);
     expect(FakeES.all[0]!.url).toBe("http://x/api/runs/run_1/stream?token=tok&since=4");
     FakeES.all[0]!.emit("journal", { entry: { seq: 2, revision: 6, kind: "status" }, status: { key: "k", label: "L", state: "loading", data: null, updatedAt: "", history: [] } }, "6");

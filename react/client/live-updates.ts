@@ -16,7 +16,7 @@ import {
 } from "./cache-updates.ts";
 import type { DurablyApiError, DurablyHttpClient } from "./http-client.ts";
 import type { DurablyKeys } from "./query-keys.ts";
-import { createRunConnections } from "./run-connection.ts";
+import { createRunConnections, type LogFollower } from "./run-connection.ts";
 import { subscribeToRunStream } from "./run-stream.ts";
 import type { EventSourceFactory } from "./sse-reader.ts";
 
@@ -27,6 +27,8 @@ export interface LiveUpdates {
   watchRunList(): () => void;
   /** The runs' own streams (`streams.append` / `pipe`), on their run's connection. */
   streams: StreamFollows;
+  /** The runs' log lines, on their run's connection. */
+  logs: LogFollows;
 }
 
 export interface StreamFollows {
@@ -36,6 +38,20 @@ export interface StreamFollows {
    * streams share it. `onError` hears a stream the credential may not read.
    */
   follow(api: DurablyHttpClient, runId: string, key: string, onError: (error: DurablyApiError) => void): () => void;
+  /**
+   * Follows every stream of a run, those it starts later included, into their cache entries and
+   * their keys into `keys.runStreamKeys`, on the run's connection for `api`'s credential.
+   */
+  followAll(api: DurablyHttpClient, runId: string, onError: (error: DurablyApiError) => void): () => void;
+}
+
+export interface LogFollows {
+  /**
+   * Hands `follower` each log line of the run after `follower.after`, once and in order, as it is
+   * stored, until the returned function is called or the run has finished and every line came
+   * (`onEnd`): on the run's connection for `api`'s credential, resumed after a drop.
+   */
+  follow(api: DurablyHttpClient, runId: string, follower: LogFollower): () => void;
 }
 
 export interface LiveUpdatesOptions {
@@ -261,7 +277,11 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
   }
 
   return {
-    streams: { follow: (streamApi, runId, key, onError) => connections.of(streamApi, runId).followStream(key, onError) },
+    streams: {
+      follow: (streamApi, runId, key, onError) => connections.of(streamApi, runId).followStream(key, onError),
+      followAll: (streamApi, runId, onError) => connections.of(streamApi, runId).followAllStreams(onError),
+    },
+    logs: { follow: (logApi, runId, follower) => connections.of(logApi, runId).followLogs(follower) },
     watchRun(runId) {
       let watch = runWatches.get(runId);
       if (!watch || watch.ended) {

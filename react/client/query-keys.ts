@@ -16,6 +16,8 @@ export function durablyKeys(scope: string) {
     runMetadataHistory: (runId: string) => [...root, "run", runId, "metadata-history"] as const,
     runStreams: (runId: string) => [...root, "run", runId, "streams"] as const,
     runStream: (runId: string, key: string) => [...root, "run", runId, "streams", key] as const,
+    /** Every stream's key of a run, as its connection found them (`StreamKeys`). */
+    runStreamKeys: (runId: string) => [...root, "run", runId, "stream-keys"] as const,
     runLists: () => [...root, "runs", "list"] as const,
     runList: (filters: RunFilters) => [...root, "runs", "list", filters] as const,
     runCountsAll: () => [...root, "runs", "counts"] as const,

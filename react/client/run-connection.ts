@@ -1,16 +1,18 @@
 /**
  * One SSE connection per run and credential, carrying the run's changes for `useRealtimeRun` and
- * the other run hooks, and the chunks of every stream of the run a hook follows
- * (`GET /api/runs/:id/stream?streams=a,b`, docs/http-api.md).
+ * the other run hooks, the chunks of the streams of the run hooks follow (named, or every one of
+ * them) and its log lines (`GET /api/runs/:id/stream?streams=a,b|*&logs=`, docs/http-api.md).
  */
 import type { QueryClient } from "@tanstack/react-query";
-import type { RunStreamMessage, StreamData, StreamEnd, StreamPart } from "../types.ts";
+import type { FinalRunStatus, RunLogLine, RunStreamMessage, StreamData, StreamEnd, StreamKeys, StreamPart } from "../types.ts";
+import { allStreamsId, keyedPositionOf, namedPositionOf, namedStreamsId, runPartOf } from "./connection-ids.ts";
 import type { DurablyApiError, DurablyHttpClient } from "./http-client.ts";
 import type { DurablyKeys } from "./query-keys.ts";
 import { parseMessage } from "./run-stream.ts";
 import { createSseReader, type EventSourceFactory, type SseReader } from "./sse-reader.ts";
 
 export const EMPTY_STREAM: StreamData = { parts: [], lastEventId: null, end: null };
+export const NO_STREAM_KEYS: StreamKeys = { keys: [], end: false };
 
 /** Folds a chunk into the parts: a chunk at or below one held (re-sent after a reconnect) changes nothing. */
 export function addPart(data: StreamData, part: StreamPart, eventId: string): StreamData {
@@ -33,6 +35,15 @@ export interface RunFollower {
   onEnd: () => void;
 }
 
+/** Who follows the run's log lines on the connection. */
+export interface LogFollower {
+  /** The id of the last line the follower holds ("0": none): it gets each line after it, once, in order. */
+  after: string;
+  onLine: (line: RunLogLine) => void;
+  /** The run finished and every line was delivered. */
+  onEnd?: (() => void) | undefined;
+}
+
 export interface RunConnection {
   /** Carries the run's changes to `follower` until the returned function is called. */
   followRun(follower: RunFollower): () => void;
@@ -42,6 +53,13 @@ export interface RunConnection {
    * a stream the credential may not read.
    */
   followStream(key: string, onError: (error: DurablyApiError) => void): () => void;
+  /**
+   * Carries every stream of the run, those it starts later included, each into its cache entry,
+   * and their keys into `keys.runStreamKeys` as they appear, until the returned function is called.
+   */
+  followAllStreams(onError: (error: DurablyApiError) => void): () => void;
+  /** Delivers the run's log lines after `follower.after` until the returned function is called. */
+  followLogs(follower: LogFollower): () => void;
 }
 
 export interface RunConnectionOptions {
@@ -61,72 +79,147 @@ interface StreamFollow {
   error?: DurablyApiError;
 }
 
-/** What a connection carries: the run's changes or not, and which streams, in the order of its `?streams=`. */
+/**
+ * What a connection carries: the run's changes or not (log lines come with them), every stream or
+ * those named, in the order of its `?streams=`, and log lines.
+ */
 interface Carried {
   run: boolean;
+  all: boolean;
   keys: string[];
+  logs: boolean;
 }
 
-const sameCarried = (a: Carried, b: Carried) => a.run === b.run && a.keys.join(",") === b.keys.join(",");
+const sameCarried = (a: Carried, b: Carried) =>
+  a.run === b.run && a.all === b.all && a.logs === b.logs && (a.all || a.keys.join(",") === b.keys.join(","));
+const carriesNothing = (c: Carried) => !c.run && !c.all && c.keys.length === 0;
+const below = (a: string, b: string) => BigInt(a) < BigInt(b);
 
 /**
  * The connection is opened with what its followers want, and opened again (once for the changes
  * made together) when that changes, resuming every part of it: the run after the last id taken
  * while it was carried (or the follower's snapshot), each stream after the last chunk its cache
- * holds. Events ids hold every position (`<run>_<resets>.<index>_…`).
+ * holds, the log lines after the last one every log follower holds. Event ids hold every
+ * position (`connection-ids.ts`). Following every stream (`?streams=*`) also carries the streams
+ * followed by name, and is not opened again when the run starts a stream.
  */
 export function createRunConnection(options: RunConnectionOptions): RunConnection {
   const { api, runId, queryClient, keys, createEventSource } = options;
   let run: RunFollower | null = null;
   const streams = new Map<string, StreamFollow>();
+  const all: StreamFollow = { count: 0, errorListeners: new Set() };
+  const logFollowers = new Set<LogFollower>();
+  /** The id of the last log line the open connection sent (or the one it started after). */
+  let logsSent = "0";
   let reader: SseReader | null = null;
   /** What the open connection carries; null while none is open. */
   let carried: Carried | null = null;
   /** The run's part of the last id taken while the run was carried: where its changes resume. */
   let runPosition: string | null = null;
   let settling = false;
-  /** A run follower joined with its own starting point: the open connection must start again from it. */
+  /** A follower joined with its own starting point: the open connection must start again from it. */
   let restart = false;
 
   const streamData = (key: string) => queryClient.getQueryData<StreamData>(keys.runStream(runId, key));
   const updateStream = (key: string, apply: (data: StreamData) => StreamData) =>
     queryClient.setQueryData<StreamData>(keys.runStream(runId, key), (data) => apply(data ?? EMPTY_STREAM));
+  const streamKeys = () => queryClient.getQueryData<StreamKeys>(keys.runStreamKeys(runId)) ?? NO_STREAM_KEYS;
+  const updateStreamKeys = (apply: (data: StreamKeys) => StreamKeys) =>
+    queryClient.setQueryData<StreamKeys>(keys.runStreamKeys(runId), (data) => apply(data ?? NO_STREAM_KEYS));
 
-  const wanted = (): Carried => ({
-    run: run !== null,
-    keys: [...streams].filter(([key, follow]) => follow.count > 0 && !follow.error && !streamData(key)?.end).map(([key]) => key),
-  });
+  const wanted = (): Carried => {
+    const every = all.count > 0 && !all.error && !streamKeys().end;
+    const logs = logFollowers.size > 0;
+    return {
+      // The engine sends log lines with the run's changes.
+      run: run !== null || logs,
+      all: every,
+      keys: every ? [] : [...streams].filter(([key, follow]) => follow.count > 0 && !follow.error && !streamData(key)?.end).map(([key]) => key),
+      logs,
+    };
+  };
+  const logsAfter = () => [...logFollowers].reduce((low, follower) => (below(follower.after, low) ? follower.after : low), [...logFollowers][0]?.after ?? "0");
 
   const url = (): string => {
     const next = wanted();
     carried = next;
-    const path = `/api/runs/${encodeURIComponent(runId)}/stream`;
-    const since = run?.since ?? null;
-    if (next.keys.length === 0) return api.streamUrl(path, runPosition !== null ? { lastEventId: runPosition } : { since });
-    const held = next.keys.map((key) => streamData(key)?.lastEventId ?? null);
-    const query = `streams=${next.keys.map(encodeURIComponent).join(",")}${next.run ? "" : "&run=0"}`;
+    const query: string[] = [];
+    if (next.all) query.push("streams=*");
+    else if (next.keys.length > 0) query.push(`streams=${next.keys.map(encodeURIComponent).join(",")}`);
+    if (!next.run) query.push("run=0");
+    if (next.logs) query.push(`logs=${(logsSent = logsAfter())}`);
     const runPart = next.run ? runPosition : null;
-    // Each stream's position after the run's (left empty for `since`); none at all for a first connection.
-    const lastEventId = runPart === null && held.every((id) => id === null) ? null : `${runPart ?? ""}${held.map((id) => `_${id ?? "0.0"}`).join("")}`;
-    return api.streamUrl(`${path}?${query}`, { lastEventId, since: runPart === null ? since : null });
+    const position = (key: string) => streamData(key)?.lastEventId ?? null;
+    let lastEventId = runPart;
+    if (next.all) {
+      const known = new Set([...streamKeys().keys, ...streams.keys()]);
+      lastEventId = allStreamsId(runPart, [...known].map((key) => [key, position(key)]));
+    } else if (next.keys.length > 0) {
+      lastEventId = namedStreamsId(runPart, next.keys.map(position));
+    }
+    const path = `/api/runs/${encodeURIComponent(runId)}/stream${query.length > 0 ? `?${query.join("&")}` : ""}`;
+    // The run's part left empty: it starts after the follower's snapshot.
+    return api.streamUrl(path, { lastEventId, since: runPart === null ? (run?.since ?? null) : null });
   };
 
-  /** The part of an event's id at `i` (0: the run's; 1…: the carried streams', in order). */
-  const partOf = (id: string, i: number) => id.split("_")[i] ?? "";
+  const addKey = (key: string) => updateStreamKeys((data) => (data.keys.includes(key) ? data : { ...data, keys: [...data.keys, key] }));
 
   const onRunEvent = (type: "run" | "journal" | "metadata") => (data: unknown, id: string) => {
-    if (!carried?.run || !run) return;
-    if (id) runPosition = partOf(id, 0);
+    if (!carried?.run) return;
+    if (id) runPosition = runPartOf(id);
     const message = parseMessage(type, data);
-    if (message) run.onMessage(message);
+    if (message && run) run.onMessage(message);
   };
   const onStreamEvent = (apply: (key: string, data: Record<string, unknown>, position: string) => void) => (data: unknown, id: string) => {
     const body = data as Record<string, unknown>;
     const key = body.key as string;
-    const at = carried?.keys.indexOf(key) ?? -1;
-    if (at < 0) return;
-    if (carried?.run && id) runPosition = partOf(id, 0);
-    apply(key, body, partOf(id, at + 1));
+    if (!carried) return;
+    let position: string;
+    if (carried.all) {
+      addKey(key);
+      position = keyedPositionOf(id, key);
+    } else {
+      const at = carried.keys.indexOf(key);
+      if (at < 0) return;
+      position = namedPositionOf(id, at + 1);
+    }
+    if (carried.run && id) runPosition = runPartOf(id);
+    apply(key, body, position);
+  };
+  const onLog = (data: unknown) => {
+    if (!carried?.logs) return;
+    const line = data as RunLogLine;
+    if (below(logsSent, line.id)) logsSent = line.id;
+    for (const follower of logFollowers) {
+      if (!below(follower.after, line.id)) continue;
+      follower.after = line.id;
+      follower.onLine(line);
+    }
+  };
+
+  /** The run finished and the connection sent everything it carried. */
+  const onEnd = (data: unknown) => {
+    const { status } = data as { status: FinalRunStatus };
+    const wasAll = carried?.all ?? false;
+    reader?.stop();
+    reader = null;
+    carried = null;
+    if (wasAll) {
+      updateStreamKeys((keysData) => ({ ...keysData, end: true }));
+      // A stream followed by name that the run never wrote ends too.
+      for (const key of streams.keys()) {
+        updateStream(key, (stream) => (stream.end ? stream : { ...stream, end: { runId, key, status, lastIndex: stream.parts.at(-1)?.index ?? 0 } }));
+      }
+    }
+    const follower = run;
+    run = null;
+    runPosition = null;
+    const logs = [...logFollowers];
+    logFollowers.clear();
+    for (const logFollower of logs) logFollower.onEnd?.();
+    follower?.onMessage({ type: "end" });
+    follower?.onEnd();
+    sync();
   };
 
   const open = () =>
@@ -136,40 +229,31 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
         run: onRunEvent("run"),
         journal: onRunEvent("journal"),
         metadata: onRunEvent("metadata"),
+        log: onLog,
+        stream: onStreamEvent(() => undefined),
         chunk: onStreamEvent((key, body, position) => updateStream(key, (data) => addPart(data, { index: body.index as number, data: body.data as StreamPart["data"] }, position))),
         reset: onStreamEvent((key, body, position) => updateStream(key, (data) => resetParts(data, body.fromIndex as number, position))),
         "stream-end": onStreamEvent((key, body) => updateStream(key, (data) => ({ ...data, end: body as unknown as StreamEnd }))),
-        // The run finished and every stream carried was sent to its end: the connection is over.
-        end: () => {
-          reader?.stop();
-          reader = null;
-          carried = null;
-          const follower = run;
-          run = null;
-          runPosition = null;
-          follower?.onMessage({ type: "end" });
-          follower?.onEnd();
-          sync();
-        },
+        end: onEnd,
       },
       mayRetry,
       createEventSource,
     });
 
+  const refuse = (follow: StreamFollow) => (error: DurablyApiError) => {
+    if (error.status < 400 || error.status >= 500) return;
+    follow.error = error;
+    for (const listener of follow.errorListeners) listener(error);
+  };
   // EventSource tells no status: a connection that never opened asks why of each stream it
   // carries (a 403, a 404, a bad key) before it is tried again, and drops those it cannot read.
   const mayRetry = async (): Promise<boolean> => {
+    if (carried?.all) await api.listRunStreams(runId).catch(refuse(all));
     for (const key of carried?.keys ?? []) {
       const follow = streams.get(key);
-      if (!follow) continue;
-      await api.getRunStream(runId, key, { after: Number.MAX_SAFE_INTEGER, limit: 1 }).catch((error: DurablyApiError) => {
-        if (error.status < 400 || error.status >= 500) return;
-        follow.error = error;
-        for (const listener of follow.errorListeners) listener(error);
-      });
+      if (follow) await api.getRunStream(runId, key, { after: Number.MAX_SAFE_INTEGER, limit: 1 }).catch(refuse(follow));
     }
-    const next = wanted();
-    if (next.run || next.keys.length > 0) return true;
+    if (!carriesNothing(wanted())) return true;
     settle();
     return false;
   };
@@ -177,11 +261,11 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
   /** Opens, reopens or closes the connection for what is wanted now. */
   const settle = () => {
     const next = wanted();
-    if (!next.run && next.keys.length === 0) {
+    if (carriesNothing(next)) {
       reader?.stop();
       reader = null;
       carried = null;
-      if (run === null && streams.size === 0) options.onIdle();
+      if (run === null && streams.size === 0 && all.count === 0 && logFollowers.size === 0) options.onIdle();
     } else if (!reader) {
       restart = false;
       reader = open();
@@ -191,18 +275,33 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
     }
   };
   /**
-   * A connection is opened or closed at once; one that is open is opened again once for the
-   * changes of one tick (the hooks of a page mounting together), not once per change.
+   * A connection is closed at once, and opened (or opened again) once for the changes of one tick:
+   * the hooks of a page mounting together open one connection, not one per hook.
    */
   const sync = () => {
-    const next = wanted();
-    if (!reader || (!next.run && next.keys.length === 0)) return settle();
+    if (carriesNothing(wanted())) return settle();
     if (settling) return;
     settling = true;
     queueMicrotask(() => {
       settling = false;
       settle();
     });
+  };
+
+  const followOne = (follow: StreamFollow, onError: (error: DurablyApiError) => void, release: () => void) => {
+    follow.count += 1;
+    follow.errorListeners.add(onError);
+    if (follow.error) onError(follow.error);
+    sync();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      follow.errorListeners.delete(onError);
+      follow.count -= 1;
+      release();
+      sync();
+    };
   };
 
   return {
@@ -222,18 +321,25 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
       let follow = streams.get(key);
       if (!follow) streams.set(key, (follow = { count: 0, errorListeners: new Set() }));
       const current = follow;
-      current.count += 1;
-      current.errorListeners.add(onError);
-      if (current.error) onError(current.error);
-      sync();
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        current.errorListeners.delete(onError);
-        current.count -= 1;
+      return followOne(current, onError, () => {
         if (current.count === 0 && streams.get(key) === current) streams.delete(key);
-        sync();
+      });
+    },
+    followAllStreams(onError) {
+      return followOne(all, onError, () => {
+        // A later follower asks again whether the credential may read the run's streams.
+        if (all.count === 0) delete all.error;
+      });
+    },
+    followLogs(follower) {
+      const own: LogFollower = { ...follower };
+      // The open connection has sent lines this follower lacks: it starts again from its cursor
+      // (the others skip the lines they hold).
+      if (carried?.logs && below(own.after, logsSent)) restart = true;
+      logFollowers.add(own);
+      sync();
+      return () => {
+        if (logFollowers.delete(own)) sync();
       };
     },
   };

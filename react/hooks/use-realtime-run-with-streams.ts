@@ -1,15 +1,10 @@
-import { useCallback, useEffect, useMemo } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { useQueries, useQuery } from "@tanstack/react-query";
 import type { DurablyApiError } from "../client/http-client.ts";
-import { RETRY_UNTIL_ANSWERED } from "../client/query-client.ts";
-import { queryError } from "./fetch-result.ts";
-import { EMPTY_STREAM } from "../client/run-connection.ts";
-import { isFinalRunStatus, type JsonValue, type Run, type StreamData, type StreamInfo } from "../types.ts";
+import { EMPTY_STREAM, NO_STREAM_KEYS } from "../client/run-connection.ts";
+import type { JsonValue, Run, StreamData, StreamKeys } from "../types.ts";
 import { useDurably } from "./use-durably.ts";
 import { useRealtimeRun } from "./use-realtime-run.ts";
-
-/** A run's streams can start without a change to the run: the list is looked at this often while it runs. */
-const STREAM_LIST_REFRESH_MS = 1_000;
 
 export interface RealtimeRunWithStreamsResult<TStreams extends Record<string, unknown>> {
   run: Run | undefined;
@@ -19,39 +14,35 @@ export interface RealtimeRunWithStreamsResult<TStreams extends Record<string, un
 }
 
 /**
- * The run (as `useRealtimeRun`) and every stream it writes, all on the run's one SSE connection,
- * shared with every other hook following the run or its streams.
+ * The run (as `useRealtimeRun`) and every stream it writes, those it starts later included, all
+ * on the run's one SSE connection (`?streams=*`), shared with every other hook following the run
+ * or its streams: the engine announces each stream as it appears, so nothing is polled and the
+ * connection is not opened again for a new stream.
  */
 export function useRealtimeRunWithStreams<TStreams extends Record<string, unknown> = Record<string, JsonValue>>(
   runId: string | undefined,
 ): RealtimeRunWithStreamsResult<TStreams> {
   const context = useDurably();
   const { run, error } = useRealtimeRun(runId);
-  const running = run !== undefined && !isFinalRunStatus(run.status);
-  const list = useQuery<{ data: StreamInfo[] }, DurablyApiError>(
+  const keysCacheKey = context.keys.runStreamKeys(runId ?? "");
+  const { data: found = NO_STREAM_KEYS } = useQuery<StreamKeys>(
     {
-      queryKey: context.keys.runStreams(runId ?? ""),
-      queryFn: ({ signal }) => context.api.listRunStreams(runId ?? "", { signal }),
-      enabled: runId !== undefined && run !== undefined,
-      refetchInterval: running ? STREAM_LIST_REFRESH_MS : false,
-      ...RETRY_UNTIL_ANSWERED,
+      queryKey: keysCacheKey,
+      // The cache entry is written by the run's connection; this only starts it empty.
+      queryFn: () => context.queryClient.getQueryData<StreamKeys>(keysCacheKey) ?? NO_STREAM_KEYS,
+      enabled: runId !== undefined,
+      staleTime: Infinity,
     },
     context.queryClient,
   );
-  // A finished run's last streams may have started after the last look.
-  const status = run?.status;
+  const [refused, setRefused] = useState<{ runId: string; error: DurablyApiError } | null>(null);
+  // Joins once the run's snapshot is in, with the run's own follower: one connection opened for both.
+  const ready = runId !== undefined && run !== undefined;
   useEffect(() => {
-    if (runId !== undefined && status !== undefined && isFinalRunStatus(status)) {
-      void context.queryClient.invalidateQueries({ queryKey: context.keys.runStreams(runId), exact: true });
-    }
-  }, [context, runId, status]);
-  const keys = useMemo(() => (list.data?.data ?? []).map((info) => info.key), [list.data]);
-  const keysText = keys.join("\u0000");
-  useEffect(() => {
-    if (runId === undefined || keysText === "") return;
-    const stops = keysText.split("\u0000").map((key) => context.live.streams.follow(context.api, runId, key, () => undefined));
-    return () => stops.forEach((stop) => stop());
-  }, [context, runId, keysText]);
+    if (!ready || runId === undefined) return;
+    return context.live.streams.followAll(context.api, runId, (failure) => setRefused({ runId, error: failure }));
+  }, [context, runId, ready]);
+  const keys = found.keys;
   const combine = useCallback(
     (results: { data?: StreamData | undefined }[]) => {
       const byKey: Record<string, unknown[]> = {};
@@ -71,5 +62,5 @@ export function useRealtimeRunWithStreams<TStreams extends Record<string, unknow
     },
     context.queryClient,
   );
-  return { run, streams, error: error ?? queryError(list) };
+  return { run, streams, error: error ?? (refused !== null && refused.runId === runId ? refused.error : null) };
 }
