@@ -36,12 +36,11 @@ export function useRealtimeRunWithStreams<TStreams extends Record<string, unknow
     context.queryClient,
   );
   const [refused, setRefused] = useState<{ runId: string; error: DurablyApiError } | null>(null);
-  // Joins once the run's snapshot is in, with the run's own follower: one connection opened for both.
-  const ready = runId !== undefined && run !== undefined;
+  // At once: the streams need no snapshot, and start coming while the run's is on its way.
   useEffect(() => {
-    if (!ready || runId === undefined) return;
+    if (runId === undefined) return;
     return context.live.streams.followAll(context.api, runId, (failure) => setRefused({ runId, error: failure }));
-  }, [context, runId, ready]);
+  }, [context, runId]);
   const keys = found.keys;
   const combine = useCallback(
     (results: { data?: StreamData | undefined }[]) => {
