@@ -3,6 +3,7 @@ import { logger, task } from "durably";
 import type { Page } from "playwright-core";
 import { startDashboard, type DashboardUnderTest } from "./helpers/dashboard.ts";
 import { SCREENSHOTS_DIR, openSignedIn } from "./helpers/dashboard-tab.ts";
+import { until } from "./helpers/until.ts";
 
 const SECRET = "run-logs-dashboard-secret-0123456789";
 
@@ -39,8 +40,36 @@ afterAll(async () => {
 const messages = (tab: Page, testId: string) => tab.getByTestId(testId).locator(".cell-text").allTextContents();
 
 describe("run logs in the dashboard", () => {
-  it("shows log lines in the timeline at their journal position, and a live Logs tab with level filter and search", async () => {
+  it("shows log lines in the timeline at their journal position, and a live Logs tab with level filter and search, on the run page's one connection", async () => {
     const handle = await importer.trigger({ rows: 50 });
+    // Every EventSource the pages open, by path, and the most open at once per path.
+    await dashboard.context.addInitScript(() => {
+      const w = window as unknown as { opened: string[]; open: Record<string, number>; most: Record<string, number> };
+      w.opened = [];
+      w.open = {};
+      w.most = {};
+      const Original = window.EventSource;
+      window.EventSource = class extends Original {
+        readonly #at: string;
+        #closed = false;
+        constructor(url: string | URL, init?: EventSourceInit) {
+          super(url, init);
+          this.#at = new URL(String(url), location.href).pathname;
+          w.opened.push(this.#at);
+          w.open[this.#at] = (w.open[this.#at] ?? 0) + 1;
+          w.most[this.#at] = Math.max(w.most[this.#at] ?? 0, w.open[this.#at]!);
+        }
+        override close() {
+          if (!this.#closed) w.open[this.#at]! -= 1;
+          this.#closed = true;
+          super.close();
+        }
+      } as typeof EventSource;
+    });
+    const subscribers = async () => {
+      const text = await (await fetch(`${dashboard.engine.url}/metrics`, { headers: { authorization: `Bearer ${SECRET}` } })).text();
+      return Number(/^durably_sse_subscribers (\d+)$/m.exec(text)?.[1]);
+    };
     const tab = await openSignedIn(dashboard.context, dashboard.engine.url!, SECRET, pageErrors, `#/runs/${handle.id}`);
 
     // Timeline: the first line before any io call, the step's two lines under it, "parsed" after
@@ -57,12 +86,21 @@ describe("run logs in the dashboard", () => {
     const table = tab.getByTestId("logs-table");
     await table.getByText("parsed", { exact: true }).waitFor();
     expect(await messages(tab, "logs-table")).toEqual(["import started", "parsing rows", "row 7 has no price; skipped", "parsed"]);
+    // The run, its streams and both log views (the timeline's and the tab's) share one connection.
+    await until(async () => ((await subscribers()) === 1 ? true : undefined), 10_000);
     release();
     await table.getByText("import finished").waitFor({ timeout: 20_000 });
     expect(await messages(tab, "logs-table")).toEqual([
       "import started", "parsing rows", "row 7 has no price; skipped", "parsed", "3 rows rejected by the warehouse", "import finished",
     ]);
     await tab.getByTestId("run-status").getByText("SUCCESS").waitFor({ timeout: 20_000 });
+    const { opened, most } = await tab.evaluate(() => {
+      const w = window as unknown as { opened: string[]; most: Record<string, number> };
+      return { opened: w.opened, most: w.most };
+    });
+    const runStream = `/api/runs/${handle.id}/stream`;
+    expect(new Set(opened)).toEqual(new Set([runStream]));
+    expect(most[runStream]).toBe(1);
     await tab.screenshot({ path: `${SCREENSHOTS_DIR}/run-logs.png`, animations: "disabled" });
 
     // Level filter: warn and error only.

@@ -1,12 +1,10 @@
 import { useEffect, useState } from "react";
-import { queryError, RETRY_UNTIL_ANSWERED, useDurably, type DurablyApiError, type EventSourceLike } from "durably/react";
+import { queryError, RETRY_UNTIL_ANSWERED, useDurably, type DurablyApiError } from "durably/react";
 import { apiRequest } from "../../../lib/api-request.ts";
-import { streamSourceWithKey } from "../../../lib/stream-source.ts";
 import { matchesFilter, type LogFilter, type LogLine, type LogPage } from "./log-types.ts";
 
 /** More lines than a page shows usefully; past it the first ones are kept and the rest left out. */
 const MAX_LINES = 5000;
-const RECONNECT_MS = 1000;
 /** Lines pushed within this long are shown together: a chatty run would otherwise render once a line. */
 const PUBLISH_MS = 100;
 
@@ -20,13 +18,13 @@ export type RunLogsState =
  * (`?logs=` the last line read) while `live`, so lines appear as the run logs them.
  */
 export function useRunLogs(runId: string, filter: LogFilter, live: boolean): RunLogsState {
-  const { api } = useDurably();
+  const { api, live: liveUpdates } = useDurably();
   const [state, setState] = useState<RunLogsState>({ fetchStatus: "loading", lines: undefined, error: undefined, truncated: false });
   const levels = filter.levels.join(",");
 
   useEffect(() => {
     let stopped = false;
-    let source: EventSourceLike | undefined;
+    let stopFollowing: (() => void) | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let publishing: ReturnType<typeof setTimeout> | undefined;
     let lines: LogLine[] = [];
@@ -35,27 +33,23 @@ export function useRunLogs(runId: string, filter: LogFilter, live: boolean): Run
     const publish = () => setState({ fetchStatus: "success", lines, error: undefined, truncated: lines.length >= MAX_LINES });
     const path = `/api/runs/${encodeURIComponent(runId)}`;
 
+    // On the run page's one connection to the run (shared with its run and streams hooks), which
+    // resumes after the last line taken when it drops.
     const follow = () => {
       if (stopped || lines.length >= MAX_LINES) return;
-      const url = `${path}/stream?logs=${cursor}`;
-      source = api.accessToken ? streamSourceWithKey(api.accessToken)(url) : new EventSource(url);
-      source.addEventListener("log", (event) => {
-        const line = JSON.parse(event.data) as LogLine;
-        if (BigInt(line.id) <= BigInt(cursor)) return;
-        cursor = line.id;
-        if (!matchesFilter(line, filter) || lines.length + pushed.length >= MAX_LINES) return;
-        pushed.push(line);
-        publishing ??= setTimeout(() => {
-          publishing = undefined;
-          lines = [...lines, ...pushed.splice(0)];
-          publish();
-        }, PUBLISH_MS);
+      stopFollowing = liveUpdates.logs.follow(api, runId, {
+        after: cursor,
+        onLine: (line) => {
+          cursor = line.id;
+          if (!matchesFilter(line, filter) || lines.length + pushed.length >= MAX_LINES) return;
+          pushed.push(line);
+          publishing ??= setTimeout(() => {
+            publishing = undefined;
+            lines = [...lines, ...pushed.splice(0)];
+            publish();
+          }, PUBLISH_MS);
+        },
       });
-      source.addEventListener("end", () => source?.close());
-      source.onerror = () => {
-        source?.close();
-        if (!stopped) timer = setTimeout(follow, RECONNECT_MS);
-      };
     };
 
     // An engine that does not answer is asked again, as the hooks do: every few seconds, saying
@@ -90,10 +84,10 @@ export function useRunLogs(runId: string, filter: LogFilter, live: boolean): Run
       stopped = true;
       clearTimeout(timer);
       clearTimeout(publishing);
-      source?.close();
+      stopFollowing?.();
     };
     // `filter` is read through its parts: a new object with the same levels and text is the same filter.
-  }, [api, runId, levels, filter.search, live]);
+  }, [api, liveUpdates, runId, levels, filter.search, live]);
 
   return state;
 }
