@@ -75,6 +75,12 @@ describe("following every stream and the log lines of a run (fake EventSource)",
     again.emit("chunk", { key: "rows", index: 2, data: { n: 2 } }, "13~ai=1.2~rows=0.2~third=0.1");
     expect(data("ai")?.parts.map((p) => p.data)).toEqual(["A"]);
     expect(data("rows")?.parts.map((p) => p.data)).toEqual([{ n: 1 }, { n: 2 }]);
+    // The run's hooks see it finished and leave: the connection stays as it is for its end.
+    again.emit("run", makeRun({ revision: 7, status: "SUCCESS" }), "15~ai=1.2~rows=0.2~third=0.1");
+    watch();
+    await Promise.resolve();
+    expect(FakeES.all).toHaveLength(2);
+    expect(again.closed).toBe(false);
     for (const key of ["ai", "rows", "third"]) again.emit("stream-end", { runId: "run_1", key, status: "SUCCESS", lastIndex: 2 }, "15~ai=1.2~rows=0.2~third=0.1");
     again.emit("end", { id: "run_1", status: "SUCCESS" });
     expect(again.closed).toBe(true);
@@ -83,7 +89,7 @@ describe("following every stream and the log lines of a run (fake EventSource)",
     expect(data("never")?.end).toEqual({ runId: "run_1", key: "never", status: "SUCCESS", lastIndex: 0 });
     await Promise.resolve();
     expect(FakeES.all).toHaveLength(2);
-    for (const stop of [watch, stopAll, stopNamed, stopUnwritten]) stop();
+    for (const stop of [stopAll, stopNamed, stopUnwritten]) stop();
   });
 
   it("carries log lines on the run's connection: each follower gets each line after its cursor once, and one lacking lines already sent has it start again from its cursor", async () => {

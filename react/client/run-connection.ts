@@ -4,7 +4,7 @@
  * them) and its log lines (`GET /api/runs/:id/stream?streams=a,b|*&logs=`, docs/http-api.md).
  */
 import type { QueryClient } from "@tanstack/react-query";
-import type { FinalRunStatus, RunLogLine, RunStreamMessage, StreamData, StreamEnd, StreamKeys, StreamPart } from "../types.ts";
+import { isFinalRunStatus, type FinalRunStatus, type RunLogLine, type RunStreamMessage, type StreamData, type StreamEnd, type StreamKeys, type StreamPart } from "../types.ts";
 import { allStreamsId, keyedPositionOf, namedPositionOf, namedStreamsId, runPartOf } from "./connection-ids.ts";
 import type { DurablyApiError, DurablyHttpClient } from "./http-client.ts";
 import type { DurablyKeys } from "./query-keys.ts";
@@ -119,6 +119,11 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
   let settling = false;
   /** A follower joined with its own starting point: the open connection must start again from it. */
   let restart = false;
+  /**
+   * The connection sent the run finished: its `end` comes once the streams it carries have ended.
+   * A run follower leaving then (its hook saw the final status) leaves the connection as it is.
+   */
+  let runFinished = false;
 
   const streamData = (key: string) => queryClient.getQueryData<StreamData>(keys.runStream(runId, key));
   const updateStream = (key: string, apply: (data: StreamData) => StreamData) =>
@@ -130,11 +135,13 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
   const wanted = (): Carried => {
     const every = all.count > 0 && !all.error && !streamKeys().end;
     const logs = logFollowers.size > 0;
+    const named = every ? [] : [...streams].filter(([key, follow]) => follow.count > 0 && !follow.error && !streamData(key)?.end).map(([key]) => key);
+    const streamsWanted = every || named.length > 0;
     return {
       // The engine sends log lines with the run's changes.
-      run: run !== null || logs,
+      run: run !== null || logs || (runFinished && carried?.run === true && streamsWanted),
       all: every,
-      keys: every ? [] : [...streams].filter(([key, follow]) => follow.count > 0 && !follow.error && !streamData(key)?.end).map(([key]) => key),
+      keys: named,
       logs,
     };
   };
@@ -168,6 +175,7 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
     if (!carried?.run) return;
     if (id) runPosition = runPartOf(id);
     const message = parseMessage(type, data);
+    if (message?.type === "run" && isFinalRunStatus(message.run.status)) runFinished = true;
     if (message && run) run.onMessage(message);
   };
   const onStreamEvent = (apply: (key: string, data: Record<string, unknown>, position: string) => void) => (data: unknown, id: string) => {
@@ -214,6 +222,7 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
     const follower = run;
     run = null;
     runPosition = null;
+    runFinished = false;
     const logs = [...logFollowers];
     logFollowers.clear();
     for (const logFollower of logs) logFollower.onEnd?.();
@@ -309,6 +318,7 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
       run = follower;
       // The follower's snapshots say where its changes start.
       runPosition = null;
+      runFinished = false;
       restart = true;
       sync();
       return () => {
