@@ -4,7 +4,8 @@ import { cpuNow } from "./lib/cpu.ts";
 import type { Row } from "./lib/row.ts";
 import { connectClient, startBenchEngine } from "./lib/schema.ts";
 import { threeStepTask } from "./lib/three-steps.ts";
-import { mapLimit, percentile, round, sleep } from "./lib/stats.ts";
+import { mapLimit, percentile, round } from "./lib/stats.ts";
+import { deleteRuns, runTrial, TRIGGER_PARALLELISM, waitForAll, type Trial } from "./lib/trials.ts";
 
 const RUNS = Number(process.env.BENCH_THROUGHPUT_RUNS ?? 1000);
 /**
@@ -18,17 +19,10 @@ const CONCURRENCY = 32;
 const WARMUP_RUNS = RUNS;
 /** Items a run puts in the engine's journal batches: 3 task results, 3 statuses, and its end. */
 const JOURNAL_ITEMS_PER_RUN = 7;
-/** Triggers in flight at once from this process (parallel batches through the same pool). */
-const TRIGGER_PARALLELISM = 32;
-
-interface Trial {
-  seconds: number;
-  triggerSeconds: number;
-}
-
 /** Row 4: 1,000 runs of 3 no-op steps with a status update per step, worker concurrency 32. */
 export default async function throughput(url: string): Promise<Row[]> {
-  const threeSteps = threeStepTask("bench-throughput");
+  const task = "bench-throughput";
+  const threeSteps = threeStepTask(task);
   // The pool serves the triggers as well as the 32 runs, so it gets room for both.
   const bench = await startBenchEngine(url, "throughput", { tasks: [threeSteps], concurrency: CONCURRENCY, poolSize: 40 });
   const watcher = await connectClient(url);
@@ -40,13 +34,13 @@ export default async function throughput(url: string): Promise<Row[]> {
     // After 64 runs the first timed trial was still the slowest of three in every run (1,359–1,499
     // runs/s against 1,550–1,800 for the others); after a trial's worth it reads like the others.
     await mapLimit(Array.from({ length: WARMUP_RUNS }, (_, i) => i), TRIGGER_PARALLELISM, (i) => threeSteps.trigger({ i }));
-    await waitForAll(watcher, bench.schema, WARMUP_RUNS, 60_000);
-    await watcher.query(`DELETE FROM "${bench.schema}".runs`);
+    await waitForAll(watcher, bench.schema, task, WARMUP_RUNS, 60_000);
+    await deleteRuns(watcher, bench.schema, task);
 
     const cpu0 = await cpuNow();
     for (let trial = 0; trial < TRIALS; trial++) {
-      trials.push(await runTrial(watcher, bench.schema, (i) => threeSteps.trigger({ i })));
-      await watcher.query(`DELETE FROM "${bench.schema}".runs`);
+      trials.push(await runTrial(watcher, bench.schema, task, RUNS, (i) => threeSteps.trigger({ i })));
+      await deleteRuns(watcher, bench.schema, task);
     }
     const cpu1 = await cpuNow();
     cpu = { nodeMs: cpu1.nodeMs - cpu0.nodeMs, postgresMs: cpu0.postgresMs === null || cpu1.postgresMs === null ? null : cpu1.postgresMs - cpu0.postgresMs };
@@ -82,29 +76,4 @@ export default async function throughput(url: string): Promise<Row[]> {
       `; the journal statement alone (2 connections, batches of 16, no engine) wrote ${round(floor, 0)} io calls/s, ` +
       `the engine ${round(journalItems, 0)} a second (${JOURNAL_ITEMS_PER_RUN} a run: 6 io calls and the end, besides its trigger and claim), ${round((journalItems / floor) * 100, 0)}% of it`,
   }];
-}
-
-/** Triggers RUNS runs and times them from before the first trigger to the last run's finish, both by the database's clock. */
-async function runTrial(watcher: Awaited<ReturnType<typeof connectClient>>, schema: string, trigger: (i: number) => Promise<unknown>): Promise<Trial> {
-  const { rows: [start] } = await watcher.query<{ at: Date }>("SELECT clock_timestamp() AS at");
-  const t0 = performance.now();
-  await mapLimit(Array.from({ length: RUNS }, (_, i) => i), TRIGGER_PARALLELISM, trigger);
-  const triggerSeconds = (performance.now() - t0) / 1000;
-  await waitForAll(watcher, schema, RUNS, 240_000);
-  const { rows: [end] } = await watcher.query<{ at: Date }>(`SELECT max(finished_at) AS at FROM "${schema}".runs`);
-  return { seconds: (end!.at.getTime() - start!.at.getTime()) / 1000, triggerSeconds };
-}
-
-async function waitForAll(client: Awaited<ReturnType<typeof connectClient>>, schema: string, count: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { rows: [row] } = await client.query<{ done: number; failed: number }>(
-      `SELECT count(*) FILTER (WHERE status = 'SUCCESS')::int AS done,
-              count(*) FILTER (WHERE status IN ('FAILURE', 'CANCELED'))::int AS failed FROM "${schema}".runs`,
-    );
-    if (row!.failed > 0) throw new Error(`${row!.failed} runs failed`);
-    if (row!.done >= count) return;
-    if (Date.now() > deadline) throw new Error(`only ${row!.done} of ${count} runs finished in ${timeoutMs} ms`);
-    await sleep(50);
-  }
 }

@@ -227,7 +227,7 @@ export class Service implements Backend {
   }
 
   countRuns(filter: ListRunsFilter): Promise<RunCountsResult> {
-    return countRuns(this.deps.db, this.deps.sql, filter);
+    return countRuns(this.deps.db, this.deps.sql, this.deps.schema, filter);
   }
 
   /** Run and statuses from one snapshot, so `run.revision` says exactly what the statuses include. */
