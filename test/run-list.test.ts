@@ -84,6 +84,12 @@ describe("run lists", () => {
     // An object's text: no jsonpath equality covers it, and the `->>` check alone still finds it.
     expect(await byValue("obj", '{"a": 3}')).toEqual(await expected(`metadata ->> 'obj' = '{"a": 3}'`));
     expect(metadataPath("obj", '{"a": 3}')).toBeNull();
+    expect(metadataPath("region", "eu-west")).toEqual({ path: 'strict $."region" == "eu-west"', exact: true });
+    expect(metadataPath("n", "7")?.exact).toBe(false);
+    // A string inside an array is not the value's text: the strict path leaves it out, as `->>` does.
+    await sql(`UPDATE ${s}.runs SET metadata = metadata || '{"listed": ["eu-west"], "quoted": "say \\"hi\\""}' WHERE task_id = 'together'`);
+    expect(await byValue("listed", "eu-west")).toEqual([]);
+    expect((await byValue("quoted", 'say "hi"')).length).toBe(30);
     expect(await byValue("n", "07")).toEqual([]);
   });
 

@@ -26,17 +26,19 @@ export interface Query {
 }
 
 /**
- * A jsonpath that every run whose metadata value under `key` reads as `value` matches, for the
- * metadata GIN index (`@@`): the value as a string, and as the number or boolean it may spell.
- * Null when it could be an object or array's text, which no equality in a path covers.
+ * The metadata filter's value as a jsonpath, for the metadata GIN index (`@@`). A value that can
+ * only be a string's text: `strict $."key" == "value"` matches exactly the runs whose value reads
+ * as it (`->>`), and the planner estimates it from the column's statistics. A value that may be a
+ * number's or a boolean's text: a path every such run matches (a number compares by value, so
+ * 1.50 matches "1.5"), which `->>` then checks. Null for what may be an object or array's text.
  */
-export function metadataPath(key: string, value: string): string | null {
+export function metadataPath(key: string, value: string): { path: string; exact: boolean } | null {
   if (value.startsWith("{") || value.startsWith("[")) return null;
   const member = `$.${JSON.stringify(key)}`;
-  const alternatives = [`${member} == ${JSON.stringify(value)}`];
-  if (/^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/.test(value)) alternatives.push(`${member} == ${value}`);
-  if (value === "true" || value === "false") alternatives.push(`${member} == ${value}`);
-  return alternatives.join(" || ");
+  const asString = `${member} == ${JSON.stringify(value)}`;
+  const isNumber = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/.test(value);
+  if (isNumber || value === "true" || value === "false") return { path: `${asString} || ${member} == ${value}`, exact: false };
+  return { path: `strict ${asString}`, exact: true };
 }
 
 /**
@@ -54,16 +56,18 @@ function conditions(f: RunListFilter, values: unknown[], status: boolean, forEst
   if (f.eventId !== null) where.push(`r.event_id = ${param(f.eventId)}`);
   if (f.from !== null) where.push(`r.created_at >= ${param(f.from)}`);
   if (f.to !== null) where.push(`r.created_at < ${param(f.to)}`);
-  if (f.metadataKey !== null) {
-    const key = param(f.metadataKey);
-    where.push(`r.metadata ? ${key}`);
-    if (f.metadataValue) {
-      const path = metadataPath(f.metadataKey, f.metadataValue);
-      if (path) where.push(`r.metadata @@ ${param(path)}::jsonpath`);
-      // The planner has no statistics for `->>` and takes 0.5% of the runs: with the path (whose
-      // estimate reads the column's statistics) the product came out 200 times too small.
-      if (!(forEstimate && path)) where.push(`r.metadata ->> ${key} = ${param(f.metadataValue)}`);
+  if (f.metadataKey !== null && f.metadataValue) {
+    const matcher = metadataPath(f.metadataKey, f.metadataValue);
+    if (matcher) where.push(`r.metadata @@ ${param(matcher.path)}::jsonpath`);
+    // The planner has no statistics for `->>` and takes 0.5% of the runs: beside the path, the
+    // product of both came out 200 times too small, and a value a quarter of the runs had was
+    // read through the index, all 250,000 of them, instead of walking the newest runs (2 s, not 1 ms).
+    if (!matcher?.exact && !(forEstimate && matcher)) {
+      if (!matcher) where.push(`r.metadata ? ${param(f.metadataKey)}`);
+      where.push(`r.metadata ->> ${param(f.metadataKey)} = ${param(f.metadataValue)}`);
     }
+  } else if (f.metadataKey !== null) {
+    where.push(`r.metadata ? ${param(f.metadataKey)}`);
   }
   return where;
 }
