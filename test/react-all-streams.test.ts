@@ -96,7 +96,7 @@ describe("following every stream and the log lines of a run (fake EventSource)",
     const { live, api, queryClient, keys } = harness();
     queryClient.setQueryData(keys.run("run_1"), makeRun({ revision: 5 }));
     const watch = live.watchRun("run_1");
-    const got: Record<string, string[]> = { a: [], b: [], c: [] };
+    const got: Record<string, string[]> = { a: [], b: [], c: [], d: [] };
     const follower = (name: string, after: string) => live.logs.follow(api, "run_1", { after, onLine: (l) => got[name]!.push(l.id) });
     const stopA = follower("a", "3");
     await Promise.resolve();
@@ -111,7 +111,7 @@ describe("following every stream and the log lines of a run (fake EventSource)",
     expect(FakeES.all).toHaveLength(1);
     es.emit("log", line("6"));
     es.emit("log", line("8"));
-    expect(got).toEqual({ a: ["4", "5", "6", "8"], b: ["8"], c: [] });
+    expect(got).toEqual({ a: ["4", "5", "6", "8"], b: ["8"], c: [], d: [] });
 
     // C holds none: the connection starts again from the first line, the run after its last id.
     const stopC = follower("c", "0");
@@ -120,17 +120,29 @@ describe("following every stream and the log lines of a run (fake EventSource)",
     expect(again.url).toBe("http://x/api/runs/run_1/stream?logs=0&token=tok&lastEventId=13");
     again.onopen?.(new Event("open"));
     for (const id of ["4", "5", "6", "8", "9"]) again.emit("log", line(id));
-    expect(got).toEqual({ a: ["4", "5", "6", "8", "9"], b: ["8", "9"], c: ["4", "5", "6", "8", "9"] });
+    expect(got).toEqual({ a: ["4", "5", "6", "8", "9"], b: ["8", "9"], c: ["4", "5", "6", "8", "9"], d: [] });
     // Dropped: it resumes after the last line every follower holds.
     again.onerror?.(new Event("error"));
     vi.advanceTimersByTime(250);
     expect(FakeES.all[2]!.url).toBe("http://x/api/runs/run_1/stream?logs=9&token=tok&lastEventId=13");
-    // No log follower left: the run's changes alone.
+    // No log follower left while the run goes on: the run's changes alone.
     for (const stop of [stopA, stopB, stopC]) stop();
     await Promise.resolve();
     expect(FakeES.all[3]!.url).toBe("http://x/api/runs/run_1/stream?token=tok&lastEventId=13");
+    // Once the connection sent the run finished, a log follower leaving (its view saw the final
+    // status) leaves it as it is for its end; the last follower leaving closes it.
+    const stopD = follower("d", "9");
+    await Promise.resolve();
+    const last = FakeES.all[4]!;
+    expect(last.url).toBe("http://x/api/runs/run_1/stream?logs=9&token=tok&lastEventId=13");
+    last.onopen?.(new Event("open"));
+    last.emit("run", makeRun({ revision: 7, status: "SUCCESS" }), "15");
+    stopD();
+    await Promise.resolve();
+    expect(FakeES.all).toHaveLength(5);
+    expect(last.closed).toBe(false);
     watch();
-    expect(FakeES.all[3]!.closed).toBe(true);
+    expect(last.closed).toBe(true);
   });
 });
 

@@ -93,6 +93,9 @@ interface Carried {
 const sameCarried = (a: Carried, b: Carried) =>
   a.run === b.run && a.all === b.all && a.logs === b.logs && (a.all || a.keys.join(",") === b.keys.join(","));
 const carriesNothing = (c: Carried) => !c.run && !c.all && c.keys.length === 0;
+/** Whether the connection carrying `open` carries everything of `next`. */
+const covers = (open: Carried, next: Carried) =>
+  (open.run || !next.run) && (open.logs || !next.logs) && (open.all || (!next.all && next.keys.every((key) => open.keys.includes(key))));
 const below = (a: string, b: string) => BigInt(a) < BigInt(b);
 
 /**
@@ -121,7 +124,7 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
   let restart = false;
   /**
    * The connection sent the run finished: its `end` comes once the streams it carries have ended.
-   * A run follower leaving then (its hook saw the final status) leaves the connection as it is.
+   * Followers leaving then (hooks that saw the final status) leave the connection as it is.
    */
   let runFinished = false;
 
@@ -135,13 +138,11 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
   const wanted = (): Carried => {
     const every = all.count > 0 && !all.error && !streamKeys().end;
     const logs = logFollowers.size > 0;
-    const named = every ? [] : [...streams].filter(([key, follow]) => follow.count > 0 && !follow.error && !streamData(key)?.end).map(([key]) => key);
-    const streamsWanted = every || named.length > 0;
     return {
       // The engine sends log lines with the run's changes.
-      run: run !== null || logs || (runFinished && carried?.run === true && streamsWanted),
+      run: run !== null || logs,
       all: every,
-      keys: named,
+      keys: every ? [] : [...streams].filter(([key, follow]) => follow.count > 0 && !follow.error && !streamData(key)?.end).map(([key]) => key),
       logs,
     };
   };
@@ -278,7 +279,7 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
     } else if (!reader) {
       restart = false;
       reader = open();
-    } else if (restart || !carried || !sameCarried(carried, next)) {
+    } else if (restart || !carried || (!sameCarried(carried, next) && !(runFinished && covers(carried, next)))) {
       restart = false;
       reader.reconnect();
     }
