@@ -78,8 +78,10 @@ export async function writeJournalBatch(
 ): Promise<{ landed: Landed[]; claimed: ClaimedRow[] }> {
   const { writes, channel, claim, followed } = args;
   const text = writes.some((item) => item.md !== undefined) ? sql.journal.writeManyWithMetadata : sql.journal.writeMany;
+  // Each output goes as its JSON text, which the journal stores as it is (migration 32).
+  const items = writes.map((item) => (item.seq === null ? item : { ...item, output: jsonParam(item.output) }));
   const { rows } = await db.query<Landed & { claimed: Record<string, unknown> | null }>(
-    text, [JSON.stringify(writes), channel, claim, followed], on,
+    text, [JSON.stringify(items), channel, claim, followed], on,
   );
   return {
     landed: rows.filter((r) => r.claimed === null),

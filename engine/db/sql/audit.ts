@@ -1,3 +1,5 @@
+import { entryOutputJsonb } from "./journal-output.ts";
+
 /**
  * The audit chain: every status entry (journal, kind 'status') and every metadata change
  * (run_metadata_history) of a run carries `audit_hash = sha256(previous hash || content)`, the
@@ -28,7 +30,7 @@ export const chained = (head: string, content: string) => `sha256(coalesce(${hea
 /** The versions of the run `run` (a parameter) with their content; order them with `versionOrder`. */
 const versions = (s: string, run = "$1") => `
       SELECT 'journal' AS tbl, j.seq, coalesce(j.revision, 0) AS revision, j.audit_hash,
-        ${statusContent("j.run_id", "j.seq", "j.key", "j.status", "j.output", "j.finished_at")} AS content
+        ${statusContent("j.run_id", "j.seq", "j.key", "j.status", entryOutputJsonb("j"), "j.finished_at")} AS content
       FROM ${s}.journal j WHERE j.run_id = ${run} AND j.kind = 'status'
       UNION ALL
       SELECT 'run_metadata_history', h.seq, coalesce(h.revision, 0), h.audit_hash,
@@ -98,7 +100,7 @@ export function auditStatements(s: string) {
     /** A run's full history for an auditor: statuses and metadata changes in chain order, with their hashes. */
     export: `
       SELECT 'journal' AS tbl, j.seq, j.revision, j.finished_at AS at, 'status' AS kind, j.key, j.status::text AS status,
-        j.output -> 'json' AS value, NULL::text AS op, NULL::jsonb AS metadata, NULL::text AS child_run_id, encode(j.audit_hash, 'hex') AS hash
+        ${entryOutputJsonb("j")} -> 'json' AS value, NULL::text AS op, NULL::jsonb AS metadata, NULL::text AS child_run_id, encode(j.audit_hash, 'hex') AS hash
       FROM ${s}.journal j WHERE j.run_id = $1 AND j.kind = 'status'
       UNION ALL
       SELECT 'run_metadata_history', h.seq, h.revision, h.at, 'metadata', h.key, NULL, h.value, h.op, h.metadata, h.child_run_id,

@@ -1,6 +1,7 @@
 import { chained, metadataContent, statusContent } from "./audit.ts";
 import { batchItems } from "./batch.ts";
 import { journalEntryJson } from "./feed.ts";
+import { entryOutput } from "./journal-output.ts";
 import { notifiedCte, notifyRun, sent } from "./notify.ts";
 import { claimReadyCtes } from "./runs.ts";
 
@@ -70,13 +71,13 @@ export function journalStatements(s: string) {
 
     /** A fork's journal: the original's entries before the fork point, as they were. */
     copyBefore: `
-      INSERT INTO ${s}.journal (run_id, seq, kind, key, status, output, error, attempts, revision, started_at, finished_at, timeout_ms)
-      SELECT $1, seq, kind, key, status, output, error, attempts, 1, started_at, finished_at, timeout_ms
+      INSERT INTO ${s}.journal (run_id, seq, kind, key, status, output, output_json, error, attempts, revision, started_at, finished_at, timeout_ms)
+      SELECT $1, seq, kind, key, status, output, output_json, error, attempts, 1, started_at, finished_at, timeout_ms
       FROM ${s}.journal WHERE run_id = $2 AND seq < $3`,
 
     list: `
-      SELECT seq, kind, key, status, output, error, attempts, started_at, finished_at, revision, timeout_ms
-      FROM ${s}.journal WHERE run_id = $1 ORDER BY seq`,
+      SELECT seq, kind, key, status, ${entryOutput("j")} AS output, error, attempts, started_at, finished_at, revision, timeout_ms
+      FROM ${s}.journal j WHERE run_id = $1 ORDER BY seq`,
   };
 }
 
@@ -99,7 +100,7 @@ const stillExecuting = `run.status = 'EXECUTING' COLLATE "C"`;
  */
 const replaceFailedEntry = (s: string) => `ON CONFLICT (run_id, seq) DO UPDATE SET
         status = CASE WHEN old.status = 'failed' THEN excluded.status ELSE ${s}.refuse_completed_entry(old.run_id, old.seq) END,
-        output = excluded.output, error = excluded.error, attempts = excluded.attempts, revision = excluded.revision,
+        output = NULL, output_json = excluded.output_json, error = excluded.error, attempts = excluded.attempts, revision = excluded.revision,
         started_at = excluded.started_at, finished_at = now(), timeout_ms = excluded.timeout_ms, audit_hash = excluded.audit_hash`;
 
 /** The SQLSTATE of a write refused for meeting a completed entry (see `replaceFailedEntry`). */
@@ -146,7 +147,7 @@ function chainedVersion(
 function writeJournal(s: string, metadata: boolean): string {
   return `
     WITH w AS (
-      ${batchItems(s, "$1", `run_id text, lease uuid, seq integer, kind text, key text, status text, output jsonb, error jsonb,
+      ${batchItems(s, "$1", `run_id text, lease uuid, seq integer, kind text, key text, status text, output text, error jsonb,
         attempts integer, started_at timestamptz, next_status text, run_output jsonb, run_error jsonb, timeout_ms integer${metadata ? ", md boolean, md_op text, md_key text, md_value jsonb" : ""}`)}
     ), r AS (
       UPDATE ${s}.runs AS run SET revision = run.revision + 1, updated_at = now(),
@@ -161,8 +162,8 @@ function writeJournal(s: string, metadata: boolean): string {
         w.output AS entry_output, w.error AS entry_error, w.attempts, w.started_at AS entry_started_at, w.timeout_ms, run.audit_hash${metadata ? `,
         CASE WHEN w.md IS NOT NULL THEN run.metadata END AS md, w.md_op, w.md_key, w.md_value` : ""}
     ), j AS (
-      INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output, error, attempts, revision, started_at, timeout_ms, audit_hash)
-      SELECT r.id, r.seq, r.kind, r.key, r.entry_status, ${metadata ? "CASE WHEN r.md IS NULL THEN r.entry_output ELSE jsonb_build_object('json', r.md) END" : "r.entry_output"},
+      INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output_json, error, attempts, revision, started_at, timeout_ms, audit_hash)
+      SELECT r.id, r.seq, r.kind, r.key, r.entry_status, ${metadata ? "CASE WHEN r.md IS NULL THEN r.entry_output::json ELSE json_build_object('json', r.md) END" : "r.entry_output::json"},
         r.entry_error, r.attempts, r.revision, r.entry_started_at, r.timeout_ms, CASE WHEN r.kind = 'status'${metadata ? " AND r.md IS NULL" : ""} THEN r.audit_hash END
       FROM r WHERE NOT r.ended
       ${replaceFailedEntry(s)}
@@ -189,12 +190,12 @@ function writeOne(s: string, metadata: boolean): string {
       UPDATE ${s}.runs AS run SET revision = run.revision + 1, updated_at = now(),
         status = coalesce($11::text, run.status),
         lease = CASE WHEN $11::text IS NULL THEN run.lease ELSE NULL END,
-        ${chainedVersion(s, metadata, { run: "$1::text", seq: "$3::integer", kind: "$4::text", key: "$5::text", status: `$6::${s}.entry_status`, output: "$7::jsonb", md: "$13::boolean", op: "$14::text", mdKey: "$15::text", value: "$16::jsonb" })}
+        ${chainedVersion(s, metadata, { run: "$1::text", seq: "$3::integer", kind: "$4::text", key: "$5::text", status: `$6::${s}.entry_status`, output: "$7::text", md: "$13::boolean", op: "$14::text", mdKey: "$15::text", value: "$16::jsonb" })}
       WHERE run.id = $1 AND run.lease = $2 AND run.status = 'EXECUTING'
       RETURNING run.id, run.revision, run.audit_hash${metadata ? ", run.metadata AS md" : ""}
     ), j AS (
-      INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output, error, attempts, revision, started_at, timeout_ms, audit_hash)
-      SELECT r.id, $3, $4, $5, $6, ${metadata ? "CASE WHEN $13::boolean IS NULL THEN $7 ELSE jsonb_build_object('json', r.md) END" : "$7"}, $8, $9, r.revision, $10,
+      INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output_json, error, attempts, revision, started_at, timeout_ms, audit_hash)
+      SELECT r.id, $3, $4, $5, $6, ${metadata ? "CASE WHEN $13::boolean IS NULL THEN $7::text::json ELSE json_build_object('json', r.md) END" : "$7::text::json"}, $8, $9, r.revision, $10,
         $${metadata ? 18 : 14}::integer, CASE WHEN $4::text = 'status'${metadata ? " AND $13::boolean IS NULL" : ""} THEN r.audit_hash END FROM r
       ${replaceFailedEntry(s)}
       RETURNING run_id, revision, ${pushedEntry(`$${metadata ? 17 : 13}::boolean`)}

@@ -1,3 +1,5 @@
+import { entryOutputJsonb } from "./journal-output.ts";
+
 /**
  * Statuses, read from their journal entries: each `status` entry holds the status as it became
  * ({ key, label, state, data } in output.json), when it committed in finished_at.
@@ -7,7 +9,7 @@ export function statusStatements(s: string) {
     /** Each status key of the run, latest value first-come ordered, with the values it showed before. */
     ofRun: `
       WITH v AS (
-        SELECT j.seq, j.output -> 'json' AS value, j.output -> 'json' ->> 'key' AS key, j.finished_at AS at
+        SELECT j.seq, ${entryOutputJsonb("j")} -> 'json' AS value, ${entryOutputJsonb("j")} -> 'json' ->> 'key' AS key, j.finished_at AS at
         FROM ${s}.journal j WHERE j.run_id = $1 AND j.kind = 'status' AND j.status = 'completed'
       )
       SELECT latest.key, latest.value ->> 'label' AS label, latest.value ->> 'state' AS state,

@@ -99,8 +99,8 @@ export function waitpointStatements(s: string) {
         FROM leased l WHERE r.id = l.id
         RETURNING r.*, l.wait_seq AS entry_seq, l.wait_started_at AS entry_started_at
       ), journaled AS (
-        INSERT INTO ${s}.journal (run_id, seq, kind, key, status, output, attempts, revision, started_at)
-        SELECT id, entry_seq, 'waitpoint', 'forToken:' || $1, 'completed', $3, 1, revision, entry_started_at FROM resumed
+        INSERT INTO ${s}.journal (run_id, seq, kind, key, status, output_json, attempts, revision, started_at)
+        SELECT id, entry_seq, 'waitpoint', 'forToken:' || $1, 'completed', $3::text::json, 1, revision, entry_started_at FROM resumed
         ON CONFLICT (run_id, seq) DO NOTHING
       ), woke AS (
         SELECT pg_notify($5, '') FROM resumed WHERE lease IS NULL LIMIT 1
@@ -109,7 +109,7 @@ export function waitpointStatements(s: string) {
         (SELECT coalesce(jsonb_agg(to_jsonb(x) - 'entry_seq' - 'entry_started_at' || jsonb_build_object(
             'event_name', (SELECT e.name FROM ${s}.events e WHERE e.id = x.event_id),
             'journal', ${journalTuples(s, "x.id")}::jsonb || jsonb_build_array(jsonb_build_array(
-              x.entry_seq, 'waitpoint', 'forToken:' || $1, 'completed', $3::jsonb, NULL, 1, 0)),
+              x.entry_seq, 'waitpoint', 'forToken:' || $1, 'completed', $3::text::jsonb, NULL, 1, 0)),
             'journal_revision', x.revision - 1)), '[]'::jsonb)
           FROM resumed x WHERE x.lease IS NOT NULL) AS started,
         ${sent}, (SELECT count(*) FROM woke) AS woke
