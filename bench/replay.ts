@@ -8,9 +8,10 @@ const STEPS = 10_000;
 const REPEATS = 5;
 
 /**
- * Row 5: a run whose journal already holds 10,000 completed task steps (inserted with SQL) is
- * resumed; timed from the resume request to the code calling its step 10,001, i.e. job
- * dispatch + claim (which loads the journal) + replay of every recorded step.
+ * Row 5: a run whose journal already holds 10,000 completed task steps (inserted with SQL, their
+ * output as JSON text as the engine writes it since migration 32) is resumed; timed from the
+ * resume request to the code calling its step 10,001, i.e. job dispatch + claim (which loads the
+ * journal) + replay of every recorded step.
  */
 export default async function replay(url: string): Promise<Row[]> {
   let entered: number | undefined;
@@ -39,8 +40,8 @@ export default async function replay(url: string): Promise<Row[]> {
       [runId, { json: { steps: STEPS } }, STEPS + 1],
     );
     await client.query(
-      `INSERT INTO ${s}.journal (run_id, seq, kind, key, status, output, attempts, revision, started_at)
-       SELECT $1, i, 'task', 's' || i, 'completed', jsonb_build_object('json', i), 1, i, now() FROM generate_series(1, $2) i`,
+      `INSERT INTO ${s}.journal (run_id, seq, kind, key, status, output_json, attempts, revision, started_at)
+       SELECT $1, i, 'task', 's' || i, 'completed', ('{"json":' || i || '}')::json, 1, i, now() FROM generate_series(1, $2) i`,
       [runId, STEPS],
     );
     await client.query(`ANALYZE ${s}.journal`);
@@ -62,7 +63,7 @@ export default async function replay(url: string): Promise<Row[]> {
     }
     const q = {
       name: "bench_select_journal",
-      text: `SELECT seq, kind, key, status, output, error, attempts FROM ${s}.journal WHERE run_id = $1 ORDER BY seq`,
+      text: `SELECT seq, kind, key, status, output_json, error, attempts FROM ${s}.journal WHERE run_id = $1 ORDER BY seq`,
       values: [runId],
     };
     await client.query(q);
