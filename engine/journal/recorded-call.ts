@@ -13,14 +13,18 @@ export interface RecordedCall {
   attemptsBeforeRetry: number;
 }
 
-/** A journal entry as the claim statements send it (see `journalTuples` in db/sql/runs.ts). */
+/**
+ * A journal entry as the claim statements send it (see `journalTuples` in db/sql/journal-tuples.ts).
+ * An entry written before migration 32 has its output in `jsonbOutput` instead (see
+ * db/sql/journal-output.ts).
+ */
 export type JournalTuple = [
   seq: number, kind: string, key: string, status: RecordedCall["status"], output: unknown,
-  error: SerializedError | null, attempts: number, attemptsBeforeRetry: number | null,
+  error: SerializedError | null, attempts: number, attemptsBeforeRetry: number | null, jsonbOutput?: unknown,
 ];
 
 export function recordedCalls(tuples: JournalTuple[]): RecordedCall[] {
-  return tuples.map(([seq, kind, key, status, output, error, attempts, attemptsBeforeRetry]) => ({
-    seq, kind, key, status, output, error, attempts, attemptsBeforeRetry: attemptsBeforeRetry ?? 0,
+  return tuples.map(([seq, kind, key, status, output, error, attempts, attemptsBeforeRetry, jsonbOutput]) => ({
+    seq, kind, key, status, output: output ?? jsonbOutput ?? null, error, attempts, attemptsBeforeRetry: attemptsBeforeRetry ?? 0,
   }));
 }

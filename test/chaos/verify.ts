@@ -34,7 +34,7 @@ export async function verifyChaos(databaseUrl: string, schema: string, sideTable
       statuses[row.status] = row.n;
     }
     const journals = await q<{ run_id: string; entries: { seq: number; key: string; status: string; output: { json: unknown } }[] }>(`
-      SELECT r.id AS run_id, coalesce(json_agg(json_build_object('seq', j.seq, 'key', j.key, 'status', j.status, 'output', j.output)
+      SELECT r.id AS run_id, coalesce(json_agg(json_build_object('seq', j.seq, 'key', j.key, 'status', j.status, 'output', coalesce(j.output_json, j.output::json))
         ORDER BY j.seq) FILTER (WHERE j.kind = 'task'), '[]') AS entries
       FROM "${schema}".runs r LEFT JOIN "${schema}".journal j ON j.run_id = r.id GROUP BY r.id`);
     const side = await q<{ run_id: string; step: number; tx: boolean; ids: string[] }>(
