@@ -9,7 +9,7 @@ const REPEATS = 5;
 
 /**
  * Row 5: a run whose journal already holds 10,000 completed task steps (inserted with SQL, their
- * output as JSON text as the engine writes it since migration 32) is resumed; timed from the
+ * output as JSON text as the engine writes it since migration 39) is resumed; timed from the
  * resume request to the code calling its step 10,001, i.e. job dispatch + claim (which loads the
  * journal) + replay of every recorded step.
  */

@@ -37,7 +37,7 @@ describe("the journal's layout", () => {
     expect(rows[3]!.text).toBe(JSON.stringify(superjson.serialize(undefined)));
   });
 
-  it("replays, lists and reads statuses from entries written before migration 32, whose output is jsonb", async () => {
+  it("replays, lists and reads statuses from entries written before migration 39, whose output is jsonb", async () => {
     const engine = await startTestEngine("layout_old", { tasks: [shaped] });
     const s = `"${engine.options.schema}"`;
     const id = "run_layout_old";

@@ -174,7 +174,8 @@ CREATE TABLE :SCHEMA.journal (
     finished_at timestamp with time zone DEFAULT now() NOT NULL,
     attempts_before_retry integer DEFAULT 0 NOT NULL,
     audit_hash bytea,
-    timeout_ms integer
+    timeout_ms integer,
+    output_json json
 );
 CREATE TABLE :SCHEMA.kept_histories (
     run_id text NOT NULL,

@@ -15,7 +15,7 @@ export interface RecordedCall {
 
 /**
  * A journal entry as the claim statements send it (see `journalTuples` in db/sql/journal-tuples.ts).
- * An entry written before migration 32 has its output in `jsonbOutput` instead (see
+ * An entry written before migration 39 has its output in `jsonbOutput` instead (see
  * db/sql/journal-output.ts).
  */
 export type JournalTuple = [

@@ -78,7 +78,7 @@ export async function writeJournalBatch(
 ): Promise<{ landed: Landed[]; claimed: ClaimedRow[] }> {
   const { writes, channel, claim, followed } = args;
   const text = writes.some((item) => item.md !== undefined) ? sql.journal.writeManyWithMetadata : sql.journal.writeMany;
-  // Each output goes as its JSON text, which the journal stores as it is (migration 32).
+  // Each output goes as its JSON text, which the journal stores as it is (migration 39).
   const items = writes.map((item) => (item.seq === null ? item : { ...item, output: jsonParam(item.output) }));
   const { rows } = await db.query<Landed & { claimed: Record<string, unknown> | null }>(
     text, [JSON.stringify(items), channel, claim, followed], on,

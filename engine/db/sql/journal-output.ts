@@ -1,6 +1,6 @@
 /**
  * A journal entry's output: `output_json` (json, the text the engine wrote) for entries written
- * since migration 32, `output` (jsonb) for those written before, which no statement rewrites (a
+ * since migration 39, `output` (jsonb) for those written before, which no statement rewrites (a
  * rewrite of the journal would not be online). At most one of the two is set.
  */
 
