@@ -501,8 +501,13 @@ export class Service implements Backend {
     return row;
   }
 
+  /**
+   * One read alone goes by `get`, whose plan Postgres keeps; `getMany`'s is made again at every
+   * call (its plan for an array of unknown length looks dearer than one for the array given), which
+   * costs more than reading one run, but little beside reading many.
+   */
   async #readRuns(ids: string[]): Promise<(RunReadRow | undefined)[]> {
-    const { rows } = await this.deps.db.query<RunReadRow>(this.deps.sql.runs.getMany, [ids]);
+    const { rows } = await this.deps.db.query<RunReadRow>(ids.length === 1 ? this.deps.sql.runs.get : this.deps.sql.runs.getMany, ids.length === 1 ? ids : [ids]);
     const byId = new Map(rows.map((row) => [row.id, row]));
     return ids.map((id) => byId.get(id));
   }

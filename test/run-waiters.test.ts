@@ -126,7 +126,7 @@ describe("waiting for runs", () => {
     try {
       await expect(serviceOf(engine).pollRun(id, 10_000)).resolves.toMatchObject({ status: "SUCCESS" });
       const reads = query.mock.calls.filter(([text, values]) =>
-        (text === sql.runs.getMany && (values?.[0] as string[]).includes(id)) || (text === sql.runs.state && values?.[0] === id));
+        (text === sql.runs.getMany && (values?.[0] as string[]).includes(id)) || ((text === sql.runs.get || text === sql.runs.state) && values?.[0] === id));
       expect(reads).toHaveLength(2);
     } finally {
       query.mockRestore();
