@@ -36,7 +36,7 @@ describe("a run taken over while its older execution is writing", () => {
     try {
       await older.query("BEGIN");
       const { rowCount } = await older.query(sql.journal.writeOne, [
-        id, olderLease, 1, "task", "one", "completed", JSON.stringify(encode(1, "output")), null, 1, new Date(), null, channels.run, false,
+        id, olderLease, 1, "task", "one", "completed", JSON.stringify(encode(1, "output")), null, 1, new Date(), null, channels.run, false, null,
       ]);
       expect(rowCount).toBe(1);
 

@@ -1,15 +1,18 @@
 import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "durably/engine";
-import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
+import { ownDatabase, uniqueSchema } from "./helpers/db.ts";
 import { until } from "./helpers/until.ts";
 
 const schema = uniqueSchema("migrate_online");
 const s = `"${schema}"`;
-afterAll(() => dropSchemas(schema));
+// Its concurrent index builds wait for every older transaction of their database.
+let database: Awaited<ReturnType<typeof ownDatabase>>;
+beforeAll(async () => (database = await ownDatabase("migrate")));
+afterAll(() => database.drop());
 
 async function connect(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  const client = new pg.Client({ connectionString: database.url });
   await client.connect();
   return client;
 }

@@ -2,17 +2,20 @@
 // left an INVALID index, which the migration replaces with a valid one (migration 36, the run
 // lists' indexes) and records its version once.
 import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "durably/engine";
-import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
+import { ownDatabase, uniqueSchema } from "./helpers/db.ts";
 
 const schema = uniqueSchema("migrate_rerun");
 const s = `"${schema}"`;
-afterAll(() => dropSchemas(schema));
+// Its concurrent index builds wait for every older transaction of their database.
+let database: Awaited<ReturnType<typeof ownDatabase>>;
+beforeAll(async () => (database = await ownDatabase("migrate")));
+afterAll(() => database.drop());
 
 describe("a no-transaction migration cut short", () => {
   it("drops the INVALID index its build left and builds it again, then records its version once (migration 36)", async () => {
-    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     try {
       await migrate(client, schema);

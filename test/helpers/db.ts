@@ -7,6 +7,18 @@ export function uniqueSchema(prefix: string): string {
   return `t_${prefix.replace(/[^a-z0-9]/g, "_").slice(0, 16)}_${Math.random().toString(36).slice(2, 8)}`;
 }
 
+/**
+ * A database of its own, for a test whose statements wait on every other transaction of their
+ * database (CREATE INDEX CONCURRENTLY waits for older snapshots, and the other test files' never stop).
+ */
+export async function ownDatabase(prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = uniqueSchema(prefix);
+  await sql(`CREATE DATABASE "${name}"`);
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => sql(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).then(() => undefined) };
+}
+
 export async function dropSchemas(...schemas: string[]): Promise<void> {
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await client.connect();
