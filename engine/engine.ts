@@ -9,7 +9,8 @@ import { buildStatements } from "./db/sql/index.ts";
 import { rethrowUnreachable, unreachable } from "./db/unreachable.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { migrateAt } from "./migrate.ts";
-import { CommittedEntries } from "./notify/committed-entries.ts";
+import { Committed } from "./notify/committed.ts";
+import type { JsonJournalRow } from "./db/rows.ts";
 import { channelsOf, Listener } from "./notify/listener.ts";
 import { resolveOptions, type EngineOptionsInput, type ResolvedOptions } from "./options.ts";
 import { Scheduler } from "./jobs/pg-boss.ts";
@@ -25,7 +26,7 @@ import { exposeInternals } from "./internal.ts";
 import type { EngineParts } from "./parts.ts";
 import { RetentionLoop } from "./retention/retention-loop.ts";
 import { StreamWriter } from "./streams/stream-writer.ts";
-import { CommittedChunks } from "./streams/committed-chunks.ts";
+import type { CommittedChunksBatch } from "./streams/committed-chunks.ts";
 import { EngineMetrics } from "./metrics/engine-metrics.ts";
 import { loadOtelApi } from "../sdk/tracing/otel-api.ts";
 import { Alerts } from "./alerts/alerts.ts";
@@ -94,8 +95,8 @@ export class Engine {
       await Promise.all([scheduler.stop().catch(() => undefined), listener.stop(), db.end()]);
       throw unreachable(error, o.databaseUrl) ?? error;
     }
-    const entries = new CommittedEntries();
-    const committedChunks = new CommittedChunks();
+    const entries = new Committed<JsonJournalRow>();
+    const committedChunks = new Committed<CommittedChunksBatch>();
     const service = new Service({
       db, sql, scheduler, channels, maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
       secretKey: o.secretKey, schema: o.schema, listener: () => Promise.resolve(listener), committedChunks, keepHistoryMs: o.retention.keepHistoryMs,

@@ -6,8 +6,8 @@ import { buildStatements } from "../engine/db/sql/index.ts";
 import type { JournalItem } from "../engine/db/hot-path/write-journal.ts";
 import { BatchedWrites } from "../engine/journal/batched-writes.ts";
 import { createLogger } from "../engine/logger.ts";
+import { Committed } from "../engine/notify/committed.ts";
 import type { JsonJournalRow } from "../engine/db/rows.ts";
-import { CommittedEntries } from "../engine/notify/committed-entries.ts";
 import { TEST_DATABASE_URL, dropSchemas, insertExecutingRun, sql, uniqueSchema } from "./helpers/db.ts";
 
 const schema = uniqueSchema("batched_writes");
@@ -106,7 +106,7 @@ describe("claims riding journal batches", () => {
 });
 
 /** Records every entry a write hands over, followed or not. */
-class RecordedEntries extends CommittedEntries {
+class RecordedEntries extends Committed<JsonJournalRow> {
   readonly published: string[] = [];
   override publish(runId: string, entry: JsonJournalRow): void {
     this.published.push(`${runId}:${entry.key}`);
@@ -138,6 +138,18 @@ describe("entries for this process's live streams", () => {
 
     expect(received).toEqual(["progress-20", "progress-21"]);
     expect(entries.published).toEqual([`${followed.id}:progress-20`, `${followed.id}:progress-21`]);
+    stop();
+  });
+
+  it("come back for every kind of entry, but not one whose write moved its run's status", async () => {
+    const entries = new RecordedEntries();
+    const writes = new BatchedWrites(db, statements, "durably_test_entry_kinds", entries);
+    const run = await insertExecutingRun(schema, "run_entry_kinds");
+    const received: string[] = [];
+    const stop = entries.subscribe(run.id, (row) => received.push(`${row.kind}:${row.key}`));
+    expect(await writes.write(entry(run, 1))).toBe(true);
+    expect(await writes.write({ ...entry(run, 2), kind: "wait", key: "nap", next_status: "WAITING" })).toBe(true);
+    expect(received).toEqual(["task:step-1"]);
     stop();
   });
 });

@@ -1,5 +1,5 @@
 // Chunks a process commits reach the stream followers of that same process straight from the
-// append's result (engine/streams/committed-chunks.ts); anything they cannot be sure of sends
+// append's result (engine/notify/committed.ts); anything they cannot be sure of sends
 // them to read the table. The listener here never delivers a notification, so every read the
 // followers make is one the hand-off asked for (or their first).
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -9,7 +9,8 @@ import { Database } from "../engine/db/database.ts";
 import { buildStatements } from "../engine/db/sql/index.ts";
 import { createLogger } from "../engine/logger.ts";
 import { channelsOf, type Listener } from "../engine/notify/listener.ts";
-import { CommittedChunks } from "../engine/streams/committed-chunks.ts";
+import { Committed } from "../engine/notify/committed.ts";
+import type { CommittedChunksBatch } from "../engine/streams/committed-chunks.ts";
 import { StreamReads, type StoredStreamEvent } from "../engine/streams/stream-reads.ts";
 import { StreamWriter, type ChunkWrite } from "../engine/streams/stream-writer.ts";
 import { TEST_DATABASE_URL, dropSchemas, insertExecutingRun, uniqueSchema } from "./helpers/db.ts";
@@ -35,7 +36,7 @@ afterAll(async () => {
 
 /** A follower of `runId`'s stream "k" in a process whose writer hands over its chunks, counting the reads it makes. */
 async function follow(runId: string) {
-  const committed = new CommittedChunks();
+  const committed = new Committed<CommittedChunksBatch>();
   const reads = { count: 0 };
   const query = db.query.bind(db);
   const counting = Object.create(db) as Database;
@@ -115,7 +116,7 @@ describe("stream chunks handed to the committing process's followers", () => {
 
   it("hands nothing over to a process with no follower of the run", async () => {
     const { id } = await insertExecutingRun(schema, "run_handoff_none");
-    const committed = new CommittedChunks();
+    const committed = new Committed<CommittedChunksBatch>();
     const publish = vi.spyOn(committed, "publish");
     await new StreamWriter(db, statements, channels.stream, 1 << 20, committed).append(at(id, 0, "a"));
     expect(publish).not.toHaveBeenCalled();

@@ -3,13 +3,13 @@ import type { JournalEntry, MetadataChange, MetadataPush, Run } from "../../sdk/
 import { RunNotFoundError } from "../../sdk/errors.ts";
 import { fromJsonJournalRow, toMetadataChange, toRun, type JsonJournalRow, type RunReadRow } from "../db/rows.ts";
 import type { EngineParts } from "../parts.ts";
-import { journalPush } from "../notify/journal-push.ts";
+import { journalPush, runAfter } from "../notify/journal-push.ts";
 import { changedRuns } from "../notify/listener.ts";
 import { withoutServerDetails } from "./public-view.ts";
 import { readRunLogs } from "./run-logs.ts";
 import { carryAllStreams } from "./run-stream-all.ts";
 import { CarriedStreams, connectionId, NO_STREAMS, type CarriedKeys, type RunResume } from "./run-stream-keys.ts";
-import { sseResponse } from "./sse.ts";
+import { sseResponse, type SseMessage } from "./sse.ts";
 import type { StreamLease } from "./stream-slots.ts";
 
 /** Who a stream is for: its place under the stream caps, and whether a public token reads it. */
@@ -48,6 +48,9 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, resume:
   const runChanges = options.runChanges ?? true;
   return sseResponse(c, async (stream) => {
     let last = resume.run;
+    // The run as the client has it when `last` is its id (2R+1), for the changes this process
+    // commits: the run as of each is built from it, not read.
+    let held: Run | undefined;
     const positions = new Map([...resume.streams].map(([key, position]) => [key, { ...position }]));
     const idOf = () => connectionId(last, positions, carriedKeys.all);
     let logCursor = runChanges ? options.logsAfter : undefined;
@@ -103,17 +106,25 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, resume:
     // writes anything else with it), and clients apply it so: it stands for the run as of its
     // revision too (id 2R+1), and no re-read of the run, payload and all, follows it. Not at
     // revision 1: that is the run's insert, with the entries a fork copied.
-    const sendEntry = (entry: JournalEntry) => {
+    const entryEvent = (entry: JournalEntry): SseMessage => {
       const whole = entry.kind === "metadata" && entry.revision > 1 && last === entry.revision * 2 - 1;
+      if (whole) held = held?.revision === entry.revision - 1 ? runAfter(held, entry) : undefined;
       last = whole ? entry.revision * 2 + 1 : entry.revision * 2;
-      stream.send({ event: "journal", id: idOf(), data: json(journalPush(entry)) });
+      return { event: "journal", id: idOf(), data: json(journalPush(entry)) };
+    };
+    const runEvent = (run: Run): SseMessage => {
+      held = run;
+      last = run.revision * 2 + 1;
+      return { event: "run", id: idOf(), data: json(run) };
     };
 
     // A descendant's change to the run's metadata (metadata.parent / metadata.root) changed only
     // its metadata, updatedAt and revision: it stands for the run as of its revision as a metadata entry does.
     const sendDescendantChange = (change: MetadataChange, revision: number) => {
       if (revision * 2 <= last) return;
-      last = last === revision * 2 - 1 ? revision * 2 + 1 : revision * 2;
+      const whole = last === revision * 2 - 1;
+      if (whole) held = held?.revision === revision - 1 ? { ...held, metadata: change.metadata, updatedAt: change.at, revision } : undefined;
+      last = whole ? revision * 2 + 1 : revision * 2;
       const push: MetadataPush = { change, revision };
       stream.send({ event: "metadata", id: idOf(), data: json(push) });
     };
@@ -133,7 +144,7 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, resume:
           for (; c < changes.length && changes[c]!.revision < Number(row.revision); c++) sendDescendantChange(toMetadataChange(changes[c]!), changes[c]!.revision);
           // Sent already, as it committed (below), while this read was under way.
           if (Number(row.revision) * 2 <= last) continue;
-          sendEntry(fromJsonJournalRow(row));
+          stream.send(entryEvent(fromJsonJournalRow(row)));
         }
         for (; c < changes.length; c++) sendDescendantChange(toMetadataChange(changes[c]!), changes[c]!.revision);
         // Read after the run: a finished run's lines were all stored before its end, so none is missed before `end`.
@@ -144,10 +155,8 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, resume:
           if (!page.nextCursor) break;
           await stream.ready();
         }
-        if (run.revision * 2 + 1 > last) {
-          last = run.revision * 2 + 1;
-          stream.send({ event: "run", id: idOf(), data: json(run) });
-        }
+        if (run.revision * 2 + 1 > last) stream.send(runEvent(run));
+        else if (run.revision * 2 + 1 === last) held = run;
         if (run.isCompleted) {
           runEnded = { id: run.id, status: run.status };
           endIfDone();
@@ -176,15 +185,23 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, resume:
       if (!(change.revision * 2 + 1 <= last)) kick();
     });
     // An entry this process committed goes out at once when it is the very next change the
-    // stream has to send (the run as of the revision before it is sent); the run as of the entry
-    // follows when the NOTIFY comes, unless the entry stands for it (`sendEntry`). That NOTIFY
-    // often arrives before the write's own result and starts a read: the entry still goes out
-    // now, and the read skips it. Otherwise the stream reads, unless a read already sent it.
+    // stream has to send (the run as of the revision before it is sent), with the run as of it
+    // in the same write, built from the run the client has (`runAfter`), unless the entry stands
+    // for it (`entryEvent`); the NOTIFY that comes after then needs no read. A NOTIFY that
+    // arrives before the write's own result starts a read: the entry still goes out now, and the
+    // read skips it. Otherwise the stream reads, unless a read already sent it; so it does when
+    // the client is not taking what it was sent (the read waits for it to).
     const offEntries = !runChanges ? () => undefined : parts.entries.subscribe(runId, (row) => {
       const revision = Number(row.revision);
       if (closed || runEnded || last >= revision * 2) return;
       if (last !== revision * 2 - 1) return kick();
-      sendEntry(fromJsonJournalRow(row));
+      if (!stream.hasRoom()) return kick();
+      const before = held?.revision === revision - 1 ? held : undefined;
+      const entry = fromJsonJournalRow(row);
+      const events = [entryEvent(entry)];
+      if (last === revision * 2 && before) events.push(runEvent(runAfter(before, entry)));
+      stream.sendAll(events);
+      if (last === revision * 2) kick();
     });
     const offLogs = logCursor === undefined ? () => undefined : parts.listener.onRun(parts.channels.logs, runId, kick);
     // Notifications sent while the connection was down are lost: look again after reconnecting.

@@ -17,6 +17,8 @@ export interface SseStream {
   ping(): void;
   /** Resolves once the client has taken enough of the queued events (at once while few are queued). */
   ready(): Promise<void>;
+  /** Whether `ready` would resolve at once: few events are queued. */
+  hasRoom(): boolean;
   /** Resolves when the stream ends: the client went away, or `produce` returned. */
   readonly closed: Promise<void>;
 }
@@ -65,8 +67,9 @@ export function sseResponse(c: Context, produce: (stream: SseStream) => Promise<
     send: (message) => enqueue(formatEvent(message)),
     sendAll: (messages) => enqueue(messages.map(formatEvent).join("")),
     ping: () => enqueue(": ping\n\n"),
+    hasRoom: () => !open || (controller.desiredSize ?? 0) > 0,
     ready: () => {
-      if (!open || (controller.desiredSize ?? 0) > 0) return Promise.resolve();
+      if (stream.hasRoom()) return Promise.resolve();
       room ??= Promise.withResolvers<void>();
       return room.promise;
     },

@@ -46,7 +46,7 @@ export class BatchedWrites {
   #claimRequests = 0;
   readonly #claims: Batcher<ClaimItem, ClaimedRow | undefined>;
 
-  /** `entries` hears the status and metadata entries of every batch, once it has committed. */
+  /** `entries` hears the entries of every batch that a live stream here follows, once it has committed. */
   constructor(
     private readonly db: Database,
     private readonly sql: Statements,
@@ -58,7 +58,7 @@ export class BatchedWrites {
       async (items) => {
         const landed: Landed[] = [];
         const results = await this.#writeMany(items, this.db.pool, landed);
-        for (const { run_id, entry } of landed) if (entry) this.entries?.publish(run_id, entry);
+        this.#handOver(items, landed);
         return results;
       },
       { maxBatch: 64, concurrency: 1, key: (item) => item.run_id },
@@ -144,6 +144,16 @@ export class BatchedWrites {
     if (!rows) return false;
     landed?.push(...rows);
     return rows.length > 0;
+  }
+
+  /**
+   * The committed entries of followed runs, to their streams here, before the writers' calls
+   * return; not one whose write moved its run's status (the stream reads that run).
+   */
+  #handOver(items: BatchItem[], landed: Landed[]): void {
+    for (const { run_id, entry } of landed) {
+      if (entry && (items.find((item) => item.run_id === run_id) as JournalItem).next_status === null) this.entries?.publish(run_id, entry);
+    }
   }
 
   #followed(runId: string): boolean {

@@ -37,7 +37,7 @@ export interface EndItem {
   md?: undefined;
 }
 
-/** A write that landed, with its entry when it is one a live stream sends (see `journal.writeMany`). */
+/** A write that landed, with its entry when a live stream in this process follows its run (see `journal.writeMany`). */
 export interface Landed {
   run_id: string;
   entry?: JsonJournalRow | null;

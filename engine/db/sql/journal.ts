@@ -18,8 +18,8 @@ export function journalStatements(s: string) {
      * ride the same commit as the steps of others, and so do claims of up to $3 ready runs for
      * the slots the worker has free. Returns a row per item that landed (`claimed` null) and a
      * row per claimed run (`claimed` the run as JSON, as `runs.claimReady` returns it). A
-     * landed status or metadata entry of a run in $4 (the runs this process's live streams
-     * follow) comes back as the change feed sends it (`entry`). A write that meets a completed
+     * landed entry of a run in $4 (the runs this process's live streams follow) comes back as
+     * the change feed sends it (`entry`). A write that meets a completed
      * entry fails the whole statement (`replaceFailedEntry`). The journal rows come from the
      * runs update's RETURNING, not from a join of two CTEs: Postgres estimates each at one row
      * and would join them by comparing every item with every other.
@@ -107,14 +107,13 @@ const replaceFailedEntry = (s: string) => `ON CONFLICT (run_id, seq) DO UPDATE S
 export const ENTRY_COMPLETED = "DU001";
 
 /**
- * The entries a live progress view waits for, returned by the write that lands them when a stream
- * in this process follows the run (`followed`), so that it sends them without reading them back
- * (engine/notify/committed-entries.ts). Nobody else reads them: building them for every status
- * cost about 3 µs of Postgres CPU a write in a batch of 16 (5% of the statement alone; 2–3% of
- * the backends' CPU per run in the throughput bench).
+ * An entry as a run's live stream sends it, returned by the write that lands it when a stream in
+ * this process follows the run (`followed`), so that it sends the entry, and the run as of it,
+ * without reading them back (engine/notify/committed-entries.ts). Nobody else reads them:
+ * building them for every status cost about 3 µs of Postgres CPU a write in a batch of 16 (5% of
+ * the statement alone; 2–3% of the backends' CPU per run in the throughput bench).
  */
-const pushedEntry = (followed: string) =>
-  `CASE WHEN old.kind IN ('status', 'metadata') AND ${followed} THEN ${journalEntryJson("old")} END AS entry`;
+const pushedEntry = (followed: string) => `CASE WHEN ${followed} THEN ${journalEntryJson("old")} END AS entry`;
 
 /**
  * A run's own metadata write applied to the row's metadata rather than replacing it: its children

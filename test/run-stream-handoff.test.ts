@@ -1,0 +1,86 @@
+// Changes a process commits to a run reach that run's SSE streams in the same process from the
+// write's own result (engine/notify/committed.ts): the entry and the run as of it, not read back.
+// The engine's LISTEN connection is stopped, so no notification tells a stream anything here.
+import { describe, expect, it, vi } from "vitest";
+import { metadata, runs, task } from "durably";
+import { startTestEngine } from "./helpers/engine.ts";
+import { until } from "./helpers/until.ts";
+import { readSse, type SseMessage } from "./helpers/sse.ts";
+import { partsOf } from "../engine/internal.ts";
+
+const SECRET = "test-secret-key-0123456789";
+const auth = { authorization: `Bearer ${SECRET}` };
+
+function gate() {
+  let open: () => void = () => undefined;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+const start = gate();
+const finish = gate();
+
+/** Steps, a metadata write and statuses, once the test follows the run; then holds until the test has looked. */
+const changes = task({
+  id: "handed-changes",
+  run: async (_: null, { io }) => {
+    await start.opened;
+    await io.runTask("one", async () => 1);
+    await metadata.set("progress", 0.5);
+    await io.runTask("two", async () => 2);
+    const status = await io.createStatus("progress", { label: "Working", state: "loading" });
+    await status.update("done", { label: "Done", state: "success" });
+    await io.runTask("three", async () => 3);
+    await finish.opened;
+    return "done";
+  },
+});
+
+const entryOf = (message: SseMessage) =>
+  message.event === "journal" ? (JSON.parse(message.data) as { entry: { key: string; kind: string; revision: number; finishedAt: string } }).entry : undefined;
+
+describe("a run's stream in the process that commits its changes", () => {
+  it("gets each change and the run as of it without reading them, the same run a read gives", async () => {
+    const engine = await startTestEngine("sse_handoff", { tasks: [changes], http: { port: 0 }, secretKey: SECRET, pollIntervalMs: 50 });
+    const parts = partsOf(engine);
+    await parts.listener.stop();
+    const query = vi.spyOn(parts.db, "query");
+    const reads = () => query.mock.calls.filter(([text]) => text === parts.sql.feed.runSince).length;
+    const { id } = await changes.trigger(null);
+    await until(async () => ((await runs.retrieve(id)).status === "EXECUTING" ? true : undefined), 10_000);
+    const url = `${engine.url}/api/runs/${id}/stream`;
+
+    const { messages } = await readSse(url, {
+      headers: auth,
+      stop: (message, all) => {
+        if (message.event === "run" && all.filter((m) => m.event === "run").length === 1) start.open();
+        return message.event === "run" && all.some((m) => entryOf(m)?.key === "three");
+      },
+    });
+    // The stream's first read, and nothing after it.
+    expect(reads()).toBe(1);
+    const entries = messages.flatMap((m) => entryOf(m) ?? []);
+    expect(entries.map((e) => e.kind)).toEqual(["task", "metadata", "task", "status", "status", "task"]);
+    const runAt = new Map(messages.filter((m) => m.event === "run").map((m) => {
+      const run = JSON.parse(m.data) as { revision: number; updatedAt: string; metadata: unknown; status: string };
+      return [run.revision, run];
+    }));
+    for (const entry of entries) {
+      // A metadata entry stands for the run as of it (id 2R+1); every other entry is followed by that run.
+      const id = messages.find((m) => entryOf(m)?.revision === entry.revision)!.id;
+      if (entry.kind === "metadata") {
+        expect(id).toBe(String(entry.revision * 2 + 1));
+        continue;
+      }
+      expect(id).toBe(String(entry.revision * 2));
+      const metadata = entry.key === "one" ? {} : { progress: 0.5 };
+      expect(runAt.get(entry.revision)).toMatchObject({ updatedAt: entry.finishedAt, status: "EXECUTING", metadata });
+    }
+
+    // A stream opened now reads the run: the same as the one built from the last change.
+    const fresh = await readSse(url, { headers: auth, stop: (message) => message.event === "run" });
+    expect(JSON.parse(fresh.messages.at(-1)!.data)).toEqual(JSON.parse(messages.at(-1)!.data));
+    finish.open();
+    await until(async () => ((await runs.retrieve(id)).status === "SUCCESS" ? true : undefined), 10_000);
+  });
+});
