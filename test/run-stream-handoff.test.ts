@@ -36,6 +36,21 @@ const changes = task({
   },
 });
 
+const statusesOpen = gate();
+const statusesDone = gate();
+
+/** A status and five updates once the test follows the run; then holds until the test has looked. */
+const statuses = task({
+  id: "handed-statuses",
+  run: async (_: null, { io }) => {
+    const status = await io.createStatus("progress", { label: "0" });
+    await statusesOpen.opened;
+    for (let n = 1; n <= 5; n++) await status.update(`u${n}`, { label: String(n) });
+    await statusesDone.opened;
+    return "done";
+  },
+});
+
 const entryOf = (message: SseMessage) =>
   message.event === "journal" ? (JSON.parse(message.data) as { entry: { key: string; kind: string; revision: number; finishedAt: string } }).entry : undefined;
 
@@ -81,6 +96,42 @@ describe("a run's stream in the process that commits its changes", () => {
     const fresh = await readSse(url, { headers: auth, stop: (message) => message.event === "run" });
     expect(JSON.parse(fresh.messages.at(-1)!.data)).toEqual(JSON.parse(messages.at(-1)!.data));
     finish.open();
+    await until(async () => ((await runs.retrieve(id)).status === "SUCCESS" ? true : undefined), 10_000);
+  });
+
+  it("needs no read for a notification heard before its process's write returned", async () => {
+    const engine = await startTestEngine("sse_handoff_notified", { tasks: [statuses], http: { port: 0 }, secretKey: SECRET });
+    const parts = partsOf(engine);
+    const { id } = await statuses.trigger(null);
+    await until(async () => ((await runs.retrieve(id)).status === "EXECUTING" ? true : undefined), 10_000);
+    // Each journal write returns only once the LISTEN connection has heard a notification of
+    // the run after it began: the stream always hears of the change before its result.
+    let heard = 0;
+    const offHeard = parts.listener.onRun(parts.channels.run, id, () => heard++);
+    const { writeOne, writeOneWithMetadata, writeMany, writeManyWithMetadata } = parts.sql.journal;
+    const writes = new Set([writeOne, writeOneWithMetadata, writeMany, writeManyWithMetadata]);
+    const query = parts.db.query.bind(parts.db);
+    const spy = vi.spyOn(parts.db, "query").mockImplementation((async (text: string, ...rest: unknown[]) => {
+      const before = heard;
+      const result = await (query as (...args: unknown[]) => Promise<unknown>)(text, ...rest);
+      if (writes.has(text)) await until(async () => (heard > before ? true : undefined), 10_000, 1);
+      return result;
+    }) as typeof parts.db.query);
+    const reads = () => spy.mock.calls.filter(([text]) => text === parts.sql.feed.runSince).length;
+
+    const { messages } = await readSse(`${engine.url}/api/runs/${id}/stream`, {
+      headers: auth,
+      stop: (message, all) => {
+        if (message.event === "run" && all.filter((m) => m.event === "run").length === 1) statusesOpen.open();
+        return message.event === "run" && all.some((m) => entryOf(m)?.key === "u5");
+      },
+    });
+    expect(messages.flatMap((m) => entryOf(m)?.key ?? [])).toEqual(["progress", "u1", "u2", "u3", "u4", "u5"]);
+    expect(heard).toBeGreaterThanOrEqual(5);
+    expect(reads()).toBe(1);
+    offHeard();
+    spy.mockRestore();
+    statusesDone.open();
     await until(async () => ((await runs.retrieve(id)).status === "SUCCESS" ? true : undefined), 10_000);
   });
 });

@@ -57,9 +57,15 @@ export class BatchedWrites {
     this.#lanes = Array.from({ length: LANES }, () => new Batcher<BatchItem, boolean | ClaimedRow[]>(
       async (items) => {
         const landed: Landed[] = [];
-        const results = await this.#writeMany(items, this.db.pool, landed);
-        this.#handOver(items, landed);
-        return results;
+        const followed = this.entries ? items.filter((item) => this.#followed(item.run_id)).map((item) => item.run_id) : [];
+        const returned = followed.length > 0 ? this.entries!.writing(followed) : undefined;
+        try {
+          const results = await this.#writeMany(items, this.db.pool, landed);
+          this.#handOver(items, landed);
+          return results;
+        } finally {
+          returned?.();
+        }
       },
       { maxBatch: 64, concurrency: 1, key: (item) => item.run_id },
     ));
