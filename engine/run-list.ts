@@ -2,7 +2,7 @@ import type { ListRunsFilter, RunList, RunStatus } from "../sdk/types.ts";
 import { RUN_STATUSES } from "../wire/index.ts";
 import type { Database } from "./db/database.ts";
 import { toRun, type RunReadRow } from "./db/rows.ts";
-import type { RunListFilter } from "./db/sql/run-list.ts";
+import type { PageShape, RunListFilter } from "./db/sql/run-list.ts";
 import type { Statements } from "./db/sql/index.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 
@@ -20,6 +20,8 @@ export interface RunCountsResult {
 export const EXACT_BELOW = 1_000;
 /** An exact count stops here (an estimate far too low) and is reported as an estimate. */
 export const COUNT_CAP = 10_000;
+/** The share of the runs under which a jsonpath's estimate is the statistics' floor (1% with the default statistics target). */
+const UNSURE_SHARE = 0.02;
 
 function filterOf(filter: ListRunsFilter): RunListFilter {
   const statuses = filter.status === undefined ? null : Array.isArray(filter.status) ? filter.status : [filter.status];
@@ -38,8 +40,19 @@ function filterOf(filter: ListRunsFilter): RunListFilter {
 export async function listRuns(db: Database, sql: Statements, filter: ListRunsFilter): Promise<RunList> {
   const limit = Math.min(Math.max(filter.limit ?? 20, 1), 100);
   const after = filter.cursor ? decodeCursor(filter.cursor) : null;
-  const { text, values } = sql.runList.page(filterOf(filter), after, limit + 1);
-  const { rows } = await db.query<RunReadRow & { created_us: string }>(text, values);
+  const f = filterOf(filter);
+  const read = async (shape: PageShape) => {
+    const { text, values } = sql.runList.page(f, after, limit + 1, shape);
+    return (await db.query<RunReadRow & { created_us: string }>(text, values)).rows;
+  };
+  let rows: Awaited<ReturnType<typeof read>>;
+  if (f.metadataKey !== null && f.metadataValue) {
+    // A full page among the newest runs is the page; short of one, the index knows them all (PageShape).
+    rows = await read("window");
+    if (rows.length <= limit) rows = await read("sorted");
+  } else {
+    rows = await read("plain");
+  }
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return { data: page.map(toRun), nextCursor: rows.length > limit && last ? encodeCursor({ createdUs: last.created_us, id: last.id }) : null };
@@ -56,14 +69,17 @@ export async function countRuns(db: Database, sql: Statements, schema: string, f
   const plan = sql.runList.estimate(f);
   const [planned, shares] = await Promise.all([
     db.query<{ "QUERY PLAN": [{ Plan: { "Plan Rows": number } }] }>(plan.text, plan.values),
-    db.query<{ status: RunStatus; share: number }>(sql.runList.statusShares, [schema]),
+    db.query<{ status: RunStatus; share: number; runs: number }>(sql.runList.statusShares, [schema]),
   ]);
   const total = planned.rows[0]!["QUERY PLAN"][0].Plan["Plan Rows"];
   const guess = Object.fromEntries(RUN_STATUSES.map((status) => [status, 0])) as Record<RunStatus, number>;
   for (const { status, share } of shares.rows) if (status in guess) guess[status] = Math.round(total * share);
-  const small = RUN_STATUSES.filter((status) => guess[status] < EXACT_BELOW);
+  // A metadata value's estimate at the statistics' floor (PageShape) says only "rare or not sampled":
+  // its runs are counted, which the metadata index does at once for a rare one.
+  const unsure = f.metadataValue !== null && f.metadataValue !== "" && total <= UNSURE_SHARE * (shares.rows[0]?.runs ?? 0);
+  const small = RUN_STATUSES.filter((status) => unsure || guess[status] < EXACT_BELOW);
   const counts = { ...guess };
-  const estimated = RUN_STATUSES.filter((status) => guess[status] >= EXACT_BELOW);
+  const estimated = RUN_STATUSES.filter((status) => !small.includes(status));
   if (small.length) {
     const count = sql.runList.count(f, small, COUNT_CAP);
     const { rows } = await db.query<{ status: RunStatus; n: number }>(count.text, count.values);

@@ -45,17 +45,21 @@ export function metadataPath(key: string, value: string): { path: string; exact:
  * The conditions on runs `r` for exactly the fields the filter has, their values pushed onto
  * `values`. Written per combination instead of as one statement of `$n IS NULL OR …`: a prepared
  * statement of that shape gets a generic plan after five calls, which cannot pick an index by the
- * fields present and walked the whole table for a rare filter.
+ * fields present and walked the whole table for a rare filter. `metadata` says which to write:
+ * the metadata filter's, the others', or all.
  */
-function conditions(f: RunListFilter, values: unknown[], status: boolean, forEstimate = false): string[] {
+function conditions(f: RunListFilter, values: unknown[], status: boolean, metadata: "all" | "only" | "none" = "all", forEstimate = false): string[] {
   const param = (value: unknown) => `$${values.push(value)}`;
   const where: string[] = [];
-  if (status && f.statuses) where.push(f.statuses.length === 1 ? `r.status = ${param(f.statuses[0])}` : `r.status = ANY(${param(f.statuses)}::text[])`);
-  if (f.task !== null) where.push(`r.task_id = ${param(f.task)}`);
-  if (f.tag !== null) where.push(`r.tags @> ARRAY[${param(f.tag)}::text]`);
-  if (f.eventId !== null) where.push(`r.event_id = ${param(f.eventId)}`);
-  if (f.from !== null) where.push(`r.created_at >= ${param(f.from)}`);
-  if (f.to !== null) where.push(`r.created_at < ${param(f.to)}`);
+  if (metadata !== "only") {
+    if (status && f.statuses) where.push(f.statuses.length === 1 ? `r.status = ${param(f.statuses[0])}` : `r.status = ANY(${param(f.statuses)}::text[])`);
+    if (f.task !== null) where.push(`r.task_id = ${param(f.task)}`);
+    if (f.tag !== null) where.push(`r.tags @> ARRAY[${param(f.tag)}::text]`);
+    if (f.eventId !== null) where.push(`r.event_id = ${param(f.eventId)}`);
+    if (f.from !== null) where.push(`r.created_at >= ${param(f.from)}`);
+    if (f.to !== null) where.push(`r.created_at < ${param(f.to)}`);
+  }
+  if (metadata === "none") return where;
   if (f.metadataKey !== null && f.metadataValue) {
     const matcher = metadataPath(f.metadataKey, f.metadataValue);
     if (matcher) where.push(`r.metadata @@ ${param(matcher.path)}::jsonpath`);
@@ -72,6 +76,18 @@ function conditions(f: RunListFilter, values: unknown[], status: boolean, forEst
   return where;
 }
 
+/**
+ * How a page of a metadata value is read (listRuns, engine/run-list.ts). The statistics cannot
+ * tell a value 200 runs have from one 10,000 have (a jsonpath matching no sampled value is put at
+ * 1% of the table), and the plan differs by a thousand times: walking the newest runs finds a
+ * common value's page at once and reads the whole table for a rare one; the index finds a rare
+ * value's runs at once and all 250,000 of a common one's. So a page is looked for first among the
+ * WINDOW newest runs of the other filters ("window"), and only when that comes short, among
+ * every matching run through the index, sorted ("sorted").
+ */
+export type PageShape = "plain" | "window" | "sorted";
+export const WINDOW = 2_000;
+
 const whereOf = (conds: string[]) => (conds.length ? `WHERE ${conds.join(" AND ")}` : "");
 
 /** Statements of the run lists (`runs.list`, `GET /api/runs`) and their counts by status. */
@@ -83,18 +99,26 @@ export function runListStatements(s: string) {
      * after the page. By id alone, the walk went down the primary key and read every newer run
      * that did not match, to the end of the table for a status no run had.
      */
-    page(f: RunListFilter, after: RunListCursor | null, limit: number): Query {
+    page(f: RunListFilter, after: RunListCursor | null, limit: number, shape: PageShape = "plain"): Query {
       const values: unknown[] = [];
-      const conds = conditions(f, values, true);
+      const conds = conditions(f, values, true, shape === "window" ? "none" : "all");
       if (after) {
         const at = `(timestamptz 'epoch' + ${`$${values.push(after.createdUs)}`}::bigint * interval '1 microsecond')`;
         conds.push(`(r.created_at, r.id) < (${at}, $${values.push(after.id)})`);
       }
+      let from = `${s}.runs r ${whereOf(conds)}`;
+      if (shape === "window") {
+        // The metadata conditions apply outside the LIMIT, so they cannot be pushed under it.
+        from = `(SELECT * FROM ${s}.runs r ${whereOf(conds)} ORDER BY r.created_at DESC, r.id DESC LIMIT ${WINDOW}) r
+          ${whereOf(conditions(f, values, false, "only"))}`;
+      }
+      // No index gives this order: the plan reads every matching run (through the metadata index) and sorts.
+      const order = shape === "sorted" ? "r.created_at + interval '0' DESC, r.id DESC" : "r.created_at DESC, r.id DESC";
       return {
         text: `
           SELECT r.*, NULL AS event_name, (extract(epoch FROM r.created_at) * 1000000)::bigint::text AS created_us, ${runWait(s, "r")}
-          FROM ${s}.runs r ${whereOf(conds)}
-          ORDER BY r.created_at DESC, r.id DESC
+          FROM ${from}
+          ORDER BY ${order}
           LIMIT $${values.push(limit)}`,
         values,
       };
@@ -103,16 +127,16 @@ export function runListStatements(s: string) {
     /** The planner's estimate of the runs the filter (its status left out) matches. */
     estimate(f: RunListFilter): Query {
       const values: unknown[] = [];
-      return { text: `EXPLAIN (FORMAT JSON) SELECT 1 FROM ${s}.runs r ${whereOf(conditions(f, values, false, true))}`, values };
+      return { text: `EXPLAIN (FORMAT JSON) SELECT 1 FROM ${s}.runs r ${whereOf(conditions(f, values, false, "all", true))}`, values };
     },
 
     /**
      * The share of the runs in each status the statistics know of (the most common values; a
-     * status not among them is rare). The planner estimates "filter AND status" as the filter's
+     * status not among them is rare), and the runs they were taken over. The planner estimates "filter AND status" as the filter's
      * estimate times this share: one plan and this read give all six estimates.
      */
     statusShares: `
-      SELECT v.status, v.share FROM pg_stats st,
+      SELECT v.status, v.share, (SELECT c.reltuples FROM pg_class c WHERE c.oid = '${s}.runs'::regclass) AS runs FROM pg_stats st,
         unnest(st.most_common_vals::text::text[], st.most_common_freqs) AS v(status, share)
       WHERE st.schemaname = $1 AND st.tablename = 'runs' AND st.attname = 'status'`,
 
