@@ -1,13 +1,20 @@
 import { createHash, randomBytes } from "node:crypto";
 
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
-const TAIL_LENGTH = 16;
+/**
+ * 12 random characters (60 bits) after the time: ids made in the same millisecond by different
+ * processes still collide about once in 2^60 pairs. Ids were 16 (26 characters after the prefix,
+ * as ULIDs): a run id of 26 characters made every entry of the journal's primary key (run id, seq)
+ * 48 bytes, one of 22 makes it 40 (PostgreSQL pads index entries to 8 bytes), 20 bytes less an
+ * entry once page splits are counted (bench journal-size). Older ids stay valid (cursor.ts).
+ */
+const TAIL_LENGTH = 12;
 
 let lastTime = 0;
 let lastTail: number[] = [];
 
 /**
- * Time-sortable ids (`run_` + 10 chars of milliseconds + 16 random chars), like ULIDs, and
+ * Time-sortable ids (`run_` + 10 chars of milliseconds + 12 random chars), like ULIDs, and
  * monotonic within a process as ULID's monotonic factory is: ids made in the same millisecond
  * (a batch of triggers, tokens made in a loop) count up from the first one's random part, so
  * "newest first" by id is the order they were made in.
@@ -32,7 +39,11 @@ export function newId(prefix: string): string {
   return `${prefix}_${head}${lastTail.map((d) => ALPHABET[d]).join("")}`;
 }
 
-/** The same id for the same key, in newId's alphabet and length (not time-sortable): for things made again after a crash. */
+/**
+ * The same id for the same key, in newId's alphabet (not time-sortable): for things made again
+ * after a crash. 26 characters, newId's length before it was shortened: a key keeps its id across
+ * that upgrade.
+ */
 export function keyedId(prefix: string, key: string): string {
   const digest = createHash("sha256").update(key).digest();
   let tail = "";

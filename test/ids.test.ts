@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { decodeCursor, encodeCursor } from "../engine/cursor.ts";
 import { newId } from "../engine/ids.ts";
 
 describe("ids", () => {
@@ -6,6 +7,13 @@ describe("ids", () => {
     const ids = Array.from({ length: 5_000 }, () => newId("run"));
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual(ids);
-    expect(ids[0]).toMatch(/^run_[0-9a-hjkmnp-tv-z]{26}$/);
+    expect(ids[0]).toMatch(/^run_[0-9a-hjkmnp-tv-z]{22}$/);
+  });
+
+  it("page run lists by a cursor holding a run id of either length, 22 characters or the 26 of older ids", () => {
+    for (const id of [newId("run"), "run_01m97naaw9rtaz8q45b25jq8xh"]) {
+      expect(decodeCursor(encodeCursor({ createdUs: "1765090000000000", id }))).toEqual({ createdUs: "1765090000000000", id });
+    }
+    expect(() => decodeCursor(encodeCursor({ createdUs: "1", id: "run_01m97naaw9rtaz8q45b25jq8" }))).toThrow(/Invalid cursor/);
   });
 });

@@ -26,7 +26,7 @@ describe("waitpoint tokens", () => {
     const engine = await startTestEngine("wp_basic", { tasks: [approval], concurrency: 1 });
     const tokens = await Promise.all([1, 2, 3].map(() => wait.createToken({ tags: ["basic"] })));
     for (const token of tokens) {
-      expect(token.id).toMatch(/^waitpoint_[0-9a-z]{26}$/);
+      expect(token.id).toMatch(/^waitpoint_[0-9a-z]{22}$/);
       expect(token.url).toMatch(new RegExp(`^https?://[^/]+/callbacks/waitpoints/${token.id}/[A-Za-z0-9_-]{43}$`));
       expect(token.isCached).toBe(false);
     }

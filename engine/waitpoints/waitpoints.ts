@@ -185,6 +185,6 @@ function when(value: unknown, what: string, dates: boolean): Date | null {
 /** Keyset pagination over token ids, which sort by creation time, as runs' cursors do (cursor.ts). */
 function afterCursor(cursor: string): string {
   const id = Buffer.from(cursor, "base64url").toString("utf8");
-  if (!/^waitpoint_[0-9a-z]{26}$/.test(id)) throw new InvalidPayloadError("Invalid cursor");
+  if (!/^waitpoint_[0-9a-z]{22}(?:[0-9a-z]{4})?$/.test(id)) throw new InvalidPayloadError("Invalid cursor");
   return id;
 }
