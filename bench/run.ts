@@ -13,8 +13,11 @@ import { RESULT_PREFIX, type Row } from "./lib/row.ts";
  * bench/results/latest.json.
  */
 const BENCHMARKS = ["trigger-latency", "step-overhead", "status-metadata", "throughput", "replay", "journal-size", "waiting-runs", "push-latency", "caller-workload", "waiters", "pooler", "waitpoints", "run-logs", "streams", "subscribers"];
-/** Run only when named: big-tables fills a schema of a million runs first (minutes, kept for the next run). */
-const OPT_IN = ["big-tables"];
+/**
+ * Run only when named: big-tables fills a schema of a million runs first (minutes, kept for the next
+ * run); purge-under-load and partition-purge seed and purge hundreds of thousands of runs (minutes).
+ */
+const OPT_IN = ["big-tables", "purge-under-load", "partition-purge"];
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
 
