@@ -66,14 +66,17 @@ const ageDays = (ids: string[], days: number) =>
 const childrenOf = async (id: string) =>
   (await sql<{ id: string }>(`SELECT id FROM "${schema}".runs WHERE parent_run_id = $1 ORDER BY id`, [id])).map((r) => r.id);
 
-/** Every row of every table of the schema (and the run jobs of pg-boss), as JSON text, by table. */
+/**
+ * Every row of every table of the schema (and the run jobs of pg-boss not done yet: pg-boss deletes
+ * done ones itself, a day after), as JSON text, by table.
+ */
 async function snapshot(): Promise<Record<string, string[]>> {
   const tables = await sql<{ name: string }>(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'`, [schema]);
   const all: Record<string, string[]> = {};
   for (const { name } of tables) {
     all[name] = (await sql<{ row: string }>(`SELECT to_jsonb(t)::text AS row FROM "${schema}"."${name}" t`)).map((r) => r.row).sort();
   }
-  all["boss.job"] = (await sql<{ row: string }>(`SELECT to_jsonb(j)::text AS row FROM "${boss}".job j WHERE name = 'durably-run'`)).map((r) => r.row).sort();
+  all["boss.job"] = (await sql<{ row: string }>(`SELECT to_jsonb(j)::text AS row FROM "${boss}".job j WHERE name = 'durably-run' AND state IN ('created', 'retry', 'active', 'failed')`)).map((r) => r.row).sort();
   return all;
 }
 

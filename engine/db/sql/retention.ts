@@ -65,7 +65,8 @@ export function retentionStatements(s: string, boss: string, runQueue: string) {
 
     /**
      * Deletes the trees of the next $6 candidate roots after ($7 created_at, $8 id) and their
-     * pg-boss jobs, except the history of runs kept longer (their task's `keepStatusHistory`, else
+     * pg-boss jobs not done yet (a done job holds only the run's id, and pg-boss deletes it a day
+     * after: looking for those too read every job of the queue, at each batch), except the history of runs kept longer (their task's `keepStatusHistory`, else
      * $9 ms, counted from finished_at): their status entries and metadata history stay, with a
      * `kept_histories` row that the delete trigger, at the end of this statement, sees. Counts the
      * journal and metadata history rows the trigger deletes (read in the statement's snapshot,
@@ -98,7 +99,8 @@ export function retentionStatements(s: string, boss: string, runQueue: string) {
       RETURNING run_id
     ),
     jobs AS (
-      DELETE FROM ${boss}.job j WHERE j.name = '${runQueue}' AND j.data ->> 'runId' IN (SELECT id FROM gone)
+      DELETE FROM ${boss}.job j WHERE j.name = '${runQueue}' AND j.state IN ('created', 'retry', 'active', 'failed')
+        AND j.data ->> 'runId' IN (SELECT id FROM gone)
     )
     SELECT (SELECT count(*) FROM gone)::int AS count, (SELECT count(*) FROM kept)::int AS kept,
       (SELECT count(*) FROM complete)::int AS roots, (SELECT count(*) FROM roots)::int AS scanned,
