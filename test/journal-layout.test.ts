@@ -23,14 +23,18 @@ const shaped = task({
 });
 
 describe("the journal's layout", () => {
-  it("keeps each new entry's output as the JSON text the engine wrote (output_json), not as jsonb", async () => {
+  it("keeps each new entry's output as the JSON text the engine wrote (output_json), not as jsonb, and its usual attempt counts out of the row", async () => {
     const engine = await startTestEngine("layout_new", { tasks: [shaped] });
     const { id } = await shaped.trigger({});
     expect(await runs.poll(id, { timeoutMs: 30_000 })).toMatchObject({ status: "SUCCESS", output: "Ada" });
 
-    const rows = await sql<{ kind: string; jsonb: unknown; text: string }>(
-      `SELECT kind, output AS jsonb, output_json::text AS text FROM "${engine.options.schema}".journal WHERE run_id = $1 ORDER BY seq`, [id]);
+    const rows = await sql<{ kind: string; jsonb: unknown; text: string; attempts: number | null; before: number | null }>(
+      `SELECT kind, output AS jsonb, output_json::text AS text, attempts, attempts_before_retry AS before
+       FROM "${engine.options.schema}".journal WHERE run_id = $1 ORDER BY seq`, [id]);
     expect(rows.map((r) => [r.kind, r.jsonb])).toEqual([["task", null], ["status", null], ["metadata", null], ["task", null]]);
+    // One attempt and none before a manual retry, as every entry here: left out of the row (migration 40).
+    expect(rows.map((r) => [r.attempts, r.before])).toEqual(Array(4).fill([null, null]));
+    expect((await serviceOf(engine).getJournal(id)).map((e) => e.attempts)).toEqual([1, 1, 1, 1]);
     expect(rows[0]!.text).toBe(JSON.stringify(superjson.serialize({ name: "Ada", at: new Date(0) })));
     // A metadata entry's output is the run's metadata as the statement merged it, in jsonb's text.
     expect(JSON.parse(rows[2]!.text)).toEqual({ json: { user: "Ada" } });

@@ -168,11 +168,11 @@ CREATE TABLE :SCHEMA.journal (
     status :SCHEMA.entry_status NOT NULL,
     output jsonb,
     error jsonb,
-    attempts integer DEFAULT 1 NOT NULL,
+    attempts integer,
     revision bigint NOT NULL,
     started_at timestamp with time zone NOT NULL,
     finished_at timestamp with time zone DEFAULT now() NOT NULL,
-    attempts_before_retry integer DEFAULT 0 NOT NULL,
+    attempts_before_retry integer,
     audit_hash bytea,
     timeout_ms integer,
     output_json json

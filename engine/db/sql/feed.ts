@@ -1,4 +1,4 @@
-import { entryOutput } from "./journal-output.ts";
+import { entryAttempts, entryOutput } from "./journal-output.ts";
 import { runWait } from "./waitpoints.ts";
 
 /**
@@ -11,7 +11,7 @@ export const REVISION_INDEXED_AFTER = 64;
 
 /** A journal row as the change feed sends it (see JsonJournalRow in db/rows.ts). */
 export const journalEntryJson = (j: string) => `json_build_object('seq', ${j}.seq, 'kind', ${j}.kind, 'key', ${j}.key,
-  'status', ${j}.status, 'output', ${entryOutput(j)}, 'error', ${j}.error, 'attempts', ${j}.attempts, 'started_at', ${j}.started_at,
+  'status', ${j}.status, 'output', ${entryOutput(j)}, 'error', ${j}.error, 'attempts', ${entryAttempts(j)}, 'started_at', ${j}.started_at,
   'finished_at', ${j}.finished_at, 'revision', ${j}.revision, 'timeout_ms', ${j}.timeout_ms)`;
 
 /** Statements behind the HTTP API's change feed. */

@@ -1,4 +1,7 @@
 /**
+ * How a journal row keeps its values since migrations 39 and 40: what most entries hold is left
+ * out of the row (NULL), and the statements read it back through these.
+ *
  * A journal entry's output: `output_json` (json, the text the engine wrote) for entries written
  * since migration 39, `output` (jsonb) for those written before, which no statement rewrites (a
  * rewrite of the journal would not be online). At most one of the two is set.
@@ -13,3 +16,9 @@ export const entryOutput = (j: string) => `coalesce(${j}.output_json, to_json(${
 
 /** The output as jsonb, for statements that look inside it or hash its canonical form. */
 export const entryOutputJsonb = (j: string) => `coalesce(${j}.output, ${j}.output_json::jsonb)`;
+
+/**
+ * An entry's attempts, NULL in a row for the usual one (migration 40). `attempts_before_retry` is
+ * likewise NULL for 0 until a manual retry sets it, which replay reads as 0 (journal/recorded-call.ts).
+ */
+export const entryAttempts = (j: string) => `coalesce(${j}.attempts, 1)`;

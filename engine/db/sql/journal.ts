@@ -1,7 +1,7 @@
 import { chained, metadataContent, statusContent } from "./audit.ts";
 import { batchItems } from "./batch.ts";
 import { journalEntryJson } from "./feed.ts";
-import { entryOutput } from "./journal-output.ts";
+import { entryAttempts, entryOutput } from "./journal-output.ts";
 import { notifiedCte, notifyRun, sent } from "./notify.ts";
 import { claimReadyCtes } from "./runs.ts";
 
@@ -43,9 +43,9 @@ export function journalStatements(s: string) {
      * own after the cancel, so it sees every entry committed before the cancel took the row lock.
      */
     cancelMarkers: `
-      INSERT INTO ${s}.journal (run_id, seq, kind, key, status, error, attempts, revision, started_at)
+      INSERT INTO ${s}.journal (run_id, seq, kind, key, status, error, revision, started_at)
       SELECT r.id, coalesce((SELECT max(j.seq) FROM ${s}.journal j WHERE j.run_id = r.id), 0) + 1,
-        'cancel', $2, 'completed', $3, 1, r.revision, now()
+        'cancel', $2, 'completed', $3, r.revision, now()
       FROM ${s}.runs r WHERE r.id = ANY($1)
       ON CONFLICT (run_id, seq) DO NOTHING`,
 
@@ -62,8 +62,8 @@ export function journalStatements(s: string) {
         WHERE r.id = $1 AND NOT EXISTS (SELECT 1 FROM ${s}.journal j WHERE j.run_id = $1 AND j.kind = 'hook' AND j.key = $2)
         RETURNING r.id, r.revision, r.status
       ), entry AS (
-        INSERT INTO ${s}.journal (run_id, seq, kind, key, status, attempts, revision, started_at, finished_at)
-        SELECT b.id, coalesce((SELECT max(j.seq) FROM ${s}.journal j WHERE j.run_id = b.id), 0) + 1, 'hook', $2, 'completed', 1,
+        INSERT INTO ${s}.journal (run_id, seq, kind, key, status, revision, started_at, finished_at)
+        SELECT b.id, coalesce((SELECT max(j.seq) FROM ${s}.journal j WHERE j.run_id = b.id), 0) + 1, 'hook', $2, 'completed',
           b.revision, $3, now()
         FROM bumped b
       )
@@ -76,7 +76,7 @@ export function journalStatements(s: string) {
       FROM ${s}.journal WHERE run_id = $2 AND seq < $3`,
 
     list: `
-      SELECT seq, kind, key, status, ${entryOutput("j")} AS output, error, attempts, started_at, finished_at, revision, timeout_ms
+      SELECT seq, kind, key, status, ${entryOutput("j")} AS output, error, ${entryAttempts("j")} AS attempts, started_at, finished_at, revision, timeout_ms
       FROM ${s}.journal j WHERE run_id = $1 ORDER BY seq`,
   };
 }
@@ -163,7 +163,7 @@ function writeJournal(s: string, metadata: boolean): string {
     ), j AS (
       INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output_json, error, attempts, revision, started_at, timeout_ms, audit_hash)
       SELECT r.id, r.seq, r.kind, r.key, r.entry_status, ${metadata ? "CASE WHEN r.md IS NULL THEN r.entry_output::json ELSE json_build_object('json', r.md) END" : "r.entry_output::json"},
-        r.entry_error, r.attempts, r.revision, r.entry_started_at, r.timeout_ms, CASE WHEN r.kind = 'status'${metadata ? " AND r.md IS NULL" : ""} THEN r.audit_hash END
+        r.entry_error, nullif(r.attempts, 1), r.revision, r.entry_started_at, r.timeout_ms, CASE WHEN r.kind = 'status'${metadata ? " AND r.md IS NULL" : ""} THEN r.audit_hash END
       FROM r WHERE NOT r.ended
       ${replaceFailedEntry(s)}
       RETURNING run_id, revision, ${pushedEntry("old.run_id = ANY($4::text[])")}
@@ -194,7 +194,7 @@ function writeOne(s: string, metadata: boolean): string {
       RETURNING run.id, run.revision, run.audit_hash${metadata ? ", run.metadata AS md" : ""}
     ), j AS (
       INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output_json, error, attempts, revision, started_at, timeout_ms, audit_hash)
-      SELECT r.id, $3, $4, $5, $6, ${metadata ? "CASE WHEN $13::boolean IS NULL THEN $7::text::json ELSE json_build_object('json', r.md) END" : "$7::text::json"}, $8, $9, r.revision, $10,
+      SELECT r.id, $3, $4, $5, $6, ${metadata ? "CASE WHEN $13::boolean IS NULL THEN $7::text::json ELSE json_build_object('json', r.md) END" : "$7::text::json"}, $8, nullif($9::integer, 1), r.revision, $10,
         $${metadata ? 18 : 14}::integer, CASE WHEN $4::text = 'status'${metadata ? " AND $13::boolean IS NULL" : ""} THEN r.audit_hash END FROM r
       ${replaceFailedEntry(s)}
       RETURNING run_id, revision, ${pushedEntry(`$${metadata ? 17 : 13}::boolean`)}

@@ -1,6 +1,7 @@
 import { chained, metadataContent } from "./audit.ts";
 import { batchItems } from "./batch.ts";
 import { notifyNewRun, notifyRun, selectNotifyingTogether } from "./notify.ts";
+import { entryAttempts } from "./journal-output.ts";
 import { journalTuples } from "./journal-tuples.ts";
 import { queueReadyAt, readySince } from "./ready-since.ts";
 import { runWait } from "./waitpoints.ts";
@@ -347,7 +348,7 @@ export function runStatements(s: string) {
      */
     requeue: `
       WITH reset AS (
-        UPDATE ${s}.journal SET attempts_before_retry = attempts WHERE run_id = $1 AND status = 'failed'
+        UPDATE ${s}.journal j SET attempts_before_retry = ${entryAttempts("j")} WHERE run_id = $1 AND status = 'failed'
           AND EXISTS (SELECT 1 FROM ${s}.runs WHERE id = $1 AND status IN ('FAILURE', 'CANCELED')))
       UPDATE ${s}.runs r SET status = 'QUEUED', error = NULL, output = NULL, finished_at = NULL, lease = NULL,
         updated_at = now(), revision = r.revision + 1, executed_ms = 0, queue_ready_at = NULL

@@ -99,8 +99,8 @@ export function waitpointStatements(s: string) {
         FROM leased l WHERE r.id = l.id
         RETURNING r.*, l.wait_seq AS entry_seq, l.wait_started_at AS entry_started_at
       ), journaled AS (
-        INSERT INTO ${s}.journal (run_id, seq, kind, key, status, output_json, attempts, revision, started_at)
-        SELECT id, entry_seq, 'waitpoint', 'forToken:' || $1, 'completed', $3::text::json, 1, revision, entry_started_at FROM resumed
+        INSERT INTO ${s}.journal (run_id, seq, kind, key, status, output_json, revision, started_at)
+        SELECT id, entry_seq, 'waitpoint', 'forToken:' || $1, 'completed', $3::text::json, revision, entry_started_at FROM resumed
         ON CONFLICT (run_id, seq) DO NOTHING
       ), woke AS (
         SELECT pg_notify($5, '') FROM resumed WHERE lease IS NULL LIMIT 1
