@@ -40,8 +40,11 @@ BEGIN
     FROM fresh f JOIN totals t USING (run_id, key) JOIN streams st USING (run_id, key)
   ),
   notified AS (
-    SELECT pg_notify(p_channel, string_agg(c.run_id || ':' || c.last_index, ','))
-    FROM (SELECT run_id, last_index, (row_number() OVER ()) / 100 AS part FROM streams) AS c GROUP BY c.part
+    SELECT pg_notify(p_channel, CASE WHEN octet_length(n.keyed) < 8000 THEN n.keyed ELSE n.bare END)
+    FROM (
+      SELECT string_agg(c.run_id || ':' || c.last_index || '/' || c.key, ',') AS keyed, string_agg(c.run_id || ':' || c.last_index, ',') AS bare
+      FROM (SELECT run_id, key, last_index, (row_number() OVER ()) / 100 AS part FROM streams) AS c GROUP BY c.part
+    ) AS n
   )
   SELECT (SELECT count(*) FROM notified),
     (SELECT coalesce(json_agg(json_build_array(t.stream_no, st.last_index, t.k, st.resets)), '[]') FROM totals t JOIN streams st USING (run_id, key))

@@ -76,7 +76,8 @@ export function carryAllStreams(stream: SseStream, options: AllStreamsOptions): 
   };
 
   const offs = [
-    parts.listener.onRun(parts.channels.stream, runId, kick),
+    // A commit to a stream carried already is its follower's: only another stream's is a look.
+    parts.listener.onRun(parts.channels.stream, runId, (change) => (change.streamKey === undefined || !carried.has(change.streamKey)) && kick()),
     parts.listener.onRun(parts.channels.run, runId, (change) => change.finished && kick()),
     // Notifications sent while the listener's connection was down are lost: look again.
     parts.listener.onReconnect(kick),

@@ -12,6 +12,11 @@ export interface RunChange {
   revision: number;
   /** The change finished the run (SUCCESS, FAILURE, CANCELED): its result can be read. */
   finished: boolean;
+  /**
+   * On the stream channel, the stream that changed; undefined when the notification names the
+   * run only (its keys would have passed the 8000-byte cap): any stream of the run may have.
+   */
+  streamKey?: string;
 }
 
 type RunHandler = (change: RunChange) => void;
@@ -24,8 +29,9 @@ const PROBE_TIMEOUT_MS = 5_000;
  * by commas, see db/sql/notify.ts);
  * `wake`: new work is ready; `cancel`: a run was canceled (`<runId>`);
  * `logs`: runs got log lines (`<runId>:0`, several joined by commas);
- * `stream`: a run's stream changed (`<runId>:<lastIndex>`, see db/sql/streams.ts), apart from the
- * run channel so that a run's followers do not read the run again for every append;
+ * `stream`: a run's stream changed (`<runId>:<lastIndex>/<key>`, or `<runId>:<lastIndex>` for any
+ * of its streams, see db/sql/streams.ts), apart from the run channel so that a run's followers do
+ * not read the run again for every append;
  * `bulk`: a bulk action progressed or completed (`<bulkActionId>`, see db/sql/bulk.ts).
  */
 export function channelsOf(schema: string) {
@@ -36,11 +42,17 @@ export function channelsOf(schema: string) {
 
 export type Channels = ReturnType<typeof channelsOf>;
 
-/** The changes a notification on the run channel names. Run ids hold no ':' (engine/ids.ts). */
+/**
+ * The changes a notification on the run or stream channel names. Run ids hold no ':' or '/'
+ * (engine/ids.ts), stream keys no '/' or ',' (sdk/stream-key.ts).
+ */
 export function runChanges(payload: string): RunChange[] {
   return payload.split(",").map((change) => {
-    const [runId = "", revision, end] = change.split(":");
-    return { runId, revision: Number(revision), finished: end === "end" };
+    const slash = change.indexOf("/");
+    const [runId = "", revision, end] = (slash < 0 ? change : change.slice(0, slash)).split(":");
+    const parsed: RunChange = { runId, revision: Number(revision), finished: end === "end" };
+    if (slash >= 0) parsed.streamKey = change.slice(slash + 1);
+    return parsed;
   });
 }
 

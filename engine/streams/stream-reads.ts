@@ -102,7 +102,12 @@ export class StreamReads {
     const handed: CommittedChunksBatch[] = [];
     let handedBytes = 0;
     const offs = listener
-      ? [listener.onRun(channels.stream, runId, kick), listener.onRun(channels.run, runId, (change) => change.finished && kick()), listener.onReconnect(kick)]
+      ? [
+          // Another stream's commit, named as such, is not this one's: no read.
+          listener.onRun(channels.stream, runId, (change) => (change.streamKey === undefined || change.streamKey === key) && kick()),
+          listener.onRun(channels.run, runId, (change) => change.finished && kick()),
+          listener.onReconnect(kick),
+        ]
       : [];
     const committed = this.deps.committedChunks;
     if (committed) {

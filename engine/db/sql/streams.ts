@@ -1,13 +1,17 @@
 /**
  * Statements on `run_streams` and `stream_chunks` (migrations/000014_streams.sql). `s` is the
  * quoted schema. Every statement that changes a stream notifies the stream channel with
- * `<runId>:<lastIndex>` per stream (joined by commas, a hundred to a notification), which
- * `Listener.onRun` routes by run.
+ * `<runId>:<lastIndex>/<key>` per stream (joined by commas, a hundred to a notification; without
+ * the keys when they would pass PostgreSQL's 8000-byte cap), which `Listener.onRun` routes by run
+ * and followers look at by key (migration 40 for the append).
  */
 export function streamStatements(s: string) {
   const notifyStreams = (cte: string, param: string) => `notified AS (
-      SELECT pg_notify(${param}, string_agg(c.run_id || ':' || c.last_index, ','))
-      FROM (SELECT run_id, last_index, (row_number() OVER ()) / 100 AS part FROM ${cte}) AS c GROUP BY c.part)`;
+      SELECT pg_notify(${param}, CASE WHEN octet_length(n.keyed) < 8000 THEN n.keyed ELSE n.bare END)
+      FROM (
+        SELECT string_agg(c.run_id || ':' || c.last_index || '/' || c.key, ',') AS keyed, string_agg(c.run_id || ':' || c.last_index, ',') AS bare
+        FROM (SELECT run_id, key, last_index, (row_number() OVER ()) / 100 AS part FROM ${cte}) AS c GROUP BY c.part
+      ) AS n)`;
 
   /** Marks the live chunks `where` picks superseded, bumping each stream's `resets`. $1 run id, last param the channel. */
   const supersede = (where: string, channel: string) => `
