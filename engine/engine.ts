@@ -99,7 +99,7 @@ export class Engine {
     const committedChunks = new Committed<CommittedChunksBatch>();
     const service = new Service({
       db, sql, scheduler, channels, maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
-      secretKey: o.secretKey, schema: o.schema, listener: () => Promise.resolve(listener), committedChunks, keepHistoryMs: o.retention.keepHistoryMs,
+      secretKey: o.secretKey, schema: o.schema, listener: () => Promise.resolve(listener), committedChunks, committedEntries: entries, keepHistoryMs: o.retention.keepHistoryMs,
       publicUrl: () => o.publicUrl ?? this.url,
       localStarts: {
         taskIds: new Set(this.#definitions.map((d) => d.id)),

@@ -25,6 +25,7 @@ import type { CreateWaitTokenOptions, ListWaitTokensFilter, WaitpointList, Waitp
 import { Waitpoints } from "./waitpoints/waitpoints.ts";
 import { StreamReads } from "./streams/stream-reads.ts";
 import type { CommittedChunks } from "./streams/committed-chunks.ts";
+import type { CommittedEntries } from "./notify/committed-entries.ts";
 import type { StreamEvent } from "../wire/index.ts";
 import { BulkActions } from "./bulk/bulk-actions.ts";
 import { retryRunIn } from "./bulk/act-on-run.ts";
@@ -50,6 +51,8 @@ export interface ServiceDeps extends SchedulesDeps {
   listener?: () => Promise<Listener>;
   /** Stream chunks this process's runs committed, handed to its stream followers. */
   committedChunks?: CommittedChunks | undefined;
+  /** Journal entries this process's runs committed, handed to its run subscriptions. */
+  committedEntries?: CommittedEntries | undefined;
   /** Releases what a standalone backend opened (`connect()`); engines close their own. */
   close?: () => Promise<void>;
   /** Where waitpoint callback URLs point (the `publicUrl` option, else the engine's HTTP address). */
@@ -191,6 +194,7 @@ export class Service implements Backend {
       readRuns: async (ids, tag) => (await db.query<RunReadRow>(sql.feed.runs, [ids, tag])).rows.map(toRun),
       tagged: async (tag, limit) => (await db.query<RunReadRow>(sql.feed.tagged, [tag, limit])).rows.map(toRun),
       batchRunIds: async (batchId) => (await db.query<{ run_ids: string[] }>(sql.batches.runIds, [batchId])).rows[0]?.run_ids,
+      committed: this.deps.committedEntries,
     }));
   }
 

@@ -1,8 +1,8 @@
-// Changes a process commits to a run reach that run's SSE streams in the same process from the
-// write's own result (engine/notify/committed.ts): the entry and the run as of it, not read back.
-// The engine's LISTEN connection is stopped, so no notification tells a stream anything here.
+// Changes a process commits to a run reach that run's SSE streams and subscriptions in the same
+// process from the write's own result (engine/notify/committed.ts): the entry and the run as of
+// it, not read back.
 import { describe, expect, it, vi } from "vitest";
-import { metadata, runs, task } from "durably";
+import { metadata, runs, task, type Run } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
 import { until } from "./helpers/until.ts";
 import { readSse, type SseMessage } from "./helpers/sse.ts";
@@ -47,6 +47,22 @@ const statuses = task({
     await statusesOpen.opened;
     for (let n = 1; n <= 5; n++) await status.update(`u${n}`, { label: String(n) });
     await statusesDone.opened;
+    return "done";
+  },
+});
+
+const subscribedOpen = gate();
+const subscribedDone = gate();
+
+/** Five status updates and a metadata write once the test has subscribed; then holds until the test has looked. */
+const subscribed = task({
+  id: "handed-subscription",
+  run: async (_: null, { io }) => {
+    const status = await io.createStatus("progress", { label: "0" });
+    await subscribedOpen.opened;
+    for (let n = 1; n <= 5; n++) await status.update(`u${n}`, { label: String(n) });
+    await metadata.set("done", true);
+    await subscribedDone.opened;
     return "done";
   },
 });
@@ -132,6 +148,39 @@ describe("a run's stream in the process that commits its changes", () => {
     offHeard();
     spy.mockRestore();
     statusesDone.open();
+    await until(async () => ((await runs.retrieve(id)).status === "SUCCESS" ? true : undefined), 10_000);
+  });
+});
+
+describe("a run's subscription in the process that commits its changes", () => {
+  it("gets the run as of each change without reading it, the same run a read gives", async () => {
+    const engine = await startTestEngine("subscribe_handoff", { tasks: [subscribed] });
+    const parts = partsOf(engine);
+    const { id } = await subscribed.trigger(null);
+    await until(async () => ((await runs.retrieve(id)).status === "EXECUTING" ? true : undefined), 10_000);
+    const query = vi.spyOn(parts.db, "query");
+    const reads = () => query.mock.calls.filter(([text]) => text === parts.sql.feed.runs).length;
+
+    let first: number | undefined;
+    let last: Run | undefined;
+    for await (const run of runs.subscribeToRun(id)) {
+      if (first === undefined) {
+        first = reads();
+        subscribedOpen.open();
+      }
+      last = run;
+      if (run.metadata.done) break;
+    }
+    expect(first).toBe(1);
+    expect(reads()).toBe(1);
+    expect(last).toMatchObject({ status: "EXECUTING", metadata: { done: true } });
+
+    const fresh = runs.subscribeToRun(id);
+    const { value } = await fresh.next();
+    await fresh.return?.();
+    expect(value).toEqual(last);
+    query.mockRestore();
+    subscribedDone.open();
     await until(async () => ((await runs.retrieve(id)).status === "SUCCESS" ? true : undefined), 10_000);
   });
 });

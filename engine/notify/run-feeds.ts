@@ -1,5 +1,8 @@
 import { DurablyError, RunNotFoundError } from "../../sdk/errors.ts";
 import type { Run } from "../../sdk/types.ts";
+import { fromJsonJournalRow, type JsonJournalRow } from "../db/rows.ts";
+import type { CommittedEntries } from "./committed-entries.ts";
+import { runAfter } from "./journal-push.ts";
 import { changedRuns, type Listener } from "./listener.ts";
 import { RunQueue } from "./run-queue.ts";
 
@@ -12,6 +15,8 @@ export interface RunFeedsDeps {
   tagged: (tag: string, limit: number) => Promise<Run[]>;
   /** The runs of a batch; undefined when there is no such batch. */
   batchRunIds: (batchId: string) => Promise<string[] | undefined>;
+  /** Entries this process's writes commit, from which a run's subscribers here get it without a read. */
+  committed?: CommittedEntries | undefined;
 }
 
 export class BatchNotFoundError extends DurablyError {
@@ -82,12 +87,18 @@ class Reader {
   }
 }
 
-/** One run's subscribers, fed by one reader routed by run id (`Listener.onRun`). */
+/**
+ * One run's subscribers, fed by one reader routed by run id (`Listener.onRun`), and by the
+ * changes this process commits to the run (`deps.committed`): the run as of such a change is
+ * built from the run as of the revision before it, when the hub has that one, and read otherwise.
+ */
 class RunHub {
   readonly queues = new Set<RunQueue>();
   readonly reader: Reader;
-  /** The revision last read: a notification of it or an older one starts no read. */
+  /** The revision last read or handed over: a notification of it or an older one starts no read. */
   #revision = 0;
+  /** The run as of `#revision`, when the hub has it. */
+  #run: Run | undefined;
   #offs: (() => void)[] = [];
 
   constructor(
@@ -100,12 +111,19 @@ class RunHub {
   }
 
   async start(listener: Listener): Promise<void> {
+    const { committed } = this.deps;
     this.#offs = [
       listener.onRun(this.deps.channel, this.runId, (change) => {
-        if (!(change.revision <= this.#revision)) this.reader.kick();
+        const look = () => {
+          if (!(change.revision <= this.#revision)) this.reader.kick();
+        };
+        // Most often the notification of a write of this process, handed over once it returns.
+        if (committed) committed.afterWrites(this.runId, look);
+        else look();
       }),
       // Notifications sent while the connection was down are lost: read again once it is back.
       listener.onReconnect(this.reader.kick),
+      ...(committed ? [committed.subscribe(this.runId, (row) => this.#handed(row))] : []),
     ];
     await listener.listening();
   }
@@ -115,10 +133,22 @@ class RunHub {
     this.reader.stop();
   }
 
+  #handed(row: JsonJournalRow): void {
+    const revision = Number(row.revision);
+    if (revision <= this.#revision) return;
+    if (this.#run?.revision !== revision - 1) return this.reader.kick();
+    const run = (this.#run = runAfter(this.#run, fromJsonJournalRow(row)));
+    this.#revision = revision;
+    for (const queue of this.queues) queue.push(run);
+  }
+
   async #read(): Promise<void> {
     const [run] = await this.deps.readRuns([this.runId], null);
     if (!run) throw new RunNotFoundError(this.runId);
-    this.#revision = Math.max(this.#revision, run.revision);
+    if (run.revision >= this.#revision) {
+      this.#revision = run.revision;
+      this.#run = run;
+    }
     for (const queue of this.queues) queue.push(run);
   }
 }
