@@ -36,6 +36,7 @@ const changes = task({
   },
 });
 
+const statusesCreated = gate();
 const statusesOpen = gate();
 const statusesDone = gate();
 
@@ -44,6 +45,7 @@ const statuses = task({
   id: "handed-statuses",
   run: async (_: null, { io }) => {
     const status = await io.createStatus("progress", { label: "0" });
+    statusesCreated.open();
     await statusesOpen.opened;
     for (let n = 1; n <= 5; n++) await status.update(`u${n}`, { label: String(n) });
     await statusesDone.opened;
@@ -51,6 +53,7 @@ const statuses = task({
   },
 });
 
+const subscribedCreated = gate();
 const subscribedOpen = gate();
 const subscribedDone = gate();
 
@@ -59,6 +62,7 @@ const subscribed = task({
   id: "handed-subscription",
   run: async (_: null, { io }) => {
     const status = await io.createStatus("progress", { label: "0" });
+    subscribedCreated.open();
     await subscribedOpen.opened;
     for (let n = 1; n <= 5; n++) await status.update(`u${n}`, { label: String(n) });
     await metadata.set("done", true);
@@ -119,7 +123,8 @@ describe("a run's stream in the process that commits its changes", () => {
     const engine = await startTestEngine("sse_handoff_notified", { tasks: [statuses], http: { port: 0 }, secretKey: SECRET });
     const parts = partsOf(engine);
     const { id } = await statuses.trigger(null);
-    await until(async () => ((await runs.retrieve(id)).status === "EXECUTING" ? true : undefined), 10_000);
+    // Nothing changes the run between the stream's first read and the updates.
+    await statusesCreated.opened;
     // Each journal write returns only once the LISTEN connection has heard a notification of
     // the run after it began: the stream always hears of the change before its result.
     let heard = 0;
@@ -157,7 +162,8 @@ describe("a run's subscription in the process that commits its changes", () => {
     const engine = await startTestEngine("subscribe_handoff", { tasks: [subscribed] });
     const parts = partsOf(engine);
     const { id } = await subscribed.trigger(null);
-    await until(async () => ((await runs.retrieve(id)).status === "EXECUTING" ? true : undefined), 10_000);
+    // Nothing changes the run between the subscription's first read and the updates.
+    await subscribedCreated.opened;
     const query = vi.spyOn(parts.db, "query");
     const reads = () => query.mock.calls.filter(([text]) => text === parts.sql.feed.runs).length;
 
