@@ -3,7 +3,7 @@
  * quoted schema. Every statement that changes a stream notifies the stream channel with
  * `<runId>:<lastIndex>/<key>` per stream (joined by commas, a hundred to a notification; without
  * the keys when they would pass PostgreSQL's 8000-byte cap), which `Listener.onRun` routes by run
- * and followers look at by key (migration 40 for the append).
+ * and followers look at by key (migration 41 for the append).
  */
 export function streamStatements(s: string) {
   const notifyStreams = (cte: string, param: string) => `notified AS (
