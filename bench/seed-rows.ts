@@ -132,8 +132,10 @@ function insertStatements(s: string): string[] {
         created_at, started_at, finished_at, finished_at, coalesce(h_last, h_status)
       FROM seed_chunk`,
     // Entry 1 a task, 2 the metadata.set, 3 the first status, then tasks, and the last one by status.
-    `INSERT INTO ${s}.journal (run_id, seq, kind, key, status, output, error, attempts, revision, started_at, finished_at, audit_hash)
-      SELECT c.id, e.seq, e.kind, e.key, e.status, e.output, e.error, e.attempts, e.seq + 1,
+    // As the engine writes entries since migrations 39 and 40: the output as json text, the
+    // attempt counts left NULL at their usual values (engine/db/sql/journal-output.ts).
+    `INSERT INTO ${s}.journal (run_id, seq, kind, key, status, output_json, error, attempts, revision, started_at, finished_at, audit_hash)
+      SELECT c.id, e.seq, e.kind, e.key, e.status, e.output::json, e.error, e.attempts, e.seq + 1,
         c.started_at + c.duration * ((e.seq - 0.5) / (c.n + 1)), e.at, e.hash
       FROM seed_chunk c CROSS JOIN LATERAL (
         SELECT q AS seq,
@@ -148,7 +150,7 @@ function insertStatements(s: string): string[] {
             WHEN q = c.n AND c.status = 'FAILURE' THEN NULL
             ELSE jsonb_build_object('json', jsonb_build_object('step', q, 'value', c.i * q % 1000)) END AS output,
           CASE WHEN q = c.n AND c.status = 'FAILURE' THEN jsonb_build_object('name', 'Error', 'message', 'upstream returned 503') END AS error,
-          CASE WHEN q = c.n AND c.status = 'FAILURE' THEN 3 ELSE 1 END AS attempts,
+          CASE WHEN q = c.n AND c.status = 'FAILURE' THEN 3 END AS attempts,
           CASE WHEN q = 2 THEN c.at2 WHEN q = 3 THEN c.at3 WHEN q = c.n THEN c.at_last
             ELSE c.started_at + c.duration * (q::float8 / (c.n + 1)) END AS at,
           CASE WHEN q = 3 THEN c.h_status WHEN q = c.n AND c.status = 'SUCCESS' THEN c.h_last END AS hash

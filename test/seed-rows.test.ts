@@ -63,6 +63,15 @@ describe("seedRows", () => {
     expect(result.verified).toBe(versions);
   }, 120_000);
 
+  it("writes journal entries the engine reads as its own: outputs, and attempts at their usual values", async () => {
+    const [{ id }] = (await sql<{ id: string }>(`SELECT id FROM "${schema}".runs WHERE status = 'FAILURE' LIMIT 1`)) as [{ id: string }];
+    const { rows } = await db.query<{ seq: number; kind: string; status: string; output: unknown; attempts: number }>(buildStatements(schema).journal.list, [id]);
+    expect(rows.map((r) => r.kind).slice(0, 3)).toEqual(["task", "metadata", "status"]);
+    expect(rows[0]!.output).toMatchObject({ json: { ok: true } });
+    expect(rows[0]!.attempts).toBe(1);
+    expect(rows.at(-1)).toMatchObject({ status: "failed", output: null, attempts: 3 });
+  });
+
   it("adds to a schema already filled, without colliding ids", async () => {
     await seedRows(TEST_DATABASE_URL, schema, { runs: 500, chunk: 500, vacuum: false });
     const [{ n }] = (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".runs`)) as [{ n: number }];
