@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { QueryClient } from "@tanstack/react-query";
 import { auth, logger, streams, task } from "durably";
 import { createLiveUpdates } from "../react/client/live-updates.ts";
-import { createHttpClient } from "../react/client/http-client.ts";
+import { createHttpClient, type DurablyApiError } from "../react/client/http-client.ts";
 import { durablyKeys } from "../react/client/query-keys.ts";
 import type { RunLogLine, StreamData, StreamKeys } from "../react/types.ts";
 import { FetchEventSource } from "./helpers/fetch-event-source.ts";
@@ -206,5 +206,29 @@ describe("following every stream of a real engine's run", () => {
     expect(FetchEventSource.all).toHaveLength(1);
     for (const stop of stops) stop();
     await until(async () => ((await subscribers()) === 0 ? true : undefined), 10_000);
+  });
+});
+
+describe("a stream key the engine refuses", () => {
+  it("gives a hook the engine's own 400 when every stream rides on the run's connection, as on a connection of its own", async () => {
+    const quiet = task({ id: "react-all-streams-bad-key", run: async () => "done" });
+    const engine = await startTestEngine("react_all_streams_bad_key", { tasks: [quiet], http: { port: 0 }, secretKey: SECRET });
+    const { id } = await quiet.trigger(null);
+    const api = createHttpClient({ baseUrl: engine.url!, accessToken: SECRET });
+    const fromEngine = await api.getRunStream(id, "bad key!", { after: 0, limit: 1 }).then(() => null, (error: DurablyApiError) => error);
+    expect(fromEngine).toMatchObject({ code: "INVALID_PAYLOAD", status: 400 });
+    const queryClient = new QueryClient();
+    const keys = durablyKeys(api.baseUrl);
+    FetchEventSource.all = [];
+    const live = createLiveUpdates({ queryClient, api, keys, createEventSource: (url) => new FetchEventSource(url) });
+    const errors: DurablyApiError[] = [];
+    const stops = [live.streams.followAll(api, id, noop), live.streams.follow(api, id, "bad key!", (error) => errors.push(error))];
+    await until(async () => (errors.length === 1 ? true : undefined), 10_000);
+    expect({ code: errors[0]!.code, status: errors[0]!.status, message: errors[0]!.message }).toEqual({
+      code: fromEngine!.code, status: fromEngine!.status, message: fromEngine!.message,
+    });
+    // The connection carries every stream, and nothing under the bad key.
+    expect(FetchEventSource.all.map((es) => new URL(es.url).searchParams.get("streams"))).toEqual(["*"]);
+    for (const stop of stops) stop();
   });
 });

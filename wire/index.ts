@@ -239,6 +239,21 @@ export interface JournalPush {
 /** The stream `streams.append(chunk)` and `streams.pipe(source)` write to when given no key. */
 export const DEFAULT_STREAM_KEY = "default";
 
+const STREAM_KEY = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+/**
+ * The one rule for stream keys, here so that the engine and the browser apply the same: a key is
+ * a path segment of the HTTP API, 1 to 100 letters, digits or `_ . : -`.
+ */
+export function isStreamKey(key: unknown): key is string {
+  return typeof key === "string" && STREAM_KEY.test(key);
+}
+
+/** Why `key` is refused, in the same words wherever it is checked. */
+export function invalidStreamKeyMessage(key: unknown): string {
+  return `A stream key is 1 to 100 letters, digits or "_ . : -"; got ${JSON.stringify(key)}`;
+}
+
 /** One stream of a run, as `GET /api/runs/:id/streams` lists it. */
 export interface StreamInfo {
   key: string;

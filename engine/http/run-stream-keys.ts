@@ -1,5 +1,6 @@
 import { checkStreamKey } from "../../sdk/stream-key.ts";
 import type { StreamEnd } from "../../sdk/types.ts";
+import { isStreamKey } from "../../wire/index.ts";
 import type { Logger } from "../logger.ts";
 import type { StreamCursor, StreamReads } from "../streams/stream-reads.ts";
 import { HttpError } from "./http-errors.ts";
@@ -35,7 +36,7 @@ export function parseCarriedKeys(raw: string | undefined): CarriedKeys {
 }
 
 const POSITION = /^(\d{1,9})\.(\d{1,15})$/;
-const KEYED_POSITION = /^([A-Za-z0-9_.:-]{1,100})=(\d{1,9})\.(\d{1,15})$/;
+const KEYED_POSITION = /^([^=]+)=(\d{1,9})\.(\d{1,15})$/;
 
 /**
  * The id of each event on a connection that carries streams holds every position, as they stand
@@ -62,7 +63,7 @@ export function parseRunResume(
     runPart = first;
     for (const part of positions) {
       const match = KEYED_POSITION.exec(part);
-      if (match && streams.size < MAX_CARRIED_STREAMS) streams.set(match[1]!, { resets: Number(match[2]), after: Number(match[3]) });
+      if (match && isStreamKey(match[1]) && streams.size < MAX_CARRIED_STREAMS) streams.set(match[1]!, { resets: Number(match[2]), after: Number(match[3]) });
     }
   } else {
     const [first, ...positions] = id.split("_");

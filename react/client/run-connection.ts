@@ -4,9 +4,10 @@
  * them) and its log lines (`GET /api/runs/:id/stream?streams=a,b|*&logs=`, docs/http-api.md).
  */
 import type { QueryClient } from "@tanstack/react-query";
+import { invalidStreamKeyMessage, isStreamKey } from "../../wire/index.ts";
 import { isFinalRunStatus, type FinalRunStatus, type RunLogLine, type RunStreamMessage, type StreamData, type StreamEnd, type StreamKeys, type StreamPart } from "../types.ts";
 import { allStreamsId, keyedPositionOf, namedPositionOf, namedStreamsId, runPartOf } from "./connection-ids.ts";
-import type { DurablyApiError, DurablyHttpClient } from "./http-client.ts";
+import { DurablyApiError, type DurablyHttpClient } from "./http-client.ts";
 import type { DurablyKeys } from "./query-keys.ts";
 import { parseMessage } from "./run-stream.ts";
 import { createSseReader, type EventSourceFactory, type SseReader } from "./sse-reader.ts";
@@ -330,7 +331,13 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
     },
     followStream(key, onError) {
       let follow = streams.get(key);
-      if (!follow) streams.set(key, (follow = { count: 0, errorListeners: new Set() }));
+      if (!follow) {
+        follow = { count: 0, errorListeners: new Set() };
+        // Refused here with the engine's answer to it (400 INVALID_PAYLOAD): a connection carrying
+        // every stream (`*`) would never name the key, and the hook would just stay empty.
+        if (!isStreamKey(key)) follow.error = new DurablyApiError("INVALID_PAYLOAD", invalidStreamKeyMessage(key), 400);
+        streams.set(key, follow);
+      }
       const current = follow;
       return followOne(current, onError, () => {
         if (current.count === 0 && streams.get(key) === current) streams.delete(key);
