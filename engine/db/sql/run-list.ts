@@ -86,7 +86,7 @@ function conditions(f: RunListFilter, values: unknown[], status: boolean, metada
  * every matching run through the index, sorted ("sorted").
  */
 export type PageShape = "plain" | "window" | "sorted";
-export const WINDOW = 2_000;
+const WINDOW = 2_000;
 
 const whereOf = (conds: string[]) => (conds.length ? `WHERE ${conds.join(" AND ")}` : "");
 
