@@ -90,6 +90,11 @@ export interface StreamKeys {
   keys: string[];
   /** Set once the run finished and every stream had sent its end. */
   end: boolean;
+  /**
+   * Streams of the run the connection leaves out: it carries the first 32 found, and says how
+   * many more there are (`stream-limit`). Absent while none are.
+   */
+  leftOut?: number;
 }
 
 /** One line a run's code logged, as `GET /api/runs/:id/logs` and the run's stream (`?logs=`) send it. */

@@ -92,6 +92,21 @@ describe("following every stream and the log lines of a run (fake EventSource)",
     for (const stop of [stopAll, stopNamed, stopUnwritten]) stop();
   });
 
+  it("holds how many streams the connection leaves out past the 32 it carries, as the engine says (stream-limit)", async () => {
+    const { live, api, found } = harness();
+    const stop = live.streams.followAll(api, "run_1", noop);
+    await Promise.resolve();
+    const es = FakeES.all[0]!;
+    es.onopen?.(new Event("open"));
+    es.emit("stream", { key: "s00" }, "~");
+    expect(found()?.leftOut).toBeUndefined();
+    es.emit("stream-limit", { limit: 32, streams: 34 }, "~s00=0.1");
+    expect(found()?.leftOut).toBe(2);
+    es.emit("stream-limit", { limit: 32, streams: 40 }, "~s00=0.1");
+    expect(found()?.leftOut).toBe(8);
+    stop();
+  });
+
   it("carries log lines on the run's connection: each follower gets each line after its cursor once, and one lacking lines already sent has it start again from its cursor", async () => {
     const { live, api, queryClient, keys } = harness();
     queryClient.setQueryData(keys.run("run_1"), makeRun({ revision: 5 }));

@@ -38,6 +38,14 @@ const quiet = task({
   },
 });
 
+const many = task({
+  id: "all-streams-many",
+  run: async () => {
+    for (let i = 0; i < 34; i++) await streams.append(`s${String(i).padStart(2, "0")}`, i);
+    return "ok";
+  },
+});
+
 const data = (m: SseMessage) => JSON.parse(m.data) as Record<string, unknown>;
 
 /**
@@ -163,5 +171,18 @@ describe("a run's stream carrying every stream of the run", () => {
     const { messages: runOnly } = await readSse(`${engine.url}/api/runs/${none.id}/stream?streams=*`, { headers });
     expect(runOnly.at(-1)?.event).toBe("end");
     expect(runOnly.some((m) => m.event === "stream")).toBe(false);
+  });
+});
+
+describe("a run with more streams than a connection carries", () => {
+  it("carries the first 32 and says so (stream-limit { limit, streams }) instead of leaving the others out silently", async () => {
+    const engine = await startTestEngine("all_streams_limit", { tasks: [many], http: { port: 0 }, secretKey: SECRET });
+    const { id } = await many.trigger(null);
+    await runs.poll(id, { timeoutMs: 20_000 });
+    const { messages } = await readSse(`${engine.url}/api/runs/${id}/stream?streams=*&run=0`, { headers: { authorization: `Bearer ${SECRET}` } });
+    const announced = messages.filter((m) => m.event === "stream").map((m) => data(m).key);
+    expect(announced).toEqual(Array.from({ length: 32 }, (_, i) => `s${String(i).padStart(2, "0")}`));
+    expect(messages.filter((m) => m.event === "stream-limit").map(data)).toEqual([{ limit: 32, streams: 34 }]);
+    expect(messages.at(-1)?.event).toBe("end");
   });
 });

@@ -27,7 +27,8 @@ export interface AllStreamsOptions {
  * the client had), then the run's others in the order they were first appended to, then each new
  * one once its first chunks have committed (the stream channel's notification names the run).
  * Once the run has finished, one more look finds every stream it wrote. At most
- * `MAX_CARRIED_STREAMS`, the first found. Returns what stops it.
+ * `MAX_CARRIED_STREAMS`, the first found; a look finding more sends `stream-limit`
+ * `{ limit, streams }` (how many the run has). Returns what stops it.
  */
 export function carryAllStreams(stream: SseStream, options: AllStreamsOptions): () => void {
   const { parts, runId, carried, positions, idOf, signal } = options;
@@ -35,6 +36,8 @@ export function carryAllStreams(stream: SseStream, options: AllStreamsOptions): 
   let dirty = true;
   let looking: Promise<void> | undefined;
   let complete = false;
+  /** Streams of the run found past the cap: not carried, and their commits are no reason to look. */
+  const leftOut = new Set<string>();
 
   const announce = (key: string) => {
     if (carried.has(key) || carried.size >= MAX_CARRIED_STREAMS) return;
@@ -56,6 +59,12 @@ export function carryAllStreams(stream: SseStream, options: AllStreamsOptions): 
         resumed = undefined;
       }
       for (const key of keys) announce(key);
+      const before = leftOut.size;
+      for (const key of keys) if (!carried.has(key)) leftOut.add(key);
+      // Told, not dropped silently: the client knows its streams are not all here.
+      if (leftOut.size > before) {
+        stream.send({ event: "stream-limit", id: idOf(), data: JSON.stringify({ limit: MAX_CARRIED_STREAMS, streams: carried.size + leftOut.size }) });
+      }
       if (isFinalRunStatus(status)) {
         complete = true;
         options.onComplete(status);
@@ -77,7 +86,10 @@ export function carryAllStreams(stream: SseStream, options: AllStreamsOptions): 
 
   const offs = [
     // A commit to a stream carried already is its follower's: only another stream's is a look.
-    parts.listener.onRun(parts.channels.stream, runId, (change) => (change.streamKey === undefined || !carried.has(change.streamKey)) && kick()),
+    parts.listener.onRun(parts.channels.stream, runId, (change) => {
+      const key = change.streamKey;
+      if (key === undefined || !(carried.has(key) || leftOut.has(key))) kick();
+    }),
     parts.listener.onRun(parts.channels.run, runId, (change) => change.finished && kick()),
     // Notifications sent while the listener's connection was down are lost: look again.
     parts.listener.onReconnect(kick),

@@ -244,6 +244,10 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
         stream: onStreamEvent(() => undefined),
         chunk: onStreamEvent((key, body, position) => updateStream(key, (data) => addPart(data, { index: body.index as number, data: body.data as StreamPart["data"] }, position))),
         reset: onStreamEvent((key, body, position) => updateStream(key, (data) => resetParts(data, body.fromIndex as number, position))),
+        "stream-limit": (data) => {
+          const { limit, streams: found } = data as { limit: number; streams: number };
+          updateStreamKeys((keysData) => ({ ...keysData, leftOut: found - limit }));
+        },
         "stream-end": onStreamEvent((key, body) => updateStream(key, (data) => ({ ...data, end: body as unknown as StreamEnd }))),
         end: onEnd,
       },

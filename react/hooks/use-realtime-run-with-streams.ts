@@ -11,6 +11,11 @@ export interface RealtimeRunWithStreamsResult<TStreams extends Record<string, un
   /** Each stream's parts so far, by key, in the order the streams started. */
   streams: { [K in keyof TStreams]?: TStreams[K][] };
   error: DurablyApiError | null;
+  /**
+   * Streams of the run not in `streams`: one connection carries 32, the first found; 0 unless the
+   * run has more (read those on their own route, docs/streams.md).
+   */
+  leftOut: number;
 }
 
 /**
@@ -61,5 +66,5 @@ export function useRealtimeRunWithStreams<TStreams extends Record<string, unknow
     },
     context.queryClient,
   );
-  return { run, streams, error: error ?? (refused !== null && refused.runId === runId ? refused.error : null) };
+  return { run, streams, leftOut: found.leftOut ?? 0, error: error ?? (refused !== null && refused.runId === runId ? refused.error : null) };
 }
