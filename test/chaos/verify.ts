@@ -75,7 +75,7 @@ export async function verifyChaos(databaseUrl: string, schema: string, sideTable
     let waitpointMismatches = 0;
     const waits = await q<{ run_id: string; outcomes: { key: string; output: { json: unknown } }[]; tokens: { id: string; status: string; output: { json: unknown }; run_ids: string[] }[] }>(`
       SELECT r.id AS run_id,
-        (SELECT coalesce(json_agg(json_build_object('key', j.key, 'output', j.output)), '[]') FROM "${schema}".journal j
+        (SELECT coalesce(json_agg(json_build_object('key', j.key, 'output', coalesce(j.output_json, j.output::json))), '[]') FROM "${schema}".journal j
           WHERE j.run_id = r.id AND j.kind = 'waitpoint' AND j.key LIKE 'forToken:%') AS outcomes,
         (SELECT coalesce(json_agg(json_build_object('id', w.id, 'status', w.status, 'output', w.output, 'run_ids', w.run_ids)), '[]')
           FROM "${schema}".waitpoints w WHERE w.idempotency_key LIKE r.id || ':%') AS tokens
