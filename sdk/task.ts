@@ -8,9 +8,9 @@ import { maxDurationMs } from "./max-duration.ts";
 import { resolveQueue, type QueueOptions } from "./queue.ts";
 import { retentionMs, type RetentionOptions } from "./retention.ts";
 import { resolveRetry, type RetryOptions } from "./retry.ts";
-import { triggersFor, type BatchHandle, type BatchItem, type RunHandle } from "./trigger.ts";
+import { triggersFor, type BatchAndWaitResult, type BatchHandle, type BatchItem, type RunHandle } from "./trigger.ts";
 export type { BatchHandle };
-import type { ChildRunResult, TriggerOptions } from "./types.ts";
+import type { TriggerOptions } from "./types.ts";
 
 export type { BatchItem, RunHandle } from "./trigger.ts";
 
@@ -59,7 +59,7 @@ export interface Task<TPayload, TOutput, TId extends string = string> extends De
   /** Starts one run per item, all in one transaction. */
   batchTrigger(items: BatchItem<TPayload>[]): Promise<BatchHandle<RunHandle<TPayload, TOutput>>>;
   /** Inside a run: starts one child per item and waits for all of them; results come in item order. */
-  batchTriggerAndWait(items: BatchItem<TPayload>[]): Promise<{ runs: ChildRunResult<TOutput>[] }>;
+  batchTriggerAndWait(items: BatchItem<TPayload>[]): Promise<BatchAndWaitResult<TOutput>>;
   /** Phantom field carrying the output type for `runs.retrieve<typeof myTask>`. */
   readonly __output?: TOutput;
 }
@@ -115,8 +115,7 @@ export function task<TPayload = unknown, TOutput = unknown, TId extends string =
     batchTrigger: (items) => triggers.batchTrigger(items),
     async batchTriggerAndWait(items) {
       const scope = requireScope(`${options.id}.batchTriggerAndWait`);
-      const ids = await triggers.children(scope, "batchTriggerAndWait", items, true);
-      return { runs: (await scope.awaitRuns(options.id, ids)) as ChildRunResult<TOutput>[] };
+      return (await triggers.batchAndWait(scope, items)) as BatchAndWaitResult<TOutput>;
     },
   };
 }

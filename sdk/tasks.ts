@@ -1,5 +1,6 @@
+import { requireScope } from "./context.ts";
 import type { Task } from "./task.ts";
-import { triggersFor, type BatchHandle, type BatchItem, type RunHandle } from "./trigger.ts";
+import { triggersFor, type BatchAndWaitResult, type BatchHandle, type BatchItem, type RunHandle } from "./trigger.ts";
 import type { TriggerOptions } from "./types.ts";
 
 /** Any task, for `typeof myTask` type arguments; without one, `tasks` take any id and payload. */
@@ -30,6 +31,14 @@ export const tasks = {
     items: BatchItem<TaskPayload<TTask>>[],
   ): Promise<BatchHandle<RunHandle<TaskPayload<TTask>, TaskOutput<TTask>>>> {
     return byId<TaskPayload<TTask>>(id).batchTrigger(items);
+  },
+  /** Inside a run: one child per item, as a batch, waited for; `runs` in item order, `id` the batch's. */
+  async batchTriggerAndWait<TTask extends AnyTask = AnyTask>(
+    id: TaskIdentifier<TTask>,
+    items: BatchItem<TaskPayload<TTask>>[],
+  ): Promise<BatchAndWaitResult<TaskOutput<TTask>>> {
+    const scope = requireScope("tasks.batchTriggerAndWait");
+    return (await byId<TaskPayload<TTask>>(id).batchAndWait(scope, items)) as BatchAndWaitResult<TaskOutput<TTask>>;
   },
 };
 

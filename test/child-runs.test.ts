@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RunFailedError, runs, task, wait } from "durably";
+import { RunFailedError, runs, task, tasks, wait } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
 import { sql } from "./helpers/db.ts";
 import { serviceOf } from "../engine/internal.ts";
@@ -94,6 +94,38 @@ describe("child runs", () => {
     expect([...snapshots.values()]).toEqual(["SUCCESS", "SUCCESS"]);
     const [row] = await sql<{ run_ids: string[] }>(`SELECT run_ids FROM "${engine.options.schema}".batches WHERE id = $1`, [batchId]);
     expect(row!.run_ids).toEqual(ids);
+  });
+
+  it("batchTriggerAndWait gives the batch id with the results (Trigger.dev's { id, runs }), the same when the run replays; tasks.batchTriggerAndWait too", async () => {
+    const leaf = task({ id: "wait-batch-leaf", run: async (n: number) => n * 10 });
+    const seen: string[] = [];
+    const root = task({
+      id: "wait-batch-root",
+      run: async () => {
+        const first = await leaf.batchTriggerAndWait([{ payload: 1 }, { payload: 2 }]);
+        seen.push(first.id);
+        const second = await tasks.batchTriggerAndWait<typeof leaf>("wait-batch-leaf", [{ payload: 3 }]);
+        // The wait suspends the run: it resumes by replaying the journal, both batches included.
+        await wait.for({ seconds: 0.1 });
+        return { first: first.id, firstIds: first.runs.map((r) => r.id), outputs: [...first.runs, ...second.runs].map((r) => r.ok && r.output), second: second.id };
+      },
+    });
+    const engine = await startTestEngine("wait_batch_in_run", { tasks: [leaf, root] });
+    const { id } = await root.trigger({});
+    const run = await runs.poll(id, { timeoutMs: 20_000 });
+    const { first, firstIds, outputs, second } = run.output as { first: string; firstIds: string[]; outputs: number[]; second: string };
+    expect(outputs).toEqual([10, 20, 30]);
+    expect(first).toMatch(/^batch_/);
+    expect(second).toMatch(/^batch_/);
+    expect(second).not.toBe(first);
+    // Every execution of the run saw the same id for the first batch.
+    expect(new Set(seen)).toEqual(new Set([first]));
+    expect(seen.length).toBeGreaterThan(1);
+    const [row] = await sql<{ run_ids: string[] }>(`SELECT run_ids FROM "${engine.options.schema}".batches WHERE id = $1`, [first]);
+    expect(row!.run_ids).toEqual(firstIds);
+    const snapshots = new Map<string, string>();
+    for await (const child of runs.subscribeToBatch(first)) snapshots.set(child.id, child.status);
+    expect([...snapshots.values()]).toEqual(["SUCCESS", "SUCCESS"]);
   });
 
   it("batchTrigger from outside a run starts every run", async () => {
