@@ -1,9 +1,13 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { createHttpClient, DurablyApiError } from "../react/client/http-client.ts";
-import { newestFirst, watchRun, watchRuns } from "../react/client/run-list.ts";
+import { newestFirst, oldestFirst, watchRun, watchRuns } from "../react/client/run-list.ts";
 import type { Run } from "../react/types.ts";
 import { FakeEventSource as FakeES, makeRun } from "./helpers/react.ts";
 import { until } from "./helpers/until.ts";
+import { auth, task } from "durably";
+import { sql } from "./helpers/db.ts";
+import { startTestEngine } from "./helpers/engine.ts";
+import { FetchEventSource } from "./helpers/fetch-event-source.ts";
 
 beforeEach(() => {
   FakeES.all = [];
@@ -61,6 +65,61 @@ describe("durably/react live run lists (useRealtimeRunsWithTag, useRealtimeBatch
     await settle();
     expect(errors.map((e) => e.code)).toEqual(["FORBIDDEN"]);
     expect(FakeES.all.length).toBe(0);
+  });
+});
+
+describe("durably/react following a batch a run triggered (useRealtimeBatch)", () => {
+  it("follows the children of batchTriggerAndWait by the batch id, with a token scoped to the batch, until all have finished", async () => {
+    const gate = Promise.withResolvers<void>();
+    const leaf = task({
+      id: "react-batch-leaf",
+      run: async (n: number) => {
+        await gate.promise;
+        return n * 10;
+      },
+    });
+    const root = task({
+      id: "react-batch-root",
+      run: async () => {
+        const { id, runs } = await leaf.batchTriggerAndWait([{ payload: 1 }, { payload: 2 }]);
+        return { id, outputs: runs.map((r) => r.ok && r.output) };
+      },
+    });
+    const engine = await startTestEngine("react_batch_in_run", { tasks: [leaf, root], http: { port: 0 }, secretKey: "react-batch-secret-key-0123456789" });
+    const { id: rootId } = await root.trigger(null);
+    // The batch id as the browser would get it from the app (the run's own code has it once its children end).
+    const batchId = await until(async () => {
+      const [row] = await sql<{ id: string }>(
+        `SELECT b.id FROM "${engine.options.schema}".batches b JOIN "${engine.options.schema}".runs r ON r.id = b.run_ids[1] WHERE r.parent_run_id = $1`, [rootId],
+      );
+      return row?.id;
+    }, 20_000);
+    const token = await auth.createPublicToken({ scopes: { read: { batch: batchId } } });
+    const api = createHttpClient({ baseUrl: engine.url!, accessToken: token });
+    const seen: Run[][] = [];
+    // What useRealtimeBatch(batchId, { accessToken }) runs.
+    const stop = watchRuns({
+      load: async (signal) => (await api.getBatch(batchId, { signal })).runs,
+      streamUrl: api.streamUrl(`/api/batches/${encodeURIComponent(batchId)}/stream`),
+      order: oldestFirst,
+      onChange: (runs) => seen.push(runs),
+      onError: (error) => expect.fail(error.message),
+      createEventSource: (url) => new FetchEventSource(url),
+    });
+    try {
+      await until(async () => (seen.at(-1)?.length === 2 ? true : undefined), 20_000);
+      expect(seen.at(-1)!.every((r) => r.status !== "SUCCESS")).toBe(true);
+      gate.resolve();
+      await until(async () => (seen.at(-1)?.every((r) => r.status === "SUCCESS") ? true : undefined), 20_000);
+      expect(seen.at(-1)!.map((r) => r.output)).toEqual([10, 20]);
+      const parent = await until(async () => {
+        const run = await createHttpClient({ baseUrl: engine.url!, accessToken: "react-batch-secret-key-0123456789" }).getRun(rootId);
+        return run.status === "SUCCESS" ? run : undefined;
+      }, 20_000);
+      expect(parent.output).toEqual({ id: batchId, outputs: [10, 20] });
+    } finally {
+      stop();
+    }
   });
 });
 
