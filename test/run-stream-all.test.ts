@@ -1,10 +1,13 @@
 // A run's SSE route carrying every stream of the run (`?streams=*`): streams announced as they
 // appear, ids keyed by stream that resume every part of the connection, also from ids taken
 // before some streams existed.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { Database } from "../engine/db/database.ts";
+import { buildStatements } from "../engine/db/sql/index.ts";
 import { runs, streams, task } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
 import { readSse, type SseMessage } from "./helpers/sse.ts";
+import { until } from "./helpers/until.ts";
 
 const SECRET = "all-streams-secret-key-0123456789";
 
@@ -42,6 +45,16 @@ const many = task({
   id: "all-streams-many",
   run: async () => {
     for (let i = 0; i < 34; i++) await streams.append(`s${String(i).padStart(2, "0")}`, i);
+    return "ok";
+  },
+});
+
+const busyGate = Promise.withResolvers<void>();
+const busy = task({
+  id: "all-streams-busy",
+  run: async () => {
+    await busyGate.promise;
+    for (let i = 0; i < 30; i++) await streams.append("only", i);
     return "ok";
   },
 });
@@ -184,5 +197,27 @@ describe("a run with more streams than a connection carries", () => {
     expect(announced).toEqual(Array.from({ length: 32 }, (_, i) => `s${String(i).padStart(2, "0")}`));
     expect(messages.filter((m) => m.event === "stream-limit").map(data)).toEqual([{ limit: 32, streams: 34 }]);
     expect(messages.at(-1)?.event).toBe("end");
+  });
+});
+
+describe("looking for new streams", () => {
+  it("is not done for commits to a stream the connection carries already (their notification names it)", async () => {
+    const engine = await startTestEngine("all_streams_looks", { tasks: [busy], http: { port: 0 }, secretKey: SECRET });
+    const keysOf = buildStatements(engine.options.schema).streams.keysOf;
+    const query = vi.spyOn(Database.prototype, "query");
+    const looks = () => query.mock.calls.filter(([text]) => text === keysOf).length;
+    try {
+      const { id } = await busy.trigger(null);
+      const reading = readSse(`${engine.url}/api/runs/${id}/stream?streams=*&run=0`, { headers: { authorization: `Bearer ${SECRET}` } });
+      await until(async () => (looks() > 0 ? true : undefined), 10_000);
+      busyGate.resolve();
+      const { messages } = await reading;
+      expect(follow(messages).values).toEqual({ only: Array.from({ length: 30 }, (_, i) => i) });
+      // The first look, one for the stream's first notification, one once the run finished (and a
+      // safety look every 5 s): not one for each of the 30 commits.
+      expect(looks()).toBeLessThanOrEqual(5);
+    } finally {
+      query.mockRestore();
+    }
   });
 });
