@@ -3,6 +3,7 @@ import { uniqueDefinitions, type Definable } from "../sdk/definable.ts";
 import type { Definition } from "../sdk/definition.ts";
 import { DurablyError } from "../sdk/errors.ts";
 import type { LifecycleHooks } from "../sdk/hooks.ts";
+import type { RunStatus } from "../sdk/types.ts";
 import { registeredDefinitions } from "../sdk/definition.ts";
 import { Database } from "./db/database.ts";
 import { buildStatements } from "./db/sql/index.ts";
@@ -97,9 +98,10 @@ export class Engine {
     }
     const entries = new Committed<JsonJournalRow>();
     const committedChunks = new Committed<CommittedChunksBatch>();
+    const ends = new Committed<RunStatus>();
     const service = new Service({
       db, sql, scheduler, channels, maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
-      secretKey: o.secretKey, schema: o.schema, listener: () => Promise.resolve(listener), committedChunks, committedEntries: entries, keepHistoryMs: o.retention.keepHistoryMs,
+      secretKey: o.secretKey, schema: o.schema, listener: () => Promise.resolve(listener), committedChunks, committedEntries: entries, committedEnds: ends, keepHistoryMs: o.retention.keepHistoryMs,
       publicUrl: () => o.publicUrl ?? this.url,
       localStarts: {
         taskIds: new Set(this.#definitions.map((d) => d.id)),
@@ -137,7 +139,7 @@ export class Engine {
         new ReadyRuns(db, sql, channels),
         {
           db, sql, scheduler, notifyChannel: channels.run, wakeChannel: channels.wake, logger: this.#logger,
-          writes: new BatchedWrites(db, sql, channels.run, entries, metrics),
+          writes: new BatchedWrites(db, sql, channels.run, entries, metrics, ends),
           logs: (this.#logs = new LogWriter(db, sql, channels.logs, this.#logger)),
           maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
           running,

@@ -26,6 +26,7 @@ import { Waitpoints } from "./waitpoints/waitpoints.ts";
 import { StreamReads } from "./streams/stream-reads.ts";
 import type { CommittedChunks } from "./streams/committed-chunks.ts";
 import type { CommittedEntries } from "./notify/committed-entries.ts";
+import type { CommittedEnds } from "./notify/committed-ends.ts";
 import type { StreamEvent } from "../wire/index.ts";
 import { BulkActions } from "./bulk/bulk-actions.ts";
 import { retryRunIn } from "./bulk/act-on-run.ts";
@@ -53,6 +54,8 @@ export interface ServiceDeps extends SchedulesDeps {
   committedChunks?: CommittedChunks | undefined;
   /** Journal entries this process's runs committed, handed to its run subscriptions. */
   committedEntries?: CommittedEntries | undefined;
+  /** Runs this process's executions ended, handed to its `pollRun` waiters. */
+  committedEnds?: CommittedEnds | undefined;
   /** Releases what a standalone backend opened (`connect()`); engines close their own. */
   close?: () => Promise<void>;
   /** Where waitpoint callback URLs point (the `publicUrl` option, else the engine's HTTP address). */
@@ -430,7 +433,7 @@ export class Service implements Backend {
       const { rows } = await db.query<{ id: string; status: RunStatus }>(sql.runs.statusesOf, [ids]);
       return rows.filter((row) => isFinalRunStatus(row.status)).map((row) => row.id);
     };
-    const made = (this.#waiters ??= listener().then((l) => new RunWaiters(l, channels.run, finished)));
+    const made = (this.#waiters ??= listener().then((l) => new RunWaiters(l, channels.run, finished, undefined, this.deps.committedEnds)));
     // A connection that failed is tried again by the next poll.
     made.catch(() => this.#waiters === made && (this.#waiters = undefined));
     return made;

@@ -153,4 +153,38 @@ describe("waiting for runs", () => {
       query.mockRestore();
     }
   });
+
+  it("runs.poll in the process that ends the run returns as the end commits, without its notification", async () => {
+    const stepper = task({
+      id: "ended-here",
+      run: async (_: unknown, { io }) => {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await io.runTask("one", async () => 1);
+        return "done";
+      },
+    });
+    // A child's end commits in a transaction of its own (it wakes its parent), not in the journal's batches.
+    const parent = task({ id: "ended-here-parent", run: async () => stepper.triggerAndWait({}) });
+    const engine = await startTestEngine("waiters_ended_here", { tasks: [stepper, parent] });
+    const { listener } = partsOf(engine);
+    // No run's notification reaches a waiter: only the same-process hand-off (or the 5 s sweep) can wake it.
+    const onRun = vi.spyOn(listener, "onRun").mockImplementation(() => () => undefined);
+    try {
+      const { id } = await stepper.trigger({});
+      let t0 = performance.now();
+      await expect(serviceOf(engine).pollRun(id, 10_000)).resolves.toMatchObject({ status: "SUCCESS", output: "done" });
+      expect(performance.now() - t0).toBeLessThan(BEFORE_FALLBACK_MS);
+
+      const started = await parent.trigger({});
+      const child = await until(async () => {
+        const rows = await sql<{ id: string }>(`SELECT id FROM "${engine.options.schema}".runs WHERE parent_run_id = $1`, [started.id]);
+        return rows[0]?.id;
+      }, 10_000);
+      t0 = performance.now();
+      await expect(serviceOf(engine).pollRun(child, 10_000)).resolves.toMatchObject({ status: "SUCCESS", output: "done" });
+      expect(performance.now() - t0).toBeLessThan(BEFORE_FALLBACK_MS);
+    } finally {
+      onRun.mockRestore();
+    }
+  });
 });

@@ -7,7 +7,10 @@ import { byRunId } from "../db/hot-path/lock-order.ts";
 import { writeJournalBatch, writeJournalEntry, type EndItem, type JournalItem, type Landed } from "../db/hot-path/write-journal.ts";
 import type { ClaimedRow } from "../db/rows.ts";
 import type { Statements } from "../db/sql/index.ts";
+import type { CommittedEnds } from "../notify/committed-ends.ts";
 import type { CommittedEntries } from "../notify/committed-entries.ts";
+import type { RunStatus } from "../../sdk/types.ts";
+import { isFinalRunStatus } from "../../wire/index.ts";
 import type { EngineMetrics } from "../metrics/engine-metrics.ts";
 
 /** A request for ready runs riding a journal batch, for the slots a worker has free. */
@@ -46,13 +49,17 @@ export class BatchedWrites {
   #claimRequests = 0;
   readonly #claims: Batcher<ClaimItem, ClaimedRow | undefined>;
 
-  /** `entries` hears the entries of every batch that a live stream here follows, once it has committed. */
+  /**
+   * `entries` hears the entries of every batch that a live stream here follows, once it has
+   * committed; `ends`, the runs ended here, once their end has committed.
+   */
   constructor(
     private readonly db: Database,
     private readonly sql: Statements,
     private readonly notifyChannel: string,
     private readonly entries?: CommittedEntries,
     private readonly metrics?: EngineMetrics,
+    private readonly ends?: CommittedEnds,
   ) {
     this.#lanes = Array.from({ length: LANES }, () => new Batcher<BatchItem, boolean | ClaimedRow[]>(
       async (items) => {
@@ -120,10 +127,17 @@ export class BatchedWrites {
   }
 
   /** True if the run was released; false if this execution no longer held it. */
-  release(item: ReleaseItem): Promise<boolean> {
-    return this.#laneOf(item.run_id).run({
+  async release(item: ReleaseItem): Promise<boolean> {
+    const released = (await this.#laneOf(item.run_id).run({
       run_id: item.run_id, lease: item.lease, seq: null, next_status: item.status, run_output: item.output, run_error: item.error,
-    }) as Promise<boolean>;
+    })) as boolean;
+    if (released) this.ended(item.run_id, item.status as RunStatus);
+    return released;
+  }
+
+  /** A run's end has committed (here, or in a caller's transaction that `releaseOn` wrote into): tells this process's waiters. */
+  ended(runId: string, status: RunStatus): void {
+    if (isFinalRunStatus(status)) this.ends?.publish(runId, status);
   }
 
   /** All of a run's writes go through one lane, so they stay in order. Run ids end in random characters. */

@@ -1,3 +1,4 @@
+import type { CommittedEnds } from "./committed-ends.ts";
 import type { Listener } from "./listener.ts";
 
 /** How often the runs still waited for are looked up, in case the notification of an end was lost. */
@@ -8,7 +9,8 @@ const SWEEP_MS = 5_000;
  * ended (`Listener.onRun`). A notification can be lost (the LISTEN connection reconnecting, or not
  * yet listening on the channel), so every waiter is woken after a reconnect, and one sweep looks
  * up all the runs still waited for together: a timer per waiter made 10,000 waiters read 2,000
- * runs a second, whether anything changed or not.
+ * runs a second, whether anything changed or not. A run this process ends (`ends`) wakes its
+ * waiters here as its end commits, without waiting for the notification to come back.
  */
 export class RunWaiters {
   readonly #wakes = new Map<string, Set<() => void>>();
@@ -20,6 +22,7 @@ export class RunWaiters {
     /** Which of these runs have finished. */
     private readonly finished: (runIds: string[]) => Promise<string[]>,
     private readonly sweepMs = SWEEP_MS,
+    private readonly ends?: CommittedEnds,
   ) {
     listener.onReconnect(() => {
       for (const wakes of this.#wakes.values()) for (const wake of wakes) wake();
@@ -30,7 +33,12 @@ export class RunWaiters {
   wait(runId: string): { woken: Promise<void>; stop: () => void } {
     let wake: () => void = () => undefined;
     const woken = new Promise<void>((resolve) => (wake = resolve));
-    const off = this.listener.onRun(this.channel, runId, (change) => change.finished && wake());
+    const offHeard = this.listener.onRun(this.channel, runId, (change) => change.finished && wake());
+    const offEnded = this.ends?.subscribe(runId, () => wake());
+    const off = () => {
+      offHeard();
+      offEnded?.();
+    };
     const wakes = this.#wakes.get(runId) ?? new Set<() => void>();
     this.#wakes.set(runId, wakes);
     wakes.add(wake);
