@@ -143,13 +143,20 @@ function chainedVersion(
           FROM (SELECT CASE WHEN ${v.md} IS NULL THEN run.metadata ELSE ${mergedMetadata(s, v.op, v.mdKey, v.value)} END AS md) AS m)`;
 }
 
+/**
+ * A write is a sign of life: the heartbeat skips a row locked by a write (engine/db/sql/runs.ts), so
+ * a run writing without pause could otherwise miss every heartbeat and be handed to another worker
+ * while its own still runs it. A run started by a pg-boss job has none (its job's counts).
+ */
+const HEARTBEAT = "heartbeat_at = CASE WHEN run.heartbeat_at IS NOT NULL THEN now() END";
+
 function writeJournal(s: string, metadata: boolean): string {
   return `
     WITH w AS (
       ${batchItems(s, "$1", `run_id text, lease uuid, seq integer, kind text, key text, status text, output text, error jsonb,
         attempts integer, started_at timestamptz, next_status text, run_output jsonb, run_error jsonb, timeout_ms integer${metadata ? ", md boolean, md_op text, md_key text, md_value jsonb" : ""}`)}
     ), r AS (
-      UPDATE ${s}.runs AS run SET revision = run.revision + 1, updated_at = now(),
+      UPDATE ${s}.runs AS run SET revision = run.revision + 1, updated_at = now(), ${HEARTBEAT},
         status = coalesce(w.next_status, run.status),
         lease = CASE WHEN w.next_status IS NULL THEN run.lease ELSE NULL END,
         output = CASE WHEN w.seq IS NULL THEN coalesce(w.run_output, run.output) ELSE run.output END,
@@ -186,7 +193,7 @@ function writeJournal(s: string, metadata: boolean): string {
 function writeOne(s: string, metadata: boolean): string {
   return `
     WITH r AS (
-      UPDATE ${s}.runs AS run SET revision = run.revision + 1, updated_at = now(),
+      UPDATE ${s}.runs AS run SET revision = run.revision + 1, updated_at = now(), ${HEARTBEAT},
         status = coalesce($11::text, run.status),
         lease = CASE WHEN $11::text IS NULL THEN run.lease ELSE NULL END,
         ${chainedVersion(s, metadata, { run: "$1::text", seq: "$3::integer", kind: "$4::text", key: "$5::text", status: `$6::${s}.entry_status`, output: "$7::text", md: "$13::boolean", op: "$14::text", mdKey: "$15::text", value: "$16::jsonb" })}
