@@ -61,9 +61,9 @@ export default async function bigTables(url: string): Promise<Row[]> {
     met: l.first.p50 <= 20 && l.first.p99 <= 100 && l.next.p50 <= 20 && l.next.p99 <= 100,
     data: {
       first_p50_ms: round(l.first.p50), first_p99_ms: round(l.first.p99), next_p50_ms: round(l.next.p50), next_p99_ms: round(l.next.p99),
-      samples: SAMPLES, runs: counts.runs, journal_rows: counts.journal, estimated: l.estimated.join(","),
+      samples: SAMPLES, runs: counts.runs, journal_rows: counts.journal, estimated: l.estimated.join(","), at_least: l.atLeast.join(","),
     },
-    note: `${size}; counts estimated for ${l.estimated.length ? l.estimated.join(", ") : "none"}`,
+    note: `${size}; counts estimated for ${l.estimated.length ? l.estimated.join(", ") : "none"}, lower bounds (capped) for ${l.atLeast.length ? l.atLeast.join(", ") : "none"}`,
   }));
   const ratio = throughput.big / throughput.empty;
   rows.push({
@@ -108,6 +108,7 @@ interface ListResult {
   first: { p50: number; p99: number };
   next: { p50: number; p99: number };
   estimated: string[];
+  atLeast: string[];
 }
 
 async function measureLists(url: string): Promise<ListResult[] & { baseline: { p50: number } }> {
@@ -121,7 +122,7 @@ async function measureLists(url: string): Promise<ListResult[] & { baseline: { p
     const get = async (path: string) => {
       const t0 = performance.now();
       const response = await fetch(engine.url + path, { headers: { authorization: `Bearer ${SECRET}` } });
-      const body = (await response.json()) as { nextCursor: string | null; estimatedCounts: string[]; data: { id: string }[] };
+      const body = (await response.json()) as { nextCursor: string | null; estimatedCounts: string[]; countsAtLeast: string[]; data: { id: string }[] };
       if (!response.ok) throw new Error(`${path}: ${response.status} ${JSON.stringify(body)}`);
       return { ms: performance.now() - t0, body };
     };
@@ -134,7 +135,7 @@ async function measureLists(url: string): Promise<ListResult[] & { baseline: { p
         if (!body.nextCursor) break;
         cursor = at = body.nextCursor;
       }
-      return { name, base, cursor, first: [] as number[], next: [] as number[], estimated: [] as string[] };
+      return { name, base, cursor, first: [] as number[], next: [] as number[], estimated: [] as string[], atLeast: [] as string[] };
     }));
     const someRun = (await get("/api/runs?limit=1")).body.data[0]!.id;
     const single: number[] = [];
@@ -143,12 +144,13 @@ async function measureLists(url: string): Promise<ListResult[] & { baseline: { p
         const first = await get(c.base);
         c.first.push(first.ms);
         c.estimated = first.body.estimatedCounts;
+        c.atLeast = first.body.countsAtLeast;
         c.next.push(c.cursor ? (await get(`${c.base}&cursor=${c.cursor}`)).ms : first.ms);
       }
       single.push((await get(`/api/runs/${someRun}`)).ms);
     }
     const p = (xs: number[]) => ({ p50: percentile(xs, 50), p99: percentile(xs, 99) });
-    const results = cases.map((c) => ({ name: c.name, first: p(c.first), next: p(c.next), estimated: c.estimated }));
+    const results = cases.map((c) => ({ name: c.name, first: p(c.first), next: p(c.next), estimated: c.estimated, atLeast: c.atLeast }));
     return Object.assign(results, { baseline: { p50: percentile(single, 50) } });
   } finally {
     await engine.stop();

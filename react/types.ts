@@ -130,20 +130,10 @@ export interface MetadataHistory {
 
 export type RunCounts = Record<RunStatus, number>;
 
-export interface RunsPage {
+/** A page of `GET /api/runs`, with its counts (wire.RunListCounts) on the first page. */
+export interface RunsPage extends wire.RunListCounts {
   data: Run[];
   nextCursor: string | null;
-  /**
-   * Runs per status for the same filters, status filter left out: on the first page only (null on
-   * a page after a cursor, which is the same list further down).
-   */
-  counts: RunCounts | null;
-  /**
-   * Statuses whose count is PostgreSQL's estimate from its statistics rather than a count: a
-   * status with a thousand runs or more (on a big table, counting them all on every request
-   * would read them all).
-   */
-  estimatedCounts: RunStatus[];
 }
 
 export interface RunFilters {

@@ -221,6 +221,7 @@ describe("runs list cache", () => {
     nextCursor,
     counts: { QUEUED: 0, EXECUTING: 0, WAITING: 0, SUCCESS: 0, FAILURE: 0, CANCELED: 0 },
     estimatedCounts: [],
+    countsAtLeast: [],
   });
   const list = (...pages: ReturnType<typeof page>[]): RunsListData => ({
     pages,

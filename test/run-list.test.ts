@@ -1,6 +1,7 @@
 // The run lists on a filled table (bench/seed-rows.ts): every page of every filter is the runs the
-// filter matches, newest first, each once; counts are exact below EXACT_BELOW and PostgreSQL's
-// estimates above it, labelled so, and come with the first page only.
+// filter matches, newest first, each once; counts come with the first page only, exact up to
+// COUNT_CAP and lower bounds past it, labelled so; with no filter but status, PostgreSQL's
+// estimates for statuses of EXACT_BELOW runs or more, labelled so.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedRows } from "../bench/seed-rows.ts";
 import { Database } from "../engine/db/database.ts";
@@ -108,12 +109,13 @@ describe("run counts", () => {
     return counts;
   };
 
-  it("are exact for statuses under EXACT_BELOW runs, and PostgreSQL's estimates, labelled, for the others", async () => {
-    const { counts, estimated } = await countRuns(db, statements, schema, {});
+  it("with no filter, are the statistics' estimates, labelled, for statuses of EXACT_BELOW runs or more and exact for the others", async () => {
+    const { counts, estimated, atLeast } = await countRuns(db, statements, schema, {});
     const truth = await exact("true");
     expect(truth.SUCCESS).toBeGreaterThan(EXACT_BELOW * 2);
     expect(truth.CANCELED).toBeLessThan(EXACT_BELOW / 2);
     expect(estimated).toContain("SUCCESS");
+    expect(atLeast).toEqual([]);
     for (const status of RUN_STATUSES) {
       if (estimated.includes(status)) {
         expect(Math.abs(counts[status] - truth[status]) / truth[status]).toBeLessThan(0.2);
@@ -125,42 +127,72 @@ describe("run counts", () => {
     expect(estimated).not.toContain("EXECUTING");
   });
 
-  it("are exact when every status of the filter is small, the status filter left out", async () => {
+  it("are exact when the filter matches COUNT_CAP runs or fewer, the status filter left out", async () => {
     const [{ customer }] = (await sql<{ customer: string }>(`SELECT metadata ->> 'customerId' AS customer FROM ${s}.runs WHERE metadata ? 'customerId' LIMIT 1`)) as [{ customer: string }];
     for (const [filter, where] of [
       [{ tag: "env:staging" }, "'env:staging' = ANY(tags)"],
       [{ metadataKey: "customerId", metadataValue: customer }, `metadata ->> 'customerId' = '${customer}'`],
       [{ taskIdentifier: "together", status: "SUCCESS" }, "task_id = 'together'"],
+      // Only FAILURE and CANCELED runs have progress 0.5: an estimate from the statuses' shares put 85% of them at SUCCESS.
+      [{ metadataKey: "progress", metadataValue: "0.5" }, "metadata ->> 'progress' = '0.5'"],
     ] as [ListRunsFilter, string][]) {
-      expect(await countRuns(db, statements, schema, filter)).toEqual({ counts: await exact(where), estimated: [] });
+      const truth = await exact(where);
+      expect(RUN_STATUSES.reduce((sum, status) => sum + truth[status], 0)).toBeLessThanOrEqual(COUNT_CAP);
+      expect(await countRuns(db, statements, schema, filter)).toEqual({ counts: truth, estimated: [], atLeast: [] });
     }
+  });
+
+  it("show 0 SUCCESS for a tag whose runs all failed, not an estimate", async () => {
+    await sql(`INSERT INTO ${s}.runs (id, task_id, task_version, payload, status, created_at, tags)
+      SELECT 'run_failed' || lpad(g::text, 20, '0'), 'flaky', '1', '{}', 'FAILURE', now(), ARRAY['all-failed'] FROM generate_series(1, 40) g`);
+    const { counts, estimated, atLeast } = await countRuns(db, statements, schema, { tag: "all-failed" });
+    expect(counts).toEqual({ QUEUED: 0, EXECUTING: 0, WAITING: 0, SUCCESS: 0, FAILURE: 40, CANCELED: 0 });
+    expect(estimated).toEqual([]);
+    expect(atLeast).toEqual([]);
+  });
+
+  it("stop at COUNT_CAP runs for a filter matching more, and say every count is a lower bound", async () => {
+    const { counts, estimated, atLeast } = await countRuns(db, statements, schema, { metadataKey: "region" });
+    const truth = await exact("metadata ? 'region'");
+    expect(estimated).toEqual([]);
+    expect(atLeast).toEqual([...RUN_STATUSES]);
+    expect(RUN_STATUSES.reduce((sum, status) => sum + counts[status], 0)).toBe(COUNT_CAP + 1);
+    for (const status of RUN_STATUSES) expect(counts[status]).toBeLessThanOrEqual(truth[status]);
   });
 });
 
 describe("run counts past the statistics", () => {
-  it("stop at COUNT_CAP and say they are estimates when a status grew past what the statistics know", async () => {
+  it("stop at COUNT_CAP and say they are lower bounds when a status grew past what the statistics know", async () => {
     // After ANALYZE: the statistics still say QUEUED is rare.
     await sql(`INSERT INTO ${s}.runs (id, task_id, task_version, payload, status, created_at)
       SELECT 'run_late' || lpad(g::text, 22, '0'), 'late', '1', '{}', 'QUEUED', now() FROM generate_series(1, ${COUNT_CAP + 5}) g`);
-    const { counts, estimated } = await countRuns(db, statements, schema, {});
-    expect(estimated).toContain("QUEUED");
-    // At least what the count reached before the cap stopped it (the cap is over every small status).
-    expect(counts.QUEUED).toBeGreaterThan(COUNT_CAP / 2);
+    const { counts, estimated, atLeast } = await countRuns(db, statements, schema, {});
+    expect(atLeast).toContain("QUEUED");
+    expect(estimated).not.toContain("QUEUED");
+    // What the count reached before the cap stopped it: the cap is over every status it counted.
+    expect(atLeast.reduce((sum, status) => sum + counts[status], 0)).toBe(COUNT_CAP + 1);
+    expect(counts.QUEUED).toBeGreaterThan(0);
+    expect(counts.QUEUED).toBeLessThanOrEqual(COUNT_CAP + 5);
     expect(estimated).toContain("SUCCESS");
   });
 });
 
 describe("GET /api/runs", () => {
-  it("counts on the first page only, and says which counts are estimates", async () => {
+  it("counts on the first page only, and says which counts are estimates and which lower bounds", async () => {
     const engine = await startTestEngine("run_list_http", { schema, role: "api", http: { port: 0 }, secretKey: SECRET });
     const get = async (path: string) => (await fetch(engine.url + path, { headers: { authorization: `Bearer ${SECRET}` } })).json();
     const first = await get("/api/runs?limit=5");
     expect(first.counts.CANCELED).toBeGreaterThan(0);
     expect(first.estimatedCounts).toContain("SUCCESS");
+    expect(first.countsAtLeast).toEqual(expect.any(Array));
+    const broad = await get("/api/runs?limit=5&metadataKey=region");
+    expect(broad.estimatedCounts).toEqual([]);
+    expect(broad.countsAtLeast).toContain("SUCCESS");
     const next = await get(`/api/runs?limit=5&cursor=${first.nextCursor}`);
     expect(next.data).toHaveLength(5);
     expect(next.counts).toBeNull();
     expect(next.estimatedCounts).toEqual([]);
+    expect(next.countsAtLeast).toEqual([]);
     expect((await fetch(`${engine.url}/api/runs?cursor=run_x`, { headers: { authorization: `Bearer ${SECRET}` } })).status).toBe(400);
   });
 });

@@ -404,6 +404,19 @@ export interface RunLogPage {
   nextCursor: string | null;
 }
 
+/**
+ * Runs per status for a run list's filter, its status filter left out (`GET /api/runs`, first
+ * page; null counts after a cursor, the same list further down). A count is exact unless its
+ * status is listed: in `estimatedCounts`, PostgreSQL's estimate from the status column's
+ * statistics (given with no filter but status; shown "~850,000"); in `countsAtLeast`, a lower
+ * bound, where counting stopped at a cap rather than read every run (shown "1,000+").
+ */
+export interface RunListCounts {
+  counts: Record<RunStatus, number> | null;
+  estimatedCounts: RunStatus[];
+  countsAtLeast: RunStatus[];
+}
+
 /** A task as the dashboard's Tasks page shows it: what is deployed and how its recent runs went. */
 export interface TaskOverview {
   id: string;

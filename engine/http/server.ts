@@ -5,6 +5,7 @@ import type { Definition } from "../../sdk/definition.ts";
 import { validatePayload } from "../../sdk/definition.ts";
 import { EventNotFoundError, RunNotFoundError, TaskNotFoundError } from "../../sdk/errors.ts";
 import type { Json, Run, TriggerOptions } from "../../sdk/types.ts";
+import type { RunListCounts } from "../../wire/index.ts";
 import type { EngineParts } from "../parts.ts";
 import { httpLimits } from "../options.ts";
 import { batchesOf, mayReadRun, requireFull, requireRun, resolveAccess, type Access, type Credential } from "../auth/access.ts";
@@ -115,7 +116,8 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
     }
     // Counts come with the first page only: the pages after it are the same list further down.
     const [list, counted] = await Promise.all([service.listRuns(filter), filter.cursor ? null : service.countRuns(filter)]);
-    return reply(c, { ...list, counts: counted?.counts ?? null, estimatedCounts: counted?.estimated ?? [] });
+    const counts: RunListCounts = { counts: counted?.counts ?? null, estimatedCounts: counted?.estimated ?? [], countsAtLeast: counted?.atLeast ?? [] };
+    return reply(c, { ...list, ...counts });
   });
   app.get("/api/runs/stream", (c) => {
     requireFull(c.get("access"), "Streaming every run");

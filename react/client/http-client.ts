@@ -151,8 +151,11 @@ export function createHttpClient(options: HttpClientOptions): DurablyHttpClient 
     accessToken,
     async listRuns(params = {}, opts) {
       const page = await request<RunsPage>("GET", `/api/runs${runsQuery(params)}`, undefined, opts);
-      // An engine before estimated counts sent no estimatedCounts, and counts on every page.
-      return { ...page, counts: page.counts ? completeCounts(page.counts) : null, estimatedCounts: page.estimatedCounts ?? [] };
+      // An engine before estimated counts sent no estimatedCounts, and counts on every page; one
+      // before capped counts, no countsAtLeast.
+      return {
+        ...page, counts: page.counts ? completeCounts(page.counts) : null, estimatedCounts: page.estimatedCounts ?? [], countsAtLeast: page.countsAtLeast ?? [],
+      };
     },
     getRun: (runId, opts) => request("GET", `/api/runs/${id(runId)}`, undefined, opts),
     getRunStatuses: (runId, opts) => request("GET", `/api/runs/${id(runId)}/statuses`, undefined, opts),

@@ -7,10 +7,11 @@ import type { Run, RunCounts, RunFilters, RunsPage, RunStatus } from "../types.t
 import { queryError, toFetchResult, type FetchResult } from "./fetch-result.ts";
 import { useDurably } from "./use-durably.ts";
 
-/** What the counts query keeps: a first page's counts and which of them are estimates. */
+/** What the counts query keeps: a first page's counts, which of them are estimates and which lower bounds. */
 interface PageCounts {
   counts: RunCounts;
   estimated: readonly RunStatus[];
+  atLeast: readonly RunStatus[];
 }
 
 const NONE: readonly RunStatus[] = [];
@@ -20,6 +21,8 @@ export type RunsResult = FetchResult<{ runs: Run[] }> & {
   counts: RunCounts | undefined;
   /** Statuses whose count is PostgreSQL's estimate, not an exact count (`RunsPage.estimatedCounts`). */
   estimatedCounts: readonly RunStatus[];
+  /** Statuses whose count is a lower bound: counting stopped at a cap (`RunsPage.countsAtLeast`). */
+  countsAtLeast: readonly RunStatus[];
   hasNextPage: boolean;
   isFetchingNextPage: boolean;
   fetchNextPage: () => void;
@@ -39,7 +42,7 @@ export function useRuns(filters: RunFilters = {}): RunsResult {
       queryFn: async ({ pageParam, signal }) => {
         const page = await api.listRuns({ ...normalized, cursor: pageParam }, { signal });
         // The engine counts without the status filter, so a first page's counts are the chips' counts.
-        if (page.counts) queryClient.setQueryData<PageCounts>(keys.runCounts(countFilters), { counts: page.counts, estimated: page.estimatedCounts });
+        if (page.counts) queryClient.setQueryData<PageCounts>(keys.runCounts(countFilters), { counts: page.counts, estimated: page.estimatedCounts, atLeast: page.countsAtLeast });
         return page;
       },
       initialPageParam: null,
@@ -55,7 +58,7 @@ export function useRuns(filters: RunFilters = {}): RunsResult {
       queryKey: keys.runCounts(countFilters),
       queryFn: async ({ signal }) => {
         const page = await api.listRuns({ ...countFilters, limit: 1 }, { signal });
-        return { counts: page.counts!, estimated: page.estimatedCounts };
+        return { counts: page.counts!, estimated: page.estimatedCounts, atLeast: page.countsAtLeast };
       },
       enabled: list.data !== undefined,
       staleTime: Number.POSITIVE_INFINITY,
@@ -74,6 +77,7 @@ export function useRuns(filters: RunFilters = {}): RunsResult {
       ...toFetchResult(runs, error, { runs: undefined }),
       counts: counts.data?.counts,
       estimatedCounts: counts.data?.estimated ?? NONE,
+      countsAtLeast: counts.data?.atLeast ?? NONE,
       hasNextPage,
       isFetchingNextPage,
       fetchNextPage: () => void fetchNextPage(),

@@ -37,7 +37,7 @@ export function RunsPage({ params }: { params: URLSearchParams }) {
           Trigger a run
         </a>
       </div>
-      <StatusChips counts={result.counts} estimated={result.estimatedCounts} selected={filters.status} onChange={(status) => setFilters({ ...filters, status })} />
+      <StatusChips counts={result.counts} estimated={result.estimatedCounts} atLeast={result.countsAtLeast} selected={filters.status} onChange={(status) => setFilters({ ...filters, status })} />
       <RunFiltersBar key={params.toString()} filters={filters} onChange={setFilters} />
       {filters.task && !repairing && (
         <button type="button" className="button" data-testid="repair-open" onClick={() => setRepairing(true)}>

@@ -43,12 +43,16 @@ export function metadataPath(key: string, value: string): { path: string; exact:
 
 /**
  * The conditions on runs `r` for exactly the fields the filter has, their values pushed onto
- * `values`. Written per combination instead of as one statement of `$n IS NULL OR …`: a prepared
- * statement of that shape gets a generic plan after five calls, which cannot pick an index by the
- * fields present and walked the whole table for a rare filter. `metadata` says which to write:
- * the metadata filter's, the others', or all.
+ * `values`: the run lists' and the bulk actions' one filter. Written per combination instead of as
+ * one statement of `$n IS NULL OR …`: a prepared statement of that shape gets a generic plan after
+ * five calls, which cannot pick an index by the fields present and walked the whole table for a
+ * rare filter. The metadata filter: the key alone (or with an empty value, as a cleared input
+ * sends it) selects every run whose metadata has the key; with a value, runs whose value reads as
+ * that text (`->>`), as the dashboard's live updates read it (`runMatchesFilters`,
+ * react/client/cache-updates.ts). `metadata` says which to write: the metadata filter's, the
+ * others', or all.
  */
-function conditions(f: RunListFilter, values: unknown[], status: boolean, metadata: "all" | "only" | "none" = "all", forEstimate = false): string[] {
+export function runConditions(f: RunListFilter, values: unknown[], status: boolean, metadata: "all" | "only" | "none" = "all"): string[] {
   const param = (value: unknown) => `$${values.push(value)}`;
   const where: string[] = [];
   if (metadata !== "only") {
@@ -66,7 +70,7 @@ function conditions(f: RunListFilter, values: unknown[], status: boolean, metada
     // The planner has no statistics for `->>` and takes 0.5% of the runs: beside the path, the
     // product of both came out 200 times too small, and a value a quarter of the runs had was
     // read through the index, all 250,000 of them, instead of walking the newest runs (2 s, not 1 ms).
-    if (!matcher?.exact && !(forEstimate && matcher)) {
+    if (!matcher?.exact) {
       if (!matcher) where.push(`r.metadata ? ${param(f.metadataKey)}`);
       where.push(`r.metadata ->> ${param(f.metadataKey)} = ${param(f.metadataValue)}`);
     }
@@ -88,7 +92,7 @@ function conditions(f: RunListFilter, values: unknown[], status: boolean, metada
 export type PageShape = "plain" | "window" | "sorted";
 const WINDOW = 2_000;
 
-const whereOf = (conds: string[]) => (conds.length ? `WHERE ${conds.join(" AND ")}` : "");
+export const whereOf = (conds: string[]) => (conds.length ? `WHERE ${conds.join(" AND ")}` : "");
 
 /** Statements of the run lists (`runs.list`, `GET /api/runs`) and their counts by status. */
 export function runListStatements(s: string) {
@@ -101,7 +105,7 @@ export function runListStatements(s: string) {
      */
     page(f: RunListFilter, after: RunListCursor | null, limit: number, shape: PageShape = "plain"): Query {
       const values: unknown[] = [];
-      const conds = conditions(f, values, true, shape === "window" ? "none" : "all");
+      const conds = runConditions(f, values, true, shape === "window" ? "none" : "all");
       if (after) {
         const at = `(timestamptz 'epoch' + ${`$${values.push(after.createdUs)}`}::bigint * interval '1 microsecond')`;
         conds.push(`(r.created_at, r.id) < (${at}, $${values.push(after.id)})`);
@@ -110,7 +114,7 @@ export function runListStatements(s: string) {
       if (shape === "window") {
         // The metadata conditions apply outside the LIMIT, so they cannot be pushed under it.
         from = `(SELECT * FROM ${s}.runs r ${whereOf(conds)} ORDER BY r.created_at DESC, r.id DESC LIMIT ${WINDOW}) r
-          ${whereOf(conditions(f, values, false, "only"))}`;
+          ${whereOf(runConditions(f, values, false, "only"))}`;
       }
       // No index gives this order: the plan reads every matching run (through the metadata index) and sorts.
       const order = shape === "sorted" ? "r.created_at + interval '0' DESC, r.id DESC" : "r.created_at DESC, r.id DESC";
@@ -124,28 +128,26 @@ export function runListStatements(s: string) {
       };
     },
 
-    /** The planner's estimate of the runs the filter (its status left out) matches. */
-    estimate(f: RunListFilter): Query {
-      const values: unknown[] = [];
-      return { text: `EXPLAIN (FORMAT JSON) SELECT 1 FROM ${s}.runs r ${whereOf(conditions(f, values, false, "all", true))}`, values };
-    },
-
     /**
      * The share of the runs in each status the statistics know of (the most common values; a
-     * status not among them is rare), and the runs they were taken over. The planner estimates "filter AND status" as the filter's
-     * estimate times this share: one plan and this read give all six estimates.
+     * status not among them is rare), and the runs they were taken over: the estimates of the
+     * runs by status with no filter but status.
      */
     statusShares: `
       SELECT v.status, v.share, (SELECT c.reltuples FROM pg_class c WHERE c.oid = '${s}.runs'::regclass) AS runs FROM pg_stats st,
         unnest(st.most_common_vals::text::text[], st.most_common_freqs) AS v(status, share)
       WHERE st.schemaname = $1 AND st.tablename = 'runs' AND st.attname = 'status'`,
 
-    /** The runs in the statuses given that the filter matches, by status, up to `cap` runs in all. */
-    count(f: RunListFilter, statuses: readonly string[], cap: number): Query {
+    /**
+     * The runs the filter (its status left out) matches, by status, in the statuses given (null:
+     * all), reading at most `limit` of them.
+     */
+    count(f: RunListFilter, statuses: readonly string[] | null, limit: number): Query {
       const values: unknown[] = [];
-      const conds = [...conditions(f, values, false), `r.status = ANY($${values.push(statuses)}::text[])`];
+      const conds = runConditions(f, values, false);
+      if (statuses) conds.push(`r.status = ANY($${values.push(statuses)}::text[])`);
       return {
-        text: `SELECT status, count(*)::int AS n FROM (SELECT r.status FROM ${s}.runs r ${whereOf(conds)} LIMIT $${values.push(cap)}) x GROUP BY status`,
+        text: `SELECT status, count(*)::int AS n FROM (SELECT r.status FROM ${s}.runs r ${whereOf(conds)} LIMIT $${values.push(limit)}) x GROUP BY status`,
         values,
       };
     },

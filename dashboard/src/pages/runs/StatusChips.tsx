@@ -1,6 +1,7 @@
 import { RUN_STATUSES, type RunCounts, type RunStatus } from "durably/react";
 
 const ESTIMATE_TITLE = "Estimated by PostgreSQL from its statistics: counting every run on each refresh would read them all";
+const AT_LEAST_TITLE = "At least this many: counting stopped here rather than read every matching run on each refresh";
 
 /** An estimate to two significant figures, marked as one: "~850,000". */
 function approximate(n: number): string {
@@ -13,20 +14,37 @@ function approximate(n: number): string {
 export function StatusChips({
   counts,
   estimated,
+  atLeast,
   selected,
   onChange,
 }: {
   counts: RunCounts | undefined;
   /** Statuses whose count is an estimate, shown rounded with a "~". */
   estimated: readonly RunStatus[];
+  /** Statuses whose count is a lower bound, shown with a "+". */
+  atLeast: readonly RunStatus[];
   selected: RunStatus[];
   onChange: (next: RunStatus[]) => void;
 }) {
   const total = counts ? RUN_STATUSES.reduce((sum, status) => sum + counts[status], 0) : undefined;
-  const show = (n: number | undefined, isEstimate: boolean) => (n === undefined ? "…" : isEstimate ? approximate(n) : n.toLocaleString("en"));
+  type Kind = "exact" | "estimate" | "atLeast";
+  const kindOf = (status: RunStatus): Kind => (estimated.includes(status) ? "estimate" : atLeast.includes(status) ? "atLeast" : "exact");
+  const show = (n: number | undefined, kind: Kind) =>
+    n === undefined ? "…" : kind === "estimate" ? approximate(n) : kind === "atLeast" ? `${n.toLocaleString("en")}+` : n.toLocaleString("en");
+  const countSpan = (n: number | undefined, kind: Kind) => (
+    <span
+      className="chip-count"
+      data-estimated={kind === "estimate" || undefined}
+      data-at-least={kind === "atLeast" || undefined}
+      title={kind === "estimate" ? ESTIMATE_TITLE : kind === "atLeast" ? AT_LEAST_TITLE : undefined}
+    >
+      {show(n, kind)}
+    </span>
+  );
   const toggle = (status: RunStatus) =>
     onChange(selected.includes(status) ? selected.filter((s) => s !== status) : [...selected, status]);
-  const anyEstimate = estimated.length > 0;
+  // The total of counts one of which is an estimate is one; of exact counts and lower bounds, a lower bound.
+  const totalKind: Kind = estimated.length > 0 ? "estimate" : atLeast.length > 0 ? "atLeast" : "exact";
   return (
     <div className="chips" role="group" aria-label="Filter by status">
       <button
@@ -37,13 +55,9 @@ export function StatusChips({
         data-testid="status-chip-ALL"
       >
         All{" "}
-        <span className="chip-count" data-estimated={anyEstimate || undefined} title={anyEstimate ? ESTIMATE_TITLE : undefined}>
-          {show(total, anyEstimate)}
-        </span>
+        {countSpan(total, totalKind)}
       </button>
-      {RUN_STATUSES.map((status) => {
-        const isEstimate = estimated.includes(status);
-        return (
+      {RUN_STATUSES.map((status) => (
           <button
             key={status}
             type="button"
@@ -54,12 +68,9 @@ export function StatusChips({
           >
             <span className={`dot run-${status.toLowerCase()}`} aria-hidden="true" />
             {status.charAt(0) + status.slice(1).toLowerCase()}
-            <span className="chip-count" data-estimated={isEstimate || undefined} title={isEstimate ? ESTIMATE_TITLE : undefined}>
-              {show(counts?.[status], isEstimate)}
-            </span>
+            {countSpan(counts?.[status], kindOf(status))}
           </button>
-        );
-      })}
+      ))}
     </div>
   );
 }
