@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { DurablyError, InvalidPayloadError } from "../../sdk/errors.ts";
 import type { BulkRequest } from "../../sdk/backend-types.ts";
 import { BULK_ACTION_KINDS, RUN_STATUSES, type BulkAction, type BulkActionKind, type BulkDryRun, type BulkRunsFilter } from "../../sdk/types.ts";
+import type { BulkRunsSelection } from "../db/sql/bulk.ts";
 import { atFaultPoint } from "../debug/fault-points.ts";
 import { newId } from "../ids.ts";
 import type { Logger } from "../logger.ts";
@@ -56,15 +57,17 @@ export class BulkActions {
     if (request.action === "fork" && !(Number.isInteger(request.fromSeq) && request.fromSeq! >= 1)) {
       throw new InvalidPayloadError("A bulk fork needs fromSeq, a positive integer (seq 1 is the first io call)");
     }
-    const params = filterParams(request.filter);
+    const selection = selectionOf(request.filter);
     const { db, sql } = this.deps;
     if (request.dryRun) {
-      const { rows } = await db.query<{ count: number }>(sql.bulk.count, params);
+      const count = sql.bulk.count(selection);
+      const { rows } = await db.query<{ count: number }>(count.text, count.values);
       return { action: request.action, dryRun: true, count: rows[0]!.count };
     }
     const id = newId("bulk");
     const options = request.fromSeq === undefined ? {} : { fromSeq: request.fromSeq };
-    const { rows } = await db.query<BulkRow>(sql.bulk.create, [...params, id, request.action, JSON.stringify(request.filter), options, this.#owner]);
+    const create = sql.bulk.create(selection, { id, kind: request.action, filter: JSON.stringify(request.filter), options, owner: this.#owner });
+    const { rows } = await db.query<BulkRow>(create.text, create.values);
     this.#work(id);
     return toBulkAction(rows[0]!);
   }
@@ -170,8 +173,8 @@ export class BulkActions {
   }
 }
 
-/** `sql.bulk`'s filter parameters ($1–$10), checked as `runs.list` checks them. */
-function filterParams(filter: BulkRunsFilter): unknown[] {
+/** The runs a bulk action's filter selects, checked as `runs.list` checks its filter. */
+function selectionOf(filter: BulkRunsFilter): BulkRunsSelection {
   const statuses = filter.status === undefined ? null : Array.isArray(filter.status) ? filter.status : [filter.status];
   if (filter.runIds !== undefined && (!Array.isArray(filter.runIds) || filter.runIds.length > MAX_RUN_IDS)) {
     throw new InvalidPayloadError(`runIds takes at most ${MAX_RUN_IDS} run ids; use a filter for more`);
@@ -179,8 +182,17 @@ function filterParams(filter: BulkRunsFilter): unknown[] {
   for (const status of statuses ?? []) {
     if (!(RUN_STATUSES as readonly string[]).includes(status)) throw new InvalidPayloadError(`Unknown status "${status}"; one of ${RUN_STATUSES.join(", ")}`);
   }
-  return [
-    statuses, filter.taskIdentifier ?? null, filter.tag ?? null, filter.eventId ?? null, filter.from ?? null, filter.to ?? null,
-    filter.metadataKey ?? null, filter.metadataValue ?? null, filter.taskVersion ?? null, filter.runIds ?? null,
-  ];
+  return {
+    // An empty list selects no run, as empty runIds do: a bulk action never widens to every run.
+    statuses,
+    task: filter.taskIdentifier ?? null,
+    tag: filter.tag ?? null,
+    eventId: filter.eventId ?? null,
+    from: filter.from ?? null,
+    to: filter.to ?? null,
+    metadataKey: filter.metadataKey ?? null,
+    metadataValue: filter.metadataValue ?? null,
+    taskVersion: filter.taskVersion ?? null,
+    runIds: filter.runIds ?? null,
+  };
 }

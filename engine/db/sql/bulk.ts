@@ -1,28 +1,44 @@
-import { runFilter } from "./run-filter.ts";
+import { runConditions, whereOf, type Query, type RunListFilter } from "./run-list.ts";
 
-/**
- * Statements on `bulk_actions` and `bulk_action_items` (runs.bulk.*). The filter is `runs.list`'s
- * ($1–$8, `runFilter`) plus $9 the task version and $10 run ids (runs picked one by one).
- */
+/** A bulk action's runs: a run list's filter, plus the task version and run ids picked one by one. */
+export interface BulkRunsSelection extends RunListFilter {
+  taskVersion: string | null;
+  runIds: readonly string[] | null;
+}
+
+/** Statements on `bulk_actions` and `bulk_action_items` (runs.bulk.*). */
 export function bulkStatements(s: string) {
-  const matching = `
-      FROM ${s}.runs r
-      WHERE ${runFilter}
-        AND ($9::text IS NULL OR r.task_version = $9)
-        AND ($10::text[] IS NULL OR r.id = ANY($10))`;
+  /** FROM and WHERE of the runs the selection matches, written for its fields as the run lists' are. */
+  const matching = (selection: BulkRunsSelection, values: unknown[]) => {
+    const conds = runConditions(selection, values, true);
+    if (selection.taskVersion !== null) conds.push(`r.task_version = $${values.push(selection.taskVersion)}`);
+    if (selection.runIds !== null) conds.push(`r.id = ANY($${values.push(selection.runIds)}::text[])`);
+    return `FROM ${s}.runs r ${whereOf(conds)}`;
+  };
   const columns = "id, action, status, total, succeeded, failed, created_at, finished_at";
   return {
-    count: `SELECT count(*)::int AS count ${matching}`,
+    count(selection: BulkRunsSelection): Query {
+      const values: unknown[] = [];
+      return { text: `SELECT count(*)::int AS count ${matching(selection, values)}`, values };
+    },
 
-    /** The action ($11 id, $12 kind, $13 filter, $14 options, $15 owner) with an item per run the filter matches now. */
-    create: `
+    /** The action (its id, kind, filter as given, options, owner) with an item per run the selection matches now. */
+    create(selection: BulkRunsSelection, action: { id: string; kind: string; filter: string; options: object; owner: string }): Query {
+      const values: unknown[] = [];
+      const from = matching(selection, values);
+      const id = `$${values.push(action.id)}`;
+      return {
+        text: `
       WITH items AS (
-        INSERT INTO ${s}.bulk_action_items (bulk_action_id, run_id) SELECT $11, r.id ${matching}
+        INSERT INTO ${s}.bulk_action_items (bulk_action_id, run_id) SELECT ${id}, r.id ${from}
         RETURNING run_id
       )
       INSERT INTO ${s}.bulk_actions (id, action, filter, options, total, owner)
-      SELECT $11, $12, $13, $14, (SELECT count(*) FROM items), $15
+      SELECT ${id}, $${values.push(action.kind)}, $${values.push(action.filter)}, $${values.push(action.options)}, (SELECT count(*) FROM items), $${values.push(action.owner)}
       RETURNING ${columns}`,
+        values,
+      };
+    },
 
     get: `SELECT ${columns}, options FROM ${s}.bulk_actions WHERE id = $1`,
 
