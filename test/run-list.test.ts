@@ -177,6 +177,42 @@ describe("run counts past the statistics", () => {
   });
 });
 
+describe("bulk actions' selection", () => {
+  const none = { statuses: null, task: null, tag: null, eventId: null, from: null, to: null, metadataKey: null, metadataValue: null, taskVersion: null, runIds: null };
+
+  it("matches the runs the run lists' filter does, plus the task version and run ids", async () => {
+    const count = async (selection: Partial<typeof none>) => {
+      const q = statements.bulk.count({ ...none, ...selection });
+      return (await sql<{ count: number }>(q.text, q.values))[0]!.count;
+    };
+    const [someRun] = await expected("task_id = 'together'");
+    expect(await count({ tag: "env:prod", statuses: ["FAILURE"] })).toBe((await expected("'env:prod' = ANY(tags) AND status = 'FAILURE'")).length);
+    expect(await count({ metadataKey: "region", metadataValue: "eu-west" })).toBe((await expected("metadata ->> 'region' = 'eu-west'")).length);
+    expect(await count({ metadataKey: "obj", metadataValue: "" })).toBe((await expected("metadata ? 'obj'")).length);
+    expect(await count({ task: "together", taskVersion: "1", runIds: [someRun!, "run_missing"] })).toBe(1);
+    expect(await count({ task: "together", taskVersion: "2" })).toBe(0);
+    // An empty list selects no run: a bulk action never widens to every run.
+    expect(await count({ statuses: [] })).toBe(0);
+    expect(await count({ runIds: [] })).toBe(0);
+  });
+
+  it("keeps a rare tag's index when its prepared statement gets a generic plan", async () => {
+    // The generic statement of `$n IS NULL OR …` got a generic plan after five calls: a walk of the whole table.
+    const q = statements.bulk.count({ ...none, tag: "customer:17" });
+    const client = await db.pool.connect();
+    try {
+      await client.query("SET plan_cache_mode = force_generic_plan");
+      await client.query(`PREPARE bulk_count AS ${q.text}`);
+      const params = q.values.map((v) => `'${String(v)}'`).join(", ");
+      const plan = (await client.query<{ "QUERY PLAN": string }>(`EXPLAIN EXECUTE bulk_count(${params})`)).rows.map((r) => r["QUERY PLAN"]).join("\n");
+      expect(plan).toMatch(/runs_tags_idx/);
+    } finally {
+      await client.query("DEALLOCATE ALL; RESET plan_cache_mode");
+      client.release();
+    }
+  });
+});
+
 describe("GET /api/runs", () => {
   it("counts on the first page only, and says which counts are estimates and which lower bounds", async () => {
     const engine = await startTestEngine("run_list_http", { schema, role: "api", http: { port: 0 }, secretKey: SECRET });
