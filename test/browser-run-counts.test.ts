@@ -1,6 +1,7 @@
-// The Runs page on a filled table (bench/seed-rows.ts): a status of a thousand runs or more shows
-// PostgreSQL's estimate, rounded and marked "~" with a title saying so; the smaller ones their
-// exact count; the pages after the first ("Load more") leave the counts as they were.
+// The Runs page on a filled table (bench/seed-rows.ts): unfiltered, a status of a thousand runs or
+// more shows PostgreSQL's estimate, rounded and marked "~" with a title saying so; the smaller ones
+// their exact count; the pages after the first ("Load more") leave the counts as they were. With a
+// filter, counts are exact, or, past the cap, lower bounds shown "1,000+"; never estimates.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedRows } from "../bench/seed-rows.ts";
 import { startDashboard, type DashboardUnderTest } from "./helpers/dashboard.ts";
@@ -40,6 +41,28 @@ describe("the Runs page's status chips", () => {
     await tab.getByText("50 runs shown").waitFor();
     await expect(count("SUCCESS").textContent()).resolves.toBe(before);
     await expect(count("CANCELED").textContent()).resolves.toBe(String(canceled));
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("show a filter's counts exact, or as lower bounds with a + past the cap, never estimated", async () => {
+    const tab = await openSignedIn(dashboard.context, dashboard.engine.url!, SECRET, pageErrors, "#/runs?mkey=region");
+    const count = (status: string) => tab.getByTestId(`status-chip-${status}`).locator(".chip-count");
+    await tab.getByTestId("runs-table").waitFor();
+    // Every seeded run has a region: counting stopped at the cap.
+    await count("ALL").filter({ hasText: "+" }).waitFor();
+    await expect(count("ALL").textContent()).resolves.toBe("1,001+");
+    await expect(count("SUCCESS").textContent()).resolves.toMatch(/^\d{1,3}(,\d{3})*\+$/);
+    await expect(count("SUCCESS").getAttribute("data-at-least")).resolves.toBe("true");
+    await expect(count("SUCCESS").getAttribute("data-estimated")).resolves.toBeNull();
+    await expect(count("SUCCESS").getAttribute("title")).resolves.toMatch(/^At least this many/);
+
+    // Only FAILURE and CANCELED runs have progress 0.5: an exact 0 SUCCESS, where an estimate said ~85%.
+    const [{ failed }] = (await sql<{ failed: number }>(`SELECT count(*)::int AS failed FROM "${schema}".runs WHERE status = 'FAILURE'`)) as [{ failed: number }];
+    await tab.goto(`${dashboard.engine.url!}/#/runs?mkey=progress&mval=0.5`);
+    await count("FAILURE").filter({ hasText: failed.toLocaleString("en") }).waitFor();
+    await expect(count("SUCCESS").textContent()).resolves.toBe("0");
+    await expect(count("SUCCESS").getAttribute("data-at-least")).resolves.toBeNull();
+    await expect(count("SUCCESS").getAttribute("data-estimated")).resolves.toBeNull();
     expect(pageErrors).toEqual([]);
   });
 });
