@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedRows } from "../bench/seed-rows.ts";
 import { Database } from "../engine/db/database.ts";
 import { buildStatements, type Statements } from "../engine/db/sql/index.ts";
+import type { BulkRunsSelection } from "../engine/db/sql/bulk.ts";
 import { metadataPath } from "../engine/db/sql/run-list.ts";
 import { createLogger } from "../engine/logger.ts";
 import { COUNT_CAP, countRuns, EXACT_BELOW, listRuns } from "../engine/run-list.ts";
@@ -178,10 +179,10 @@ describe("run counts past the statistics", () => {
 });
 
 describe("bulk actions' selection", () => {
-  const none = { statuses: null, task: null, tag: null, eventId: null, from: null, to: null, metadataKey: null, metadataValue: null, taskVersion: null, runIds: null };
+  const none: BulkRunsSelection = { statuses: null, task: null, tag: null, eventId: null, from: null, to: null, metadataKey: null, metadataValue: null, taskVersion: null, runIds: null };
 
   it("matches the runs the run lists' filter does, plus the task version and run ids", async () => {
-    const count = async (selection: Partial<typeof none>) => {
+    const count = async (selection: Partial<BulkRunsSelection>) => {
       const q = statements.bulk.count({ ...none, ...selection });
       return (await sql<{ count: number }>(q.text, q.values))[0]!.count;
     };
