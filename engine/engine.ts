@@ -19,6 +19,7 @@ import { Service } from "./runs-api.ts";
 import { Dispatcher, JOBS_DUE } from "./worker/dispatcher.ts";
 import { ReadyRuns } from "./worker/ready-runs.ts";
 import { BatchedWrites } from "./journal/batched-writes.ts";
+import { RunAnnouncements } from "./orchestration/announce-runs.ts";
 import { LogWriter } from "./journal/log-writer.ts";
 import { captureConsole } from "./worker/console-capture.ts";
 import type { Execution } from "./journal/execution.ts";
@@ -99,9 +100,10 @@ export class Engine {
     const entries = new Committed<JsonJournalRow>();
     const committedChunks = new Committed<CommittedChunksBatch>();
     const ends = new Committed<RunStatus>();
+    const announcements = new RunAnnouncements(db, sql, channels);
     const service = new Service({
       db, sql, scheduler, channels, maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
-      secretKey: o.secretKey, schema: o.schema, listener: () => Promise.resolve(listener), committedChunks, committedEntries: entries, committedEnds: ends, keepHistoryMs: o.retention.keepHistoryMs,
+      secretKey: o.secretKey, schema: o.schema, listener: () => Promise.resolve(listener), committedChunks, committedEntries: entries, committedEnds: ends, announcements, keepHistoryMs: o.retention.keepHistoryMs,
       publicUrl: () => o.publicUrl ?? this.url,
       localStarts: {
         taskIds: new Set(this.#definitions.map((d) => d.id)),
@@ -139,7 +141,7 @@ export class Engine {
         new ReadyRuns(db, sql, channels),
         {
           db, sql, scheduler, notifyChannel: channels.run, wakeChannel: channels.wake, logger: this.#logger,
-          writes: new BatchedWrites(db, sql, channels.run, entries, metrics, ends),
+          writes: new BatchedWrites(db, sql, channels.run, entries, metrics, ends, (runId) => announcements.notified(runId)),
           logs: (this.#logs = new LogWriter(db, sql, channels.logs, this.#logger)),
           maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
           running,

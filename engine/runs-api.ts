@@ -54,6 +54,8 @@ export interface ServiceDeps extends SchedulesDeps {
   committedChunks?: CommittedChunks | undefined;
   /** Journal entries this process's runs committed, handed to its run subscriptions. */
   committedEntries?: CommittedEntries | undefined;
+  /** Announces runs triggered here; an engine shares it with its journal writes (`RunAnnouncements.notified`). */
+  announcements?: RunAnnouncements | undefined;
   /** Runs this process's executions ended, handed to its `pollRun` waiters. */
   committedEnds?: CommittedEnds | undefined;
   /** Releases what a standalone backend opened (`connect()`); engines close their own. */
@@ -101,7 +103,7 @@ export class Service implements Backend {
     this.streams = new StreamReads(deps);
     this.bulk = new BulkActions(deps);
     this.#triggers = new Batcher((requests) => this.#insertTriggers(requests), { maxBatch: 100, concurrency: 2 });
-    this.#announcements = new RunAnnouncements(deps.db, deps.sql, deps.channels);
+    this.#announcements = deps.announcements ?? new RunAnnouncements(deps.db, deps.sql, deps.channels);
     this.#reads = new Batcher((ids) => this.#readRuns(ids), { maxBatch: 100, concurrency: 2 });
   }
 

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { migrate } from "durably/engine";
 import { task } from "durably";
 import { buildStatements } from "../engine/db/sql/index.ts";
@@ -102,6 +102,40 @@ describe("triggering a run that can start at once", () => {
       expect(heard).toEqual([{ channel: channels.run, payload: "run_a:1,run_b:1" }, { channel: channels.run, payload: "marker" }]);
     } finally {
       await db.end();
+    }
+  });
+
+  // An announcement beside the run's own commits would contend with them for the notify lock.
+  it("leaves out of an announcement the runs whose journal write here has notified them already", async () => {
+    const schema = uniqueSchema("trigger_superseded");
+    schemas.push(schema);
+    await migrate(await connect(), schema);
+    const heard = await listenTo(schema);
+    const db = new Database(TEST_DATABASE_URL, 2, createLogger("error"));
+    try {
+      const channels = channelsOf(schema);
+      const announcements = new RunAnnouncements(db, buildStatements(schema), channels);
+      announcements.announce([{ id: "run_a", revision: "1" }, { id: "run_b", revision: "1" }], false);
+      announcements.notified("run_a");
+      await until(async () => (heard.length > 0 ? true : undefined), 5_000);
+      await db.query("SELECT pg_notify($1, 'marker')", [channels.run]);
+      await until(async () => (heard.some((n) => n.payload === "marker") ? true : undefined), 5_000);
+      expect(heard).toEqual([{ channel: channels.run, payload: "run_b:1" }, { channel: channels.run, payload: "marker" }]);
+    } finally {
+      await db.end();
+    }
+  });
+
+  it("tells the announcements of a run started here once its first journal write has committed", async () => {
+    const stepper = task({ id: "steps-here", run: async (_: unknown, { io }) => io.runTask("one", async () => "ran") });
+    const engine = await startTestEngine("trigger_notified", { tasks: [stepper] });
+    const notified = vi.spyOn(RunAnnouncements.prototype, "notified");
+    try {
+      const { id } = await stepper.trigger({});
+      await expect(serviceOf(engine).pollRun(id, 10_000)).resolves.toMatchObject({ status: "SUCCESS" });
+      expect(notified).toHaveBeenCalledWith(id);
+    } finally {
+      notified.mockRestore();
     }
   });
 });

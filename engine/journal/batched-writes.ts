@@ -51,7 +51,8 @@ export class BatchedWrites {
 
   /**
    * `entries` hears the entries of every batch that a live stream here follows, once it has
-   * committed; `ends`, the runs ended here, once their end has committed.
+   * committed; `ends`, the runs ended here, once their end has committed; `notified`, each run a
+   * landed write notified of, once committed.
    */
   constructor(
     private readonly db: Database,
@@ -60,6 +61,7 @@ export class BatchedWrites {
     private readonly entries?: CommittedEntries,
     private readonly metrics?: EngineMetrics,
     private readonly ends?: CommittedEnds,
+    private readonly notified?: (runId: string) => void,
   ) {
     this.#lanes = Array.from({ length: LANES }, () => new Batcher<BatchItem, boolean | ClaimedRow[]>(
       async (items) => {
@@ -69,6 +71,7 @@ export class BatchedWrites {
         try {
           const results = await this.#writeMany(items, this.db.pool, landed);
           this.#handOver(items, landed);
+          if (this.notified) items.forEach((item, i) => results[i] === true && this.notified!(item.run_id));
           return results;
         } finally {
           returned?.();

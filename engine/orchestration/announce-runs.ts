@@ -21,7 +21,8 @@ const GATHER_MS = 5;
  * costs a worker's fallback poll, never a run.
  */
 export class RunAnnouncements {
-  #pending: { runId: string; revision: number }[] = [];
+  /** Run id → the revision it was committed at. */
+  #pending = new Map<string, number>();
   #wake = false;
   #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> | undefined;
@@ -30,10 +31,21 @@ export class RunAnnouncements {
 
   /** `wake`: some of the runs wait for any worker's claim. */
   announce(runs: { id: string; revision: string }[], wake: boolean): void {
-    for (const run of runs) this.#pending.push({ runId: run.id, revision: Number(run.revision) });
+    for (const run of runs) this.#pending.set(run.id, Number(run.revision));
     this.#wake ||= wake;
-    if (wake || this.#pending.length >= PER_NOTIFICATION) this.#flushSoon(0);
+    if (wake || this.#pending.size >= PER_NOTIFICATION) this.#flushSoon(0);
     else this.#flushSoon(GATHER_MS);
+  }
+
+  /**
+   * A statement of this process committed a change to the run and notified it (a journal write
+   * of its execution here): live views have heard of it, so a pending announcement of it is
+   * dropped. A run's first step usually commits within the window, so a caller triggering and
+   * awaiting one run at a time has no announcement contending with its run's commits for the
+   * notify lock. One that wakes workers goes whole.
+   */
+  notified(runId: string): void {
+    if (!this.#wake) this.#pending.delete(runId);
   }
 
   #flushSoon(ms: number): void {
@@ -47,9 +59,9 @@ export class RunAnnouncements {
 
   #flush(): void {
     this.#timer = undefined;
-    const runs = this.#pending;
+    const runs = [...this.#pending].map(([runId, revision]) => ({ runId, revision }));
     const wake = this.#wake;
-    this.#pending = [];
+    this.#pending = new Map();
     this.#wake = false;
     if (runs.length === 0) return;
     const payloads: string[] = [];
@@ -61,7 +73,7 @@ export class RunAnnouncements {
     void this.#inFlight.then(() => {
       this.#inFlight = undefined;
       // What came meanwhile goes now: it has waited for this statement already.
-      if (this.#pending.length > 0) this.#flushSoon(0);
+      if (this.#pending.size > 0) this.#flushSoon(0);
     });
   }
 }
