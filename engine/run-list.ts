@@ -69,8 +69,10 @@ export async function listRuns(db: Database, sql: Statements, filter: ListRunsFi
 /**
  * Runs per status that the filter matches, its status left out (each status chip keeps its count).
  * With a filter: one count of its runs, grouped by status, reading at most COUNT_CAP + 1 of them
- * through the filter's index; exact when they are fewer, lower bounds for every status when not.
- * With none: the statistics' estimate for a status they put at EXACT_BELOW runs or more, and the
+ * through the filter's index; exact when they are fewer, lower bounds when not, but for the
+ * statuses the statistics put at fewer than EXACT_BELOW runs in all (runs in flight, mostly),
+ * whose runs are read through the status index, up to the cap, and the filter's counted among
+ * them. With none: the statistics' estimate for a status they put at EXACT_BELOW runs or more, and the
  * others counted, up to the cap, through the status index.
  */
 export async function countRuns(db: Database, sql: Statements, schema: string, filter: ListRunsFilter): Promise<RunCountsResult> {
@@ -90,8 +92,23 @@ export async function countRuns(db: Database, sql: Statements, schema: string, f
   const count = sql.runList.count(f, counted.length === RUN_STATUSES.length ? null : counted, COUNT_CAP + 1);
   const { rows } = await db.query<{ status: RunStatus; n: number }>(count.text, count.values);
   for (const row of rows) if (row.status in counts) counts[row.status] = row.n;
-  const capped = rows.reduce((sum, row) => sum + row.n, 0) > COUNT_CAP;
-  return { counts, estimated, atLeast: capped ? [...counted] : [] };
+  if (rows.reduce((sum, row) => sum + row.n, 0) <= COUNT_CAP) return { counts, estimated, atLeast: [] };
+  if (!hasFilter(f)) return { counts, estimated, atLeast: [...counted] };
+  // Capped: a status absent from the runs read would show "0+", and a QUEUED run among a
+  // million finished ones is what a user looks for.
+  const shares = await db.query<{ status: RunStatus; share: number; runs: number }>(sql.runList.statusShares, [schema]);
+  const common = shares.rows.filter(({ share, runs }) => share * runs >= EXACT_BELOW).map(({ status }) => status);
+  const few = RUN_STATUSES.filter((status) => !common.includes(status));
+  if (few.length) {
+    const among = sql.runList.countAmong(f, few, COUNT_CAP + 1);
+    const read = await db.query<{ status: RunStatus; n: number; seen: number }>(among.text, among.values);
+    // More runs than the cap in those statuses: the statistics were stale, and the lower bounds stand.
+    if (read.rows.reduce((sum, row) => sum + row.seen, 0) <= COUNT_CAP) {
+      for (const status of few) counts[status] = read.rows.find((row) => row.status === status)?.n ?? 0;
+      return { counts, estimated, atLeast: RUN_STATUSES.filter((status) => !few.includes(status)) };
+    }
+  }
+  return { counts, estimated, atLeast: [...counted] };
 }
 
 /** Whether the filter has a condition besides status. */

@@ -139,6 +139,21 @@ export function runListStatements(s: string) {
       WHERE st.schemaname = $1 AND st.tablename = 'runs' AND st.attname = 'status'`,
 
     /**
+     * Among the runs in the statuses given, read through the status index up to `limit` of them,
+     * those the filter (its status left out) matches, by status (`n`), and those read (`seen`):
+     * exact counts for statuses of few runs, whatever the filter.
+     */
+    countAmong(f: RunListFilter, statuses: readonly string[], limit: number): Query {
+      const values: unknown[] = [statuses, limit];
+      const matches = runConditions(f, values, false).join(" AND ") || "true";
+      return {
+        text: `SELECT r.status, (count(*) FILTER (WHERE ${matches}))::int AS n, count(*)::int AS seen
+          FROM (SELECT * FROM ${s}.runs r WHERE r.status = ANY($1::text[]) LIMIT $2) r GROUP BY r.status`,
+        values,
+      };
+    },
+
+    /**
      * The runs the filter (its status left out) matches, by status, in the statuses given (null:
      * all), reading at most `limit` of them.
      */
