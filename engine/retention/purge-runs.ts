@@ -74,7 +74,7 @@ export async function purgeRuns(deps: PurgeDeps, options: PurgeRunsOptions, engi
   }
   let count = 0;
   for (let after: PurgeCursor = [null, null]; ; ) {
-    const batch = await retriedOnNewReference(() => purgeBatch(deps, filter, after));
+    const batch = await retriedOnNewReference(() => deps.db.transaction((client) => purgeBatch(deps, filter, after, client)));
     count += batch.count;
     if (!batch.next) return { count, dryRun: false };
     after = batch.next;
@@ -94,7 +94,9 @@ interface PurgeRow {
   last_id: string | null;
 }
 
-async function purgeBatch(deps: PurgeDeps, filter: PurgeFilter, after: PurgeCursor, client?: pg.PoolClient) {
+/** One batch, in the caller's transaction (its setting for JIT ends with it). */
+async function purgeBatch(deps: PurgeDeps, filter: PurgeFilter, after: PurgeCursor, client: pg.PoolClient) {
+  await deps.db.query(deps.sql.retention.noJit, [], client);
   const { rows } = await deps.db.query<PurgeRow>(deps.sql.retention.purge, [...filter.params, PURGE_BATCH, ...after, filter.keepHistoryMs], client);
   const row = rows[0]!;
   const next: PurgeCursor | undefined = row.scanned < PURGE_BATCH ? undefined : [row.last_at, row.last_id];
