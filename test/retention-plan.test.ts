@@ -50,16 +50,24 @@ describe("a purge batch", () => {
     expect(nodes(members!).filter((n) => n["Relation Name"] === "runs")).toEqual([]);
   });
 
-  it("runs without JIT compilation, which cost seconds a batch", async () => {
-    await sql(`CREATE TABLE ${s}.jit_seen (jit text)`);
-    await sql(`CREATE FUNCTION ${s}.record_jit() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN INSERT INTO ${s}.jit_seen VALUES (current_setting('jit')); RETURN NULL; END $$`);
-    await sql(`CREATE TRIGGER record_jit BEFORE DELETE ON ${s}.runs FOR EACH STATEMENT EXECUTE FUNCTION ${s}.record_jit()`);
+  it("runs each batch without JIT compilation (it cost seconds a batch), resting as long as the batch took", async () => {
+    await sql(`CREATE TABLE ${s}.batches_seen (started timestamptz, ended timestamptz, jit text)`);
+    await sql(`CREATE FUNCTION ${s}.batch_started() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN INSERT INTO ${s}.batches_seen VALUES (statement_timestamp(), NULL, current_setting('jit')); RETURN NULL; END $$`);
+    await sql(`CREATE FUNCTION ${s}.batch_ended() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN UPDATE ${s}.batches_seen SET ended = clock_timestamp() WHERE started = statement_timestamp(); RETURN NULL; END $$`);
+    await sql(`CREATE TRIGGER batch_started BEFORE DELETE ON ${s}.runs FOR EACH STATEMENT EXECUTE FUNCTION ${s}.batch_started()`);
+    await sql(`CREATE TRIGGER batch_ended AFTER DELETE ON ${s}.runs FOR EACH STATEMENT EXECUTE FUNCTION ${s}.batch_ended()`);
     const result = await purgeRuns({ db, sql: statements }, { olderThan: "1h" });
     expect(result.count).toBeGreaterThan(PURGE_BATCH);
-    const seen = await sql<{ jit: string }>(`SELECT jit FROM ${s}.jit_seen`);
+    const seen = await sql<{ jit: string; took: number; rested: number | null }>(`SELECT jit,
+      extract(epoch FROM ended - started)::float8 AS took,
+      extract(epoch FROM lead(started) OVER (ORDER BY started) - ended)::float8 AS rested
+      FROM ${s}.batches_seen ORDER BY started`);
     expect(seen.length).toBeGreaterThan(1);
     expect(new Set(seen.map((r) => r.jit))).toEqual(new Set(["off"]));
+    // The rest is timed around the whole transaction, which holds the statement seen here.
+    for (const batch of seen.slice(0, -1)) expect(batch.rested!).toBeGreaterThanOrEqual(batch.took);
     const orphans = await sql<{ n: number }>(
       `SELECT count(*)::int AS n FROM ${s}.journal j WHERE NOT EXISTS (SELECT 1 FROM ${s}.runs r WHERE r.id = j.run_id)`);
     expect(orphans[0]!.n).toBe(0);
