@@ -60,9 +60,10 @@ export function retentionStatements(s: string, boss: string, runQueue: string) {
     /**
      * A purge batch runs without JIT compilation: its estimated cost (a recursive walk the planner
      * cannot size) is high enough that PostgreSQL compiled and optimized it at every batch, which
-     * took seconds, most of a batch of 500 runs on a table of 500,000.
+     * took seconds, most of a batch of 500 runs on a table of 500,000. `set_config(…, true)` is
+     * `SET LOCAL` in a form that can be prepared, as every statement here is.
      */
-    noJit: "SET LOCAL jit = off",
+    noJit: "SELECT set_config('jit', 'off', true)",
 
     /** One engine at a time applies retention; the others skip their turn. */
     lock: `SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`,
