@@ -31,10 +31,20 @@ export const EXACT_BELOW = 1_000;
  */
 export const COUNT_CAP = 1_000;
 
-function filterOf(filter: ListRunsFilter): RunListFilter {
-  const statuses = filter.status === undefined ? null : Array.isArray(filter.status) ? filter.status : [filter.status];
+/** The statuses a filter names, as a list; null when it names none. */
+export function statusesOf(filter: Pick<ListRunsFilter, "status">): RunStatus[] | null {
+  return filter.status === undefined ? null : Array.isArray(filter.status) ? filter.status : [filter.status];
+}
+
+const orEvery = (statuses: RunStatus[] | null) => (statuses?.length ? statuses : null);
+
+/**
+ * A `runs.list` filter as the run-list statements take it. A list reads no status named as every
+ * status; a caller that must read it as no run (a bulk action) passes the statuses as they are.
+ */
+export function filterOf(filter: Omit<ListRunsFilter, "limit" | "cursor">, statuses = orEvery(statusesOf(filter))): RunListFilter {
   return {
-    statuses: statuses && statuses.length ? statuses : null,
+    statuses,
     task: filter.taskIdentifier ?? null,
     tag: filter.tag ?? null,
     eventId: filter.eventId ?? null,

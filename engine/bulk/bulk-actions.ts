@@ -6,6 +6,7 @@ import type { BulkRunsSelection } from "../db/sql/bulk.ts";
 import { atFaultPoint } from "../debug/fault-points.ts";
 import { newId } from "../ids.ts";
 import type { Logger } from "../logger.ts";
+import { filterOf, statusesOf } from "../run-list.ts";
 import { actOnRun, type ActDeps } from "./act-on-run.ts";
 import { changeSignal } from "../notify/follow-run.ts";
 import type { Listener } from "../notify/listener.ts";
@@ -175,24 +176,13 @@ export class BulkActions {
 
 /** The runs a bulk action's filter selects, checked as `runs.list` checks its filter. */
 function selectionOf(filter: BulkRunsFilter): BulkRunsSelection {
-  const statuses = filter.status === undefined ? null : Array.isArray(filter.status) ? filter.status : [filter.status];
+  const statuses = statusesOf(filter);
   if (filter.runIds !== undefined && (!Array.isArray(filter.runIds) || filter.runIds.length > MAX_RUN_IDS)) {
     throw new InvalidPayloadError(`runIds takes at most ${MAX_RUN_IDS} run ids; use a filter for more`);
   }
   for (const status of statuses ?? []) {
     if (!(RUN_STATUSES as readonly string[]).includes(status)) throw new InvalidPayloadError(`Unknown status "${status}"; one of ${RUN_STATUSES.join(", ")}`);
   }
-  return {
-    // An empty list selects no run, as empty runIds do: a bulk action never widens to every run.
-    statuses,
-    task: filter.taskIdentifier ?? null,
-    tag: filter.tag ?? null,
-    eventId: filter.eventId ?? null,
-    from: filter.from ?? null,
-    to: filter.to ?? null,
-    metadataKey: filter.metadataKey ?? null,
-    metadataValue: filter.metadataValue ?? null,
-    taskVersion: filter.taskVersion ?? null,
-    runIds: filter.runIds ?? null,
-  };
+  // An empty list selects no run, as empty runIds do: a bulk action never widens to every run.
+  return { ...filterOf(filter, statuses), taskVersion: filter.taskVersion ?? null, runIds: filter.runIds ?? null };
 }
