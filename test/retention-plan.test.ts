@@ -1,12 +1,13 @@
 // A purge batch's cost must not grow with the runs table (docs/benchmarks.md, purge-under-load):
 // on a table of 500,000 runs a batch of 500 took 2.8 s, 1.9 s of it JIT-compiling the statement
 // and 0.6 s hashing every run to check the tree members again.
+import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedRows } from "../bench/seed-rows.ts";
-import { Database } from "../engine/db/database.ts";
+import { Database, type Queryable } from "../engine/db/database.ts";
 import { buildStatements, type Statements } from "../engine/db/sql/index.ts";
 import { createLogger } from "../engine/logger.ts";
-import { PURGE_BATCH, purgeRuns } from "../engine/retention/purge-runs.ts";
+import { PURGE_BATCH, applyRetention, purgeRuns } from "../engine/retention/purge-runs.ts";
 import { TEST_DATABASE_URL, dropSchemas, sql, uniqueSchema } from "./helpers/db.ts";
 
 const schema = uniqueSchema("retention_plan");
@@ -71,5 +72,30 @@ describe("a purge batch", () => {
     const orphans = await sql<{ n: number }>(
       `SELECT count(*)::int AS n FROM ${s}.journal j WHERE NOT EXISTS (SELECT 1 FROM ${s}.runs r WHERE r.id = j.run_id)`);
     expect(orphans[0]!.n).toBe(0);
+  });
+
+  it("counts a dry run, and a retention pass its backlog, without JIT compilation too", async () => {
+    /** Records the jit setting of the connection each watched statement runs on, just before it runs. */
+    class JitSpy extends Database {
+      readonly seen: [string, string][] = [];
+      constructor(readonly watched: Record<string, string>) {
+        super(TEST_DATABASE_URL, 2, createLogger("silent"));
+      }
+      override async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[] = [], on: Queryable = this.pool) {
+        const name = Object.keys(this.watched).find((key) => this.watched[key] === text);
+        if (name) this.seen.push([name, (await on.query<{ jit: string }>("SELECT current_setting('jit') AS jit")).rows[0]!.jit]);
+        return super.query<R>(text, values, on);
+      }
+    }
+    const spy = new JitSpy({ count: statements.retention.count, backlog: statements.retention.backlog });
+    try {
+      const deps = { db: spy, sql: statements };
+      expect((await purgeRuns(deps, { olderThan: "1h", dryRun: true })).dryRun).toBe(true);
+      const progress = { passStarted: () => undefined, batchDone: () => undefined, passDone: () => undefined };
+      await applyRetention(deps, schema, { runsMs: 3_600_000, keepHistoryMs: undefined }, progress);
+      expect(spy.seen).toEqual([["count", "off"], ["backlog", "off"]]);
+    } finally {
+      await spy.end();
+    }
   });
 });

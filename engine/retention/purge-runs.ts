@@ -84,8 +84,8 @@ export async function purgeRuns(deps: PurgeDeps, options: PurgeRunsOptions, engi
     keepHistoryMs: keepMs ?? null,
   };
   if (options.dryRun) {
-    const { rows } = await deps.db.query<{ count: number }>(deps.sql.retention.count, filter.params);
-    return { count: rows[0]!.count, dryRun: true };
+    const [row] = await withoutJit<{ count: number }>(deps, deps.sql.retention.count, filter.params);
+    return { count: row!.count, dryRun: true };
   }
   let count = 0;
   for (let after: PurgeCursor = [null, null]; ; ) {
@@ -95,6 +95,18 @@ export async function purgeRuns(deps: PurgeDeps, options: PurgeRunsOptions, engi
     after = batch.next;
     await rest(seconds);
   }
+}
+
+/**
+ * `statement` alone in a transaction without JIT (`noJit`): the count of a dry run walks the same
+ * trees as a purge, and the backlog reads every due run, both costly enough in the planner's eyes
+ * that PostgreSQL compiled them at every call.
+ */
+async function withoutJit<R extends pg.QueryResultRow>(deps: PurgeDeps, statement: string, params: unknown[]): Promise<R[]> {
+  return deps.db.transaction(async (client) => {
+    await deps.db.query(deps.sql.retention.noJit, [], client);
+    return (await deps.db.query<R>(statement, params, client)).rows;
+  });
 }
 
 /** Where the next batch starts: the last candidate root looked at (created_at, id). */
@@ -163,7 +175,7 @@ export async function applyRetention(deps: PurgeDeps, schema: string, engine: En
   if (shortest === Infinity) return 0;
   const bound = new Date(Date.now() - shortest);
   const filter: PurgeFilter = { params: [null, engine.runsMs ?? null, null, null, bound], keepHistoryMs: engine.keepHistoryMs ?? null };
-  if (progress) progress.passStarted((await db.query<{ roots: number }>(sql.retention.backlog, [engine.runsMs ?? null, bound])).rows[0]!.roots);
+  if (progress) progress.passStarted((await withoutJit<{ roots: number }>(deps, sql.retention.backlog, [engine.runsMs ?? null, bound]))[0]!.roots);
   let purged = 0;
   for (let after: PurgeCursor = [null, null]; ; ) {
     const [batch, seconds] = await timed(() => retriedOnNewReference(() => db.transaction(async (client) => {
