@@ -189,6 +189,16 @@ export class Service implements Backend {
     return (await this.deps.db.query(this.deps.sql.batches.contains, [batchId, runId])).rows.length > 0;
   }
 
+  /**
+   * Whose status and metadata history `id` is: the run's, or a purged run's whose history is kept
+   * (`keepStatusHistory`), as a public token's scopes see it; undefined when neither is there.
+   */
+  async historyOwner(id: string): Promise<{ id: string; tags: string[]; taskIdentifier: string } | undefined> {
+    checkId(id, "run id");
+    const { rows: [row] } = await this.deps.db.query<{ id: string; task_id: string; tags: string[] }>(this.deps.sql.keptHistories.owner, [id]);
+    return row && { id: row.id, tags: row.tags, taskIdentifier: row.task_id };
+  }
+
   /** Made on the first subscription, which opens a direct backend's LISTEN connection. */
   get feeds(): RunFeeds {
     const { listener, channels, db, sql } = this.deps;

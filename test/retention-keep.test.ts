@@ -172,4 +172,38 @@ describe("keepStatusHistory", () => {
       .toThrow(/retention of task "keep-bad".keepStatusHistory must be at least one second/);
     expect(() => createEngine({ databaseUrl: TEST_DATABASE_URL, retention: { runs: "1d", keep: "1y" } as never })).toThrow(/keep/);
   }, 60_000);
+
+  it("a public token reads a kept history as it read the run: scoped to its id, one of its tags or its task, and no other", async () => {
+    const id = (await plainTask.trigger(null, { tags: ["keep:tagged"] })).id;
+    const other = (await plainTask.trigger(null, { tags: ["keep:other"] })).id;
+    for (const run of [id, other]) expect(await finished(run)).toBe("SUCCESS");
+    await ageDays([id, other], 10);
+    const tokenFor = async (read: Record<string, string[]>) => {
+      const response = await fetch(`${engine.url}/api/tokens`, {
+        method: "POST", headers: { authorization: `Bearer ${SECRET}`, "content-type": "application/json" }, body: JSON.stringify({ scopes: { read } }),
+      });
+      return ((await response.json()) as { token: string }).token;
+    };
+    const tokens = {
+      id: await tokenFor({ runs: [id] }), tag: await tokenFor({ tags: ["keep:tagged"] }), task: await tokenFor({ tasks: ["keep-plain"] }),
+      otherTag: await tokenFor({ tags: ["keep:other"] }), otherRun: await tokenFor({ runs: [other] }),
+    };
+    const read = async (path: string, credential: string) => {
+      const response = await fetch(`${engine.url}/api/runs/${id}/${path}`, { headers: { authorization: `Bearer ${credential}` } });
+      return [response.status, await response.json()];
+    };
+    const paths = ["statuses", "metadata/history"];
+    const live = await Promise.all(paths.map((path) => read(path, tokens.tag)));
+    expect(await runs.purge({ olderThan: "5d", task: "keep-plain", keepStatusHistory: "30d" })).toEqual({ count: 2, dryRun: false });
+    expect(await sql(`SELECT tags FROM "${schema}".kept_histories WHERE run_id = $1`, [id])).toEqual([{ tags: ["keep:tagged"] }]);
+    for (const [i, path] of paths.entries()) {
+      const bySecret = await read(path, SECRET);
+      expect(bySecret[0]).toBe(200);
+      // As the secret key reads it now, and as the token read it before the purge but the run's output.
+      for (const token of [tokens.id, tokens.tag, tokens.task]) expect(await read(path, token)).toEqual(bySecret);
+      const [, before] = live[i]! as [number, { run: Record<string, unknown> }];
+      expect(bySecret[1]).toEqual({ ...before, run: { ...before.run, output: undefined } });
+      for (const token of [tokens.otherTag, tokens.otherRun]) expect((await read(path, token))[0]).toBe(403);
+    }
+  }, 60_000);
 });

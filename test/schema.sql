@@ -190,7 +190,8 @@ CREATE TABLE :SCHEMA.kept_histories (
     audit_hash bytea,
     audit_origin bytea,
     forked_from text,
-    keep_until timestamp with time zone NOT NULL
+    keep_until timestamp with time zone NOT NULL,
+    tags text[]
 );
 CREATE TABLE :SCHEMA.migrations (
     version integer NOT NULL,

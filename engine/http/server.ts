@@ -84,12 +84,18 @@ export function buildApp(parts: EngineParts, definitions: readonly Definition[])
     return run;
   };
   /**
-   * The run whose status or metadata history is read. With the secret key it may be a purged run
-   * whose history is kept (the service answers from that); a public token needs the run itself,
-   * whose tags and batch its scopes are checked against.
+   * The run whose status or metadata history is read: a run, or a purged run whose history is kept
+   * (the service answers from that). A public token's scopes are checked against the run's id, tags
+   * and task, kept with its history; its batches only hold runs that are still there.
    */
-  const readableHistory = async (c: Context<Env>, id: string): Promise<string> =>
-    c.get("access").kind === "public" ? (await readableRun(c, id)).id : id;
+  const readableHistory = async (c: Context<Env>, id: string): Promise<string> => {
+    const access = c.get("access");
+    if (access.kind !== "public") return id;
+    const owner = await service.historyOwner(id);
+    if (!owner) throw new ForbiddenError("This token does not give access to this run");
+    await requireRun(access, owner, (batchId) => service.batchHasRun(batchId, owner.id));
+    return owner.id;
+  };
   /** An event with only the runs the caller may read; a public token that may read none of them gets 403. */
   const readableEvent = async (c: Context<Env>, eventId: string) => {
     const access = c.get("access");

@@ -96,11 +96,11 @@ export function retentionStatements(s: string, boss: string, runQueue: string) {
     gone AS (
       DELETE FROM ${s}.runs r USING (SELECT DISTINCT m.id FROM members m JOIN complete USING (root)) d
       WHERE r.id = d.id
-      RETURNING r.id, r.task_id, r.status, r.revision, r.created_at, r.finished_at, r.audit_hash, r.audit_origin, r.forked_from
+      RETURNING r.id, r.task_id, r.tags, r.status, r.revision, r.created_at, r.finished_at, r.audit_hash, r.audit_origin, r.forked_from
     ),
     kept AS (
-      INSERT INTO ${s}.kept_histories (run_id, task_id, status, revision, created_at, finished_at, audit_hash, audit_origin, forked_from, keep_until)
-      SELECT g.id, g.task_id, g.status, g.revision, g.created_at, g.finished_at, g.audit_hash, g.audit_origin, g.forked_from,
+      INSERT INTO ${s}.kept_histories (run_id, task_id, tags, status, revision, created_at, finished_at, audit_hash, audit_origin, forked_from, keep_until)
+      SELECT g.id, g.task_id, g.tags, g.status, g.revision, g.created_at, g.finished_at, g.audit_hash, g.audit_origin, g.forked_from,
         g.finished_at + make_interval(secs => k.ms / 1000.0)
       FROM gone g CROSS JOIN LATERAL (SELECT coalesce(
         (SELECT t.keep_history_ms FROM ${s}.tasks t WHERE t.id = g.task_id ORDER BY t.registered_at DESC LIMIT 1), $9::bigint) AS ms) k
