@@ -95,6 +95,11 @@ export interface StreamKeys {
    * many more there are (`stream-limit`). Absent while none are.
    */
   leftOut?: number;
+  /**
+   * Those streams by key, as the engine names them. A stream among them that a hook follows by
+   * name (`useRealtimeStream`) is asked for beside every stream, and comes on the same connection.
+   */
+  leftOutKeys?: string[];
 }
 
 /** One line a run's code logged, as `GET /api/runs/:id/logs` and the run's stream (`?logs=`) send it. */

@@ -92,18 +92,34 @@ describe("following every stream and the log lines of a run (fake EventSource)",
     for (const stop of [stopAll, stopNamed, stopUnwritten]) stop();
   });
 
-  it("holds how many streams the connection leaves out past the 32 it carries, as the engine says (stream-limit)", async () => {
-    const { live, api, found } = harness();
+  it("holds the streams the connection leaves out past the 32 it carries, as the engine names them (stream-limit), and asks for one a hook follows beside *", async () => {
+    const { live, api, found, data } = harness();
     const stop = live.streams.followAll(api, "run_1", noop);
+    const stopNamed = live.streams.follow(api, "run_1", "s33", noop);
     await Promise.resolve();
+    expect(FakeES.all.map((es) => new URL(es.url).searchParams.get("streams"))).toEqual(["*"]);
     const es = FakeES.all[0]!;
     es.onopen?.(new Event("open"));
     es.emit("stream", { key: "s00" }, "~");
+    es.emit("chunk", { key: "s00", index: 1, data: 0 }, "~s00=0.1");
     expect(found()?.leftOut).toBeUndefined();
-    es.emit("stream-limit", { limit: 32, streams: 34 }, "~s00=0.1");
-    expect(found()?.leftOut).toBe(2);
-    es.emit("stream-limit", { limit: 32, streams: 40 }, "~s00=0.1");
-    expect(found()?.leftOut).toBe(8);
+    es.emit("stream-limit", { limit: 32, streams: 34, leftOut: ["s32", "s33"] }, "~s00=0.1");
+    expect(found()).toMatchObject({ keys: ["s00"], leftOut: 2, leftOutKeys: ["s32", "s33"] });
+    // s33, followed by name, is left out: the connection is opened again with it named beside *.
+    await Promise.resolve();
+    expect(FakeES.all).toHaveLength(2);
+    const again = FakeES.all[1]!;
+    expect(new URL(again.url).searchParams.get("streams")).toBe("*,s33");
+    expect(new URL(again.url).searchParams.get("lastEventId")).toBe("~s00=0.1");
+    again.emit("stream", { key: "s00" }, "~s00=0.1");
+    again.emit("chunk", { key: "s33", index: 1, data: 33 }, "~s00=0.1~s33=0.1");
+    again.emit("stream-limit", { limit: 32, streams: 40, leftOut: ["s34"] }, "~s00=0.1~s33=0.1");
+    expect(data("s33")?.parts).toEqual([{ index: 1, data: 33 }]);
+    // A stream named beside * is not one of its keys.
+    expect(found()).toMatchObject({ keys: ["s00"], leftOut: 8, leftOutKeys: ["s32", "s33", "s34"] });
+    await Promise.resolve();
+    expect(FakeES.all).toHaveLength(2);
+    stopNamed();
     stop();
   });
 
@@ -221,6 +237,42 @@ describe("following every stream of a real engine's run", () => {
     expect(FetchEventSource.all).toHaveLength(1);
     for (const stop of stops) stop();
     await until(async () => ((await subscribers()) === 0 ? true : undefined), 10_000);
+  });
+});
+
+describe("a stream past the 32 a connection carrying every stream carries", () => {
+  it("comes to a hook following it by name on the run's connection, beside every stream", async () => {
+    const gate = Promise.withResolvers<void>();
+    const many = task({
+      id: "react-all-streams-many",
+      run: async () => {
+        for (let i = 0; i < 34; i++) await streams.append(`s${String(i).padStart(2, "0")}`, i);
+        await gate.promise;
+        await streams.append("s33", "more");
+        return "done";
+      },
+    });
+    const engine = await startTestEngine("react_all_streams_many", { tasks: [many], http: { port: 0 }, secretKey: SECRET });
+    const { id } = await many.trigger(null);
+    const token = await auth.createPublicToken({ scopes: { read: { runs: [id] } } });
+    const api = createHttpClient({ baseUrl: engine.url!, accessToken: token });
+    const queryClient = new QueryClient();
+    const keys = durablyKeys(api.baseUrl);
+    FetchEventSource.all = [];
+    const live = createLiveUpdates({ queryClient, api, keys, createEventSource: (url) => new FetchEventSource(url) });
+    const parts = (key: string) => queryClient.getQueryData<StreamData>(keys.runStream(id, key))?.parts.map((p) => p.data) ?? [];
+    const found = () => queryClient.getQueryData<StreamKeys>(keys.runStreamKeys(id));
+    // A run page's every stream, and a hook on the 34th stream.
+    const stops = [live.streams.followAll(api, id, noop), live.streams.follow(api, id, "s33", noop)];
+    await until(async () => (parts("s33").length === 1 ? true : undefined), 20_000);
+    expect(parts("s33")).toEqual([33]);
+    gate.resolve();
+    await until(async () => (found()?.end ? true : undefined), 20_000);
+    expect(parts("s33")).toEqual([33, "more"]);
+    expect(found()?.keys).toHaveLength(32);
+    expect(found()).toMatchObject({ leftOut: 2, leftOutKeys: ["s32", "s33"] });
+    expect(new URL(FetchEventSource.all.at(-1)!.url).searchParams.get("streams")).toBe("*,s33");
+    for (const stop of stops) stop();
   });
 });
 

@@ -188,15 +188,39 @@ describe("a run's stream carrying every stream of the run", () => {
 });
 
 describe("a run with more streams than a connection carries", () => {
-  it("carries the first 32 and says so (stream-limit { limit, streams }) instead of leaving the others out silently", async () => {
+  it("carries the first 32 and says so, naming the others (stream-limit { limit, streams, leftOut }), instead of leaving the others out silently", async () => {
     const engine = await startTestEngine("all_streams_limit", { tasks: [many], http: { port: 0 }, secretKey: SECRET });
     const { id } = await many.trigger(null);
     await runs.poll(id, { timeoutMs: 20_000 });
     const { messages } = await readSse(`${engine.url}/api/runs/${id}/stream?streams=*&run=0`, { headers: { authorization: `Bearer ${SECRET}` } });
     const announced = messages.filter((m) => m.event === "stream").map((m) => data(m).key);
     expect(announced).toEqual(Array.from({ length: 32 }, (_, i) => `s${String(i).padStart(2, "0")}`));
-    expect(messages.filter((m) => m.event === "stream-limit").map(data)).toEqual([{ limit: 32, streams: 34 }]);
+    expect(messages.filter((m) => m.event === "stream-limit").map(data)).toEqual([{ limit: 32, streams: 34, leftOut: ["s32", "s33"] }]);
     expect(messages.at(-1)?.event).toBe("end");
+  });
+
+  it("carries a stream it left out when the client names it beside * (?streams=*,s33), and resumes it from the keyed id", async () => {
+    const engine = await startTestEngine("all_streams_named", { tasks: [many], http: { port: 0 }, secretKey: SECRET });
+    const headers = { authorization: `Bearer ${SECRET}` };
+    const { id } = await many.trigger(null);
+    await runs.poll(id, { timeoutMs: 20_000 });
+    const url = `${engine.url}/api/runs/${id}/stream?streams=*,s33&run=0`;
+    const { messages } = await readSse(url, { headers });
+    const first32 = Array.from({ length: 32 }, (_, i) => `s${String(i).padStart(2, "0")}`);
+    // The 32 found are announced as before, and s33 comes too, named: still left out of the 32.
+    expect(messages.filter((m) => m.event === "stream").map((m) => data(m).key)).toEqual(first32);
+    expect(messages.filter((m) => m.event === "stream-limit").map(data)).toEqual([{ limit: 32, streams: 34, leftOut: ["s32", "s33"] }]);
+    expect(follow(messages).values).toEqual(Object.fromEntries([...first32, "s33"].map((key) => [key, [Number(key.slice(1))]])));
+    expect(messages.filter((m) => m.event === "stream-end").map((m) => data(m).key)).toContain("s33");
+    expect(messages.at(-1)?.event).toBe("end");
+
+    // Resumed from the last chunk's id: s33 (named, its position in the id) is not sent again, nor announced.
+    const lastChunk = messages.filter((m) => m.event === "chunk").at(-1)!;
+    expect(lastChunk.id).toContain("~s33=0.1");
+    const { messages: rest } = await readSse(url, { headers: { ...headers, "last-event-id": lastChunk.id! } });
+    expect(rest.filter((m) => m.event === "chunk")).toEqual([]);
+    expect(rest.filter((m) => m.event === "stream").map((m) => data(m).key)).toEqual(first32);
+    expect(rest.at(-1)?.event).toBe("end");
   });
 });
 

@@ -301,6 +301,18 @@ export interface StreamEnd {
   lastIndex: number;
 }
 
+/**
+ * The data of a `stream-limit` event on a run connection carrying every stream (`?streams=*`): it
+ * carries the first `limit` found, and a look that found more says so.
+ */
+export interface StreamLimit {
+  limit: number;
+  /** How many streams the run has, as found so far. */
+  streams: number;
+  /** The streams this look found past the limit (each named once a connection): name them beside `*` (`?streams=*,key`) to have them carried too. */
+  leftOut: string[];
+}
+
 /** What following a stream yields, in the order its SSE route sends the events of the same names. */
 export type StreamEvent<T = Json> =
   | ({ type: "chunk" } & StreamChunk<T>)

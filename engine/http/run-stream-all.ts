@@ -1,6 +1,6 @@
 import { RunNotFoundError } from "../../sdk/errors.ts";
 import type { RunStatus } from "../../sdk/types.ts";
-import { isFinalRunStatus, type FinalRunStatus } from "../../wire/index.ts";
+import { isFinalRunStatus, type FinalRunStatus, type StreamLimit } from "../../wire/index.ts";
 import type { EngineParts } from "../parts.ts";
 import { MAX_CARRIED_STREAMS, type CarriedStreams } from "./run-stream-keys.ts";
 import type { SseStream } from "./sse.ts";
@@ -12,6 +12,8 @@ export interface AllStreamsOptions {
   parts: EngineParts;
   runId: string;
   carried: CarriedStreams;
+  /** Keys the connection carries by name besides `*` (left out of an earlier one): not announced for the resume point's sake. */
+  named: readonly string[];
   /** Each carried stream's position: those of the resume point are carried first. */
   positions: Map<string, unknown>;
   idOf: () => string;
@@ -27,20 +29,25 @@ export interface AllStreamsOptions {
  * the client had), then the run's others in the order they were first appended to, then each new
  * one once its first chunks have committed (the stream channel's notification names the run).
  * Once the run has finished, one more look finds every stream it wrote. At most
- * `MAX_CARRIED_STREAMS`, the first found; a look finding more sends `stream-limit`
- * `{ limit, streams }` (how many the run has). Returns what stops it.
+ * `MAX_CARRIED_STREAMS` announced, the first found; a look finding more sends `stream-limit`
+ * (`wire.StreamLimit`: how many the run has, and the keys newly left out, so a client can name
+ * those it follows beside `*`). Returns what stops it.
  */
 export function carryAllStreams(stream: SseStream, options: AllStreamsOptions): () => void {
   const { parts, runId, carried, positions, idOf, signal } = options;
-  let resumed: string[] | undefined = [...positions.keys()];
+  const named = new Set(options.named);
+  let resumed: string[] | undefined = [...positions.keys()].filter((key) => !named.has(key));
   let dirty = true;
   let looking: Promise<void> | undefined;
   let complete = false;
-  /** Streams of the run found past the cap: not carried, and their commits are no reason to look. */
+  /** Streams announced: the `*` part of what the connection carries. */
+  const announced = new Set<string>();
+  /** Streams of the run found past the cap: not announced (carried only when named), and their commits are no reason to look. */
   const leftOut = new Set<string>();
 
   const announce = (key: string) => {
-    if (carried.has(key) || carried.size >= MAX_CARRIED_STREAMS) return;
+    if (announced.has(key) || announced.size >= MAX_CARRIED_STREAMS) return;
+    announced.add(key);
     stream.send({ event: "stream", id: idOf(), data: JSON.stringify({ key }) });
     carried.carry(key);
   };
@@ -59,11 +66,12 @@ export function carryAllStreams(stream: SseStream, options: AllStreamsOptions): 
         resumed = undefined;
       }
       for (const key of keys) announce(key);
-      const before = leftOut.size;
-      for (const key of keys) if (!carried.has(key)) leftOut.add(key);
-      // Told, not dropped silently: the client knows its streams are not all here.
-      if (leftOut.size > before) {
-        stream.send({ event: "stream-limit", id: idOf(), data: JSON.stringify({ limit: MAX_CARRIED_STREAMS, streams: carried.size + leftOut.size }) });
+      const newly = keys.filter((key) => !announced.has(key) && !leftOut.has(key));
+      // Told, not dropped silently: the client knows its streams are not all here, and which.
+      if (newly.length > 0) {
+        for (const key of newly) leftOut.add(key);
+        const limit: StreamLimit = { limit: MAX_CARRIED_STREAMS, streams: announced.size + leftOut.size, leftOut: newly };
+        stream.send({ event: "stream-limit", id: idOf(), data: JSON.stringify(limit) });
       }
       if (isFinalRunStatus(status)) {
         complete = true;

@@ -11,9 +11,14 @@ export const MAX_CARRIED_STREAMS = 32;
 
 /**
  * What a run connection carries besides the run: the streams `?streams=a,b` names, in its order,
- * or (`?streams=*`) every stream of the run, each from when it appears.
+ * and (`?streams=*`) every stream of the run, each from when it appears, up to
+ * `MAX_CARRIED_STREAMS` found. Keys named beside `*` (`?streams=*,s40`) are carried past those:
+ * a client following a stream the `*` connection left out (`stream-limit` names it) asks for it so.
  */
-export type CarriedKeys = { all: false; keys: string[] } | { all: true };
+export interface CarriedKeys {
+  all: boolean;
+  keys: string[];
+}
 
 export const NO_STREAMS: CarriedKeys = { all: false, keys: [] };
 
@@ -24,15 +29,15 @@ export interface RunResume {
   streams: Map<string, StreamCursor>;
 }
 
-/** `?streams=a,b` (once each, in the order given) or `?streams=*`. */
+/** `?streams=a,b` (once each, in the order given), `?streams=*`, or `*` with keys beside it (`*,a,b`). */
 export function parseCarriedKeys(raw: string | undefined): CarriedKeys {
   if (raw === undefined || raw === "") return NO_STREAMS;
-  if (raw === "*") return { all: true };
-  const keys = [...new Set(raw.split(","))];
+  const named = [...new Set(raw.split(","))];
+  const keys = named.filter((key) => key !== "*");
   if (keys.length > MAX_CARRIED_STREAMS) {
-    throw new HttpError(400, "INVALID_REQUEST", `A run's stream carries at most ${MAX_CARRIED_STREAMS} streams; ${keys.length} were asked for`);
+    throw new HttpError(400, "INVALID_REQUEST", `A run's stream carries at most ${MAX_CARRIED_STREAMS} streams by name; ${keys.length} were asked for`);
   }
-  return { all: false, keys: keys.map(checkStreamKey) };
+  return { all: keys.length < named.length, keys: keys.map(checkStreamKey) };
 }
 
 const POSITION = /^(\d{1,9})\.(\d{1,15})$/;
@@ -63,7 +68,8 @@ export function parseRunResume(
     runPart = first;
     for (const part of positions) {
       const match = KEYED_POSITION.exec(part);
-      if (match && isStreamKey(match[1]) && streams.size < MAX_CARRIED_STREAMS) streams.set(match[1]!, { resets: Number(match[2]), after: Number(match[3]) });
+      // The first found and those named beside `*`.
+      if (match && isStreamKey(match[1]) && streams.size < 2 * MAX_CARRIED_STREAMS) streams.set(match[1]!, { resets: Number(match[2]), after: Number(match[3]) });
     }
   } else {
     const [first, ...positions] = id.split("_");

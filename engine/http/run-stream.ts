@@ -83,9 +83,10 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, resume:
       },
       onFail: fail,
     });
+    for (const key of carriedKeys.keys) carried.carry(key);
     if (carriedKeys.all) {
       const stopLooking = carryAllStreams(stream, {
-        parts, runId, carried, positions, idOf, signal: abort.signal,
+        parts, runId, carried, named: carriedKeys.keys, positions, idOf, signal: abort.signal,
         onComplete: (status) => {
           allFound = true;
           if (!runChanges) runEnded = { id: runId, status };
@@ -97,8 +98,6 @@ export function streamRun(c: Context, parts: EngineParts, runId: string, resume:
         },
       });
       abort.signal.addEventListener("abort", stopLooking);
-    } else {
-      for (const key of carriedKeys.keys) carried.carry(key);
     }
 
     // A metadata entry sent right after the run as of the revision before it is the run's whole

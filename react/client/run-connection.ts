@@ -4,7 +4,7 @@
  * them) and its log lines (`GET /api/runs/:id/stream?streams=a,b|*&logs=`, docs/http-api.md).
  */
 import type { QueryClient } from "@tanstack/react-query";
-import { invalidStreamKeyMessage, isStreamKey } from "../../wire/index.ts";
+import { invalidStreamKeyMessage, isStreamKey, type StreamLimit } from "../../wire/index.ts";
 import { isFinalRunStatus, type FinalRunStatus, type RunLogLine, type RunStreamMessage, type StreamData, type StreamEnd, type StreamKeys, type StreamPart } from "../types.ts";
 import { allStreamsId, keyedPositionOf, namedPositionOf, namedStreamsId, runPartOf } from "./connection-ids.ts";
 import { DurablyApiError, type DurablyHttpClient } from "./http-client.ts";
@@ -82,7 +82,8 @@ interface StreamFollow {
 
 /**
  * What a connection carries: the run's changes or not (log lines come with them), every stream or
- * those named, in the order of its `?streams=`, and log lines.
+ * not, those named, in the order of its `?streams=` (beside every stream: those the engine left out
+ * of it, `stream-limit`), and log lines.
  */
 interface Carried {
   run: boolean;
@@ -92,11 +93,12 @@ interface Carried {
 }
 
 const sameCarried = (a: Carried, b: Carried) =>
-  a.run === b.run && a.all === b.all && a.logs === b.logs && (a.all || a.keys.join(",") === b.keys.join(","));
+  a.run === b.run && a.all === b.all && a.logs === b.logs && a.keys.join(",") === b.keys.join(",");
 const carriesNothing = (c: Carried) => !c.run && !c.all && c.keys.length === 0;
-/** Whether the connection carrying `open` carries everything of `next`. */
-const covers = (open: Carried, next: Carried) =>
-  (open.run || !next.run) && (open.logs || !next.logs) && (open.all || (!next.all && next.keys.every((key) => open.keys.includes(key))));
+/** Whether the connection carrying `open` carries everything of `next` (`leftOut`: the streams every stream leaves out). */
+const covers = (open: Carried, next: Carried, leftOut: ReadonlySet<string>) =>
+  (open.run || !next.run) && (open.logs || !next.logs) && (open.all || !next.all) &&
+  next.keys.every((key) => open.keys.includes(key) || (open.all && !leftOut.has(key)));
 const below = (a: string, b: string) => BigInt(a) < BigInt(b);
 
 /**
@@ -136,14 +138,18 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
   const updateStreamKeys = (apply: (data: StreamKeys) => StreamKeys) =>
     queryClient.setQueryData<StreamKeys>(keys.runStreamKeys(runId), (data) => apply(data ?? NO_STREAM_KEYS));
 
+  const leftOut = () => new Set(streamKeys().leftOutKeys);
   const wanted = (): Carried => {
     const every = all.count > 0 && !all.error && !streamKeys().end;
     const logs = logFollowers.size > 0;
+    const named = [...streams].filter(([key, follow]) => follow.count > 0 && !follow.error && !streamData(key)?.end).map(([key]) => key);
+    const left = leftOut();
     return {
       // The engine sends log lines with the run's changes.
       run: run !== null || logs,
       all: every,
-      keys: every ? [] : [...streams].filter(([key, follow]) => follow.count > 0 && !follow.error && !streamData(key)?.end).map(([key]) => key),
+      // Every stream carries those followed by name too, but for those it leaves out.
+      keys: every ? named.filter((key) => left.has(key)) : named,
       logs,
     };
   };
@@ -153,8 +159,8 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
     const next = wanted();
     carried = next;
     const query: string[] = [];
-    if (next.all) query.push("streams=*");
-    else if (next.keys.length > 0) query.push(`streams=${next.keys.map(encodeURIComponent).join(",")}`);
+    const named = [...(next.all ? ["*"] : []), ...next.keys.map(encodeURIComponent)];
+    if (named.length > 0) query.push(`streams=${named.join(",")}`);
     if (!next.run) query.push("run=0");
     if (next.logs) query.push(`logs=${(logsSent = logsAfter())}`);
     const runPart = next.run ? runPosition : null;
@@ -172,6 +178,21 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
   };
 
   const addKey = (key: string) => updateStreamKeys((data) => (data.keys.includes(key) ? data : { ...data, keys: [...data.keys, key] }));
+  /** The engine carries `key` among every stream: no longer one it leaves out (another connection may have found the streams in another order). */
+  const announced = (key: string) => {
+    addKey(key);
+    if (streamKeys().leftOutKeys?.includes(key)) updateStreamKeys((data) => ({ ...data, leftOutKeys: data.leftOutKeys?.filter((k) => k !== key) }));
+  };
+  /** Streams every stream leaves out: those followed by name are asked for beside it (`?streams=*,key`). */
+  const onStreamLimit = (data: unknown) => {
+    const limit = data as StreamLimit;
+    updateStreamKeys((keysData) => {
+      const held = new Set([...(keysData.leftOutKeys ?? []), ...(limit.leftOut ?? [])]);
+      for (const key of keysData.keys) held.delete(key);
+      return { ...keysData, leftOut: limit.streams - limit.limit, leftOutKeys: [...held] };
+    });
+    sync();
+  };
 
   const onRunEvent = (type: "run" | "journal" | "metadata") => (data: unknown, id: string) => {
     if (!carried?.run) return;
@@ -186,7 +207,8 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
     if (!carried) return;
     let position: string;
     if (carried.all) {
-      addKey(key);
+      // A stream named beside every stream is one it leaves out: not among its keys.
+      if (!carried.keys.includes(key)) addKey(key);
       position = keyedPositionOf(id, key);
     } else {
       const at = carried.keys.indexOf(key);
@@ -241,13 +263,10 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
         journal: onRunEvent("journal"),
         metadata: onRunEvent("metadata"),
         log: onLog,
-        stream: onStreamEvent(() => undefined),
+        stream: onStreamEvent((key) => announced(key)),
         chunk: onStreamEvent((key, body, position) => updateStream(key, (data) => addPart(data, { index: body.index as number, data: body.data as StreamPart["data"] }, position))),
         reset: onStreamEvent((key, body, position) => updateStream(key, (data) => resetParts(data, body.fromIndex as number, position))),
-        "stream-limit": (data) => {
-          const { limit, streams: found } = data as { limit: number; streams: number };
-          updateStreamKeys((keysData) => ({ ...keysData, leftOut: found - limit }));
-        },
+        "stream-limit": onStreamLimit,
         "stream-end": onStreamEvent((key, body) => updateStream(key, (data) => ({ ...data, end: body as unknown as StreamEnd }))),
         end: onEnd,
       },
@@ -284,7 +303,7 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
     } else if (!reader) {
       restart = false;
       reader = open();
-    } else if (restart || !carried || (!sameCarried(carried, next) && !(runFinished && covers(carried, next)))) {
+    } else if (restart || !carried || (!sameCarried(carried, next) && !(runFinished && covers(carried, next, leftOut())))) {
       restart = false;
       reader.reconnect();
     }

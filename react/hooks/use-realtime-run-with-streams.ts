@@ -6,6 +6,8 @@ import type { JsonValue, Run, StreamData, StreamKeys } from "../types.ts";
 import { useDurably } from "./use-durably.ts";
 import { useRealtimeRun } from "./use-realtime-run.ts";
 
+const NO_KEYS: string[] = [];
+
 export interface RealtimeRunWithStreamsResult<TStreams extends Record<string, unknown>> {
   run: Run | undefined;
   /** Each stream's parts so far, by key, in the order the streams started. */
@@ -13,9 +15,11 @@ export interface RealtimeRunWithStreamsResult<TStreams extends Record<string, un
   error: DurablyApiError | null;
   /**
    * Streams of the run not in `streams`: one connection carries 32, the first found; 0 unless the
-   * run has more (read those on their own route, docs/streams.md).
+   * run has more. `useRealtimeStream` on one of them brings it on the same connection.
    */
   leftOut: number;
+  /** Those streams' keys, as the engine names them. */
+  leftOutKeys: string[];
 }
 
 /**
@@ -66,5 +70,5 @@ export function useRealtimeRunWithStreams<TStreams extends Record<string, unknow
     },
     context.queryClient,
   );
-  return { run, streams, leftOut: found.leftOut ?? 0, error: error ?? (refused !== null && refused.runId === runId ? refused.error : null) };
+  return { run, streams, leftOut: found.leftOut ?? 0, leftOutKeys: found.leftOutKeys ?? NO_KEYS, error: error ?? (refused !== null && refused.runId === runId ? refused.error : null) };
 }
