@@ -110,6 +110,13 @@ BEGIN
   RAISE EXCEPTION 'journal entry % of run % is already completed', seq, run_id USING ERRCODE = 'DU001';
 END
 $$;
+CREATE FUNCTION :SCHEMA.refuse_wake_jobs(run_ids text[]) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  RAISE EXCEPTION 'waking runs % needs jobs sent in the completion''s transaction', run_ids USING ERRCODE = 'DU002';
+END
+$$;
 CREATE TABLE :SCHEMA.alert_cursors (
     url text NOT NULL,
     swept_to timestamp with time zone NOT NULL

@@ -1,7 +1,10 @@
-import { describe, expect, it } from "vitest";
-import { runs, task, wait } from "durably";
+import pg from "pg";
+import { describe, expect, it, vi } from "vitest";
+import { runs, task, wait, WaitpointCompletedError, WaitpointNotFoundError } from "durably";
+import { connect } from "../engine/backends/direct.ts";
+import { buildStatements } from "../engine/db/sql/index.ts";
 import { startTestEngine } from "./helpers/engine.ts";
-import { sql, uniqueSchema } from "./helpers/db.ts";
+import { sql, TEST_DATABASE_URL, uniqueSchema } from "./helpers/db.ts";
 import { until } from "./helpers/until.ts";
 
 const approval = (queue?: { concurrencyLimit: number }) => {
@@ -47,6 +50,32 @@ describe("a token's completion resumes its runs", () => {
     const done = await runs.poll(id, { timeoutMs: 20_000 });
     expect(done).toMatchObject({ status: "SUCCESS", output: "approved", attempts: 1 });
     expect(calls).toEqual({ before: 1, after: 1 });
+  });
+
+  it("a completion through a direct backend is one statement, with no transaction around it, and so is each refusal", async () => {
+    const { definition } = approval();
+    const schema = uniqueSchema("wp_one_statement");
+    const engine = await startTestEngine("wp_one_statement", { schema, tasks: [definition] });
+    const token = await wait.createToken();
+    const { id } = await definition.trigger({ token: token.id });
+    await until(async () => ((await runs.retrieve(id)).status === "WAITING" ? true : undefined), 20_000);
+    await engine.stop();
+
+    const backend = await connect({ databaseUrl: TEST_DATABASE_URL, schema });
+    const query = vi.spyOn(pg.Client.prototype, "query");
+    try {
+      await backend.completeWaitToken(token.id, "approved");
+      await expect(backend.completeWaitToken(token.id, "again")).rejects.toBeInstanceOf(WaitpointCompletedError);
+      await expect(backend.completeWaitToken("waitpoint_nope", 1)).rejects.toBeInstanceOf(WaitpointNotFoundError);
+      const texts = query.mock.calls.map(([config]) => (typeof config === "string" ? config : (config as { text: string }).text));
+      expect(texts).toEqual(Array(3).fill(buildStatements(schema).waitpoints.complete));
+    } finally {
+      query.mockRestore();
+      await backend.close();
+    }
+    const [run] = await sql<{ status: string; ready: boolean }>(`SELECT status, ready_at IS NOT NULL AS ready FROM "${schema}".runs WHERE id = $1`, [id]);
+    expect(run).toEqual({ status: "QUEUED", ready: true });
+    expect(await wakeJobs(schema, id)).toBe(0);
   });
 
   it("a run in a queue with a concurrency limit, which only its queue's claim may start, is woken by job and resumes once", async () => {

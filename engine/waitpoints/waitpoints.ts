@@ -3,12 +3,13 @@ import type { CreateWaitTokenOptions, ListWaitTokensFilter, WaitpointList, Waitp
 import { WAITPOINT_STATUSES } from "../../sdk/waitpoints.ts";
 import { createPublicToken, MAX_TOKEN_SECONDS, type TokenSigner } from "../auth/tokens.ts";
 import { randomUUID } from "node:crypto";
+import type pg from "pg";
 import { Batcher } from "../db/batcher.ts";
 import { claimedFromJson } from "../db/hot-path/write-journal.ts";
-import type { ClaimedRow } from "../db/rows.ts";
 import type { LocalStarts } from "../orchestration/insert-run.ts";
 import type { Database } from "../db/database.ts";
 import type { Statements } from "../db/sql/index.ts";
+import { WAKE_JOBS } from "../db/sql/waitpoints.ts";
 import { parseDelay } from "../delay.ts";
 import { newId } from "../ids.ts";
 import type { Channels } from "../notify/listener.ts";
@@ -46,12 +47,17 @@ type Settled = "settled" | "not-found" | "COMPLETED" | "TIMED_OUT";
 /** Waitpoint tokens from the outside: create, complete, read. A run's own side is await-token.ts. */
 export class Waitpoints {
   /**
-   * Completions arriving together share a transaction, and at most two are open at once: each
-   * holds a pooled connection while its wake-up jobs are sent, and pg-boss reads its queue on
-   * the pool the first time, so a burst of completions each in its own transaction could take
-   * every connection of a small pool (a direct backend has five) and wait on each other forever.
+   * Completions arriving together share a statement, and at most two are in flight at once: one
+   * that must send wake-up jobs holds a pooled connection for its transaction while it sends them,
+   * and pg-boss reads its queue on the pool the first time, so a burst of completions each in its
+   * own transaction could take every connection of a small pool (a direct backend has five) and
+   * wait on each other forever.
    */
-  readonly #completions = new Batcher<{ id: string; output: Stored }, Settled>((items) => this.#settle(items), { maxBatch: 100, concurrency: 2 });
+  readonly #completions = new Batcher<{ id: string; output: Stored }, Settled>((items) => this.#settle(items), {
+    maxBatch: 100, concurrency: 2,
+    // A statement settles a token once: a second completion of it goes in a later batch, and is refused there.
+    key: (item) => item.id,
+  });
 
   constructor(private readonly deps: WaitpointsDeps) {}
 
@@ -79,7 +85,7 @@ export class Waitpoints {
     return this.#token(id, true);
   }
 
-  /** COMPLETED with `output`, waking every run waiting on the token in the same transaction. */
+  /** COMPLETED with `output`, waking every run waiting on the token in the same statement. */
   async complete(id: string, output: unknown): Promise<void> {
     checkId(id, "waitpoint id");
     const settled = await this.#completions.run({ id, output: encode(output, "waitpoint output", this.deps.maxPayloadBytes) });
@@ -88,45 +94,32 @@ export class Waitpoints {
   }
 
   /**
-   * One transaction for completions that came together; tokens are locked in id order, so two
-   * never deadlock. Each completion journals its outcome for the runs waiting on the token and
-   * makes them ready (`complete` in db/sql/waitpoints.ts); the few it cannot are woken by job.
+   * One statement for completions that came together, committing on its own (`complete` in
+   * db/sql/waitpoints.ts): it settles each token, journals its outcome for the runs waiting on it
+   * and makes them ready. When a run it names needs a wake-up job the statement refuses
+   * (`WAKE_JOBS`), and runs again in a transaction that sends the jobs.
    */
   async #settle(items: { id: string; output: Stored }[]): Promise<Settled[]> {
     const { db, sql, channels, localStarts } = this.deps;
-    const order = items.map((_, i) => i).sort((a, b) => (items[a]!.id < items[b]!.id ? -1 : items[a]!.id > items[b]!.id ? 1 : 0));
+    // What the run would journal itself on waking (recorder.awaitToken): the same bytes.
+    const batch = JSON.stringify(items.map(({ id, output }) => ({ id, output, outcome: JSON.stringify(encode({ ok: true, output: decode(output) }, "waitpoint outcome")) })));
     const taskIds = [...(localStarts?.taskIds ?? [])];
-    let reserved = 0;
-    const started: ClaimedRow[] = [];
+    const reserved = localStarts?.reserve(LOCAL_RESUMES * items.length) ?? 0;
+    const leases = Array.from({ length: reserved }, () => randomUUID());
+    type Completed = { results: Record<string, Settled>; woken: string[]; started: Record<string, unknown>[] };
+    const complete = (withJobs: boolean, on?: pg.PoolClient) =>
+      db.query<Completed>(sql.waitpoints.complete, [batch, channels.run, channels.wake, taskIds, leases, withJobs], on);
     try {
-      const results = await db.transaction(async (client) => {
-        const results: Settled[] = new Array(items.length);
-        const woken: string[] = [];
-        for (const i of order) {
-          const { id, output } = items[i]!;
-          // What the run would journal itself on waking (recorder.awaitToken): the same bytes.
-          const outcome = encode({ ok: true, output: decode(output) }, "waitpoint outcome");
-          const slots = localStarts?.reserve(LOCAL_RESUMES) ?? 0;
-          reserved += slots;
-          const leases = Array.from({ length: slots }, () => randomUUID());
-          const completed = await db.query<{ run_ids: string[]; resumed: string[]; started: Record<string, unknown>[] }>(
-            sql.waitpoints.complete, [id, output, outcome, channels.run, channels.wake, taskIds, leases], client);
-          const row = completed.rows[0];
-          if (row) {
-            const resumed = new Set(row.resumed);
-            woken.push(...row.run_ids.filter((runId) => !resumed.has(runId)));
-            started.push(...row.started.map(claimedFromJson));
-            results[i] = "settled";
-            continue;
-          }
-          const { rows } = await db.query<WaitpointRow>(sql.waitpoints.get, [id], client);
-          results[i] = !rows[0] ? "not-found" : rows[0].status === "TIMED_OUT" ? "TIMED_OUT" : "COMPLETED";
-        }
-        await wakeRuns({ db, sql, scheduler: this.deps.scheduler, wakeChannel: channels.wake }, client, woken);
-        return results;
+      const row = await complete(false).then((result) => result.rows[0]!, async (error: { code?: string }) => {
+        if (error.code !== WAKE_JOBS) throw error;
+        return db.transaction(async (client) => {
+          const inTransaction = (await complete(true, client)).rows[0]!;
+          await wakeRuns({ db, sql, scheduler: this.deps.scheduler, wakeChannel: channels.wake }, client, inTransaction.woken);
+          return inTransaction;
+        });
       });
-      localStarts?.started(reserved, started, false);
-      return results;
+      localStarts?.started(reserved, row.started.map(claimedFromJson), false);
+      return items.map(({ id }) => row.results[id]!);
     } catch (error) {
       localStarts?.started(reserved, [], false);
       throw error;

@@ -1,6 +1,7 @@
 import { notifiedCte, sent } from "./notify.ts";
 import { readySince } from "./ready-since.ts";
 import { journalTuples } from "./journal-tuples.ts";
+import { batchItems } from "./batch.ts";
 
 /**
  * Statements on `waitpoints`. `s` is the quoted schema.
@@ -19,6 +20,9 @@ export const runWait = (s: string, run: string) => `(
   SELECT json_build_object('waitpointId', w.id, 'timeoutAt', w.timeout_at) FROM ${s}.waitpoints w
   WHERE ${run}.status = 'WAITING' AND w.status = 'WAITING' AND w.run_ids @> ARRAY[${run}.id]
   ORDER BY w.created_at, w.id LIMIT 1) AS wait`;
+
+/** The SQLSTATE of a completion whose runs need wake-up jobs sent in its transaction (see `complete`). */
+export const WAKE_JOBS = "DU002";
 
 export function waitpointStatements(s: string) {
   const due = `w.timeout_at <= clock_timestamp()`;
@@ -66,29 +70,42 @@ export function waitpointStatements(s: string) {
       RETURNING w.run_ids`,
 
     /**
-     * Completes a waiting token that is not due, and resumes its runs in the same statement: each
-     * run still WAITING on it (`wait_token`, set by `suspendOnToken` in ./runs.ts) gets its wait's
-     * journal entry with the outcome ($3). A run of a task this process has code for ($6, task ids)
-     * takes one of the leases $7 (slots its worker reserved) and is written EXECUTING, returned in
-     * `started` as a claim returns a run, for this process to start once committed; the others
-     * become ready for any worker's claim, keeping `wait_seq` so that claim continues the run's
-     * attempt (`claimSet` in ./runs.ts). A run in a limited queue must start through its queue's
-     * claim, and a locked run is being changed right now (a cancel, an execution woken early):
-     * those are skipped, not waited for (the token is locked first, a run's execution locks its run
-     * first), and `run_ids` minus `resumed` are woken by job. $4 the run channel, $5 the wake channel.
+     * Completes a batch of tokens ($1: JSON items `{ id, output, outcome }`), each if it waits and
+     * is not due, and resumes their runs, in one statement that needs no transaction around it.
+     * Tokens are locked in id order first (`locked`), so two batches never deadlock. Each run still
+     * WAITING on a completed token (`wait_token`, set by `suspendOnToken` in ./runs.ts) gets its
+     * wait's journal entry with the token's outcome. A run of a task this process has code for ($4,
+     * task ids) takes one of the leases $5 (slots its worker reserved) and is written EXECUTING,
+     * returned in `started` as a claim returns a run, for this process to start once committed; the
+     * others become ready for any worker's claim, keeping `wait_seq` so that claim continues the
+     * run's attempt (`claimSet` in ./runs.ts). A run in a limited queue must start through its
+     * queue's claim, and a locked run is being changed right now (a cancel, an execution woken
+     * early): those are skipped, not waited for (tokens are locked first, a run's execution locks
+     * its run first), and returned in `woken` for jobs to wake, which must commit with the
+     * completion: unless $6 says the caller's transaction sends them, the statement then fails with
+     * DU002 (`WAKE_JOBS`, migration 43), undoing itself. `results` maps each id to `settled`,
+     * `not-found`, or the state that refused it: a token this statement found waiting and not due
+     * in its snapshot but could not settle was completed by a completion that committed first.
+     * $2 the run channel, $3 the wake channel.
      */
     complete: `
-      WITH settled AS (
-        UPDATE ${s}.waitpoints w SET status = 'COMPLETED', output = $2, completed_at = now()
-        WHERE w.id = $1 AND w.status = 'WAITING' AND (w.timeout_at IS NULL OR NOT ${due})
-        RETURNING w.run_ids
+      WITH items AS (
+        ${batchItems(s, "$1", "id text, output jsonb, outcome text")}
+      ), locked AS (
+        SELECT w.id FROM ${s}.waitpoints w WHERE w.id IN (SELECT id FROM items)
+        ORDER BY w.id COLLATE "C" FOR NO KEY UPDATE
+      ), settled AS (
+        UPDATE ${s}.waitpoints w SET status = 'COMPLETED', output = i.output, completed_at = now()
+        FROM items i
+        WHERE w.id = i.id AND w.id IN (SELECT id FROM locked) AND w.status = 'WAITING' AND (w.timeout_at IS NULL OR NOT ${due})
+        RETURNING w.id, w.run_ids, i.outcome
       ), waiting AS (
-        SELECT r.id, r.wait_seq, r.wait_started_at, r.task_id = ANY($6::text[]) AS here FROM ${s}.runs r
-        WHERE r.id = ANY((SELECT run_ids FROM settled)::text[]) AND r.status = 'WAITING' AND r.wait_token = $1
-          AND r.concurrency_limit IS NULL
-        ORDER BY r.id COLLATE "C" FOR NO KEY UPDATE SKIP LOCKED
+        SELECT r.id, r.wait_seq, r.wait_started_at, r.task_id = ANY($4::text[]) AS here, t.id AS token, t.outcome
+        FROM settled t JOIN ${s}.runs r ON r.id = ANY(t.run_ids) AND r.wait_token = t.id
+        WHERE r.status = 'WAITING' AND r.concurrency_limit IS NULL
+        ORDER BY r.id COLLATE "C" FOR NO KEY UPDATE OF r SKIP LOCKED
       ), leased AS (
-        SELECT w.*, CASE WHEN w.here THEN ($7::uuid[])[row_number() OVER (PARTITION BY w.here ORDER BY w.id COLLATE "C")] END AS lease
+        SELECT w.*, CASE WHEN w.here THEN ($5::uuid[])[row_number() OVER (PARTITION BY w.here ORDER BY w.id COLLATE "C")] END AS lease
         FROM waiting w
       ), resumed AS (
         UPDATE ${s}.runs r SET status = CASE WHEN l.lease IS NULL THEN 'QUEUED' ELSE 'EXECUTING' END,
@@ -97,23 +114,31 @@ export function waitpointStatements(s: string) {
           wait_seq = CASE WHEN l.lease IS NULL THEN r.wait_seq END, wait_started_at = CASE WHEN l.lease IS NULL THEN r.wait_started_at END,
           updated_at = now(), revision = r.revision + 1
         FROM leased l WHERE r.id = l.id
-        RETURNING r.*, l.wait_seq AS entry_seq, l.wait_started_at AS entry_started_at
+        RETURNING r.*, l.wait_seq AS entry_seq, l.wait_started_at AS entry_started_at, l.token AS entry_token, l.outcome AS entry_outcome
       ), journaled AS (
         INSERT INTO ${s}.journal (run_id, seq, kind, key, status, output_json, revision, started_at)
-        SELECT id, entry_seq, 'waitpoint', 'forToken:' || $1, 'completed', $3::text::json, revision, entry_started_at FROM resumed
+        SELECT id, entry_seq, 'waitpoint', 'forToken:' || entry_token, 'completed', entry_outcome::json, revision, entry_started_at FROM resumed
         ON CONFLICT (run_id, seq) DO NOTHING
       ), woke AS (
-        SELECT pg_notify($5, '') FROM resumed WHERE lease IS NULL LIMIT 1
-      ), ${notifiedCte("resumed", "$4")}
-      SELECT s.run_ids, coalesce((SELECT array_agg(id) FROM resumed), '{}') AS resumed,
-        (SELECT coalesce(jsonb_agg(to_jsonb(x) - 'entry_seq' - 'entry_started_at' || jsonb_build_object(
+        SELECT pg_notify($3, '') FROM resumed WHERE lease IS NULL LIMIT 1
+      ), ${notifiedCte("resumed", "$2")}
+      , unresumed AS (
+        SELECT coalesce(array_agg(x.id ORDER BY x.id), '{}') AS ids
+        FROM (SELECT unnest(t.run_ids) AS id FROM settled t) x WHERE x.id NOT IN (SELECT id FROM resumed)
+      )
+      SELECT (SELECT jsonb_object_agg(i.id, CASE WHEN t.id IS NOT NULL THEN 'settled' WHEN w.id IS NULL THEN 'not-found'
+            WHEN ${status} = 'TIMED_OUT' THEN 'TIMED_OUT' ELSE 'COMPLETED' END)
+          FROM items i LEFT JOIN settled t ON t.id = i.id LEFT JOIN ${s}.waitpoints w ON w.id = i.id) AS results,
+        u.ids AS woken,
+        (SELECT coalesce(jsonb_agg(to_jsonb(x) - 'entry_seq' - 'entry_started_at' - 'entry_token' - 'entry_outcome' || jsonb_build_object(
             'event_name', (SELECT e.name FROM ${s}.events e WHERE e.id = x.event_id),
             'journal', ${journalTuples(s, "x.id")}::jsonb || jsonb_build_array(jsonb_build_array(
-              x.entry_seq, 'waitpoint', 'forToken:' || $1, 'completed', $3::text::jsonb, NULL, 1, 0)),
+              x.entry_seq, 'waitpoint', 'forToken:' || x.entry_token, 'completed', x.entry_outcome::jsonb, NULL, 1, 0)),
             'journal_revision', x.revision - 1)), '[]'::jsonb)
           FROM resumed x WHERE x.lease IS NOT NULL) AS started,
-        ${sent}, (SELECT count(*) FROM woke) AS woke
-      FROM settled s`,
+        ${sent}, (SELECT count(*) FROM woke) AS woke,
+        CASE WHEN cardinality(u.ids) > 0 AND NOT $6::boolean THEN ${s}.refuse_wake_jobs(u.ids) END AS refused
+      FROM unresumed u`,
 
     /** A token's runs are woken by job (`wakeRuns`): the next fetch of any worker takes jobs first. */
     jobsDue: `SELECT pg_notify($1, 'jobs')`,
