@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomFillSync } from "node:crypto";
 
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 /**
@@ -11,7 +11,11 @@ const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 const TAIL_LENGTH = 12;
 
 let lastTime = 0;
-let lastTail: number[] = [];
+const lastTail: number[] = new Array(TAIL_LENGTH).fill(0);
+
+/** Random bytes drawn a few hundred ids at a time: one draw per id cost more than the rest of newId. */
+const randomPool = Buffer.alloc(TAIL_LENGTH * 256);
+let poolUsed = randomPool.length;
 
 /**
  * Time-sortable ids (`run_` + 10 chars of milliseconds + 12 random chars), like ULIDs, and
@@ -28,7 +32,11 @@ export function newId(prefix: string): string {
     if (i >= 0) lastTail[i]!++;
     else time = lastTime + 1;
   } else {
-    lastTail = [...randomBytes(TAIL_LENGTH)].map((b) => b % 32);
+    if (poolUsed === randomPool.length) {
+      randomFillSync(randomPool);
+      poolUsed = 0;
+    }
+    for (let i = 0; i < TAIL_LENGTH; i++) lastTail[i] = randomPool[poolUsed++]! % 32;
   }
   lastTime = time;
   let head = "";
@@ -36,7 +44,9 @@ export function newId(prefix: string): string {
     head = ALPHABET[time % 32] + head;
     time = Math.floor(time / 32);
   }
-  return `${prefix}_${head}${lastTail.map((d) => ALPHABET[d]).join("")}`;
+  let tail = "";
+  for (const d of lastTail) tail += ALPHABET[d];
+  return `${prefix}_${head}${tail}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import superjson from "superjson";
 import { InvalidPayloadError, MetadataTooLargeError } from "../sdk/errors.ts";
 import type { Metadata, SerializedError } from "../sdk/types.ts";
+import { NOT_PLAIN, plainCopy, type UndefinedFields } from "./plain-json.ts";
 
 // PostgreSQL's jsonb refuses unpaired UTF-16 surrogates; catching them here gives a clear error.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -41,9 +42,7 @@ function findUnserializable(value: unknown, path: string, seen: Set<object>, dep
 
 /** superjson keeps Dates, Maps, Sets, BigInts and undefined exact across replay. */
 export function encode(value: unknown, what: string, maxBytes = Infinity): Stored {
-  const problem = findUnserializable(value, what, new Set(), 0);
-  if (problem) throw new InvalidPayloadError(`Cannot store ${what}: ${problem}`);
-  const stored = superjson.serialize(value) as Stored;
+  const stored = encodePlain(value) ?? encodeAny(value, what);
   if (maxBytes !== Infinity) {
     const size = Buffer.byteLength(JSON.stringify(stored));
     if (size > maxBytes) throw new InvalidPayloadError(`${what} is ${size} bytes, over the limit of ${maxBytes} bytes`);
@@ -51,13 +50,43 @@ export function encode(value: unknown, what: string, maxBytes = Infinity): Store
   return stored;
 }
 
+/**
+ * Plain JSON is stored as superjson stores it, without its walk: `{ json }` with a copy, and the
+ * annotation superjson gives a field left undefined.
+ */
+function encodePlain(value: unknown): Stored | undefined {
+  const found: { undefined?: UndefinedFields } = {};
+  const json = plainCopy(value, "store", found);
+  if (json === NOT_PLAIN) return undefined;
+  return found.undefined ? { json, meta: { values: found.undefined, v: 1 } } : { json };
+}
+
+function encodeAny(value: unknown, what: string): Stored {
+  const problem = findUnserializable(value, what, new Set(), 0);
+  if (problem) throw new InvalidPayloadError(`Cannot store ${what}: ${problem}`);
+  return superjson.serialize(value) as Stored;
+}
+
 export function decode<T = unknown>(stored: unknown): T | undefined {
   if (stored === null || stored === undefined) return undefined;
+  // Without annotations superjson's deserialize is copy-anything's copy of the JSON: the same copy, made faster when plain.
+  if ((stored as Stored).meta === undefined) {
+    const plain = plainCopy((stored as Stored).json, "read");
+    if (plain !== NOT_PLAIN) return plain as T;
+  }
   return superjson.deserialize(stored as Parameters<typeof superjson.deserialize>[0]) as T;
 }
 
 /** Metadata is plain JSON, capped in UTF-8 bytes of its JSON text. */
 export function checkMetadata(metadata: Metadata, limit: number): Metadata {
+  // Plain JSON's copy is what the round trip through its text below would make.
+  const found: { undefined?: UndefinedFields } = {};
+  const plain = plainCopy(metadata, "store", found);
+  if (plain !== NOT_PLAIN && !found.undefined) {
+    const size = Buffer.byteLength(JSON.stringify(plain), "utf8");
+    if (size > limit) throw new MetadataTooLargeError(size, limit);
+    return plain as Metadata;
+  }
   const problem = findUnserializable(metadata, "metadata", new Set(), 0);
   if (problem) throw new InvalidPayloadError(`Invalid metadata: ${problem}`);
   let text: string;
