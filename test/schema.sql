@@ -410,14 +410,14 @@ CREATE UNIQUE INDEX runs_debounce_idx ON :SCHEMA.runs USING btree (task_id, debo
 CREATE INDEX runs_event_idx ON :SCHEMA.runs USING btree (event_id) WHERE (event_id IS NOT NULL);
 CREATE INDEX runs_forked_from_idx ON :SCHEMA.runs USING btree (forked_from) WHERE (forked_from IS NOT NULL);
 CREATE UNIQUE INDEX runs_idempotency_idx ON :SCHEMA.runs USING btree (task_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
-CREATE INDEX runs_metadata_idx ON :SCHEMA.runs USING gin (metadata);
+CREATE INDEX runs_metadata_idx ON :SCHEMA.runs USING gin (metadata) WHERE (metadata <> '{}'::jsonb);
 CREATE INDEX runs_parent_idx ON :SCHEMA.runs USING btree (parent_run_id) WHERE (parent_run_id IS NOT NULL);
 CREATE INDEX runs_queue_executing_idx ON :SCHEMA.runs USING btree (queue, concurrency_key) WHERE ((status)::text = 'EXECUTING'::text);
 CREATE INDEX runs_queue_turn_idx ON :SCHEMA.runs USING btree (queue, COALESCE(concurrency_key, ''::text), queue_ready_at, id) WHERE ((queue_ready_at IS NOT NULL) AND ((status)::text = ANY (ARRAY['QUEUED'::text, 'WAITING'::text])));
 CREATE INDEX runs_rate_started_idx ON :SCHEMA.runs USING btree (queue, concurrency_key, started_at) WHERE (rate_limit IS NOT NULL);
 CREATE INDEX runs_ready_idx ON :SCHEMA.runs USING btree (ready_at, id) WHERE (((status)::text = 'QUEUED'::text) AND (ready_at IS NOT NULL));
 CREATE INDEX runs_status_idx ON :SCHEMA.runs USING btree (status, created_at DESC);
-CREATE INDEX runs_tags_idx ON :SCHEMA.runs USING gin (tags);
+CREATE INDEX runs_tags_idx ON :SCHEMA.runs USING gin (tags) WHERE (tags <> '{}'::text[]);
 CREATE INDEX runs_task_idx ON :SCHEMA.runs USING btree (task_id, created_at DESC);
 CREATE INDEX schedules_task_idx ON :SCHEMA.schedules USING btree (task_id);
 CREATE UNIQUE INDEX stream_chunks_place ON :SCHEMA.stream_chunks USING btree (run_id, step_seq, attempt_token, n);

@@ -1,4 +1,5 @@
 import { entryAttempts, entryOutput } from "./journal-output.ts";
+import { TAGGED } from "./run-list.ts";
 import { runWait } from "./waitpoints.ts";
 
 /**
@@ -42,6 +43,6 @@ export function feedStatements(s: string) {
     /** The newest runs carrying tag $1: where a subscription to the tag starts. */
     tagged: `
       SELECT r.*, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name, ${runWait(s, "r")}
-      FROM ${s}.runs r WHERE r.tags @> ARRAY[$1::text] ORDER BY r.id DESC LIMIT $2`,
+      FROM ${s}.runs r WHERE r.tags @> ARRAY[$1::text] AND ${TAGGED} ORDER BY r.id DESC LIMIT $2`,
   };
 }

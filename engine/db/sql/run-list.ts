@@ -42,6 +42,14 @@ export function metadataPath(key: string, value: string): { path: string; exact:
 }
 
 /**
+ * The GIN indexes of tags and metadata hold only runs that have some (migration 44): each filter
+ * on them says so in the indexes' own words, which no matching run fails, so that the planner can
+ * take them.
+ */
+export const TAGGED = "r.tags <> '{}'::text[]";
+const WITH_METADATA = "r.metadata <> '{}'::jsonb";
+
+/**
  * The conditions on runs `r` for exactly the fields the filter has, their values pushed onto
  * `values`: the run lists' and the bulk actions' one filter. Written per combination instead of as
  * one statement of `$n IS NULL OR …`: a prepared statement of that shape gets a generic plan after
@@ -58,12 +66,13 @@ export function runConditions(f: RunListFilter, values: unknown[], status: boole
   if (metadata !== "only") {
     if (status && f.statuses) where.push(f.statuses.length === 1 ? `r.status = ${param(f.statuses[0])}` : `r.status = ANY(${param(f.statuses)}::text[])`);
     if (f.task !== null) where.push(`r.task_id = ${param(f.task)}`);
-    if (f.tag !== null) where.push(`r.tags @> ARRAY[${param(f.tag)}::text]`);
+    if (f.tag !== null) where.push(`r.tags @> ARRAY[${param(f.tag)}::text]`, TAGGED);
     if (f.eventId !== null) where.push(`r.event_id = ${param(f.eventId)}`);
     if (f.from !== null) where.push(`r.created_at >= ${param(f.from)}`);
     if (f.to !== null) where.push(`r.created_at < ${param(f.to)}`);
   }
   if (metadata === "none") return where;
+  if (f.metadataKey !== null) where.push(WITH_METADATA);
   if (f.metadataKey !== null && f.metadataValue) {
     const matcher = metadataPath(f.metadataKey, f.metadataValue);
     if (matcher) where.push(`r.metadata @@ ${param(matcher.path)}::jsonpath`);
