@@ -15,6 +15,7 @@ function gate() {
 }
 const more = gate();
 const childrenGo = gate();
+const finish = gate();
 
 const writer = task({
   id: "dashboard-stream-writer",
@@ -24,6 +25,17 @@ const writer = task({
     await more.promise;
     await streams.append("llm", "brown fox");
     await streams.append("rows", { sku: "B-7", qty: 5 });
+  },
+});
+
+const oneConnection = task({
+  id: "dashboard-stream-one-connection",
+  run: async (_: null, { io }) => {
+    await streams.append("llm", "Once ");
+    await io.createStatus("writing", { label: "writing", state: "loading" });
+    await finish.promise;
+    await streams.append("llm", "only");
+    return "done";
   },
 });
 
@@ -49,7 +61,7 @@ let engine: Engine;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  dashboard = await startDashboard("dashboard-streams", { tasks: [writer, child, parent], secretKey: SECRET });
+  dashboard = await startDashboard("dashboard-streams", { tasks: [writer, oneConnection, child, parent], secretKey: SECRET });
   ({ engine, context } = dashboard);
 }, 120_000);
 
@@ -79,6 +91,31 @@ describe("dashboard run page", () => {
     await llm.getByTestId("stream-text").filter({ hasText: "The quick brown fox" }).waitFor({ timeout: 20_000 });
     await rows.locator("tbody tr").nth(1).filter({ hasText: "B-7" }).waitFor({ timeout: 20_000 });
     await expect(rows.locator("tbody tr").count()).resolves.toBe(2);
+    expect(pageErrors).toEqual([]);
+    await tab.close();
+  });
+
+  it("opens one connection for the run, its streams and its log lines, not one without the run first", async () => {
+    const { id } = await oneConnection.trigger(null);
+    const tab = await context.newPage();
+    tab.on("pageerror", (e) => pageErrors.push(e.message));
+    const opened: string[] = [];
+    tab.on("request", (request) => {
+      const url = new URL(request.url());
+      if (url.pathname === `/api/runs/${id}/stream`) opened.push(url.search);
+    });
+    await tab.goto(engine.url!);
+    await tab.getByTestId("login-key").fill(SECRET);
+    await tab.getByTestId("login-submit").click();
+    await tab.goto(`${engine.url}/#/runs/${id}`);
+    await tab.getByTestId("run-stream-llm").getByTestId("stream-text").filter({ hasText: "Once" }).waitFor({ timeout: 20_000 });
+    finish.open();
+    // The run's end and the stream's last chunk come on that connection: nothing opened another since.
+    await tab.getByTestId("run-stream-llm").getByTestId("stream-text").filter({ hasText: "Once only" }).waitFor({ timeout: 20_000 });
+    await tab.getByTestId("run-output").filter({ hasText: "done" }).waitFor({ timeout: 20_000 });
+    expect(opened).toHaveLength(1);
+    expect(new URLSearchParams(opened[0]).get("streams")).toBe("*");
+    expect(new URLSearchParams(opened[0]).has("run")).toBe(false);
     expect(pageErrors).toEqual([]);
     await tab.close();
   });

@@ -29,6 +29,11 @@ export interface LiveUpdates {
   streams: StreamFollows;
   /** The runs' log lines, on their run's connection. */
   logs: LogFollows;
+  /**
+   * A hook will watch the run once its snapshot is in: until then (or the returned function is
+   * called) the run's connection for `api`'s credential waits for it, so it opens once, with the run.
+   */
+  expectRun(api: DurablyHttpClient, runId: string): () => void;
 }
 
 export interface StreamFollows {
@@ -199,13 +204,19 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
     // covers all of them (the hooks of one page mount together and fetch in parallel).
     const isFetching = () => queryClient.isFetching({ queryKey: keys.runScope(runId) }) > 0;
     if (isFetching()) {
+      // Hooks following the run's streams or lines meanwhile wait too: one connection, with the run.
+      const release = connections.of(api, runId).expectRun();
       const unsubscribe = queryClient.getQueryCache().subscribe(() => {
         if (isFetching()) return;
         unsubscribe();
         stopWaiting = null;
         open();
+        release();
       });
-      stopWaiting = unsubscribe;
+      stopWaiting = () => {
+        unsubscribe();
+        release();
+      };
     } else {
       open();
     }
@@ -282,6 +293,7 @@ export function createLiveUpdates(options: LiveUpdatesOptions): LiveUpdates {
       followAll: (streamApi, runId, onError) => connections.of(streamApi, runId).followAllStreams(onError),
     },
     logs: { follow: (logApi, runId, follower) => connections.of(logApi, runId).followLogs(follower) },
+    expectRun: (runApi, runId) => connections.of(runApi, runId).expectRun(),
     watchRun(runId) {
       let watch = runWatches.get(runId);
       if (!watch || watch.ended) {

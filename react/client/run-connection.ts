@@ -61,6 +61,12 @@ export interface RunConnection {
   followAllStreams(onError: (error: DurablyApiError) => void): () => void;
   /** Delivers the run's log lines after `follower.after` until the returned function is called. */
   followLogs(follower: LogFollower): () => void;
+  /**
+   * A run follower is on its way (its snapshots are being read): until it joins or the returned
+   * function is called, the connection is not opened (or opened again) for the others, so a page
+   * whose hooks mount together opens one connection, with the run, not one without it first.
+   */
+  expectRun(): () => void;
 }
 
 export interface RunConnectionOptions {
@@ -130,6 +136,8 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
    * Followers leaving then (hooks that saw the final status) leave the connection as it is.
    */
   let runFinished = false;
+  /** Run followers on their way (`expectRun`). */
+  let expected = 0;
 
   const streamData = (key: string) => queryClient.getQueryData<StreamData>(keys.runStream(runId, key));
   const updateStream = (key: string, apply: (data: StreamData) => StreamData) =>
@@ -299,7 +307,9 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
       reader?.stop();
       reader = null;
       carried = null;
-      if (run === null && streams.size === 0 && all.count === 0 && logFollowers.size === 0) options.onIdle();
+      if (run === null && streams.size === 0 && all.count === 0 && logFollowers.size === 0 && expected === 0) options.onIdle();
+    } else if (expected > 0 && run === null) {
+      // Opened once the run follower is here.
     } else if (!reader) {
       restart = false;
       reader = open();
@@ -371,6 +381,16 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
         // A later follower asks again whether the credential may read the run's streams.
         if (all.count === 0) delete all.error;
       });
+    },
+    expectRun() {
+      expected += 1;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        expected -= 1;
+        sync();
+      };
     },
     followLogs(follower) {
       const own: LogFollower = { ...follower };

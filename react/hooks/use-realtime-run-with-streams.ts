@@ -26,7 +26,8 @@ export interface RealtimeRunWithStreamsResult<TStreams extends Record<string, un
  * The run (as `useRealtimeRun`) and every stream it writes, those it starts later included, all
  * on the run's one SSE connection (`?streams=*`), shared with every other hook following the run
  * or its streams: the engine announces each stream as it appears, so nothing is polled and the
- * connection is not opened again for a new stream.
+ * connection is not opened again for a new stream. It opens once the run's snapshot is in, with
+ * the run's changes after it.
  */
 export function useRealtimeRunWithStreams<TStreams extends Record<string, unknown> = Record<string, JsonValue>>(
   runId: string | undefined,
@@ -45,7 +46,13 @@ export function useRealtimeRunWithStreams<TStreams extends Record<string, unknow
     context.queryClient,
   );
   const [refused, setRefused] = useState<{ runId: string; error: DurablyApiError } | null>(null);
-  // At once: the streams need no snapshot, and start coming while the run's is on its way.
+  // The run's connection waits for the run's snapshot, which its changes start after: opened
+  // without them first, it would be opened again with them.
+  const snapshotComing = runId !== undefined && run === undefined && error === null;
+  useEffect(() => {
+    if (!snapshotComing || runId === undefined) return;
+    return context.live.expectRun(context.api, runId);
+  }, [context, runId, snapshotComing]);
   useEffect(() => {
     if (runId === undefined) return;
     return context.live.streams.followAll(context.api, runId, (failure) => setRefused({ runId, error: failure }));
