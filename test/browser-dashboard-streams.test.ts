@@ -16,6 +16,7 @@ function gate() {
 const more = gate();
 const childrenGo = gate();
 const finish = gate();
+const manyMore = gate();
 
 const writer = task({
   id: "dashboard-stream-writer",
@@ -36,6 +37,15 @@ const oneConnection = task({
     await finish.promise;
     await streams.append("llm", "only");
     return "done";
+  },
+});
+
+const manyStreams = task({
+  id: "dashboard-stream-many",
+  run: async (_: null) => {
+    for (let i = 0; i < 34; i++) await streams.append(`s${String(i).padStart(2, "0")}`, `chunk ${i}`);
+    await manyMore.promise;
+    await streams.append("s33", " and more");
   },
 });
 
@@ -61,7 +71,7 @@ let engine: Engine;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  dashboard = await startDashboard("dashboard-streams", { tasks: [writer, oneConnection, child, parent], secretKey: SECRET });
+  dashboard = await startDashboard("dashboard-streams", { tasks: [writer, oneConnection, manyStreams, child, parent], secretKey: SECRET });
   ({ engine, context } = dashboard);
 }, 120_000);
 
@@ -116,6 +126,23 @@ describe("dashboard run page", () => {
     expect(opened).toHaveLength(1);
     expect(new URLSearchParams(opened[0]).get("streams")).toBe("*");
     expect(new URLSearchParams(opened[0]).has("run")).toBe(false);
+    expect(pageErrors).toEqual([]);
+    await tab.close();
+  });
+
+  it("says which streams past the 32 it shows were left out, and follows one live once opened", async () => {
+    const { id } = await manyStreams.trigger(null);
+    const tab = await openRun(id);
+    const leftOut = tab.getByTestId("run-streams-left-out");
+    await leftOut.getByTestId("streams-left-out-count").filter({ hasText: "2 more streams" }).waitFor({ timeout: 20_000 });
+    await expect(tab.getByTestId("run-streams").locator("[data-testid^=run-stream-s]").count()).resolves.toBe(32);
+    await expect(leftOut.locator("[data-testid^=open-stream-]").allTextContents()).resolves.toEqual(["s32", "s33"]);
+    await leftOut.getByTestId("open-stream-s33").click();
+    const opened = leftOut.getByTestId("run-stream-s33");
+    await opened.getByTestId("stream-text").filter({ hasText: "chunk 33" }).waitFor({ timeout: 20_000 });
+    manyMore.open();
+    await opened.getByTestId("stream-text").filter({ hasText: "chunk 33 and more" }).waitFor({ timeout: 20_000 });
+    await expect(leftOut.locator("[data-testid^=open-stream-]").allTextContents()).resolves.toEqual(["s32"]);
     expect(pageErrors).toEqual([]);
     await tab.close();
   });
