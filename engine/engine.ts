@@ -3,7 +3,7 @@ import { uniqueDefinitions, type Definable } from "../sdk/definable.ts";
 import type { Definition } from "../sdk/definition.ts";
 import { DurablyError } from "../sdk/errors.ts";
 import type { LifecycleHooks } from "../sdk/hooks.ts";
-import type { RunStatus } from "../sdk/types.ts";
+import type { CommittedEnd } from "./notify/committed-ends.ts";
 import { registeredDefinitions } from "../sdk/definition.ts";
 import { Database } from "./db/database.ts";
 import { buildStatements } from "./db/sql/index.ts";
@@ -99,7 +99,7 @@ export class Engine {
     }
     const entries = new Committed<JsonJournalRow>();
     const committedChunks = new Committed<CommittedChunksBatch>();
-    const ends = new Committed<RunStatus>();
+    const ends = new Committed<CommittedEnd>();
     const announcements = new RunAnnouncements(db, sql, channels);
     const service = new Service({
       db, sql, scheduler, channels, maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,

@@ -401,8 +401,10 @@ export class Service implements Backend {
         const left = deadline - Date.now();
         if (left <= 0) throw new TimeoutError(`Run ${id} did not finish within ${timeoutMs} ms (it is ${run.status})`);
         // Without a listener nothing wakes the waiter: it reads again every 250 ms.
-        const timeUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, waiting ? left : Math.min(left, 250))));
-        await (waiting ? Promise.race([waiting.woken, timeUp]) : timeUp);
+        const timeUp = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), waiting ? left : Math.min(left, 250))));
+        // An end in this process hands over the finished run: no second read.
+        const ended = await (waiting ? Promise.race([waiting.woken, timeUp]) : timeUp);
+        if (ended) return ended;
       } finally {
         waiting?.stop();
         clearTimeout(timer);

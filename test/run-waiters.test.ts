@@ -110,7 +110,7 @@ describe("waiting for runs", () => {
     }
   });
 
-  it("runs.poll reads a run of many steps twice: when it starts waiting and when the run's end is heard", async () => {
+  it("runs.poll in the process that runs it reads a run of many steps once, when it starts waiting: the run's end hands over the finished run", async () => {
     const stepper = task({
       id: "read-twice",
       run: async (_: unknown, { io }) => {
@@ -127,7 +127,7 @@ describe("waiting for runs", () => {
       await expect(serviceOf(engine).pollRun(id, 10_000)).resolves.toMatchObject({ status: "SUCCESS" });
       const reads = query.mock.calls.filter(([text, values]) =>
         (text === sql.runs.getMany && (values?.[0] as string[]).includes(id)) || ((text === sql.runs.get || text === sql.runs.state) && values?.[0] === id));
-      expect(reads).toHaveLength(2);
+      expect(reads).toHaveLength(1);
     } finally {
       query.mockRestore();
     }
@@ -186,5 +186,39 @@ describe("waiting for runs", () => {
     } finally {
       onRun.mockRestore();
     }
+  });
+
+  it("the finished run an end hands over is the run a read returns, whether it ended alone, in a batch or in a transaction", async () => {
+    const stepper = task({
+      id: "handed-over",
+      run: async (p: { i: number }, { io }) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await io.runTask("one", async () => p.i);
+        return { i: p.i, at: new Date(0) };
+      },
+    });
+    const parent = task({ id: "handed-over-parent", run: async () => stepper.triggerAndWait({ i: -1 }) });
+    const engine = await startTestEngine("waiters_handed_over", { tasks: [stepper, parent], concurrency: 16 });
+    const { db, sql: statements } = partsOf(engine);
+    const service = serviceOf(engine);
+    const readsOf = (query: { mock: { calls: unknown[][] } }, ids: string[]) => query.mock.calls.filter(([text, values]) =>
+      (text === statements.runs.getMany && (values as string[][])[0]!.some((id) => ids.includes(id))) || (text === statements.runs.get && ids.includes((values as string[])[0]!)));
+
+    const alone = await stepper.trigger({ i: 0 }, { tags: ["alone"], metadata: { k: 1 } });
+    const together = await Promise.all(Array.from({ length: 16 }, (_, i) => stepper.trigger({ i: i + 1 })));
+    const started = await parent.trigger({});
+    const child = await until(async () => (await sql<{ id: string }>(`SELECT id FROM "${engine.options.schema}".runs WHERE parent_run_id = $1`, [started.id]))[0]?.id, 10_000);
+    const ids = [alone.id, ...together.map((h) => h.id), child];
+    const query = vi.spyOn(db, "query");
+    let polled;
+    try {
+      polled = await Promise.all(ids.map((id) => service.pollRun(id, 10_000)));
+      // Each run was read when its poll began, before it finished, and never after.
+      expect(polled.every((run) => run.status === "SUCCESS")).toBe(true);
+      for (const id of ids) expect(readsOf(query, [id])).toHaveLength(1);
+    } finally {
+      query.mockRestore();
+    }
+    expect(polled).toEqual(await Promise.all(ids.map((id) => service.retrieveRun(id))));
   });
 });

@@ -2,9 +2,9 @@ import type pg from "pg";
 import { Batcher } from "../db/batcher.ts";
 import type { Database } from "../db/database.ts";
 import { claimReadyRuns, claimRuns, type ClaimItem } from "../db/hot-path/claim-runs.ts";
-import { endExecution, type ReleaseItem } from "../db/hot-path/end-execution.ts";
+import { endExecution, type ReleaseItem, type Released } from "../db/hot-path/end-execution.ts";
 import { byRunId } from "../db/hot-path/lock-order.ts";
-import { writeJournalBatch, writeJournalEntry, type EndItem, type JournalItem, type Landed } from "../db/hot-path/write-journal.ts";
+import { runFromJson, writeJournalBatch, writeJournalEntry, type EndItem, type JournalItem, type Landed } from "../db/hot-path/write-journal.ts";
 import type { ClaimedRow } from "../db/rows.ts";
 import type { Statements } from "../db/sql/index.ts";
 import type { CommittedEnds } from "../notify/committed-ends.ts";
@@ -68,13 +68,17 @@ export class BatchedWrites {
         const landed: Landed[] = [];
         const followed = this.entries ? items.filter((item) => this.#followed(item.run_id)).map((item) => item.run_id) : [];
         const returned = followed.length > 0 ? this.entries!.writing(followed) : undefined;
+        const awaited = items.filter((item) => !isClaim(item) && item.seq === null && item.awaited).map((item) => item.run_id);
+        const endsReturned = awaited.length > 0 ? this.ends!.writing(awaited) : undefined;
         try {
           const results = await this.#writeMany(items, this.db.pool, landed);
           this.#handOver(items, landed);
+          this.#publishEnds(items, results, landed);
           if (this.notified) items.forEach((item, i) => results[i] === true && this.notified!(item.run_id));
           return results;
         } finally {
           returned?.();
+          endsReturned?.();
         }
       },
       { maxBatch: 64, concurrency: 1, key: (item) => item.run_id },
@@ -129,18 +133,45 @@ export class BatchedWrites {
     return items.map((item) => byId.get(item.run_id));
   }
 
-  /** True if the run was released; false if this execution no longer held it. */
-  async release(item: ReleaseItem): Promise<boolean> {
-    const released = (await this.#laneOf(item.run_id).run({
+  /** True if the run was released; false if this execution no longer held it. Its end is published as it commits (`#publishEnds`). */
+  release(item: ReleaseItem): Promise<boolean> {
+    return this.#laneOf(item.run_id).run({
       run_id: item.run_id, lease: item.lease, seq: null, next_status: item.status, run_output: item.output, run_error: item.error,
-    })) as boolean;
-    if (released) this.ended(item.run_id, item.status as RunStatus);
-    return released;
+      ...(this.#awaited(item.run_id) ? { awaited: true as const } : {}),
+    }) as Promise<boolean>;
   }
 
-  /** A run's end has committed (here, or in a caller's transaction that `releaseOn` wrote into): tells this process's waiters. */
-  ended(runId: string, status: RunStatus): void {
-    if (isFinalRunStatus(status)) this.ends?.publish(runId, status);
+  /**
+   * A run's end has committed in a caller's transaction that `releaseOn` wrote into: tells this
+   * process's waiters, with the finished run when the end returned it.
+   */
+  ended(runId: string, status: RunStatus, released: Released): void {
+    if (isFinalRunStatus(status)) this.ends?.publish(runId, { status, run: released.run ? runFromJson(released.run) : undefined });
+  }
+
+  /**
+   * Marks the end of the run's execution under way in a caller's transaction (`releaseOn`) when a
+   * caller here waits for it, until the function returned is called (after `ended`, or after the
+   * transaction failed): the notification of the end, often heard before the transaction returns,
+   * then waits for the finished run to be handed over instead of sending its waiter to read it.
+   */
+  endWriting(runId: string): () => void {
+    return this.#awaited(runId) ? this.ends!.writing([runId]) : () => undefined;
+  }
+
+  /** The ends of a lane's batch that landed, to this process's waiters, as soon as it returns (committed). */
+  #publishEnds(items: BatchItem[], results: (boolean | ClaimedRow[])[], landed: Landed[]): void {
+    if (!this.ends) return;
+    items.forEach((item, i) => {
+      if (isClaim(item) || item.seq !== null || results[i] !== true || !isFinalRunStatus(item.next_status as RunStatus)) return;
+      const run = item.awaited ? landed.find((l) => l.run_id === item.run_id)?.run : undefined;
+      this.ends!.publish(item.run_id, { status: item.next_status as RunStatus, run: run ? runFromJson(run) : undefined });
+    });
+  }
+
+  /** Whether a caller in this process waits for the run's end: only then does the end return the finished run. */
+  #awaited(runId: string): boolean {
+    return this.ends?.follows(runId) ?? false;
   }
 
   /** All of a run's writes go through one lane, so they stay in order. Run ids end in random characters. */
@@ -148,18 +179,17 @@ export class BatchedWrites {
     return this.#lanes[runId.charCodeAt(runId.length - 1) % LANES]!;
   }
 
-  /** The same end inside a caller's transaction, not batched. */
-  releaseOn(client: pg.PoolClient, item: ReleaseItem): Promise<boolean> {
-    return this.#endOne(item, client);
-  }
-
-  #endOne(end: ReleaseItem, on: pg.Pool | pg.PoolClient): Promise<boolean> {
-    return endExecution(this.db, this.sql, on, { end, channel: this.notifyChannel });
+  /** The same end inside a caller's transaction, not batched; undefined if this execution no longer held the run. */
+  releaseOn(client: pg.PoolClient, item: ReleaseItem): Promise<Released | undefined> {
+    return endExecution(this.db, this.sql, client, { end: item, channel: this.notifyChannel, awaited: this.#awaited(item.run_id) });
   }
 
   async #writeOne(item: JournalItem | EndItem, on: pg.Pool | pg.PoolClient, landed?: Landed[]): Promise<boolean> {
     if (item.seq === null) {
-      return this.#endOne({ run_id: item.run_id, lease: item.lease, status: item.next_status, output: item.run_output, error: item.run_error }, on);
+      const end = { run_id: item.run_id, lease: item.lease, status: item.next_status, output: item.run_output, error: item.run_error };
+      const released = await endExecution(this.db, this.sql, on, { end, channel: this.notifyChannel, awaited: item.awaited ?? false });
+      if (released) landed?.push({ run_id: item.run_id, run: released.run });
+      return released !== undefined;
     }
     const rows = await writeJournalEntry(this.db, this.sql, on, {
       item, channel: this.notifyChannel, followed: landed !== undefined && this.#followed(item.run_id),

@@ -191,14 +191,20 @@ export class Recorder {
     const item: ReleaseItem = { run_id: this.runId, lease: this.lease, status, output: output ?? null, error };
     const parentRunId = isFinalRunStatus(status) ? this.target.parentRunId : null;
     if (!handoff && !parentRunId) return this.writes.release(item);
-    const released = await this.db.transaction(async (client) => {
-      if (!(await this.writes.releaseOn(client, item))) return false;
-      if (handoff) await this.scheduler.send(onClient(client), { runId: this.runId, reason: handoff.reason }, handoff.startAfter);
-      if (parentRunId) await wakeParent({ db: this.db, sql: this.sql, scheduler: this.scheduler, wakeChannel: this.target.wakeChannel }, client, parentRunId);
-      return true;
-    });
-    if (released) this.writes.ended(this.runId, status);
-    return released;
+    const returned = this.writes.endWriting(this.runId);
+    try {
+      const released = await this.db.transaction(async (client) => {
+        const ended = await this.writes.releaseOn(client, item);
+        if (!ended) return undefined;
+        if (handoff) await this.scheduler.send(onClient(client), { runId: this.runId, reason: handoff.reason }, handoff.startAfter);
+        if (parentRunId) await wakeParent({ db: this.db, sql: this.sql, scheduler: this.scheduler, wakeChannel: this.target.wakeChannel }, client, parentRunId);
+        return ended;
+      });
+      if (released) this.writes.ended(this.runId, status, released);
+      return released !== undefined;
+    } finally {
+      returned();
+    }
   }
 
   async state(): Promise<RunStatus | undefined> {

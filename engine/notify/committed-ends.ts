@@ -1,9 +1,19 @@
-import type { RunStatus } from "../../sdk/types.ts";
+import type { Run, RunStatus } from "../../sdk/types.ts";
 import type { Committed } from "./committed.ts";
 
 /**
- * Runs this process has just ended, with the final status their end committed, for the callers
- * here waiting for them (`runs.poll`): an app that embeds the engine hears its runs' ends as the
- * ending statement returns, not a NOTIFY round trip later. Published only once the end has committed.
+ * A run's end as its statement committed it: the final status, and the finished run when a caller
+ * here waited for that end as the statement was sent (`Committed.follows`), which the statement
+ * returned for it (`endedRun` in db/sql/runs.ts) so that the caller reads nothing after it.
  */
-export type CommittedEnds = Committed<RunStatus>;
+export interface CommittedEnd {
+  status: RunStatus;
+  run?: Run | undefined;
+}
+
+/**
+ * Runs this process has just ended, for the callers here waiting for them (`runs.poll`): an app
+ * that embeds the engine hears its runs' ends as the ending statement returns, not a NOTIFY round
+ * trip later. Published only once the end has committed.
+ */
+export type CommittedEnds = Committed<CommittedEnd>;

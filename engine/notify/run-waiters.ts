@@ -1,3 +1,4 @@
+import type { Run } from "../../sdk/types.ts";
 import type { CommittedEnds } from "./committed-ends.ts";
 import type { Listener } from "./listener.ts";
 
@@ -10,10 +11,11 @@ const SWEEP_MS = 5_000;
  * yet listening on the channel), so every waiter is woken after a reconnect, and one sweep looks
  * up all the runs still waited for together: a timer per waiter made 10,000 waiters read 2,000
  * runs a second, whether anything changed or not. A run this process ends (`ends`) wakes its
- * waiters here as its end commits, without waiting for the notification to come back.
+ * waiters here as its end commits, without waiting for the notification to come back, and hands
+ * them the finished run when its end returned it.
  */
 export class RunWaiters {
-  readonly #wakes = new Map<string, Set<() => void>>();
+  readonly #wakes = new Map<string, Set<(run?: Run) => void>>();
   #sweep: NodeJS.Timeout | undefined;
 
   constructor(
@@ -29,17 +31,22 @@ export class RunWaiters {
     });
   }
 
-  /** `woken` resolves when the run may have finished; `stop` before waiting again or giving up. */
-  wait(runId: string): { woken: Promise<void>; stop: () => void } {
-    let wake: () => void = () => undefined;
-    const woken = new Promise<void>((resolve) => (wake = resolve));
-    const offHeard = this.listener.onRun(this.channel, runId, (change) => change.finished && wake());
-    const offEnded = this.ends?.subscribe(runId, () => wake());
+  /**
+   * `woken` resolves when the run may have finished, with the finished run when its end in this
+   * process handed it over (no read needed); `stop` before waiting again or giving up.
+   */
+  wait(runId: string): { woken: Promise<Run | undefined>; stop: () => void } {
+    let wake: (run?: Run) => void = () => undefined;
+    const woken = new Promise<Run | undefined>((resolve) => (wake = resolve));
+    // An end heard while this process's statement of it is under way waits for it to hand over the run.
+    const heard = () => (this.ends ? this.ends.afterWrites(runId, () => wake()) : wake());
+    const offHeard = this.listener.onRun(this.channel, runId, (change) => change.finished && heard());
+    const offEnded = this.ends?.subscribe(runId, (end) => wake(end.run));
     const off = () => {
       offHeard();
       offEnded?.();
     };
-    const wakes = this.#wakes.get(runId) ?? new Set<() => void>();
+    const wakes = this.#wakes.get(runId) ?? new Set<(run?: Run) => void>();
     this.#wakes.set(runId, wakes);
     wakes.add(wake);
     this.#sweep ??= setInterval(() => void this.#lookUp(), this.sweepMs).unref();

@@ -1,5 +1,6 @@
 import type { Database, Queryable } from "../database.ts";
-import type { ClaimedRow, JsonJournalRow } from "../rows.ts";
+import type { Run } from "../../../sdk/types.ts";
+import { toRun, type ClaimedRow, type JsonJournalRow } from "../rows.ts";
 import { ENTRY_COMPLETED } from "../sql/journal.ts";
 import type { Statements } from "../sql/index.ts";
 import { jsonParam } from "./json-param.ts";
@@ -34,6 +35,8 @@ export interface EndItem {
   next_status: string;
   run_output: unknown;
   run_error: unknown;
+  /** A caller in this process waits for the run's end: the batch returns the finished run (`Landed.run`). */
+  awaited?: true;
   md?: undefined;
 }
 
@@ -41,6 +44,8 @@ export interface EndItem {
 export interface Landed {
   run_id: string;
   entry?: JsonJournalRow | null;
+  /** An `awaited` end's finished run, as JSON (see `runFromJson`). */
+  run?: Record<string, unknown> | null;
 }
 
 /**
@@ -89,9 +94,14 @@ export async function writeJournalBatch(
   };
 }
 
+/** A finished run as the statement that ended it returns it (`endedRun` in sql/runs.ts), as a read would. */
+export function runFromJson(row: Record<string, unknown>): Run {
+  return toRun({ ...claimedFromJson(row), wait: null });
+}
+
 const TIMESTAMPS = ["created_at", "started_at", "finished_at", "updated_at", "scheduled_for", "idempotency_key_expires_at", "expires_at", "ready_at", "heartbeat_at"];
 
-/** A claimed run as a statement returns it in JSON (a journal batch's claims, a run started by its insert), typed as node-postgres would have parsed its row. */
+/** A run as a statement returns it in JSON (a journal batch's claims, a run started by its insert, an ended run), typed as node-postgres would have parsed its row. */
 export function claimedFromJson(row: Record<string, unknown>): ClaimedRow {
   const parsed: Record<string, unknown> = { ...row, revision: String(row.revision) };
   for (const column of TIMESTAMPS) if (typeof row[column] === "string") parsed[column] = new Date(row[column]);

@@ -3,7 +3,7 @@ import { batchItems } from "./batch.ts";
 import { journalEntryJson } from "./feed.ts";
 import { entryAttempts, entryOutput } from "./journal-output.ts";
 import { notifiedCte, notifyRun, sent } from "./notify.ts";
-import { claimReadyCtes } from "./runs.ts";
+import { claimReadyCtes, endedRun } from "./runs.ts";
 
 /** Statements on `journal`, the one source of truth for replay. */
 export function journalStatements(s: string) {
@@ -19,7 +19,8 @@ export function journalStatements(s: string) {
      * the slots the worker has free. Returns a row per item that landed (`claimed` null) and a
      * row per claimed run (`claimed` the run as JSON, as `runs.claimReady` returns it). A
      * landed entry of a run in $4 (the runs this process's live streams follow) comes back as
-     * the change feed sends it (`entry`). A write that meets a completed
+     * the change feed sends it (`entry`); an end whose item is `awaited` (a caller here waits for
+     * the run's end) returns the finished run (`run`, `endedRun` in ./runs.ts). A write that meets a completed
      * entry fails the whole statement (`replaceFailedEntry`). The journal rows come from the
      * runs update's RETURNING, not from a join of two CTEs: Postgres estimates each at one row
      * and would join them by comparing every item with every other.
@@ -154,7 +155,7 @@ function writeJournal(s: string, metadata: boolean): string {
   return `
     WITH w AS (
       ${batchItems(s, "$1", `run_id text, lease uuid, seq integer, kind text, key text, status text, output text, error jsonb,
-        attempts integer, started_at timestamptz, next_status text, run_output jsonb, run_error jsonb, timeout_ms integer${metadata ? ", md boolean, md_op text, md_key text, md_value jsonb" : ""}`)}
+        attempts integer, started_at timestamptz, next_status text, run_output jsonb, run_error jsonb, awaited boolean, timeout_ms integer${metadata ? ", md boolean, md_op text, md_key text, md_value jsonb" : ""}`)}
     ), r AS (
       UPDATE ${s}.runs AS run SET revision = run.revision + 1, updated_at = now(), ${HEARTBEAT},
         status = coalesce(w.next_status, run.status),
@@ -165,7 +166,8 @@ function writeJournal(s: string, metadata: boolean): string {
         ${chainedVersion(s, metadata, { run: "w.run_id", seq: "w.seq", kind: "w.kind", key: "w.key", status: "w.status", output: "w.output", md: "w.md", op: "w.md_op", mdKey: "w.md_key", value: "w.md_value" })}
       FROM w WHERE run.id = w.run_id AND run.lease = w.lease AND ${stillExecuting}
       RETURNING run.id, run.revision, w.seq IS NULL AS ended, run.status IN ('SUCCESS', 'FAILURE', 'CANCELED') AS finished, w.seq, w.kind, w.key, w.status AS entry_status,
-        w.output AS entry_output, w.error AS entry_error, w.attempts, w.started_at AS entry_started_at, w.timeout_ms, run.audit_hash${metadata ? `,
+        w.output AS entry_output, w.error AS entry_error, w.attempts, w.started_at AS entry_started_at, w.timeout_ms, run.audit_hash,
+        ${endedRun(s, "run", "w.awaited")} AS ended_run${metadata ? `,
         CASE WHEN w.md IS NOT NULL THEN run.metadata END AS md, w.md_op, w.md_key, w.md_value` : ""}
     ), j AS (
       INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output_json, error, attempts, revision, started_at, timeout_ms, audit_hash)
@@ -175,7 +177,8 @@ function writeJournal(s: string, metadata: boolean): string {
       ${replaceFailedEntry(s)}
       RETURNING run_id, revision, ${pushedEntry("old.run_id = ANY($4::text[])")}
     ), landed AS (
-      SELECT run_id, revision, entry, false AS finished FROM j UNION ALL SELECT id, revision, NULL, finished FROM r WHERE ended
+      SELECT run_id, revision, entry, false AS finished, NULL::jsonb AS run FROM j
+      UNION ALL SELECT id, revision, NULL, finished, ended_run FROM r WHERE ended
     )${metadata ? `, mh AS (
       INSERT INTO ${s}.run_metadata_history (run_id, seq, op, key, value, metadata, revision, audit_hash)
       SELECT r.id, r.seq, r.md_op, r.md_key, r.md_value, r.md, r.revision, r.audit_hash FROM r JOIN j ON j.run_id = r.id
@@ -185,8 +188,8 @@ function writeJournal(s: string, metadata: boolean): string {
     , changed AS (SELECT run_id, revision, finished FROM landed UNION ALL SELECT id, revision, false FROM claimed)
     , ${notifiedCte("changed", "$2", { id: "run_id", chunked: true, finished: "finished" })}
     SELECT u.* FROM (
-      SELECT landed.run_id, landed.entry, NULL::json AS claimed FROM landed
-      UNION ALL SELECT claimed.id, NULL, row_to_json(claimed) FROM claimed
+      SELECT landed.run_id, landed.entry, landed.run, NULL::json AS claimed FROM landed
+      UNION ALL SELECT claimed.id, NULL, NULL, row_to_json(claimed) FROM claimed
     ) AS u, ${sent}`;
 }
 

@@ -15,6 +15,15 @@ import { runWait } from "./waitpoints.ts";
  */
 const lockOrder = (alias: string) => `${alias}.id COLLATE "C"`;
 
+/**
+ * The run as a read returns it (`get`), built by the statement that finishes it when a caller in
+ * this process waits for that end (`awaited`, `runs.poll`): the caller takes its result from the
+ * end, with no read after it (engine/notify/committed-ends.ts). A finished run waits on no token.
+ */
+export const endedRun = (s: string, alias: string, awaited: string) =>
+  `CASE WHEN ${awaited} AND ${alias}.status IN ('SUCCESS', 'FAILURE', 'CANCELED')
+    THEN to_jsonb(${alias}) || jsonb_build_object('event_name', (SELECT e.name FROM ${s}.events e WHERE e.id = ${alias}.event_id)) END`;
+
 
 /**
  * A new run is ready to claim at once unless it is delayed or in a queue with a concurrency
@@ -316,13 +325,14 @@ export function runStatements(s: string) {
     /**
      * Ends an execution that holds the lease inside a caller's transaction: a final state, or back
      * to the queue. (Ends outside a transaction ride the journal's batches, see journal.writeMany.)
+     * $7: a caller in this process waits for the run's end, which returns the finished run (`endedRun`).
      */
     release: `
       UPDATE ${s}.runs r SET status = $3::text, output = coalesce($4, r.output), error = $5, lease = NULL,
         finished_at = CASE WHEN $3 IN ('SUCCESS', 'FAILURE', 'CANCELED') THEN now() ELSE NULL END,
         updated_at = now(), revision = r.revision + 1
       WHERE r.id = $1 AND r.lease = $2 AND r.status = 'EXECUTING'
-      RETURNING r.id, ${notifyRun("r", "$6")}`,
+      RETURNING r.id, ${notifyRun("r", "$6")}, ${endedRun(s, "r", "$7::boolean")} AS run`,
 
     /** Cancels the run and every unfinished run below it (children, their children, …), locked in id order (see `lockOrder`). */
     cancel: `
