@@ -64,6 +64,8 @@ describe("hot-path statements on a large runs table", () => {
     ["claim, statistics from a quiet time", quietStatements.runs.claimMany, 2],
     ["journal write, statistics from a quiet time", quietStatements.journal.writeMany, 4],
     ["journal write with metadata, statistics from a quiet time", quietStatements.journal.writeManyWithMetadata, 4],
+    ["token completion", statements.waitpoints.complete, 6],
+    ["token completion, statistics from a quiet time", quietStatements.waitpoints.complete, 6],
   ])("%s probes runs by primary key", async (_, text, params) => {
     const plan = await genericPlan(`p_${Math.random().toString(36).slice(2, 8)}`, text, params);
     // Taking ready runs walks the ready index, oldest first; every other access is by key.

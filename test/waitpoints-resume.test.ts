@@ -4,7 +4,7 @@ import { runs, task, wait, WaitpointCompletedError, WaitpointNotFoundError } fro
 import { connect } from "../engine/backends/direct.ts";
 import { buildStatements } from "../engine/db/sql/index.ts";
 import { startTestEngine } from "./helpers/engine.ts";
-import { sql, TEST_DATABASE_URL, uniqueSchema } from "./helpers/db.ts";
+import { dropSchemas, sql, TEST_DATABASE_URL, uniqueSchema } from "./helpers/db.ts";
 import { until } from "./helpers/until.ts";
 
 const approval = (queue?: { concurrencyLimit: number }) => {
@@ -76,6 +76,7 @@ describe("a token's completion resumes its runs", () => {
     const [run] = await sql<{ status: string; ready: boolean }>(`SELECT status, ready_at IS NOT NULL AS ready FROM "${schema}".runs WHERE id = $1`, [id]);
     expect(run).toEqual({ status: "QUEUED", ready: true });
     expect(await wakeJobs(schema, id)).toBe(0);
+    await dropSchemas(schema);
   });
 
   it("a run in a queue with a concurrency limit, which only its queue's claim may start, is woken by job and resumes once", async () => {

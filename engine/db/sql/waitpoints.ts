@@ -24,6 +24,12 @@ export const runWait = (s: string, run: string) => `(
 /** The SQLSTATE of a completion whose runs need wake-up jobs sent in its transaction (see `complete`). */
 export const WAKE_JOBS = "DU002";
 
+/**
+ * A token's run still waiting, spelled so that the status index can't serve it: a plan that took
+ * it would read every WAITING run for each token; each of the token's runs is probed by key instead.
+ */
+const waitingRun = `r.status = 'WAITING' COLLATE "C"`;
+
 export function waitpointStatements(s: string) {
   const due = `w.timeout_at <= clock_timestamp()`;
   const status = `CASE WHEN w.status = 'WAITING' AND ${due} THEN 'TIMED_OUT' ELSE w.status END`;
@@ -101,8 +107,8 @@ export function waitpointStatements(s: string) {
         RETURNING w.id, w.run_ids, i.outcome
       ), waiting AS (
         SELECT r.id, r.wait_seq, r.wait_started_at, r.task_id = ANY($4::text[]) AS here, t.id AS token, t.outcome
-        FROM settled t JOIN ${s}.runs r ON r.id = ANY(t.run_ids) AND r.wait_token = t.id
-        WHERE r.status = 'WAITING' AND r.concurrency_limit IS NULL
+        FROM settled t CROSS JOIN LATERAL unnest(t.run_ids) AS x(id) JOIN ${s}.runs r ON r.id = x.id
+        WHERE r.wait_token = t.id AND ${waitingRun} AND r.concurrency_limit IS NULL
         ORDER BY r.id COLLATE "C" FOR NO KEY UPDATE OF r SKIP LOCKED
       ), leased AS (
         SELECT w.*, CASE WHEN w.here THEN ($5::uuid[])[row_number() OVER (PARTITION BY w.here ORDER BY w.id COLLATE "C")] END AS lease
