@@ -18,6 +18,8 @@ class Watched extends Database {
   inFlight = 0;
   mostInFlight = 0;
   batches = 0;
+  /** The batches that claimed no run, sent without the claim's part of the statement. */
+  claimless = 0;
   /**
    * While set, the first batch holds its statement (up to 2 s) until a second one is in flight:
    * on a loaded machine two lanes that can overlap might otherwise just miss each other.
@@ -26,8 +28,10 @@ class Watched extends Database {
   #partnerArrived: (() => void) | undefined;
 
   override async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[] = [], on?: Queryable) {
-    const batch = text === statements.journal.writeMany;
+    const claimless = text === statements.journal.writeManyNoClaim;
+    const batch = claimless || text === statements.journal.writeMany;
     if (batch) this.batches++;
+    if (claimless) this.claimless++;
     if (batch) this.mostInFlight = Math.max(this.mostInFlight, ++this.inFlight);
     try {
       if (batch && this.pairUp) await this.#pair();
@@ -76,6 +80,7 @@ describe("journal write batches", () => {
     db.pairUp = false;
     expect(landed.every(Boolean)).toBe(true);
     expect(db.mostInFlight).toBe(2);
+    expect(db.claimless).toBe(db.batches);
     for (const run of runs) {
       const rows = await sql<{ seq: number; revision: string }>(`SELECT seq, revision FROM "${schema}".journal WHERE run_id = $1 ORDER BY revision`, [run.id]);
       expect(rows.map((r) => r.seq)).toEqual([1, 2, 3]);
@@ -95,8 +100,10 @@ describe("claims riding journal batches", () => {
     const writes = new BatchedWrites(db, statements, "durably_test_claims");
     const run = runs[0]!;
     const before = db.batches;
+    const claimless = db.claimless;
     const [two, one, landed] = await Promise.all([writes.claimReady(2, run.id), writes.claimReady(1, run.id), writes.write(entry(run, 10))]);
     expect(db.batches - before).toBe(1);
+    expect(db.claimless).toBe(claimless);
     expect(landed).toBe(true);
     expect(two.map((r) => r.id)).toEqual(["run_ready_a", "run_ready_b"]);
     expect(one.map((r) => r.id)).toEqual(["run_ready_c"]);

@@ -61,11 +61,14 @@ describe("hot-path statements on a large runs table", () => {
     ["claim", statements.runs.claimMany, 2],
     ["journal write", statements.journal.writeMany, 4],
     ["journal write with metadata", statements.journal.writeManyWithMetadata, 4],
+    ["journal write claiming nothing", statements.journal.writeManyNoClaim, 3],
+    ["journal write with metadata claiming nothing", statements.journal.writeManyWithMetadataNoClaim, 3],
     ["claim, statistics from a quiet time", quietStatements.runs.claimMany, 2],
     ["journal write, statistics from a quiet time", quietStatements.journal.writeMany, 4],
     ["journal write with metadata, statistics from a quiet time", quietStatements.journal.writeManyWithMetadata, 4],
     ["token completion", statements.waitpoints.complete, 6],
     ["token completion, statistics from a quiet time", quietStatements.waitpoints.complete, 6],
+    ["journal write claiming nothing, statistics from a quiet time", quietStatements.journal.writeManyNoClaim, 3],
   ])("%s probes runs by primary key", async (_, text, params) => {
     const plan = await genericPlan(`p_${Math.random().toString(36).slice(2, 8)}`, text, params);
     // Taking ready runs walks the ready index, oldest first; every other access is by key.
@@ -96,8 +99,11 @@ describe("claiming in a queue with a concurrency or rate limit", () => {
 
 describe("a journal batch", () => {
   it("compares no item with another: its journal rows come straight from the runs update", async () => {
-    for (const text of [quietStatements.journal.writeMany, quietStatements.journal.writeManyWithMetadata]) {
-      const plan = await genericPlan(`p_${Math.random().toString(36).slice(2, 8)}`, text, 4);
+    for (const [text, params] of [
+      [quietStatements.journal.writeMany, 4], [quietStatements.journal.writeManyWithMetadata, 4],
+      [quietStatements.journal.writeManyNoClaim, 3], [quietStatements.journal.writeManyWithMetadataNoClaim, 3],
+    ] as const) {
+      const plan = await genericPlan(`p_${Math.random().toString(36).slice(2, 8)}`, text, params);
       const insert = plan.split("\n").findIndex((line) => /Insert on journal/.test(line));
       const landed = plan.split("\n").findIndex((line) => /CTE landed/.test(line));
       expect(plan.split("\n").slice(insert, landed).join("\n")).not.toMatch(/Join Filter|CTE Scan on w\b/);

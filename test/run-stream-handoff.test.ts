@@ -129,8 +129,8 @@ describe("a run's stream in the process that commits its changes", () => {
     // the run after it began: the stream always hears of the change before its result.
     let heard = 0;
     const offHeard = parts.listener.onRun(parts.channels.run, id, () => heard++);
-    const { writeOne, writeOneWithMetadata, writeMany, writeManyWithMetadata } = parts.sql.journal;
-    const writes = new Set([writeOne, writeOneWithMetadata, writeMany, writeManyWithMetadata]);
+    const { writeOne, writeOneWithMetadata, writeMany, writeManyWithMetadata, writeManyNoClaim, writeManyWithMetadataNoClaim } = parts.sql.journal;
+    const writes = new Set([writeOne, writeOneWithMetadata, writeMany, writeManyWithMetadata, writeManyNoClaim, writeManyWithMetadataNoClaim]);
     const query = parts.db.query.bind(parts.db);
     const spy = vi.spyOn(parts.db, "query").mockImplementation((async (text: string, ...rest: unknown[]) => {
       const before = heard;

@@ -7,7 +7,7 @@ const CONNECTIONS = 2;
 const BATCH = 16;
 
 /**
- * The throughput row's second baseline: the engine's own journal statement (`journal.writeMany`)
+ * The throughput row's second baseline: the engine's own journal statement (`journal.writeManyNoClaim`)
  * from a tight loop with none of the engine around it, on `schema`'s tables. Two connections, as
  * the engine's two lanes, each writing batches of 16 io calls for runs of its own, task results
  * and statuses alternating as in the workload. Journal writes per second: what the engine cannot
@@ -39,9 +39,9 @@ export async function journalStatementFloor(url: string, schema: string, ms: num
     const t0 = performance.now();
     const deadline = t0 + ms;
     await Promise.all(clients.map(async (client, lane) => {
-      const query = { name: "bench_floor_write", text: journal.writeMany, values: [] as unknown[] };
+      const query = { name: "bench_floor_write", text: journal.writeManyNoClaim, values: [] as unknown[] };
       while (performance.now() < deadline) {
-        query.values = [batch(lanes[lane]!), `${schema}_floor`, 0, []];
+        query.values = [batch(lanes[lane]!), `${schema}_floor`, []];
         const { rowCount } = await client.query(query);
         if (rowCount !== BATCH) throw new Error(`the floor's batch landed ${rowCount} of ${BATCH} writes`);
         writes += BATCH;

@@ -74,7 +74,8 @@ export async function writeJournalEntry(
 
 /**
  * `journal.writeMany` (or `writeManyWithMetadata`): a batch of writes and ends, at most one per
- * run and in lock order (`byRunId`, ./lock-order.ts), with a claim of up to `claim` ready runs.
+ * run and in lock order (`byRunId`, ./lock-order.ts), with a claim of up to `claim` ready runs;
+ * `writeManyNoClaim` (or `writeManyWithMetadataNoClaim`) when `claim` is 0.
  * `followed`: the runs whose landed entries come back for this process's live streams.
  */
 export async function writeJournalBatch(
@@ -82,11 +83,14 @@ export async function writeJournalBatch(
   args: { writes: (JournalItem | EndItem)[]; channel: string; claim: number; followed: string[] },
 ): Promise<{ landed: Landed[]; claimed: ClaimedRow[] }> {
   const { writes, channel, claim, followed } = args;
-  const text = writes.some((item) => item.md !== undefined) ? sql.journal.writeManyWithMetadata : sql.journal.writeMany;
+  const metadata = writes.some((item) => item.md !== undefined);
+  const text = claim > 0
+    ? (metadata ? sql.journal.writeManyWithMetadata : sql.journal.writeMany)
+    : (metadata ? sql.journal.writeManyWithMetadataNoClaim : sql.journal.writeManyNoClaim);
   // Each output goes as its JSON text, which the journal stores as it is (migration 39).
-  const items = writes.map((item) => (item.seq === null ? item : { ...item, output: jsonParam(item.output) }));
+  const items = JSON.stringify(writes.map((item) => (item.seq === null ? item : { ...item, output: jsonParam(item.output) })));
   const { rows } = await db.query<Landed & { claimed: Record<string, unknown> | null }>(
-    text, [JSON.stringify(items), channel, claim, followed], on,
+    text, claim > 0 ? [items, channel, claim, followed] : [items, channel, followed], on,
   );
   return {
     landed: rows.filter((r) => r.claimed === null),

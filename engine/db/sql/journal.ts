@@ -29,6 +29,14 @@ export function journalStatements(s: string) {
     /** `writeMany` for a batch with metadata writes: each also sets its run's metadata and records the change. */
     writeManyWithMetadata: writeJournal(s, true),
     /**
+     * `writeMany` and `writeManyWithMetadata` for a batch that claims no run, with $3 the followed
+     * runs: most batches. The claim's part of the plan (a second update of runs, the claimed run
+     * as JSON with its journal) costs its start-up at every execution, run or not: about 35 µs of
+     * an empty batch's 160 µs of backend CPU.
+     */
+    writeManyNoClaim: writeJournal(s, false, false),
+    writeManyWithMetadataNoClaim: writeJournal(s, true, false),
+    /**
      * One io call, as `writeMany` records it, with plain parameters: a lone write (a run stepping
      * on its own, a transactional step) skips the batch's JSON decoding and aggregation.
      * $1 run, $2 lease, $3 seq, $4 kind, $5 key, $6 status, $7 output, $8 error, $9 attempts,
@@ -151,7 +159,7 @@ function chainedVersion(
  */
 const HEARTBEAT = "heartbeat_at = CASE WHEN run.heartbeat_at IS NOT NULL THEN now() END";
 
-function writeJournal(s: string, metadata: boolean): string {
+function writeJournal(s: string, metadata: boolean, claims = true): string {
   return `
     WITH w AS (
       ${batchItems(s, "$1", `run_id text, lease uuid, seq integer, kind text, key text, status text, output text, error jsonb,
@@ -175,7 +183,7 @@ function writeJournal(s: string, metadata: boolean): string {
         r.entry_error, nullif(r.attempts, 1), r.revision, r.entry_started_at, r.timeout_ms, CASE WHEN r.kind = 'status'${metadata ? " AND r.md IS NULL" : ""} THEN r.audit_hash END
       FROM r WHERE NOT r.ended
       ${replaceFailedEntry(s)}
-      RETURNING run_id, revision, ${pushedEntry("old.run_id = ANY($4::text[])")}
+      RETURNING run_id, revision, ${pushedEntry(`old.run_id = ANY(${claims ? "$4" : "$3"}::text[])`)}
     ), landed AS (
       SELECT run_id, revision, entry, false AS finished, NULL::jsonb AS run FROM j
       UNION ALL SELECT id, revision, NULL, finished, ended_run FROM r WHERE ended
@@ -184,12 +192,13 @@ function writeJournal(s: string, metadata: boolean): string {
       SELECT r.id, r.seq, r.md_op, r.md_key, r.md_value, r.md, r.revision, r.audit_hash FROM r JOIN j ON j.run_id = r.id
       WHERE r.md IS NOT NULL
     )` : ""}
-    , ${claimReadyCtes(s, "$3::integer")}
-    , changed AS (SELECT run_id, revision, finished FROM landed UNION ALL SELECT id, revision, false FROM claimed)
+    ${claims ? `, ${claimReadyCtes(s, "$3::integer")}
+    , changed AS (SELECT run_id, revision, finished FROM landed UNION ALL SELECT id, revision, false FROM claimed)` : `
+    , changed AS (SELECT run_id, revision, finished FROM landed)`}
     , ${notifiedCte("changed", "$2", { id: "run_id", chunked: true, finished: "finished" })}
     SELECT u.* FROM (
-      SELECT landed.run_id, landed.entry, landed.run, NULL::json AS claimed FROM landed
-      UNION ALL SELECT claimed.id, NULL, NULL, row_to_json(claimed) FROM claimed
+      SELECT landed.run_id, landed.entry, landed.run, NULL::json AS claimed FROM landed${claims ? `
+      UNION ALL SELECT claimed.id, NULL, NULL, row_to_json(claimed) FROM claimed` : ""}
     ) AS u, ${sent}`;
 }
 
