@@ -294,7 +294,8 @@ CREATE TABLE :SCHEMA.runs (
     audit_origin bytea,
     queue_ready_at timestamp with time zone,
     CONSTRAINT run_priority CHECK ((priority >= 0))
-);
+)
+WITH (fillfactor='90');
 CREATE TABLE :SCHEMA.schedules (
     id text NOT NULL,
     task_id text NOT NULL,
