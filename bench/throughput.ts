@@ -33,13 +33,13 @@ export default async function throughput(url: string): Promise<Row[]> {
     // Warm-up, untimed: prepared statements on every pool connection, pg-boss's queue cache, JIT.
     // After 64 runs the first timed trial was still the slowest of three in every run (1,359–1,499
     // runs/s against 1,550–1,800 for the others); after a trial's worth it reads like the others.
-    await mapLimit(Array.from({ length: WARMUP_RUNS }, (_, i) => i), TRIGGER_PARALLELISM, (i) => threeSteps.trigger({ i }));
-    await waitForAll(watcher, bench.schema, task, WARMUP_RUNS, 60_000);
+    const warmup = await mapLimit(Array.from({ length: WARMUP_RUNS }, (_, i) => i), TRIGGER_PARALLELISM, (i) => threeSteps.trigger({ i }));
+    await waitForAll(watcher, bench.schema, warmup.map((run) => run.id), 60_000);
     await deleteRuns(watcher, bench.schema, task);
 
     const cpu0 = await cpuNow();
     for (let trial = 0; trial < TRIALS; trial++) {
-      trials.push(await runTrial(watcher, bench.schema, task, RUNS, (i) => threeSteps.trigger({ i })));
+      trials.push(await runTrial(watcher, bench.schema, RUNS, (i) => threeSteps.trigger({ i })));
       await deleteRuns(watcher, bench.schema, task);
     }
     const cpu1 = await cpuNow();
