@@ -2,15 +2,18 @@ import pg from "pg";
 import { connectClient, startBenchEngine } from "./lib/schema.ts";
 import { threeStepTask } from "./lib/three-steps.ts";
 import { sleep } from "./lib/stats.ts";
+import { runs } from "../sdk/index.ts";
 
 /**
- * `node --import tsx bench/round-trips.ts`: counts the statements (round trips) the engine and
+ * `node --import tsx bench/round-trips.ts [poll]`: counts the statements (round trips) the engine and
  * pg-boss send per run of the throughput benchmark's task (3 steps + 3 status writes), by
  * wrapping node-postgres's `Client.query`. Runs go one at a time so each statement is charged
  * to the run that caused it; idle polling and heartbeats are counted over an idle window of the
- * same length and subtracted.
+ * same length and subtracted. With `poll`, the caller awaits each run with `runs.poll` (its reads
+ * counted) instead of a connection of the bench's own watching the table.
  */
 const RUNS = 200;
+const polled = process.argv[2] === "poll";
 const counts = new Map<string, number>();
 let counting = false;
 const original = pg.Client.prototype.query;
@@ -31,17 +34,21 @@ const bench = await startBenchEngine(url, "round_trips", { tasks: [threeSteps], 
 const watcher = await connectClient(url);
 const isDone = async (id: string) =>
   (await watcher.query(`SELECT 1 FROM "${bench.schema}".runs WHERE id = $1 AND status = 'SUCCESS'`, [id])).rowCount === 1;
+const finish = async (id: string) => {
+  if (polled) await runs.poll(id, { timeoutMs: 30_000 });
+  else while (!(await isDone(id))) await sleep(2);
+};
 try {
   for (let i = 0; i < 20; i++) {
     const { id } = await threeSteps.trigger({ i });
-    while (!(await isDone(id))) await sleep(2);
+    await finish(id);
   }
   await sleep(300);
   counting = true;
   const t0 = performance.now();
   for (let i = 0; i < RUNS; i++) {
     const { id } = await threeSteps.trigger({ i });
-    while (!(await isDone(id))) await sleep(2);
+    await finish(id);
   }
   // Let the last run's job completion land inside the window.
   await sleep(50);
