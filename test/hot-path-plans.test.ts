@@ -69,6 +69,8 @@ describe("hot-path statements on a large runs table", () => {
     ["token completion", statements.waitpoints.complete, 6],
     ["token completion, statistics from a quiet time", quietStatements.waitpoints.complete, 6],
     ["journal write claiming nothing, statistics from a quiet time", quietStatements.journal.writeManyNoClaim, 3],
+    ["heartbeat", statements.runs.heartbeat, 2],
+    ["heartbeat, statistics from a quiet time", quietStatements.runs.heartbeat, 2],
   ])("%s probes runs by primary key", async (_, text, params) => {
     const plan = await genericPlan(`p_${Math.random().toString(36).slice(2, 8)}`, text, params);
     // Taking ready runs walks the ready index, oldest first; every other access is by key.
