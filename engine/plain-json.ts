@@ -57,7 +57,7 @@ function plainLeaf(value: unknown, mode: Mode): boolean {
 }
 
 function copyObject(value: object, walk: Walk, depth: number): unknown {
-  if (depth > MAX_DEPTH || walk.seen.has(value)) return NOT_PLAIN;
+  if (walk.seen.has(value)) return NOT_PLAIN;
   walk.seen.add(value);
   let inner: UndefinedFields | undefined;
   let copy: unknown[] | Record<string, unknown>;
@@ -90,6 +90,8 @@ function copyObject(value: object, walk: Walk, depth: number): unknown {
 /** A field's value copied; `walk.inner` says what of it was undefined (all of it: `UNDEFINED_ITSELF`). */
 function copyItem(item: unknown, walk: Walk, depth: number): unknown {
   walk.inner = undefined;
+  // serialize.ts counts a leaf's depth too: a string 65 levels down is refused like an object there.
+  if (depth + 1 > MAX_DEPTH) return NOT_PLAIN;
   if (item === undefined && walk.mode === "store") {
     walk.inner = UNDEFINED_ITSELF;
     return null;

@@ -71,6 +71,12 @@ describe("encode and decode", () => {
     let deep: unknown = 1;
     for (let i = 0; i < 70; i++) deep = [deep];
     expect(() => encode(deep, "output")).toThrow(/nested more than 64 levels/);
+    let leafTooDeep: unknown = "bottom";
+    for (let i = 0; i < 65; i++) leafTooDeep = { next: leafTooDeep };
+    expect(() => encode(leafTooDeep, "payload")).toThrow(/nested more than 64 levels/);
+    let deepest: unknown = "bottom";
+    for (let i = 0; i < 64; i++) deepest = { next: deepest };
+    expect(decode(encode(deepest, "payload"))).toEqual(deepest);
     expect(() => encode({ n: 1, s: "x".repeat(100) }, "output", 50)).toThrow(/over the limit of 50 bytes/);
   });
 });
