@@ -74,7 +74,7 @@ export class BatchedWrites {
           const results = await this.#writeMany(items, this.db.pool, landed);
           this.#handOver(items, landed);
           this.#publishEnds(items, results, landed);
-          if (this.notified) items.forEach((item, i) => results[i] === true && this.notified!(item.run_id));
+          this.#landed(items, results);
           return results;
         } finally {
           returned?.();
@@ -88,7 +88,7 @@ export class BatchedWrites {
 
   /** True if the write landed; false if the run was canceled or taken over (the lease fence). */
   write(item: JournalItem): Promise<boolean> {
-    return this.#counted(this.#laneOf(item.run_id).run(item) as Promise<boolean>);
+    return this.#laneOf(item.run_id).run(item) as Promise<boolean>;
   }
 
   /** The same write inside a caller's transaction, not batched; its entry is not published (it commits later). */
@@ -99,13 +99,15 @@ export class BatchedWrites {
     return landed as boolean;
   }
 
-  /** The write's result, counted once it landed. */
-  #counted(write: Promise<boolean>): Promise<boolean> {
-    const metrics = this.metrics;
-    if (!metrics) return write;
-    return write.then((landed) => {
-      if (landed) metrics.journalWritten();
-      return landed;
+  /**
+   * A batch's landed writes: each run a write notified of is told, and journal entries are
+   * counted, here once per batch rather than on each write's promise.
+   */
+  #landed(items: BatchItem[], results: (boolean | ClaimedRow[])[]): void {
+    items.forEach((item, i) => {
+      if (results[i] !== true) return;
+      this.notified?.(item.run_id);
+      if (typeof item.seq === "number") this.metrics?.journalWritten();
     });
   }
 

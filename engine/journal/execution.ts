@@ -336,11 +336,16 @@ export class Execution implements RunScope {
     if (options?.transaction) return this.#runTaskInTransaction(seq, key, attempt, startedAt, fn, options, controller, timeoutMs);
     let value: T;
     this.#steps.add(controller);
+    // Timed here rather than through #timed: an io call's promises are much of what it costs.
+    const observe = this.#options.observeStep;
+    const start = observe ? performance.now() : 0;
     try {
-      value = await this.#timed(() => this.#streams.inStep(seq, () =>
+      value = await this.#streams.inStep(seq, () =>
         attemptStep(key, controller, timeoutMs, (signal) => this.#log.inStep(seq, attempt, () => fn({ attempt, signal }))),
-      ));
+      );
+      observe?.((performance.now() - start) / 1000, "completed");
     } catch (error) {
+      observe?.((performance.now() - start) / 1000, "failed");
       this.#tracing?.stepFailed(error);
       return this.#taskFailed(seq, key, attempt, startedAt, error, options);
     } finally {
@@ -601,9 +606,16 @@ export class Execution implements RunScope {
     return { seq, recorded };
   }
 
+  /** #guard written out: every io call commits here, and each async function it goes through costs promises. */
   async #commit(entry: EntryWrite, extra?: Parameters<JournalWriter["write"]>[1]): Promise<void> {
     if (this.#stopped) return this.#never();
-    if (!(await this.#guard(this.#options.recorder.write(entry, extra)))) return this.#lost();
+    let landed: boolean;
+    try {
+      landed = await this.#options.recorder.write(entry, extra);
+    } catch (error) {
+      return this.#stop({ type: "crashed", error: error as Error });
+    }
+    if (!landed) return this.#lost();
   }
 
   async #guard(write: Promise<boolean>): Promise<boolean> {

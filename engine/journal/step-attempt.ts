@@ -17,11 +17,15 @@ export function stepTimeoutMs(timeout: number | string | undefined): number | un
  * TimeoutError and the signal is aborted with it: JavaScript cannot stop the step's code, so the
  * code is told and no longer awaited, and whatever it returns later is dropped.
  */
-export async function attemptStep<T>(
+export function attemptStep<T>(
   key: string, controller: AbortController, timeoutMs: number | undefined, run: (signal: AbortSignal) => Promise<T> | T,
 ): Promise<T> {
   const work = Promise.resolve().then(() => run(controller.signal));
-  if (timeoutMs === undefined) return work;
+  // Not an async function: without a timeout the attempt is `work` itself, with no promise around it.
+  return timeoutMs === undefined ? work : raceTimeout(key, controller, timeoutMs, work);
+}
+
+async function raceTimeout<T>(key: string, controller: AbortController, timeoutMs: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

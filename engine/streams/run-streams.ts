@@ -115,7 +115,9 @@ export class RunStreams {
   async inStep<T>(seq: number, attempt: () => Promise<T>): Promise<T> {
     const { writer, runId } = this.#o;
     if (!writer) return attempt();
-    await this.#sweep();
+    // Awaited only when there is one: most executions have nothing to sweep, and an await costs promises on every step.
+    const swept = this.#sweep();
+    if (swept) await swept;
     const step: StepAppends = { owner: this, seq, token: randomInt(1, 2 ** 47), n: 0, pending: new Set(), pipes: new Set(), ended: false };
     try {
       const value = await steps.run(step, attempt);
@@ -140,18 +142,18 @@ export class RunStreams {
    * finished run has every chunk. A failed append is its caller's to see.
    */
   async settle(): Promise<void> {
-    await this.#sweep().catch(() => undefined);
+    await this.#sweep()?.catch(() => undefined);
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
   }
 
   /**
    * A previous execution may have died inside a step, leaving its attempt's chunks live: before
    * a step runs again (or the run ends), they are superseded. Steps the journal holds as
-   * completed keep theirs, which their completing attempt appended.
+   * completed keep theirs, which their completing attempt appended. Undefined: nothing to sweep.
    */
-  #sweep(): Promise<void> {
+  #sweep(): Promise<void> | undefined {
     const { writer, runId, resumed } = this.#o;
-    if (!writer || !resumed) return Promise.resolve();
+    if (!writer || !resumed) return undefined;
     const swept = (this.#swept ??= writer.supersedeUnfinishedSteps(runId, this.#o.completedSteps()));
     // A sweep that failed (the database unreachable) is tried again by the next step.
     swept.catch(() => this.#swept === swept && (this.#swept = undefined));
