@@ -188,5 +188,6 @@ describe("roles refuse what they do not run", () => {
     oneLine(["--role", "worker", "--port", "3030"], "--role worker serves no HTTP: drop --port");
     oneLine(["--role", "worker", "--host", "0.0.0.0"], "--role worker serves no HTTP: drop --host");
     oneLine(["--role", "api", "--concurrency", "4"], "--role api executes no runs: drop --concurrency");
-  }, 60_000);
+    // Four CLI starts, one after another: on a loaded machine each took up to a quarter of a minute.
+  }, 240_000);
 });
