@@ -61,7 +61,7 @@ export async function listRuns(db: Database, sql: Statements, filter: ListRunsFi
   const f = filterOf(filter);
   const read = async (shape: PageShape) => {
     const { text, values } = sql.runList.page(f, after, limit + 1, shape);
-    return (await db.query<RunReadRow & { created_us: string }>(text, values)).rows;
+    return (await db.queryForValues<RunReadRow & { created_us: string }>(text, values)).rows;
   };
   let rows: Awaited<ReturnType<typeof read>>;
   if (f.metadataKey !== null && f.metadataValue) {
@@ -100,7 +100,7 @@ export async function countRuns(db: Database, sql: Statements, schema: string, f
     if (counted.length === 0) return { counts, estimated, atLeast: [] };
   }
   const count = sql.runList.count(f, counted.length === RUN_STATUSES.length ? null : counted, COUNT_CAP + 1);
-  const { rows } = await db.query<{ status: RunStatus; n: number }>(count.text, count.values);
+  const { rows } = await db.queryForValues<{ status: RunStatus; n: number }>(count.text, count.values);
   for (const row of rows) if (row.status in counts) counts[row.status] = row.n;
   if (rows.reduce((sum, row) => sum + row.n, 0) <= COUNT_CAP) return { counts, estimated, atLeast: [] };
   if (!hasFilter(f)) return { counts, estimated, atLeast: [...counted] };
@@ -111,7 +111,7 @@ export async function countRuns(db: Database, sql: Statements, schema: string, f
   const few = RUN_STATUSES.filter((status) => !common.includes(status));
   if (few.length) {
     const among = sql.runList.countAmong(f, few, COUNT_CAP + 1);
-    const read = await db.query<{ status: RunStatus; n: number; seen: number }>(among.text, among.values);
+    const read = await db.queryForValues<{ status: RunStatus; n: number; seen: number }>(among.text, among.values);
     // More runs than the cap in those statuses: the statistics were stale, and the lower bounds stand.
     if (read.rows.reduce((sum, row) => sum + row.seen, 0) <= COUNT_CAP) {
       for (const status of few) counts[status] = read.rows.find((row) => row.status === status)?.n ?? 0;

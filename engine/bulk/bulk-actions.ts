@@ -62,13 +62,13 @@ export class BulkActions {
     const { db, sql } = this.deps;
     if (request.dryRun) {
       const count = sql.bulk.count(selection);
-      const { rows } = await db.query<{ count: number }>(count.text, count.values);
+      const { rows } = await db.queryForValues<{ count: number }>(count.text, count.values);
       return { action: request.action, dryRun: true, count: rows[0]!.count };
     }
     const id = newId("bulk");
     const options = request.fromSeq === undefined ? {} : { fromSeq: request.fromSeq };
     const create = sql.bulk.create(selection, { id, kind: request.action, filter: JSON.stringify(request.filter), options, owner: this.#owner });
-    const { rows } = await db.query<BulkRow>(create.text, create.values);
+    const { rows } = await db.queryForValues<BulkRow>(create.text, create.values);
     this.#work(id);
     return toBulkAction(rows[0]!);
   }
