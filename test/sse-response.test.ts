@@ -1,4 +1,7 @@
+import { serve, type HttpBindings } from "@hono/node-server";
 import { Hono } from "hono";
+import { get } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { sseResponse, type SseStream } from "../engine/http/sse.ts";
 
@@ -66,5 +69,50 @@ describe("sseResponse", () => {
     }));
     const response = await app.request("/");
     expect(await response.text()).toBe("event: run\ndata: {}\n\n");
+  });
+
+  it("puts an event on the socket before the code that sent it resumes: Node's http holds a chunk corked until process.nextTick", async () => {
+    let socket: Socket | undefined;
+    let opened: (stream: SseStream) => void = () => undefined;
+    const produced = new Promise<SseStream>((resolve) => (opened = resolve));
+    let finish: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    const app = new Hono<{ Bindings: HttpBindings }>();
+    app.get("/", (c) => {
+      socket = c.env.outgoing.socket as Socket;
+      return sseResponse(c, async (stream) => {
+        opened(stream);
+        await done;
+      });
+    });
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
+    });
+    try {
+      const { port } = server.address() as AddressInfo;
+      let received = "";
+      let heard: () => void = () => undefined;
+      const response = await new Promise<import("node:http").IncomingMessage>((resolve) => get(`http://127.0.0.1:${port}/`, resolve));
+      response.on("data", (chunk: Buffer) => {
+        received += chunk.toString();
+        heard();
+      });
+      const stream = await produced;
+      const first = new Promise<void>((resolve) => (heard = resolve));
+      stream.send({ data: "a" });
+      await first;
+      stream.send({ data: "b" });
+      // Promise reactions only: without the uncork, the chunk still waits in the corked socket here.
+      for (let i = 0; i < 10; i++) await null;
+      expect(socket!.writableCorked).toBe(0);
+      expect(socket!.writableLength).toBe(0);
+      const second = new Promise<void>((resolve) => (heard = resolve));
+      await second;
+      expect(received).toBe("data: a\n\ndata: b\n\n");
+    } finally {
+      finish();
+      (server as import("node:http").Server).closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

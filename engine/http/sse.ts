@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { ServerResponse } from "node:http";
 import type { StreamLease } from "./stream-slots.ts";
 
 export interface SseMessage {
@@ -52,8 +53,15 @@ export function sseResponse(c: Context, produce: (stream: SseStream) => Promise<
     roomMade();
     closed.resolve();
   };
+  const socket = nodeSocketOf(c);
   const enqueue = (text: string) => {
-    if (open) controller.enqueue(encoder.encode(text));
+    if (!open) return;
+    controller.enqueue(encoder.encode(text));
+    // The Node server writes the event from a promise reaction queued by the enqueue, and Node's
+    // http corks the socket for that write until process.nextTick, which runs only once every
+    // promise reaction queued meanwhile has run (the writer's own continuation: an io call's
+    // caller resumes before its push left). Uncorked right after that write, the event goes out at once.
+    if (socket) queueMicrotask(() => socket.uncork());
   };
   const body = new ReadableStream<Uint8Array>(
     {
@@ -86,6 +94,12 @@ export function sseResponse(c: Context, produce: (stream: SseStream) => Promise<
   return c.body(body, 200, {
     "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive", "Transfer-Encoding": "chunked",
   });
+}
+
+/** The socket of a Node HTTP/1 response (`@hono/node-server` passes it as `env.outgoing`), or undefined elsewhere. */
+function nodeSocketOf(c: Context): ServerResponse["socket"] | undefined {
+  const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
+  return outgoing instanceof ServerResponse ? outgoing.socket ?? undefined : undefined;
 }
 
 /** One event in the wire format; a data value with line breaks becomes several data lines. */
