@@ -10,6 +10,7 @@ import { buildStatements } from "./db/sql/index.ts";
 import { rethrowUnreachable, unreachable } from "./db/unreachable.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { migrateAt } from "./migrate.ts";
+import { HeldRuns } from "./notify/held-runs.ts";
 import { Committed } from "./notify/committed.ts";
 import type { JsonJournalRow } from "./db/rows.ts";
 import { channelsOf, Listener } from "./notify/listener.ts";
@@ -100,10 +101,11 @@ export class Engine {
     const entries = new Committed<JsonJournalRow>();
     const committedChunks = new Committed<CommittedChunksBatch>();
     const ends = new Committed<CommittedEnd>();
+    const held = new HeldRuns(ends);
     const announcements = new RunAnnouncements(db, sql, channels);
     const service = new Service({
       db, sql, scheduler, channels, maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
-      secretKey: o.secretKey, schema: o.schema, listener: () => Promise.resolve(listener), committedChunks, committedEntries: entries, committedEnds: ends, announcements, keepHistoryMs: o.retention.keepHistoryMs,
+      secretKey: o.secretKey, schema: o.schema, listener: () => Promise.resolve(listener), committedChunks, committedEntries: entries, committedEnds: ends, heldRuns: held, announcements, keepHistoryMs: o.retention.keepHistoryMs,
       publicUrl: () => o.publicUrl ?? this.url,
       localStarts: {
         taskIds: new Set(this.#definitions.map((d) => d.id)),
@@ -145,6 +147,7 @@ export class Engine {
           logs: (this.#logs = new LogWriter(db, sql, channels.logs, this.#logger)),
           maxMetadataBytes: o.maxMetadataBytes, maxPayloadBytes: o.maxPayloadBytes,
           running,
+          held,
           findDefinition: (id, version) => this.#find(id, version),
           hooks: this.#hooks,
           metrics,

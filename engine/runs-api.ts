@@ -26,6 +26,7 @@ import { Waitpoints } from "./waitpoints/waitpoints.ts";
 import { StreamReads } from "./streams/stream-reads.ts";
 import type { CommittedChunks } from "./streams/committed-chunks.ts";
 import type { CommittedEntries } from "./notify/committed-entries.ts";
+import type { HeldRuns } from "./notify/held-runs.ts";
 import type { CommittedEnds } from "./notify/committed-ends.ts";
 import type { StreamEvent } from "../wire/index.ts";
 import { BulkActions } from "./bulk/bulk-actions.ts";
@@ -58,6 +59,8 @@ export interface ServiceDeps extends SchedulesDeps {
   announcements?: RunAnnouncements | undefined;
   /** Runs this process's executions ended, handed to its `pollRun` waiters. */
   committedEnds?: CommittedEnds | undefined;
+  /** Runs this process's worker holds: a poll of one need not read it before it is let go. */
+  heldRuns?: HeldRuns | undefined;
   /** Releases what a standalone backend opened (`connect()`); engines close their own. */
   close?: () => Promise<void>;
   /** Where waitpoint callback URLs point (the `publicUrl` option, else the engine's HTTP address). */
@@ -396,10 +399,11 @@ export class Service implements Backend {
       let timer: NodeJS.Timeout | undefined;
       try {
         // The whole run, read at most twice (now, and when its end is heard): it is the result.
-        const run = await this.retrieveRun(id);
-        if (isFinalRunStatus(run.status)) return run;
+        // A run the worker here holds is not read now: its end, or its letting go, wakes the waiter.
+        const run = waiting && this.deps.heldRuns?.holds(id) ? undefined : await this.retrieveRun(id);
+        if (run && isFinalRunStatus(run.status)) return run;
         const left = deadline - Date.now();
-        if (left <= 0) throw new TimeoutError(`Run ${id} did not finish within ${timeoutMs} ms (it is ${run.status})`);
+        if (left <= 0) throw new TimeoutError(`Run ${id} did not finish within ${timeoutMs} ms (it is ${run?.status ?? "executing"})`);
         // Without a listener nothing wakes the waiter: it reads again every 250 ms.
         const timeUp = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), waiting ? left : Math.min(left, 250))));
         // An end in this process hands over the finished run: no second read.

@@ -4,10 +4,11 @@ import type { Committed } from "./committed.ts";
 /**
  * A run's end as its statement committed it: the final status, and the finished run when a caller
  * here waited for that end as the statement was sent (`Committed.follows`), which the statement
- * returned for it (`endedRun` in db/sql/runs.ts) so that the caller reads nothing after it.
+ * returned for it (`endedRun` in db/sql/runs.ts) so that the caller reads nothing after it. No
+ * status: the worker here let go of the run (`HeldRuns`), and a waiter reads what became of it.
  */
 export interface CommittedEnd {
-  status: RunStatus;
+  status?: RunStatus;
   run?: Run | undefined;
 }
 

@@ -231,6 +231,7 @@ export class Dispatcher {
 
   #start(key: string, held: Held, runId: string, execute: (control: ExecutionControl) => Promise<JobOutcome>): void {
     this.#busy++;
+    this.deps.held?.hold(runId);
     let slotFreed = false;
     const freeSlot = () => {
       if (slotFreed) return;
@@ -253,6 +254,7 @@ export class Dispatcher {
       })
       .finally(() => {
         this.#inFlight.delete(key);
+        this.deps.held?.letGo(runId);
         freeSlot();
       });
     this.#inFlight.set(key, { held, task });

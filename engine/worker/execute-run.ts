@@ -21,6 +21,7 @@ import { claimRun, withCompleteJournal } from "./claim-run.ts";
 import { callCancelHooks, cancelHooksOf } from "./cancel-hooks.ts";
 import { runContextOf } from "./run-context.ts";
 import { executionBudget } from "./execution-budget.ts";
+import type { HeldRuns } from "../notify/held-runs.ts";
 import type { Logger } from "../logger.ts";
 import type { LogSink } from "../journal/run-log.ts";
 import type { Scheduler } from "../jobs/pg-boss.ts";
@@ -55,6 +56,8 @@ export interface ExecuteDeps {
   metrics?: EngineMetrics;
   /** Sends the alert webhooks of runs that fail, time out or are canceled. */
   alerts?: Alerts;
+  /** The runs held here, for this process's `runs.poll` waiters. */
+  held?: HeldRuns;
 }
 
 /** How long a run whose queue is full waits before trying for a slot again. */
