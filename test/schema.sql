@@ -76,6 +76,18 @@ $$;
 CREATE FUNCTION :SCHEMA.batch_items(items jsonb) RETURNS SETOF jsonb
     LANGUAGE plpgsql IMMUTABLE STRICT ROWS 1 PARALLEL SAFE
     AS $$ BEGIN RETURN QUERY SELECT jsonb_array_elements(items); END $$;
+CREATE FUNCTION :SCHEMA.copy_metadata_search() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    NEW.metadata_search := NEW.metadata;
+    RETURN NEW;
+  END IF;
+  UPDATE :SCHEMA.runs SET metadata_search = metadata WHERE id = NEW.id AND status <> 'EXECUTING';
+  RETURN NULL;
+END
+$$;
 CREATE FUNCTION :SCHEMA.delete_runs_records() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -293,6 +305,7 @@ CREATE TABLE :SCHEMA.runs (
     audit_hash bytea,
     audit_origin bytea,
     queue_ready_at timestamp with time zone,
+    metadata_search jsonb,
     CONSTRAINT run_priority CHECK ((priority >= 0))
 )
 WITH (fillfactor='90');
@@ -411,7 +424,7 @@ CREATE UNIQUE INDEX runs_debounce_idx ON :SCHEMA.runs USING btree (task_id, debo
 CREATE INDEX runs_event_idx ON :SCHEMA.runs USING btree (event_id) WHERE (event_id IS NOT NULL);
 CREATE INDEX runs_forked_from_idx ON :SCHEMA.runs USING btree (forked_from) WHERE (forked_from IS NOT NULL);
 CREATE UNIQUE INDEX runs_idempotency_idx ON :SCHEMA.runs USING btree (task_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
-CREATE INDEX runs_metadata_idx ON :SCHEMA.runs USING gin (metadata) WHERE (metadata <> '{}'::jsonb);
+CREATE INDEX runs_metadata_search_idx ON :SCHEMA.runs USING gin (metadata_search) WHERE (metadata_search <> '{}'::jsonb);
 CREATE INDEX runs_parent_idx ON :SCHEMA.runs USING btree (parent_run_id) WHERE (parent_run_id IS NOT NULL);
 CREATE INDEX runs_queue_executing_idx ON :SCHEMA.runs USING btree (queue, concurrency_key) WHERE ((status)::text = 'EXECUTING'::text);
 CREATE INDEX runs_queue_turn_idx ON :SCHEMA.runs USING btree (queue, COALESCE(concurrency_key, ''::text), queue_ready_at, id) WHERE ((queue_ready_at IS NOT NULL) AND ((status)::text = ANY (ARRAY['QUEUED'::text, 'WAITING'::text])));
@@ -429,6 +442,8 @@ CREATE INDEX waitpoints_run_ids ON :SCHEMA.waitpoints USING gin (run_ids);
 CREATE INDEX waitpoints_tags ON :SCHEMA.waitpoints USING gin (tags);
 CREATE TRIGGER run_streams_deleted AFTER DELETE ON :SCHEMA.run_streams REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION :SCHEMA.delete_stream_chunks();
 CREATE TRIGGER runs_delete_records AFTER DELETE ON :SCHEMA.runs REFERENCING OLD TABLE AS deleted_runs FOR EACH STATEMENT EXECUTE FUNCTION :SCHEMA.delete_runs_records();
+CREATE TRIGGER runs_metadata_search_insert BEFORE INSERT ON :SCHEMA.runs FOR EACH ROW WHEN ((((new.status)::text <> 'EXECUTING'::text) AND (new.metadata <> '{}'::jsonb))) EXECUTE FUNCTION :SCHEMA.copy_metadata_search();
+CREATE TRIGGER runs_metadata_search_update AFTER UPDATE ON :SCHEMA.runs FOR EACH ROW WHEN ((((new.status)::text <> 'EXECUTING'::text) AND (COALESCE(new.metadata_search, '{}'::jsonb) <> new.metadata))) EXECUTE FUNCTION :SCHEMA.copy_metadata_search();
 ALTER TABLE ONLY :SCHEMA.alert_deliveries
     ADD CONSTRAINT alert_deliveries_run_id_fkey FOREIGN KEY (run_id) REFERENCES :SCHEMA.runs(id) ON DELETE CASCADE;
 ALTER TABLE ONLY :SCHEMA.bulk_action_items

@@ -2,6 +2,7 @@ import { chained, metadataContent, statusContent } from "./audit.ts";
 import { batchItems } from "./batch.ts";
 import { journalEntryJson } from "./feed.ts";
 import { entryAttempts, entryOutput } from "./journal-output.ts";
+import { searchedMetadata } from "./metadata-search.ts";
 import { notifiedCte, notifyRun, sent } from "./notify.ts";
 import { claimReadyCtes, endedRun } from "./runs.ts";
 
@@ -136,18 +137,19 @@ const mergedMetadata = (s: string, op: string, key: string, value: string) =>
             ELSE ${s}.apply_metadata_op(run.metadata, ${op}, ${key}, ${value}) END`;
 
 /**
- * The SET of a run's metadata and chain head for a write of the given values: a status entry or a
- * metadata change moves the head to its own hash (engine/db/sql/audit.ts), which the version row
- * then stores; any other entry leaves it. The merged metadata is computed once, for both.
+ * The SET of a run's metadata, its searched copy (./metadata-search.ts) and chain head for a write
+ * of the given values, `runStatus` the run's status after it: a status entry or a metadata change
+ * moves the head to its own hash (engine/db/sql/audit.ts), which the version row then stores; any
+ * other entry leaves it. The merged metadata is computed once, for all three.
  */
 function chainedVersion(
   s: string, metadata: boolean,
-  v: { run: string; seq: string; kind: string; key: string; status: string; output: string; md: string; op: string; mdKey: string; value: string },
+  v: { run: string; seq: string; kind: string; key: string; status: string; output: string; md: string; op: string; mdKey: string; value: string; runStatus: string },
 ): string {
   const status = `CASE WHEN ${v.kind} = 'status' THEN ${chained("run.audit_hash", statusContent(v.run, v.seq, v.key, v.status, v.output, "now()"))} ELSE run.audit_hash END`;
-  if (!metadata) return `audit_hash = ${status}`;
-  return `(metadata, audit_hash) = (
-          SELECT m.md, CASE WHEN ${v.md} IS NULL THEN ${status}
+  if (!metadata) return `audit_hash = ${status}, metadata_search = ${searchedMetadata("run", v.runStatus, "run.metadata")}`;
+  return `(metadata, metadata_search, audit_hash) = (
+          SELECT m.md, ${searchedMetadata("run", v.runStatus, "m.md")}, CASE WHEN ${v.md} IS NULL THEN ${status}
             ELSE ${chained("run.audit_hash", metadataContent(v.run, v.seq, v.op, v.mdKey, v.value, "m.md", "NULL", "now()"))} END
           FROM (SELECT CASE WHEN ${v.md} IS NULL THEN run.metadata ELSE ${mergedMetadata(s, v.op, v.mdKey, v.value)} END AS md) AS m)`;
 }
@@ -171,7 +173,7 @@ function writeJournal(s: string, metadata: boolean, claims = true): string {
         output = CASE WHEN w.seq IS NULL THEN coalesce(w.run_output, run.output) ELSE run.output END,
         error = CASE WHEN w.seq IS NULL THEN w.run_error ELSE run.error END,
         finished_at = CASE WHEN w.next_status IN ('SUCCESS', 'FAILURE', 'CANCELED') THEN now() ELSE run.finished_at END,
-        ${chainedVersion(s, metadata, { run: "w.run_id", seq: "w.seq", kind: "w.kind", key: "w.key", status: "w.status", output: "w.output", md: "w.md", op: "w.md_op", mdKey: "w.md_key", value: "w.md_value" })}
+        ${chainedVersion(s, metadata, { run: "w.run_id", seq: "w.seq", kind: "w.kind", key: "w.key", status: "w.status", output: "w.output", md: "w.md", op: "w.md_op", mdKey: "w.md_key", value: "w.md_value", runStatus: "coalesce(w.next_status, run.status)" })}
       FROM w WHERE run.id = w.run_id AND run.lease = w.lease AND ${stillExecuting}
       RETURNING run.id, run.revision, w.seq IS NULL AS ended, run.status IN ('SUCCESS', 'FAILURE', 'CANCELED') AS finished, w.seq, w.kind, w.key, w.status AS entry_status,
         w.output AS entry_output, w.error AS entry_error, w.attempts, w.started_at AS entry_started_at, w.timeout_ms, run.audit_hash,
@@ -208,7 +210,7 @@ function writeOne(s: string, metadata: boolean): string {
       UPDATE ${s}.runs AS run SET revision = run.revision + 1, updated_at = now(), ${HEARTBEAT},
         status = coalesce($11::text, run.status),
         lease = CASE WHEN $11::text IS NULL THEN run.lease ELSE NULL END,
-        ${chainedVersion(s, metadata, { run: "$1::text", seq: "$3::integer", kind: "$4::text", key: "$5::text", status: `$6::${s}.entry_status`, output: "$7::text", md: "$13::boolean", op: "$14::text", mdKey: "$15::text", value: "$16::jsonb" })}
+        ${chainedVersion(s, metadata, { run: "$1::text", seq: "$3::integer", kind: "$4::text", key: "$5::text", status: `$6::${s}.entry_status`, output: "$7::text", md: "$13::boolean", op: "$14::text", mdKey: "$15::text", value: "$16::jsonb", runStatus: "coalesce($11::text, run.status)" })}
       WHERE run.id = $1 AND run.lease = $2 AND run.status = 'EXECUTING'
       RETURNING run.id, run.revision, run.audit_hash${metadata ? ", run.metadata AS md" : ""}
     ), j AS (

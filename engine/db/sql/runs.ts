@@ -22,7 +22,7 @@ const lockOrder = (alias: string) => `${alias}.id COLLATE "C"`;
  */
 export const endedRun = (s: string, alias: string, awaited: string) =>
   `CASE WHEN ${awaited} AND ${alias}.status IN ('SUCCESS', 'FAILURE', 'CANCELED')
-    THEN to_jsonb(${alias}) || jsonb_build_object('event_name', (SELECT e.name FROM ${s}.events e WHERE e.id = ${alias}.event_id)) END`;
+    THEN to_jsonb(${alias}) - 'metadata_search' || jsonb_build_object('event_name', (SELECT e.name FROM ${s}.events e WHERE e.id = ${alias}.event_id)) END`;
 
 
 /**
@@ -134,7 +134,7 @@ const insertRuns = (s: string, onlyIfAllReady: boolean) => `
           SELECT 1 FROM w LEFT JOIN ${s}.tasks t ON t.id = w.task_id AND t.version = w.task_version
           WHERE w.delayed OR w.queue IS NOT NULL OR t.concurrency_limit IS NOT NULL OR t.rate_limit IS NOT NULL)` : ""}
         ORDER BY w.ord
-        RETURNING id, revision, metadata, audit_hash, ready_at IS NOT NULL AS ready, CASE WHEN lease IS NOT NULL THEN to_jsonb(r) - 'audit_hash' END AS started
+        RETURNING id, revision, metadata, audit_hash, ready_at IS NOT NULL AS ready, CASE WHEN lease IS NOT NULL THEN to_jsonb(r) - 'audit_hash' - 'metadata_search' END AS started
       ), hist AS (
         INSERT INTO ${s}.run_metadata_history (run_id, seq, op, metadata, audit_hash)
         SELECT id, 0, 'trigger', metadata, audit_hash FROM ins WHERE metadata <> '{}'::jsonb
@@ -287,7 +287,7 @@ export function runStatements(s: string) {
 
     /** Lets go of the run until a job wakes it; fenced by the lease like every journal write. */
     suspend: `
-      UPDATE ${s}.runs r SET status = 'WAITING', lease = NULL, updated_at = now(), revision = r.revision + 1
+      UPDATE ${s}.runs r SET status = 'WAITING', lease = NULL, updated_at = now(), revision = r.revision + 1, metadata_search = r.metadata
       WHERE r.id = $1 AND r.lease = $2 AND r.status = 'EXECUTING'
       RETURNING r.id, ${notifyRun("r", "$3")}`,
 
@@ -297,7 +297,7 @@ export function runStatements(s: string) {
      */
     suspendOnToken: `
       UPDATE ${s}.runs r SET status = 'WAITING', lease = NULL, updated_at = now(), revision = r.revision + 1,
-        wait_token = $4, wait_seq = $5, wait_started_at = $6
+        metadata_search = r.metadata, wait_token = $4, wait_seq = $5, wait_started_at = $6
       WHERE r.id = $1 AND r.lease = $2 AND r.status = 'EXECUTING'
       RETURNING r.id, ${notifyRun("r", "$3")}`,
 
@@ -334,7 +334,7 @@ export function runStatements(s: string) {
     release: `
       UPDATE ${s}.runs r SET status = $3::text, output = coalesce($4, r.output), error = $5, lease = NULL,
         finished_at = CASE WHEN $3 IN ('SUCCESS', 'FAILURE', 'CANCELED') THEN now() ELSE NULL END,
-        updated_at = now(), revision = r.revision + 1
+        updated_at = now(), revision = r.revision + 1, metadata_search = r.metadata
       WHERE r.id = $1 AND r.lease = $2 AND r.status = 'EXECUTING'
       RETURNING r.id, ${notifyRun("r", "$6")}, ${endedRun(s, "r", "$7::boolean")} AS run`,
 
