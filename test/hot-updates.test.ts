@@ -5,7 +5,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "durably/engine";
 import { buildStatements } from "../engine/db/sql/index.ts";
-import { TEST_DATABASE_URL, dropSchemas, insertExecutingRun, uniqueSchema } from "./helpers/db.ts";
+import { TEST_DATABASE_URL, dropSchemas, insertExecutingRun, sql, uniqueSchema } from "./helpers/db.ts";
 
 const schema = uniqueSchema("hot_updates");
 const statements = buildStatements(schema);
@@ -22,7 +22,10 @@ afterAll(async () => {
   await dropSchemas(schema);
 });
 
-/** The updates of runs in this transaction so far, and how many of them were HOT. */
+/**
+ * The updates of runs in this transaction so far, and how many of them were HOT, with those of
+ * this connection's earlier transactions that its statistics have not flushed yet.
+ */
 const updates = async () =>
   (await client.query<{ updated: string; hot: string }>(
     `SELECT n_tup_upd AS updated, n_tup_hot_upd AS hot FROM pg_stat_xact_user_tables WHERE relid = '"${schema}".runs'::regclass`,
@@ -46,6 +49,49 @@ describe("an io call's update of its run", () => {
         run!.id, run!.lease, 3, "task", "task-3", "completed", JSON.stringify({ json: 3 }), null, 1, new Date(), null, "durably_test_hot", false, null,
       ])).rowCount).toBe(1);
       expect(await updates()).toEqual({ updated: "5", hot: "5" });
+    } finally {
+      await client.query("ROLLBACK");
+    }
+  });
+
+  // No index reads runs.metadata (migration 47): the metadata filters' index is on its copy,
+  // which a run's own writes leave alone while it executes.
+  it("is HOT for a metadata.set of a run that has metadata, batched or alone, and its end copies the metadata in the same update", async () => {
+    const runs = await Promise.all(["run_md_a", "run_md_b"].map((id) => insertExecutingRun(schema, id, { region: "eu-west" })));
+    // Resumed from a wait: the copy holds the metadata, as the filters' index does.
+    for (const status of ["WAITING", "EXECUTING"]) {
+      await sql(`UPDATE "${schema}".runs SET status = $1 WHERE id = ANY($2)`, [status, runs.map((r) => r.id)]);
+    }
+    const item = (run: { id: string; lease: string }, seq: number | null, value: string, nextStatus: string | null = null) => ({
+      run_id: run.id, lease: run.lease, seq, kind: "metadata", key: `metadata-${seq}`, status: "completed", output: JSON.stringify({ json: null }),
+      error: null, attempts: 1, started_at: new Date(), next_status: nextStatus, run_output: null, run_error: null, awaited: false,
+      md: seq === null ? null : true, md_op: "set", md_key: "progress", md_value: value,
+    });
+    await client.query("BEGIN");
+    try {
+      const before = await updates();
+      const since = async () => {
+        const now = await updates();
+        return { updated: Number(now.updated) - Number(before.updated), hot: Number(now.hot) - Number(before.hot) };
+      };
+      const batch = runs.map((run) => item(run, 1, "1/3"));
+      expect((await client.query(statements.journal.writeManyWithMetadataNoClaim, [JSON.stringify(batch), "durably_test_hot", []])).rowCount).toBe(2);
+      const [run] = runs;
+      expect((await client.query(statements.journal.writeOneWithMetadata, [
+        run!.id, run!.lease, 2, "metadata", "metadata-2", "completed", JSON.stringify({ json: null }), null, 1, new Date(), null, "durably_test_hot",
+        true, "set", "progress", JSON.stringify("2/3"), false, null,
+      ])).rowCount).toBe(1);
+      expect(await since()).toEqual({ updated: 3, hot: 3 });
+
+      const ends = runs.map((r) => item(r, null, "", "SUCCESS"));
+      expect((await client.query(statements.journal.writeManyWithMetadataNoClaim, [JSON.stringify(ends), "durably_test_hot", []])).rowCount).toBe(2);
+      // One update a run: the migration's trigger did not have to copy the metadata in a second one.
+      expect((await since()).updated).toBe(5);
+      const { rows } = await client.query(`SELECT id, metadata, metadata_search FROM "${schema}".runs WHERE id = ANY($1) ORDER BY id`, [runs.map((r) => r.id)]);
+      expect(rows).toEqual([
+        { id: "run_md_a", metadata: { region: "eu-west", progress: "2/3" }, metadata_search: { region: "eu-west", progress: "2/3" } },
+        { id: "run_md_b", metadata: { region: "eu-west", progress: "1/3" }, metadata_search: { region: "eu-west", progress: "1/3" } },
+      ]);
     } finally {
       await client.query("ROLLBACK");
     }

@@ -2,12 +2,13 @@
 // filter matches, newest first, each once; counts come with the first page only, exact up to
 // COUNT_CAP and lower bounds past it, labelled so; with no filter but status, PostgreSQL's
 // estimates for statuses of EXACT_BELOW runs or more, labelled so.
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedRows } from "../bench/seed-rows.ts";
 import { Database } from "../engine/db/database.ts";
 import { buildStatements, type Statements } from "../engine/db/sql/index.ts";
 import type { BulkRunsSelection } from "../engine/db/sql/bulk.ts";
-import { metadataPath } from "../engine/db/sql/run-list.ts";
+import { metadataPath, type RunListFilter } from "../engine/db/sql/run-list.ts";
 import { createLogger } from "../engine/logger.ts";
 import { COUNT_CAP, countRuns, EXACT_BELOW, listRuns } from "../engine/run-list.ts";
 import type { ListRunsFilter, RunStatus } from "../sdk/types.ts";
@@ -251,5 +252,76 @@ describe("GET /api/runs", () => {
     expect(next.estimatedCounts).toEqual([]);
     expect(next.countsAtLeast).toEqual([]);
     expect((await fetch(`${engine.url}/api/runs?cursor=run_x`, { headers: { authorization: `Bearer ${SECRET}` } })).status).toBe(400);
+  });
+});
+
+// The metadata filters read an executing run's metadata itself and every other run's through the
+// index on its copy (migration 46): a run's own metadata.set while it executes leaves the copy
+// behind, and a descendant's change of a waiting run, or the end of an execution, brings it up.
+describe("metadata filters, on runs whose metadata changed", () => {
+  const none: RunListFilter = { statuses: null, task: null, tag: null, eventId: null, from: null, to: null, metadataKey: null, metadataValue: null };
+  const ids = ["run_stage_executing", "run_stage_ended", "run_stage_waiting", "run_stage_moved_on", "run_stage_waiting_moved_on"];
+
+  it("find each run by its metadata now, through every page shape, count and bulk selection", async () => {
+    await sql(`INSERT INTO ${s}.runs (id, task_id, task_version, payload, status, metadata, created_at)
+      SELECT id, 'stages', '1', '{}', 'QUEUED', $2, now() - interval '30 days' FROM unnest($1::text[]) AS id`, [ids, { stage: "packing" }]);
+    const [executing, ended, waiting, movedOn, waitingMovedOn] = ids as [string, string, string, string, string];
+    const lease = randomUUID();
+    await sql(`UPDATE ${s}.runs SET status = 'EXECUTING', lease = $2 WHERE id = ANY($1)`, [[executing, ended, movedOn], lease]);
+    const set = (run: string, seq: number, value: string) => sql(statements.journal.writeOneWithMetadata, [
+      run, lease, seq, "metadata", `metadata-${seq}`, "completed", JSON.stringify({ json: null }), null, 1, new Date(), null, "durably_test_stage",
+      true, "set", "stage", JSON.stringify(value), false, null,
+    ]);
+    await set(executing, 1, "shipping");
+    await set(ended, 1, "shipping");
+    await sql(statements.journal.writeManyWithMetadataNoClaim, [JSON.stringify([{
+      run_id: ended, lease, seq: null, kind: null, key: null, status: null, output: null, error: null, attempts: null, started_at: null,
+      next_status: "SUCCESS", run_output: null, run_error: null, awaited: false, md: null, md_op: null, md_key: null, md_value: null,
+    }]), "durably_test_stage", []]);
+    // Its copy read "shipping" when it last stopped executing; it has moved on since.
+    await set(movedOn, 1, "shipping");
+    await sql(`UPDATE ${s}.runs SET status = 'WAITING' WHERE id = $1`, [movedOn]);
+    await sql(`UPDATE ${s}.runs SET status = 'EXECUTING' WHERE id = $1`, [movedOn]);
+    await set(movedOn, 2, "delivered");
+    // Waiting runs whose children changed their metadata.
+    await sql(`UPDATE ${s}.runs SET status = 'WAITING' WHERE id = ANY($1)`, [[waiting, waitingMovedOn]]);
+    const byChild = (run: string, metadata: object) =>
+      sql(statements.metadata.changeByDescendant, [run, metadata, "set", "stage", JSON.stringify((metadata as { stage: string }).stage), "run_child", "durably_test_stage"]);
+    await byChild(waiting, { stage: "shipping" });
+    await byChild(waitingMovedOn, { stage: "shipping" });
+    await byChild(waitingMovedOn, { stage: "delivered" });
+    const states = await sql<{ id: string; status: string; stage: string; copy: string | null }>(
+      `SELECT id, status, metadata ->> 'stage' AS stage, metadata_search ->> 'stage' AS copy FROM ${s}.runs WHERE id = ANY($1) ORDER BY id`, [ids]);
+    // The executing runs' copies lag behind, which is what the filters must see past.
+    expect(states).toEqual([
+      { id: ended, status: "SUCCESS", stage: "shipping", copy: "shipping" },
+      { id: executing, status: "EXECUTING", stage: "shipping", copy: "packing" },
+      { id: movedOn, status: "EXECUTING", stage: "delivered", copy: "shipping" },
+      { id: waiting, status: "WAITING", stage: "shipping", copy: "shipping" },
+      { id: waitingMovedOn, status: "WAITING", stage: "delivered", copy: "delivered" },
+    ]);
+
+    const shipping = [executing, ended, waiting].sort();
+    const filters: [Partial<RunListFilter>, string[]][] = [
+      [{ metadataKey: "stage", metadataValue: "shipping" }, shipping],
+      [{ metadataKey: "stage", metadataValue: "packing" }, []],
+      [{ metadataKey: "stage", metadataValue: "delivered" }, [movedOn, waitingMovedOn].sort()],
+      [{ metadataKey: "stage" }, [...ids].sort()],
+    ];
+    for (const [filter, want] of filters) {
+      const f = { ...none, ...filter };
+      for (const shape of ["plain", "window", "sorted"] as const) {
+        const page = statements.runList.page(f, null, 100, shape);
+        expect((await sql<{ id: string }>(page.text, page.values)).map((r) => r.id).sort(), `${JSON.stringify(filter)} ${shape}`).toEqual(
+          // The window holds only the newest runs, which these are not.
+          shape === "window" ? [] : want);
+      }
+      const listed = await walk({ metadataKey: f.metadataKey!, ...(f.metadataValue ? { metadataValue: f.metadataValue } : {}) });
+      expect(listed.filter((id) => ids.includes(id)).sort()).toEqual(want);
+      const { counts } = await countRuns(db, statements, schema, { taskIdentifier: "stages", metadataKey: f.metadataKey!, ...(f.metadataValue ? { metadataValue: f.metadataValue } : {}) });
+      expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(want.length);
+      const bulk = statements.bulk.count({ ...f, task: "stages", taskVersion: null, runIds: null });
+      expect((await sql<{ count: number }>(bulk.text, bulk.values))[0]!.count).toBe(want.length);
+    }
   });
 });
