@@ -58,6 +58,9 @@ describe("metadata.parent", () => {
         Array.from({ length: 100 }, (_, n) => ["increment", "done", 1, n + 1]),
       );
       expect(history.at(-1)).toMatchObject({ op: "set", key: "phase", metadata: { total: 100, done: 100, phase: "done" } });
+      // The metadata filters' copy (migration 46) holds every finished run's metadata, whoever wrote it last.
+      expect(await sql(`SELECT id FROM "${schema}".runs WHERE status <> 'EXECUTING' AND coalesce(metadata_search, '{}') <> metadata`)).toEqual([]);
+      expect(await sql(`SELECT id FROM "${schema}".runs WHERE metadata_search ->> 'phase' = 'done'`)).toEqual([{ id }]);
       expect(history.at(-1)!.childRunId).toBeUndefined();
 
       const journal = await serviceOf(engine).getJournal(children[0]!.id);
