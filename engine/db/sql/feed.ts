@@ -1,6 +1,7 @@
 import { entryAttempts, entryOutput } from "./journal-output.ts";
 import { TAGGED } from "./run-list.ts";
 import { runWait } from "./waitpoints.ts";
+import { runColumns } from "./run-columns.ts";
 
 /**
  * The journal's revision index (migration 31) holds only the entries after this seq: a run's
@@ -26,7 +27,7 @@ export function feedStatements(s: string) {
      * revision index, which holds only those (`REVISION_INDEXED_AFTER`).
      */
     runSince: `
-      SELECT r.*, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name, ${runWait(s, "r")},
+      SELECT ${runColumns("r")}, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name, ${runWait(s, "r")},
         coalesce((SELECT json_agg(${journalEntryJson("j")} ORDER BY j.revision) FROM (
              SELECT * FROM ${s}.journal j WHERE j.run_id = r.id AND j.seq <= ${REVISION_INDEXED_AFTER} AND j.revision > $2 AND j.revision <= r.revision
              UNION ALL
@@ -38,11 +39,11 @@ export function feedStatements(s: string) {
       FROM ${s}.runs r WHERE r.id = $1`,
     /** Runs by id, for subscriptions to a batch and to a tag; a missing id has no row. */
     runs: `
-      SELECT r.*, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name, ${runWait(s, "r")}
+      SELECT ${runColumns("r")}, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name, ${runWait(s, "r")}
       FROM ${s}.runs r WHERE r.id = ANY($1::text[]) AND ($2::text IS NULL OR r.tags @> ARRAY[$2::text])`,
     /** The newest runs carrying tag $1: where a subscription to the tag starts. */
     tagged: `
-      SELECT r.*, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name, ${runWait(s, "r")}
+      SELECT ${runColumns("r")}, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name, ${runWait(s, "r")}
       FROM ${s}.runs r WHERE r.tags @> ARRAY[$1::text] AND ${TAGGED} ORDER BY r.id DESC LIMIT $2`,
   };
 }

@@ -1,4 +1,5 @@
 import { runWait } from "./waitpoints.ts";
+import { runColumns } from "./run-columns.ts";
 
 /** A run list's filter, as `runs.list` and `GET /api/runs` take it; null leaves a field out. */
 export interface RunListFilter {
@@ -143,7 +144,7 @@ export function runListStatements(s: string) {
       const order = shape === "sorted" ? "r.created_at + interval '0' DESC, r.id DESC" : "r.created_at DESC, r.id DESC";
       return {
         text: `
-          SELECT r.*, NULL AS event_name, (extract(epoch FROM r.created_at) * 1000000)::bigint::text AS created_us, ${runWait(s, "r")}
+          SELECT ${runColumns("r")}, NULL AS event_name, (extract(epoch FROM r.created_at) * 1000000)::bigint::text AS created_us, ${runWait(s, "r")}
           FROM ${from}
           ORDER BY ${order}
           LIMIT $${values.push(limit)}`,

@@ -5,6 +5,7 @@ import { entryAttempts } from "./journal-output.ts";
 import { journalTuples } from "./journal-tuples.ts";
 import { queueReadyAt, readySince } from "./ready-since.ts";
 import { runWait } from "./waitpoints.ts";
+import { runColumns } from "./run-columns.ts";
 
 /**
  * The one order in which statements that lock several runs and wait for their locks take them:
@@ -76,7 +77,7 @@ export const claimSet = (lease: string, counts: string, heartbeat: "now()" | "NU
  * journal must be read again (`journalOf`).
  */
 export const claimReturning = (s: string) => `
-      RETURNING r.*,
+      RETURNING ${runColumns("r")},
         (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name,${journalTuples(s, "r.id")} AS journal,
         (SELECT seen.revision FROM ${s}.runs seen WHERE seen.id = r.id) AS journal_revision`;
 
@@ -370,12 +371,12 @@ export function runStatements(s: string) {
       RETURNING r.id, ${notifyRun("r", "$2")}`,
 
     get: `
-      SELECT r.*, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name, ${runWait(s, "r")}
+      SELECT ${runColumns("r")}, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name, ${runWait(s, "r")}
       FROM ${s}.runs r WHERE r.id = $1`,
 
     /** `get` of the runs $1, in no particular order: reads made together (polls waking at once) share one statement. */
     getMany: `
-      SELECT r.*, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name, ${runWait(s, "r")}
+      SELECT ${runColumns("r")}, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name, ${runWait(s, "r")}
       FROM ${s}.runs r WHERE r.id = ANY($1::text[])`,
 
     state: `SELECT status, lease FROM ${s}.runs WHERE id = $1`,
@@ -385,13 +386,13 @@ export function runStatements(s: string) {
      * succeeded without an io call diverges from code that now makes one.
      */
     toCheck: `
-      SELECT r.*, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name,${journalTuples(s, "r.id")} AS journal
+      SELECT ${runColumns("r")}, (SELECT e.name FROM ${s}.events e WHERE e.id = r.event_id) AS event_name,${journalTuples(s, "r.id")} AS journal
       FROM ${s}.runs r
       WHERE ($1::text IS NULL OR r.id = $1) AND ($2::text IS NULL OR r.task_id = $2)
         AND ($3::timestamptz IS NULL OR r.created_at >= $3)
       ORDER BY r.id`,
 
-    byEvent: `SELECT r.*, NULL AS event_name, ${runWait(s, "r")} FROM ${s}.runs r WHERE r.event_id = $1 ORDER BY r.created_at, r.id`,
+    byEvent: `SELECT ${runColumns("r")}, NULL AS event_name, ${runWait(s, "r")} FROM ${s}.runs r WHERE r.event_id = $1 ORDER BY r.created_at, r.id`,
 
     statusesOf: `SELECT id, status, finished_at FROM ${s}.runs WHERE id = ANY($1)`,
 

@@ -2,6 +2,7 @@ import { notifiedCte, sent } from "./notify.ts";
 import { readySince } from "./ready-since.ts";
 import { journalTuples } from "./journal-tuples.ts";
 import { batchItems } from "./batch.ts";
+import { runColumns } from "./run-columns.ts";
 
 /**
  * Statements on `waitpoints`. `s` is the quoted schema.
@@ -120,7 +121,7 @@ export function waitpointStatements(s: string) {
           wait_seq = CASE WHEN l.lease IS NULL THEN r.wait_seq END, wait_started_at = CASE WHEN l.lease IS NULL THEN r.wait_started_at END,
           updated_at = now(), revision = r.revision + 1
         FROM leased l WHERE r.id = l.id
-        RETURNING r.*, l.wait_seq AS entry_seq, l.wait_started_at AS entry_started_at, l.token AS entry_token, l.outcome AS entry_outcome
+        RETURNING ${runColumns("r")}, l.wait_seq AS entry_seq, l.wait_started_at AS entry_started_at, l.token AS entry_token, l.outcome AS entry_outcome
       ), journaled AS (
         INSERT INTO ${s}.journal (run_id, seq, kind, key, status, output_json, revision, started_at)
         SELECT id, entry_seq, 'waitpoint', 'forToken:' || entry_token, 'completed', entry_outcome::json, revision, entry_started_at FROM resumed
