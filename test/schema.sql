@@ -429,7 +429,7 @@ CREATE INDEX runs_parent_idx ON :SCHEMA.runs USING btree (parent_run_id) WHERE (
 CREATE INDEX runs_queue_executing_idx ON :SCHEMA.runs USING btree (queue, concurrency_key) WHERE ((status)::text = 'EXECUTING'::text);
 CREATE INDEX runs_queue_turn_idx ON :SCHEMA.runs USING btree (queue, COALESCE(concurrency_key, ''::text), queue_ready_at, id) WHERE ((queue_ready_at IS NOT NULL) AND ((status)::text = ANY (ARRAY['QUEUED'::text, 'WAITING'::text])));
 CREATE INDEX runs_rate_started_idx ON :SCHEMA.runs USING btree (queue, concurrency_key, started_at) WHERE (rate_limit IS NOT NULL);
-CREATE INDEX runs_ready_idx ON :SCHEMA.runs USING btree (ready_at, id) WHERE (((status)::text = 'QUEUED'::text) AND (ready_at IS NOT NULL));
+CREATE INDEX runs_ready_idx ON :SCHEMA.runs USING btree (ready_at, id) WHERE (((status)::text = ('QUEUED'::text COLLATE "C")) AND (ready_at IS NOT NULL));
 CREATE INDEX runs_status_idx ON :SCHEMA.runs USING btree (status, created_at DESC);
 CREATE INDEX runs_tags_idx ON :SCHEMA.runs USING gin (tags) WHERE (tags <> '{}'::text[]);
 CREATE INDEX runs_task_idx ON :SCHEMA.runs USING btree (task_id, created_at DESC);

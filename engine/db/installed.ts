@@ -9,7 +9,7 @@ import { hostOf } from "./unreachable.ts";
  * needs to find applied. A constant rather than a listing of migrations/, so a bundled web backend
  * needs no files beside it; test/backend-direct.test.ts fails when a new migration leaves it behind.
  */
-export const SCHEMA_VERSION = 48;
+export const SCHEMA_VERSION = 49;
 
 /**
  * Refuses a schema that `durably migrate` has not brought to this code's version (durably's tables

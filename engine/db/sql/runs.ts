@@ -86,11 +86,15 @@ export const claimReturning = (s: string) => `
  * `readySince`), each claimed for one execution
  * under a new lease; rows another worker is taking are skipped, not waited for. Every such claim
  * is a new attempt (a start, or a run handed back by a dead or stopping worker).
+ * `picked` walks runs_ready_idx in that order and stops after `limit` runs. Its status test is in
+ * the "C" collation, as the index's predicate (migration 49), so that no status index can serve
+ * it: statistics gathered while no run was QUEUED (a table of finished runs) made the planner
+ * read every QUEUED entry of the status index, dead ones included, and sort them, at each claim.
  */
 export function claimReadyCtes(s: string, limit: string): string {
   return `picked AS (
         SELECT id, gen_random_uuid() AS lease FROM ${s}.runs r
-        WHERE r.status = 'QUEUED' AND r.ready_at IS NOT NULL AND r.ready_at <= now() AND ${notExpired("r")}
+        WHERE r.status = 'QUEUED' COLLATE "C" AND r.ready_at IS NOT NULL AND r.ready_at <= now() AND ${notExpired("r")}
         ORDER BY r.ready_at, r.id LIMIT ${limit} FOR UPDATE SKIP LOCKED
       ), claimed AS (
         UPDATE ${s}.runs r SET ${claimSet("picked.lease", "1", "now()")}
