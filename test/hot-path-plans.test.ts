@@ -90,6 +90,22 @@ describe("hot-path statements on a large runs table", () => {
   });
 });
 
+describe("a statement on one run, statistics from when every run had finished", () => {
+  it.each([
+    ["an end in a transaction", finishedStatements.runs.release, 7],
+    ["a suspension", finishedStatements.runs.suspend, 3],
+    ["a suspension on a token", finishedStatements.runs.suspendOnToken, 6],
+    ["the fence of a transaction's write", finishedStatements.runs.fence, 2],
+    ["a stopping worker's give-back", finishedStatements.runs.giveBack, 4],
+    ["an expiry", finishedStatements.runs.expire, 3],
+    ["a parent's wake-up", finishedStatements.runs.parentToWake, 2],
+  ])("%s reaches the run by primary key, not through the status index", async (_, text, params) => {
+    const plan = await genericPlan(`p_${Math.random().toString(36).slice(2, 8)}`, text, params);
+    expect(plan).toMatch(/Index Scan using runs_pkey on runs/);
+    expect(plan).not.toMatch(/runs_status_idx/);
+  });
+});
+
 describe("claiming ready runs", () => {
   it.each([
     ["a claim", statements.runs.claimReady, 2],

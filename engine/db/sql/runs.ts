@@ -48,6 +48,15 @@ export const startedInPeriod = (s: string, r: string) => `
         WHERE o.queue = ${r}.queue AND o.concurrency_key IS NOT DISTINCT FROM ${r}.concurrency_key AND o.rate_limit IS NOT NULL
           AND o.started_at > now() - make_interval(secs => ${r}.rate_period_ms / 1000.0)`;
 
+/**
+ * A status test of a run found by key, in the "C" collation, which no status index can serve.
+ * Statistics gathered while no run was in that state (a table of finished runs, at every ANALYZE
+ * between bursts) estimate one run in it, and the planner walked the state's entries of the status
+ * index, dead ones of every run since the last VACUUM included, each checked in the table, to find
+ * the one run the primary key leads to.
+ */
+const statusIs = (r: string, status: string) => `${r}.status = '${status}' COLLATE "C"`;
+
 // A run that never started before its ttl is left for its expire job, never claimed.
 export const notExpired = (r: string) =>
   `NOT (${r}.status = 'QUEUED' AND ${r}.started_at IS NULL AND ${r}.expires_at IS NOT NULL AND ${r}.expires_at <= now())`;
@@ -247,7 +256,7 @@ export function runStatements(s: string) {
     giveBack: `
       UPDATE ${s}.runs r SET status = 'QUEUED', lease = NULL, ready_at = ${readySince("r.priority")}, heartbeat_at = NULL,
         updated_at = now(), revision = r.revision + 1
-      WHERE r.id = $1 AND r.lease = $2 AND r.status = 'EXECUTING'
+      WHERE r.id = $1 AND r.lease = $2 AND ${statusIs("r", "EXECUTING")}
       RETURNING r.id, ${notifyRun("r", "$3")}, pg_notify($4, '')`,
 
     /**
@@ -293,7 +302,7 @@ export function runStatements(s: string) {
     /** Lets go of the run until a job wakes it; fenced by the lease like every journal write. */
     suspend: `
       UPDATE ${s}.runs r SET status = 'WAITING', lease = NULL, updated_at = now(), revision = r.revision + 1, metadata_search = r.metadata
-      WHERE r.id = $1 AND r.lease = $2 AND r.status = 'EXECUTING'
+      WHERE r.id = $1 AND r.lease = $2 AND ${statusIs("r", "EXECUTING")}
       RETURNING r.id, ${notifyRun("r", "$3")}`,
 
     /**
@@ -303,11 +312,11 @@ export function runStatements(s: string) {
     suspendOnToken: `
       UPDATE ${s}.runs r SET status = 'WAITING', lease = NULL, updated_at = now(), revision = r.revision + 1,
         metadata_search = r.metadata, wait_token = $4, wait_seq = $5, wait_started_at = $6
-      WHERE r.id = $1 AND r.lease = $2 AND r.status = 'EXECUTING'
+      WHERE r.id = $1 AND r.lease = $2 AND ${statusIs("r", "EXECUTING")}
       RETURNING r.id, ${notifyRun("r", "$3")}`,
 
     /** Locks the run for the rest of the transaction if this execution still holds it. */
-    fence: `SELECT id FROM ${s}.runs WHERE id = $1 AND lease = $2 AND status = 'EXECUTING' FOR UPDATE`,
+    fence: `SELECT r.id FROM ${s}.runs r WHERE r.id = $1 AND r.lease = $2 AND ${statusIs("r", "EXECUTING")} FOR UPDATE`,
 
     childResults: `SELECT id, status, output, error FROM ${s}.runs WHERE id = ANY($1)`,
 
@@ -316,13 +325,13 @@ export function runStatements(s: string) {
     /** A waiting parent none of whose awaited children is still unfinished; run after the lock statement in the same transaction. */
     parentToWake: `
       SELECT p.id, pg_notify($2, '') FROM ${s}.runs p
-      WHERE p.id = $1 AND p.status = 'WAITING' AND NOT EXISTS (
+      WHERE p.id = $1 AND ${statusIs("p", "WAITING")} AND NOT EXISTS (
         SELECT 1 FROM ${s}.runs c WHERE c.parent_run_id = p.id AND c.resume_parent AND c.status NOT IN ${finished})`,
 
     /** Cancels a run that never started before its ttl. */
     expire: `
       UPDATE ${s}.runs r SET status = 'CANCELED', error = $2, finished_at = now(), updated_at = now(), revision = r.revision + 1
-      WHERE r.id = $1 AND r.status = 'QUEUED' AND r.started_at IS NULL AND r.expires_at <= now()
+      WHERE r.id = $1 AND ${statusIs("r", "QUEUED")} AND r.started_at IS NULL AND r.expires_at <= now()
       RETURNING r.id, r.task_id, r.parent_run_id, r.resume_parent, ${notifyRun("r", "$3")}`,
 
     /** Metadata as it was before `seq`, for a fork. */
@@ -340,7 +349,7 @@ export function runStatements(s: string) {
       UPDATE ${s}.runs r SET status = $3::text, output = coalesce($4, r.output), error = $5, lease = NULL,
         finished_at = CASE WHEN $3 IN ('SUCCESS', 'FAILURE', 'CANCELED') THEN now() ELSE NULL END,
         updated_at = now(), revision = r.revision + 1, metadata_search = r.metadata
-      WHERE r.id = $1 AND r.lease = $2 AND r.status = 'EXECUTING'
+      WHERE r.id = $1 AND r.lease = $2 AND ${statusIs("r", "EXECUTING")}
       RETURNING r.id, ${notifyRun("r", "$6")}, ${endedRun(s, "r", "$7::boolean")} AS run`,
 
     /** Cancels the run and every unfinished run below it (children, their children, …), locked in id order (see `lockOrder`). */
