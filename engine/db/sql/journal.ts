@@ -211,7 +211,7 @@ function writeOne(s: string, metadata: boolean): string {
         status = coalesce($11::text, run.status),
         lease = CASE WHEN $11::text IS NULL THEN run.lease ELSE NULL END,
         ${chainedVersion(s, metadata, { run: "$1::text", seq: "$3::integer", kind: "$4::text", key: "$5::text", status: `$6::${s}.entry_status`, output: "$7::text", md: "$13::boolean", op: "$14::text", mdKey: "$15::text", value: "$16::jsonb", runStatus: "coalesce($11::text, run.status)" })}
-      WHERE run.id = $1 AND run.lease = $2 AND run.status = 'EXECUTING'
+      WHERE run.id = $1 AND run.lease = $2 AND ${stillExecuting}
       RETURNING run.id, run.revision, run.audit_hash${metadata ? ", run.metadata AS md" : ""}
     ), j AS (
       INSERT INTO ${s}.journal AS old (run_id, seq, kind, key, status, output_json, error, attempts, revision, started_at, timeout_ms, audit_hash)
