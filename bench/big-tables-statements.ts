@@ -18,14 +18,15 @@ import { deleteRuns, runTrial, waitForAll } from "./lib/trials.ts";
  *
  *     DATABASE_URL=… BENCH_BIG_SCHEMA=sl_big BENCH_PGDATA=/var/lib/postgresql/15/bigtp node --import tsx bench/big-tables-statements.ts
  *
- * BENCH_BIG_TRIAL_RUNS (3,000), BENCH_BIG_TRIALS (each kind, 6). The schema must be filled first
- * (bench/seed-rows.ts).
+ * BENCH_BIG_TRIAL_RUNS (3,000), BENCH_BIG_TRIALS (each kind, 6); BENCH_BIG_VACUUM=0 leaves the big
+ * schema to autovacuum, as a database in use is. The schema must be filled first (bench/seed-rows.ts).
  */
 const url = process.env.DATABASE_URL!;
 const SCHEMA = process.env.BENCH_BIG_SCHEMA ?? "durably_big";
 const TRIAL_RUNS = Number(process.env.BENCH_BIG_TRIAL_RUNS ?? 3000);
 const TRIALS = Number(process.env.BENCH_BIG_TRIALS ?? 6);
 const PGDATA = process.env.BENCH_PGDATA;
+const VACUUM = process.env.BENCH_BIG_VACUUM !== "0";
 const WARMUP_RUNS = 500;
 const TASK = "bench-big-throughput";
 
@@ -61,7 +62,7 @@ async function trial(client: pg.Client, kind: "big" | "empty"): Promise<Trial> {
   let schema = SCHEMA;
   let close: () => Promise<void>;
   if (kind === "big") {
-    await client.query(`VACUUM (ANALYZE) "${SCHEMA}".runs, "${SCHEMA}".journal`);
+    if (VACUUM) await client.query(`VACUUM (ANALYZE) "${SCHEMA}".runs, "${SCHEMA}".journal`);
     const engine = createEngine({ databaseUrl: url, schema: SCHEMA, logLevel: "error", ...options });
     await engine.start();
     close = () => engine.stop();
