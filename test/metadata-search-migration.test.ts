@@ -47,7 +47,8 @@ describe("the metadata filters' copy of the metadata (migrations 46–48)", () =
       FROM generate_series(1, 2500) g, LATERAL (SELECT (ARRAY['SUCCESS', 'WAITING', 'QUEUED', 'EXECUTING', 'FAILURE'])[g % 5 + 1] AS st) x`);
 
     // Each batch commits: a migrator running the procedure inside a transaction would fail here.
-    expect(await migrate(client, schema)).toEqual([46, 47, 48]);
+    // (and the migrations after 48, which backTo45 undid too).
+    expect((await migrate(client, schema)).slice(0, 3)).toEqual([46, 47, 48]);
 
     const { rows: stale } = await client.query(`
       SELECT id FROM ${s}.runs WHERE status <> 'EXECUTING' AND coalesce(metadata_search, '{}'::jsonb) <> metadata`);
