@@ -3,14 +3,14 @@
 // COUNT_CAP and lower bounds past it, labelled so; with no filter but status, PostgreSQL's
 // estimates for statuses of EXACT_BELOW runs or more, labelled so.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { seedRows } from "../bench/seed-rows.ts";
 import { Database } from "../engine/db/database.ts";
 import { buildStatements, type Statements } from "../engine/db/sql/index.ts";
 import type { BulkRunsSelection } from "../engine/db/sql/bulk.ts";
 import { metadataPath, type RunListFilter } from "../engine/db/sql/run-list.ts";
 import { createLogger } from "../engine/logger.ts";
-import { COUNT_CAP, countRuns, EXACT_BELOW, listRuns } from "../engine/run-list.ts";
+import { COMMON_TAG_SHARE, COUNT_CAP, countRuns, EXACT_BELOW, listRuns } from "../engine/run-list.ts";
 import type { ListRunsFilter, RunStatus } from "../sdk/types.ts";
 import { RUN_STATUSES } from "../wire/index.ts";
 import { TEST_DATABASE_URL, dropSchemas, sql, uniqueSchema } from "./helpers/db.ts";
@@ -169,6 +169,24 @@ describe("run counts", () => {
     expect(counts).toEqual({ QUEUED: 0, EXECUTING: 0, WAITING: 0, SUCCESS: 0, FAILURE: 40, CANCELED: 0 });
     expect(estimated).toEqual([]);
     expect(atLeast).toEqual([]);
+  });
+
+  it("read a tag the statistics put on COMMON_TAG_SHARE of the runs or more among the newest runs, and a rarer one through the tag index", async () => {
+    const counted: string[] = [];
+    const spy = vi.spyOn(db, "queryForValues").mockImplementation(function (this: Database, text, values) {
+      if (/count\(\*\)::int AS n FROM \(SELECT r\.status/.test(text)) counted.push(text);
+      return Database.prototype.queryForValues.call(this, text, values) as never;
+    });
+    try {
+      const [{ share }] = await sql<{ share: number }>(statements.runList.tagShare, [schema, "env:prod"]);
+      expect(share).toBeGreaterThanOrEqual(COMMON_TAG_SHARE);
+      // A fifth of the 4,000 runs: under the cap, so the count read them all, newest first, and is exact.
+      expect(await countRuns(db, statements, schema, { tag: "env:prod" })).toEqual({ counts: await exact("'env:prod' = ANY(tags)"), estimated: [], atLeast: [] });
+      expect(await countRuns(db, statements, schema, { tag: "together" })).toEqual({ counts: await exact("'together' = ANY(tags)"), estimated: [], atLeast: [] });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(counted.map((text) => text.includes("ORDER BY r.created_at DESC"))).toEqual([true, false]);
   });
 
   it("stop at COUNT_CAP runs for a filter matching more and say which counts are lower bounds; statuses of few runs stay exact", async () => {

@@ -179,16 +179,23 @@ export function runListStatements(s: string) {
 
     /**
      * The runs the filter (its status left out) matches, by status, in the statuses given (null:
-     * all), reading at most `limit` of them.
+     * all), reading at most `limit` of them: any of them, or with `newest`, the newest, which the
+     * planner may read by walking the runs newest first until it has them.
      */
-    count(f: RunListFilter, statuses: readonly string[] | null, limit: number): Query {
+    count(f: RunListFilter, statuses: readonly string[] | null, limit: number, newest = false): Query {
       const values: unknown[] = [];
       const conds = runConditions(f, values, false);
       if (statuses) conds.push(`r.status = ANY($${values.push(statuses)}::text[])`);
+      const order = newest ? "ORDER BY r.created_at DESC " : "";
       return {
-        text: `SELECT status, count(*)::int AS n FROM (SELECT r.status FROM ${s}.runs r ${whereOf(conds)} LIMIT $${values.push(limit)}) x GROUP BY status`,
+        text: `SELECT status, count(*)::int AS n FROM (SELECT r.status FROM ${s}.runs r ${whereOf(conds)} ${order}LIMIT $${values.push(limit)}) x GROUP BY status`,
         values,
       };
     },
+
+    /** The share of the runs that have the tag $2, as the statistics of `runs.tags` know it (none: a rare tag). */
+    tagShare: `
+      SELECT t.share FROM pg_stats st, unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) AS t(tag, share)
+      WHERE st.schemaname = $1 AND st.tablename = 'runs' AND st.attname = 'tags' AND t.tag = $2`,
   };
 }
