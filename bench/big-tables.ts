@@ -19,8 +19,12 @@ const SCHEMA = process.env.BENCH_BIG_SCHEMA ?? "durably_big";
 const RUNS = Number(process.env.BENCH_BIG_RUNS ?? 1_000_000);
 const JOURNAL_PER_RUN = Number(process.env.BENCH_BIG_JOURNAL_PER_RUN ?? 10);
 const SAMPLES = Number(process.env.BENCH_BIG_SAMPLES ?? 200);
-/** Throughput trials on each schema, in the order empty, big, big, empty, …: drift hits both alike. */
-const TRIALS = Number(process.env.BENCH_BIG_TRIALS ?? 4);
+/**
+ * Throughput trials on each schema, in the order empty, big, big, empty, …: drift hits both alike.
+ * Single trials spread ±20% on a shared 2-core machine; with 4 of each, one slow trial moved a
+ * median by 10%.
+ */
+const TRIALS = Number(process.env.BENCH_BIG_TRIALS ?? 6);
 /** Runs per timed trial: at 1,500 runs/s a trial of 1,000 lasted under a second, where one checkpoint or autovacuum weighed. */
 const TRIAL_RUNS = Number(process.env.BENCH_BIG_TRIAL_RUNS ?? 3000);
 const WARMUP_RUNS = 500;
