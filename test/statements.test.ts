@@ -1,27 +1,17 @@
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrate } from "durably/engine";
+import { beforeAll, describe, expect, it } from "vitest";
 import { buildStatements } from "../engine/db/sql/index.ts";
 import { Scheduler } from "../engine/jobs/pg-boss.ts";
 import { createLogger } from "../engine/logger.ts";
-import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
+import { TEST_DATABASE_URL } from "./helpers/db.ts";
+import { migratedSchema } from "./helpers/migrated-schema.ts";
 
-const schema = uniqueSchema("statements");
-let client: pg.Client;
+const { schema, client } = migratedSchema("statements");
 
 beforeAll(async () => {
-  client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  await migrate(client, schema);
   // Some statements read pg-boss's tables too (a purge deletes its runs' jobs).
   const boss = new Scheduler({ databaseUrl: TEST_DATABASE_URL, schema, heartbeatSeconds: 30, recoverySeconds: 30, supervise: false }, createLogger("error"));
   await boss.start();
   await boss.boss.stop({ graceful: false });
-});
-
-afterAll(async () => {
-  await client.end();
-  await dropSchemas(schema);
 });
 
 // Statements written per call (the run lists', one per filter) are run by their own tests.
@@ -35,7 +25,7 @@ describe("every SQL statement", () => {
   // Postgres deduces each parameter's type when a statement is prepared; a parameter used as two
   // types (a domain-typed column and text, say) fails here rather than on first use in production.
   it.each(statements)("%s prepares against the migrated schema", async (_, text) => {
-    await expect(client.query(`PREPARE p AS ${text}`)).resolves.toBeDefined();
-    await client.query("DEALLOCATE p");
+    await expect(client().query(`PREPARE p AS ${text}`)).resolves.toBeDefined();
+    await client().query("DEALLOCATE p");
   });
 });
