@@ -176,9 +176,13 @@ describe("following a real engine's stream", () => {
 
   it("follows the run and two of its streams on one connection, which a dropped connection resumes with no chunk or run change missed or repeated", async () => {
     const gates = [Promise.withResolvers<void>(), Promise.withResolvers<void>()];
+    // The run changes nothing before the test has read what it holds: a run that wrote its first
+    // phase before that left nothing newer to wait for.
+    const started = Promise.withResolvers<void>();
     const phased = task({
       id: "react-shared-connection",
       run: async (_: null, { io }) => {
+        await started.promise;
         for (let phase = 0; phase < 3; phase++) {
           for (let i = 0; i < 5; i++) {
             await streams.append("a", `a${phase}.${i}`);
@@ -209,6 +213,7 @@ describe("following a real engine's stream", () => {
     const parts = (key: string) => queryClient.getQueryData<StreamData>(keys.runStream(id, key))?.parts.map((p) => p.data) ?? [];
     const open = () => FetchEventSource.all.filter((es) => !es.closed);
     const stops = [live.watchRun(id), live.streams.follow(api, id, "a", () => undefined), live.streams.follow(api, id, "b", () => undefined)];
+    started.resolve();
 
     await until(async () => (parts("a").length === 5 && parts("b").length === 5 ? true : undefined), 20_000);
     // One connection, counted by the engine, carries the run's changes and both streams.
