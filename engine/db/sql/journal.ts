@@ -5,6 +5,7 @@ import { entryAttempts, entryOutput } from "./journal-output.ts";
 import { searchedMetadata } from "./metadata-search.ts";
 import { notifiedCte, notifyRun, sent } from "./notify.ts";
 import { claimReadyCtes, endedRun } from "./runs.ts";
+import { statusIs } from "./status-is.ts";
 
 /** Statements on `journal`, the one source of truth for replay. */
 export function journalStatements(s: string) {
@@ -91,14 +92,8 @@ export function journalStatements(s: string) {
   };
 }
 
-/**
- * The fence's state check, spelled so the partial index of executing runs can't serve it. A
- * planner whose statistics were gathered while little ran takes that index for a one-row scan
- * and joins it with the batch by comparing every item with every executing run (about 1.5 ms of a
- * 32-write batch's 5 ms on the 2-core machine); without it, each item's run is probed by key.
- * Equality under "C" is equality under any deterministic collation.
- */
-const stillExecuting = `run.status = 'EXECUTING' COLLATE "C"`;
+/** The fence's state check (./status-is.ts): each item's run is probed by key. */
+const stillExecuting = statusIs("run", "EXECUTING");
 
 /**
  * A write may replace a failed entry (a retried step) and nothing else. Meeting a completed one,

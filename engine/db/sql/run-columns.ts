@@ -18,3 +18,6 @@ export const RUN_COLUMNS_LEFT_OUT = ["metadata_search", "audit_hash"] as const;
 
 /** `RUN_COLUMNS` of the runs row `alias`, for a select list or a RETURNING. */
 export const runColumns = (alias: string) => RUN_COLUMNS.map((column) => `${alias}.${column}`).join(", ");
+
+/** The runs row `alias` as one JSON object of `RUN_COLUMNS`. */
+export const runJson = (alias: string) => `(to_jsonb(${alias}) - '{${RUN_COLUMNS_LEFT_OUT.join(",")}}'::text[])`;

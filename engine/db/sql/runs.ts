@@ -5,7 +5,8 @@ import { entryAttempts } from "./journal-output.ts";
 import { journalTuples } from "./journal-tuples.ts";
 import { queueReadyAt, readySince } from "./ready-since.ts";
 import { runWait } from "./waitpoints.ts";
-import { runColumns } from "./run-columns.ts";
+import { runColumns, runJson } from "./run-columns.ts";
+import { statusIs } from "./status-is.ts";
 
 /**
  * The one order in which statements that lock several runs and wait for their locks take them:
@@ -23,7 +24,7 @@ const lockOrder = (alias: string) => `${alias}.id COLLATE "C"`;
  */
 export const endedRun = (s: string, alias: string, awaited: string) =>
   `CASE WHEN ${awaited} AND ${alias}.status IN ('SUCCESS', 'FAILURE', 'CANCELED')
-    THEN to_jsonb(${alias}) - 'metadata_search' || jsonb_build_object('event_name', (SELECT e.name FROM ${s}.events e WHERE e.id = ${alias}.event_id)) END`;
+    THEN ${runJson(alias)} || jsonb_build_object('event_name', (SELECT e.name FROM ${s}.events e WHERE e.id = ${alias}.event_id)) END`;
 
 
 /**
@@ -47,15 +48,6 @@ export const startedInPeriod = (s: string, r: string) => `
         FROM ${s}.runs o
         WHERE o.queue = ${r}.queue AND o.concurrency_key IS NOT DISTINCT FROM ${r}.concurrency_key AND o.rate_limit IS NOT NULL
           AND o.started_at > now() - make_interval(secs => ${r}.rate_period_ms / 1000.0)`;
-
-/**
- * A status test of a run found by key, in the "C" collation, which no status index can serve.
- * Statistics gathered while no run was in that state (a table of finished runs, at every ANALYZE
- * between bursts) estimate one run in it, and the planner walked the state's entries of the status
- * index, dead ones of every run since the last VACUUM included, each checked in the table, to find
- * the one run the primary key leads to.
- */
-const statusIs = (r: string, status: string) => `${r}.status = '${status}' COLLATE "C"`;
 
 // A run that never started before its ttl is left for its expire job, never claimed.
 export const notExpired = (r: string) =>
@@ -103,7 +95,7 @@ export const claimReturning = (s: string) => `
 export function claimReadyCtes(s: string, limit: string): string {
   return `picked AS (
         SELECT id, gen_random_uuid() AS lease FROM ${s}.runs r
-        WHERE r.status = 'QUEUED' COLLATE "C" AND r.ready_at IS NOT NULL AND r.ready_at <= now() AND ${notExpired("r")}
+        WHERE ${statusIs("r", "QUEUED")} AND r.ready_at IS NOT NULL AND r.ready_at <= now() AND ${notExpired("r")}
         ORDER BY r.ready_at, r.id LIMIT ${limit} FOR UPDATE SKIP LOCKED
       ), claimed AS (
         UPDATE ${s}.runs r SET ${claimSet("picked.lease", "1", "now()")}
@@ -148,7 +140,7 @@ const insertRuns = (s: string, onlyIfAllReady: boolean) => `
           SELECT 1 FROM w LEFT JOIN ${s}.tasks t ON t.id = w.task_id AND t.version = w.task_version
           WHERE w.delayed OR w.queue IS NOT NULL OR t.concurrency_limit IS NOT NULL OR t.rate_limit IS NOT NULL)` : ""}
         ORDER BY w.ord
-        RETURNING id, revision, metadata, audit_hash, ready_at IS NOT NULL AS ready, CASE WHEN lease IS NOT NULL THEN to_jsonb(r) - 'audit_hash' - 'metadata_search' END AS started
+        RETURNING id, revision, metadata, audit_hash, ready_at IS NOT NULL AS ready, CASE WHEN lease IS NOT NULL THEN ${runJson("r")} END AS started
       ), hist AS (
         INSERT INTO ${s}.run_metadata_history (run_id, seq, op, metadata, audit_hash)
         SELECT id, 0, 'trigger', metadata, audit_hash FROM ins WHERE metadata <> '{}'::jsonb
@@ -248,7 +240,7 @@ export function runStatements(s: string) {
     heartbeat: `
       WITH held AS (
         SELECT r.id FROM ${s}.runs r JOIN unnest($1::text[], $2::uuid[]) AS h(id, lease) ON r.id = h.id AND r.lease = h.lease
-        WHERE r.status = 'EXECUTING' COLLATE "C" FOR NO KEY UPDATE OF r SKIP LOCKED
+        WHERE ${statusIs("r", "EXECUTING")} FOR NO KEY UPDATE OF r SKIP LOCKED
       )
       UPDATE ${s}.runs r SET heartbeat_at = now() FROM held WHERE r.id = held.id`,
 

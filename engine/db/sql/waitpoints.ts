@@ -3,6 +3,7 @@ import { readySince } from "./ready-since.ts";
 import { journalTuples } from "./journal-tuples.ts";
 import { batchItems } from "./batch.ts";
 import { runColumns } from "./run-columns.ts";
+import { statusIs } from "./status-is.ts";
 
 /**
  * Statements on `waitpoints`. `s` is the quoted schema.
@@ -25,11 +26,8 @@ export const runWait = (s: string, run: string) => `(
 /** The SQLSTATE of a completion whose runs need wake-up jobs sent in its transaction (see `complete`). */
 export const WAKE_JOBS = "DU002";
 
-/**
- * A token's run still waiting, spelled so that the status index can't serve it: a plan that took
- * it would read every WAITING run for each token; each of the token's runs is probed by key instead.
- */
-const waitingRun = `r.status = 'WAITING' COLLATE "C"`;
+/** A token's run still waiting (./status-is.ts): each of the token's runs is probed by key. */
+const waitingRun = statusIs("r", "WAITING");
 
 export function waitpointStatements(s: string) {
   const due = `w.timeout_at <= clock_timestamp()`;
