@@ -1,7 +1,11 @@
+import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { runs, task } from "durably";
-import { serviceOf } from "../engine/internal.ts";
+import { partsOf, serviceOf } from "../engine/internal.ts";
+import { BatchedWrites } from "../engine/journal/batched-writes.ts";
+import { claimRun } from "../engine/worker/claim-run.ts";
 import { startTestEngine } from "./helpers/engine.ts";
+import { until } from "./helpers/until.ts";
 
 /** Postgres's clock and this process's are one machine's, read at slightly different moments. */
 const CLOCK_SLACK_MS = 50;
@@ -37,6 +41,27 @@ describe("debounce", () => {
     expect(new Set([ids[0], otherKey.id, otherTask.id]).size).toBe(3);
     const outputs = await Promise.all([ids[0]!, otherKey.id, otherTask.id].map((id) => runs.poll(id, { timeoutMs: 10_000 })));
     expect(outputs.map((r) => r.output)).toEqual([3, 10, 20]);
+  });
+
+  it("is claimed by its job when its start comes between the claim that found it early and the look at why", async () => {
+    // Under load the two statements of a claim can be further apart than the moments left to a
+    // pushed-back start: the job took the run for one with nothing to do, the only job it had.
+    const engine = await startTestEngine("debounce_lapse", { tasks: [echo], worker: false });
+    const { id } = await echo.trigger({ n: 1 }, { debounce: { key: "k", delay: 0.5 } });
+    const { db, sql, channels } = partsOf(engine);
+    const batched = new BatchedWrites(db, sql, channels.run);
+    const due = async () => (await db.query<{ due: boolean }>(`SELECT start_after <= now() AS due FROM "${engine.options.schema}".runs WHERE id = $1`, [id])).rows[0]!.due || undefined;
+    const writes = {
+      claim: async (item: Parameters<BatchedWrites["claim"]>[0]) => {
+        const claimed = await batched.claim(item);
+        await until(due, 5_000, 20);
+        return claimed;
+      },
+    } as unknown as BatchedWrites;
+    const claim = await claimRun(db, sql, writes, engine.options.schema, {
+      runId: id, lease: randomUUID(), countsAsAttempt: 1, takeover: false, notifyChannel: channels.run,
+    });
+    expect(claim).toMatchObject({ type: "claimed", row: { id, status: "EXECUTING" } });
   });
 
   it("holds across two engine processes triggering one key at once: one run", async () => {

@@ -33,6 +33,7 @@ interface Blocker {
   concurrency_limit: number | null;
   rate_limit: number | null;
   deferred_until: Date | null;
+  deferral_lapsed: boolean;
 }
 
 /**
@@ -51,22 +52,32 @@ export async function claimRun(
   namespace: string,
   args: { runId: string; lease: string; countsAsAttempt: number; takeover: boolean; notifyChannel: string; turn?: boolean },
 ): Promise<Claim> {
-  const claimed = await writes.claim({ run_id: args.runId, lease: args.lease, counts: args.countsAsAttempt, takeover: args.takeover });
+  const claim = () => writes.claim({ run_id: args.runId, lease: args.lease, counts: args.countsAsAttempt, takeover: args.takeover });
+  const blockerOf = async () => (await db.query<Blocker>(sql.runs.claimBlocker, [args.runId])).rows[0];
+  const claimed = await claim();
   if (claimed) return { type: "claimed", row: claimed };
   const turn = args.turn === true;
-  const blocker = (await db.query<Blocker>(sql.runs.claimBlocker, [args.runId])).rows[0];
-  if (blocker?.deferred_until) return turn ? { type: "nothing-to-do" } : { type: "deferred", until: blocker.deferred_until };
+  let blocker = await blockerOf();
   const limited = blocker && (blocker.concurrency_limit !== null || blocker.rate_limit !== null);
-  if (!limited || !["QUEUED", "WAITING"].includes(blocker.status)) return { type: "nothing-to-do" };
+  if (blocker?.deferral_lapsed && !limited && !turn) {
+    // The claim found the debounced run not due, and its start came before this look: it is due
+    // now, and this job is the only one it has. Left, the run would stay QUEUED for good.
+    const again = await claim();
+    if (again) return { type: "claimed", row: again };
+    blocker = await blockerOf();
+  }
+  if (blocker?.deferred_until) return turn ? { type: "nothing-to-do" } : { type: "deferred", until: blocker.deferred_until };
+  if (!blocker || !limited || !["QUEUED", "WAITING"].includes(blocker.status)) return { type: "nothing-to-do" };
+  const { queue, concurrency_key: concurrencyKey, rate_limit: rateLimit } = blocker;
   return db.transaction(async (client) => {
-    await db.query(sql.runs.queueLock, [`${namespace}:${blocker.queue}:${blocker.concurrency_key ?? ""}`], client);
+    await db.query(sql.runs.queueLock, [`${namespace}:${queue}:${concurrencyKey ?? ""}`], client);
     const values = [args.runId, args.lease, args.countsAsAttempt, args.notifyChannel, turn];
     const claimed = await db.query<ClaimedRow>(sql.queues.claim, values, client);
     if (claimed.rows[0]) return { type: "claimed", row: claimed.rows[0] };
     if (turn) return { type: "nothing-to-do" };
     const first = await db.query<{ turn_of: string }>(sql.queues.waitTurn, [args.runId], client);
     if (first.rows[0]) return { type: "queue-full", turnOf: first.rows[0].turn_of };
-    if (blocker.rate_limit === null) return { type: "queue-full" };
+    if (rateLimit === null) return { type: "queue-full" };
     const { rows } = await db.query<{ opens_at: Date }>(sql.queues.rateLimitOpensAt, [args.runId], client);
     return rows[0] ? { type: "queue-full", opensAt: rows[0].opens_at } : { type: "queue-full" };
   });

@@ -266,10 +266,14 @@ export function runStatements(s: string) {
       FROM lapsed WHERE r.id = lapsed.id
       RETURNING r.id, ${notifyRun("r", "$2")}, pg_notify($3, '')`,
 
-    /** Why `claim` took nothing: a run waiting for a slot in its queue, or one with nothing to do. */
+    /**
+     * Why `claim` took nothing: a run waiting for a slot in its queue, or one with nothing to do.
+     * `deferral_lapsed`: a debounced run whose start has come, which may have come since the claim.
+     */
     claimBlocker: `
       SELECT status, queue, concurrency_key, concurrency_limit, rate_limit,
-        CASE WHEN status = 'QUEUED' AND started_at IS NULL AND start_after > now() THEN start_after END AS deferred_until
+        CASE WHEN status = 'QUEUED' AND started_at IS NULL AND start_after > now() THEN start_after END AS deferred_until,
+        coalesce(status = 'QUEUED' AND started_at IS NULL AND start_after <= now(), false) AS deferral_lapsed
       FROM ${s}.runs WHERE id = $1`,
 
     /**
