@@ -106,6 +106,8 @@ export const PUSH_SAMPLE_GAP_MS = 2;
  */
 export interface NotifyProbe {
   sample(): Promise<number>;
+  /** `count` of the probe's statements back to back, each one's round trip (ms) appended to `into`: its notification is not waited for. */
+  block(count: number, into: number[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -128,6 +130,13 @@ export async function openNotifyProbe(url: string, options: { durable?: boolean 
       const t0 = performance.now();
       await sender.query(q);
       return (await received) - t0;
+    },
+    async block(count, into) {
+      for (let i = 0; i < count; i++) {
+        const t0 = performance.now();
+        await sender.query(q);
+        into.push(performance.now() - t0);
+      }
     },
     async close() {
       await Promise.all([listener.end(), sender.end()]);
