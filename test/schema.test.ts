@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { migrate } from "durably/engine";
+import { createEngine, migrate } from "durably/engine";
 import { TEST_DATABASE_URL, dropSchemas, uniqueSchema } from "./helpers/db.ts";
 
 const SNAPSHOT = fileURLToPath(new URL("./schema.sql", import.meta.url));
@@ -91,6 +91,9 @@ describe("migrations", () => {
     try {
       await client.query(`INSERT INTO "${schema}".migrations (version, name) VALUES (999, 'from-the-future')`);
       await expect(migrate(client, schema)).rejects.toMatchObject({ code: "DATABASE_TOO_NEW" });
+      // An engine installs pg-boss while it migrates: refused, it says why all the same.
+      const engine = createEngine({ databaseUrl: TEST_DATABASE_URL, schema, logLevel: "silent" });
+      await expect(engine.start()).rejects.toMatchObject({ code: "DATABASE_TOO_NEW" });
     } finally {
       await client.end();
     }
