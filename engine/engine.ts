@@ -202,8 +202,9 @@ export class Engine {
     // Lines of runs that suspended are still on their way to the pool closed below.
     await this.#logs?.drain();
     this.#logs = undefined;
-    // Nothing runs on them any more: their connections close together.
-    await Promise.all([this.#scheduler?.stop(), parts.listener.stop(), parts.db.end()]);
+    await this.#scheduler?.stop();
+    await parts.listener.stop();
+    await parts.db.end();
     setDefaultBackend(undefined);
   }
 
