@@ -92,11 +92,8 @@ export class Engine {
       this.#logger,
     );
     try {
-      // pg-boss keeps its tables in a schema of its own: on a fresh database both installs go at
-      // once (a test engine started in 0.5 s, a third of it pg-boss's install).
-      const started = await Promise.allSettled([migrateAt(o.directUrl, o.schema), scheduler.start()]);
-      const failed = started.find((result) => result.status === "rejected");
-      if (failed) throw failed.reason;
+      await migrateAt(o.directUrl, o.schema);
+      await scheduler.start();
     } catch (error) {
       await Promise.all([scheduler.stop().catch(() => undefined), listener.stop(), db.end()]);
       throw unreachable(error, o.databaseUrl) ?? error;

@@ -91,7 +91,6 @@ describe("migrations", () => {
     try {
       await client.query(`INSERT INTO "${schema}".migrations (version, name) VALUES (999, 'from-the-future')`);
       await expect(migrate(client, schema)).rejects.toMatchObject({ code: "DATABASE_TOO_NEW" });
-      // An engine installs pg-boss while it migrates: refused, it says why all the same.
       const engine = createEngine({ databaseUrl: TEST_DATABASE_URL, schema, logLevel: "silent" });
       await expect(engine.start()).rejects.toMatchObject({ code: "DATABASE_TOO_NEW" });
     } finally {
