@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import pg from "pg";
 import { connectClient } from "./schema.ts";
 
@@ -58,10 +58,9 @@ interface RecordedRun {
 
 export async function openStatementReplay(url: string, recorded: RecordedRun): Promise<StatementReplay> {
   const client = await connectClient(url);
-  let n = 0;
   const replay = async (check = false) => {
-    // Same length as the recorded id: a fresh one for each replay, as the trigger makes.
-    const suffix = `r${(n++).toString(36)}`;
+    // A fresh id of the recorded one's length for each replay, as the trigger makes one.
+    const suffix = randomBytes(6).toString("hex");
     const runId = recorded.runId.slice(0, -suffix.length) + suffix;
     const lease = randomUUID();
     const swap = (v: unknown) => (typeof v === "string" ? v.replaceAll(recorded.runId, runId).replaceAll(recorded.lease, lease) : v);
