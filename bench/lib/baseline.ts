@@ -30,6 +30,15 @@ async function openScratch(url: string): Promise<{ table: string; client: pg.Cli
   };
 }
 
+/** `count` calls of `statement` back to back, each one's latency (ms) appended to `into`. */
+async function backToBack(count: number, into: number[], statement: () => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    await statement();
+    into.push(performance.now() - t0);
+  }
+}
+
 /** Engine samples between two blocks of baseline samples in the latency rows. */
 export const BLOCK = 50;
 
@@ -50,13 +59,7 @@ export async function openInsertProbe(url: string): Promise<InsertProbe> {
   const q = { name: "bench_insert", text: `INSERT INTO ${table} (v) VALUES ($1)`, values: ["x"] };
   for (let i = 0; i < 50; i++) await client.query(q);
   return {
-    async block(count, into) {
-      for (let i = 0; i < count; i++) {
-        const t0 = performance.now();
-        await client.query(q);
-        into.push(performance.now() - t0);
-      }
-    },
+    block: (count, into) => backToBack(count, into, () => client.query(q)),
     close,
   };
 }
@@ -131,13 +134,7 @@ export async function openNotifyProbe(url: string, options: { durable?: boolean 
       await sender.query(q);
       return (await received) - t0;
     },
-    async block(count, into) {
-      for (let i = 0; i < count; i++) {
-        const t0 = performance.now();
-        await sender.query(q);
-        into.push(performance.now() - t0);
-      }
-    },
+    block: (count, into) => backToBack(count, into, () => sender.query(q)),
     async close() {
       await Promise.all([listener.end(), sender.end()]);
       await scratch?.close();
