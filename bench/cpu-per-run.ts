@@ -1,6 +1,6 @@
 import { readdir, readFile, readlink } from "node:fs/promises";
-import pg from "pg";
 import { metadata, runs, task } from "../sdk/index.ts";
+import { tapQueries } from "./lib/query-tap.ts";
 import { connectClient, startBenchEngine } from "./lib/schema.ts";
 import { threeStepTask } from "./lib/three-steps.ts";
 import { mapLimit, sleep } from "./lib/stats.ts";
@@ -21,12 +21,9 @@ const url = process.env.DATABASE_URL ?? "postgres://root@127.0.0.1:5432/test";
 
 let statements = 0;
 let counting = false;
-const original = pg.Client.prototype.query;
-pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-  const app = (this as unknown as { connectionParameters: { application_name?: string } }).connectionParameters.application_name;
+tapQueries(({ app }) => {
   if (counting && app !== "durably-bench") statements++;
-  return (original as (...a: unknown[]) => unknown).apply(this, args);
-} as typeof pg.Client.prototype.query;
+});
 
 const work = workload === "throughput" ? threeStepTask("bench-cpu-throughput") : task<{ i: number }, number>({
   id: "bench-cpu-caller",

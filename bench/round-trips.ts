@@ -1,4 +1,4 @@
-import pg from "pg";
+import { tapQueries } from "./lib/query-tap.ts";
 import { connectClient, startBenchEngine } from "./lib/schema.ts";
 import { threeStepTask } from "./lib/three-steps.ts";
 import { sleep } from "./lib/stats.ts";
@@ -16,17 +16,12 @@ const RUNS = 200;
 const polled = process.argv[2] === "poll";
 const counts = new Map<string, number>();
 let counting = false;
-const original = pg.Client.prototype.query;
-pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-  const config = args[0] as string | { text?: string } | undefined;
-  const text = typeof config === "string" ? config : config?.text;
-  const app = (this as unknown as { connectionParameters: { application_name?: string } }).connectionParameters.application_name ?? "?";
+tapQueries(({ app = "?", text }) => {
   if (counting && text && app !== "durably-bench") {
     const label = `${app.padEnd(18)} ${text.replace(/\s+/g, " ").trim().slice(0, 90)}`;
     counts.set(label, (counts.get(label) ?? 0) + 1);
   }
-  return (original as (...a: unknown[]) => unknown).apply(this, args);
-} as typeof pg.Client.prototype.query;
+});
 
 const url = process.env.DATABASE_URL ?? "postgres://root@127.0.0.1:5432/test";
 const threeSteps = threeStepTask("bench-round-trips");

@@ -1,13 +1,11 @@
 #!/usr/bin/env node
-// Entry point of the `durably` command. The CLI itself is the built JavaScript; tsx is registered
-// so that the app's entry files (`durably start tasks.ts`) load as TypeScript with no build step.
+// Entry point of the `durably` command: the built JavaScript (engine/cli/main.ts), which loads the
+// app's entry files (`durably start tasks.ts`) as TypeScript with no build step.
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 12)) {
   process.stderr.write(`durably needs Node.js >= 22.12 (pg-boss 12 does); this is ${process.version}\n`);
   process.exit(1);
 }
-const { register } = await import("tsx/esm/api");
-register();
 const cli = new URL("../dist/engine/cli/main.js", import.meta.url);
 await import(cli.href).catch((error) => {
   // Only a clone of the repository can lack dist/; an installed package always has it.

@@ -1,11 +1,15 @@
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer, type AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { TEST_DATABASE_URL, dropSchemas, insertExecutingRun, sql, uniqueSchema } from "./helpers/db.ts";
 
 const bin = fileURLToPath(new URL("../bin/durably.js", import.meta.url));
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/cli/${name}.ts`, import.meta.url));
+const fixtureFile = (name: string) => fileURLToPath(new URL(`./fixtures/cli/${name}`, import.meta.url));
+const fixture = (name: string) => fixtureFile(`${name}.ts`);
 const schema = uniqueSchema("cli");
 afterAll(() => dropSchemas(schema));
 
@@ -17,6 +21,17 @@ function cli(args: string[], env: Record<string, string> = {}) {
   return { code: result.status, out: result.stdout, err: result.stderr };
 }
 
+/** The packages (folders under node_modules) the CLI loaded to run `args`. */
+function packagesLoaded(args: string[]): Set<string> {
+  const file = join(mkdtempSync(join(tmpdir(), "durably-cli-modules-")), "modules.txt");
+  const result = spawnSync(process.execPath, ["--import", fixtureFile("record-modules.mjs"), bin, ...args, "--schema", schema], {
+    env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, DURABLY_TEST_MODULES: file }, encoding: "utf8", timeout: 60_000,
+  });
+  if (result.error) throw result.error;
+  const urls = readFileSync(file, "utf8").split("\n");
+  return new Set(urls.map((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1]).filter((name): name is string => !!name));
+}
+
 /** An error the CLI reports as one line (usage errors add a pointer to --help), never a stack trace. */
 function expectOneLine(result: ReturnType<typeof cli>, line: string | RegExp): void {
   expect(result.code).toBe(1);
@@ -24,6 +39,17 @@ function expectOneLine(result: ReturnType<typeof cli>, line: string | RegExp): v
   expect(first).toMatch(line);
   expect(rest.filter((l) => l !== 'Run "durably --help" for usage.')).toEqual([]);
 }
+
+describe("durably CLI start-up", () => {
+  it("loads only what the command needs: neither --help nor runs loads pg-boss or the HTTP server, and only start and check load the TypeScript loader", () => {
+    const help = packagesLoaded(["--help"]);
+    for (const name of ["pg-boss", "hono", "tsx"]) expect(help).not.toContain(name);
+    const list = packagesLoaded(["runs", "list"]);
+    expect(list).toContain("pg");
+    for (const name of ["pg-boss", "hono", "tsx"]) expect(list).not.toContain(name);
+    expect(packagesLoaded(["check", fixture("twin-a")])).toContain("tsx");
+  }, 60_000);
+});
 
 describe("durably CLI errors", () => {
   it("a bad DATABASE_URL is one line naming the problem: refused, unknown database, not a URL", () => {

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import pg from "pg";
+import { tapQueries } from "./query-tap.ts";
 import { connectClient } from "./schema.ts";
 
 interface Statement {
@@ -28,20 +28,14 @@ export interface StatementReplay {
  */
 export async function recordRunStatements(fn: () => Promise<string>): Promise<RecordedRun> {
   const seen: Statement[] = [];
-  const original = pg.Client.prototype.query;
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    const config = args[0] as { name?: string; text?: string; values?: unknown[] } | string | undefined;
-    const app = (this as unknown as { connectionParameters: { application_name?: string } }).connectionParameters.application_name;
-    if (app === "durably" && typeof config === "object" && config?.text) {
-      seen.push({ name: config.name, text: config.text, values: [...(config.values ?? [])] });
-    }
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof pg.Client.prototype.query;
+  const untap = tapQueries(({ app, name, text, values }) => {
+    if (app === "durably" && text) seen.push({ name, text, values: [...(values ?? [])] });
+  });
   let runId: string;
   try {
     runId = await fn();
   } finally {
-    pg.Client.prototype.query = original;
+    untap();
   }
   const statements = seen.filter((s) => s.values.some((v) => typeof v === "string" && v.includes(runId)));
   // The trigger that started the run here wrote the lease it executed under.

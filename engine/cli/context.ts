@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { isDefinable, type Definable } from "../../sdk/definable.ts";
-import { connect } from "../backends/direct.ts";
+import type { connect } from "../backends/direct.ts";
 import { UsageError, type Flags } from "./flags.ts";
 
 type Service = Awaited<ReturnType<typeof connect>>;
@@ -30,7 +30,7 @@ export function createCli(flags: Flags): Cli {
     },
     dataDir: () => resolve(flags["data-dir"] ?? ".durably/pg"),
     async withService(fn) {
-      const service = await connect(cli.connection());
+      const service = await (await import("../backends/direct.ts")).connect(cli.connection());
       try {
         return await fn(service);
       } finally {
@@ -41,8 +41,13 @@ export function createCli(flags: Flags): Cli {
   return cli;
 }
 
-/** The tasks and clients the entry files export (`durably start` and `durably check`). */
+/**
+ * The tasks and clients the entry files export (`durably start` and `durably check`). The files
+ * load as TypeScript with no build step: tsx is registered here, not when the CLI starts, since
+ * its loader slows every import after it and the other commands load no file of the app.
+ */
 export async function loadDefinables(files: string[]): Promise<Definable[]> {
+  (await import("tsx/esm/api")).register();
   const found: Definable[] = [];
   for (const file of files) {
     if (!existsSync(resolve(file))) throw new UsageError(`Entry file "${file}" not found`);

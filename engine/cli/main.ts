@@ -1,20 +1,12 @@
 import { inspect } from "node:util";
-import { waitpointsCommand } from "../waitpoints/cli-command.ts";
-import { auditCommand } from "./audit.ts";
-import { checkCommand } from "./check.ts";
 import { createCli } from "./context.ts";
 import { describeError } from "./describe-error.ts";
 import { intFlag, parseCommandLine, parseJson, UsageError } from "./flags.ts";
 import { HELP } from "./help.ts";
-import { migrateCommand } from "./migrate.ts";
-import { purgeCommand } from "./purge.ts";
-import { runsCommand } from "./runs.ts";
-import { schedulesCommand } from "./schedules.ts";
-import { startCommand } from "./start.ts";
-import { triggerCommand } from "./trigger.ts";
 
 // The `durably` command (bin/durably.js loads the built file): parses the flags and runs the
-// command they name, each command in its own file here.
+// command they name, each command in its own file here, loaded only when named: `durably --help`
+// or `durably runs list` would otherwise load the engine, pg-boss and the HTTP server first.
 
 const { values: flags, positionals } = parseCommandLine();
 const cli = createCli(flags);
@@ -43,23 +35,23 @@ async function run(): Promise<void> {
   const [command, sub, arg] = positionals;
   switch (command) {
     case "start":
-      return startCommand(cli, positionals.slice(1));
+      return (await import("./start.ts")).startCommand(cli, positionals.slice(1));
     case "migrate":
-      return migrateCommand(cli);
+      return (await import("./migrate.ts")).migrateCommand(cli);
     case "trigger":
-      return triggerCommand(cli, sub);
+      return (await import("./trigger.ts")).triggerCommand(cli, sub);
     case "runs":
-      return runsCommand(cli, sub, arg);
+      return (await import("./runs.ts")).runsCommand(cli, sub, arg);
     case "schedules":
-      return schedulesCommand(cli, sub, arg);
+      return (await import("./schedules.ts")).schedulesCommand(cli, sub, arg);
     case "audit":
-      return auditCommand(cli, sub, arg);
+      return (await import("./audit.ts")).auditCommand(cli, sub, arg);
     case "check":
-      return checkCommand(cli, positionals.slice(1));
+      return (await import("./check.ts")).checkCommand(cli, positionals.slice(1));
     case "purge":
-      return purgeCommand(cli);
+      return (await import("./purge.ts")).purgeCommand(cli);
     case "waitpoints":
-      return waitpointsCommand({
+      return (await import("../waitpoints/cli-command.ts")).waitpointsCommand({
         flags: { ...flags, limit: intFlag(flags.limit, "limit", 1, 100) },
         print: cli.print, withBackend: cli.withService, parseJson, usage: (message) => new UsageError(message),
       }, sub, arg);
