@@ -49,6 +49,15 @@ describe("durably CLI start-up", () => {
     for (const name of ["pg-boss", "hono", "tsx"]) expect(list).not.toContain(name);
     expect(packagesLoaded(["check", fixture("twin-a")])).toContain("tsx");
   }, 60_000);
+
+  it("--version and -v print the package's version; help, --help and -h the usage", () => {
+    const { version } = JSON.parse(readFileSync(fileURLToPath(new URL("../package.json", import.meta.url)), "utf8")) as { version: string };
+    for (const flag of ["--version", "-v"]) expect(cli([flag])).toEqual({ code: 0, out: `${version}\n`, err: "" });
+    const usage = cli(["--help"]);
+    expect(usage.out).toMatch(/^durably — durable workflows on PostgreSQL\n/);
+    expect(usage.out).toContain("-v, --version");
+    for (const args of [["help"], ["-h"]]) expect(cli(args)).toEqual(usage);
+  });
 });
 
 describe("durably CLI errors", () => {

@@ -18,6 +18,7 @@ function parseFlags() {
     allowPositionals: true,
     options: {
       help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "v" },
       verbose: { type: "boolean" },
       json: { type: "boolean" },
       schema: { type: "string" },

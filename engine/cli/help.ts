@@ -54,7 +54,8 @@ Options:
                 (default .durably/pg): the one "durably start" runs, or else started
                 for the command and stopped after it.
   --verbose     On an error, print its stack trace too.
-  -h, --help    Show this help.
+  -h, --help    Show this help (also: durably help).
+  -v, --version Print the version of durably.
 
 Environment: DATABASE_URL, DATABASE_DIRECT_URL (a direct connection when DATABASE_URL
 goes through a pooler such as PgBouncer), DURABLY_SCHEMA, DURABLY_SECRET_KEY.`;

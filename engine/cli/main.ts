@@ -3,6 +3,7 @@ import { createCli } from "./context.ts";
 import { describeError } from "./describe-error.ts";
 import { intFlag, parseCommandLine, parseJson, UsageError } from "./flags.ts";
 import { HELP } from "./help.ts";
+import { packageVersion } from "./version.ts";
 
 // The `durably` command (bin/durably.js loads the built file): parses the flags and runs the
 // command they name, each command in its own file here, loaded only when named: `durably --help`
@@ -15,7 +16,11 @@ const COMMANDS = ["start", "migrate", "trigger", "runs", "schedules", "check", "
 
 async function main(): Promise<void> {
   const [command] = positionals;
-  if (flags.help || !command) {
+  if (flags.version) {
+    process.stdout.write(`${await packageVersion()}\n`);
+    return;
+  }
+  if (flags.help || !command || command === "help") {
     process.stdout.write(HELP + "\n");
     return;
   }
