@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DurablyError } from "../sdk/errors.ts";
@@ -11,6 +11,11 @@ import { DurablyError } from "../sdk/errors.ts";
 export function packagePath(...segments: string[]): string {
   root ??= findRoot(dirname(fileURLToPath(import.meta.url)));
   return join(root, ...segments);
+}
+
+/** durably's own package.json: its version (`durably --version`), its peers' ranges (install hints). */
+export function packageManifest(): { version: string; peerDependencies: Record<string, string> } {
+  return JSON.parse(readFileSync(packagePath("package.json"), "utf8")) as ReturnType<typeof packageManifest>;
 }
 
 let root: string | undefined;

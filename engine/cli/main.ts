@@ -3,7 +3,7 @@ import { createCli } from "./context.ts";
 import { describeError } from "./describe-error.ts";
 import { intFlag, parseCommandLine, parseJson, UsageError } from "./flags.ts";
 import { HELP } from "./help.ts";
-import { packageVersion } from "./version.ts";
+import { packageManifest } from "../package-root.ts";
 
 // The `durably` command (bin/durably.js loads the built file): parses the flags and runs the
 // command they name, each command in its own file here, loaded only when named: `durably --help`
@@ -17,7 +17,7 @@ const COMMANDS = ["start", "migrate", "trigger", "runs", "schedules", "check", "
 async function main(): Promise<void> {
   const [command] = positionals;
   if (flags.version) {
-    process.stdout.write(`${await packageVersion()}\n`);
+    process.stdout.write(`${packageManifest().version}\n`);
     return;
   }
   if (flags.help || !command || command === "help") {

