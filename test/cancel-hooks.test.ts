@@ -38,7 +38,11 @@ describe("onCancel of a run no execution holds", () => {
     await until(async () => (cancels().length >= 4 ? true : undefined), 10_000);
     expect(cancels().sort()).toEqual(expected.sort());
     for (const id of [delayed.id, waiting.id]) {
-      const journal = await serviceOf(a).getJournal(id);
+      // The hook is journaled once it has returned, so its marker may commit after the call is seen.
+      const journal = await until(async () => {
+        const entries = await serviceOf(a).getJournal(id);
+        return entries.some((e) => e.kind === "hook" && e.key === "onCancel") ? entries : undefined;
+      }, 10_000);
       expect(journal.filter((e) => e.kind === "hook" && e.key === "onCancel")).toHaveLength(1);
       expect((await runs.retrieve(id)).status).toBe("CANCELED");
     }
