@@ -16,6 +16,7 @@ function gate() {
 const more = gate();
 const childrenGo = gate();
 const finish = gate();
+const writing = gate();
 const manyMore = gate();
 
 const writer = task({
@@ -34,6 +35,7 @@ const oneConnection = task({
   run: async (_: null, { io }) => {
     await streams.append("llm", "Once ");
     await io.createStatus("writing", { label: "writing", state: "loading" });
+    writing.open();
     await finish.promise;
     await streams.append("llm", "only");
     return "done";
@@ -107,6 +109,9 @@ describe("dashboard run page", () => {
 
   it("opens one connection for the run, its streams and its log lines, not one without the run first", async () => {
     const { id } = await oneConnection.trigger(null);
+    // The run holds still while the page loads: a change landing between two of its hooks' reads
+    // would rightly open the connection again, from the older read.
+    await writing.promise;
     const tab = await context.newPage();
     tab.on("pageerror", (e) => pageErrors.push(e.message));
     const opened: string[] = [];
