@@ -123,6 +123,25 @@ describe("following every stream and the log lines of a run (fake EventSource)",
     stop();
   });
 
+  it("asks beside * for a stream a hook follows that the engine left out without naming it (past the 100 it names), not for one it announced", async () => {
+    const { live, api } = harness();
+    const stop = live.streams.followAll(api, "run_1", noop);
+    await Promise.resolve();
+    const es = FakeES.all[0]!;
+    es.onopen?.(new Event("open"));
+    es.emit("stream", { key: "s00" }, "~");
+    const named = Array.from({ length: 100 }, (_, i) => `s${i + 32}`);
+    es.emit("stream-limit", { limit: 32, streams: 200, leftOut: named }, "~");
+    const stopAnnounced = live.streams.follow(api, "run_1", "s00", noop);
+    const stopUnnamed = live.streams.follow(api, "run_1", "s150", noop);
+    await Promise.resolve();
+    expect(FakeES.all).toHaveLength(2);
+    expect(new URL(FakeES.all[1]!.url).searchParams.get("streams")).toBe("*,s150");
+    stopUnnamed();
+    stopAnnounced();
+    stop();
+  });
+
   it("carries log lines on the run's connection: each follower gets each line after its cursor once, and one lacking lines already sent has it start again from its cursor", async () => {
     const { live, api, queryClient, keys } = harness();
     queryClient.setQueryData(keys.run("run_1"), makeRun({ revision: 5 }));

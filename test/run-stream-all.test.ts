@@ -8,6 +8,7 @@ import { runs, streams, task } from "durably";
 import { startTestEngine } from "./helpers/engine.ts";
 import { readSse, type SseMessage } from "./helpers/sse.ts";
 import { until } from "./helpers/until.ts";
+import type { StreamLimit } from "../wire/index.ts";
 
 const SECRET = "all-streams-secret-key-0123456789";
 
@@ -45,6 +46,14 @@ const many = task({
   id: "all-streams-many",
   run: async () => {
     for (let i = 0; i < 34; i++) await streams.append(`s${String(i).padStart(2, "0")}`, i);
+    return "ok";
+  },
+});
+
+const hundreds = task({
+  id: "all-streams-hundreds",
+  run: async () => {
+    for (let i = 0; i < 182; i++) await streams.append(`h${String(i).padStart(3, "0")}`, i);
     return "ok";
   },
 });
@@ -196,6 +205,19 @@ describe("a run with more streams than a connection carries", () => {
     const announced = messages.filter((m) => m.event === "stream").map((m) => data(m).key);
     expect(announced).toEqual(Array.from({ length: 32 }, (_, i) => `s${String(i).padStart(2, "0")}`));
     expect(messages.filter((m) => m.event === "stream-limit").map(data)).toEqual([{ limit: 32, streams: 34, leftOut: ["s32", "s33"] }]);
+    expect(messages.at(-1)?.event).toBe("end");
+  });
+
+  it("names at most 100 streams it left out, however many the run writes, and counts them all", async () => {
+    const engine = await startTestEngine("all_streams_named_cap", { tasks: [hundreds], http: { port: 0 }, secretKey: SECRET });
+    const { id } = await hundreds.trigger(null);
+    await runs.poll(id, { timeoutMs: 30_000 });
+    const { messages } = await readSse(`${engine.url}/api/runs/${id}/stream?streams=*&run=0`, { headers: { authorization: `Bearer ${SECRET}` } });
+    const limits = messages.filter((m) => m.event === "stream-limit").map((m) => JSON.parse(m.data) as StreamLimit);
+    expect(limits.at(-1)).toMatchObject({ limit: 32, streams: 182 });
+    const named = limits.flatMap((l) => l.leftOut);
+    expect(named).toEqual(Array.from({ length: 100 }, (_, i) => `h${String(i + 32).padStart(3, "0")}`));
+    expect(messages.filter((m) => m.event === "stream")).toHaveLength(32);
     expect(messages.at(-1)?.event).toBe("end");
   });
 

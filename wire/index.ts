@@ -309,7 +309,11 @@ export interface StreamLimit {
   limit: number;
   /** How many streams the run has, as found so far. */
   streams: number;
-  /** The streams this look found past the limit (each named once a connection): name them beside `*` (`?streams=*,key`) to have them carried too. */
+  /**
+   * The streams this look found past the limit (each named once a connection, 100 at most in all;
+   * past those only `streams` counts them): name them beside `*` (`?streams=*,key`) to have them
+   * carried too.
+   */
   leftOut: string[];
 }
 

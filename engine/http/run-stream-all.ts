@@ -2,7 +2,7 @@ import { RunNotFoundError } from "../../sdk/errors.ts";
 import type { RunStatus } from "../../sdk/types.ts";
 import { isFinalRunStatus, type FinalRunStatus, type StreamLimit } from "../../wire/index.ts";
 import type { EngineParts } from "../parts.ts";
-import { MAX_CARRIED_STREAMS, type CarriedStreams } from "./run-stream-keys.ts";
+import { MAX_CARRIED_STREAMS, MAX_NAMED_LEFT_OUT, type CarriedStreams } from "./run-stream-keys.ts";
 import type { SseStream } from "./sse.ts";
 
 /** Looked at again this often even when nothing was heard, in case a notification was lost (as stream followers do). */
@@ -30,8 +30,9 @@ export interface AllStreamsOptions {
  * one once its first chunks have committed (the stream channel's notification names the run).
  * Once the run has finished, one more look finds every stream it wrote. At most
  * `MAX_CARRIED_STREAMS` announced, the first found; a look finding more sends `stream-limit`
- * (`wire.StreamLimit`: how many the run has, and the keys newly left out, so a client can name
- * those it follows beside `*`). Returns what stops it.
+ * (`wire.StreamLimit`: how many the run has, and the keys newly left out, up to
+ * `MAX_NAMED_LEFT_OUT` named per connection, so a client can name those it follows beside `*`).
+ * Returns what stops it.
  */
 export function carryAllStreams(stream: SseStream, options: AllStreamsOptions): () => void {
   const { parts, runId, carried, positions, idOf, signal } = options;
@@ -44,6 +45,8 @@ export function carryAllStreams(stream: SseStream, options: AllStreamsOptions): 
   const announced = new Set<string>();
   /** Streams of the run found past the cap: not announced (carried only when named), and their commits are no reason to look. */
   const leftOut = new Set<string>();
+  /** Left-out streams the connection's `stream-limit` events have named so far. */
+  let namedLeftOut = 0;
 
   const announce = (key: string) => {
     if (announced.has(key) || announced.size >= MAX_CARRIED_STREAMS) return;
@@ -70,7 +73,9 @@ export function carryAllStreams(stream: SseStream, options: AllStreamsOptions): 
       // Told, not dropped silently: the client knows its streams are not all here, and which.
       if (newly.length > 0) {
         for (const key of newly) leftOut.add(key);
-        const limit: StreamLimit = { limit: MAX_CARRIED_STREAMS, streams: announced.size + leftOut.size, leftOut: newly };
+        const names = newly.slice(0, Math.max(0, MAX_NAMED_LEFT_OUT - namedLeftOut));
+        namedLeftOut += names.length;
+        const limit: StreamLimit = { limit: MAX_CARRIED_STREAMS, streams: announced.size + leftOut.size, leftOut: names };
         stream.send({ event: "stream-limit", id: idOf(), data: JSON.stringify(limit) });
       }
       if (isFinalRunStatus(status)) {

@@ -101,10 +101,10 @@ interface Carried {
 const sameCarried = (a: Carried, b: Carried) =>
   a.run === b.run && a.all === b.all && a.logs === b.logs && a.keys.join(",") === b.keys.join(",");
 const carriesNothing = (c: Carried) => !c.run && !c.all && c.keys.length === 0;
-/** Whether the connection carrying `open` carries everything of `next` (`leftOut`: the streams every stream leaves out). */
-const covers = (open: Carried, next: Carried, leftOut: ReadonlySet<string>) =>
+/** Whether the connection carrying `open` carries everything of `next` (`leftOut`: whether every stream leaves a key out). */
+const covers = (open: Carried, next: Carried, leftOut: (key: string) => boolean) =>
   (open.run || !next.run) && (open.logs || !next.logs) && (open.all || !next.all) &&
-  next.keys.every((key) => open.keys.includes(key) || (open.all && !leftOut.has(key)));
+  next.keys.every((key) => open.keys.includes(key) || (open.all && !leftOut(key)));
 const below = (a: string, b: string) => BigInt(a) < BigInt(b);
 
 /**
@@ -146,7 +146,17 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
   const updateStreamKeys = (apply: (data: StreamKeys) => StreamKeys) =>
     queryClient.setQueryData<StreamKeys>(keys.runStreamKeys(runId), (data) => apply(data ?? NO_STREAM_KEYS));
 
-  const leftOut = () => new Set(streamKeys().leftOutKeys);
+  /**
+   * Whether every stream (`*`) leaves `key` out: the engine named it so or, once it has said it
+   * leaves streams out, did not announce it (past the first 100 it leaves out, it only counts them).
+   */
+  const leftOut = (): ((key: string) => boolean) => {
+    const found = streamKeys();
+    const named = new Set(found.leftOutKeys);
+    const announcedKeys = new Set(found.keys);
+    const limited = (found.leftOut ?? 0) > 0;
+    return (key) => named.has(key) || (limited && !announcedKeys.has(key));
+  };
   const wanted = (): Carried => {
     const every = all.count > 0 && !all.error && !streamKeys().end;
     const logs = logFollowers.size > 0;
@@ -157,7 +167,7 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
       run: run !== null || logs,
       all: every,
       // Every stream carries those followed by name too, but for those it leaves out.
-      keys: every ? named.filter((key) => left.has(key)) : named,
+      keys: every ? named.filter(left) : named,
       logs,
     };
   };
