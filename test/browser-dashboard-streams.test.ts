@@ -51,6 +51,13 @@ const manyStreams = task({
   },
 });
 
+const hundreds = task({
+  id: "dashboard-stream-hundreds",
+  run: async (_: null) => {
+    for (let i = 0; i < 140; i++) await streams.append(`h${String(i).padStart(3, "0")}`, `chunk ${i}`);
+  },
+});
+
 const child = task({
   id: "dashboard-rollup-child",
   run: async (n: number) => {
@@ -73,7 +80,7 @@ let engine: Engine;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  dashboard = await startDashboard("dashboard-streams", { tasks: [writer, oneConnection, manyStreams, child, parent], secretKey: SECRET });
+  dashboard = await startDashboard("dashboard-streams", { tasks: [writer, oneConnection, manyStreams, hundreds, child, parent], secretKey: SECRET });
   ({ engine, context } = dashboard);
 }, 120_000);
 
@@ -148,6 +155,17 @@ describe("dashboard run page", () => {
     manyMore.open();
     await opened.getByTestId("stream-text").filter({ hasText: "chunk 33 and more" }).waitFor({ timeout: 20_000 });
     await expect(leftOut.locator("[data-testid^=open-stream-]").allTextContents()).resolves.toEqual(["s32"]);
+    expect(pageErrors).toEqual([]);
+    await tab.close();
+  });
+
+  it("says how many streams were left out past the 100 it names, and lists those", async () => {
+    const { id } = await hundreds.trigger(null);
+    const tab = await openRun(id);
+    const leftOut = tab.getByTestId("run-streams-left-out");
+    await leftOut.getByTestId("streams-left-out-count").filter({ hasText: "108 more streams" }).waitFor({ timeout: 20_000 });
+    await expect(leftOut.getByTestId("streams-left-out-count").textContent()).resolves.toContain("The engine names the first 100 of them.");
+    await expect(leftOut.locator("[data-testid^=open-stream-]").count()).resolves.toBe(100);
     expect(pageErrors).toEqual([]);
     await tab.close();
   });

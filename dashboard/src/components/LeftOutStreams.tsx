@@ -4,7 +4,7 @@ import { StreamSection } from "./StreamSection.tsx";
 
 /**
  * The run's streams its connection left out (it carries the first 32 found, `stream-limit`): how
- * many, and each by key, opened on demand. An opened one comes on the same connection, which
+ * many, and each the engine named (the first 100) by key, opened on demand. An opened one comes on the same connection, which
  * names it beside the others (`useRealtimeStream`).
  */
 export function LeftOutStreams({ runId, count, keys }: { runId: string; count: number; keys: string[] }) {
@@ -14,6 +14,7 @@ export function LeftOutStreams({ runId, count, keys }: { runId: string; count: n
     <div className="run-streams-left-out" data-testid="run-streams-left-out">
       <p className="muted" data-testid="streams-left-out-count">
         {count} more {count === 1 ? "stream" : "streams"} not shown: the page follows the first 32 a run writes. Open one to follow it too.
+        {keys.length < count && ` The engine names the first ${keys.length} of them.`}
       </p>
       {closed.length > 0 && (
         <div className="chips">
