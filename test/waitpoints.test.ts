@@ -112,9 +112,10 @@ describe("waitpoint tokens", () => {
 
   it("a token nobody waits on reads TIMED_OUT once due; a timeout takes seconds, durations and dates", async () => {
     await startTestEngine("wp_due", { worker: false });
-    const soon = await wait.createToken({ timeout: 0.2 });
+    // Long enough that a busy machine still reads it before it is due.
+    const soon = await wait.createToken({ timeout: 2 });
     expect((await wait.retrieveToken(soon.id)).status).toBe("WAITING");
-    await until(async () => ((await wait.retrieveToken(soon.id)).status === "TIMED_OUT" ? true : undefined), 5_000);
+    await until(async () => ((await wait.retrieveToken(soon.id)).status === "TIMED_OUT" ? true : undefined), 10_000);
     await expect(wait.completeToken(soon.id, 1)).rejects.toMatchObject({ status: "TIMED_OUT" });
     const date = new Date(Date.now() + 3_600_000);
     expect((await wait.retrieveToken((await wait.createToken({ timeout: date })).id)).timeoutAt).toEqual(date);
