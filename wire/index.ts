@@ -302,6 +302,13 @@ export interface StreamEnd {
 }
 
 /**
+ * Left-out streams that one run connection's `stream-limit` events name, in all: past them they
+ * only count. Nothing bounds how many streams a run writes, and naming thousands would make each
+ * connection's first event, and a page listing them, as large.
+ */
+export const MAX_NAMED_LEFT_OUT = 100;
+
+/**
  * The data of a `stream-limit` event on a run connection carrying every stream (`?streams=*`): it
  * carries the first `limit` found, and a look that found more says so.
  */
@@ -310,9 +317,9 @@ export interface StreamLimit {
   /** How many streams the run has, as found so far. */
   streams: number;
   /**
-   * The streams this look found past the limit (each named once a connection, 100 at most in all;
-   * past those only `streams` counts them): name them beside `*` (`?streams=*,key`) to have them
-   * carried too.
+   * The streams this look found past the limit (each named once a connection, `MAX_NAMED_LEFT_OUT`
+   * at most in all; past those only `streams` counts them): name them beside `*` (`?streams=*,key`)
+   * to have them carried too.
    */
   leftOut: string[];
 }

@@ -1,8 +1,8 @@
 import { RunNotFoundError } from "../../sdk/errors.ts";
 import type { RunStatus } from "../../sdk/types.ts";
-import { isFinalRunStatus, type FinalRunStatus, type StreamLimit } from "../../wire/index.ts";
+import { isFinalRunStatus, MAX_NAMED_LEFT_OUT, type FinalRunStatus, type StreamLimit } from "../../wire/index.ts";
 import type { EngineParts } from "../parts.ts";
-import { MAX_CARRIED_STREAMS, MAX_NAMED_LEFT_OUT, type CarriedStreams } from "./run-stream-keys.ts";
+import { MAX_CARRIED_STREAMS, type CarriedStreams } from "./run-stream-keys.ts";
 import type { SseStream } from "./sse.ts";
 
 /** Looked at again this often even when nothing was heard, in case a notification was lost (as stream followers do). */

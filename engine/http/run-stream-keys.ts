@@ -8,12 +8,6 @@ import type { SseStream } from "./sse.ts";
 
 /** Streams one run connection carries at most: each is a read per change, and their positions go in every event id. */
 export const MAX_CARRIED_STREAMS = 32;
-/**
- * Streams past those that one run connection's `stream-limit` events name, in all: past them it
- * only counts. Nothing bounds how many streams a run writes, and naming thousands would make
- * each connection's first event, and the page listing them, as large.
- */
-export const MAX_NAMED_LEFT_OUT = 100;
 
 /**
  * What a run connection carries besides the run: the streams `?streams=a,b` names, in its order,

@@ -147,15 +147,15 @@ export function createRunConnection(options: RunConnectionOptions): RunConnectio
     queryClient.setQueryData<StreamKeys>(keys.runStreamKeys(runId), (data) => apply(data ?? NO_STREAM_KEYS));
 
   /**
-   * Whether every stream (`*`) leaves `key` out: the engine named it so or, once it has said it
-   * leaves streams out, did not announce it (past the first 100 it leaves out, it only counts them).
+   * Whether every stream (`*`) leaves `key` out: once the engine has said it leaves streams out,
+   * each it did not announce, named in `stream-limit` or not (past `MAX_NAMED_LEFT_OUT` it only
+   * counts them).
    */
   const leftOut = (): ((key: string) => boolean) => {
     const found = streamKeys();
-    const named = new Set(found.leftOutKeys);
     const announcedKeys = new Set(found.keys);
     const limited = (found.leftOut ?? 0) > 0;
-    return (key) => named.has(key) || (limited && !announcedKeys.has(key));
+    return (key) => limited && !announcedKeys.has(key);
   };
   const wanted = (): Carried => {
     const every = all.count > 0 && !all.error && !streamKeys().end;

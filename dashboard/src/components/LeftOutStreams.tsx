@@ -4,8 +4,8 @@ import { StreamSection } from "./StreamSection.tsx";
 
 /**
  * The run's streams its connection left out (it carries the first 32 found, `stream-limit`): how
- * many, and each the engine named (the first 100) by key, opened on demand. An opened one comes on the same connection, which
- * names it beside the others (`useRealtimeStream`).
+ * many, and each the engine named (the first 100) by key, opened on demand. An opened one comes
+ * on the same connection, which names it beside the others (`useRealtimeStream`).
  */
 export function LeftOutStreams({ runId, count, keys }: { runId: string; count: number; keys: string[] }) {
   const [opened, setOpened] = useState<string[]>([]);
